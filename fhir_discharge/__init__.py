@@ -1,0 +1,33 @@
+"""fhir-discharge: the FHIR R4 discharge of acute non-specific mechanical low back pain (UZ Leuven ED).
+
+Build a discharge from a context (pure), post it to a FHIR server (one transaction), and the
+errors either may raise.
+"""
+
+from .context import DischargeContext, context_from_bundle
+from .errors import (
+    DischargeError,
+    FhirServerError,
+    FhirServerTimeout,
+    IncompleteRecord,
+    InvalidInput,
+    NotOnPathway,
+    UnknownEncounter,
+    operation_outcome,
+)
+from .transaction import Discharge, build_discharge
+
+__all__ = [
+    "Discharge",
+    "DischargeContext",
+    "DischargeError",
+    "FhirServerError",
+    "FhirServerTimeout",
+    "IncompleteRecord",
+    "InvalidInput",
+    "NotOnPathway",
+    "UnknownEncounter",
+    "build_discharge",
+    "context_from_bundle",
+    "operation_outcome",
+]

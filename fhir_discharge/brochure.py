@@ -1,0 +1,42 @@
+"""The patient brochure the patient took home: a DocumentReference pointing to UZ Leuven 700457.
+
+The brochure's text is the hospital's and is not copied: the attachment is a link to it.
+"""
+
+from __future__ import annotations
+
+from .codes import BROCHURE_CATEGORY, BROCHURE_TYPE
+from .facts import DischargeFacts
+from .identity import business_identifier
+from .narrative import fhir_datetime, generated, paragraph, text
+from .phrases import BROCHURE_URL
+from .references import Resource
+
+
+def build_brochure_reference(facts: DischargeFacts) -> Resource:
+    p = facts.phrases
+    return {
+        "resourceType": "DocumentReference",
+        "language": facts.language,
+        "text": generated(paragraph(text(p["patient-info"].format(url=BROCHURE_URL)))),
+        "identifier": [business_identifier(facts.brochure.literal)],
+        "status": "current",
+        "type": BROCHURE_TYPE.concept(),
+        "category": [BROCHURE_CATEGORY.concept()],
+        "subject": facts.patient.as_reference(),
+        "date": fhir_datetime(facts.discharge),
+        "author": [facts.hospital.as_reference()],
+        "custodian": facts.hospital.as_reference(),
+        "description": p["brochure-title"],
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "text/html",
+                    "language": "nl-BE",  # the brochure exists in Dutch only
+                    "url": BROCHURE_URL,
+                    "title": p["brochure-title"],
+                }
+            }
+        ],
+        "context": {"encounter": [facts.encounter.as_reference()]},
+    }

@@ -1,0 +1,109 @@
+"""The care plan: the self-management advice as activities, and the two timed follow-ups as Tasks.
+
+pathway.md, "Advice given to the patient" (one activity per item) and "Expected course and
+follow-up" (a Task at discharge + 1 week for the GP, at + 6 weeks for the spine programme).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .codes import ADVICE_CODES
+from .facts import DischargeFacts
+from .identity import business_identifier
+from .narrative import dutch_date, fhir_datetime, generated, paragraph, text
+from .phrases import ADVICE_KEYS, MEDICATION_KEYS, SPINE_PROGRAMME_PHONE
+from .references import Ref, Resource
+
+
+def build_care_plan(facts: DischargeFacts) -> Resource:
+    p = facts.phrases
+    activities: list[Resource] = []
+    for key in ADVICE_KEYS:
+        detail: Resource = {"status": "in-progress", "description": _advice_text(facts, key)}
+        code = ADVICE_CODES.get(key)
+        if code is not None:
+            detail = {"code": code.concept(), **detail}
+        activities.append({"detail": detail})
+    activities += [
+        {"reference": facts.task_week.as_reference()},
+        {"reference": facts.task_six_weeks.as_reference()},
+    ]
+    care_plan: Resource = {
+        "resourceType": "CarePlan",
+        "language": facts.language,
+        "text": generated(
+            paragraph(text(p["care-plan-title"]))
+            + "".join(paragraph(text(_advice_text(facts, key))) for key in ADVICE_KEYS)
+            + paragraph(text(_week_text(facts)))
+            + paragraph(text(_six_weeks_text(facts)))
+        ),
+        "identifier": [business_identifier(facts.care_plan.literal)],
+        "status": "active",
+        "intent": "plan",
+        "title": p["care-plan-title"],
+        "description": p["care-plan-description"],
+        "subject": facts.patient.as_reference(),
+        "encounter": facts.encounter.as_reference(),
+        "period": {
+            "start": fhir_datetime(facts.discharge),
+            "end": fhir_datetime(facts.six_week_follow_up),
+        },
+        "created": fhir_datetime(facts.discharge),
+        "author": facts.physician.as_reference(),
+    }
+    if facts.diagnosis_condition is not None:
+        care_plan["addresses"] = [facts.diagnosis_condition.as_reference()]
+    care_plan["supportingInfo"] = [facts.letter.as_reference(), facts.brochure.as_reference()]
+    care_plan["activity"] = activities
+    return care_plan
+
+
+def follow_up_tasks(facts: DischargeFacts) -> list[Resource]:
+    """The 1-week GP visit and the 6-week referral to the spine programme, owned by the GP."""
+    return [
+        _task(facts, facts.task_week, _week_text(facts), facts.week_follow_up),
+        _task(facts, facts.task_six_weeks, _six_weeks_text(facts), facts.six_week_follow_up),
+    ]
+
+
+def _task(facts: DischargeFacts, me: Ref, description: str, start: datetime) -> Resource:
+    # Without a GP on record the patient arranges the visit: the Task is the patient's.
+    owner = facts.general_practitioner or facts.patient
+    task: Resource = {
+        "resourceType": "Task",
+        "language": facts.language,
+        "text": generated(paragraph(text(description))),
+        "identifier": [business_identifier(me.literal)],
+        "basedOn": [facts.care_plan.as_reference()],
+        "status": "requested",
+        "intent": "plan",
+        "priority": "routine",
+        "description": description,
+        "for": facts.patient.as_reference(),
+        "encounter": facts.encounter.as_reference(),
+        "authoredOn": fhir_datetime(facts.discharge),
+        "requester": facts.physician.as_reference(),
+        "owner": owner.as_reference(),
+    }
+    if facts.diagnosis_condition is not None:
+        task["reasonReference"] = facts.diagnosis_condition.as_reference()
+    task["restriction"] = {"period": {"start": fhir_datetime(start)}}
+    return task
+
+
+def _advice_text(facts: DischargeFacts, key: str) -> str:
+    p = facts.phrases
+    if key == "medication":
+        return " ".join(p[k] for k in MEDICATION_KEYS)
+    return p[f"advice-{key}"]
+
+
+def _week_text(facts: DischargeFacts) -> str:
+    return facts.phrases["task-week"].format(date=dutch_date(facts.week_follow_up))
+
+
+def _six_weeks_text(facts: DischargeFacts) -> str:
+    return facts.phrases["task-six-weeks"].format(
+        date=dutch_date(facts.six_week_follow_up), phone=SPINE_PROGRAMME_PHONE
+    )

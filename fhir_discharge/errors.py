@@ -1,0 +1,126 @@
+"""One exception hierarchy, and the one function that turns an error into a FHIR OperationOutcome.
+
+Every error says what went wrong in words a hospital integrator can act on, names the offending
+data by FHIRPath expression or resource reference, and never carries patient data or secrets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One reason a discharge was refused, and the data it was found in."""
+
+    message: str
+    expression: str | None = None  # FHIRPath or a reference such as "Condition/c1"
+
+
+class DischargeError(Exception):
+    """Base of every error this module raises on purpose."""
+
+    http_status = 500
+    issue_code = "exception"
+
+    def __init__(self, message: str, findings: list[Finding] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.findings = findings or [Finding(message)]
+
+
+class InvalidInput(DischargeError):
+    """The request is malformed: not JSON, not FHIR, the wrong resource type, a broken reference."""
+
+    http_status = 400
+    issue_code = "invalid"
+
+
+class UnknownEncounter(DischargeError):
+    """The Encounter to discharge does not exist on the FHIR server."""
+
+    http_status = 404
+    issue_code = "not-found"
+
+
+class IncompleteRecord(DischargeError):
+    """The record lacks something the letter needs (the Patient, the physician, the end time)."""
+
+    http_status = 422
+    issue_code = "required"
+
+
+class NotOnPathway(DischargeError):
+    """The encounter is outside the pathway: a red flag, radicular pain, not ED, no low back pain.
+
+    Each finding names the offending data, so the physician sees why no letter was written.
+    """
+
+    http_status = 422
+    issue_code = "business-rule"
+
+
+class FhirServerError(DischargeError):
+    """The FHIR server failed or refused our request; carries its OperationOutcome when it sent one."""
+
+    http_status = 502
+    issue_code = "exception"
+
+    def __init__(
+        self,
+        message: str,
+        server_status: int | None = None,
+        server_outcome: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, _server_findings(message, server_outcome))
+        self.server_status = server_status
+        self.server_outcome = server_outcome
+
+
+class FhirServerTimeout(FhirServerError):
+    """The FHIR server did not answer in time."""
+
+    http_status = 504
+    issue_code = "timeout"
+
+
+def _server_findings(message: str, outcome: dict[str, Any] | None) -> list[Finding]:
+    findings = [Finding(message)]
+    for issue in (outcome or {}).get("issue", []) or []:
+        if not isinstance(issue, dict):
+            continue
+        text = issue.get("diagnostics") or (issue.get("details") or {}).get("text")
+        if text:
+            findings.append(Finding(f"FHIR server: {text}"))
+    return findings
+
+
+def operation_outcome(error: DischargeError) -> dict[str, Any]:
+    """The OperationOutcome a client sees for `error`: one issue per finding."""
+    issues: list[dict[str, Any]] = []
+    for finding in error.findings:
+        issue: dict[str, Any] = {
+            "severity": "error",
+            "code": error.issue_code,
+            "diagnostics": finding.message,
+        }
+        if finding.expression:
+            issue["expression"] = [finding.expression]
+        issues.append(issue)
+    return {"resourceType": "OperationOutcome", "issue": issues}
+
+
+def warnings_outcome(warnings: list[str]) -> dict[str, Any]:
+    """An OperationOutcome of warnings (or one 'information' issue when there are none)."""
+    if not warnings:
+        return {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "information", "code": "informational", "diagnostics": "OK"}],
+        }
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {"severity": "warning", "code": "informational", "diagnostics": w} for w in warnings
+        ],
+    }

@@ -1,0 +1,96 @@
+"""References as values: parse a FHIR reference once, resolve it against a set of resources."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+Resource = dict[str, Any]
+
+# [base/]Type/id[/_history/vid]: FHIR's RESTful reference form (R4 3.2.0.x, "Literal references").
+_LITERAL = re.compile(
+    r"^(?:(?P<base>https?://.+?)/)?(?P<type>[A-Z][A-Za-z]+)/(?P<id>[A-Za-z0-9\-.]{1,64})"
+    r"(?:/_history/(?P<version>[A-Za-z0-9\-.]{1,64}))?$"
+)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A literal reference to a resource on a server (`Type/id`) or in a bundle (`urn:uuid:...`)."""
+
+    resource_type: str | None
+    id: str | None
+    urn: str | None = None
+
+    @property
+    def literal(self) -> str:
+        if self.urn:
+            return self.urn
+        return f"{self.resource_type}/{self.id}"
+
+    def as_reference(self, display: str | None = None) -> Resource:
+        reference: Resource = {"reference": self.literal}
+        if display:
+            reference["display"] = display
+        return reference
+
+
+def parse_reference(reference: str) -> Ref | None:
+    """Parse `Type/id`, an absolute URL to it (with or without `_history`), or `urn:uuid:`."""
+    if reference.startswith(("urn:uuid:", "urn:oid:")):
+        return Ref(None, None, urn=reference)
+    match = _LITERAL.match(reference)
+    if not match:
+        return None
+    return Ref(match["type"], match["id"])
+
+
+def ref_of(resource: Resource) -> Ref:
+    """The server reference of a resource that has an id."""
+    return Ref(resource["resourceType"], resource["id"])
+
+
+class ResourceIndex:
+    """Resources by `Type/id` and by fullUrl, so a reference in one resolves to another."""
+
+    def __init__(self, entries: Iterable[tuple[str | None, Resource]]) -> None:
+        self._by_key: dict[str, Resource] = {}
+        for full_url, resource in entries:
+            rtype, rid = resource.get("resourceType"), resource.get("id")
+            if isinstance(rtype, str) and isinstance(rid, str):
+                self._by_key[f"{rtype}/{rid}"] = resource
+            if full_url:
+                self._by_key[full_url] = resource
+                parsed = parse_reference(full_url)
+                if parsed and parsed.resource_type and parsed.id:
+                    self._by_key.setdefault(f"{parsed.resource_type}/{parsed.id}", resource)
+
+    def resolve(self, reference: Any) -> Resource | None:
+        """The resource a Reference element (or a reference string) points to, if present."""
+        literal = reference.get("reference") if isinstance(reference, dict) else reference
+        if not isinstance(literal, str):
+            return None
+        if literal in self._by_key:
+            return self._by_key[literal]
+        parsed = parse_reference(literal)
+        if parsed and parsed.resource_type:
+            return self._by_key.get(f"{parsed.resource_type}/{parsed.id}")
+        return None
+
+    def of_type(self, resource_type: str) -> list[Resource]:
+        seen: dict[int, Resource] = {}
+        for resource in self._by_key.values():
+            if resource.get("resourceType") == resource_type:
+                seen[id(resource)] = resource
+        return list(seen.values())
+
+
+def same_target(a: Any, b: Ref) -> bool:
+    """Whether the Reference element `a` points at `b` (any base URL, any version)."""
+    literal = a.get("reference") if isinstance(a, dict) else a
+    if not isinstance(literal, str):
+        return False
+    parsed = parse_reference(literal)
+    return parsed is not None and parsed.literal == b.literal

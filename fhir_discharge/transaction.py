@@ -1,0 +1,91 @@
+"""The pathway core's front door: a discharge context in, one transaction Bundle out.
+
+Pure: no network, no clock, no settings. The same context gives the same Bundle, byte for byte,
+because every fullUrl and identifier derives from the encounter's identity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from .brochure import build_brochure_reference
+from .careplan import build_care_plan, follow_up_tasks
+from .context import DischargeContext
+from .eligibility import check_eligibility
+from .facts import DischargeFacts, discharge_facts
+from .identity import if_none_exist
+from .letter import build_letter
+from .references import Resource
+
+
+@dataclass(frozen=True)
+class Discharge:
+    """A built discharge: the transaction to post, and what the caller should be warned of."""
+
+    bundle: Resource
+    warnings: tuple[str, ...]
+    facts: DischargeFacts
+
+    @property
+    def letter(self) -> Resource:
+        return dict(self.bundle["entry"][0]["resource"])
+
+
+def build_discharge(ctx: DischargeContext, language: str = "nl-BE") -> Discharge:
+    """Gate the encounter, then build letter, brochure reference, care plan and follow-up tasks.
+
+    Raises NotOnPathway / IncompleteRecord (422) when the encounter is not for this pathway.
+    """
+    eligibility = check_eligibility(ctx)
+    facts = discharge_facts(ctx, eligibility, language)
+    new_resources = [
+        (facts.letter.literal, build_letter(facts)),
+        (facts.brochure.literal, build_brochure_reference(facts)),
+        (facts.care_plan.literal, build_care_plan(facts)),
+        *zip(
+            (facts.task_week.literal, facts.task_six_weeks.literal),
+            follow_up_tasks(facts),
+            strict=True,
+        ),
+    ]
+    bundle: Resource = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": urn,
+                "resource": resource,
+                # Conditional create: a second discharge of this encounter finds these and
+                # creates nothing (HAPI answers "200 OK" for an ifNoneExist match).
+                "request": {
+                    "method": "POST",
+                    "url": resource["resourceType"],
+                    "ifNoneExist": if_none_exist(urn),
+                },
+            }
+            for urn, resource in new_resources
+        ],
+    }
+    return Discharge(bundle, eligibility.warnings, facts)
+
+
+def model_check(bundle: Resource) -> None:
+    """Parse the Bundle with the fhir.resources R4B models: a structural self-check.
+
+    Raises ValueError naming the failing paths. (Conformance to the R4 definitions, bindings and
+    our profiles is proven by the independent validator in the tests.)
+    """
+    from fhir.resources.R4B.bundle import Bundle
+
+    try:
+        Bundle.model_validate(bundle)
+    except ValidationError as error:
+        paths = sorted({".".join(str(p) for p in e["loc"]) for e in error.errors()})
+        raise ValueError(f"built Bundle fails the R4B models at: {', '.join(paths)}") from None
+
+
+def summary(resource: Resource) -> dict[str, Any]:
+    return {"resourceType": resource["resourceType"], "identifier": resource.get("identifier")}
