@@ -1,0 +1,231 @@
+"""The only module that speaks HTTP to a FHIR server (httpx).
+
+It reads what a discharge needs, posts the transaction, and turns every failure of the server
+or the network into a FhirServerError carrying the server's OperationOutcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from .context import DischargeContext, assemble_context, check_structure
+from .errors import FhirServerError, FhirServerTimeout, InvalidInput, UnknownEncounter
+from .references import Resource, ResourceIndex, parse_reference
+
+log = logging.getLogger(__name__)
+
+FHIR_JSON = "application/fhir+json"
+# Bounds on what one discharge reads: a patient with more conditions than this is not a
+# record we can screen in one request, and we say so instead of silently reading part of it.
+MAX_SEARCH_PAGES = 20
+SEARCH_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class Landed:
+    """Where one entry of our transaction landed on the server."""
+
+    resource_type: str
+    id: str
+    location: str  # as the server gave it: relative or absolute, with or without _history
+    created: bool  # False: a resource with the same business identifier already existed
+
+    @property
+    def reference(self) -> str:
+        return f"{self.resource_type}/{self.id}"
+
+
+class FhirClient:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 30.0,
+        bearer_token: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        headers = {"Accept": FHIR_JSON}
+        if bearer_token:
+            headers["Authorization"] = f"Bearer {bearer_token}"
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url + "/", headers=headers, timeout=timeout, transport=transport
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> FhirClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # --- reading -------------------------------------------------------------------------
+
+    async def read(self, resource_type: str, resource_id: str) -> Resource | None:
+        response = await self._send("GET", f"{resource_type}/{resource_id}")
+        if response.status_code in (404, 410):
+            return None
+        _raise_for_status(response, f"read {resource_type}")
+        return _json(response)
+
+    async def search(self, resource_type: str, params: dict[str, str]) -> list[Resource]:
+        found: list[Resource] = []
+        url: str | None = resource_type
+        query: dict[str, str] | None = {**params, "_count": str(SEARCH_PAGE_SIZE)}
+        for _ in range(MAX_SEARCH_PAGES):
+            if url is None:
+                return found
+            response = await self._send("GET", url, params=query)
+            _raise_for_status(response, f"search {resource_type}")
+            page = _json(response)
+            found += [
+                e["resource"]
+                for e in page.get("entry") or []
+                if (e.get("resource") or {}).get("resourceType") == resource_type
+            ]
+            url = next((link["url"] for link in page.get("link") or [] if link.get("relation") == "next"), None)
+            query = None
+        if url is not None:
+            raise FhirServerError(f"search {resource_type}: more than {MAX_SEARCH_PAGES} pages")
+        return found
+
+    async def gather_context(self, encounter: Resource) -> DischargeContext:
+        """Read from the server everything the encounter references that a discharge needs."""
+        check_structure(encounter, "Encounter")
+        if encounter.get("resourceType") != "Encounter" or not encounter.get("id"):
+            raise InvalidInput("expected an Encounter with its server id")
+        encounter_ref = f"Encounter/{encounter['id']}"
+        patient = await self._resolve(encounter.get("subject"))
+        wanted = [p.get("individual") for p in encounter.get("participant") or []]
+        wanted += [encounter.get("serviceProvider")]
+        wanted += list((patient or {}).get("generalPractitioner") or [])
+        diagnosis_refs = [d.get("condition") for d in encounter.get("diagnosis") or []]
+        searches = [self.search("Condition", {"encounter": encounter_ref})]
+        if patient is not None:
+            searches.append(self.search("Condition", {"patient": f"Patient/{patient['id']}"}))
+        resolved, found = await asyncio.gather(
+            asyncio.gather(*(self._resolve(r) for r in [*wanted, *diagnosis_refs])),
+            asyncio.gather(*searches),
+        )
+        conditions = _unique(
+            [r for r in resolved if r and r.get("resourceType") == "Condition"]
+            + [c for batch in found for c in batch]
+        )
+        others = [r for r in resolved if r is not None]
+        index = ResourceIndex((None, r) for r in [encounter, *([patient] if patient else []), *others])
+        return assemble_context(encounter, index, conditions)
+
+    async def read_encounter(self, encounter_id: str) -> Resource:
+        encounter = await self.read("Encounter", encounter_id)
+        if encounter is None:
+            raise UnknownEncounter(f"Encounter/{encounter_id} does not exist on the FHIR server")
+        return encounter
+
+    async def _resolve(self, reference: Any) -> Resource | None:
+        literal = reference.get("reference") if isinstance(reference, dict) else None
+        parsed = parse_reference(literal) if isinstance(literal, str) else None
+        if parsed is None or parsed.resource_type is None or parsed.id is None:
+            return None
+        if literal and "://" in literal and not literal.startswith(self.base_url + "/"):
+            return None  # on another server: not ours to read
+        return await self.read(parsed.resource_type, parsed.id)
+
+    # --- writing -------------------------------------------------------------------------
+
+    async def post_transaction(self, bundle: Resource) -> list[Landed]:
+        """Post a transaction Bundle; where each entry landed, in the Bundle's order."""
+        response = await self._send(
+            "POST", "", json=bundle, headers={"Content-Type": FHIR_JSON, "Prefer": "return=minimal"}
+        )
+        _raise_for_status(response, "transaction")
+        answer = _json(response)
+        entries = answer.get("entry") or []
+        if answer.get("type") != "transaction-response" or len(entries) != len(bundle["entry"]):
+            raise FhirServerError("the server's transaction-response does not match the request")
+        return [_landed(request, entry) for request, entry in zip(bundle["entry"], entries, strict=True)]
+
+    async def upsert(self, resources: Iterable[Resource]) -> None:
+        """PUT resources by id in one transaction (seeding a sandbox with an EHR's record)."""
+        bundle = {
+            "resourceType": "Bundle",
+            "type": "transaction",
+            "entry": [
+                {
+                    "resource": r,
+                    "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"},
+                }
+                for r in resources
+            ],
+        }
+        response = await self._send("POST", "", json=bundle, headers={"Content-Type": FHIR_JSON})
+        _raise_for_status(response, "upsert")
+
+    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return await self._http.request(method, url, **kwargs)
+        except httpx.TimeoutException:
+            raise FhirServerTimeout(f"the FHIR server did not answer in time ({method})") from None
+        except httpx.HTTPError as error:
+            raise FhirServerError(
+                f"could not reach the FHIR server ({type(error).__name__})"
+            ) from None
+
+
+def _landed(request_entry: Resource, entry: Resource) -> Landed:
+    response = entry.get("response") or {}
+    status = str(response.get("status", ""))
+    location = response.get("location")
+    # HAPI: "201 Created" for a create, "200 OK" when ifNoneExist matched; some servers send
+    # the bare code. The location may be relative or absolute, with or without _history.
+    code = status.split(" ", 1)[0]
+    ref = parse_reference(location.split("?", 1)[0]) if isinstance(location, str) else None
+    if code not in ("200", "201") or ref is None or ref.id is None:
+        raise FhirServerError(f"unexpected transaction-response entry (status {status!r})")
+    expected = request_entry["request"]["url"]
+    if ref.resource_type != expected:
+        raise FhirServerError(f"the server answered a {ref.resource_type} for a {expected}")
+    return Landed(str(ref.resource_type), ref.id, str(location), created=code == "201")
+
+
+def _raise_for_status(response: httpx.Response, what: str) -> None:
+    if response.status_code < 400:
+        return
+    outcome: dict[str, Any] | None = None
+    try:
+        body = response.json()
+        if isinstance(body, dict) and body.get("resourceType") == "OperationOutcome":
+            outcome = body
+    except ValueError:
+        pass
+    log.warning("FHIR server answered %s to %s", response.status_code, what)
+    raise FhirServerError(
+        f"the FHIR server refused the {what} (HTTP {response.status_code})",
+        server_status=response.status_code,
+        server_outcome=outcome,
+    )
+
+
+def _json(response: httpx.Response) -> Resource:
+    try:
+        body = response.json()
+    except ValueError:
+        raise FhirServerError("the FHIR server answered with something that is not JSON") from None
+    if not isinstance(body, dict):
+        raise FhirServerError("the FHIR server answered with something that is not a resource")
+    return body
+
+
+def _unique(resources: list[Resource]) -> list[Resource]:
+    seen: dict[str, Resource] = {}
+    for resource in resources:
+        seen.setdefault(f"{resource['resourceType']}/{resource.get('id')}", resource)
+    return list(seen.values())
+

@@ -1,0 +1,140 @@
+"""A local FHIR R4 sandbox: the `sekmet-fhir` server, in memory, on loopback.
+
+Used by `fhir-discharge demo` and the integration tests; install it with the `sandbox` extra.
+It is laxer than HAPI FHIR (it accepts unknown codes and dangling references), which is why our
+own output is checked by an independent validator in the tests before it goes out.
+
+sekmet-fhir 0.1.1 has no Composition search parameters, so a conditional create on Composition
+(`ifNoneExist: identifier=...`) would fail there; we register the R4 ones before it starts. The
+version is pinned in pyproject.toml because this reaches into its search-parameter table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+
+# R4 Composition search parameters (FHIR R4 composition.html#search) that we rely on.
+_COMPOSITION_PARAMS = """
+    identifier:token:identifier
+    status:token:status
+    type:token:type
+    subject:reference:subject
+    patient:reference:subject:Patient
+    encounter:reference:encounter
+    author:reference:author
+    date:date:date
+    entry:reference:section.entry
+"""
+
+
+def register_composition_search() -> None:
+    from sekmet.fhir import search_params
+
+    params = {}
+    for line in _COMPOSITION_PARAMS.strip().splitlines():
+        bits = line.strip().split(":")
+        target = bits[3] if len(bits) > 3 else None
+        params[bits[0]] = search_params.SearchParam(bits[0], bits[1], tuple(bits[2].split("|")), target)
+    search_params.PARAMS.setdefault("Composition", {}).update(params)
+
+
+def serve(host: str, port: int) -> None:
+    """Run the sandbox in this process (blocks)."""
+    import uvicorn
+    from sekmet.config import ServerAuth, Settings, SimulatorSettings
+    from sekmet.main import create_app
+
+    register_composition_search()
+    settings = Settings(
+        base_url=f"http://{host}:{port}/fhir",
+        host=host,
+        port=port,
+        db_path=":memory:",
+        simulator=SimulatorSettings(enabled=False),
+        server_auth=ServerAuth(types=["none"]),
+        log_inbound=False,
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes] | None, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{url}: the process exited with {process.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up in {seconds:.0f} s")
+
+
+@dataclass
+class RunningServer:
+    base_url: str
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_sandbox(port: int | None = None, workdir: str | None = None) -> RunningServer:
+    """Start the sandbox in a child process on 127.0.0.1 and wait until it answers /metadata."""
+    port = port or free_port()
+    process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+        [sys.executable, "-m", "fhir_discharge.sandbox", "--port", str(port)],
+        cwd=workdir,
+        env={**os.environ, "SEKMET_CONFIG": os.devnull},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}/fhir"
+    try:
+        wait_until_up(f"{base_url}/metadata", process)
+    except RuntimeError:
+        RunningServer(base_url, process).stop()
+        raise
+    return RunningServer(base_url, process)
+
+
+@contextlib.contextmanager
+def sandbox() -> Iterator[RunningServer]:
+    server = start_sandbox()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run the local FHIR sandbox (sekmet-fhir)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8090)
+    args = parser.parse_args()
+    serve(args.host, args.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""The FastAPI application: routes, and every error answered as a FHIR OperationOutcome."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..config import Settings
+from ..errors import DischargeError, operation_outcome
+from ..fhir_client import FhirClient
+from .routes import FHIR_JSON, router
+
+log = logging.getLogger(__name__)
+
+
+def _outcome(status: int, code: str, message: str) -> JSONResponse:
+    body = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": code, "diagnostics": message}],
+    }
+    return JSONResponse(body, status_code=status, media_type=FHIR_JSON)
+
+
+def create_app(settings: Settings | None = None, fhir_client: FhirClient | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = fhir_client or FhirClient(
+            settings.fhir_base_url,
+            timeout=settings.fhir_timeout_seconds,
+            bearer_token=(
+                settings.fhir_bearer_token.get_secret_value()
+                if settings.fhir_bearer_token
+                else None
+            ),
+        )
+        app.state.fhir_client = client
+        try:
+            yield
+        finally:
+            if fhir_client is None:
+                await client.aclose()
+
+    app = FastAPI(
+        title="fhir-discharge",
+        version="0.1.0",
+        description="FHIR R4 discharge of acute non-specific mechanical low back pain (UZ Leuven ED)",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.include_router(router)
+
+    @app.exception_handler(DischargeError)
+    async def on_discharge_error(request: Request, error: DischargeError) -> JSONResponse:
+        log.info("%s %s -> %s (%s)", request.method, request.url.path, error.http_status, type(error).__name__)
+        return JSONResponse(operation_outcome(error), status_code=error.http_status, media_type=FHIR_JSON)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+        return _outcome(400, "invalid", "the request is malformed")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not-found", 405: "not-supported"}.get(error.status_code, "processing")
+        return _outcome(error.status_code, code, str(error.detail))
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
+        # Never a stack trace to the caller; the log has the type, not the data.
+        log.error("unexpected %s on %s %s", type(error).__name__, request.method, request.url.path)
+        return _outcome(500, "exception", "internal error")
+
+    return app

@@ -1,0 +1,45 @@
+"""Reading a request body as FHIR JSON, with every way it can be wrong answered as a 4xx."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+
+from ..errors import DischargeError, InvalidInput
+
+_JSON_TYPES = ("application/fhir+json", "application/json")
+
+
+class PayloadTooLarge(DischargeError):
+    http_status = 413
+    issue_code = "too-costly"
+
+
+class UnsupportedMediaType(DischargeError):
+    http_status = 415
+    issue_code = "not-supported"
+
+
+async def fhir_json_body(request: Request, max_bytes: int) -> dict[str, Any]:
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type not in _JSON_TYPES:
+        raise UnsupportedMediaType("send the body as application/fhir+json")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise PayloadTooLarge(f"the body is larger than {max_bytes} bytes")
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > max_bytes:
+            raise PayloadTooLarge(f"the body is larger than {max_bytes} bytes")
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidInput("the body is not UTF-8") from None
+    except (ValueError, RecursionError):
+        raise InvalidInput("the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a FHIR resource (a JSON object)")
+    return body
