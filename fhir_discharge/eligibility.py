@@ -25,11 +25,20 @@ from .context import DischargeContext
 from .errors import Finding, IncompleteRecord, InvalidInput, NotOnPathway
 from .references import Ref, Resource, ref_of, same_target
 
-_ACCEPTED: dict[tuple[str, str], Code] = {(c.system, c.code): c for c in LOW_BACK_PAIN}
-_EXCLUDED: dict[tuple[str, str], tuple[str, Code]] = {
-    (c.system, c.code): (kind, c) for kind, codes in EXCLUSIONS.items() for c in codes
-}
 _ICD_SYSTEMS = (ICD10, ICD10_CM)
+
+
+def _match_key(system: str, code: str) -> tuple[str, str]:
+    # ICD-10 and ICD-10-CM share their hierarchy here, and senders write M54.5 or M545 alike.
+    if system in _ICD_SYSTEMS:
+        return "icd-10", code.replace(".", "").strip().upper()
+    return system, code.strip()
+
+
+_ACCEPTED: dict[tuple[str, str], Code] = {_match_key(c.system, c.code): c for c in LOW_BACK_PAIN}
+_EXCLUDED: dict[tuple[str, str], tuple[str, Code]] = {
+    _match_key(c.system, c.code): (kind, c) for kind, codes in EXCLUSIONS.items() for c in codes
+}
 # A Condition the physician ruled out, or recorded in error, does not hold (condition-ver-status).
 _NOT_HOLDING_VERIFICATION = {"refuted", "entered-in-error"}
 # A patient's condition that is over does not hold either (condition-clinical).
@@ -165,15 +174,13 @@ def _codings(concept: object) -> Iterator[tuple[str, str]]:
 def exclusion_of(system: str, code: str) -> tuple[str, Code] | None:
     """The red-flag kind of a coding, if any. ICD-10 is hierarchical, so a more specific code
     (M54.16 lumbar radiculopathy under M54.1) is excluded with its parent."""
-    hit = _EXCLUDED.get((system, code))
-    if hit or system not in _ICD_SYSTEMS:
-        return hit
-    for length in range(len(code) - 1, 2, -1):
-        prefix = code[:length].rstrip(".")
-        for icd in _ICD_SYSTEMS:
-            hit = _EXCLUDED.get((icd, prefix))
-            if hit:
-                return hit
+    key_system, key_code = _match_key(system, code)
+    if key_system != "icd-10":
+        return _EXCLUDED.get((key_system, key_code))
+    for length in range(len(key_code), 2, -1):
+        hit = _EXCLUDED.get((key_system, key_code[:length]))
+        if hit:
+            return hit
     return None
 
 
@@ -216,13 +223,15 @@ def _low_back_pain_diagnosis(
         )
         if not of_encounter or not holds(condition):
             continue
-        for key in _codings(condition.get("code")):
-            if key in _ACCEPTED:
-                return _ACCEPTED[key], condition
+        for system, code in _codings(condition.get("code")):
+            accepted = _ACCEPTED.get(_match_key(system, code))
+            if accepted:
+                return accepted, condition
     for concept in ctx.encounter.get("reasonCode") or []:
-        for key in _codings(concept):
-            if key in _ACCEPTED:
-                return _ACCEPTED[key], None
+        for system, code in _codings(concept):
+            accepted = _ACCEPTED.get(_match_key(system, code))
+            if accepted:
+                return accepted, None
     raise NotOnPathway(
         "no low back pain diagnosis on the encounter (Encounter.diagnosis or reasonCode)",
         [Finding("no low back pain diagnosis", "Encounter.diagnosis")],

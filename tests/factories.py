@@ -1,0 +1,111 @@
+"""Discharge contexts for the tests: the example record, and ways to change one thing in it."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+HAPPY_PATH = EXAMPLES / "input" / "happy-path-bundle.json"
+
+Resource = dict[str, Any]
+
+
+def happy_bundle() -> Resource:
+    return json.loads(HAPPY_PATH.read_text(encoding="utf-8"))
+
+
+def resource(bundle: Resource, resource_type: str, resource_id: str | None = None) -> Resource:
+    for entry in bundle["entry"]:
+        r = entry["resource"]
+        if r["resourceType"] == resource_type and (resource_id is None or r["id"] == resource_id):
+            return r
+    raise KeyError(resource_type)
+
+
+def remove(bundle: Resource, resource_type: str, resource_id: str | None = None) -> Resource:
+    target = resource(bundle, resource_type, resource_id)
+    bundle["entry"] = [e for e in bundle["entry"] if e["resource"] is not target]
+    return bundle
+
+
+def add(bundle: Resource, new: Resource) -> Resource:
+    bundle["entry"].append({"fullUrl": f"{new['resourceType']}/{new['id']}", "resource": new})
+    return bundle
+
+
+def condition(
+    condition_id: str,
+    system: str,
+    code: str,
+    *,
+    encounter: bool = True,
+    clinical: str | None = "active",
+    verification: str | None = "confirmed",
+    patient: str = "Patient/lbp-example-patient",
+) -> Resource:
+    cond: Resource = {
+        "resourceType": "Condition",
+        "id": condition_id,
+        "code": {"coding": [{"system": system, "code": code}]},
+        "subject": {"reference": patient},
+    }
+    if clinical:
+        cond["clinicalStatus"] = {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                    "code": clinical,
+                }
+            ]
+        }
+    if verification:
+        cond["verificationStatus"] = {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                    "code": verification,
+                }
+            ]
+        }
+    if encounter:
+        cond["encounter"] = {"reference": "Encounter/lbp-example-encounter"}
+    return cond
+
+
+def with_encounter(bundle: Resource, encounter_id: str, identifier_value: str) -> Resource:
+    """The same record as another encounter (another identity, so other letters)."""
+    bundle = copy.deepcopy(bundle)
+    enc = resource(bundle, "Encounter")
+    old = f"Encounter/{enc['id']}"
+    enc["id"] = encounter_id
+    enc["identifier"][0]["value"] = identifier_value
+    for entry in bundle["entry"]:
+        r = entry["resource"]
+        if (r.get("encounter") or {}).get("reference") == old:
+            r["encounter"] = {"reference": f"Encounter/{encounter_id}"}
+        if r is enc:
+            entry["fullUrl"] = f"Encounter/{encounter_id}"
+    return bundle
+
+
+def fresh_record(tag: str) -> Resource:
+    """The example record under ids and identifiers of its own, so tests sharing one FHIR
+    server never see each other's data."""
+    text = HAPPY_PATH.read_text(encoding="utf-8")
+    text = text.replace("lbp-example-", f"t-{tag}-").replace("SPO-2026-004711", f"SPO-{tag}")
+    return json.loads(text.replace("P-0000042", f"P-{tag}"))
+
+
+def references_in(node: object):
+    """Every literal reference anywhere in a resource or bundle."""
+    if isinstance(node, dict):
+        if isinstance(node.get("reference"), str):
+            yield node["reference"]
+        for value in node.values():
+            yield from references_in(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from references_in(value)

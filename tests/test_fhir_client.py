@@ -1,0 +1,165 @@
+"""Fault injection: what the client and the service do when the FHIR server misbehaves.
+
+A mock transport stands in for the server here only, to produce what a real one does rarely:
+timeouts, 5xx, dropped connections, odd transaction-responses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+
+from fhir_discharge import FhirServerError, FhirServerTimeout, build_discharge, context_from_bundle
+from fhir_discharge.fhir_client import FhirClient
+from fhir_discharge.web.app import create_app
+from tests.factories import happy_bundle
+
+BASE = "http://fhir.test/fhir"
+
+
+def transaction() -> dict:
+    return build_discharge(context_from_bundle(happy_bundle())).bundle
+
+
+def post_with(handler) -> list:
+    async def run():
+        async with FhirClient(BASE, transport=httpx.MockTransport(handler)) as client:
+            return await client.post_transaction(transaction())
+
+    return asyncio.run(run())
+
+
+def answer_entries(statuses, locations):
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction-response",
+        "entry": [
+            {"response": {"status": s, "location": loc, "etag": 'W/"1"'}}
+            for s, loc in zip(statuses, locations, strict=True)
+        ],
+    }
+
+
+TYPES = ["Composition", "DocumentReference", "CarePlan", "Task", "Task"]
+
+
+def test_hapi_style_answers_are_understood_in_every_location_form():
+    locations = [
+        f"{BASE}/Composition/c1/_history/1",
+        "DocumentReference/d1/_history/3",
+        "CarePlan/p1",
+        f"{BASE}/Task/t1",
+        "Task/t2/_history/1",
+    ]
+    statuses = ["201 Created", "200 OK", "201", "200 OK", "201 Created"]
+    landed = post_with(lambda r: httpx.Response(200, json=answer_entries(statuses, locations)))
+    assert [x.reference for x in landed] == [
+        "Composition/c1",
+        "DocumentReference/d1",
+        "CarePlan/p1",
+        "Task/t1",
+        "Task/t2",
+    ]
+    assert [x.created for x in landed] == [True, False, True, False, True]
+
+
+def test_the_transaction_is_posted_as_fhir_json_to_the_base():
+    seen = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen["url"], seen["type"] = str(request.url), request.headers["content-type"]
+        seen["body"] = json.loads(request.content)
+        return httpx.Response(
+            200, json=answer_entries(["201"] * 5, [f"{t}/x{i}" for i, t in enumerate(TYPES)])
+        )
+
+    post_with(handler)
+    assert seen["url"] == f"{BASE}/"
+    assert seen["type"] == "application/fhir+json"
+    assert seen["body"]["type"] == "transaction"
+
+
+def test_a_timeout_is_a_timeout_error():
+    def handler(request):
+        raise httpx.ReadTimeout("slow", request=request)
+
+    with pytest.raises(FhirServerTimeout):
+        post_with(handler)
+
+
+def test_a_dropped_connection_is_a_server_error():
+    def handler(request):
+        raise httpx.RemoteProtocolError("peer closed connection", request=request)
+
+    with pytest.raises(FhirServerError, match="could not reach"):
+        post_with(handler)
+
+
+def test_a_hapi_operation_outcome_reaches_the_caller():
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {
+                "severity": "error",
+                "code": "processing",
+                "diagnostics": "HAPI-0550: HAPI-0549: Multiple resources match this search",
+            }
+        ],
+    }
+    with pytest.raises(FhirServerError) as failure:
+        post_with(lambda r: httpx.Response(412, json=outcome))
+    assert failure.value.server_status == 412
+    assert "FHIR server: HAPI-0550: HAPI-0549: Multiple resources match this search" in [
+        f.message for f in failure.value.findings
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"resourceType": "Bundle", "type": "transaction-response", "entry": []},
+        {"resourceType": "Bundle", "type": "batch-response", "entry": []},
+        answer_entries(["201"] * 5, ["Patient/x"] * 5),
+        answer_entries(["400 Bad Request"] * 5, [f"{t}/x" for t in TYPES]),
+    ],
+    ids=["no-entries", "batch", "wrong-type", "entry-failed"],
+)
+def test_a_transaction_response_that_does_not_match_is_an_error(body):
+    with pytest.raises(FhirServerError):
+        post_with(lambda r: httpx.Response(200, json=body))
+
+
+def test_a_non_json_answer_is_an_error():
+    with pytest.raises(FhirServerError, match="not JSON"):
+        post_with(lambda r: httpx.Response(200, text="<html>proxy</html>"))
+
+
+@pytest.mark.parametrize(
+    ("fault", "status"),
+    [
+        (lambda r: (_ for _ in ()).throw(httpx.ConnectTimeout("t", request=r)), 504),
+        (lambda r: httpx.Response(503, text="down"), 502),
+        (lambda r: (_ for _ in ()).throw(httpx.ConnectError("refused", request=r)), 502),
+    ],
+    ids=["timeout", "503", "refused"],
+)
+def test_the_service_maps_server_failures_to_502_and_504(fault, status):
+    async def run():
+        client = FhirClient(BASE, transport=httpx.MockTransport(fault))
+        app = create_app(fhir_client=client)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://service"
+        ) as http:
+            async with app.router.lifespan_context(app):
+                return await http.post(
+                    "/Encounter/$lbp-discharge",
+                    json=happy_bundle(),
+                    headers={"Content-Type": "application/fhir+json"},
+                )
+
+    response = asyncio.run(run())
+    assert response.status_code == status
+    assert response.json()["resourceType"] == "OperationOutcome"

@@ -1,0 +1,226 @@
+"""End to end through real HTTP: the service on loopback, posting to a real FHIR server process."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+import pytest
+
+from fhir_discharge import FhirServerError, build_discharge, context_from_bundle
+from fhir_discharge.codes import SNOMED
+from fhir_discharge.fhir_client import FhirClient
+from tests.factories import condition, fresh_record, references_in, resource
+
+pytestmark = pytest.mark.integration
+
+FHIR_JSON = {"Content-Type": "application/fhir+json"}
+
+
+def seeded(fhir_base_url: str, *extra: dict) -> dict:
+    """A fresh record, stored on the FHIR server as the hospital EHR would hold it."""
+    record = fresh_record(uuid.uuid4().hex[:10])
+
+    async def upsert() -> None:
+        async with FhirClient(fhir_base_url) as client:
+            await client.upsert([e["resource"] for e in record["entry"]] + list(extra))
+
+    asyncio.run(upsert())
+    return record
+
+
+def discharge(service_url: str, path: str, body: dict | None = None, **params: str) -> httpx.Response:
+    return httpx.post(f"{service_url}{path}", json=body, headers=FHIR_JSON, params=params, timeout=60)
+
+
+def parts(answer: dict) -> dict[str, dict[str, object]]:
+    out = {}
+    for parameter in answer["parameter"]:
+        if "part" in parameter:
+            out[parameter["name"]] = {
+                p["name"]: p.get("valueReference", p.get("valueUri", p.get("valueCode")))
+                for p in parameter["part"]
+            }
+    return out
+
+
+def search(fhir_base_url: str, resource_type: str, **params: str) -> list[dict]:
+    answer = httpx.get(f"{fhir_base_url}/{resource_type}", params=params, timeout=30).json()
+    return [e["resource"] for e in answer.get("entry", [])]
+
+
+def test_a_discharge_lands_with_references_rewritten_to_server_ids(fhir_base_url, service_url):
+    record = seeded(fhir_base_url)
+    response = discharge(service_url, "/Encounter/$lbp-discharge", record)
+    assert response.status_code == 201, response.text
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    landed = parts(response.json())
+    assert {p["status"] for p in landed.values()} == {"created"}
+    refs = {role: p["reference"]["reference"] for role, p in landed.items()}
+
+    letter = httpx.get(f"{fhir_base_url}/{refs['letter']}").json()
+    entries = {s["title"]: [e["reference"] for e in s.get("entry", [])] for s in letter["section"]}
+    assert entries["Zorgplan"] == [refs["carePlan"]]
+    assert entries["Informatie voor de patiënt"] == [refs["brochure"]]
+    assert entries["Opvolging"] == [refs["followUpOneWeek"], refs["followUpSixWeeks"]]
+    plan = httpx.get(f"{fhir_base_url}/{refs['carePlan']}").json()
+    assert [r["reference"] for r in plan["supportingInfo"]] == [refs["letter"], refs["brochure"]]
+    task = httpx.get(f"{fhir_base_url}/{refs['followUpOneWeek']}").json()
+    assert task["basedOn"] == [{"reference": refs["carePlan"]}]
+    assert not any(r.startswith("urn:uuid:") for r in references_in([letter, plan, task]))
+
+
+def test_discharging_twice_creates_nothing_twice(fhir_base_url, service_url):
+    record = seeded(fhir_base_url)
+    first = discharge(service_url, "/Encounter/$lbp-discharge", record)
+    second = discharge(service_url, "/Encounter/$lbp-discharge", record)
+    assert (first.status_code, second.status_code) == (201, 200)
+    again = parts(second.json())
+    assert {p["status"] for p in again.values()} == {"existing"}
+    assert {r: p["reference"] for r, p in again.items()} == {
+        r: p["reference"] for r, p in parts(first.json()).items()
+    }
+    encounter = f"Encounter/{resource(record, 'Encounter')['id']}"
+    assert len(search(fhir_base_url, "Composition", encounter=encounter)) == 1
+    assert len(search(fhir_base_url, "CarePlan", encounter=encounter)) == 1
+    assert len(search(fhir_base_url, "DocumentReference", encounter=encounter)) == 1
+    assert len(search(fhir_base_url, "Task", encounter=encounter)) == 2
+
+
+def test_the_resources_are_found_by_encounter_and_by_subject(fhir_base_url, service_url):
+    record = seeded(fhir_base_url)
+    assert discharge(service_url, "/Encounter/$lbp-discharge", record).status_code == 201
+    patient = f"Patient/{resource(record, 'Patient')['id']}"
+    letters = search(fhir_base_url, "Composition", subject=patient)
+    assert [c["type"]["coding"][0]["code"] for c in letters] == ["59258-4"]
+    assert len(search(fhir_base_url, "CarePlan", subject=patient)) == 1
+    assert len(search(fhir_base_url, "Task", patient=patient)) == 2
+    identifier = letters[0]["identifier"]
+    found = search(
+        fhir_base_url, "Composition", identifier=f"{identifier['system']}|{identifier['value']}"
+    )
+    assert [c["id"] for c in found] == [letters[0]["id"]]
+
+
+def test_a_bare_encounter_is_completed_from_the_server(fhir_base_url, service_url):
+    record = seeded(fhir_base_url)
+    encounter = resource(record, "Encounter")
+    by_body = discharge(service_url, "/Encounter/$lbp-discharge", encounter)
+    assert by_body.status_code == 201, by_body.text
+    # The same encounter by id, and as a full Bundle: the same letter, found, not made again.
+    by_id = discharge(service_url, f"/Encounter/{encounter['id']}/$lbp-discharge")
+    by_bundle = discharge(service_url, "/Encounter/$lbp-discharge", record)
+    assert (by_id.status_code, by_bundle.status_code) == (200, 200)
+    assert parts(by_id.json())["letter"] == {
+        **parts(by_body.json())["letter"],
+        "status": "existing",
+    }
+    assert parts(by_bundle.json())["letter"]["reference"] == parts(by_body.json())["letter"]["reference"]
+
+
+def test_a_red_flag_on_the_server_refuses_the_discharge_and_writes_nothing(
+    fhir_base_url, service_url
+):
+    record = fresh_record(uuid.uuid4().hex[:10])
+    patient_ref = f"Patient/{resource(record, 'Patient')['id']}"
+    flag = condition(
+        f"flag-{uuid.uuid4().hex[:8]}", SNOMED, "192970008", encounter=False, patient=patient_ref
+    )
+
+    async def upsert() -> None:
+        async with FhirClient(fhir_base_url) as client:
+            await client.upsert([e["resource"] for e in record["entry"]] + [flag])
+
+    asyncio.run(upsert())
+    encounter_id = resource(record, "Encounter")["id"]
+    response = discharge(service_url, f"/Encounter/{encounter_id}/$lbp-discharge")
+    assert response.status_code == 422
+    issue = response.json()["issue"][0]
+    assert "cauda equina syndrome" in issue["diagnostics"]
+    assert issue["expression"] == [f"Condition/{flag['id']}"]
+    assert search(fhir_base_url, "Composition", encounter=f"Encounter/{encounter_id}") == []
+
+
+def test_an_unknown_encounter_is_404(service_url):
+    response = discharge(service_url, f"/Encounter/no-such-{uuid.uuid4().hex}/$lbp-discharge")
+    assert response.status_code == 404
+    assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_a_dry_run_returns_the_transaction_and_writes_nothing(fhir_base_url, service_url):
+    record = fresh_record(uuid.uuid4().hex[:10])
+    response = discharge(service_url, "/Encounter/$lbp-discharge", record, **{"_dry-run": "true"})
+    assert response.status_code == 200
+    assert response.json()["type"] == "transaction"
+    encounter = f"Encounter/{resource(record, 'Encounter')['id']}"
+    assert search(fhir_base_url, "Composition", encounter=encounter) == []
+
+
+def test_a_missing_gp_is_a_warning_in_the_answer(fhir_base_url, service_url):
+    record = fresh_record(uuid.uuid4().hex[:10])
+    del resource(record, "Patient")["generalPractitioner"]
+    response = discharge(service_url, "/Encounter/$lbp-discharge", record)
+    assert response.status_code == 201
+    outcome = response.json()["parameter"][0]["resource"]
+    assert outcome["issue"][0]["severity"] == "warning"
+    assert "general practitioner" in outcome["issue"][0]["diagnostics"]
+
+
+def test_a_failing_transaction_leaves_nothing_behind(fhir_base_url):
+    record = fresh_record(uuid.uuid4().hex[:10])
+    bundle = build_discharge(context_from_bundle(record)).bundle
+    bundle["entry"][-1]["resource"]["restriction"]["period"]["start"] = "not a date"
+
+    async def post() -> None:
+        async with FhirClient(fhir_base_url) as client:
+            await client.post_transaction(bundle)
+
+    with pytest.raises(FhirServerError) as failure:
+        asyncio.run(post())
+    assert failure.value.server_status is not None and 400 <= failure.value.server_status < 500
+    for entry in bundle["entry"][:-1]:
+        identifier = entry["resource"]["identifier"]
+        identifier = identifier if isinstance(identifier, dict) else identifier[0]
+        rtype = entry["resource"]["resourceType"]
+        found = search(fhir_base_url, rtype, identifier=f"{identifier['system']}|{identifier['value']}")
+        assert found == [], f"{rtype} was written by a failed transaction"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b'{"resourceType": "Bundle"', "application/fhir+json", 400),
+        (b"\xff\xfe{}", "application/fhir+json", 400),
+        (b"[1, 2]", "application/fhir+json", 400),
+        (b'{"resourceType": "Patient", "id": "p"}', "application/fhir+json", 400),
+        (b'{"resourceType": "Bundle", "type": "collection"}', "application/fhir+json", 400),
+        (b"[" * 100_000 + b"]" * 100_000, "application/json", 400),
+        (b"{}", "text/plain", 415),
+        (b'{"a": "' + b"x" * 2_000_000 + b'"}', "application/fhir+json", 413),
+    ],
+    ids=["truncated", "not-utf8", "array", "wrong-type", "no-encounter", "deep", "text", "huge"],
+)
+def test_bad_input_gets_an_operation_outcome_with_the_right_status(
+    service_url, body, content_type, status
+):
+    response = httpx.post(
+        f"{service_url}/Encounter/$lbp-discharge",
+        content=body,
+        headers={"Content-Type": content_type},
+        timeout=60,
+    )
+    assert response.status_code == status
+    outcome = response.json()
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert outcome["issue"][0]["severity"] == "error"
+    assert "Traceback" not in response.text
+
+
+def test_the_service_describes_its_operation(service_url):
+    capability = httpx.get(f"{service_url}/metadata").json()
+    operation = capability["rest"][0]["resource"][0]["operation"][0]
+    definition = httpx.get(f"{service_url}/OperationDefinition/lbp-discharge").json()
+    assert operation["definition"] == definition["url"]
+    assert httpx.get(f"{service_url}/openapi.json").json()["paths"]
+
