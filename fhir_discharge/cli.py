@@ -82,9 +82,7 @@ def demo(example: Path = EXAMPLE) -> int:
                 print(json.dumps(answer, indent=2, ensure_ascii=False))
                 return 1
             _print_result(answer)
-        letter = httpx.get(
-            f"{sandbox.base_url}/{_reference(answer, 'letter')}", timeout=30
-        ).json()
+        letter = httpx.get(f"{sandbox.base_url}/{_reference(answer, 'letter')}", timeout=30).json()
         print("\n== the letter, as stored on the server, as plain text\n")
         print(plain_text(letter["text"]["div"]))
         return 0
@@ -135,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     discharge_cmd.add_argument("file", type=Path)
     target = discharge_cmd.add_mutually_exclusive_group()
     target.add_argument("--server", help="FHIR base URL (default: FHIR_DISCHARGE_FHIR_BASE_URL)")
-    target.add_argument("--dry-run", action="store_true", help="print the transaction, post nothing")
+    target.add_argument(
+        "--dry-run", action="store_true", help="print the transaction, post nothing"
+    )
     demo_cmd = commands.add_parser("demo", help="sandbox + service on loopback, one example")
     demo_cmd.add_argument("--example", type=Path, default=EXAMPLE)
     args = parser.parse_args(argv)

@@ -101,7 +101,9 @@ def context_from_bundle(bundle: Any) -> DischargeContext:
         entries.append((entry.get("fullUrl"), resource))
     encounters = [r for _, r in entries if r["resourceType"] == "Encounter"]
     if len(encounters) != 1:
-        raise InvalidInput(f"the Bundle must hold exactly one Encounter, it holds {len(encounters)}")
+        raise InvalidInput(
+            f"the Bundle must hold exactly one Encounter, it holds {len(encounters)}"
+        )
     index = ResourceIndex(entries)
     conditions = [r for _, r in entries if r["resourceType"] == "Condition"]
     return assemble_context(encounters[0], index, conditions)

@@ -102,7 +102,7 @@ def check_eligibility(ctx: DischargeContext) -> Eligibility:
         )
     if ctx.discharge_time is None:
         raise IncompleteRecord(
-            "the encounter has no end time (Encounter.period.end): the follow-up dates count from it",
+            "the encounter has no end time (Encounter.period.end): follow-up dates count from it",
             [Finding("no discharge time", "Encounter.period.end")],
         )
     warnings: list[str] = []

@@ -62,7 +62,7 @@ class NotOnPathway(DischargeError):
 
 
 class FhirServerError(DischargeError):
-    """The FHIR server failed or refused our request; carries its OperationOutcome when it sent one."""
+    """The FHIR server failed or refused our request; carries its OperationOutcome if any."""
 
     http_status = 502
     issue_code = "exception"

@@ -91,7 +91,10 @@ class FhirClient:
                 for e in page.get("entry") or []
                 if (e.get("resource") or {}).get("resourceType") == resource_type
             ]
-            url = next((link["url"] for link in page.get("link") or [] if link.get("relation") == "next"), None)
+            url = next(
+                (link["url"] for link in page.get("link") or [] if link.get("relation") == "next"),
+                None,
+            )
             query = None
         if url is not None:
             raise FhirServerError(f"search {resource_type}: more than {MAX_SEARCH_PAGES} pages")
@@ -120,7 +123,9 @@ class FhirClient:
             + [c for batch in found for c in batch]
         )
         others = [r for r in resolved if r is not None]
-        index = ResourceIndex((None, r) for r in [encounter, *([patient] if patient else []), *others])
+        index = ResourceIndex(
+            (None, r) for r in [encounter, *([patient] if patient else []), *others]
+        )
         return assemble_context(encounter, index, conditions)
 
     async def read_encounter(self, encounter_id: str) -> Resource:
@@ -150,7 +155,9 @@ class FhirClient:
         entries = answer.get("entry") or []
         if answer.get("type") != "transaction-response" or len(entries) != len(bundle["entry"]):
             raise FhirServerError("the server's transaction-response does not match the request")
-        return [_landed(request, entry) for request, entry in zip(bundle["entry"], entries, strict=True)]
+        return [
+            _landed(request, entry) for request, entry in zip(bundle["entry"], entries, strict=True)
+        ]
 
     async def upsert(self, resources: Iterable[Resource]) -> None:
         """PUT resources by id in one transaction (seeding a sandbox with an EHR's record)."""
@@ -228,4 +235,3 @@ def _unique(resources: list[Resource]) -> list[Resource]:
     for resource in resources:
         seen.setdefault(f"{resource['resourceType']}/{resource.get('id')}", resource)
     return list(seen.values())
-

@@ -17,7 +17,7 @@ from .narrative import (
     person_name,
     text,
 )
-from .phrases import ADVICE_KEYS, MEDICATION_KEYS, BROCHURE_URL, SPINE_PROGRAMME_PHONE
+from .phrases import ADVICE_KEYS, BROCHURE_URL, MEDICATION_KEYS, SPINE_PROGRAMME_PHONE
 from .references import Resource
 
 Section = tuple[str, str, list[dict[str, str]]]  # (key, XHTML inner, entries)
@@ -147,9 +147,7 @@ def _letter_xhtml(facts: DischargeFacts, sections: list[Section]) -> str:
         + paragraph(text(about))
         + paragraph(text(p["salutation"]))
     )
-    body = "".join(
-        f"<h2>{text(p[f'section-{key}'])}</h2>{inner}" for key, inner, _ in sections
-    )
+    body = "".join(f"<h2>{text(p[f'section-{key}'])}</h2>{inner}" for key, inner, _ in sections)
     signature = p["signature"].format(
         physician=person_name(ctx.physician) or "", hospital=person_name(ctx.hospital) or ""
     )

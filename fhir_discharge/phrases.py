@@ -156,9 +156,7 @@ NL_BE: Final[dict[str, str]] = {
     ),
     "care-plan-title": "Zorgplan acute niet-specifieke mechanische lage rugpijn",
     "care-plan-description": "Actief blijven geeft de beste kans op een snel herstel.",
-    "task-week": (
-        "Huisartsconsultatie indien de lage rugpijn na 1 week aanhoudt (vanaf {date})."
-    ),
+    "task-week": ("Huisartsconsultatie indien de lage rugpijn na 1 week aanhoudt (vanaf {date})."),
     "task-six-weeks": (
         "Indien geen verbetering na 6 weken (vanaf {date}): verwijzing via de huisarts naar de "
         "raadpleging fysische geneeskunde, zorgprogramma wervelkolomaandoeningen UZ Leuven, "

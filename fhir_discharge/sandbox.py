@@ -44,7 +44,9 @@ def register_composition_search() -> None:
     for line in _COMPOSITION_PARAMS.strip().splitlines():
         bits = line.strip().split(":")
         target = bits[3] if len(bits) > 3 else None
-        params[bits[0]] = search_params.SearchParam(bits[0], bits[1], tuple(bits[2].split("|")), target)
+        params[bits[0]] = search_params.SearchParam(
+            bits[0], bits[1], tuple(bits[2].split("|")), target
+        )
     search_params.PARAMS.setdefault("Composition", {}).update(params)
 
 

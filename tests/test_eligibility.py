@@ -49,9 +49,7 @@ def test_more_specific_icd10_cm_radicular_codes_are_refused_with_their_parent(co
 
 def test_a_red_flag_given_as_reason_for_the_encounter_is_refused():
     bundle = happy_bundle()
-    resource(bundle, "Encounter")["reasonCode"] = [
-        {"coding": [{"system": ICD10, "code": "G83.4"}]}
-    ]
+    resource(bundle, "Encounter")["reasonCode"] = [{"coding": [{"system": ICD10, "code": "G83.4"}]}]
     with pytest.raises(NotOnPathway) as refusal:
         gate(bundle)
     assert refusal.value.findings[0].expression == "Encounter.reasonCode[0]"
@@ -67,7 +65,12 @@ def test_every_finding_is_reported_not_only_the_first():
 
 @pytest.mark.parametrize(
     ("clinical", "verification"),
-    [("active", "refuted"), (None, "entered-in-error"), ("resolved", "confirmed"), ("inactive", None)],
+    [
+        ("active", "refuted"),
+        (None, "entered-in-error"),
+        ("resolved", "confirmed"),
+        ("inactive", None),
+    ],
 )
 def test_a_red_flag_that_does_not_hold_keeps_the_patient_on_the_pathway(clinical, verification):
     bundle = add(

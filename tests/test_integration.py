@@ -30,8 +30,12 @@ def seeded(fhir_base_url: str, *extra: dict) -> dict:
     return record
 
 
-def discharge(service_url: str, path: str, body: dict | None = None, **params: str) -> httpx.Response:
-    return httpx.post(f"{service_url}{path}", json=body, headers=FHIR_JSON, params=params, timeout=60)
+def discharge(
+    service_url: str, path: str, body: dict | None = None, **params: str
+) -> httpx.Response:
+    return httpx.post(
+        f"{service_url}{path}", json=body, headers=FHIR_JSON, params=params, timeout=60
+    )
 
 
 def parts(answer: dict) -> dict[str, dict[str, object]]:
@@ -116,7 +120,10 @@ def test_a_bare_encounter_is_completed_from_the_server(fhir_base_url, service_ur
         **parts(by_body.json())["letter"],
         "status": "existing",
     }
-    assert parts(by_bundle.json())["letter"]["reference"] == parts(by_body.json())["letter"]["reference"]
+    assert (
+        parts(by_bundle.json())["letter"]["reference"]
+        == parts(by_body.json())["letter"]["reference"]
+    )
 
 
 def test_a_red_flag_on_the_server_refuses_the_discharge_and_writes_nothing(
@@ -183,7 +190,9 @@ def test_a_failing_transaction_leaves_nothing_behind(fhir_base_url):
         identifier = entry["resource"]["identifier"]
         identifier = identifier if isinstance(identifier, dict) else identifier[0]
         rtype = entry["resource"]["resourceType"]
-        found = search(fhir_base_url, rtype, identifier=f"{identifier['system']}|{identifier['value']}")
+        found = search(
+            fhir_base_url, rtype, identifier=f"{identifier['system']}|{identifier['value']}"
+        )
         assert found == [], f"{rtype} was written by a failed transaction"
 
 
@@ -223,4 +232,3 @@ def test_the_service_describes_its_operation(service_url):
     definition = httpx.get(f"{service_url}/OperationDefinition/lbp-discharge").json()
     assert operation["definition"] == definition["url"]
     assert httpx.get(f"{service_url}/openapi.json").json()["paths"]
-

@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, fhir_client: FhirClient | None 
     app = FastAPI(
         title="fhir-discharge",
         version="0.1.0",
-        description="FHIR R4 discharge of acute non-specific mechanical low back pain (UZ Leuven ED)",
+        description="FHIR R4 discharge: acute non-specific mechanical low back pain, UZ Leuven ED",
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -59,8 +59,16 @@ def create_app(settings: Settings | None = None, fhir_client: FhirClient | None 
 
     @app.exception_handler(DischargeError)
     async def on_discharge_error(request: Request, error: DischargeError) -> JSONResponse:
-        log.info("%s %s -> %s (%s)", request.method, request.url.path, error.http_status, type(error).__name__)
-        return JSONResponse(operation_outcome(error), status_code=error.http_status, media_type=FHIR_JSON)
+        log.info(
+            "%s %s -> %s (%s)",
+            request.method,
+            request.url.path,
+            error.http_status,
+            type(error).__name__,
+        )
+        return JSONResponse(
+            operation_outcome(error), status_code=error.http_status, media_type=FHIR_JSON
+        )
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -1,0 +1,36 @@
+# The two commands of the README. Each sets up what it needs first (idempotent):
+#   make demo   local FHIR sandbox + the service on loopback, the example discharged, both stopped
+#   make test   the whole test suite (what .ci/run calls)
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+VALIDATOR := tools/validator/node_modules/.installed
+
+.PHONY: demo test setup lint clean
+
+demo: $(INSTALLED)
+	$(VENV)/bin/fhir-discharge demo
+
+test: $(INSTALLED) $(VALIDATOR)
+	$(PY) -m pytest
+
+setup: $(INSTALLED) $(VALIDATOR)
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check fhir_discharge tests benchmarks
+	$(VENV)/bin/ruff format --check fhir_discharge tests benchmarks
+	$(VENV)/bin/mypy
+
+$(INSTALLED): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+# The independent validator the tests use (Node; pinned in its package-lock.json).
+$(VALIDATOR): tools/validator/package.json tools/validator/package-lock.json
+	cd tools/validator && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+clean:
+	rm -rf $(VENV) tools/validator/node_modules
