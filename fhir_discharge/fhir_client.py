@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ import httpx
 from .context import DischargeContext, assemble_context, check_structure
 from .errors import FhirServerError, FhirServerTimeout, InvalidInput, UnknownEncounter
 from .references import Resource, ResourceIndex, parse_reference
+from .retry import RETRYABLE_STATUSES, RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +51,14 @@ class FhirClient:
         timeout: float = 30.0,
         bearer_token: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         headers = {"Accept": FHIR_JSON}
         if bearer_token:
             headers["Authorization"] = f"Bearer {bearer_token}"
         self.base_url = base_url.rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self.attempts_made = 0  # all attempts since creation, retries included (for metrics)
         self._http = httpx.AsyncClient(
             base_url=self.base_url + "/", headers=headers, timeout=timeout, transport=transport
         )
@@ -176,14 +181,40 @@ class FhirClient:
         _raise_for_status(response, "upsert")
 
     async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        try:
-            return await self._http.request(method, url, **kwargs)
-        except httpx.TimeoutException:
-            raise FhirServerTimeout(f"the FHIR server did not answer in time ({method})") from None
-        except httpx.HTTPError as error:
-            raise FhirServerError(
-                f"could not reach the FHIR server ({type(error).__name__})"
-            ) from None
+        """One request, retried on transient failures within the policy's bounds."""
+        policy = self.retry
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            self.attempts_made += 1
+            failure: FhirServerError
+            retry_after = None
+            try:
+                response = await self._http.request(method, url, **kwargs)
+            except httpx.TimeoutException:
+                failure = FhirServerTimeout(f"the FHIR server did not answer in time ({method})")
+            except httpx.HTTPError as error:
+                failure = FhirServerError(
+                    f"could not reach the FHIR server ({type(error).__name__})"
+                )
+            else:
+                if response.status_code not in RETRYABLE_STATUSES:
+                    return response
+                retry_after = response.headers.get("retry-after")
+                failure = _server_failure(response, f"{method} request")
+            wait = policy.delay(attempt, retry_after)
+            elapsed = time.monotonic() - started
+            if attempt >= policy.attempts or elapsed + wait > policy.total_seconds:
+                raise failure
+            log.info(
+                "FHIR %s attempt %d failed (%s); retrying in %.2f s",
+                method,
+                attempt,
+                type(failure).__name__,
+                wait,
+            )
+            await policy.sleep(wait)
 
 
 def _landed(request_entry: Resource, entry: Resource) -> Landed:
@@ -203,8 +234,11 @@ def _landed(request_entry: Resource, entry: Resource) -> Landed:
 
 
 def _raise_for_status(response: httpx.Response, what: str) -> None:
-    if response.status_code < 400:
-        return
+    if response.status_code >= 400:
+        raise _server_failure(response, what)
+
+
+def _server_failure(response: httpx.Response, what: str) -> FhirServerError:
     outcome: dict[str, Any] | None = None
     try:
         body = response.json()
@@ -213,7 +247,8 @@ def _raise_for_status(response: httpx.Response, what: str) -> None:
     except ValueError:
         pass
     log.warning("FHIR server answered %s to %s", response.status_code, what)
-    raise FhirServerError(
+    error_type = FhirServerTimeout if response.status_code in (408, 504) else FhirServerError
+    return error_type(
         f"the FHIR server refused the {what} (HTTP {response.status_code})",
         server_status=response.status_code,
         server_outcome=outcome,

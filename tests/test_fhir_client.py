@@ -14,10 +14,13 @@ import pytest
 
 from fhir_discharge import FhirServerError, FhirServerTimeout, build_discharge, context_from_bundle
 from fhir_discharge.fhir_client import FhirClient
+from fhir_discharge.retry import RetryPolicy
 from fhir_discharge.web.app import create_app
 from tests.factories import happy_bundle
 
 BASE = "http://fhir.test/fhir"
+# Retries in these tests wait (almost) nothing: what is tested is whether and how often.
+FAST = RetryPolicy(base_delay=0.001, max_delay=0.002)
 
 
 def transaction() -> dict:
@@ -26,7 +29,7 @@ def transaction() -> dict:
 
 def post_with(handler) -> list:
     async def run():
-        async with FhirClient(BASE, transport=httpx.MockTransport(handler)) as client:
+        async with FhirClient(BASE, transport=httpx.MockTransport(handler), retry=FAST) as client:
             return await client.post_transaction(transaction())
 
     return asyncio.run(run())
@@ -148,7 +151,7 @@ def test_a_non_json_answer_is_an_error():
 )
 def test_the_service_maps_server_failures_to_502_and_504(fault, status):
     async def run():
-        client = FhirClient(BASE, transport=httpx.MockTransport(fault))
+        client = FhirClient(BASE, transport=httpx.MockTransport(fault), retry=FAST)
         app = create_app(fhir_client=client)
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://service"
