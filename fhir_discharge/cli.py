@@ -9,6 +9,7 @@ import logging
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ def demo(example: Path = EXAMPLE) -> int:
     from .sandbox import free_port, start_sandbox, wait_until_up
 
     bundle = json.loads(example.read_text(encoding="utf-8"))
+    scratch = tempfile.TemporaryDirectory(prefix="fhir-discharge-demo-")
     sandbox = start_sandbox()
     service = None
     try:
@@ -61,7 +63,12 @@ def demo(example: Path = EXAMPLE) -> int:
         port = free_port()
         service = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
             [sys.executable, "-m", "fhir_discharge.cli", "serve", "--port", str(port)],
-            env={**os.environ, "FHIR_DISCHARGE_FHIR_BASE_URL": sandbox.base_url},
+            env={
+                **os.environ,
+                "FHIR_DISCHARGE_FHIR_BASE_URL": sandbox.base_url,
+                # The sandbox lives in memory for this run only; so does the demo's outbox.
+                "FHIR_DISCHARGE_OUTBOX_PATH": str(Path(scratch.name) / "outbox.sqlite3"),
+            },
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -91,6 +98,7 @@ def demo(example: Path = EXAMPLE) -> int:
             service.terminate()
             service.wait(timeout=10)
         sandbox.stop()
+        scratch.cleanup()
 
 
 async def _seed(base_url: str, bundle: dict[str, Any]) -> None:
@@ -104,6 +112,8 @@ def _print_result(parameters: dict[str, Any]) -> None:
         if parameter["name"] == "outcome":
             for issue in parameter["resource"]["issue"]:
                 print(f"  {issue['severity']}: {issue['diagnostics']}")
+            continue
+        if "part" not in parameter:
             continue
         parts = {p["name"]: p for p in parameter["part"]}
         print(

@@ -59,7 +59,9 @@ def _icd10cm(code: str, display: str) -> Code:
 
 
 # Encounter.class of an emergency department visit.
-EMERGENCY = Code(V3_ACT_CODE, "EMER", "emergency", "https://terminology.hl7.org/CodeSystem-v3-ActCode.html")
+EMERGENCY = Code(
+    V3_ACT_CODE, "EMER", "emergency", "https://terminology.hl7.org/CodeSystem-v3-ActCode.html"
+)
 
 # Composition.type: the GP letter.
 ED_DISCHARGE_SUMMARY = _loinc("59258-4", "Emergency department Discharge summary")

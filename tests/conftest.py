@@ -36,7 +36,11 @@ def service_url(fhir_base_url: str, tmp_path_factory: pytest.TempPathFactory) ->
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "fhir_discharge.cli", "serve", "--port", str(port)],
-            env={**os.environ, "FHIR_DISCHARGE_FHIR_BASE_URL": fhir_base_url},
+            env={
+                **os.environ,
+                "FHIR_DISCHARGE_FHIR_BASE_URL": fhir_base_url,
+                "FHIR_DISCHARGE_OUTBOX_PATH": str(log_path.parent / "outbox.sqlite3"),
+            },
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from fhir_discharge import FhirServerError, FhirServerTimeout, build_discharge, context_from_bundle
+from fhir_discharge.config import Settings
 from fhir_discharge.fhir_client import FhirClient
 from fhir_discharge.retry import RetryPolicy
 from fhir_discharge.web.app import create_app
@@ -140,6 +141,49 @@ def test_a_non_json_answer_is_an_error():
         post_with(lambda r: httpx.Response(200, text="<html>proxy</html>"))
 
 
+def call_service(fault, body, tmp_path):
+    """The service in process (ASGI), its FHIR server replaced by `fault`."""
+
+    async def run():
+        client = FhirClient(BASE, transport=httpx.MockTransport(fault), retry=FAST)
+        settings = Settings(outbox_path=str(tmp_path / "outbox.sqlite3"), sync_wait_seconds=0.5)
+        app = create_app(settings, fhir_client=client)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://service"
+        ) as http:
+            async with app.router.lifespan_context(app):
+                return await http.post(
+                    "/Encounter/$lbp-discharge",
+                    json=body,
+                    headers={"Content-Type": "application/fhir+json"},
+                )
+
+    return asyncio.run(run())
+
+
+def test_a_transaction_the_server_refuses_is_502_with_its_outcome(tmp_path):
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "invalid", "diagnostics": "HAPI-1094: bad"}],
+    }
+    response = call_service(lambda r: httpx.Response(400, json=outcome), happy_bundle(), tmp_path)
+    assert response.status_code == 502
+    diagnostics = [i["diagnostics"] for i in response.json()["issue"]]
+    assert "FHIR server: HAPI-1094: bad" in diagnostics
+    assert response.headers["content-location"].startswith("http://service/discharges/")
+
+
+def test_a_transaction_the_server_cannot_take_now_is_accepted_and_queued(tmp_path):
+    def timeout(request):
+        raise httpx.ConnectTimeout("t", request=request)
+
+    response = call_service(timeout, happy_bundle(), tmp_path)
+    assert response.status_code == 202
+    answer = {p["name"]: p for p in response.json()["parameter"]}
+    assert answer["state"]["valueCode"] in ("queued", "delivering")
+    assert answer["lastFailure"]["resource"]["issue"][0]["code"] == "timeout"
+
+
 @pytest.mark.parametrize(
     ("fault", "status"),
     [
@@ -149,20 +193,12 @@ def test_a_non_json_answer_is_an_error():
     ],
     ids=["timeout", "503", "refused"],
 )
-def test_the_service_maps_server_failures_to_502_and_504(fault, status):
-    async def run():
-        client = FhirClient(BASE, transport=httpx.MockTransport(fault), retry=FAST)
-        app = create_app(fhir_client=client)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://service"
-        ) as http:
-            async with app.router.lifespan_context(app):
-                return await http.post(
-                    "/Encounter/$lbp-discharge",
-                    json=happy_bundle(),
-                    headers={"Content-Type": "application/fhir+json"},
-                )
-
-    response = asyncio.run(run())
+def test_reading_the_context_from_a_failing_server_is_502_or_504(fault, status, tmp_path):
+    encounter = next(
+        e["resource"]
+        for e in happy_bundle()["entry"]
+        if e["resource"]["resourceType"] == "Encounter"
+    )
+    response = call_service(fault, encounter, tmp_path)
     assert response.status_code == status
     assert response.json()["resourceType"] == "OperationOutcome"

@@ -12,8 +12,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..config import Settings
+from ..delivery import Deliverer
 from ..errors import DischargeError, operation_outcome
 from ..fhir_client import FhirClient
+from ..outbox import Outbox
 from .routes import FHIR_JSON, router
 
 log = logging.getLogger(__name__)
@@ -42,9 +44,20 @@ def create_app(settings: Settings | None = None, fhir_client: FhirClient | None 
             ),
         )
         app.state.fhir_client = client
+        outbox = Outbox(settings.outbox_path)
+        deliverer = Deliverer(
+            outbox,
+            client,
+            max_attempts=settings.max_delivery_attempts,
+            base_delay=settings.delivery_base_delay_seconds,
+        )
+        app.state.deliverer = deliverer
+        await deliverer.start()
         try:
             yield
         finally:
+            await deliverer.stop()
+            outbox.close()
             if fhir_client is None:
                 await client.aclose()
 

@@ -1,4 +1,4 @@
-"""Dependencies: the settings and the FHIR client, made once per app and swappable in tests."""
+"""Dependencies: the settings, the FHIR client and the deliverer, made once per app."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import cast
 from fastapi import Request
 
 from ..config import Settings
+from ..delivery import Deliverer
 from ..fhir_client import FhirClient
 
 
@@ -16,3 +17,7 @@ def get_settings(request: Request) -> Settings:
 
 def get_fhir_client(request: Request) -> FhirClient:
     return cast(FhirClient, request.app.state.fhir_client)
+
+
+def get_deliverer(request: Request) -> Deliverer:
+    return cast(Deliverer, request.app.state.deliverer)

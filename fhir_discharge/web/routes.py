@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from ..config import Settings
 from ..context import DischargeContext, context_from_bundle
 from ..errors import InvalidInput, warnings_outcome
+from ..delivery import Deliverer
+from ..errors import UnknownEncounter
 from ..fhir_client import FhirClient, Landed
-from ..transaction import Discharge, build_discharge
+from ..identity import derived_uuid
+from ..outbox import DEAD, DELIVERED, FAILED, OutboxItem
+from ..transaction import build_discharge
 from .body import fhir_json_body
-from .deps import get_fhir_client, get_settings
+from .deps import get_deliverer, get_fhir_client, get_settings
 from .operation import RESULT_ROLES, capability_statement, operation_definition
 
 log = logging.getLogger(__name__)
@@ -23,6 +29,11 @@ router = APIRouter()
 FHIR_JSON = "application/fhir+json"
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClientDep = Annotated[FhirClient, Depends(get_fhir_client)]
+DelivererDep = Annotated[Deliverer, Depends(get_deliverer)]
+
+
+class UnknownDischarge(UnknownEncounter):
+    """No discharge with that id was accepted by this service."""
 
 
 def fhir_response(resource: dict[str, Any], status: int = 200) -> JSONResponse:
@@ -51,7 +62,7 @@ async def lbp_discharge_definition() -> JSONResponse:
 
 @router.post("/Encounter/$lbp-discharge", tags=["discharge"])
 async def discharge_from_body(
-    request: Request, settings: SettingsDep, client: ClientDep
+    request: Request, settings: SettingsDep, client: ClientDep, deliverer: DelivererDep
 ) -> JSONResponse:
     """Body: a Bundle with the Encounter and its context, or a bare Encounter (context read from
     the FHIR server). `?_dry-run=true` returns the transaction Bundle without posting it."""
@@ -64,43 +75,123 @@ async def discharge_from_body(
         raise InvalidInput(
             f"expected a Bundle or an Encounter, got {str(body.get('resourceType'))[:40]!r}"
         )
-    return await _discharge(ctx, request, settings, client)
+    return await _discharge(ctx, request, settings, deliverer)
 
 
 @router.post("/Encounter/{encounter_id}/$lbp-discharge", tags=["discharge"])
 async def discharge_by_id(
-    encounter_id: str, request: Request, settings: SettingsDep, client: ClientDep
+    encounter_id: str,
+    request: Request,
+    settings: SettingsDep,
+    client: ClientDep,
+    deliverer: DelivererDep,
 ) -> JSONResponse:
     """Reads the Encounter and its context from the FHIR server, then discharges it."""
     encounter = await client.read_encounter(encounter_id)
     ctx = await client.gather_context(encounter)
-    return await _discharge(ctx, request, settings, client)
+    return await _discharge(ctx, request, settings, deliverer)
 
 
 async def _discharge(
-    ctx: DischargeContext, request: Request, settings: Settings, client: FhirClient
+    ctx: DischargeContext, request: Request, settings: Settings, deliverer: Deliverer
 ) -> JSONResponse:
     discharge = build_discharge(ctx, settings.language)
-    encounter_id = ctx.encounter.get("id")
+    encounter = f"Encounter/{ctx.encounter.get('id')}"
     if _dry_run(request):
-        log.info("dry run for Encounter/%s", encounter_id)
+        log.info("dry run for %s", encounter)
         return fhir_response(discharge.bundle)
-    landed = await client.post_transaction(discharge.bundle)
-    log.info(
-        "discharged Encounter/%s: %s",
-        encounter_id,
-        ", ".join(f"{x.reference} {'created' if x.created else 'existing'}" for x in landed),
+    item_id = derived_uuid(discharge.facts.key, "discharge").removeprefix("urn:uuid:")
+    # On disk before we answer: from here on the discharge is ours to deliver.
+    accepted = await asyncio.to_thread(
+        deliverer.outbox.accept,
+        item_id,
+        encounter,
+        discharge.bundle,
+        discharge.warnings,
+        time.time(),
     )
-    status = 201 if any(x.created for x in landed) else 200
-    return fhir_response(discharge_result(discharge, landed), status)
+    status_url = str(request.url_for("discharge_status", item_id=item_id))
+    log.info("accepted %s for %s (%s)", item_id, encounter, accepted.state)
+    deliverer.wake()
+    wait = 0.0 if _respond_async(request) else settings.sync_wait_seconds
+    item = await deliverer.wait_for(item_id, wait) or accepted
+    return _item_response(item, status_url)
 
 
-def discharge_result(discharge: Discharge, landed: list[Landed]) -> dict[str, Any]:
-    """The operation's answer: where each resource is, and the warnings, as a Parameters."""
-    parameters: list[dict[str, Any]] = [
-        {"name": "outcome", "resource": warnings_outcome(list(discharge.warnings))}
+def _respond_async(request: Request) -> bool:
+    return "respond-async" in request.headers.get("prefer", "")
+
+
+def _item_response(item: OutboxItem, status_url: str) -> JSONResponse:
+    headers = {"Content-Location": status_url}
+    landed = _landed(item)
+    if landed is not None:
+        created = any(x.created for x in landed)
+        response = fhir_response(discharge_result(item, landed), 201 if created else 200)
+    elif item.state in (FAILED, DEAD):
+        outcome = dict(item.outcome or {"resourceType": "OperationOutcome", "issue": []})
+        response = fhir_response(outcome, 502)
+    else:
+        response = fhir_response(discharge_result(item, None), 202)
+    response.headers.update(headers)
+    return response
+
+
+@router.get("/discharges/{item_id}", name="discharge_status", tags=["discharge"])
+async def discharge_status(item_id: str, deliverer: DelivererDep, request: Request) -> JSONResponse:
+    """Where an accepted discharge stands: queued, delivering, delivered (with the server
+    references), failed or dead (with the FHIR server's OperationOutcome)."""
+    item = await asyncio.to_thread(deliverer.outbox.get, item_id)
+    if item is None:
+        raise UnknownDischarge(f"no discharge {item_id[:64]!r} was accepted here")
+    return fhir_response(discharge_result(item, _landed(item)))
+
+
+def _landed(item: OutboxItem) -> list[Landed] | None:
+    if item.state != DELIVERED or item.result is None:
+        return None
+    return [Landed(**x) for x in item.result]
+
+
+@router.post("/discharges/{item_id}/$redeliver", tags=["discharge"])
+async def redeliver(item_id: str, deliverer: DelivererDep, request: Request) -> JSONResponse:
+    """Put a failed or dead discharge back in the queue, after its cause was fixed."""
+    if not await asyncio.to_thread(deliverer.outbox.redrive, item_id, time.time()):
+        raise UnknownDischarge(f"no failed or dead discharge {item_id[:64]!r} here")
+    deliverer.wake()
+    item = await deliverer.wait_for(item_id, 0)
+    assert item is not None
+    return _item_response(item, str(request.url_for("discharge_status", item_id=item_id)))
+
+
+@router.get("/metrics", tags=["service"])
+async def metrics(deliverer: DelivererDep) -> PlainTextResponse:
+    """Prometheus text format: outbox items by state, deliveries, dead letters, FHIR requests."""
+    counts = await asyncio.to_thread(deliverer.outbox.counts)
+    lines = ["# TYPE fhir_discharge_outbox_items gauge"]
+    lines += [f'fhir_discharge_outbox_items{{state="{s}"}} {n}' for s, n in counts.items()]
+    lines += [
+        "# TYPE fhir_discharge_delivered_total counter",
+        f"fhir_discharge_delivered_total {deliverer.delivered_total}",
+        "# TYPE fhir_discharge_dead_lettered_total counter",
+        f"fhir_discharge_dead_lettered_total {deliverer.dead_total}",
+        "# TYPE fhir_discharge_fhir_requests_total counter",
+        f"fhir_discharge_fhir_requests_total {deliverer.client.attempts_made}",
     ]
-    for (role, _), where in zip(RESULT_ROLES, landed, strict=True):
+    return PlainTextResponse("\n".join(lines) + "\n")
+
+
+def discharge_result(item: OutboxItem, landed: list[Landed] | None) -> dict[str, Any]:
+    """The operation's answer as a Parameters: the discharge's state, where each resource is
+    (once delivered), and the warnings."""
+    parameters: list[dict[str, Any]] = [
+        {"name": "outcome", "resource": warnings_outcome(list(item.warnings))},
+        {"name": "discharge", "valueString": item.id},
+        {"name": "state", "valueCode": item.state},
+    ]
+    if item.outcome and item.state != DELIVERED:
+        parameters.append({"name": "lastFailure", "resource": item.outcome})
+    for (role, _), where in zip(RESULT_ROLES, landed or [], strict=False):
         parameters.append(
             {
                 "name": role,

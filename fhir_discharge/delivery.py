@@ -1,0 +1,138 @@
+"""The background deliverer: posts queued discharges from the outbox until each lands."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from dataclasses import asdict
+from typing import Any
+
+from .errors import FhirServerError, operation_outcome
+from .fhir_client import FhirClient
+from .outbox import DEAD, DELIVERED, FAILED, Outbox, OutboxItem
+from .retry import RETRYABLE_STATUSES
+
+log = logging.getLogger(__name__)
+
+
+class Deliverer:
+    def __init__(
+        self,
+        outbox: Outbox,
+        client: FhirClient,
+        *,
+        max_attempts: int = 8,
+        base_delay: float = 1.0,
+        max_delay: float = 300.0,
+        lease_seconds: float = 300.0,
+        concurrency: int = 8,
+    ) -> None:
+        self.outbox = outbox
+        self.client = client
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.lease_seconds = lease_seconds
+        self.concurrency = concurrency
+        self.delivered_total = 0
+        self.dead_total = 0
+        self._wake = asyncio.Event()
+        self._finished: dict[str, asyncio.Event] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._rng = random.Random()  # noqa: S311 (jitter, not secrets)
+
+    async def start(self) -> None:
+        released = await asyncio.to_thread(self.outbox.release_leases, time.time())
+        if released:
+            log.info(
+                "outbox: %d discharge(s) left in flight by a previous process requeued", released
+            )
+        self._task = asyncio.create_task(self._run(), name="outbox-deliverer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def wait_for(self, item_id: str, timeout: float) -> OutboxItem | None:
+        """The item once delivered/failed/dead, or as it stands after `timeout` seconds."""
+        event = self._finished.setdefault(item_id, asyncio.Event())
+        item = await asyncio.to_thread(self.outbox.get, item_id)
+        if item is not None and item.state in (DELIVERED, FAILED, DEAD):
+            return item
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout)
+        return await asyncio.to_thread(self.outbox.get, item_id)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                items = await asyncio.to_thread(
+                    self.outbox.claim_due, time.time(), self.lease_seconds, self.concurrency
+                )
+                if items:
+                    await asyncio.gather(*(self._deliver(item) for item in items))
+                    continue
+                due = await asyncio.to_thread(self.outbox.next_due)
+                wait = 5.0 if due is None else max(0.0, min(5.0, due - time.time()))
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), wait)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # keep delivering whatever one item did
+                log.error("outbox deliverer: unexpected %s", type(error).__name__)
+                await asyncio.sleep(1.0)
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        now = time.time()
+        try:
+            landed = await self.client.post_transaction(item.bundle)
+        except FhirServerError as error:
+            outcome = operation_outcome(error)
+            transient = error.server_status is None or error.server_status in RETRYABLE_STATUSES
+            if not transient:
+                await asyncio.to_thread(self.outbox.mark_failed, item.id, FAILED, outcome, now)
+                log.warning("outbox: %s for %s refused by the FHIR server", item.id, item.encounter)
+                self._finish(item.id)
+            elif item.attempts >= self.max_attempts:
+                await asyncio.to_thread(self.outbox.mark_failed, item.id, DEAD, outcome, now)
+                self.dead_total += 1
+                log.error(
+                    "outbox: %s for %s dead after %d attempts",
+                    item.id,
+                    item.encounter,
+                    item.attempts,
+                )
+                self._finish(item.id)
+            else:
+                delay = self._rng.uniform(
+                    0, min(self.max_delay, self.base_delay * 2 ** (item.attempts - 1))
+                )
+                await asyncio.to_thread(self.outbox.requeue, item.id, outcome, now + delay, now)
+                log.info(
+                    "outbox: %s attempt %d failed; next in %.1f s", item.id, item.attempts, delay
+                )
+            return
+        result: list[dict[str, Any]] = [asdict(x) for x in landed]
+        await asyncio.to_thread(self.outbox.mark_delivered, item.id, result, time.time())
+        self.delivered_total += 1
+        log.info(
+            "outbox: %s for %s delivered: %s",
+            item.id,
+            item.encounter,
+            ", ".join(f"{x.reference} {'created' if x.created else 'existing'}" for x in landed),
+        )
+        self._finish(item.id)
+
+    def _finish(self, item_id: str) -> None:
+        event = self._finished.pop(item_id, None)
+        if event is not None:
+            event.set()

@@ -1,0 +1,226 @@
+"""The durable outbox: every accepted discharge is on disk before the caller hears "accepted".
+
+A discharge is a clinical record; when the FHIR server is slow or down, it must still arrive,
+exactly once. The service writes each accepted transaction here (SQLite in WAL mode, fsynced on
+commit), and a background deliverer posts it until it lands. Items are keyed by the encounter's
+identity, so repeating a discharge joins the item already there instead of queueing another.
+
+States: queued → delivering → delivered | queued (transient failure, retried later)
+        | failed (the server refused it: inspect and re-drive) | dead (too many attempts).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+QUEUED, DELIVERING, DELIVERED, FAILED, DEAD = "queued", "delivering", "delivered", "failed", "dead"
+STATES = (QUEUED, DELIVERING, DELIVERED, FAILED, DEAD)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS discharge (
+    id              TEXT PRIMARY KEY,
+    encounter       TEXT NOT NULL,
+    bundle          TEXT NOT NULL,
+    warnings        TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL,
+    lease_until     REAL,
+    result          TEXT,
+    outcome         TEXT,
+    accepted_at     REAL NOT NULL,
+    updated_at      REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS discharge_due ON discharge (state, next_attempt_at);
+"""
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: str
+    encounter: str  # "Encounter/id": the only patient-linked value that reaches logs
+    bundle: dict[str, Any]
+    warnings: tuple[str, ...]
+    state: str
+    attempts: int
+    result: list[dict[str, Any]] | None  # where each entry landed, once delivered
+    outcome: dict[str, Any] | None  # the last failure, as an OperationOutcome
+
+
+class Outbox:
+    """SQLite-backed; safe to share between the threads of one process."""
+
+    def __init__(self, path: str | Path) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.Lock()
+        # WAL + synchronous=FULL: a commit is on disk (fsync) before accept() returns.
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def accept(
+        self,
+        item_id: str,
+        encounter: str,
+        bundle: dict[str, Any],
+        warnings: tuple[str, ...],
+        now: float,
+    ) -> OutboxItem:
+        """Record a discharge, durably. A repeat queues the item again with the new bundle (the
+        record may have been corrected since; and re-posting a delivered one confirms it is
+        still on the server, where the conditional creates find it). An item in flight is left
+        to finish."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO discharge (id, encounter, bundle, warnings, state, next_attempt_at,"
+                " accepted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET bundle = excluded.bundle,"
+                " warnings = excluded.warnings, state = excluded.state, attempts = 0,"
+                " next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at"
+                " WHERE discharge.state != ?",
+                (
+                    item_id,
+                    encounter,
+                    json.dumps(bundle),
+                    json.dumps(list(warnings)),
+                    QUEUED,
+                    now,
+                    now,
+                    now,
+                    DELIVERING,
+                ),
+            )
+        item = self.get(item_id)
+        assert item is not None
+        return item
+
+    def release_leases(self, now: float) -> int:
+        """At start-up: items left 'delivering' by a process that died go back to the queue.
+        (One SQLite outbox serves one service process, so any lease found is a dead one's.)"""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE discharge SET state = ?, lease_until = NULL, next_attempt_at = ?,"
+                " updated_at = ? WHERE state = ?",
+                (QUEUED, now, now, DELIVERING),
+            )
+            return cursor.rowcount
+
+    def get(self, item_id: str) -> OutboxItem | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM discharge WHERE id = ?", (item_id,)).fetchone()
+        return _item(row) if row else None
+
+    def claim_due(self, now: float, lease_seconds: float, limit: int) -> list[OutboxItem]:
+        """Take due items for delivery: queued ones whose time has come, and delivering ones whose
+        lease ran out (their deliverer died mid-flight; the conditional creates make a second
+        delivery safe)."""
+        with self._transaction() as db:
+            rows = db.execute(
+                "UPDATE discharge SET state = ?, lease_until = ?, attempts = attempts + 1,"
+                " updated_at = ? WHERE id IN (SELECT id FROM discharge WHERE"
+                " (state = ? AND next_attempt_at <= ?) OR (state = ? AND lease_until < ?)"
+                " ORDER BY next_attempt_at LIMIT ?) RETURNING *",
+                (DELIVERING, now + lease_seconds, now, QUEUED, now, DELIVERING, now, limit),
+            ).fetchall()
+        return [_item(row) for row in rows]
+
+    def mark_delivered(self, item_id: str, result: list[dict[str, Any]], now: float) -> None:
+        self._finish(item_id, DELIVERED, now, result=result, outcome=None)
+
+    def mark_failed(self, item_id: str, state: str, outcome: dict[str, Any], now: float) -> None:
+        self._finish(item_id, state, now, outcome=outcome)
+
+    def requeue(self, item_id: str, outcome: dict[str, Any], at: float, now: float) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE discharge SET state = ?, next_attempt_at = ?, lease_until = NULL,"
+                " outcome = ?, updated_at = ? WHERE id = ?",
+                (QUEUED, at, json.dumps(outcome), now, item_id),
+            )
+
+    def redrive(self, item_id: str, now: float) -> bool:
+        """Put a failed or dead item back in the queue (after someone fixed the cause)."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE discharge SET state = ?, attempts = 0, next_attempt_at = ?,"
+                " updated_at = ? WHERE id = ? AND state IN (?, ?)",
+                (QUEUED, now, now, item_id, FAILED, DEAD),
+            )
+            return cursor.rowcount == 1
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT state, COUNT(*) FROM discharge GROUP BY state"
+            ).fetchall()
+        counts = dict.fromkeys(STATES, 0)
+        counts.update({state: n for state, n in rows})
+        return counts
+
+    def next_due(self) -> float | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT MIN(CASE WHEN state = ? THEN next_attempt_at ELSE lease_until END)"
+                " FROM discharge WHERE state IN (?, ?)",
+                (QUEUED, QUEUED, DELIVERING),
+            ).fetchone()
+        return float(row[0]) if row and row[0] is not None else None
+
+    def _finish(
+        self,
+        item_id: str,
+        state: str,
+        now: float,
+        result: list[dict[str, Any]] | None = None,
+        outcome: dict[str, Any] | None = None,
+    ) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE discharge SET state = ?, lease_until = NULL, result = ?, outcome = ?,"
+                " updated_at = ? WHERE id = ?",
+                (
+                    state,
+                    json.dumps(result) if result is not None else None,
+                    json.dumps(outcome) if outcome is not None else None,
+                    now,
+                    item_id,
+                ),
+            )
+
+
+def _item(row: sqlite3.Row) -> OutboxItem:
+    return OutboxItem(
+        id=row["id"],
+        encounter=row["encounter"],
+        bundle=json.loads(row["bundle"]),
+        warnings=tuple(json.loads(row["warnings"])),
+        state=row["state"],
+        attempts=row["attempts"],
+        result=json.loads(row["result"]) if row["result"] else None,
+        outcome=json.loads(row["outcome"]) if row["outcome"] else None,
+    )
