@@ -7,13 +7,12 @@ sandbox); otherwise the local sekmet-fhir sandbox is started for the session.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 
-from fhir_discharge.sandbox import free_port, start_sandbox, wait_until_up
+from fhir_discharge.sandbox import start_sandbox
+from tests.servers import start_service
 
 
 @pytest.fixture(scope="session")
@@ -31,23 +30,8 @@ def fhir_base_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def service_url(fhir_base_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("service") / "service.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "fhir_discharge.cli", "serve", "--port", str(port)],
-            env={
-                **os.environ,
-                "FHIR_DISCHARGE_FHIR_BASE_URL": fhir_base_url,
-                "FHIR_DISCHARGE_OUTBOX_PATH": str(log_path.parent / "outbox.sqlite3"),
-            },
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
+    service = start_service(fhir_base_url, tmp_path_factory.mktemp("service"))
     try:
-        wait_until_up(f"{url}/health", process)
-        yield url
+        yield service.url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        service.stop()

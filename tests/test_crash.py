@@ -1,0 +1,214 @@
+"""Crash and fault tests with real processes: nothing accepted is lost, nothing is duplicated.
+
+The service is killed with SIGKILL (no shutdown code runs) before and during delivery; the FHIR
+server is down at accept time; a proxy cuts the connection after the request was sent. Every
+time, each accepted discharge ends up on the server exactly once, counted by identifier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import httpx
+import pytest
+
+from fhir_discharge import build_discharge, context_from_bundle
+from fhir_discharge.fhir_client import FhirClient
+from fhir_discharge.sandbox import free_port, start_sandbox
+from tests.factories import fresh_record
+from tests.proxy import FaultyProxy
+from tests.servers import start_service
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+# Short waits so the tests see retries and redeliveries within seconds.
+QUICK = {
+    "sync_wait_seconds": "0.3",
+    "delivery_base_delay_seconds": "0.2",
+    "max_delivery_attempts": "60",
+    "fhir_timeout_seconds": "5",
+}
+FHIR_JSON = {"Content-Type": "application/fhir+json"}
+
+
+def records(n: int) -> list[dict]:
+    return [fresh_record(uuid.uuid4().hex[:10]) for _ in range(n)]
+
+
+def post(service_url: str, record: dict) -> httpx.Response:
+    return httpx.post(
+        f"{service_url}/Encounter/$lbp-discharge", json=record, headers=FHIR_JSON, timeout=60
+    )
+
+
+def wait_delivered(service_url: str, status_urls: list[str], seconds: float = 90) -> list[dict]:
+    deadline = time.monotonic() + seconds
+    answers: dict[str, dict] = {}
+    while time.monotonic() < deadline and len(answers) < len(status_urls):
+        for url in status_urls:
+            if url in answers:
+                continue
+            path = url.split("/discharges/", 1)[1]
+            answer = httpx.get(f"{service_url}/discharges/{path}", timeout=30).json()
+            state = next(p["valueCode"] for p in answer["parameter"] if p["name"] == "state")
+            assert state not in ("failed", "dead"), answer
+            if state == "delivered":
+                answers[url] = answer
+        time.sleep(0.2)
+    assert len(answers) == len(status_urls), "not every accepted discharge was delivered"
+    return [answers[url] for url in status_urls]
+
+
+def copies_on_server(fhir_base_url: str, recs: list[dict]) -> dict[str, int]:
+    """How many resources on the server carry each business identifier of these records'
+    discharges (one search per resource type and 25 identifiers, OR-ed)."""
+    wanted: dict[str, list[str]] = {}
+    for record in recs:
+        for entry in build_discharge(context_from_bundle(record)).bundle["entry"]:
+            wanted.setdefault(entry["resource"]["resourceType"], []).append(entry["fullUrl"])
+    counts: dict[str, int] = {}
+    for resource_type, values in wanted.items():
+        for start in range(0, len(values), 25):
+            chunk = values[start : start + 25]
+            answer = httpx.get(
+                f"{fhir_base_url}/{resource_type}",
+                params={
+                    "identifier": ",".join(f"urn:ietf:rfc:3986|{v}" for v in chunk),
+                    "_count": "500",
+                },
+                timeout=30,
+            ).json()
+            counts.update(dict.fromkeys(chunk, 0))
+            for found in answer.get("entry", []):
+                identifier = found["resource"]["identifier"]
+                identifier = identifier if isinstance(identifier, dict) else identifier[0]
+                if identifier["value"] in counts:
+                    counts[identifier["value"]] += 1
+    return counts
+
+
+def derived_letter(record: dict) -> str:
+    return build_discharge(context_from_bundle(record)).bundle["entry"][0]["fullUrl"]
+
+
+def assert_exactly_once(fhir_base_url: str, recs: list[dict]) -> None:
+    counts = copies_on_server(fhir_base_url, recs)
+    assert len(counts) == 5 * len(recs)
+    assert set(counts.values()) == {1}, {k: v for k, v in counts.items() if v != 1}
+
+
+def test_fhir_server_down_at_accept_time_delivers_when_it_comes_up(tmp_path):
+    port = free_port()
+    service = start_service(f"http://127.0.0.1:{port}/fhir", tmp_path, **QUICK)
+    sandbox = None
+    try:
+        recs = records(3)
+        answers = [post(service.url, r) for r in recs]
+        assert [a.status_code for a in answers] == [202, 202, 202]
+        sandbox = start_sandbox(port=port)
+        wait_delivered(service.url, [a.headers["content-location"] for a in answers])
+        assert_exactly_once(sandbox.base_url, recs)
+    finally:
+        service.stop()
+        if sandbox:
+            sandbox.stop()
+
+
+def test_killed_between_accept_and_delivery_then_restarted_delivers_everything_once(tmp_path):
+    port = free_port()
+    service = start_service(f"http://127.0.0.1:{port}/fhir", tmp_path, **QUICK)
+    recs = records(5)
+    answers = [post(service.url, r) for r in recs]
+    assert {a.status_code for a in answers} == {202}
+    service.kill()
+    sandbox = start_sandbox(port=port)
+    restarted = start_service(sandbox.base_url, tmp_path, **QUICK)  # same outbox file
+    try:
+        wait_delivered(restarted.url, [a.headers["content-location"] for a in answers])
+        assert_exactly_once(sandbox.base_url, recs)
+    finally:
+        restarted.stop()
+        sandbox.stop()
+
+
+def test_killed_during_delivery_then_restarted_delivers_once(tmp_path):
+    sandbox = start_sandbox()
+    upstream_port = int(sandbox.base_url.split(":")[2].split("/")[0])
+    proxy = FaultyProxy(upstream_port, "hold", hold_seconds=60).start()
+    service = start_service(f"http://127.0.0.1:{proxy.port}/fhir", tmp_path, **QUICK)
+    restarted = None
+    try:
+        (rec,) = records(1)
+        answer = post(service.url, rec)
+        assert answer.status_code == 202
+        assert proxy.landed.wait(30), "the transaction never reached the server"
+        service.kill()  # the server has the resources; the service never heard so
+        restarted = start_service(sandbox.base_url, tmp_path, **QUICK)
+        (delivered,) = wait_delivered(restarted.url, [answer.headers["content-location"]])
+        statuses = [
+            part["valueCode"]
+            for p in delivered["parameter"]
+            for part in p.get("part", [])
+            if part["name"] == "status"
+        ]
+        assert statuses == ["existing"] * 5  # found by the redelivery, not made again
+        assert_exactly_once(sandbox.base_url, [rec])
+    finally:
+        if restarted:
+            restarted.stop()
+        service.stop()
+        proxy.stop()
+        sandbox.stop()
+
+
+def test_a_connection_cut_after_the_request_was_sent_duplicates_nothing(tmp_path):
+    sandbox = start_sandbox()
+    upstream_port = int(sandbox.base_url.split(":")[2].split("/")[0])
+    proxy = FaultyProxy(upstream_port, "cut", times=1).start()
+    service = start_service(f"http://127.0.0.1:{proxy.port}/fhir", tmp_path, **QUICK)
+    try:
+        (rec,) = records(1)
+        answer = post(service.url, rec)
+        if answer.status_code == 202:
+            wait_delivered(service.url, [answer.headers["content-location"]])
+        else:
+            assert answer.status_code == 200  # the retry found what the lost attempt made
+        assert proxy.cut == 1
+        assert_exactly_once(sandbox.base_url, [rec])
+    finally:
+        service.stop()
+        proxy.stop()
+        sandbox.stop()
+
+
+def test_fifty_concurrent_discharges_and_ten_repeats_make_exactly_51_letters(
+    fhir_base_url, tmp_path
+):
+    recs = records(51)
+    requests = [*recs[:50], *[recs[50]] * 10]  # 50 encounters, and one more sent 10 times
+
+    async def run() -> list[httpx.Response]:
+        async with FhirClient(fhir_base_url) as seeder:
+            await seeder.upsert([e["resource"] for r in recs for e in r["entry"]])
+        async with httpx.AsyncClient(timeout=120) as http:
+            return await asyncio.gather(
+                *(
+                    http.post(f"{service.url}/Encounter/$lbp-discharge", json=r, headers=FHIR_JSON)
+                    for r in requests
+                )
+            )
+
+    service = start_service(fhir_base_url, tmp_path, sync_wait_seconds="30")
+    try:
+        answers = asyncio.run(run())
+        assert len(answers) == 60
+        assert {a.status_code for a in answers} <= {200, 201, 202}
+        wait_delivered(service.url, sorted({a.headers["content-location"] for a in answers}))
+        assert_exactly_once(fhir_base_url, recs)
+        letters = copies_on_server(fhir_base_url, recs)
+        letters = {k for k in letters if k in {derived_letter(r) for r in recs}}
+        assert len(letters) == 51
+    finally:
+        service.stop()
