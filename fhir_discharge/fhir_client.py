@@ -52,15 +52,22 @@ class FhirClient:
         bearer_token: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
+        auth: httpx.Auth | None = None,
     ) -> None:
+        """`bearer_token`: a static token. `auth`: any httpx auth flow (e.g. SMART Backend
+        Services, which fetches and refreshes its own tokens); it wins over `bearer_token`."""
         headers = {"Accept": FHIR_JSON}
-        if bearer_token:
+        if bearer_token and auth is None:
             headers["Authorization"] = f"Bearer {bearer_token}"
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
         self.attempts_made = 0  # all attempts since creation, retries included (for metrics)
         self._http = httpx.AsyncClient(
-            base_url=self.base_url + "/", headers=headers, timeout=timeout, transport=transport
+            base_url=self.base_url + "/",
+            headers=headers,
+            timeout=timeout,
+            transport=transport,
+            auth=auth,
         )
 
     async def aclose(self) -> None:
