@@ -229,6 +229,11 @@ def _references(node: Any) -> list[str]:
     return list(_walk(node))
 
 
+def references_of(resource: Resource) -> list[str]:
+    """Every literal reference in a resource (contained `#x` references left out)."""
+    return _references(resource)
+
+
 def _walk(node: Any) -> Iterator[str]:
     """Every literal reference in a resource, elements in name order, lists in their order."""
     stack: list[Any] = [node]

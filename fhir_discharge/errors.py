@@ -37,11 +37,15 @@ class InvalidInput(DischargeError):
     issue_code = "invalid"
 
 
-class UnknownEncounter(DischargeError):
-    """The Encounter to discharge does not exist on the FHIR server."""
+class UnknownResource(DischargeError):
+    """A resource asked for does not exist (on the FHIR server, or in this service)."""
 
     http_status = 404
     issue_code = "not-found"
+
+
+class UnknownEncounter(UnknownResource):
+    """The Encounter to discharge does not exist on the FHIR server."""
 
 
 class IncompleteRecord(DischargeError):

@@ -39,6 +39,7 @@ class DischargeFacts:
     care_plan: Ref
     task_week: Ref
     task_six_weeks: Ref
+    communication: Ref
     context: DischargeContext
 
     @property
@@ -76,5 +77,6 @@ def discharge_facts(
         care_plan=new("care-plan"),
         task_week=new("follow-up-1-week"),
         task_six_weeks=new("follow-up-6-weeks"),
+        communication=new("letter-to-gp"),
         context=ctx,
     )

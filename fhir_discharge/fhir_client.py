@@ -16,7 +16,14 @@ from typing import Any
 import httpx
 
 from .context import DischargeContext, assemble_context, check_structure
-from .errors import FhirServerError, FhirServerTimeout, InvalidInput, UnknownEncounter
+from .document import references_of
+from .errors import (
+    FhirServerError,
+    FhirServerTimeout,
+    InvalidInput,
+    UnknownEncounter,
+    UnknownResource,
+)
 from .references import Resource, ResourceIndex, parse_reference
 from .retry import RETRYABLE_STATUSES, RetryPolicy
 
@@ -27,6 +34,8 @@ FHIR_JSON = "application/fhir+json"
 # record we can screen in one request, and we say so instead of silently reading part of it.
 MAX_SEARCH_PAGES = 20
 SEARCH_PAGE_SIZE = 200
+# A letter references some ten resources; a walk that finds far more is not reading a letter.
+MAX_DOCUMENT_RESOURCES = 100
 
 
 @dataclass(frozen=True)
@@ -145,6 +154,40 @@ class FhirClient:
         if encounter is None:
             raise UnknownEncounter(f"Encounter/{encounter_id} does not exist on the FHIR server")
         return encounter
+
+    async def read_with_references(
+        self, resource_type: str, resource_id: str
+    ) -> tuple[Resource, list[Resource]]:
+        """A resource and every resource on this server it references, directly or not (what
+        `Composition/[id]/$document` gathers)."""
+        root = await self.read(resource_type, resource_id)
+        if root is None:
+            raise UnknownResource(
+                f"{resource_type}/{resource_id} does not exist on the FHIR server"
+            )
+        found: dict[str, Resource] = {f"{resource_type}/{resource_id}": root}
+        frontier = [root]
+        while frontier:
+            wanted: dict[str, dict[str, str]] = {}
+            for resource in frontier:
+                for literal in references_of(resource):
+                    parsed = parse_reference(literal)
+                    if parsed is None or parsed.resource_type is None:
+                        continue
+                    if parsed.literal not in found:
+                        wanted.setdefault(parsed.literal, {"reference": literal})
+            if len(found) + len(wanted) > MAX_DOCUMENT_RESOURCES:
+                raise InvalidInput(
+                    f"{resource_type}/{resource_id} references more than "
+                    f"{MAX_DOCUMENT_RESOURCES} resources"
+                )
+            read = await asyncio.gather(*(self._resolve(r) for r in wanted.values()))
+            frontier = []
+            for key, fetched in zip(wanted, read, strict=True):
+                found[key] = fetched or {}  # {}: not on this server; don't ask again
+                if fetched:
+                    frontier.append(fetched)
+        return root, [r for r in found.values() if r and r is not root]
 
     async def _resolve(self, reference: Any) -> Resource | None:
         literal = reference.get("reference") if isinstance(reference, dict) else None

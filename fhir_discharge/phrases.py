@@ -154,6 +154,8 @@ NL_BE: Final[dict[str, str]] = {
         "Het zorgplan met de adviezen en de twee opvolgmomenten is als gestructureerd zorgplan "
         "bij deze brief gevoegd."
     ),
+    "communication": "Ontslagbrief van de spoedgevallendienst voor de huisarts.",
+    "communication-category": "Ontslagbrief",
     "care-plan-title": "Zorgplan acute niet-specifieke mechanische lage rugpijn",
     "care-plan-description": "Actief blijven geeft de beste kans op een snel herstel.",
     "task-week": ("Huisartsconsultatie indien de lage rugpijn na 1 week aanhoudt (vanaf {date})."),

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from .brochure import build_brochure_reference
 from .careplan import build_care_plan, follow_up_tasks
+from .communication import build_letter_communication
 from .context import DischargeContext
 from .eligibility import check_eligibility
 from .facts import DischargeFacts, discharge_facts
@@ -51,6 +52,9 @@ def build_discharge(ctx: DischargeContext, language: str = "nl-BE") -> Discharge
             strict=True,
         ),
     ]
+    communication = build_letter_communication(facts)
+    if communication is not None:
+        new_resources.append((facts.communication.literal, communication))
     bundle: Resource = {
         "resourceType": "Bundle",
         "type": "transaction",
@@ -70,6 +74,21 @@ def build_discharge(ctx: DischargeContext, language: str = "nl-BE") -> Discharge
         ],
     }
     return Discharge(bundle, eligibility.warnings, facts)
+
+
+# What each entry of the transaction is, by position (the roles of the operation's answer).
+ENTRY_ROLES = (
+    "letter",
+    "brochure",
+    "carePlan",
+    "followUpOneWeek",
+    "followUpSixWeeks",
+    "letterToGp",
+)
+
+
+def entry_roles(bundle: Resource) -> list[str]:
+    return list(ENTRY_ROLES[: len(bundle["entry"])])
 
 
 def model_check(bundle: Resource) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from fhir_discharge.sandbox import start_sandbox
 from tests.servers import start_service
+from tests.validator_fixture import fhir_validator  # noqa: F401 (a session fixture)
 
 
 @pytest.fixture(scope="session")

@@ -95,7 +95,7 @@ def derived_letter(record: dict) -> str:
 
 def assert_exactly_once(fhir_base_url: str, recs: list[dict]) -> None:
     counts = copies_on_server(fhir_base_url, recs)
-    assert len(counts) == 5 * len(recs)
+    assert len(counts) == 6 * len(recs)
     assert set(counts.values()) == {1}, {k: v for k, v in counts.items() if v != 1}
 
 
@@ -153,7 +153,7 @@ def test_killed_during_delivery_then_restarted_delivers_once(tmp_path):
             for part in p.get("part", [])
             if part["name"] == "status"
         ]
-        assert statuses == ["existing"] * 5  # found by the redelivery, not made again
+        assert statuses == ["existing"] * 6  # found by the redelivery, not made again
         assert_exactly_once(sandbox.base_url, [rec])
     finally:
         if restarted:

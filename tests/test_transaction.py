@@ -7,7 +7,7 @@ import json
 
 from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.transaction import model_check
-from tests.factories import happy_bundle, references_in, with_encounter
+from tests.factories import happy_bundle, references_in, resource, with_encounter
 
 
 def bundle_of(context_bundle):
@@ -35,6 +35,7 @@ def test_entries_are_conditional_creates_on_their_business_identifier():
         "CarePlan",
         "Task",
         "Task",
+        "Communication",
     ]
     for entry in bundle["entry"]:
         assert entry["fullUrl"].startswith("urn:uuid:")
@@ -60,3 +61,21 @@ def test_every_reference_points_into_the_bundle_or_to_the_record():
 
 def test_the_bundle_parses_with_the_r4b_models():
     model_check(bundle_of(happy_bundle()))
+
+
+def test_the_letter_is_addressed_to_the_gp_by_a_communication():
+    bundle = bundle_of(happy_bundle())
+    communication = bundle["entry"][-1]["resource"]
+    assert communication["recipient"] == [{"reference": "Practitioner/lbp-example-gp"}]
+    assert communication["payload"] == [
+        {"contentReference": {"reference": bundle["entry"][0]["fullUrl"]}}
+    ]
+    assert communication["status"] == "completed"
+    assert communication["sent"] == "2026-11-25T12:40:00+01:00"
+
+
+def test_without_gp_there_is_no_communication():
+    context = happy_bundle()
+    del resource(context, "Patient")["generalPractitioner"]
+    types = [e["resource"]["resourceType"] for e in bundle_of(context)["entry"]]
+    assert "Communication" not in types and len(types) == 5

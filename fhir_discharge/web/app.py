@@ -16,6 +16,7 @@ from ..delivery import Deliverer
 from ..errors import DischargeError, operation_outcome
 from ..fhir_client import FhirClient
 from ..outbox import Outbox
+from .documents import router as documents_router
 from .routes import FHIR_JSON, router
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, fhir_client: FhirClient | None 
     )
     app.state.settings = settings
     app.include_router(router)
+    app.include_router(documents_router)
 
     @app.exception_handler(DischargeError)
     async def on_discharge_error(request: Request, error: DischargeError) -> JSONResponse:

@@ -62,7 +62,7 @@ def operation_definition() -> dict[str, Any]:
                 {
                     "name": role,
                     "use": "out",
-                    "min": 1,
+                    "min": 0 if role == "letterToGp" else 1,
                     "max": "1",
                     "documentation": f"{what}: parts 'reference' (where it is on the server), "
                     "'location' (as the server gave it) and 'status' (created | existing).",
@@ -72,7 +72,7 @@ def operation_definition() -> dict[str, Any]:
                         _part("status", "code"),
                     ],
                 }
-                for role, what in RESULT_ROLES
+                for role, what in ROLE_DESCRIPTIONS.items()
             ),
         ],
     }
@@ -82,13 +82,14 @@ def _part(name: str, type_: str) -> dict[str, Any]:
     return {"name": name, "use": "out", "min": 1, "max": "1", "type": type_}
 
 
-RESULT_ROLES = (
-    ("letter", "The GP letter (Composition)"),
-    ("brochure", "The brochure reference (DocumentReference)"),
-    ("carePlan", "The care plan (CarePlan)"),
-    ("followUpOneWeek", "The 1-week GP follow-up (Task)"),
-    ("followUpSixWeeks", "The 6-week spine programme follow-up (Task)"),
-)
+ROLE_DESCRIPTIONS = {
+    "letter": "The GP letter (Composition)",
+    "brochure": "The brochure reference (DocumentReference)",
+    "carePlan": "The care plan (CarePlan)",
+    "followUpOneWeek": "The 1-week GP follow-up (Task)",
+    "followUpSixWeeks": "The 6-week spine programme follow-up (Task)",
+    "letterToGp": "The letter's delivery to the GP (Communication); absent without a GP",
+}
 
 
 def capability_statement(base_url: str) -> dict[str, Any]:

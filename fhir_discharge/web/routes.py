@@ -12,16 +12,15 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from ..config import Settings
 from ..context import DischargeContext, context_from_bundle
-from ..errors import InvalidInput, warnings_outcome
 from ..delivery import Deliverer
-from ..errors import UnknownEncounter
+from ..errors import InvalidInput, UnknownEncounter, warnings_outcome
 from ..fhir_client import FhirClient, Landed
 from ..identity import derived_uuid
 from ..outbox import DEAD, DELIVERED, FAILED, OutboxItem
-from ..transaction import build_discharge
+from ..transaction import ENTRY_ROLES, build_discharge
 from .body import fhir_json_body
 from .deps import get_deliverer, get_fhir_client, get_settings
-from .operation import RESULT_ROLES, capability_statement, operation_definition
+from .operation import capability_statement, operation_definition
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -191,7 +190,7 @@ def discharge_result(item: OutboxItem, landed: list[Landed] | None) -> dict[str,
     ]
     if item.outcome and item.state != DELIVERED:
         parameters.append({"name": "lastFailure", "resource": item.outcome})
-    for (role, _), where in zip(RESULT_ROLES, landed or [], strict=False):
+    for role, where in zip(ENTRY_ROLES, landed or [], strict=False):
         parameters.append(
             {
                 "name": role,

@@ -1,0 +1,30 @@
+"""The letter's delivery to the GP: a Communication, so a GP system finds its letters with
+`Communication?recipient=Practitioner/{id}` (the FHIR pattern for "a message was sent to")."""
+
+from __future__ import annotations
+
+from .facts import DischargeFacts
+from .identity import business_identifier
+from .narrative import fhir_datetime, generated, paragraph, text
+from .references import Resource
+
+
+def build_letter_communication(facts: DischargeFacts) -> Resource | None:
+    """None without a GP on record: there is no one to address it to."""
+    if facts.general_practitioner is None:
+        return None
+    p = facts.phrases
+    return {
+        "resourceType": "Communication",
+        "language": facts.language,
+        "text": generated(paragraph(text(p["communication"]))),
+        "identifier": [business_identifier(facts.communication.literal)],
+        "status": "completed",
+        "category": [{"text": p["communication-category"]}],
+        "subject": facts.patient.as_reference(),
+        "encounter": facts.encounter.as_reference(),
+        "sent": fhir_datetime(facts.discharge),
+        "recipient": [facts.general_practitioner.as_reference()],
+        "sender": facts.hospital.as_reference(),
+        "payload": [{"contentReference": facts.letter.as_reference()}],
+    }
