@@ -1,0 +1,431 @@
+# ruff: noqa: F811
+"""The compiled conformance artefacts in profiles/fsh-generated/resources are fresh and agree with
+the Python code.
+
+The FSH in profiles/input/fsh is compiled by `bash tools/sushi/build.sh` (pinned SUSHI, offline);
+the JSON output is committed so these tests need no Node, except the `slow` one that recompiles.
+
+- freshness: profiles/fsh-generated/.fsh-digest (written by build.sh) must match the FSH, the
+  SUSHI config and the pinned tools (inputs) and the committed JSON (outputs);
+- every StructureDefinition carries a snapshot;
+- the ValueSets equal fhir_discharge/codes.py LOW_BACK_PAIN / EXCLUSIONS (per kind, kind = title),
+  the letter's section slices equal SECTION_CODES, the fixed types equal ED_DISCHARGE_SUMMARY /
+  BROCHURE_TYPE, and the PlanDefinition / ActivityDefinitions say what phrases.NL_BE says;
+- the definitional instances carry what R4 requires of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fhir_discharge.codes import (
+    BROCHURE_TYPE,
+    ED_DISCHARGE_SUMMARY,
+    EXCLUSIONS,
+    LOW_BACK_PAIN,
+    SECTION_CODES,
+    Code,
+)
+from fhir_discharge.phrases import (
+    ADVICE_KEYS,
+    BROCHURE_URL,
+    MEDICATION_KEYS,
+    NL_BE,
+    SPINE_PROGRAMME_PHONE,
+    SPINE_PROGRAMME_URL,
+)
+
+# The session fixture (one validator worker per session; test arguments named like it: F811).
+from tests.validator_fixture import fhir_validator  # noqa: F401
+
+REPO = Path(__file__).resolve().parents[1]
+PROJECT = REPO / "profiles"
+RESOURCES = PROJECT / "fsh-generated" / "resources"
+DIGEST = PROJECT / "fsh-generated" / ".fsh-digest"
+SUSHI_DIR = REPO / "tools" / "sushi"
+CANONICAL = "https://fhir.uzleuven.be/discharge"
+
+PROFILES = {
+    "Composition": "lbp-gp-letter",
+    "DocumentReference": "lbp-brochure-reference",
+    "CarePlan": "lbp-follow-up-care-plan",
+    "Task": "lbp-follow-up-task",
+}
+FOLLOW_UPS = {
+    # ActivityDefinition id (= "lbp-" + PlanDefinition action id) -> (phrase, days after discharge)
+    "lbp-follow-up-gp-1-week": ("task-week", 7),
+    "lbp-follow-up-spine-programme-6-weeks": ("task-six-weeks", 42),
+}
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _manifest(entries: list[tuple[str, Path]]) -> str:
+    return "".join(
+        f"{_sha256(path.read_bytes())}  {name}\n"
+        for name, path in sorted(entries, key=lambda e: e[0])
+    )
+
+
+def expected_digest(project: Path = PROJECT) -> str:
+    """What tools/sushi/fsh-digest.mjs writes: keep the two in step."""
+    inputs = [
+        (p.relative_to(project).as_posix(), p)
+        for p in (project / "input").rglob("*")
+        if p.is_file()
+    ]
+    inputs += [
+        (p.name, p)
+        for p in project.iterdir()
+        if p.is_file()
+        and (p.name == "sushi-config.yaml" or re.fullmatch(r"sushi-ignore.*\.txt", p.name))
+    ]
+    inputs.append(("tools/sushi/package-lock.json", SUSHI_DIR / "package-lock.json"))
+    resources = project / "fsh-generated" / "resources"
+    outputs = [
+        (p.relative_to(project).as_posix(), p) for p in resources.rglob("*.json") if p.is_file()
+    ]
+    return (
+        "# fsh-digest v1: written by tools/sushi/build.sh, "
+        "checked by tests/test_profiles_compiled.py\n"
+        f"inputs {_sha256(_manifest(inputs).encode())}\n"
+        f"outputs {_sha256(_manifest(outputs).encode())}\n"
+    )
+
+
+def load(kind: str, resource_id: str) -> dict[str, Any]:
+    path = RESOURCES / f"{kind}-{resource_id}.json"
+    assert path.exists(), f"{path.relative_to(REPO)} missing: run bash tools/sushi/build.sh"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def all_resources() -> dict[str, dict[str, Any]]:
+    return {
+        p.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted(RESOURCES.glob("*.json"))
+    }
+
+
+def vs_codes(valueset: dict[str, Any]) -> set[tuple[str, str, str]]:
+    return {
+        (include["system"], concept["code"], concept.get("display", ""))
+        for include in valueset["compose"]["include"]
+        if "system" in include
+        for concept in include.get("concept", [])
+    }
+
+
+def as_set(codes: tuple[Code, ...]) -> set[tuple[str, str, str]]:
+    return {(c.system, c.code, c.display) for c in codes}
+
+
+def kind_id(kind: str) -> str:
+    return "lbp-exclusion-" + re.sub(r"[^a-z0-9]+", "-", kind.lower()).strip("-")
+
+
+def advice_text(key: str) -> str:
+    """The wording of fhir_discharge/careplan.py's activity for an advice key."""
+    if key == "medication":
+        return " ".join(NL_BE[k] for k in MEDICATION_KEYS)
+    return NL_BE[f"advice-{key}"]
+
+
+def follow_up_text(phrase_key: str) -> str:
+    """The Task description without its per-patient date: "(vanaf {date})" dropped."""
+    text = NL_BE[phrase_key].replace(" (vanaf {date})", "")
+    assert "{date}" not in text, phrase_key
+    return text.format(phone=SPINE_PROGRAMME_PHONE)
+
+
+def slices(sd: dict[str, Any], path: str) -> dict[str, list[dict[str, Any]]]:
+    """Slice name -> its snapshot elements, for the slicing of `path` (e.g. Composition.section)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for el in sd["snapshot"]["element"]:
+        m = re.fullmatch(re.escape(path) + r":([^.]+)(\..*)?", el["id"])
+        if m:
+            out.setdefault(m.group(1), []).append(el)
+    return out
+
+
+def element(sd: dict[str, Any], element_id: str) -> dict[str, Any]:
+    for el in sd["snapshot"]["element"]:
+        if el["id"] == element_id:
+            return el
+    raise AssertionError(f"{sd['id']}: no snapshot element {element_id}")
+
+
+# -- freshness --------------------------------------------------------------------------------
+
+
+def test_compiled_profiles_are_fresh() -> None:
+    assert DIGEST.exists(), (
+        "profiles/fsh-generated/.fsh-digest missing: run bash tools/sushi/build.sh"
+    )
+    assert DIGEST.read_text(encoding="utf-8") == expected_digest(), (
+        "profiles/fsh-generated is stale against profiles/input/fsh, sushi-config.yaml or "
+        "tools/sushi/package-lock.json (or was edited by hand): run bash tools/sushi/build.sh "
+        "and commit profiles/fsh-generated"
+    )
+
+
+def _sushi_unavailable_reason() -> str | None:
+    if shutil.which("node") is None:
+        return (
+            "`node` is not on PATH: SUSHI (tools/sushi, Node >= 20) cannot recompile the profiles"
+        )
+    return None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    _sushi_unavailable_reason() is not None, reason=str(_sushi_unavailable_reason())
+)
+def test_recompiling_the_fsh_reproduces_the_committed_output(tmp_path: Path) -> None:
+    """Runs tools/sushi/build.sh on a copy of profiles/ and compares every resource."""
+    copy = tmp_path / "profiles"
+    shutil.copytree(PROJECT, copy, ignore=shutil.ignore_patterns("fsh-generated"))
+    proc = subprocess.run(
+        ["bash", str(SUSHI_DIR / "build.sh"), str(copy)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, f"build.sh failed:\n{proc.stdout}\n{proc.stderr[-6000:]}"
+    fresh_dir = copy / "fsh-generated" / "resources"
+    fresh = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in fresh_dir.glob("*.json")}
+    committed = all_resources()
+    assert sorted(fresh) == sorted(committed), "different files: run bash tools/sushi/build.sh"
+    for name, resource in fresh.items():
+        assert resource == committed[name], f"{name} differs: run bash tools/sushi/build.sh"
+    # The digest of the copy equals the committed one (same inputs, same outputs).
+    assert (copy / "fsh-generated" / ".fsh-digest").read_text(encoding="utf-8") == DIGEST.read_text(
+        encoding="utf-8"
+    )
+
+
+# -- structure --------------------------------------------------------------------------------
+
+
+def test_every_structure_definition_has_a_snapshot() -> None:
+    sds = {n: r for n, r in all_resources().items() if r["resourceType"] == "StructureDefinition"}
+    assert set(sds) == {f"StructureDefinition-{i}.json" for i in PROFILES.values()}
+    for name, sd in sds.items():
+        elements = sd.get("snapshot", {}).get("element", [])
+        assert elements, f"{name} has no snapshot"
+        assert elements[0]["id"] == sd["type"], name
+        assert sd["url"] == f"{CANONICAL}/StructureDefinition/{sd['id']}"
+        assert sd["derivation"] == "constraint"
+        assert sd["baseDefinition"] == f"http://hl7.org/fhir/StructureDefinition/{sd['type']}"
+        assert sd["fhirVersion"] == "4.0.1"
+        assert sd.get("description"), f"{name} has no description"
+
+
+def test_every_resource_is_sensible_r4() -> None:
+    """The elements R4 requires (1..1) of each kind, and the project's canonical/version."""
+    required = {
+        "StructureDefinition": ("url", "name", "status", "kind", "abstract", "type"),
+        "ValueSet": ("status",),
+        "PlanDefinition": ("status",),
+        "ActivityDefinition": ("status",),
+    }
+    for name, resource in all_resources().items():
+        kind = resource["resourceType"]
+        assert kind in required, f"unexpected {kind} in {name}"
+        for key in required[kind]:
+            assert key in resource, f"{name}: {key} missing"
+        assert resource["url"] == f"{CANONICAL}/{kind}/{resource['id']}", name
+        assert resource["version"] == "0.1.0", name
+        assert name == f"{kind}-{resource['id']}.json"
+        assert re.fullmatch(r"[A-Z][A-Za-z0-9_]{0,254}", resource["name"]), name  # inv-0
+        assert resource.get("title") and resource.get("description"), name
+
+
+# -- agreement with fhir_discharge ------------------------------------------------------------
+
+
+def test_low_back_pain_valueset_equals_codes_py() -> None:
+    vs = load("ValueSet", "lbp-low-back-pain-diagnosis")
+    assert vs_codes(vs) == as_set(LOW_BACK_PAIN)
+
+
+def test_exclusion_valuesets_equal_codes_py_by_kind() -> None:
+    group = load("ValueSet", "lbp-exclusion")
+    included = [vs for include in group["compose"]["include"] for vs in include.get("valueSet", [])]
+    assert all("system" not in include for include in group["compose"]["include"])
+    assert sorted(included) == sorted(f"{CANONICAL}/ValueSet/{kind_id(k)}" for k in EXCLUSIONS)
+    for kind, codes in EXCLUSIONS.items():
+        vs = load("ValueSet", kind_id(kind))
+        assert vs["title"] == kind, "the title is the kind named in the refusal"
+        assert vs_codes(vs) == as_set(codes), kind
+    # A code maps to one kind only.
+    all_codes = [(c.system, c.code) for codes in EXCLUSIONS.values() for c in codes]
+    assert len(all_codes) == len(set(all_codes))
+
+
+def test_gp_letter_profile_equals_codes_py() -> None:
+    sd = load("StructureDefinition", PROFILES["Composition"])
+    type_pattern = element(sd, "Composition.type")["patternCodeableConcept"]
+    assert type_pattern == {
+        "coding": [{"code": ED_DISCHARGE_SUMMARY.code, "system": ED_DISCHARGE_SUMMARY.system}]
+    }
+    section_slices = slices(sd, "Composition.section")
+    assert set(section_slices) == set(SECTION_CODES)
+    for key, code in SECTION_CODES.items():
+        els = {el["id"]: el for el in section_slices[key]}
+        root = els[f"Composition.section:{key}"]
+        assert (root["min"], root["max"]) == (1, "1"), key
+        assert els[f"Composition.section:{key}.code"]["patternCodeableConcept"] == {
+            "coding": [{"code": code.code, "system": code.system}]
+        }, key
+        assert els[f"Composition.section:{key}.text"]["min"] == 1, key
+        title = els.get(f"Composition.section:{key}.title", {})
+        if "fixedString" in title or "patternString" in title:
+            # Sections sharing a code are told apart by title (see profiles.fsh): the Dutch one.
+            assert title.get("fixedString", title.get("patternString")) == NL_BE[f"section-{key}"]
+    slicing = element(sd, "Composition.section")["slicing"]
+    codes = [(c.system, c.code) for c in SECTION_CODES.values()]
+    discriminators = {(d["type"], d["path"]) for d in slicing["discriminator"]}
+    assert ("pattern", "code") in discriminators
+    if len(codes) != len(set(codes)):
+        assert ("value", "title") in discriminators, (
+            "shared section codes need another discriminator"
+        )
+
+
+def test_brochure_profile_equals_codes_py_and_phrases() -> None:
+    sd = load("StructureDefinition", PROFILES["DocumentReference"])
+    assert element(sd, "DocumentReference.type")["patternCodeableConcept"] == {
+        "coding": [{"code": BROCHURE_TYPE.code, "system": BROCHURE_TYPE.system}]
+    }
+    assert element(sd, "DocumentReference.content.attachment.url")["fixedUrl"] == BROCHURE_URL
+    assert element(sd, "DocumentReference.status")["patternCode"] == "current"
+
+
+def test_care_plan_profile_counts_the_pathway() -> None:
+    sd = load("StructureDefinition", PROFILES["CarePlan"])
+    assert element(sd, "CarePlan.activity")["min"] == len(ADVICE_KEYS) + len(FOLLOW_UPS)
+    expressions = {c["key"]: c["expression"] for c in element(sd, "CarePlan")["constraint"]}
+    assert f".count() = {len(ADVICE_KEYS)}" in expressions["lbp-care-plan-advice"]
+    assert f".count() = {len(FOLLOW_UPS)}" in expressions["lbp-care-plan-follow-ups"]
+
+
+def test_plan_definition_is_the_pathway_of_phrases_py() -> None:
+    pd = load("PlanDefinition", "lbp-ed-discharge-pathway")
+    assert pd["status"] == "active"
+    assert pd["type"]["coding"][0]["system"] == (
+        "http://terminology.hl7.org/CodeSystem/plan-definition-type"
+    )
+    assert pd["type"]["coding"][0]["code"] == "clinical-protocol"
+    assert {a["url"] for a in pd["relatedArtifact"]} == {BROCHURE_URL, SPINE_PROGRAMME_URL}
+    actions = pd["action"]
+    assert [a["id"] for a in actions] == [
+        *ADVICE_KEYS,
+        *(k.removeprefix("lbp-") for k in FOLLOW_UPS),
+    ]
+    for action, key in zip(actions, ADVICE_KEYS, strict=False):
+        assert action["description"] == advice_text(key), key
+        assert action.get("title"), key
+    for action, (ad_id, (phrase, days)) in zip(
+        actions[len(ADVICE_KEYS) :], FOLLOW_UPS.items(), strict=True
+    ):
+        assert action["description"] == follow_up_text(phrase), ad_id
+        assert action["timingDuration"] == {
+            "value": days,
+            "code": "d",
+            "system": "http://unitsofmeasure.org",
+            "unit": "days",
+        }
+        assert action["definitionCanonical"] == f"{CANONICAL}/ActivityDefinition/{ad_id}"
+        ad = load("ActivityDefinition", ad_id)
+        assert ad["status"] == "active"
+        assert ad["kind"] == "Task"
+        assert ad["description"] == follow_up_text(phrase)
+        assert ad["timingDuration"] == action["timingDuration"]
+        assert [p["type"] for p in ad["participant"]] == ["practitioner"]
+    assert (
+        SPINE_PROGRAMME_PHONE
+        in load("ActivityDefinition", "lbp-follow-up-spine-programme-6-weeks")["description"]
+    )
+
+
+# -- the module's output conforms --------------------------------------------------------------
+
+
+def _profile_url(resource_type: str) -> str:
+    return f"{CANONICAL}/StructureDefinition/{PROFILES[resource_type]}"
+
+
+def _claiming_profiles() -> list[dict[str, Any]]:
+    """The happy-path discharge's resources, each claiming its profile (as the builders will)."""
+    from fhir_discharge.context import context_from_bundle
+    from fhir_discharge.transaction import build_discharge
+    from tests.factories import happy_bundle
+
+    bundle = build_discharge(context_from_bundle(happy_bundle())).bundle
+    resources = []
+    for entry in bundle["entry"]:
+        resource = json.loads(json.dumps(entry["resource"]))
+        if resource["resourceType"] not in PROFILES:
+            continue  # other resources of the transaction have no profile of ours
+        url = _profile_url(resource["resourceType"])
+        claimed = resource.setdefault("meta", {}).setdefault("profile", [])
+        if url not in claimed:
+            claimed.append(url)
+        resources.append(resource)
+    assert sorted(r["resourceType"] for r in resources) == sorted(
+        ["Composition", "DocumentReference", "CarePlan", "Task", "Task"]
+    )
+    return resources
+
+
+def test_the_discharge_conforms_to_the_profiles(fhir_validator: Any) -> None:
+    from tests.fhir_validator import format_issues
+
+    for resource in _claiming_profiles():
+        errors = fhir_validator.errors(resource)
+        assert errors == [], f"{resource['resourceType']}:\n{format_issues(errors)}"
+
+
+def test_the_profiles_reject_what_the_pathway_forbids(fhir_validator: Any) -> None:
+    """The profiles bite: one broken copy per profile, each with the error it must raise."""
+    from tests.fhir_validator import format_issues
+
+    by_type: dict[str, dict[str, Any]] = {}
+    for resource in _claiming_profiles():
+        by_type.setdefault(resource["resourceType"], resource)
+    broken: list[tuple[dict[str, Any], str]] = []
+
+    letter = json.loads(json.dumps(by_type["Composition"]))
+    letter["section"] = [s for s in letter["section"] if s["title"] != NL_BE["section-care-plan"]]
+    broken.append((letter, "care-plan"))
+    letter = json.loads(json.dumps(by_type["Composition"]))
+    letter["status"] = "preliminary"
+    broken.append((letter, "Composition.status"))
+    brochure = json.loads(json.dumps(by_type["DocumentReference"]))
+    brochure["content"][0]["attachment"]["url"] = "https://example.org/other-brochure"
+    broken.append((brochure, "700457"))
+    plan = json.loads(json.dumps(by_type["CarePlan"]))
+    plan["activity"] = plan["activity"][1:]  # an advice item lost
+    broken.append((plan, "lbp-care-plan-advice"))
+    task = json.loads(json.dumps(by_type["Task"]))
+    del task["restriction"]
+    broken.append((task, "Task.restriction"))
+
+    for resource, fragment in broken:
+        errors = fhir_validator.errors(resource)
+        assert any(fragment in json.dumps(e) for e in errors), (
+            f"{resource['resourceType']}: expected an error mentioning {fragment!r}; got:\n"
+            f"{format_issues(errors)}"
+        )
