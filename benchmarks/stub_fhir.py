@@ -1,0 +1,114 @@
+"""A fast sink for the throughput benchmark: a tiny FHIR endpoint on loopback.
+
+    .venv/bin/python -m benchmarks.stub_fhir --port 8099
+
+Raw asyncio HTTP/1.1 (keep-alive, Content-Length bodies). `GET /fhir/metadata` answers 200;
+any `POST /fhir` answers at once with a valid transaction-response for the discharge's five
+entries (Composition, DocumentReference, CarePlan, Task, Task: the order build_discharge
+writes them in), each "201 Created" with a new id. It does not parse the body. Used only by
+benchmarks/throughput.py, so the service's own cost is what the benchmark measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+from typing import Any
+
+ENTRY_TYPES = ("Composition", "DocumentReference", "CarePlan", "Task", "Task")
+_counter = itertools.count(1)
+
+
+def transaction_response() -> bytes:
+    n = next(_counter)
+    return json.dumps(
+        {
+            "resourceType": "Bundle",
+            "type": "transaction-response",
+            "entry": [
+                {
+                    "response": {
+                        "status": "201 Created",
+                        "location": f"{rtype}/stub-{n}-{i}/_history/1",
+                    }
+                }
+                for i, rtype in enumerate(ENTRY_TYPES)
+            ],
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
+METADATA = json.dumps(
+    {"resourceType": "CapabilityStatement", "status": "active", "fhirVersion": "4.0.1"}
+).encode()
+
+
+def _reply(status: str, body: bytes) -> bytes:
+    return (
+        f"HTTP/1.1 {status}\r\nContent-Type: application/fhir+json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+class StubProtocol(asyncio.Protocol):
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+        self.transport: Any = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # uvloop's transports are not asyncio.Transport subclasses
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:  # bounded by the buffer: each pass consumes one whole request or stops
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(self.buffer[:end]).decode("latin-1")
+            length = 0
+            for line in head.split("\r\n")[1:]:
+                name, _, value = line.partition(":")
+                if name.strip().lower() == "content-length":
+                    length = int(value.strip())
+            if len(self.buffer) < end + 4 + length:
+                return
+            del self.buffer[: end + 4 + length]
+            method, path = ([*head.split(" ", 2), "", ""])[:2]
+            if method == "POST" and path.rstrip("/") in ("/fhir", ""):
+                self.transport.write(_reply("200 OK", transaction_response()))
+            elif method == "GET" and path.startswith("/fhir/metadata"):
+                self.transport.write(_reply("200 OK", METADATA))
+            else:
+                self.transport.write(
+                    _reply("404 Not Found", b'{"resourceType":"OperationOutcome"}')
+                )
+
+
+async def serve(host: str, port: int) -> None:
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(StubProtocol, host, port, backlog=1024)
+    async with server:
+        await server.serve_forever()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    try:
+        import uvloop
+
+        run = uvloop.run
+    except ImportError:
+        run = asyncio.run
+    with contextlib.suppress(KeyboardInterrupt):
+        run(serve(args.host, args.port))
+
+
+if __name__ == "__main__":
+    main()
