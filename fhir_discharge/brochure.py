@@ -5,6 +5,7 @@ The brochure's text is the hospital's and is not copied: the attachment is a lin
 
 from __future__ import annotations
 
+from .canonicals import BROCHURE_PROFILE, claims
 from .codes import BROCHURE_CATEGORY, BROCHURE_TYPE
 from .facts import DischargeFacts
 from .identity import business_identifier
@@ -17,6 +18,7 @@ def build_brochure_reference(facts: DischargeFacts) -> Resource:
     p = facts.phrases
     return {
         "resourceType": "DocumentReference",
+        "meta": claims(BROCHURE_PROFILE),
         "language": facts.language,
         "text": generated(paragraph(text(p["patient-info"].format(url=BROCHURE_URL)))),
         "identifier": [business_identifier(facts.brochure.literal)],

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .codes import ADVICE_CODES
+from .canonicals import (
+    CARE_PLAN_PROFILE,
+    FOLLOW_UP_ONE_WEEK,
+    FOLLOW_UP_SIX_WEEKS,
+    PATHWAY,
+    TASK_PROFILE,
+    claims,
+)
+from .codes import ADVICE_CODES, FOLLOW_UP_CODES, Code
 from .facts import DischargeFacts
 from .identity import business_identifier
 from .narrative import dutch_date, fhir_datetime, generated, paragraph, text
@@ -31,6 +39,7 @@ def build_care_plan(facts: DischargeFacts) -> Resource:
     ]
     care_plan: Resource = {
         "resourceType": "CarePlan",
+        "meta": claims(CARE_PLAN_PROFILE),
         "language": facts.language,
         "text": generated(
             paragraph(text(p["care-plan-title"]))
@@ -39,6 +48,8 @@ def build_care_plan(facts: DischargeFacts) -> Resource:
             + paragraph(text(_six_weeks_text(facts)))
         ),
         "identifier": [business_identifier(facts.care_plan.literal)],
+        # As PlanDefinition/$apply would make it: this plan instantiates the pathway.
+        "instantiatesCanonical": [PATHWAY],
         "status": "active",
         "intent": "plan",
         "title": p["care-plan-title"],
@@ -62,23 +73,47 @@ def build_care_plan(facts: DischargeFacts) -> Resource:
 def follow_up_tasks(facts: DischargeFacts) -> list[Resource]:
     """The 1-week GP visit and the 6-week referral to the spine programme, owned by the GP."""
     return [
-        _task(facts, facts.task_week, _week_text(facts), facts.week_follow_up),
-        _task(facts, facts.task_six_weeks, _six_weeks_text(facts), facts.six_week_follow_up),
+        _task(
+            facts,
+            facts.task_week,
+            FOLLOW_UP_ONE_WEEK,
+            FOLLOW_UP_CODES["one-week"],
+            _week_text(facts),
+            facts.week_follow_up,
+        ),
+        _task(
+            facts,
+            facts.task_six_weeks,
+            FOLLOW_UP_SIX_WEEKS,
+            FOLLOW_UP_CODES["six-weeks"],
+            _six_weeks_text(facts),
+            facts.six_week_follow_up,
+        ),
     ]
 
 
-def _task(facts: DischargeFacts, me: Ref, description: str, start: datetime) -> Resource:
+def _task(
+    facts: DischargeFacts,
+    me: Ref,
+    definition: str,
+    code: Code,
+    description: str,
+    start: datetime,
+) -> Resource:
     # Without a GP on record the patient arranges the visit: the Task is the patient's.
     owner = facts.general_practitioner or facts.patient
     task: Resource = {
         "resourceType": "Task",
+        "meta": claims(TASK_PROFILE),
         "language": facts.language,
         "text": generated(paragraph(text(description))),
         "identifier": [business_identifier(me.literal)],
+        "instantiatesCanonical": definition,
         "basedOn": [facts.care_plan.as_reference()],
         "status": "requested",
         "intent": "plan",
         "priority": "routine",
+        "code": code.concept(),
         "description": description,
         "for": facts.patient.as_reference(),
         "encounter": facts.encounter.as_reference(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 
+from .canonicals import GP_LETTER_PROFILE, claims
 from .codes import ED_DISCHARGE_SUMMARY, SECTION_CODES
 from .facts import DischargeFacts
 from .identity import business_identifier
@@ -28,6 +29,7 @@ def build_letter(facts: DischargeFacts) -> Resource:
     sections = letter_sections(facts)
     composition: Resource = {
         "resourceType": "Composition",
+        "meta": claims(GP_LETTER_PROFILE),
         "language": facts.language,
         "text": generated(_letter_xhtml(facts, sections)),
         "identifier": business_identifier(facts.letter.literal),

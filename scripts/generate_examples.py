@@ -31,7 +31,9 @@ def _dump(resource: Any) -> str:
 
 
 def _find(bundle: Resource, resource_type: str) -> Resource:
-    return next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == resource_type)
+    return next(
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == resource_type
+    )
 
 
 def _with_condition(happy: Resource, slug: str, code: Any) -> Resource:
@@ -41,7 +43,10 @@ def _with_condition(happy: Resource, slug: str, code: Any) -> Resource:
         "id": f"lbp-example-{slug}",
         "clinicalStatus": {
             "coding": [
-                {"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                    "code": "active",
+                }
             ]
         },
         "verificationStatus": {

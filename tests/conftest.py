@@ -6,14 +6,38 @@ sandbox); otherwise the local sekmet-fhir sandbox is started for the session.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 
 import pytest
 
+import fhir_discharge
+import fhir_discharge.transaction
+import fhir_discharge.web.routes
 from fhir_discharge.sandbox import start_sandbox
 from tests.servers import start_service
 from tests.validator_fixture import fhir_validator  # noqa: F401 (a session fixture)
+
+# Every transaction Bundle any test builds is kept, and validated by the independent validator
+# in tests/test_conformance.py, which runs last: the suite's whole output, not a sample.
+BUILT_BUNDLES: set[str] = set()  # as JSON text: tests may mutate what they were given
+_build_discharge = fhir_discharge.transaction.build_discharge
+
+
+def _recording_build_discharge(*args, **kwargs):  # type: ignore[no-untyped-def]
+    discharge = _build_discharge(*args, **kwargs)
+    BUILT_BUNDLES.add(json.dumps(discharge.bundle, sort_keys=True))
+    return discharge
+
+
+for _module in (fhir_discharge, fhir_discharge.transaction, fhir_discharge.web.routes):
+    _module.build_discharge = _recording_build_discharge  # type: ignore[attr-defined]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    last = [i for i in items if i.module is not None and i.module.__name__.endswith("conformance")]
+    items[:] = [i for i in items if i not in last] + last
 
 
 @pytest.fixture(scope="session")

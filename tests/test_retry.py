@@ -172,7 +172,9 @@ def test_a_retry_after_a_lost_answer_finds_what_landed_and_duplicates_nothing(fh
 
     landed = asyncio.run(go())
     assert transport.lost == 1 and len(sleep.waits) == 1
-    assert [x.created for x in landed] == [False] * len(bundle["entry"])  # the retry found them: "200 OK"
+    assert [x.created for x in landed] == [False] * len(
+        bundle["entry"]
+    )  # the retry found them: "200 OK"
     for entry in bundle["entry"]:
         identifier = entry["resource"]["identifier"]
         identifier = identifier if isinstance(identifier, dict) else identifier[0]

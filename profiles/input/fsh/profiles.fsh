@@ -26,17 +26,13 @@ Description: "The letter to the general practitioner after an emergency departme
 * attester.mode = #legal
 * attester.party 1..1 MS
 * section 9..* MS
-// Sliced by code AND title: in codes.py SECTION_CODES "follow-up" and "care-plan" share LOINC
-// 18776-5 "Plan of care note", so the code alone cannot tell those two apart. The titles are the
-// Dutch ones of fhir_discharge/phrases.py NL_BE ("section-<key>"), the letter's only language.
-// With distinct section codes the title discriminator (and the fixed titles) can go.
+// Sliced by code: each part of the letter has its own LOINC code (fhir_discharge/codes.py
+// SECTION_CODES). Titles are the letter's language's (phrases.py), so they are not fixed here.
 * section ^slicing.discriminator[0].type = #pattern
 * section ^slicing.discriminator[0].path = "code"
-* section ^slicing.discriminator[1].type = #value
-* section ^slicing.discriminator[1].path = "title"
 * section ^slicing.rules = #open
 * section ^slicing.ordered = false
-* section ^slicing.description = "One section per part of the letter, identified by its LOINC code (fhir_discharge/codes.py SECTION_CODES) and its (Dutch) title."
+* section ^slicing.description = "One section per part of the letter, identified by its LOINC code (fhir_discharge/codes.py SECTION_CODES)."
 * section contains
     reason 1..1 MS and
     assessment 1..1 MS and
@@ -49,50 +45,42 @@ Description: "The letter to the general practitioner after an emergency departme
     care-plan 1..1 MS
 * section[reason] ^short = "Reason for the ED visit"
 * section[reason].title 1..1
-* section[reason].title = "Reden van komst" (exactly)
 * section[reason].code 1..1
 * section[reason].code = $LOINC#29299-5
 * section[reason].text 1..1
 * section[assessment] ^short = "Assessment: diagnosis, red flags and radicular pain ruled out"
 * section[assessment].title 1..1
-* section[assessment].title = "Beoordeling" (exactly)
 * section[assessment].code 1..1
 * section[assessment].code = $LOINC#51848-0
 * section[assessment].text 1..1
 * section[imaging] ^short = "No imaging, and why"
 * section[imaging].title 1..1
-* section[imaging].title = "Beeldvorming" (exactly)
 * section[imaging].code 1..1
-* section[imaging].code = $LOINC#18748-4
+* section[imaging].code = $LOINC#30954-2
 * section[imaging].text 1..1
 * section[advice] ^short = "Self-management advice given to the patient"
 * section[advice].title 1..1
-* section[advice].title = "Gegeven adviezen" (exactly)
 * section[advice].code 1..1
 * section[advice].code = $LOINC#69730-0
 * section[advice].text 1..1
 * section[medication] ^short = "Medication advice"
 * section[medication].title 1..1
-* section[medication].title = "Advies over medicatie" (exactly)
 * section[medication].code 1..1
-* section[medication].code = $LOINC#10183-2
+* section[medication].code = $LOINC#75311-1
 * section[medication].text 1..1
 * section[follow-up] ^short = "Expected course and the two timed follow-ups"
 * section[follow-up].title 1..1
-* section[follow-up].title = "Opvolging" (exactly)
 * section[follow-up].code 1..1
-* section[follow-up].code = $LOINC#18776-5
+* section[follow-up].code = $LOINC#80746-1
 * section[follow-up].text 1..1
 * section[follow-up].entry only Reference(Task)
 * section[safety-net] ^short = "Safety-netting: when to see the GP or go to the ED"
 * section[safety-net].title 1..1
-* section[safety-net].title = "Wanneer opnieuw een arts raadplegen" (exactly)
 * section[safety-net].code 1..1
 * section[safety-net].code = $LOINC#8653-8
 * section[safety-net].text 1..1
 * section[patient-info] ^short = "Patient information: the brochure"
 * section[patient-info].title 1..1
-* section[patient-info].title = "Informatie voor de patiënt" (exactly)
 * section[patient-info].code 1..1
 * section[patient-info].code = $LOINC#34895-3
 * section[patient-info].text 1..1
@@ -100,7 +88,6 @@ Description: "The letter to the general practitioner after an emergency departme
 * section[patient-info].entry only Reference(DocumentReference)
 * section[care-plan] ^short = "The structured care plan"
 * section[care-plan].title 1..1
-* section[care-plan].title = "Zorgplan" (exactly)
 * section[care-plan].code 1..1
 * section[care-plan].code = $LOINC#18776-5
 * section[care-plan].text 1..1
