@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -13,6 +15,22 @@ class Settings(BaseSettings):
     fhir_timeout_seconds: float = 30.0
     # A bearer token for the FHIR server; read from the environment or a secrets file, never logged.
     fhir_bearer_token: SecretStr | None = None
+    # How this service authenticates to the FHIR server (fhir_discharge/smart.py): "none" (a
+    # fhir_bearer_token, if set, is still sent, as before this setting existed), "bearer" (the
+    # fhir_bearer_token, required), "smart" (SMART Backend Services: client_credentials with a
+    # private_key_jwt assertion; the smart_* settings below).
+    fhir_auth: Literal["none", "bearer", "smart"] = "none"
+    smart_client_id: str | None = None
+    # Path of the PEM private key the client assertion is signed with; keep it outside the repo,
+    # readable only by the service (e.g. a mounted secret).
+    smart_private_key_file: str | None = None
+    # The kid the public key is registered under (default: its RFC 7638 thumbprint).
+    smart_key_id: str | None = None
+    smart_algorithm: Literal["RS384", "ES384"] = "RS384"
+    # SMART v2 scopes; a server that knows only v1 wants "system/*.read system/*.write".
+    smart_scope: str = "system/*.rs system/*.c"
+    # The token endpoint; by default read from {fhir_base_url}/.well-known/smart-configuration.
+    smart_token_url: str | None = None
     language: str = "nl-BE"
     max_body_bytes: int = 1_000_000
     # The durable outbox (SQLite file): accepted discharges survive a crash or a FHIR outage.

@@ -64,7 +64,9 @@ def check_structure(resource: Any, where: str) -> Resource:
         )
         paths = ", ".join(f"{rtype}.{p}" if p else rtype for p in problems[:5])
         raise InvalidInput(f"{where}: invalid {rtype} at {paths}") from None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, KeyError, AttributeError, RecursionError):
+        # fhir.resources itself trips on some hostile shapes (e.g. an unknown nested
+        # resourceType raises KeyError): still the input's fault, still a 400.
         raise InvalidInput(f"{where}: invalid {rtype}") from None
     return resource
 

@@ -56,7 +56,8 @@ def person_name(resource: dict[str, Any] | None) -> str | None:
     name = next((n for n in names if n.get("use") == "official"), names[0])
     if name.get("text"):
         return str(name["text"])
-    parts = [*name.get("prefix", []), *name.get("given", []), name.get("family", "")]
+    # `or []`: FHIR JSON forbids nulls, but the models let them through, and inputs are hostile.
+    parts = [*(name.get("prefix") or []), *(name.get("given") or []), name.get("family") or ""]
     joined = " ".join(str(p) for p in parts if p)
     return joined or None
 

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import InvalidInput
+
 Resource = dict[str, Any]
 
 # [base/]Type/id[/_history/vid]: FHIR's RESTful reference form (R4 3.2.0.x, "Literal references").
@@ -48,8 +50,11 @@ def parse_reference(reference: str) -> Ref | None:
 
 
 def ref_of(resource: Resource) -> Ref:
-    """The server reference of a resource that has an id."""
-    return Ref(resource["resourceType"], resource["id"])
+    """The server reference of a resource of the record (which must have its server id)."""
+    rtype, rid = resource.get("resourceType"), resource.get("id")
+    if not isinstance(rtype, str) or not isinstance(rid, str) or not rid:
+        raise InvalidInput(f"a {str(rtype)[:40]} of the record has no id to refer to it by")
+    return Ref(rtype, rid)
 
 
 class ResourceIndex:

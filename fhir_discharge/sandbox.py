@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -20,6 +21,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -50,8 +52,13 @@ def register_composition_search() -> None:
     search_params.PARAMS.setdefault("Composition", {}).update(params)
 
 
-def serve(host: str, port: int) -> None:
-    """Run the sandbox in this process (blocks)."""
+# The child reads its sekmet `ServerAuth` (JSON) from here; unset: no authentication.
+AUTH_CONFIG_ENV = "FHIR_DISCHARGE_SANDBOX_AUTH"
+
+
+def serve(host: str, port: int, auth_config: dict[str, Any] | None = None) -> None:
+    """Run the sandbox in this process (blocks). `auth_config`: sekmet `ServerAuth` fields
+    (e.g. `{"types": ["smart"], "smart_clients": [...]}`); default: no authentication."""
     import uvicorn
     from sekmet.config import ServerAuth, Settings, SimulatorSettings
     from sekmet.main import create_app
@@ -63,7 +70,7 @@ def serve(host: str, port: int) -> None:
         port=port,
         db_path=":memory:",
         simulator=SimulatorSettings(enabled=False),
-        server_auth=ServerAuth(types=["none"]),
+        server_auth=ServerAuth(**auth_config) if auth_config else ServerAuth(types=["none"]),
         log_inbound=False,
     )
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
@@ -102,13 +109,20 @@ class RunningServer:
                 self.process.wait()
 
 
-def start_sandbox(port: int | None = None, workdir: str | None = None) -> RunningServer:
-    """Start the sandbox in a child process on 127.0.0.1 and wait until it answers /metadata."""
+def start_sandbox(
+    port: int | None = None, workdir: str | None = None, auth_config: dict[str, Any] | None = None
+) -> RunningServer:
+    """Start the sandbox in a child process on 127.0.0.1 and wait until it answers /metadata.
+    `auth_config`: see `serve` (it reaches the child as JSON in an environment variable)."""
     port = port or free_port()
+    env = {**os.environ, "SEKMET_CONFIG": os.devnull}
+    env.pop(AUTH_CONFIG_ENV, None)
+    if auth_config:
+        env[AUTH_CONFIG_ENV] = json.dumps(auth_config)
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
         [sys.executable, "-m", "fhir_discharge.sandbox", "--port", str(port)],
         cwd=workdir,
-        env={**os.environ, "SEKMET_CONFIG": os.devnull},
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -135,7 +149,8 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8090)
     args = parser.parse_args()
-    serve(args.host, args.port)
+    auth = os.environ.get(AUTH_CONFIG_ENV)
+    serve(args.host, args.port, json.loads(auth) if auth else None)
 
 
 if __name__ == "__main__":

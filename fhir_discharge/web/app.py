@@ -16,6 +16,8 @@ from ..delivery import Deliverer
 from ..errors import DischargeError, operation_outcome
 from ..fhir_client import FhirClient
 from ..outbox import Outbox
+from ..smart import fhir_auth_from
+from .cds_hooks import cds_router
 from .documents import router as documents_router
 from .routes import FHIR_JSON, router
 
@@ -43,6 +45,7 @@ def create_app(settings: Settings | None = None, fhir_client: FhirClient | None 
                 if settings.fhir_bearer_token
                 else None
             ),
+            auth=fhir_auth_from(settings),
         )
         app.state.fhir_client = client
         outbox = Outbox(settings.outbox_path)
@@ -71,6 +74,7 @@ def create_app(settings: Settings | None = None, fhir_client: FhirClient | None 
     app.state.settings = settings
     app.include_router(router)
     app.include_router(documents_router)
+    app.include_router(cds_router)
 
     @app.exception_handler(DischargeError)
     async def on_discharge_error(request: Request, error: DischargeError) -> JSONResponse:

@@ -1,0 +1,616 @@
+"""CDS Hooks 2.0 (https://cds-hooks.hl7.org/2.0/): the `encounter-discharge` hook.
+
+The EHR calls `POST /cds-services/lbp-discharge` when the ED physician discharges an encounter.
+On the pathway the answer is one `info` card whose one suggestion creates the letter, brochure
+reference, care plan and both follow-up tasks in the EHR; off the pathway (or with a record the
+letter cannot be written from) it is one `warning` card naming why, without suggestions.
+
+Data comes from the prefetch first (a resource or a searchset Bundle per key), then, for what
+the prefetch lacks, from the EHR's `fhirServer` with `fhirAuthorization.access_token` as bearer
+token. When neither has it, the answer is 412 Precondition Failed, as the specification says.
+
+Nothing is posted from here: the EHR applies the actions (or not); the service keeps nothing.
+Cards are written in the service's language (nl-BE), the language of the letter and of the ED.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Final, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from ..codes import ICD10, ICD10_CM, SNOMED, Code
+from ..config import Settings
+from ..context import DischargeContext, assemble_context, check_structure
+from ..errors import (
+    DischargeError,
+    FhirServerError,
+    IncompleteRecord,
+    InvalidInput,
+    NotOnPathway,
+    UnknownEncounter,
+)
+from ..fhir_client import FhirClient
+from ..narrative import dutch_date, person_name
+from ..phrases import BROCHURE_URL, SPINE_PROGRAMME_PHONE
+from ..references import Resource, ResourceIndex, parse_reference
+from ..retry import RetryPolicy
+from ..transaction import Discharge, build_discharge
+from .body import fhir_json_body
+from .deps import get_settings
+
+log = logging.getLogger(__name__)
+cds_router = APIRouter(tags=["cds-hooks"])
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+HOOK: Final = "encounter-discharge"
+SERVICE_ID: Final = "lbp-discharge"
+
+# The first three stay inside the spec's recommended prefetch subset (reads and a plain
+# reference search), which every CDS client should serve. The last two use `_include`, beyond
+# that subset: a client that cannot serve them leaves them out, and the service then reads the
+# ED physician, the hospital and the GP from `fhirServer` (412 if there is no fhirServer).
+PREFETCH: Final = {
+    "patient": "Patient/{{context.patientId}}",
+    "encounter": "Encounter/{{context.encounterId}}",
+    "conditions": "Condition?patient={{context.patientId}}",
+    "encounterParticipants": (
+        "Encounter?_id={{context.encounterId}}"
+        "&_include=Encounter:participant&_include=Encounter:service-provider"
+    ),
+    "generalPractitioner": (
+        "Patient?_id={{context.patientId}}&_include=Patient:general-practitioner"
+    ),
+}
+
+DESCRIPTION: Final = (
+    "At discharge from the emergency department, checks the encounter against the UZ Leuven "
+    "pathway for acute non-specific mechanical low back pain (adult, ED encounter, low back "
+    "pain diagnosis, no red flag, no radicular pain). On the pathway: one info card whose "
+    "suggestion creates the discharge letter to the GP (Composition), the patient brochure "
+    "700457 (DocumentReference), the care plan (CarePlan) and the follow-up tasks after 1 and 6 "
+    "weeks (Task). Otherwise: one warning card naming the reasons. Cards are in Dutch (nl-BE). "
+    "Data: prefetch `patient`, `encounter` and `conditions` (all the patient's Conditions, to "
+    "screen for red flags); `encounterParticipants` (the Encounter with its Practitioners and "
+    "serviceProvider Organization) and `generalPractitioner` (the Patient with "
+    "Patient.generalPractitioner) use _include and may be left out: what the prefetch lacks is "
+    "read from fhirServer with fhirAuthorization's token."
+)
+
+USAGE_REQUIREMENTS: Final = (
+    "Needs either all five prefetch keys, or fhirServer (with fhirAuthorization granting read "
+    "access to Patient, Encounter, Condition, Practitioner, PractitionerRole and Organization); "
+    "otherwise it answers 412. Suggested resources reference each other as Type/id with the id "
+    "of each created resource, to be applied as one transaction against fhirServer."
+)
+
+# FHIR R4 id (2.24.0.3 "id").
+_FHIR_ID = r"^[A-Za-z0-9\-.]{1,64}$"
+# The types the discharge resolves from the record's references (as FhirClient.gather_context).
+_RESOLVED_TYPES = frozenset({"Practitioner", "PractitionerRole", "Organization", "Condition"})
+# Which new resources the suggestion creates: the transaction's first five entries. The sixth,
+# the Communication recording the letter as sent to the GP, is left out: applying a suggestion
+# does not send anything, so an EHR would record a sending that never happened.
+_ACTION_TYPES: Final = ("Composition", "DocumentReference", "CarePlan", "Task", "Task")
+# A CDS Service should answer in about 500 ms: one retry at most, and a short timeout.
+_CDS_RETRY: Final = RetryPolicy(attempts=2, base_delay=0.2, max_delay=1.0, total_seconds=3.0)
+_CDS_TIMEOUT_SECONDS: Final = 10.0
+
+CARD_PHRASES: Final[dict[str, dict[str, str]]] = {
+    "nl-BE": {
+        "source": "UZ Leuven – zorgpad acute lage rugpijn",
+        "summary": (
+            "Zorgpad acute lage rugpijn: ontslagbrief, brochure en zorgplan met opvolging na "
+            "1 en 6 weken staan klaar."
+        ),
+        "suggestion": "Ontslagbrief, brochure en zorgplan aanmaken",
+        "link": "Patiëntenbrochure UZ Leuven 700457",
+        "detail-intro": (
+            "De patiënt voldoet aan het zorgpad acute niet-specifieke mechanische lage rugpijn "
+            "van de spoedgevallendienst."
+        ),
+        "detail-diagnosis": "Diagnose: acute niet-specifieke mechanische lage rugpijn ({code}).",
+        "detail-imaging": (
+            "Geen beeldvorming (RX, CT of MRI): die verandert behandeling noch herstel."
+        ),
+        "detail-advice": (
+            "Kernboodschap voor de patiënt: actief blijven; langdurige bedrust en een rugkorset "
+            "vermijden."
+        ),
+        "detail-medication": (
+            "Medicatie indien gewenst, in overleg met een arts: NSAID in de beginfase, "
+            "paracetamol maximaal 1 g vier keer per dag."
+        ),
+        "detail-follow-up": "Opvolging",
+        "detail-week": "**{date}** (na 1 week): huisarts raadplegen als de pijn aanhoudt.",
+        "detail-six-weeks": (
+            "**{date}** (na 6 weken): geen verbetering, dan via de huisarts naar de "
+            "raadpleging fysische geneeskunde, zorgprogramma wervelkolomaandoeningen "
+            "(tel. {phone})."
+        ),
+        "detail-safety-net": (
+            "Huisarts raadplegen bij radiculaire pijn in één of beide benen; onmiddellijk naar "
+            "spoed bij krachtverlies in de benen, gevoelsstoornissen in het zadelgebied, "
+            "problemen met plassen of stoelgang, of erectiestoornissen."
+        ),
+        "detail-gp": "Brief aan: {gp}.",
+        "detail-no-gp": "Brief aan: de behandelende huisarts (geen huisarts in het dossier).",
+        "detail-warnings": "Let op",
+        "detail-actions": (
+            "De suggestie maakt de ontslagbrief (Composition), de verwijzing naar brochure "
+            "700457 (DocumentReference), het zorgplan (CarePlan) en de twee opvolgtaken (Task) "
+            "aan."
+        ),
+        "action-Composition": "Ontslagbrief voor de huisarts aanmaken",
+        "action-DocumentReference": "Verwijzing naar patiëntenbrochure 700457 aanmaken",
+        "action-CarePlan": "Zorgplan acute lage rugpijn aanmaken",
+        "action-Task-week": "Opvolgtaak na 1 week aanmaken (vanaf {date})",
+        "action-Task-six-weeks": "Opvolgtaak na 6 weken aanmaken (vanaf {date})",
+        "off-summary": (
+            "Niet in het zorgpad acute lage rugpijn: er wordt geen ontslagbrief voorgesteld."
+        ),
+        "incomplete-summary": (
+            "Dossier onvolledig voor het zorgpad acute lage rugpijn: geen ontslagbrief voorgesteld."
+        ),
+        "off-intro": (
+            "De patiënt valt buiten het zorgpad acute niet-specifieke mechanische lage rugpijn "
+            "van de spoedgevallendienst. Er wordt geen ontslagbrief, brochure of zorgplan "
+            "voorgesteld. Gevonden in het dossier:"
+        ),
+        "incomplete-intro": (
+            "Het dossier mist gegevens die de ontslagbrief van het zorgpad acute lage rugpijn "
+            "nodig heeft. Er wordt geen ontslagbrief, brochure of zorgplan voorgesteld. "
+            "Ontbreekt:"
+        ),
+    }
+}
+
+
+class PrefetchUnavailable(DischargeError):
+    """Data the discharge needs is neither in the prefetch nor readable from fhirServer
+    (CDS Hooks 2.0: the service SHALL answer 412 Precondition Failed)."""
+
+    http_status = 412
+    issue_code = "incomplete"
+
+
+# --- the request (CDS Hooks 2.0, "Calling a CDS Service") -------------------------------
+
+
+class FhirAuthorization(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    access_token: str = Field(min_length=1)
+    token_type: str
+    expires_in: int
+    scope: str
+    subject: str
+    patient: str | None = None
+
+    @field_validator("token_type")
+    @classmethod
+    def _bearer(cls, value: str) -> str:
+        if value.lower() != "bearer":
+            raise ValueError("token_type must be 'Bearer'")
+        return value
+
+    def __repr__(self) -> str:  # never the token in a log line or a traceback
+        return f"FhirAuthorization(subject={self.subject!r}, scope={self.scope!r})"
+
+
+class EncounterDischargeContext(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    userId: str = Field(min_length=1)
+    patientId: str = Field(pattern=_FHIR_ID)
+    encounterId: str = Field(pattern=_FHIR_ID)
+
+
+class CdsRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    hook: Literal["encounter-discharge"]
+    hookInstance: str
+    fhirServer: AnyHttpUrl | None = None
+    fhirAuthorization: FhirAuthorization | None = None
+    context: EncounterDischargeContext
+    prefetch: dict[str, Any] | None = None
+
+    @field_validator("hookInstance")
+    @classmethod
+    def _uuid(cls, value: str) -> str:
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            raise ValueError("hookInstance must be a UUID") from None
+        return value
+
+    @model_validator(mode="after")
+    def _authorization_needs_server(self) -> CdsRequest:
+        # CDS Hooks 2.0: "If fhirAuthorization is provided, this field [fhirServer] is REQUIRED."
+        if self.fhirAuthorization is not None and self.fhirServer is None:
+            raise ValueError("fhirAuthorization is given, so fhirServer is required")
+        return self
+
+    @property
+    def fhir_server(self) -> str | None:
+        return str(self.fhirServer).rstrip("/") if self.fhirServer is not None else None
+
+
+def parse_request(body: dict[str, Any]) -> CdsRequest:
+    """The CDS Hooks request, or InvalidInput (400) naming the offending fields only (pydantic's
+    messages here carry no input values: no patient data, no token)."""
+    try:
+        return CdsRequest.model_validate(body)
+    except ValidationError as error:
+        problems = []
+        for e in error.errors()[:5]:
+            where = ".".join(str(p) for p in e.get("loc", ())) or "request"
+            problems.append(f"{where}: {e.get('msg', 'invalid')}")
+        raise InvalidInput(
+            "not a valid encounter-discharge request: " + "; ".join(problems)
+        ) from None
+
+
+# --- discovery -----------------------------------------------------------------------------
+
+
+def discovery() -> dict[str, Any]:
+    return {
+        "services": [
+            {
+                "hook": HOOK,
+                "id": SERVICE_ID,
+                "title": "UZ Leuven – ontslag bij acute lage rugpijn (spoedgevallen)",
+                "description": DESCRIPTION,
+                "prefetch": dict(PREFETCH),
+                "usageRequirements": USAGE_REQUIREMENTS,
+            }
+        ]
+    }
+
+
+@cds_router.get("/cds-services")
+async def cds_discovery() -> JSONResponse:
+    return JSONResponse(discovery())
+
+
+@cds_router.post(f"/cds-services/{SERVICE_ID}")
+async def lbp_discharge_hook(request: Request, settings: SettingsDep) -> JSONResponse:
+    """A CDS Hooks 2.0 `encounter-discharge` call: 200 with cards, 400 for a malformed request,
+    412 when the data is neither prefetched nor readable, 502/504 when fhirServer fails."""
+    hook = parse_request(await fhir_json_body(request, settings.max_body_bytes))
+    language = settings.language if settings.language in CARD_PHRASES else "nl-BE"
+    try:
+        ctx = await gather_hook_context(hook, settings)
+        discharge = build_discharge(ctx, settings.language)
+    except (NotOnPathway, IncompleteRecord) as refusal:
+        log.info("hook %s: %s", hook.hookInstance, type(refusal).__name__)
+        return JSONResponse({"cards": [refusal_card(refusal, hook.hookInstance, language)]})
+    log.info("hook %s: on pathway", hook.hookInstance)
+    return JSONResponse({"cards": [discharge_card(discharge, hook.hookInstance, language)]})
+
+
+# --- gathering the context: prefetch first, then fhirServer --------------------------------
+
+
+@dataclass
+class Prefetched:
+    """What the client prefetched, per key: None when not satisfied (key absent, or an
+    OperationOutcome instead of data), else the resources (empty for a null value)."""
+
+    values: dict[str, list[Resource] | None] = field(default_factory=dict)
+    paginated: set[str] = field(default_factory=set)
+
+    def resources(self) -> list[Resource]:
+        return [r for found in self.values.values() if found for r in found]
+
+
+def read_prefetch(hook: CdsRequest) -> Prefetched:
+    prefetched = Prefetched()
+    given = hook.prefetch or {}
+    for key in PREFETCH:
+        if key not in given:
+            prefetched.values[key] = None
+            continue
+        value = given[key]
+        if value is None:  # the client has no data for this template
+            prefetched.values[key] = []
+            continue
+        check_structure(value, f"prefetch.{key}")
+        if value["resourceType"] == "OperationOutcome":  # the client failed to prefetch it
+            prefetched.values[key] = None
+        elif value["resourceType"] == "Bundle":
+            prefetched.values[key] = [
+                e["resource"]
+                for e in value.get("entry") or []
+                if isinstance(e.get("resource"), dict)
+                and e["resource"].get("resourceType") != "OperationOutcome"
+            ]
+            if any(link.get("relation") == "next" for link in value.get("link") or []):
+                prefetched.paginated.add(key)
+        else:
+            prefetched.values[key] = [value]
+    _check_prefetched_identity(prefetched, hook.context)
+    return prefetched
+
+
+def _check_prefetched_identity(prefetched: Prefetched, context: EncounterDischargeContext) -> None:
+    for key, rtype, wanted in (
+        ("patient", "Patient", context.patientId),
+        ("encounter", "Encounter", context.encounterId),
+    ):
+        for resource in prefetched.values.get(key) or []:
+            if resource.get("resourceType") != rtype or resource.get("id") != wanted:
+                raise InvalidInput(
+                    f"prefetch.{key} is not the {rtype} of context.{rtype.lower()}Id"
+                )
+
+
+async def gather_hook_context(hook: CdsRequest, settings: Settings) -> DischargeContext:
+    prefetched = read_prefetch(hook)
+    server = hook.fhir_server
+    if server is None:
+        return await _Gatherer(hook, prefetched, None).context()
+    token = hook.fhirAuthorization.access_token if hook.fhirAuthorization else None
+    client = FhirClient(
+        server,
+        timeout=min(settings.fhir_timeout_seconds, _CDS_TIMEOUT_SECONDS),
+        bearer_token=token,
+        retry=_CDS_RETRY,
+    )
+    try:
+        return await _Gatherer(hook, prefetched, client).context()
+    except UnknownEncounter as error:
+        raise PrefetchUnavailable(error.message) from None
+    except FhirServerError as error:
+        if error.server_status in (401, 403):
+            raise PrefetchUnavailable(
+                f"the FHIR server refused access (HTTP {error.server_status}): "
+                "fhirAuthorization does not grant what the discharge needs to read"
+            ) from None
+        raise
+    finally:
+        await client.aclose()
+
+
+class _Gatherer:
+    def __init__(self, hook: CdsRequest, prefetched: Prefetched, client: FhirClient | None) -> None:
+        self.hook = hook
+        self.prefetched = prefetched
+        self.client = client
+        self.known: dict[str, Resource] = {}
+        for resource in prefetched.resources():
+            if isinstance(resource.get("id"), str):
+                self.known.setdefault(f"{resource['resourceType']}/{resource['id']}", resource)
+
+    async def context(self) -> DischargeContext:
+        ids = self.hook.context
+        encounter = await self.required("Encounter", ids.encounterId)
+        subject = parse_reference(str((encounter.get("subject") or {}).get("reference", "")))
+        if subject is None or subject.literal != f"Patient/{ids.patientId}":
+            raise InvalidInput("Encounter.subject is not the Patient of context.patientId")
+        patient = await self.required("Patient", ids.patientId)
+        references = [p.get("individual") for p in encounter.get("participant") or []]
+        references += [encounter.get("serviceProvider")]
+        references += list(patient.get("generalPractitioner") or [])
+        references += [d.get("condition") for d in encounter.get("diagnosis") or []]
+        others = [r for r in [await self.optional(ref) for ref in references] if r is not None]
+        conditions = await self.conditions(patient)
+        seen = {f"Condition/{c.get('id')}" for c in conditions}
+        conditions += [
+            r
+            for r in others
+            if r["resourceType"] == "Condition" and f"Condition/{r.get('id')}" not in seen
+        ]
+        index = ResourceIndex((None, r) for r in [encounter, patient, *others])
+        return assemble_context(encounter, index, conditions)
+
+    async def required(self, resource_type: str, resource_id: str) -> Resource:
+        key = f"{resource_type}/{resource_id}"
+        if key in self.known:
+            return self.known[key]
+        if self.client is None:
+            raise PrefetchUnavailable(
+                f"{key} is not in the prefetch and the request names no fhirServer to read it"
+            )
+        found = await self.client.read(resource_type, resource_id)
+        if found is None:
+            raise PrefetchUnavailable(f"{key} does not exist on the FHIR server")
+        return self._keep(key, found)
+
+    async def optional(self, reference: Any) -> Resource | None:
+        """What a reference of the record points to; None when it is dangling, points to
+        another server, or is of a type the discharge does not use."""
+        literal = reference.get("reference") if isinstance(reference, dict) else None
+        parsed = parse_reference(literal) if isinstance(literal, str) else None
+        if parsed is None or parsed.resource_type not in _RESOLVED_TYPES or parsed.id is None:
+            return None
+        key = f"{parsed.resource_type}/{parsed.id}"
+        if key in self.known:
+            return self.known[key]
+        assert isinstance(literal, str)
+        if "://" in literal and (
+            self.client is None or not literal.startswith(self.client.base_url + "/")
+        ):
+            return None  # on another server: not ours to read
+        if self.client is None:
+            raise PrefetchUnavailable(
+                f"{key}, referenced by the record, is not in the prefetch and the request "
+                "names no fhirServer to read it"
+            )
+        found = await self.client.read(parsed.resource_type, parsed.id)
+        return self._keep(key, found) if found is not None else None
+
+    async def conditions(self, patient: Resource) -> list[Resource]:
+        # All the patient's Conditions: a red flag anywhere on the record keeps them off the
+        # pathway, so a partial list (a paginated prefetch) is never screened on its own.
+        prefetched = self.prefetched.values.get("conditions")
+        if prefetched is not None and "conditions" not in self.prefetched.paginated:
+            return [r for r in prefetched if r.get("resourceType") == "Condition"]
+        if self.client is None:
+            why = "is paginated" if prefetched is not None else "is missing"
+            raise PrefetchUnavailable(
+                f"prefetch.conditions {why} and the request names no fhirServer to search "
+                "the patient's Conditions",
+            )
+        found = await self.client.search("Condition", {"patient": f"Patient/{patient['id']}"})
+        return [check_structure(c, f"Condition/{c.get('id')}") for c in found]
+
+    def _keep(self, key: str, resource: Resource) -> Resource:
+        check_structure(resource, key)
+        self.known[key] = resource
+        return resource
+
+
+# --- the cards (CDS Hooks 2.0, "Card Attributes") ------------------------------------------
+
+
+def _source(phrases: dict[str, str]) -> dict[str, str]:
+    return {"label": phrases["source"], "url": BROCHURE_URL}
+
+
+def _card_uuid(hook_instance: str, what: str) -> str:
+    # One uuid per card and suggestion per hook call, the same if the EHR repeats the call.
+    return str(uuid.uuid5(uuid.UUID(hook_instance), what))
+
+
+def discharge_card(discharge: Discharge, hook_instance: str, language: str) -> dict[str, Any]:
+    p = CARD_PHRASES[language]
+    facts = discharge.facts
+    week, six_weeks = dutch_date(facts.week_follow_up), dutch_date(facts.six_week_follow_up)
+    entries = list(discharge.bundle["entry"][: len(_ACTION_TYPES)])
+    assert tuple(e["resource"]["resourceType"] for e in entries) == _ACTION_TYPES
+    descriptions = [
+        p["action-Composition"],
+        p["action-DocumentReference"],
+        p["action-CarePlan"],
+        p["action-Task-week"].format(date=week),
+        p["action-Task-six-weeks"].format(date=six_weeks),
+    ]
+    actions = [
+        {"type": "create", "description": description, "resource": resource}
+        for description, resource in zip(descriptions, as_action_resources(entries), strict=True)
+    ]
+    gp = person_name(facts.context.general_practitioner)
+    lines = [
+        p["detail-intro"],
+        "",
+        f"- {p['detail-diagnosis'].format(code=md(_code_label(facts.diagnosis)))}",
+        f"- {p['detail-imaging']}",
+        f"- {p['detail-advice']}",
+        f"- {p['detail-medication']}",
+        f"- {p['detail-safety-net']}",
+        f"- {p['detail-gp'].format(gp=md(gp)) if gp else p['detail-no-gp']}",
+        "",
+        f"**{p['detail-follow-up']}**",
+        "",
+        f"- {p['detail-week'].format(date=week)}",
+        f"- {p['detail-six-weeks'].format(date=six_weeks, phone=SPINE_PROGRAMME_PHONE)}",
+    ]
+    if discharge.warnings:
+        lines += ["", f"**{p['detail-warnings']}**", ""]
+        lines += [f"- {md(w)}" for w in discharge.warnings]
+    lines += ["", p["detail-actions"]]
+    return {
+        "uuid": _card_uuid(hook_instance, "card"),
+        "summary": p["summary"],
+        "detail": "\n".join(lines),
+        "indicator": "info",
+        "source": _source(p),
+        "suggestions": [
+            {
+                "label": p["suggestion"],
+                "uuid": _card_uuid(hook_instance, "suggestion"),
+                "isRecommended": True,
+                "actions": actions,
+            }
+        ],
+        "selectionBehavior": "at-most-one",
+        "links": [{"label": p["link"], "url": BROCHURE_URL, "type": "absolute"}],
+    }
+
+
+def refusal_card(
+    refusal: NotOnPathway | IncompleteRecord, hook_instance: str, language: str
+) -> dict[str, Any]:
+    p = CARD_PHRASES[language]
+    off = isinstance(refusal, NotOnPathway)
+    lines = [p["off-intro" if off else "incomplete-intro"], ""]
+    for finding in refusal.findings:
+        where = f" (`{md_code(finding.expression)}`)" if finding.expression else ""
+        lines.append(f"- {md(finding.message)}{where}")
+    return {
+        "uuid": _card_uuid(hook_instance, "card"),
+        "summary": p["off-summary" if off else "incomplete-summary"],
+        "detail": "\n".join(lines),
+        "indicator": "warning",
+        "source": _source(p),
+    }
+
+
+def as_action_resources(entries: list[Resource]) -> list[Resource]:
+    """The transaction's new resources as `create` actions can carry them.
+
+    An action has no fullUrl, so the bundle's `urn:uuid:` references would dangle. CDS Hooks
+    2.0 applies a suggestion's actions as one FHIR transaction with fhirServer as the base of
+    each entry's inferred fullUrl: each resource gets its uuid as `id` (a valid FHIR id, and
+    never purely numeric: it has hyphens), and references between them become `Type/id`, which
+    the EHR rewrites to the ids it assigns, as for any transaction. The business identifiers
+    (value: the urn:uuid) stay, so a second application can be recognised.
+    """
+    by_urn = {
+        str(e["fullUrl"]): f"{e['resource']['resourceType']}/"
+        + str(e["fullUrl"]).removeprefix("urn:uuid:")
+        for e in entries
+    }
+    out: list[Resource] = []
+    for entry in entries:
+        resource = _rewrite_references(entry["resource"], by_urn)
+        rtype, rid = by_urn[str(entry["fullUrl"])].split("/")
+        out.append({"resourceType": rtype, "id": rid, **resource})
+    return out
+
+
+def _rewrite_references(node: Any, by_urn: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        out = {k: _rewrite_references(v, by_urn) for k, v in node.items()}
+        if isinstance(node.get("reference"), str) and node["reference"] in by_urn:
+            out["reference"] = by_urn[node["reference"]]
+        return out
+    if isinstance(node, list):
+        return [_rewrite_references(v, by_urn) for v in node]
+    return node
+
+
+_SYSTEM_NAMES: Final = {SNOMED: "SNOMED CT", ICD10: "ICD-10", ICD10_CM: "ICD-10-CM"}
+
+
+def _code_label(code: Code) -> str:
+    return f"{_SYSTEM_NAMES.get(code.system, code.system)} {code.code}"
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
+
+
+def md(value: str) -> str:
+    """Record data as literal Markdown text (names and codes are not markup)."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(value.split()))
+
+
+def md_code(value: str) -> str:
+    return value.replace("`", "'")
