@@ -181,6 +181,12 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
+# The development token the benchmarked service accepts (it serves no patient data without one).
+# In the environment, so the load generator's own process sends the same one.
+BENCH_TOKEN = os.environ.setdefault("FHIR_DISCHARGE_BENCH_TOKEN", "bench-" + os.urandom(8).hex())
+SERVICE_AUTH = {"Authorization": f"Bearer {BENCH_TOKEN}"}
+
+
 @contextlib.contextmanager
 def service(fhir_base_url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """The real service, `python -m fhir_discharge.cli serve`, as a uvicorn subprocess on
@@ -198,6 +204,7 @@ def service(fhir_base_url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]
                 **os.environ,
                 "FHIR_DISCHARGE_FHIR_BASE_URL": fhir_base_url,
                 "FHIR_DISCHARGE_OUTBOX_PATH": str(Path(scratch) / "outbox.sqlite3"),
+                "FHIR_DISCHARGE_API_TOKENS": f'["{BENCH_TOKEN}"]',
             },
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -26,6 +26,7 @@ import time
 import httpx
 
 from benchmarks.common import (
+    SERVICE_AUTH,
     Deadline,
     Stats,
     footer,
@@ -73,7 +74,7 @@ def bare_post(client: httpx.Client, base_url: str, body: bytes, expect: str) -> 
 
 def service_post(client: httpx.Client, url: str, body: bytes, expect: int) -> float:
     t0 = time.perf_counter()
-    response = client.post(url, content=body, headers=FHIR_JSON)
+    response = client.post(url, content=body, headers={**FHIR_JSON, **SERVICE_AUTH})
     elapsed = time.perf_counter() - t0
     assert response.status_code == expect, (response.status_code, response.text[:300])
     return elapsed

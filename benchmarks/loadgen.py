@@ -25,13 +25,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from benchmarks.common import Stats
+from benchmarks.common import SERVICE_AUTH, Stats
 
 
 async def run(
     url: str, template: str, requests: int, concurrency: int, seconds: float, prefix: str
 ) -> dict:
-    headers = {"Content-Type": "application/fhir+json"}
+    headers = {"Content-Type": "application/fhir+json", **SERVICE_AUTH}
     statuses: Counter[str] = Counter()
     latencies: list[float] = []
     issued = 0

@@ -30,6 +30,7 @@ from pathlib import Path
 import httpx
 
 from benchmarks.common import (
+    BENCH_TOKEN,
     ROOT,
     cpu_seconds,
     fhir_stub,
@@ -49,6 +50,7 @@ GOAL_RSS_MB = 150
 WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/fhir+json"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
 local file = io.open(os.getenv("BENCH_BODY"), "rb")
 local template = file:read("*a")
 file:close()
@@ -115,6 +117,7 @@ def run_wrk(url: str, body: Path, requests: int, concurrency: int, seconds: floa
     command += ["--timeout", "30s", "-s", script.name, url]
     env = {
         "BENCH_BODY": str(body),
+        "BENCH_TOKEN": BENCH_TOKEN,
         "BENCH_MAX_REQUESTS": str(requests),
         "BENCH_PREFIX": f"w{time.monotonic_ns()}-",
         "PATH": "/usr/bin:/bin",

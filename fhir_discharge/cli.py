@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -55,6 +56,10 @@ def demo(example: Path = EXAMPLE) -> int:
 
     bundle = json.loads(example.read_text(encoding="utf-8"))
     scratch = tempfile.TemporaryDirectory(prefix="fhir-discharge-demo-")
+    # The service serves no patient data without authentication: the demo makes itself a
+    # development token, for this run only.
+    token = secrets.token_urlsafe(24)
+    auth = {"Authorization": f"Bearer {token}"}
     sandbox = start_sandbox()
     service = None
     try:
@@ -68,6 +73,7 @@ def demo(example: Path = EXAMPLE) -> int:
                 "FHIR_DISCHARGE_FHIR_BASE_URL": sandbox.base_url,
                 # The sandbox lives in memory for this run only; so does the demo's outbox.
                 "FHIR_DISCHARGE_OUTBOX_PATH": str(Path(scratch.name) / "outbox.sqlite3"),
+                "FHIR_DISCHARGE_API_TOKENS": json.dumps([token]),
             },
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -80,7 +86,7 @@ def demo(example: Path = EXAMPLE) -> int:
             response = httpx.post(
                 f"{service_url}/Encounter/$lbp-discharge",
                 json=bundle,
-                headers={"Content-Type": "application/fhir+json"},
+                headers={"Content-Type": "application/fhir+json", **auth},
                 timeout=60,
             )
             answer = response.json()

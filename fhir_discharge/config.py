@@ -31,10 +31,27 @@ class Settings(BaseSettings):
     smart_scope: str = "system/*.rs system/*.c"
     # The token endpoint; by default read from {fhir_base_url}/.well-known/smart-configuration.
     smart_token_url: str | None = None
+    # Who may call this service's patient-data endpoints (fhir_discharge/web/security.py). With
+    # none of these set, those endpoints answer 401: secure by default.
+    # Static bearer tokens, for development (JSON list in the environment, or a file with one per
+    # line); compared in constant time, never logged.
+    api_tokens: list[SecretStr] = []
+    api_tokens_file: str | None = None
+    # JWT bearer tokens checked against a JWKS (a file, or a URL fetched and cached).
+    api_jwks_file: str | None = None
+    api_jwks_url: str | None = None
+    api_jwt_audience: str | None = None
+    api_jwt_issuer: str | None = None
+    # A scope the JWT must carry (in its space-separated `scope` claim); 403 without it.
+    api_required_scope: str | None = None
     language: str = "nl-BE"
     max_body_bytes: int = 1_000_000
     # The durable outbox (SQLite file): accepted discharges survive a crash or a FHIR outage.
     outbox_path: str = "var/outbox.sqlite3"
+    # A PostgreSQL outbox instead (e.g. postgresql://user@127.0.0.1:5432/db), shared by several
+    # service replicas; needs the [postgres] extra. When set, outbox_path is not used. A secret
+    # (it may carry a password): never logged.
+    outbox_url: SecretStr | None = None
     # How long a discharge request waits for delivery before answering 202 with a status URL.
     sync_wait_seconds: float = 10.0
     # After this many failed deliveries an item is dead-lettered (kept, visible, re-drivable).

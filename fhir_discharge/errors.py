@@ -30,6 +30,20 @@ class DischargeError(Exception):
         self.findings = findings or [Finding(message)]
 
 
+class Unauthenticated(DischargeError):
+    """No valid credentials: no bearer token, or one that is unknown, expired or badly signed."""
+
+    http_status = 401
+    issue_code = "login"
+
+
+class Forbidden(DischargeError):
+    """Valid credentials that do not allow this (e.g. a token without the required scope)."""
+
+    http_status = 403
+    issue_code = "forbidden"
+
+
 class InvalidInput(DischargeError):
     """The request is malformed: not JSON, not FHIR, the wrong resource type, a broken reference."""
 

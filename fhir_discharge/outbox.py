@@ -18,7 +18,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 QUEUED, DELIVERING, DELIVERED, FAILED, DEAD = "queued", "delivering", "delivered", "failed", "dead"
 STATES = (QUEUED, DELIVERING, DELIVERED, FAILED, DEAD)
@@ -40,6 +43,17 @@ CREATE TABLE IF NOT EXISTS discharge (
 );
 CREATE INDEX IF NOT EXISTS discharge_due ON discharge (state, next_attempt_at);
 """
+
+
+def open_outbox(settings: Settings) -> Outbox:
+    """The outbox the settings name: PostgreSQL at `outbox_url` when set (shared by several
+    service replicas; fhir_discharge/outbox_pg.py), else the SQLite file at `outbox_path` (one
+    service process)."""
+    if settings.outbox_url is not None:
+        from .outbox_pg import PostgresOutbox  # psycopg: the optional [postgres] extra
+
+        return PostgresOutbox(settings.outbox_url.get_secret_value())
+    return Outbox(settings.outbox_path)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,11 @@ from pathlib import Path
 
 from fhir_discharge.sandbox import free_port, wait_until_up
 
+# The development bearer token every service started by the tests accepts (secure by default:
+# without one, the patient-data endpoints answer 401).
+TEST_TOKEN = "test-token-" + os.urandom(8).hex()
+AUTH = {"Authorization": f"Bearer {TEST_TOKEN}"}
+
 
 @dataclass
 class Service:
@@ -37,6 +42,7 @@ def start_service(
         **os.environ,
         "FHIR_DISCHARGE_FHIR_BASE_URL": fhir_base_url,
         "FHIR_DISCHARGE_OUTBOX_PATH": str(workdir / "outbox.sqlite3"),
+        "FHIR_DISCHARGE_API_TOKENS": f'["{TEST_TOKEN}"]',
         **{f"FHIR_DISCHARGE_{k.upper()}": v for k, v in settings.items()},
     }
     log_path = workdir / f"service-{port}.log"

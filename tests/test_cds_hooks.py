@@ -27,6 +27,7 @@ from fhir_discharge.phrases import BROCHURE_URL
 from fhir_discharge.sandbox import free_port
 from fhir_discharge.web.cds_hooks import PREFETCH, as_action_resources
 from tests.factories import condition, fresh_record, references_in, resource
+from tests.servers import AUTH
 
 pytestmark = pytest.mark.integration
 
@@ -225,7 +226,7 @@ def authorization(token: str = "opaque-access-token") -> dict:
 
 
 def call(service_url: str, body: Any) -> httpx.Response:
-    return httpx.post(f"{service_url}{SERVICE}", json=body, timeout=60)
+    return httpx.post(f"{service_url}{SERVICE}", json=body, headers=AUTH, timeout=60)
 
 
 def seed(fhir_base_url: str, resources: list[dict]) -> None:
@@ -468,7 +469,7 @@ def test_a_body_that_is_not_json_is_400(service_url):
     response = httpx.post(
         f"{service_url}{SERVICE}",
         content=b'{"hook": "encounter-discharge",',
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **AUTH},
         timeout=30,
     )
     check_outcome(response, 400)

@@ -22,6 +22,7 @@ from tests.container_harness import (
     stop_container,
     wait_until_healthy,
 )
+from tests.servers import AUTH, TEST_TOKEN
 
 pytestmark = [pytest.mark.container, pytest.mark.slow]
 
@@ -44,7 +45,10 @@ def container(image: str) -> Iterator[tuple[str, str]]:
     """(container id, base URL) of the running image. A dry run never calls the FHIR server, so
     the base URL points at a closed port."""
     port = free_port()
-    env = {"FHIR_DISCHARGE_FHIR_BASE_URL": "http://127.0.0.1:9/fhir"}
+    env = {
+        "FHIR_DISCHARGE_FHIR_BASE_URL": "http://127.0.0.1:9/fhir",
+        "FHIR_DISCHARGE_API_TOKENS": f'["{TEST_TOKEN}"]',
+    }
     container_id = run_container(image, port, env)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -67,7 +71,7 @@ def test_dry_run_answers_a_transaction_bundle(container: tuple[str, str]) -> Non
         f"{url}/Encounter/$lbp-discharge",
         params={"_dry-run": "true"},
         json=body,
-        headers={"Content-Type": FHIR_JSON, "Accept": FHIR_JSON},
+        headers={"Content-Type": FHIR_JSON, "Accept": FHIR_JSON, **AUTH},
         timeout=30,
     )
     assert response.status_code == 200, response.text[:2000]

@@ -19,7 +19,7 @@ from fhir_discharge.fhir_client import FhirClient
 from fhir_discharge.sandbox import free_port, start_sandbox
 from tests.factories import fresh_record
 from tests.proxy import FaultyProxy
-from tests.servers import start_service
+from tests.servers import AUTH, start_service
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -30,7 +30,7 @@ QUICK = {
     "max_delivery_attempts": "60",
     "fhir_timeout_seconds": "5",
 }
-FHIR_JSON = {"Content-Type": "application/fhir+json"}
+FHIR_JSON = {"Content-Type": "application/fhir+json", **AUTH}
 
 
 def records(n: int) -> list[dict]:
@@ -51,7 +51,7 @@ def wait_delivered(service_url: str, status_urls: list[str], seconds: float = 90
             if url in answers:
                 continue
             path = url.split("/discharges/", 1)[1]
-            answer = httpx.get(f"{service_url}/discharges/{path}", timeout=30).json()
+            answer = httpx.get(f"{service_url}/discharges/{path}", headers=AUTH, timeout=30).json()
             state = next(p["valueCode"] for p in answer["parameter"] if p["name"] == "state")
             assert state not in ("failed", "dead"), answer
             if state == "delivered":

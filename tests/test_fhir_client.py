@@ -148,7 +148,11 @@ def call_service(fault, body, tmp_path):
 
     async def run():
         client = FhirClient(BASE, transport=httpx.MockTransport(fault), retry=FAST)
-        settings = Settings(outbox_path=str(tmp_path / "outbox.sqlite3"), sync_wait_seconds=0.5)
+        settings = Settings(
+            outbox_path=str(tmp_path / "outbox.sqlite3"),
+            sync_wait_seconds=0.5,
+            api_tokens=["in-process-token"],
+        )
         app = create_app(settings, fhir_client=client)
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://service"
@@ -157,7 +161,10 @@ def call_service(fault, body, tmp_path):
                 return await http.post(
                     "/Encounter/$lbp-discharge",
                     json=body,
-                    headers={"Content-Type": "application/fhir+json"},
+                    headers={
+                        "Content-Type": "application/fhir+json",
+                        "Authorization": "Bearer in-process-token",
+                    },
                 )
 
     return asyncio.run(run())

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.factories import fresh_record, resource
+from tests.servers import AUTH
 from tests.test_integration import discharge, parts, seeded
 
 pytestmark = pytest.mark.integration
@@ -32,7 +33,7 @@ def test_a_gp_finds_the_letter_by_recipient_and_reads_the_document(
     ]
 
     composition_id = letter_ref.split("/")[1]
-    response = httpx.get(f"{service_url}/Composition/{composition_id}/$document")
+    response = httpx.get(f"{service_url}/Composition/{composition_id}/$document", headers=AUTH)
     assert response.status_code == 200
     document = response.json()
     assert document["type"] == "document"
@@ -62,11 +63,11 @@ def test_the_letter_as_html_and_pdf(fhir_base_url, service_url, tmp_path):
     composition_id = parts(answer.json())["letter"]["reference"]["reference"].split("/")[1]
     url = f"{service_url}/Composition/{composition_id}/$document"
 
-    html = httpx.get(url, params={"_format": "html"})
+    html = httpx.get(url, params={"_format": "html"}, headers=AUTH)
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
     assert "Opvolging" in html.text and "https://www.uzleuven.be/brochure/700457" in html.text
 
-    pdf = httpx.get(url, headers={"Accept": "application/pdf"})
+    pdf = httpx.get(url, headers={"Accept": "application/pdf", **AUTH})
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed: PDF text not checked")
@@ -79,7 +80,9 @@ def test_the_letter_as_html_and_pdf(fhir_base_url, service_url, tmp_path):
 
 
 def test_an_unknown_composition_is_404(service_url):
-    response = httpx.get(f"{service_url}/Composition/nope-{uuid.uuid4().hex}/$document")
+    response = httpx.get(
+        f"{service_url}/Composition/nope-{uuid.uuid4().hex}/$document", headers=AUTH
+    )
     assert response.status_code == 404
     assert response.json()["resourceType"] == "OperationOutcome"
 

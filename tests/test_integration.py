@@ -13,10 +13,11 @@ from fhir_discharge import DischargeError, FhirServerError, build_discharge, con
 from fhir_discharge.codes import SNOMED
 from fhir_discharge.fhir_client import FhirClient
 from tests.factories import condition, fresh_record, references_in, resource
+from tests.servers import AUTH
 
 pytestmark = pytest.mark.integration
 
-FHIR_JSON = {"Content-Type": "application/fhir+json"}
+FHIR_JSON = {"Content-Type": "application/fhir+json", **AUTH}
 
 
 def seeded(fhir_base_url: str, *extra: dict) -> dict:
@@ -221,7 +222,7 @@ def test_bad_input_gets_an_operation_outcome_with_the_right_status(
     response = httpx.post(
         f"{service_url}/Encounter/$lbp-discharge",
         content=body,
-        headers={"Content-Type": content_type},
+        headers={"Content-Type": content_type, **AUTH},
         timeout=60,
     )
     assert response.status_code == status

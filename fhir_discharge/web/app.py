@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -15,11 +15,12 @@ from ..config import Settings
 from ..delivery import Deliverer
 from ..errors import DischargeError, operation_outcome
 from ..fhir_client import FhirClient
-from ..outbox import Outbox
+from ..outbox import open_outbox
 from ..smart import fhir_auth_from
 from .cds_hooks import cds_router
 from .documents import router as documents_router
 from .routes import FHIR_JSON, router
+from .security import CHALLENGE, Authenticator, log_if_unprotected, require_caller
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def create_app(settings: Settings | None = None, fhir_client: FhirClient | None 
             auth=fhir_auth_from(settings),
         )
         app.state.fhir_client = client
-        outbox = Outbox(settings.outbox_path)
+        outbox = open_outbox(settings)
         deliverer = Deliverer(
             outbox,
             client,
@@ -72,8 +73,10 @@ def create_app(settings: Settings | None = None, fhir_client: FhirClient | None 
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.authenticator = Authenticator(settings)
+    log_if_unprotected(app.state.authenticator)
     app.include_router(router)
-    app.include_router(documents_router)
+    app.include_router(documents_router, dependencies=[Depends(require_caller)])
     app.include_router(cds_router)
 
     @app.exception_handler(DischargeError)
@@ -86,7 +89,10 @@ def create_app(settings: Settings | None = None, fhir_client: FhirClient | None 
             type(error).__name__,
         )
         return JSONResponse(
-            operation_outcome(error), status_code=error.http_status, media_type=FHIR_JSON
+            operation_outcome(error),
+            status_code=error.http_status,
+            media_type=FHIR_JSON,
+            headers=CHALLENGE if error.http_status == 401 else None,
         )
 
     @app.exception_handler(RequestValidationError)

@@ -52,6 +52,7 @@ from ..retry import RetryPolicy
 from ..transaction import Discharge, build_discharge
 from .body import fhir_json_body
 from .deps import get_settings
+from .security import require_caller
 
 log = logging.getLogger(__name__)
 cds_router = APIRouter(tags=["cds-hooks"])
@@ -289,7 +290,7 @@ async def cds_discovery() -> JSONResponse:
     return JSONResponse(discovery())
 
 
-@cds_router.post(f"/cds-services/{SERVICE_ID}")
+@cds_router.post(f"/cds-services/{SERVICE_ID}", dependencies=[Depends(require_caller)])
 async def lbp_discharge_hook(request: Request, settings: SettingsDep) -> JSONResponse:
     """A CDS Hooks 2.0 `encounter-discharge` call: 200 with cards, 400 for a malformed request,
     412 when the data is neither prefetched nor readable, 502/504 when fhirServer fails."""

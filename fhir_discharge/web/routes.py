@@ -21,6 +21,7 @@ from ..transaction import ENTRY_ROLES, build_discharge
 from .body import fhir_json_body
 from .deps import get_deliverer, get_fhir_client, get_settings
 from .operation import capability_statement, operation_definition
+from .security import require_caller
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -59,7 +60,9 @@ async def lbp_discharge_definition() -> JSONResponse:
     return fhir_response(operation_definition())
 
 
-@router.post("/Encounter/$lbp-discharge", tags=["discharge"])
+@router.post(
+    "/Encounter/$lbp-discharge", tags=["discharge"], dependencies=[Depends(require_caller)]
+)
 async def discharge_from_body(
     request: Request, settings: SettingsDep, client: ClientDep, deliverer: DelivererDep
 ) -> JSONResponse:
@@ -77,7 +80,11 @@ async def discharge_from_body(
     return await _discharge(ctx, request, settings, deliverer)
 
 
-@router.post("/Encounter/{encounter_id}/$lbp-discharge", tags=["discharge"])
+@router.post(
+    "/Encounter/{encounter_id}/$lbp-discharge",
+    tags=["discharge"],
+    dependencies=[Depends(require_caller)],
+)
 async def discharge_by_id(
     encounter_id: str,
     request: Request,
@@ -136,7 +143,12 @@ def _item_response(item: OutboxItem, status_url: str) -> JSONResponse:
     return response
 
 
-@router.get("/discharges/{item_id}", name="discharge_status", tags=["discharge"])
+@router.get(
+    "/discharges/{item_id}",
+    name="discharge_status",
+    tags=["discharge"],
+    dependencies=[Depends(require_caller)],
+)
 async def discharge_status(item_id: str, deliverer: DelivererDep, request: Request) -> JSONResponse:
     """Where an accepted discharge stands: queued, delivering, delivered (with the server
     references), failed or dead (with the FHIR server's OperationOutcome)."""
@@ -152,7 +164,9 @@ def _landed(item: OutboxItem) -> list[Landed] | None:
     return [Landed(**x) for x in item.result]
 
 
-@router.post("/discharges/{item_id}/$redeliver", tags=["discharge"])
+@router.post(
+    "/discharges/{item_id}/$redeliver", tags=["discharge"], dependencies=[Depends(require_caller)]
+)
 async def redeliver(item_id: str, deliverer: DelivererDep, request: Request) -> JSONResponse:
     """Put a failed or dead discharge back in the queue, after its cause was fixed."""
     if not await asyncio.to_thread(deliverer.outbox.redrive, item_id, time.time()):
