@@ -242,6 +242,8 @@ class FhirClient:
             retry_after = None
             try:
                 response = await self._http.request(method, url, **kwargs)
+            except httpx.InvalidURL:
+                raise InvalidInput("not a URL this FHIR server can be asked for") from None
             except httpx.TimeoutException:
                 failure = FhirServerTimeout(f"the FHIR server did not answer in time ({method})")
             except httpx.HTTPError as error:

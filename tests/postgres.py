@@ -159,9 +159,7 @@ def postgres_url() -> Iterator[str]:
         yield f"postgresql://postgres@127.0.0.1:{port}/{DATABASE}"
     finally:
         subprocess.run(
-            _as_server_user(
-                [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]
-            ),
+            _as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
             cwd=workdir,
             capture_output=True,
             timeout=120,

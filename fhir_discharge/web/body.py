@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Path, Request
 
 from ..errors import DischargeError, InvalidInput
 
 _JSON_TYPES = ("application/fhir+json", "application/json")
+
+# A FHIR logical id (R4 datatypes, "id"): anything else in a path never reaches the FHIR server.
+FhirId = Annotated[str, Path(pattern=r"^[A-Za-z0-9\-.]{1,64}$")]
 
 
 class PayloadTooLarge(DischargeError):

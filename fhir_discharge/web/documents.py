@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from ..document import build_document, document_identifier
 from ..errors import InvalidInput
 from ..fhir_client import FhirClient
+from .body import FhirId
 from .deps import get_fhir_client
 
 router = APIRouter()
@@ -40,7 +41,7 @@ def _wanted_format(request: Request) -> str:
 
 @router.get("/Composition/{composition_id}/$document", tags=["letter"])
 async def composition_document(
-    composition_id: str, request: Request, client: ClientDep
+    composition_id: FhirId, request: Request, client: ClientDep
 ) -> Response:
     """The letter as a `document` Bundle (Composition first, then all it references)."""
     media = _wanted_format(request)

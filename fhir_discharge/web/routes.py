@@ -18,7 +18,7 @@ from ..fhir_client import FhirClient, Landed
 from ..identity import derived_uuid
 from ..outbox import DEAD, DELIVERED, FAILED, OutboxItem
 from ..transaction import ENTRY_ROLES, build_discharge
-from .body import fhir_json_body
+from .body import FhirId, fhir_json_body
 from .deps import get_deliverer, get_fhir_client, get_settings
 from .operation import capability_statement, operation_definition
 from .security import require_caller
@@ -34,6 +34,23 @@ DelivererDep = Annotated[Deliverer, Depends(get_deliverer)]
 
 class UnknownDischarge(UnknownEncounter):
     """No discharge with that id was accepted by this service."""
+
+
+# The body is read raw (fhir_json_body): declared here so the OpenAPI says what to send.
+FHIR_BODY = {
+    "required": True,
+    "content": {
+        media: {
+            "schema": {
+                "type": "object",
+                "required": ["resourceType"],
+                "properties": {"resourceType": {"type": "string", "enum": ["Bundle", "Encounter"]}},
+                "description": "A Bundle with the Encounter and its context, or a bare Encounter",
+            }
+        }
+        for media in ("application/fhir+json", "application/json")
+    },
+}
 
 
 def fhir_response(resource: dict[str, Any], status: int = 200) -> JSONResponse:
@@ -61,7 +78,10 @@ async def lbp_discharge_definition() -> JSONResponse:
 
 
 @router.post(
-    "/Encounter/$lbp-discharge", tags=["discharge"], dependencies=[Depends(require_caller)]
+    "/Encounter/$lbp-discharge",
+    tags=["discharge"],
+    dependencies=[Depends(require_caller)],
+    openapi_extra={"requestBody": FHIR_BODY},
 )
 async def discharge_from_body(
     request: Request, settings: SettingsDep, client: ClientDep, deliverer: DelivererDep
@@ -86,7 +106,7 @@ async def discharge_from_body(
     dependencies=[Depends(require_caller)],
 )
 async def discharge_by_id(
-    encounter_id: str,
+    encounter_id: FhirId,
     request: Request,
     settings: SettingsDep,
     client: ClientDep,
@@ -149,7 +169,9 @@ def _item_response(item: OutboxItem, status_url: str) -> JSONResponse:
     tags=["discharge"],
     dependencies=[Depends(require_caller)],
 )
-async def discharge_status(item_id: str, deliverer: DelivererDep, request: Request) -> JSONResponse:
+async def discharge_status(
+    item_id: FhirId, deliverer: DelivererDep, request: Request
+) -> JSONResponse:
     """Where an accepted discharge stands: queued, delivering, delivered (with the server
     references), failed or dead (with the FHIR server's OperationOutcome)."""
     item = await asyncio.to_thread(deliverer.outbox.get, item_id)
@@ -167,7 +189,7 @@ def _landed(item: OutboxItem) -> list[Landed] | None:
 @router.post(
     "/discharges/{item_id}/$redeliver", tags=["discharge"], dependencies=[Depends(require_caller)]
 )
-async def redeliver(item_id: str, deliverer: DelivererDep, request: Request) -> JSONResponse:
+async def redeliver(item_id: FhirId, deliverer: DelivererDep, request: Request) -> JSONResponse:
     """Put a failed or dead discharge back in the queue, after its cause was fixed."""
     if not await asyncio.to_thread(deliverer.outbox.redrive, item_id, time.time()):
         raise UnknownDischarge(f"no failed or dead discharge {item_id[:64]!r} here")

@@ -1,0 +1,204 @@
+"""The durable outbox's behaviour, the same for both backends: SQLite (one service process) and
+PostgreSQL (several replicas; a real server, see tests/postgres.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from fhir_discharge.config import Settings
+from fhir_discharge.outbox import (
+    DEAD,
+    DELIVERED,
+    DELIVERING,
+    FAILED,
+    QUEUED,
+    STATES,
+    Outbox,
+    open_outbox,
+)
+from tests.postgres import fresh_database
+
+T0 = 1_000_000.0  # the tests' clock: times are passed in, never read
+LEASE = 60.0
+OUTCOME = {
+    "resourceType": "OperationOutcome",
+    "issue": [{"severity": "error", "code": "transient", "diagnostics": "503"}],
+}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
+def outbox(request: pytest.FixtureRequest, tmp_path) -> Iterator[Outbox]:
+    if request.param == "sqlite":
+        box = open_outbox(Settings(outbox_path=str(tmp_path / "outbox.sqlite3")))
+    else:
+        url = fresh_database(request.getfixturevalue("postgres_url"))
+        box = open_outbox(Settings(outbox_url=url))
+        assert type(box).__name__ == "PostgresOutbox"
+    try:
+        yield box
+    finally:
+        box.close()
+
+
+def bundle(n: int = 1) -> dict:
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [{"fullUrl": f"urn:uuid:{n}", "resource": {"resourceType": "Basic", "n": n}}],
+        "note": "rugpijn — ‘lage rug’ ✓",  # not ASCII: stored and read back as is
+    }
+
+
+def accept(box: Outbox, item_id: str, at: float = T0, n: int = 1):
+    return box.accept(item_id, f"Encounter/{item_id}", bundle(n), ("w1", "w2"), at)
+
+
+def test_accept_records_a_queued_item(outbox):
+    item = accept(outbox, "a")
+    assert item.id == "a"
+    assert item.encounter == "Encounter/a"
+    assert item.bundle == bundle()
+    assert item.warnings == ("w1", "w2")
+    assert (item.state, item.attempts, item.result, item.outcome) == (QUEUED, 0, None, None)
+    assert outbox.get("a") == item
+    assert outbox.get("nothing") is None
+    assert outbox.next_due() == T0
+
+
+def test_a_repeated_accept_joins_the_item_with_the_new_bundle(outbox):
+    accept(outbox, "a", n=1)
+    outbox.claim_due(T0, LEASE, 10)
+    outbox.requeue("a", OUTCOME, T0 + 100, T0)
+    again = accept(outbox, "a", at=T0 + 1, n=2)
+    assert again.bundle == bundle(2)
+    assert (again.state, again.attempts) == (QUEUED, 0)
+    assert outbox.counts()[QUEUED] == 1
+    assert sum(outbox.counts().values()) == 1
+    assert outbox.next_due() == T0 + 1  # due now, not at the retry time
+
+
+def test_a_repeated_accept_leaves_an_item_in_flight_alone(outbox):
+    accept(outbox, "a", n=1)
+    outbox.claim_due(T0, LEASE, 10)
+    again = accept(outbox, "a", at=T0 + 1, n=2)
+    assert (again.state, again.attempts, again.bundle) == (DELIVERING, 1, bundle(1))
+
+
+def test_a_repeated_accept_of_a_delivered_item_queues_it_again(outbox):
+    accept(outbox, "a")
+    outbox.claim_due(T0, LEASE, 10)
+    outbox.mark_delivered("a", [{"reference": "Basic/1", "created": True}], T0)
+    again = accept(outbox, "a", at=T0 + 5)
+    assert (again.state, again.attempts) == (QUEUED, 0)
+    assert [x.id for x in outbox.claim_due(T0 + 5, LEASE, 10)] == ["a"]
+
+
+def test_claim_takes_due_items_oldest_first_up_to_the_limit(outbox):
+    for i, at in enumerate([T0 + 3, T0 + 1, T0 + 2, T0 + 50]):
+        accept(outbox, f"i{i}", at=at)
+    first = outbox.claim_due(T0 + 10, LEASE, 2)
+    assert sorted(x.id for x in first) == ["i1", "i2"]
+    assert {(x.state, x.attempts) for x in first} == {(DELIVERING, 1)}
+    assert outbox.get("i1").state == DELIVERING  # type: ignore[union-attr]
+    assert [x.id for x in outbox.claim_due(T0 + 10, LEASE, 10)] == ["i0"]
+    assert outbox.claim_due(T0 + 10, LEASE, 10) == []  # i3 is not due yet
+    assert outbox.counts()[DELIVERING] == 3
+    assert [x.id for x in outbox.claim_due(T0 + 50, LEASE, 10)] == ["i3"]
+
+
+def test_an_expired_lease_is_claimed_again(outbox):
+    accept(outbox, "a")
+    outbox.claim_due(T0, LEASE, 10)
+    assert outbox.claim_due(T0 + LEASE - 1, LEASE, 10) == []  # still leased
+    assert outbox.next_due() == T0 + LEASE
+    (again,) = outbox.claim_due(T0 + LEASE + 1, LEASE, 10)
+    assert (again.id, again.state, again.attempts) == ("a", DELIVERING, 2)
+    assert outbox.next_due() == T0 + 2 * LEASE + 1
+
+
+def test_mark_delivered_keeps_the_result_and_is_final(outbox):
+    accept(outbox, "a")
+    outbox.claim_due(T0, LEASE, 10)
+    result = [{"reference": "Composition/1", "created": True, "role": "letter"}]
+    outbox.mark_delivered("a", result, T0 + 1)
+    item = outbox.get("a")
+    assert item is not None
+    assert (item.state, item.result, item.attempts) == (DELIVERED, result, 1)
+    assert outbox.claim_due(T0 + 10 * LEASE, LEASE, 10) == []
+    assert outbox.next_due() is None
+
+
+def test_mark_failed_and_dead_keep_the_outcome(outbox):
+    accept(outbox, "f")
+    accept(outbox, "d")
+    outbox.claim_due(T0, LEASE, 10)
+    outbox.mark_failed("f", FAILED, OUTCOME, T0)
+    outbox.mark_failed("d", DEAD, OUTCOME, T0)
+    for item_id, state in (("f", FAILED), ("d", DEAD)):
+        item = outbox.get(item_id)
+        assert item is not None
+        assert (item.state, item.outcome, item.result) == (state, OUTCOME, None)
+    assert outbox.claim_due(T0 + 10 * LEASE, LEASE, 10) == []
+
+
+def test_requeue_waits_until_the_retry_time(outbox):
+    accept(outbox, "a")
+    outbox.claim_due(T0, LEASE, 10)
+    outbox.requeue("a", OUTCOME, T0 + 30, T0)
+    item = outbox.get("a")
+    assert item is not None
+    assert (item.state, item.outcome, item.attempts) == (QUEUED, OUTCOME, 1)
+    assert outbox.next_due() == T0 + 30
+    assert outbox.claim_due(T0 + 29, LEASE, 10) == []
+    (again,) = outbox.claim_due(T0 + 30, LEASE, 10)
+    assert again.attempts == 2
+
+
+def test_redrive_queues_failed_and_dead_items_only(outbox):
+    for item_id in ("f", "d", "q", "x"):
+        accept(outbox, item_id)
+    outbox.claim_due(T0, LEASE, 10)
+    outbox.mark_failed("f", FAILED, OUTCOME, T0)
+    outbox.mark_failed("d", DEAD, OUTCOME, T0)
+    outbox.requeue("q", OUTCOME, T0 + 1000, T0)
+    assert outbox.redrive("f", T0 + 1) is True
+    assert outbox.redrive("d", T0 + 1) is True
+    assert outbox.redrive("q", T0 + 1) is False  # queued: nothing to re-drive
+    assert outbox.redrive("x", T0 + 1) is False  # delivering
+    assert outbox.redrive("nothing", T0 + 1) is False
+    for item_id in ("f", "d"):
+        item = outbox.get(item_id)
+        assert item is not None
+        assert (item.state, item.attempts) == (QUEUED, 0)
+    assert sorted(x.id for x in outbox.claim_due(T0 + 1, LEASE, 10)) == ["d", "f"]
+
+
+def test_counts_every_state(outbox):
+    assert outbox.counts() == dict.fromkeys(STATES, 0)
+    for item_id in ("q", "l", "v", "f", "d"):
+        accept(outbox, item_id, at=T0 if item_id != "q" else T0 + 100)
+    outbox.claim_due(T0, LEASE, 10)
+    outbox.mark_delivered("v", [], T0)
+    outbox.mark_failed("f", FAILED, OUTCOME, T0)
+    outbox.mark_failed("d", DEAD, OUTCOME, T0)
+    assert outbox.counts() == {QUEUED: 1, DELIVERING: 1, DELIVERED: 1, FAILED: 1, DEAD: 1}
+    assert outbox.get("v").result == []  # type: ignore[union-attr]
+
+
+def test_release_leases_at_start_up(outbox):
+    """SQLite (one process per outbox): a lease found at start-up is a dead process's, and goes
+    back to the queue. PostgreSQL (shared by replicas): it may be a live replica's, so it is
+    left; claim_due takes it again once it has run out."""
+    accept(outbox, "a")
+    outbox.claim_due(T0, LEASE, 10)
+    released = outbox.release_leases(T0 + 1)
+    if type(outbox) is Outbox:
+        assert released == 1
+        assert outbox.get("a").state == QUEUED  # type: ignore[union-attr]
+    else:
+        assert released == 0
+        assert outbox.get("a").state == DELIVERING  # type: ignore[union-attr]
+        assert outbox.claim_due(T0 + 1, LEASE, 10) == []
+        assert [x.id for x in outbox.claim_due(T0 + LEASE + 1, LEASE, 10)] == ["a"]
