@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
 import secrets
 import subprocess
@@ -21,6 +20,7 @@ from .context import context_from_bundle
 from .errors import DischargeError, operation_outcome
 from .fhir_client import FhirClient
 from .letter import plain_text
+from .logs import configure_logging
 from .transaction import build_discharge
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "input" / "happy-path-bundle.json"
@@ -31,8 +31,8 @@ def serve(host: str, port: int) -> None:
 
     from .web.app import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    uvicorn.run(create_app(), host=host, port=port)
+    configure_logging()
+    uvicorn.run(create_app(), host=host, port=port, log_config=None)
 
 
 async def discharge_file(path: Path, server: str | None, dry_run: bool) -> int:

@@ -42,6 +42,7 @@ class Deliverer:
         self._wake = asyncio.Event()
         self._finished: dict[str, asyncio.Event] = {}
         self._task: asyncio.Task[None] | None = None
+        self.poll_seconds = 0.25
         self._rng = random.Random()  # noqa: S311 (jitter, not secrets)
 
     async def start(self) -> None:
@@ -62,14 +63,19 @@ class Deliverer:
         self._wake.set()
 
     async def wait_for(self, item_id: str, timeout: float) -> OutboxItem | None:
-        """The item once delivered/failed/dead, or as it stands after `timeout` seconds."""
+        """The item once delivered/failed/dead, or as it stands after `timeout` seconds.
+
+        Woken at once when this process finishes the item; polls the outbox too, because with a
+        shared (PostgreSQL) outbox another replica may be the one delivering it."""
         event = self._finished.setdefault(item_id, asyncio.Event())
-        item = await asyncio.to_thread(self.outbox.get, item_id)
-        if item is not None and item.state in (DELIVERED, FAILED, DEAD):
-            return item
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout)
-        return await asyncio.to_thread(self.outbox.get, item_id)
+        deadline = time.monotonic() + timeout
+        while True:
+            item = await asyncio.to_thread(self.outbox.get, item_id)
+            remaining = deadline - time.monotonic()
+            if item is None or item.state in (DELIVERED, FAILED, DEAD) or remaining <= 0:
+                return item
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), min(remaining, self.poll_seconds))
 
     async def _run(self) -> None:
         while True:

@@ -15,6 +15,7 @@ from ..config import Settings
 from ..delivery import Deliverer
 from ..errors import DischargeError, operation_outcome
 from ..fhir_client import FhirClient
+from ..logs import RequestIdMiddleware
 from ..outbox import open_outbox
 from ..smart import fhir_auth_from
 from .cds_hooks import cds_router
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, fhir_client: FhirClient | None 
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.add_middleware(RequestIdMiddleware)
     app.state.authenticator = Authenticator(settings)
     log_if_unprotected(app.state.authenticator)
     app.include_router(router)

@@ -1,0 +1,61 @@
+"""The service's logs over a full run: structured, with request ids, no patient data, no token."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import httpx
+import pytest
+
+from fhir_discharge.codes import SNOMED
+from tests.factories import add, condition, fresh_record, resource
+from tests.servers import AUTH, TEST_TOKEN, start_service
+
+pytestmark = pytest.mark.integration
+
+NAME = "Zyxwvutsrq"
+GIVEN = "Qponmlk"
+BIRTH = "1977-07-17"
+
+
+def test_a_full_run_logs_ids_but_no_patient_data_and_no_token(fhir_base_url, tmp_path):
+    record = fresh_record(uuid.uuid4().hex[:10])
+    patient = resource(record, "Patient")
+    patient["name"] = [{"family": NAME, "given": [GIVEN]}]
+    patient["birthDate"] = BIRTH
+    refused = fresh_record(uuid.uuid4().hex[:10])
+    owner = f"Patient/{resource(refused, 'Patient')['id']}"
+    add(refused, condition("flag", SNOMED, "192970008", encounter=False, patient=owner))
+    resource(refused, "Patient")["name"] = [{"family": NAME, "given": [GIVEN]}]
+    headers = {"Content-Type": "application/fhir+json", **AUTH, "X-Request-Id": "trace-42"}
+
+    service = start_service(fhir_base_url, tmp_path)
+    try:
+        url = f"{service.url}/Encounter/$lbp-discharge"
+        ok = httpx.post(url, json=record, headers=headers, timeout=60)
+        assert ok.status_code == 201 and ok.headers["x-request-id"] == "trace-42"
+        assert httpx.post(url, json=record, headers=headers, timeout=60).status_code == 200
+        no = httpx.post(url, json=refused, headers=headers, timeout=60)
+        assert no.status_code == 422, no.text
+        bad = {**headers, "Authorization": f"Bearer {TEST_TOKEN}-wrong"}
+        assert httpx.post(url, json=record, headers=bad, timeout=60).status_code == 401
+        assert httpx.post(url, content=b"{", headers=headers, timeout=60).status_code == 400
+        letter = next(p for p in ok.json()["parameter"] if p["name"] == "letter")
+        reference = letter["part"][0]["valueReference"]["reference"]
+        document = httpx.get(
+            f"{service.url}/{reference}/$document", params={"_format": "pdf"}, headers=AUTH
+        )
+        assert document.status_code == 200
+    finally:
+        service.stop()
+
+    lines = service.log_path.read_text(encoding="utf-8").splitlines()
+    entries = [json.loads(line) for line in lines if line.startswith("{")]
+    assert len(entries) >= 8
+    assert all(e["request_id"] for e in entries)
+    assert any(e["request_id"] == "trace-42" for e in entries)
+    assert any("Encounter/" in e["message"] for e in entries)  # resource ids are there
+    text = "\n".join(lines)
+    for secret in (NAME, GIVEN, BIRTH, TEST_TOKEN, "Claes", "Maes", "rugpijn", "Janssens"):
+        assert secret not in text, f"{secret!r} leaked into the service log"
