@@ -11,10 +11,6 @@ BROCHURE_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-brochure-reference"
 CARE_PLAN_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-follow-up-care-plan"
 TASK_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-follow-up-task"
 
-PATHWAY: Final = f"{BASE}/PlanDefinition/lbp-ed-discharge-pathway"
-FOLLOW_UP_ONE_WEEK: Final = f"{BASE}/ActivityDefinition/lbp-follow-up-gp-1-week"
-FOLLOW_UP_SIX_WEEKS: Final = f"{BASE}/ActivityDefinition/lbp-follow-up-spine-programme-6-weeks"
-
 
 def claims(profile: str) -> dict[str, list[str]]:
     """`meta` claiming a profile."""

@@ -8,18 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .canonicals import (
-    CARE_PLAN_PROFILE,
-    FOLLOW_UP_ONE_WEEK,
-    FOLLOW_UP_SIX_WEEKS,
-    PATHWAY,
-    TASK_PROFILE,
-    claims,
-)
+from .canonicals import CARE_PLAN_PROFILE, TASK_PROFILE, claims
 from .codes import ADVICE_CODES, FOLLOW_UP_CODES, Code
 from .facts import DischargeFacts
 from .identity import business_identifier
 from .narrative import dutch_date, fhir_datetime, generated, paragraph, text
+from .pathway import ONE_WEEK, SIX_WEEKS, pathway
 from .phrases import ADVICE_KEYS, MEDICATION_KEYS, SPINE_PROGRAMME_PHONE
 from .references import Ref, Resource
 
@@ -49,7 +43,7 @@ def build_care_plan(facts: DischargeFacts) -> Resource:
         ),
         "identifier": [business_identifier(facts.care_plan.literal)],
         # As PlanDefinition/$apply would make it: this plan instantiates the pathway.
-        "instantiatesCanonical": [PATHWAY],
+        "instantiatesCanonical": [pathway().canonical],
         "status": "active",
         "intent": "plan",
         "title": p["care-plan-title"],
@@ -76,7 +70,7 @@ def follow_up_tasks(facts: DischargeFacts) -> list[Resource]:
         _task(
             facts,
             facts.task_week,
-            FOLLOW_UP_ONE_WEEK,
+            pathway().follow_ups[ONE_WEEK].definition,
             FOLLOW_UP_CODES["one-week"],
             _week_text(facts),
             facts.week_follow_up,
@@ -84,7 +78,7 @@ def follow_up_tasks(facts: DischargeFacts) -> list[Resource]:
         _task(
             facts,
             facts.task_six_weeks,
-            FOLLOW_UP_SIX_WEEKS,
+            pathway().follow_ups[SIX_WEEKS].definition,
             FOLLOW_UP_CODES["six-weeks"],
             _six_weeks_text(facts),
             facts.six_week_follow_up,

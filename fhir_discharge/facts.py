@@ -10,12 +10,9 @@ from .context import DischargeContext, require
 from .eligibility import Eligibility
 from .identity import derived_uuid, encounter_key
 from .narrative import days_after
+from .pathway import ONE_WEEK, SIX_WEEKS, pathway
 from .phrases import PHRASES
 from .references import Ref, Resource, ref_of
-
-# pathway.md, "Expected course and follow-up": GP after 1 week, spine programme after 6 weeks.
-WEEK_FOLLOW_UP_DAYS = 7
-SIX_WEEK_FOLLOW_UP_DAYS = 42
 
 
 @dataclass(frozen=True)
@@ -56,6 +53,7 @@ def discharge_facts(
         return Ref(None, None, urn=derived_uuid(key, role))
 
     discharge = eligibility.discharge_time
+    follow_ups = pathway().follow_ups
     gp = ctx.general_practitioner
     condition = eligibility.diagnosis_condition
     return DischargeFacts(
@@ -70,8 +68,9 @@ def discharge_facts(
         diagnosis=eligibility.diagnosis_code,
         diagnosis_condition=ref_of(condition) if condition is not None else None,
         discharge=discharge,
-        week_follow_up=days_after(discharge, WEEK_FOLLOW_UP_DAYS),
-        six_week_follow_up=days_after(discharge, SIX_WEEK_FOLLOW_UP_DAYS),
+        # pathway.md, "Expected course and follow-up": the timings are the PlanDefinition's.
+        week_follow_up=days_after(discharge, follow_ups[ONE_WEEK].days),
+        six_week_follow_up=days_after(discharge, follow_ups[SIX_WEEKS].days),
         letter=new("letter"),
         brochure=new("brochure"),
         care_plan=new("care-plan"),

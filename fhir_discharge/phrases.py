@@ -10,22 +10,17 @@ from __future__ import annotations
 
 from typing import Final
 
-BROCHURE_URL: Final = "https://www.uzleuven.be/brochure/700457"
+from .pathway import pathway
+
+# From the pathway definition (profiles/): the brochure, and which advice items there are.
+BROCHURE_URL: Final = pathway().brochure_url
 SPINE_PROGRAMME_URL: Final = "https://www.uzleuven.be/zorgprogramma-wervelkolomaandoeningen"
 SPINE_PROGRAMME_PHONE: Final = "016 34 25 60"
 HOSPITAL_PHONE: Final = "016 33 22 11"
 
-# The advice of pathway.md, "Advice given to the patient", one entry per numbered item.
-ADVICE_KEYS: Final = (
-    "resume-activities",
-    "nothing-forbidden",
-    "move-and-vary-posture",
-    "severe-pain-position",
-    "medication",
-    "no-back-brace",
-    "return-to-work",
-    "emotions",
-)
+# The advice of pathway.md, "Advice given to the patient": the PlanDefinition's advice actions,
+# in its order; each has a phrase "advice-<id>" below.
+ADVICE_KEYS: Final = pathway().advice
 
 # pathway.md, advice 5: the medication advice, in the letter's own section and as one activity.
 MEDICATION_KEYS: Final = (

@@ -438,3 +438,27 @@ def test_the_valueset_fsh_is_generated_from_codes_py():
     assert TARGET.read_text(encoding="utf-8") == valueset_fsh(), (
         "run: .venv/bin/python scripts/generate_valueset_fsh.py && bash tools/sushi/build.sh"
     )
+
+
+def test_the_package_ships_the_compiled_pathway_definition():
+    """fhir_discharge/definitions/ is what build.sh copied from the compiled profiles/."""
+    from fhir_discharge.pathway import DEFINITIONS
+
+    shipped = sorted(p.name for p in DEFINITIONS.glob("*.json"))
+    assert shipped, "no pathway definition in the package"
+    for name in shipped:
+        compiled = REPO / "profiles" / "fsh-generated" / "resources" / name
+        assert (DEFINITIONS / name).read_bytes() == compiled.read_bytes(), name
+
+
+def test_the_pathway_definition_drives_the_care_plan():
+    from fhir_discharge.pathway import ONE_WEEK, SIX_WEEKS, pathway
+    from fhir_discharge.phrases import PHRASES
+
+    plan = pathway()
+    assert (plan.follow_ups[ONE_WEEK].days, plan.follow_ups[SIX_WEEKS].days) == (7, 42)
+    assert plan.brochure_url == "https://www.uzleuven.be/brochure/700457"
+    assert len(plan.advice) == 8
+    for phrases in PHRASES.values():
+        for key in plan.advice:
+            assert phrases[f"advice-{key}"], key

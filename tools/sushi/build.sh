@@ -91,6 +91,13 @@ if (missing.length) { console.error("build.sh: no snapshot in " + missing.join("
 rm -rf "$project/fsh-generated"
 cp -R "$scratch/out/fsh-generated" "$project/fsh-generated"
 
+# The pathway as data ships with the package (the core builds its CarePlan and Tasks from it).
+if [[ "$project" == "$root/profiles" ]]; then
+  rm -f "$root"/fhir_discharge/definitions/*.json
+  cp "$project"/fsh-generated/resources/{PlanDefinition,ActivityDefinition}-*.json \
+    "$root/fhir_discharge/definitions/"
+fi
+
 # 5. Freshness stamp.
 node "$here/fsh-digest.mjs" write "$project"
 echo "build.sh: compiled $(ls "$project/fsh-generated/resources" | wc -l) resources into $project/fsh-generated/resources" >&2
