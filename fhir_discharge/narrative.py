@@ -84,8 +84,3 @@ def dutch_date(moment: datetime | str) -> str:
         moment = local(moment)
         year, month, day = moment.year, moment.month, moment.day
     return f"{day} {MONTHS_NL[month - 1]} {year}"
-
-
-def dutch_datetime(moment: datetime) -> str:
-    moment = local(moment)
-    return f"{dutch_date(moment)} om {moment:%H:%M}"

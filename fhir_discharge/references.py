@@ -84,13 +84,6 @@ class ResourceIndex:
             return self._by_key.get(f"{parsed.resource_type}/{parsed.id}")
         return None
 
-    def of_type(self, resource_type: str) -> list[Resource]:
-        seen: dict[int, Resource] = {}
-        for resource in self._by_key.values():
-            if resource.get("resourceType") == resource_type:
-                seen[id(resource)] = resource
-        return list(seen.values())
-
 
 def same_target(a: Any, b: Ref) -> bool:
     """Whether the Reference element `a` points at `b` (any base URL, any version)."""

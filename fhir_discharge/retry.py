@@ -40,9 +40,6 @@ class RetryPolicy:
         return min(self.max_delay, asked) if asked is not None else self.backoff(attempt)
 
 
-NO_RETRY = RetryPolicy(attempts=1)
-
-
 def parse_retry_after(value: str, now: datetime | None = None) -> float | None:
     """RFC 9110 Retry-After: delay-seconds or an HTTP-date."""
     value = value.strip()

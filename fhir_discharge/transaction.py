@@ -7,7 +7,6 @@ because every fullUrl and identifier derives from the encounter's identity.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import ValidationError
 
@@ -87,10 +86,6 @@ ENTRY_ROLES = (
 )
 
 
-def entry_roles(bundle: Resource) -> list[str]:
-    return list(ENTRY_ROLES[: len(bundle["entry"])])
-
-
 def model_check(bundle: Resource) -> None:
     """Parse the Bundle with the fhir.resources R4B models: a structural self-check.
 
@@ -104,7 +99,3 @@ def model_check(bundle: Resource) -> None:
     except ValidationError as error:
         paths = sorted({".".join(str(p) for p in e["loc"]) for e in error.errors()})
         raise ValueError(f"built Bundle fails the R4B models at: {', '.join(paths)}") from None
-
-
-def summary(resource: Resource) -> dict[str, Any]:
-    return {"resourceType": resource["resourceType"], "identifier": resource.get("identifier")}
