@@ -36,6 +36,15 @@ for _module in (fhir_discharge, fhir_discharge.transaction, fhir_discharge.web.r
     _module.build_discharge = _recording_build_discharge  # type: ignore[attr-defined]
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests.validator_fixture import last_summary
+
+    summary = last_summary()
+    if summary:
+        terminalreporter.write_line(summary)
+    terminalreporter.write_line(f"distinct transaction Bundles built: {len(BUILT_BUNDLES)}")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     last = [i for i in items if i.module is not None and i.module.__name__.endswith("conformance")]
     items[:] = [i for i in items if i not in last] + last
