@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     api_jwt_issuer: str | None = None
     # A scope the JWT must carry (in its space-separated `scope` claim); 403 without it.
     api_required_scope: str | None = None
+    # CDS Hooks: FHIR servers (base URLs; a value ending in ":" is a scheme+host prefix, e.g.
+    # "http://127.0.0.1:") a hook request's fhirServer may name, besides fhir_base_url.
+    cds_fhir_servers: list[str] = []
     language: str = "nl-BE"
     max_body_bytes: int = 1_000_000
     # The durable outbox (SQLite file): accepted discharges survive a crash or a FHIR outage.

@@ -43,6 +43,8 @@ def start_service(
         "FHIR_DISCHARGE_FHIR_BASE_URL": fhir_base_url,
         "FHIR_DISCHARGE_OUTBOX_PATH": str(workdir / "outbox.sqlite3"),
         "FHIR_DISCHARGE_API_TOKENS": f'["{TEST_TOKEN}"]',
+        # CDS Hooks requests may name test FHIR servers on any loopback port.
+        "FHIR_DISCHARGE_CDS_FHIR_SERVERS": '["http://127.0.0.1:"]',
         **{f"FHIR_DISCHARGE_{k.upper()}": v for k, v in settings.items()},
     }
     log_path = workdir / f"service-{port}.log"

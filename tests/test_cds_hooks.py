@@ -612,3 +612,17 @@ def test_a_fhir_server_that_is_down_is_502(service_url):
     record = new_record()
     body = hook_request(record, fhirServer=f"http://127.0.0.1:{free_port()}/fhir")
     check_outcome(call(service_url, body), 502)
+
+
+def test_a_fhir_server_the_service_does_not_trust_is_refused(service_url):
+    request = {
+        "hook": "encounter-discharge",
+        "hookInstance": str(uuid.uuid4()),
+        "fhirServer": "http://169.254.169.254/latest",
+        "context": {"userId": "Practitioner/x", "patientId": "p", "encounterId": "e"},
+    }
+    response = httpx.post(
+        f"{service_url}/cds-services/lbp-discharge", json=request, headers=AUTH, timeout=30
+    )
+    assert response.status_code == 403
+    assert "fhirServer" in response.json()["issue"][0]["diagnostics"]

@@ -39,6 +39,7 @@ from ..context import DischargeContext, assemble_context, check_structure
 from ..errors import (
     DischargeError,
     FhirServerError,
+    Forbidden,
     IncompleteRecord,
     InvalidInput,
     NotOnPathway,
@@ -362,11 +363,25 @@ def _check_prefetched_identity(prefetched: Prefetched, context: EncounterDischar
                 )
 
 
+def _trusted(server: str, trusted: list[str]) -> bool:
+    for base in trusted:
+        if base.endswith(":"):  # a scheme+host prefix: any port
+            if server.startswith(base):
+                return True
+        elif server == base.rstrip("/") or server.startswith(base.rstrip("/") + "/"):
+            return True
+    return False
+
+
 async def gather_hook_context(hook: CdsRequest, settings: Settings) -> DischargeContext:
     prefetched = read_prefetch(hook)
     server = hook.fhir_server
     if server is None:
         return await _Gatherer(hook, prefetched, None).context()
+    # The request names the server we read, with a token it gives: only servers this service
+    # was configured to trust, or a caller could make it fetch from anywhere.
+    if not _trusted(server, [settings.fhir_base_url, *settings.cds_fhir_servers]):
+        raise Forbidden("fhirServer is not one this service is configured to read from")
     token = hook.fhirAuthorization.access_token if hook.fhirAuthorization else None
     client = FhirClient(
         server,
