@@ -3,10 +3,10 @@
     .venv/bin/python -m benchmarks.stub_fhir --port 8099
 
 Raw asyncio HTTP/1.1 (keep-alive, Content-Length bodies). `GET /fhir/metadata` answers 200;
-any `POST /fhir` answers at once with a valid transaction-response for the discharge's five
-entries (Composition, DocumentReference, CarePlan, Task, Task: the order build_discharge
-writes them in), each "201 Created" with a new id. It does not parse the body. Used only by
-benchmarks/throughput.py, so the service's own cost is what the benchmark measures.
+any `POST /fhir` answers at once with a valid transaction-response: one "201 Created" entry with
+a new id per entry of the posted Bundle, of the type its `request.url` names (the body is
+parsed for that only, so the stub follows build_discharge's entries as they change). Used only
+by benchmarks/throughput.py, so the service's own cost is what the benchmark measures.
 """
 
 from __future__ import annotations
@@ -18,12 +18,15 @@ import itertools
 import json
 from typing import Any
 
-ENTRY_TYPES = ("Composition", "DocumentReference", "CarePlan", "Task", "Task")
 _counter = itertools.count(1)
 
 
-def transaction_response() -> bytes:
+def transaction_response(body: bytes) -> bytes:
     n = next(_counter)
+    try:
+        entry_types = [e["request"]["url"].split("?", 1)[0] for e in json.loads(body)["entry"]]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        entry_types = []
     return json.dumps(
         {
             "resourceType": "Bundle",
@@ -35,7 +38,7 @@ def transaction_response() -> bytes:
                         "location": f"{rtype}/stub-{n}-{i}/_history/1",
                     }
                 }
-                for i, rtype in enumerate(ENTRY_TYPES)
+                for i, rtype in enumerate(entry_types)
             ],
         },
         separators=(",", ":"),
@@ -76,10 +79,11 @@ class StubProtocol(asyncio.Protocol):
                     length = int(value.strip())
             if len(self.buffer) < end + 4 + length:
                 return
+            body = bytes(self.buffer[end + 4 : end + 4 + length])
             del self.buffer[: end + 4 + length]
             method, path = ([*head.split(" ", 2), "", ""])[:2]
             if method == "POST" and path.rstrip("/") in ("/fhir", ""):
-                self.transport.write(_reply("200 OK", transaction_response()))
+                self.transport.write(_reply("200 OK", transaction_response(body)))
             elif method == "GET" and path.startswith("/fhir/metadata"):
                 self.transport.write(_reply("200 OK", METADATA))
             else:

@@ -1,4 +1,12 @@
-"""The background deliverer: posts queued discharges from the outbox until each lands."""
+"""The deliverer: posts accepted discharges until each lands.
+
+Two ways in. The request that accepted a discharge normally claims it in the same commit
+(Outbox.accept with claim_for_seconds) and hands it to `deliver_now`, which posts it at once in
+this event loop, with the bundle still in memory: no wake-up, no claim commit, no re-read. The
+background loop (`_run`) takes everything else: retries after a transient failure, items a dead
+process left claimed (release_leases at start-up, or an expired lease), re-driven items, and
+accepts made when too many inline deliveries were already in flight.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +15,12 @@ import contextlib
 import logging
 import random
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from .errors import FhirServerError, operation_outcome
 from .fhir_client import FhirClient
-from .outbox import DEAD, DELIVERED, FAILED, Outbox, OutboxItem
+from .outbox import DEAD, DELIVERED, FAILED, QUEUED, Outbox, OutboxItem
 from .retry import RETRYABLE_STATUSES
 
 log = logging.getLogger(__name__)
@@ -43,6 +51,10 @@ class Deliverer:
         self._finished: dict[str, asyncio.Event] = {}
         self._task: asyncio.Task[None] | None = None
         self.poll_seconds = 0.25
+        # Inline deliveries in flight (deliver_now); above the limit, requests queue their
+        # items for the background loop instead (whose concurrency is bounded).
+        self.inline_limit = 64
+        self._inline: set[asyncio.Task[OutboxItem]] = set()
         self._rng = random.Random()  # noqa: S311 (jitter, not secrets)
 
     async def start(self) -> None:
@@ -54,13 +66,61 @@ class Deliverer:
         self._task = asyncio.create_task(self._run(), name="outbox-deliverer")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        # Inline deliveries cut short stay claimed in the outbox: release_leases at the next
+        # start (or claim_due once the lease ran out) delivers them.
+        tasks = [*self._inline, *([self._task] if self._task is not None else [])]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
 
     def wake(self) -> None:
         self._wake.set()
+
+    def can_deliver_now(self) -> bool:
+        """Whether a request should claim its item at accept and deliver it inline."""
+        return len(self._inline) < self.inline_limit
+
+    async def deliver_now(self, item: OutboxItem, timeout: float) -> OutboxItem:
+        """Post an item that Outbox.accept just claimed for this process (`item.claimed`), at
+        once, and return it once delivered/failed/dead, or as it stands after `timeout` seconds
+        (the delivery goes on in the background: a 202 for the caller). On a transient failure
+        it is requeued as usual and the background loop retries it; this waits for that too,
+        within `timeout`."""
+        assert item.claimed, "deliver_now takes only an item accept() claimed for this process"
+        deadline = time.monotonic() + timeout
+        task = asyncio.create_task(self._deliver_inline(item), name=f"deliver {item.id}")
+        self._inline.add(task)
+        task.add_done_callback(self._inline.discard)
+        if timeout <= 0:
+            return item
+        # asyncio.wait does not cancel the task on timeout: the delivery continues.
+        await asyncio.wait({task}, timeout=timeout)
+        if not task.done():
+            return item
+        done = task.result()
+        remaining = deadline - time.monotonic()
+        if done.state != QUEUED or remaining <= 0:
+            return done
+        return await self.wait_for(item.id, remaining) or done
+
+    async def _deliver_inline(self, item: OutboxItem) -> OutboxItem:
+        try:
+            return await self._deliver(item)
+        except Exception as error:  # e.g. the outbox failed to record the result
+            log.error("outbox: inline delivery of %s: unexpected %s", item.id, type(error).__name__)
+            outcome = {
+                "resourceType": "OperationOutcome",
+                "issue": [{"severity": "error", "code": "exception"}],
+            }
+            try:  # back to the queue; failing that, its lease runs out and it is claimed again
+                now = time.time()
+                await asyncio.to_thread(self.outbox.requeue, item.id, outcome, now + 1.0, now)
+            except Exception as again:
+                log.error("outbox: requeue of %s: unexpected %s", item.id, type(again).__name__)
+            self.wake()
+            return replace(item, state=QUEUED, claimed=False)
 
     async def wait_for(self, item_id: str, timeout: float) -> OutboxItem | None:
         """The item once delivered/failed/dead, or as it stands after `timeout` seconds.
@@ -97,7 +157,8 @@ class Deliverer:
                 log.error("outbox deliverer: unexpected %s", type(error).__name__)
                 await asyncio.sleep(1.0)
 
-    async def _deliver(self, item: OutboxItem) -> None:
+    async def _deliver(self, item: OutboxItem) -> OutboxItem:
+        """Post one claimed item and record what happened; the item as now recorded."""
         now = time.time()
         try:
             landed = await self.client.post_transaction(item.bundle)
@@ -108,7 +169,8 @@ class Deliverer:
                 await asyncio.to_thread(self.outbox.mark_failed, item.id, FAILED, outcome, now)
                 log.warning("outbox: %s for %s refused by the FHIR server", item.id, item.encounter)
                 self._finish(item.id)
-            elif item.attempts >= self.max_attempts:
+                return replace(item, state=FAILED, outcome=outcome, claimed=False)
+            if item.attempts >= self.max_attempts:
                 await asyncio.to_thread(self.outbox.mark_failed, item.id, DEAD, outcome, now)
                 self.dead_total += 1
                 log.error(
@@ -118,15 +180,14 @@ class Deliverer:
                     item.attempts,
                 )
                 self._finish(item.id)
-            else:
-                delay = self._rng.uniform(
-                    0, min(self.max_delay, self.base_delay * 2 ** (item.attempts - 1))
-                )
-                await asyncio.to_thread(self.outbox.requeue, item.id, outcome, now + delay, now)
-                log.info(
-                    "outbox: %s attempt %d failed; next in %.1f s", item.id, item.attempts, delay
-                )
-            return
+                return replace(item, state=DEAD, outcome=outcome, claimed=False)
+            delay = self._rng.uniform(
+                0, min(self.max_delay, self.base_delay * 2 ** (item.attempts - 1))
+            )
+            await asyncio.to_thread(self.outbox.requeue, item.id, outcome, now + delay, now)
+            log.info("outbox: %s attempt %d failed; next in %.1f s", item.id, item.attempts, delay)
+            self.wake()  # the loop may be asleep for longer than this retry's delay
+            return replace(item, state=QUEUED, outcome=outcome, claimed=False)
         result: list[dict[str, Any]] = [asdict(x) for x in landed]
         await asyncio.to_thread(self.outbox.mark_delivered, item.id, result, time.time())
         self.delivered_total += 1
@@ -137,6 +198,7 @@ class Deliverer:
             ", ".join(f"{x.reference} {'created' if x.created else 'existing'}" for x in landed),
         )
         self._finish(item.id)
+        return replace(item, state=DELIVERED, result=result, outcome=None, claimed=False)
 
     def _finish(self, item_id: str) -> None:
         event = self._finished.pop(item_id, None)

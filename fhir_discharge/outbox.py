@@ -16,7 +16,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +45,29 @@ CREATE INDEX IF NOT EXISTS discharge_due ON discharge (state, next_attempt_at);
 """
 
 
+_UPSERT = (
+    "INSERT INTO discharge (id, encounter, bundle, warnings, state, attempts,"
+    " next_attempt_at, lease_until, accepted_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (id) DO UPDATE SET bundle = excluded.bundle,"
+    " warnings = excluded.warnings, state = excluded.state,"
+    " attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at,"
+    " lease_until = excluded.lease_until, updated_at = excluded.updated_at"
+    " WHERE discharge.state != ? RETURNING state, attempts, result, outcome"
+)
+
+
+@dataclass
+class _Accept:
+    """One accept waiting for the group commit (Outbox.accept)."""
+
+    values: tuple[Any, ...]
+    done: bool = False  # set under Outbox._lock once its transaction committed or failed
+    row: sqlite3.Row | None = None  # the upsert's RETURNING row; None: the item was in flight
+    found: sqlite3.Row | None = None  # the item as it stands, when in flight
+    error: Exception | None = None
+
+
 def open_outbox(settings: Settings) -> Outbox:
     """The outbox the settings name: PostgreSQL at `outbox_url` when set (shared by several
     service replicas; fhir_discharge/outbox_pg.py), else the SQLite file at `outbox_path` (one
@@ -66,6 +89,9 @@ class OutboxItem:
     attempts: int
     result: list[dict[str, Any]] | None  # where each entry landed, once delivered
     outcome: dict[str, Any] | None  # the last failure, as an OperationOutcome
+    # True only on the item accept(claim_for_seconds=...) returns when that call claimed it:
+    # this process holds its lease and must deliver it now (Deliverer.deliver_now). Not stored.
+    claimed: bool = field(default=False, compare=False)
 
 
 class Outbox:
@@ -76,6 +102,8 @@ class Outbox:
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.Lock()
+        self._pending: list[_Accept] = []  # accepts waiting for the next group commit
+        self._pending_lock = threading.Lock()
         # WAL + synchronous=FULL: a commit is on disk (fsync) before accept() returns.
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -104,34 +132,96 @@ class Outbox:
         bundle: dict[str, Any],
         warnings: tuple[str, ...],
         now: float,
+        claim_for_seconds: float | None = None,
     ) -> OutboxItem:
         """Record a discharge, durably. A repeat queues the item again with the new bundle (the
         record may have been corrected since; and re-posting a delivered one confirms it is
         still on the server, where the conditional creates find it). An item in flight is left
-        to finish."""
-        with self._transaction() as db:
-            db.execute(
-                "INSERT INTO discharge (id, encounter, bundle, warnings, state, next_attempt_at,"
-                " accepted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (id) DO UPDATE SET bundle = excluded.bundle,"
-                " warnings = excluded.warnings, state = excluded.state, attempts = 0,"
-                " next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at"
-                " WHERE discharge.state != ?",
-                (
-                    item_id,
-                    encounter,
-                    json.dumps(bundle),
-                    json.dumps(list(warnings)),
-                    QUEUED,
-                    now,
-                    now,
-                    now,
-                    DELIVERING,
-                ),
+        to finish.
+
+        With `claim_for_seconds`, the item is written already claimed, in the same (fsynced)
+        transaction: state delivering, attempt 1, leased to this process for that long, as
+        claim_due would leave it; the returned item has `claimed=True` and the caller delivers
+        it at once (Deliverer.deliver_now), without a claim round trip. If this process dies
+        before finishing it, release_leases at the next start (or claim_due, once the lease ran
+        out) takes it again, as for any claimed item. An item already in flight is not
+        claimed (`claimed=False`): the caller waits for it."""
+        claim = claim_for_seconds is not None
+        request = _Accept(
+            (
+                item_id,
+                encounter,
+                json.dumps(bundle),  # the only encoding of the bundle on the way in
+                json.dumps(list(warnings)),
+                DELIVERING if claim else QUEUED,
+                1 if claim else 0,
+                now,
+                now + claim_for_seconds if claim_for_seconds is not None else None,
+                now,
+                now,
+                DELIVERING,
             )
-        item = self.get(item_id)
-        assert item is not None
-        return item
+        )
+        # Group commit: every accept waiting here when the connection comes free is written in
+        # one transaction, one fsync, by whichever caller takes the lock first; each caller
+        # returns only once the commit holding its row is on disk (`done` is set after COMMIT,
+        # under the lock). A failed transaction rolls back all of its accepts and each of their
+        # callers gets the error: none of them was accepted.
+        with self._pending_lock:
+            self._pending.append(request)
+        with self._lock:
+            if not request.done:
+                with self._pending_lock:
+                    batch, self._pending = self._pending, []
+                self._accept_batch(batch)
+        if request.error is not None:
+            raise request.error
+        row, found = request.row, request.found
+        if row is None:  # in flight: left alone, read as it stands
+            assert found is not None
+            return _item(found)
+        # Written as given: built from the caller's values, not decoded again from the row.
+        return OutboxItem(
+            id=item_id,
+            encounter=encounter,
+            bundle=bundle,
+            warnings=tuple(warnings),
+            state=row["state"],
+            attempts=row["attempts"],
+            result=json.loads(row["result"]) if row["result"] else None,
+            outcome=json.loads(row["outcome"]) if row["outcome"] else None,
+            claimed=claim,
+        )
+
+    def _accept_batch(self, batch: list[_Accept]) -> None:
+        """Under self._lock: write these accepts in one transaction (in their order, so two
+        accepts of one item behave as two transactions in a row would), then mark them done."""
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for request in batch:
+                    request.row = db.execute(_UPSERT, request.values).fetchone()
+                    if request.row is None:
+                        request.found = db.execute(
+                            "SELECT * FROM discharge WHERE id = ?", (request.values[0],)
+                        ).fetchone()
+                db.execute("COMMIT")  # synchronous=FULL: fsynced before anyone returns
+            finally:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+        except BaseException as error:
+            for request in batch:
+                request.row = request.found = None
+                request.error = error if isinstance(error, Exception) else RuntimeError("aborted")
+            raise_in_leader = not isinstance(error, Exception)
+            for request in batch:
+                request.done = True
+            if raise_in_leader:
+                raise
+            return
+        for request in batch:
+            request.done = True
 
     def release_leases(self, now: float) -> int:
         """At start-up: items left 'delivering' by a process that died go back to the queue.
@@ -164,7 +254,30 @@ class Outbox:
         return [_item(row) for row in rows]
 
     def mark_delivered(self, item_id: str, result: list[dict[str, Any]], now: float) -> None:
-        self._finish(item_id, DELIVERED, now, result=result, outcome=None)
+        """Committed WITHOUT its own fsync (synchronous=NORMAL for this one transaction; WAL
+        keeps it atomic and the file consistent). Durability decision: on power loss (not a
+        process crash: the commit is in the OS's cache by then) the last marks may be lost,
+        and those items are back in 'delivering'; release_leases requeues them at the next
+        start and they are posted again, where the conditional creates find every resource
+        ("existing") and nothing is duplicated. The next fsynced commit (any accept) flushes
+        the WAL, these frames included, so the window is until the next accept or checkpoint.
+        accept() keeps synchronous=FULL: nothing accepted is ever lost."""
+        encoded = json.dumps(result)
+        with self._lock:
+            self._db.execute("PRAGMA synchronous=NORMAL")  # a connection setting: reset below
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute(
+                    "UPDATE discharge SET state = ?, lease_until = NULL, result = ?,"
+                    " outcome = NULL, updated_at = ? WHERE id = ?",
+                    (DELIVERED, encoded, now, item_id),
+                )
+                self._db.execute("COMMIT")
+            finally:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                # Before the lock is released: every other commit stays fsynced.
+                self._db.execute("PRAGMA synchronous=FULL")
 
     def mark_failed(self, item_id: str, state: str, outcome: dict[str, Any], now: float) -> None:
         self._finish(item_id, state, now, outcome=outcome)

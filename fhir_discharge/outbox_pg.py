@@ -117,32 +117,54 @@ class PostgresOutbox(Outbox):
         bundle: dict[str, Any],
         warnings: tuple[str, ...],
         now: float,
+        claim_for_seconds: float | None = None,
     ) -> OutboxItem:
         """Record a discharge, durably (see Outbox.accept: a repeat queues the item again with
-        the new bundle; an item in flight is left to finish)."""
+        the new bundle; an item in flight is left to finish; with `claim_for_seconds` the item
+        is written already claimed by this replica, `claimed=True`, for it to deliver now).
+        The upsert takes the row lock, so two replicas accepting the same item at once cannot
+        both claim it: the second sees it delivering and leaves it."""
+        claim = claim_for_seconds is not None
         with self._transaction() as db:
-            db.execute(
-                "INSERT INTO discharge (id, encounter, bundle, warnings, state, next_attempt_at,"
-                " accepted_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+            row = db.execute(
+                "INSERT INTO discharge (id, encounter, bundle, warnings, state, attempts,"
+                " next_attempt_at, lease_until, accepted_at, updated_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
                 " ON CONFLICT (id) DO UPDATE SET bundle = excluded.bundle,"
-                " warnings = excluded.warnings, state = excluded.state, attempts = 0,"
-                " next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at"
-                " WHERE discharge.state != %s",
+                " warnings = excluded.warnings, state = excluded.state,"
+                " attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at,"
+                " lease_until = excluded.lease_until, updated_at = excluded.updated_at"
+                " WHERE discharge.state != %s RETURNING state, attempts, result, outcome",
                 (
                     item_id,
                     encounter,
                     Jsonb(bundle),
                     Jsonb(list(warnings)),
-                    QUEUED,
+                    DELIVERING if claim else QUEUED,
+                    1 if claim else 0,
                     now,
+                    now + claim_for_seconds if claim_for_seconds is not None else None,
                     now,
                     now,
                     DELIVERING,
                 ),
-            )
-            row = db.execute("SELECT * FROM discharge WHERE id = %s", (item_id,)).fetchone()
-        assert row is not None
-        return _item(row)
+            ).fetchone()
+            if row is None:  # in flight: left alone, read as it stands
+                found = db.execute("SELECT * FROM discharge WHERE id = %s", (item_id,)).fetchone()
+        if row is None:
+            assert found is not None
+            return _item(found)
+        return OutboxItem(
+            id=item_id,
+            encounter=encounter,
+            bundle=bundle,
+            warnings=tuple(warnings),
+            state=row["state"],
+            attempts=row["attempts"],
+            result=row["result"],
+            outcome=row["outcome"],
+            claimed=claim,
+        )
 
     def release_leases(self, now: float) -> int:
         """Nothing, on purpose: in PostgreSQL the outbox is shared by several replicas, and an
@@ -171,7 +193,18 @@ class PostgresOutbox(Outbox):
         return [_item(row) for row in rows]
 
     def mark_delivered(self, item_id: str, result: list[dict[str, Any]], now: float) -> None:
-        self._finish(item_id, DELIVERED, now, result=result, outcome=None)
+        """Committed without waiting for its WAL flush (`SET LOCAL synchronous_commit = off`,
+        this transaction only), as the SQLite outbox does: a server crash may lose the last
+        marks (never corrupts), and those items, still 'delivering', are claimed again when
+        their lease runs out and re-posted, where the conditional creates find everything.
+        accept() keeps the server's durable commit."""
+        with self._transaction() as db:
+            db.execute("SET LOCAL synchronous_commit = off")
+            db.execute(
+                "UPDATE discharge SET state = %s, lease_until = NULL, result = %s,"
+                " outcome = NULL, updated_at = %s WHERE id = %s",
+                (DELIVERED, Jsonb(result), now, item_id),
+            )
 
     def mark_failed(self, item_id: str, state: str, outcome: dict[str, Any], now: float) -> None:
         self._finish(item_id, state, now, outcome=outcome)

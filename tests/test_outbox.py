@@ -202,3 +202,160 @@ def test_release_leases_at_start_up(outbox):
         assert outbox.get("a").state == DELIVERING  # type: ignore[union-attr]
         assert outbox.claim_due(T0 + 1, LEASE, 10) == []
         assert [x.id for x in outbox.claim_due(T0 + LEASE + 1, LEASE, 10)] == ["a"]
+
+
+def claim_accept(box: Outbox, item_id: str, at: float = T0, n: int = 1):
+    return box.accept(item_id, f"Encounter/{item_id}", bundle(n), ("w1",), at, LEASE)
+
+
+def test_accept_with_claim_records_the_item_delivering_and_leased(outbox):
+    item = claim_accept(outbox, "a")
+    assert item.claimed is True
+    assert (item.state, item.attempts, item.bundle, item.warnings) == (
+        DELIVERING,
+        1,
+        bundle(),
+        ("w1",),
+    )
+    stored = outbox.get("a")
+    assert stored == item  # as claim_due would have left it
+    assert stored is not None and stored.claimed is False  # `claimed` is not stored
+    assert outbox.counts()[DELIVERING] == 1
+    assert outbox.claim_due(T0 + LEASE - 1, LEASE, 10) == []  # leased to us: nobody takes it
+    assert outbox.next_due() == T0 + LEASE
+
+
+def test_accept_with_claim_is_durable_across_a_reopen(tmp_path):
+    """The accept-with-claim commit is on disk when accept returns: a fresh connection (as after
+    a crash) sees the item, and release_leases hands it to the background loop."""
+    path = tmp_path / "outbox.sqlite3"
+    box = Outbox(path)
+    claim_accept(box, "a")
+    # No close(): the process 'dies' here. A new process opens the same file.
+    reopened = Outbox(path)
+    try:
+        item = reopened.get("a")
+        assert item is not None and (item.state, item.bundle) == (DELIVERING, bundle())
+        assert reopened.release_leases(T0 + 1) == 1
+        (again,) = reopened.claim_due(T0 + 1, LEASE, 10)
+        assert (again.id, again.state, again.attempts, again.bundle) == (
+            "a",
+            DELIVERING,
+            2,
+            bundle(),
+        )
+    finally:
+        reopened.close()
+        box.close()
+
+
+def test_an_item_claimed_at_accept_by_a_dead_deliverer_is_claimed_again(outbox):
+    """The crash case for either backend: the process that claimed at accept died before
+    finishing. SQLite requeues at start-up; PostgreSQL (and SQLite too) take it once the lease
+    ran out."""
+    claim_accept(outbox, "a")
+    (again,) = outbox.claim_due(T0 + LEASE + 1, LEASE, 10)
+    assert (again.id, again.attempts, again.claimed) == ("a", 2, False)
+    outbox.mark_delivered("a", [{"reference": "Basic/1", "created": False}], T0 + LEASE + 2)
+    assert outbox.get("a").state == DELIVERED  # type: ignore[union-attr]
+
+
+def test_accept_with_claim_of_an_item_in_flight_does_not_claim_it(outbox):
+    first = claim_accept(outbox, "a", n=1)
+    again = claim_accept(outbox, "a", at=T0 + 1, n=2)
+    assert again.claimed is False  # the first caller delivers it; this one waits
+    assert (again.state, again.attempts, again.bundle) == (DELIVERING, 1, bundle(1))
+    assert outbox.get("a") == first
+
+
+def test_accept_with_claim_of_a_delivered_or_requeued_item_claims_it_again(outbox):
+    claim_accept(outbox, "a")
+    outbox.mark_delivered("a", [{"reference": "Basic/1", "created": True}], T0)
+    again = claim_accept(outbox, "a", at=T0 + 5, n=2)
+    assert (again.claimed, again.state, again.attempts, again.bundle) == (
+        True,
+        DELIVERING,
+        1,
+        bundle(2),
+    )
+    outbox.requeue("a", OUTCOME, T0 + 100, T0 + 6)
+    third = claim_accept(outbox, "a", at=T0 + 7)
+    assert (third.claimed, third.state, third.attempts, third.outcome) == (
+        True,
+        DELIVERING,
+        1,
+        OUTCOME,  # the last failure is kept until it lands
+    )
+    assert outbox.claim_due(T0 + 50, LEASE, 10) == []  # not also taken by the loop
+
+
+def test_mark_delivered_after_accept_with_claim_is_final(outbox):
+    claim_accept(outbox, "a")
+    result = [{"reference": "Composition/1", "created": True}]
+    outbox.mark_delivered("a", result, T0 + 1)
+    item = outbox.get("a")
+    assert item is not None
+    assert (item.state, item.result, item.outcome) == (DELIVERED, result, None)
+    assert outbox.next_due() is None
+    # the delivered mark's cheaper commit leaves later commits fsynced as before
+    if type(outbox) is Outbox:
+        assert outbox._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+class _FakeClient:
+    """Posts nothing: answers each transaction from a script (a failure or 'landed')."""
+
+    def __init__(self, script: list[Exception | None]) -> None:
+        self.script = script
+        self.posted: list[dict] = []
+        self.attempts_made = 0
+
+    async def post_transaction(self, bundle: dict) -> list:
+        from fhir_discharge.fhir_client import Landed
+
+        self.posted.append(bundle)
+        outcome = self.script.pop(0) if self.script else None
+        if outcome is not None:
+            raise outcome
+        return [Landed("Basic", "1", "Basic/1/_history/1", True)]
+
+
+def test_deliver_now_posts_the_claimed_item_inline_and_retries_a_transient_failure(tmp_path):
+    import asyncio
+    import time
+
+    from fhir_discharge.delivery import Deliverer
+    from fhir_discharge.errors import FhirServerError
+
+    async def run() -> None:
+        box = Outbox(tmp_path / "outbox.sqlite3")
+        client = _FakeClient([None, FhirServerError("unavailable", 503)])
+        deliverer = Deliverer(box, client, base_delay=0.01)  # type: ignore[arg-type]
+        await deliverer.start()
+        try:
+            item = box.accept(
+                "a", "Encounter/a", bundle(1), (), time.time(), deliverer.lease_seconds
+            )
+            done = await deliverer.deliver_now(item, 5)
+            assert done.state == DELIVERED
+            assert client.posted == [item.bundle]  # the very dict, not a re-read
+            assert box.get("a").state == DELIVERED  # type: ignore[union-attr]
+            # a transient failure: requeued, then the background loop delivers it
+            item = box.accept(
+                "b", "Encounter/b", bundle(2), (), time.time(), deliverer.lease_seconds
+            )
+            done = await deliverer.deliver_now(item, 5)
+            assert (done.state, done.attempts) == (DELIVERED, 2)
+            assert len(client.posted) == 3
+            # respond-async: answered as it stands, delivered in the background
+            item = box.accept(
+                "c", "Encounter/c", bundle(3), (), time.time(), deliverer.lease_seconds
+            )
+            assert (await deliverer.deliver_now(item, 0)).state == DELIVERING
+            final = await deliverer.wait_for("c", 5)
+            assert final is not None and final.state == DELIVERED
+        finally:
+            await deliverer.stop()
+            box.close()
+
+    asyncio.run(run())

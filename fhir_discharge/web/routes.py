@@ -127,7 +127,9 @@ async def _discharge(
         log.info("dry run for %s", encounter)
         return fhir_response(discharge.bundle)
     item_id = derived_uuid(discharge.facts.key, "discharge").removeprefix("urn:uuid:")
-    # On disk before we answer: from here on the discharge is ours to deliver.
+    # Accepted and, normally, claimed for delivery by this process in the same commit. On disk
+    # (fsynced) before we answer: from here on the discharge is ours to deliver.
+    claim = deliverer.lease_seconds if deliverer.can_deliver_now() else None
     accepted = await asyncio.to_thread(
         deliverer.outbox.accept,
         item_id,
@@ -135,12 +137,16 @@ async def _discharge(
         discharge.bundle,
         discharge.warnings,
         time.time(),
+        claim,
     )
     status_url = str(request.url_for("discharge_status", item_id=item_id))
     log.info("accepted %s for %s (%s)", item_id, encounter, accepted.state)
-    deliverer.wake()
     wait = 0.0 if _respond_async(request) else settings.sync_wait_seconds
-    item = await deliverer.wait_for(item_id, wait) or accepted
+    if accepted.claimed:  # posted now, in this event loop, with the bundle still in memory
+        item = await deliverer.deliver_now(accepted, wait)
+    else:  # in flight already (a repeat), or too many inline: the background loop's
+        deliverer.wake()
+        item = await deliverer.wait_for(item_id, wait) or accepted
     return _item_response(item, status_url)
 
 
