@@ -11,7 +11,7 @@ it reads (C0/C1 controls, bidirectional overrides and isolates, lone surrogates)
 narratives are re-parsed and only whitelisted XHTML tags survive, without any attribute; all
 text is escaped on output. The HTML page also forbids scripts by Content-Security-Policy.
 
-`render_letter_pdf` needs the `pdf` extra (fpdf2) and embeds DejaVu Sans from fonts/.
+`render_letter_pdf` uses fpdf2 and embeds DejaVu Sans from fonts/.
 """
 
 from __future__ import annotations
@@ -314,7 +314,7 @@ _LINE_MM: Final = 5.0
 
 
 def render_letter_pdf(document_bundle: Resource) -> bytes:
-    """The same letter as an A4 PDF (fonts embedded). Needs the `pdf` extra (fpdf2)."""
+    """The same letter as an A4 PDF (fonts embedded)."""
     letter = letter_view(document_bundle)
     pdf = _new_pdf(letter, _creation_date(document_bundle))
     writer = _PdfWriter(pdf)

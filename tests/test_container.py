@@ -100,3 +100,18 @@ def test_has_no_compiler(image: str) -> None:
         "sh", "-c", "command -v gcc cc c++ g++ clang make || true",
     )  # fmt: skip
     assert found.stdout.strip() == ""
+
+
+def test_the_image_renders_the_letter_as_pdf(image: str) -> None:
+    """The PDF letter needs fpdf2 and the bundled font inside the image, not only here."""
+    script = (
+        "from fhir_discharge.rendering import render_letter_pdf\n"
+        "doc = {'resourceType': 'Bundle', 'type': 'document', 'timestamp': "
+        "'2026-11-25T12:40:00+01:00', 'identifier': {'system': 'urn:ietf:rfc:3986', "
+        "'value': 'urn:uuid:0'}, 'entry': [{'fullUrl': 'http://x/fhir/Composition/c', "
+        "'resource': {'resourceType': 'Composition', 'id': 'c', 'status': 'final', "
+        "'date': '2026-11-25T12:40:00+01:00', 'title': 'Ontslagbrief', 'section': []}}]}\n"
+        "print(render_letter_pdf(doc)[:5].decode())\n"
+    )
+    result = podman("run", "--rm", "--no-healthcheck", image, "python", "-c", script)
+    assert result.stdout.strip() == "%PDF-"
