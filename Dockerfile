@@ -30,10 +30,11 @@ ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /src
 
-# Runtime dependencies first (only [project].dependencies: no sandbox/dev extras), so this
+# Runtime dependencies first ([project].dependencies and the `postgres` extra, for replicas
+# sharing a PostgreSQL outbox; no sandbox/dev extras), so this
 # layer is cached until pyproject.toml changes.
 COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml','rb'))['project']['dependencies']))" \
+RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; print('\n'.join(p['dependencies'] + p['optional-dependencies']['postgres']))" \
         > /tmp/requirements.txt \
  && pip install -r /tmp/requirements.txt
 
@@ -61,6 +62,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 #   FHIR_DISCHARGE_MAX_BODY_BYTES         default 1000000
 #   FHIR_DISCHARGE_OUTBOX_PATH            set below; see also SYNC_WAIT_SECONDS, MAX_DELIVERY_ATTEMPTS,
 #                                         DELIVERY_BASE_DELAY_SECONDS in config.py
+# Several replicas: set FHIR_DISCHARGE_OUTBOX_URL=postgresql://... instead (one shared outbox).
 ENV FHIR_DISCHARGE_OUTBOX_PATH=/var/lib/fhir-discharge/outbox.sqlite3
 
 # /app: a root-owned, empty working directory (uvicorn puts its cwd on sys.path; made here

@@ -115,3 +115,10 @@ def test_the_image_renders_the_letter_as_pdf(image: str) -> None:
     )
     result = podman("run", "--rm", "--no-healthcheck", image, "python", "-c", script)
     assert result.stdout.strip() == "%PDF-"
+
+
+def test_the_image_can_use_a_postgresql_outbox(image: str) -> None:
+    """Replicas share a PostgreSQL outbox: its driver must be in the image."""
+    script = "import psycopg, fhir_discharge.outbox_pg; print(psycopg.__version__)"
+    result = podman("run", "--rm", "--no-healthcheck", image, "python", "-c", script)
+    assert result.stdout.strip()[:1].isdigit()
