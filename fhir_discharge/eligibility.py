@@ -201,15 +201,23 @@ def _red_flags(
         for system, code in _codings(condition.get("code")):
             hit = exclusion_of(system, code)
             if hit:
-                of_encounter = same_target(condition.get("encounter"), encounter) or any(
-                    same_target(r, ref_of(condition)) for r in diagnosis_refs
+                where = (
+                    "on this encounter"
+                    if _of_encounter(condition, encounter, diagnosis_refs)
+                    else "active on the patient"
                 )
-                where = "on this encounter" if of_encounter else "active on the patient"
                 yield Finding(
                     f"{hit[0]} {where} ({hit[1].display}, {code})",
                     f"Condition/{condition.get('id')}",
                 )
                 break
+
+
+def _of_encounter(condition: Resource, encounter: Ref, diagnosis_refs: list[object]) -> bool:
+    """A Condition of this encounter: named in Encounter.diagnosis, or pointing back at it."""
+    return same_target(condition.get("encounter"), encounter) or any(
+        same_target(r, ref_of(condition)) for r in diagnosis_refs
+    )
 
 
 def _low_back_pain_diagnosis(
@@ -218,10 +226,7 @@ def _low_back_pain_diagnosis(
     # The diagnosis: a Condition of this encounter (via Encounter.diagnosis or
     # Condition.encounter) that holds, else Encounter.reasonCode.
     for condition in ctx.conditions:
-        of_encounter = any(same_target(r, ref_of(condition)) for r in diagnosis_refs) or (
-            same_target(condition.get("encounter"), encounter)
-        )
-        if not of_encounter or not holds(condition):
+        if not _of_encounter(condition, encounter, diagnosis_refs) or not holds(condition):
             continue
         for system, code in _codings(condition.get("code")):
             accepted = _ACCEPTED.get(_match_key(system, code))

@@ -99,6 +99,10 @@ class RunningServer:
     base_url: str
     process: subprocess.Popen[bytes]
 
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1].split("/", 1)[0])
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()

@@ -12,6 +12,19 @@ HAPPY_PATH = EXAMPLES / "input" / "happy-path-bundle.json"
 
 Resource = dict[str, Any]
 
+# The letter's sections, in reading order, as a Dutch-reading GP sees their titles.
+SECTION_TITLES = [
+    "Reden van komst",
+    "Beoordeling",
+    "Beeldvorming",
+    "Gegeven adviezen",
+    "Advies over medicatie",
+    "Opvolging",
+    "Wanneer opnieuw een arts raadplegen",
+    "Informatie voor de patiënt",
+    "Zorgplan",
+]
+
 
 def happy_bundle() -> Resource:
     return json.loads(HAPPY_PATH.read_text(encoding="utf-8"))

@@ -135,8 +135,7 @@ def test_killed_between_accept_and_delivery_then_restarted_delivers_everything_o
 
 def test_killed_during_delivery_then_restarted_delivers_once(tmp_path):
     sandbox = start_sandbox()
-    upstream_port = int(sandbox.base_url.split(":")[2].split("/")[0])
-    proxy = FaultyProxy(upstream_port, "hold", hold_seconds=60).start()
+    proxy = FaultyProxy(sandbox.port, "hold", hold_seconds=60).start()
     service = start_service(f"http://127.0.0.1:{proxy.port}/fhir", tmp_path, **QUICK)
     restarted = None
     try:
@@ -165,8 +164,7 @@ def test_killed_during_delivery_then_restarted_delivers_once(tmp_path):
 
 def test_a_connection_cut_after_the_request_was_sent_duplicates_nothing(tmp_path):
     sandbox = start_sandbox()
-    upstream_port = int(sandbox.base_url.split(":")[2].split("/")[0])
-    proxy = FaultyProxy(upstream_port, "cut", times=1).start()
+    proxy = FaultyProxy(sandbox.port, "cut", times=1).start()
     service = start_service(f"http://127.0.0.1:{proxy.port}/fhir", tmp_path, **QUICK)
     try:
         (rec,) = records(1)

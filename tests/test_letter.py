@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.letter import plain_text
-from tests.factories import happy_bundle, resource
+from tests.factories import SECTION_TITLES, happy_bundle, resource
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 
@@ -37,17 +37,7 @@ def test_the_letter_is_a_final_ed_discharge_summary_signed_by_the_ed_physician()
 
 def test_every_section_is_coded_titled_and_has_its_own_narrative():
     sections = letter_of(happy_bundle())["section"]
-    assert [s["title"] for s in sections] == [
-        "Reden van komst",
-        "Beoordeling",
-        "Beeldvorming",
-        "Gegeven adviezen",
-        "Advies over medicatie",
-        "Opvolging",
-        "Wanneer opnieuw een arts raadplegen",
-        "Informatie voor de patiënt",
-        "Zorgplan",
-    ]
+    assert [s["title"] for s in sections] == SECTION_TITLES
     for section in sections:
         assert section["code"]["coding"][0]["system"] == "http://loinc.org"
         assert section["code"]["coding"][0]["display"]

@@ -25,19 +25,9 @@ from fhir_discharge.rendering import (  # noqa: E402
     render_letter_pdf,
     sanitise_narrative,
 )
+from tests.factories import SECTION_TITLES  # noqa: E402
 from tests.test_document import example_document  # noqa: E402
 
-SECTION_TITLES = [
-    "Reden van komst",
-    "Beoordeling",
-    "Beeldvorming",
-    "Gegeven adviezen",
-    "Advies over medicatie",
-    "Opvolging",
-    "Wanneer opnieuw een arts raadplegen",
-    "Informatie voor de patiënt",
-    "Zorgplan",
-]
 DATES = ["25 november 2026", "14 maart 1981", "2 december 2026", "6 januari 2027"]
 HOSTILE_NAME = "<script>alert(1)</script> \u202eevil\u202c A\x07B 😀 O'Brien & Zoë"
 XHTML = "http://www.w3.org/1999/xhtml"
