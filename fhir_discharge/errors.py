@@ -69,6 +69,14 @@ class IncompleteRecord(DischargeError):
     issue_code = "required"
 
 
+class PrefetchUnavailable(DischargeError):
+    """Data the discharge needs is neither in what the caller sent (a CDS Hooks prefetch) nor
+    readable from a FHIR server (CDS Hooks 2.0: the service SHALL answer 412)."""
+
+    http_status = 412
+    issue_code = "incomplete"
+
+
 class NotOnPathway(DischargeError):
     """The encounter is outside the pathway: a red flag, radicular pain, not ED, no low back pain.
 

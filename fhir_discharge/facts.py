@@ -26,7 +26,7 @@ class DischargeFacts:
     hospital: Ref
     general_practitioner: Ref | None
     diagnosis: Code
-    diagnosis_condition: Ref | None
+    diagnosis_condition: Ref
     discharge: datetime
     week_follow_up: datetime
     six_week_follow_up: datetime
@@ -38,10 +38,26 @@ class DischargeFacts:
     task_six_weeks: Ref
     communication: Ref
     context: DischargeContext
+    # what the gate found the record shows: the screening, tests, prescriptions, age, sex
+    record: Eligibility
 
     @property
     def patient_resource(self) -> Resource:
         return require(self.context.patient, "Patient")
+
+    @property
+    def visit(self) -> datetime:
+        return self.record.visit_time
+
+    @property
+    def patient_word(self) -> str:
+        """'patiënt', or 'patiënte' for a woman (Patient.gender as recorded)."""
+        female = self.record.sex == "female"
+        return self.phrases["patient-female" if female else "patient"]
+
+    def say(self, key: str, **values: str) -> str:
+        """The phrase `key`, with the patient word and `values` filled in."""
+        return self.phrases[key].format(patient=self.patient_word, **values)
 
 
 def discharge_facts(
@@ -66,7 +82,7 @@ def discharge_facts(
         hospital=ref_of(require(ctx.hospital, "hospital")),
         general_practitioner=ref_of(gp) if gp is not None and "id" in gp else None,
         diagnosis=eligibility.diagnosis_code,
-        diagnosis_condition=ref_of(condition) if condition is not None else None,
+        diagnosis_condition=ref_of(condition),
         discharge=discharge,
         # pathway.md, "Expected course and follow-up": the timings are the PlanDefinition's.
         week_follow_up=days_after(discharge, follow_ups[ONE_WEEK].days),
@@ -78,4 +94,5 @@ def discharge_facts(
         task_six_weeks=new("follow-up-6-weeks"),
         communication=new("letter-to-gp"),
         context=ctx,
+        record=eligibility,
     )

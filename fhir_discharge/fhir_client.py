@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 
-from .context import DischargeContext, assemble_context, check_structure
 from .document import references_of
 from .errors import (
     FhirServerError,
@@ -24,7 +23,7 @@ from .errors import (
     UnknownEncounter,
     UnknownResource,
 )
-from .references import Resource, ResourceIndex, parse_reference
+from .references import Resource, parse_reference
 from .retry import RETRYABLE_STATUSES, RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -120,34 +119,6 @@ class FhirClient:
         if url is not None:
             raise FhirServerError(f"search {resource_type}: more than {MAX_SEARCH_PAGES} pages")
         return found
-
-    async def gather_context(self, encounter: Resource) -> DischargeContext:
-        """Read from the server everything the encounter references that a discharge needs."""
-        check_structure(encounter, "Encounter")
-        if encounter.get("resourceType") != "Encounter" or not encounter.get("id"):
-            raise InvalidInput("expected an Encounter with its server id")
-        encounter_ref = f"Encounter/{encounter['id']}"
-        patient = await self._resolve(encounter.get("subject"))
-        wanted = [p.get("individual") for p in encounter.get("participant") or []]
-        wanted += [encounter.get("serviceProvider")]
-        wanted += list((patient or {}).get("generalPractitioner") or [])
-        diagnosis_refs = [d.get("condition") for d in encounter.get("diagnosis") or []]
-        searches = [self.search("Condition", {"encounter": encounter_ref})]
-        if patient is not None:
-            searches.append(self.search("Condition", {"patient": f"Patient/{patient['id']}"}))
-        resolved, found = await asyncio.gather(
-            asyncio.gather(*(self._resolve(r) for r in [*wanted, *diagnosis_refs])),
-            asyncio.gather(*searches),
-        )
-        conditions = _unique(
-            [r for r in resolved if r and r.get("resourceType") == "Condition"]
-            + [c for batch in found for c in batch]
-        )
-        others = [r for r in resolved if r is not None]
-        index = ResourceIndex(
-            (None, r) for r in [encounter, *([patient] if patient else []), *others]
-        )
-        return assemble_context(encounter, index, conditions)
 
     async def read_encounter(self, encounter_id: str) -> Resource:
         encounter = await self.read("Encounter", encounter_id)
@@ -315,10 +286,3 @@ def _json(response: httpx.Response) -> Resource:
     if not isinstance(body, dict):
         raise FhirServerError("the FHIR server answered with something that is not a resource")
     return body
-
-
-def _unique(resources: list[Resource]) -> list[Resource]:
-    seen: dict[str, Resource] = {}
-    for resource in resources:
-        seen.setdefault(f"{resource['resourceType']}/{resource.get('id')}", resource)
-    return list(seen.values())

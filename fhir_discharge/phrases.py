@@ -22,17 +22,30 @@ HOSPITAL_PHONE: Final = "016 33 22 11"
 # in its order; each has a phrase "advice-<id>" below.
 ADVICE_KEYS: Final = pathway().advice
 
-# pathway.md, advice 5: the medication advice, in the letter's own section and as one activity.
+# pathway.md, advice 5: the medication advice, part of the advice (it is advice, not a
+# prescription: prescriptions of the encounter are listed as the record shows them).
 MEDICATION_KEYS: Final = (
     "medication-nsaid",
     "medication-paracetamol",
     "medication-consult",
     "medication-purpose",
 )
+# From 70 years the NSAID sentence is this one (pathway.md, "Older patients").
+MEDICATION_NSAID_OLDER: Final = "medication-nsaid-older"
+# pathway.md, "Safety-netting": see the GP for these, go to the ED at once for those.
+SAFETY_NET_GP_KEYS: Final = ("safety-net-radicular",)
+SAFETY_NET_ED_KEYS: Final = (
+    "safety-net-weakness",
+    "safety-net-saddle",
+    "safety-net-bladder-bowel",
+    "safety-net-erectile",
+)
+# pathway.md, "Sex": the item on erectile dysfunction is for male patients only.
+MALE_ONLY_KEYS: Final = frozenset({"safety-net-erectile"})
 
 NL_BE: Final[dict[str, str]] = {
     "language": "nl-BE",
-    "title": "Ontslagbrief spoedgevallen: acute niet-specifieke mechanische lage rugpijn",
+    "title": "Ontslagbrief spoedgevallen: zorgpad acute lage rugpijn",
     "to-gp": "Aan: {gp}",
     "to-unknown-gp": "Aan: de behandelende huisarts",
     "salutation": "Geachte collega,",
@@ -40,42 +53,59 @@ NL_BE: Final[dict[str, str]] = {
     "about-patient-no-birth-date": "Betreft: {patient}",
     "closing": "Met collegiale groeten,",
     "signature": "{physician}, spoedgevallendienst {hospital}",
+    # "patiënt" / "patiënte": Patient.gender as recorded (female: patiënte).
+    "patient": "patiënt",
+    "patient-female": "patiënte",
     # section titles
     "section-reason": "Reden van komst",
     "section-assessment": "Beoordeling",
-    "section-imaging": "Beeldvorming",
+    "section-imaging": "Beeldvorming en onderzoeken",
     "section-advice": "Gegeven adviezen",
-    "section-medication": "Advies over medicatie",
+    "section-medication": "Voorgeschreven medicatie",
     "section-follow-up": "Opvolging",
     "section-safety-net": "Wanneer opnieuw een arts raadplegen",
     "section-patient-info": "Informatie voor de patiënt",
     "section-care-plan": "Zorgplan",
-    # pathway.md, "Who the pathway is for"
+    # the visit: the encounter's start (pathway.md, "Dates")
     "reason": (
-        "Uw patiënt werd op {visit_date} gezien op de spoedgevallendienst voor plots ontstane "
-        "of recent begonnen, hevige lage rugpijn."
+        "Uw {patient} werd op {visit_date} gezien op de spoedgevallendienst voor lage rugpijn."
     ),
+    # the diagnosis: the Condition of the encounter (pathway.md, "The diagnosis")
     "assessment-diagnosis": (
-        "Diagnose: acute niet-specifieke mechanische lage rugpijn ({diagnosis}), vermoedelijk "
-        "door overbelasting van gewrichten, ligamenten en/of spieren van de rug."
+        "Diagnose: niet-specifieke mechanische lage rugpijn, vermoedelijk door overbelasting "
+        "van gewrichten, ligamenten en/of spieren van de rug."
     ),
+    "assessment-working-diagnosis": (
+        "Werkdiagnose: niet-specifieke mechanische lage rugpijn, vermoedelijk door overbelasting "
+        "van gewrichten, ligamenten en/of spieren van de rug. De diagnose is nog niet bevestigd."
+    ),
+    # the physician's documented screening (pathway.md, "The red-flag screening")
     "assessment-red-flags": (
-        "Er werd gezocht naar alarmsignalen (red flags) van een ernstige onderliggende oorzaak, "
-        "zoals een tumor of een fractuur; die werden niet gevonden."
+        "{screener} heeft op {date} om {time} gezocht naar alarmsignalen (red flags) van een "
+        "ernstige onderliggende oorzaak: maligniteit, fractuur, infectie, caudasyndroom, "
+        "neurologische uitval of een andere ernstige oorzaak. Er werden er geen gevonden."
     ),
     "assessment-radicular": (
-        "Er is geen radiculaire pijn (zenuwwortelpijn) in het been. Uitstraling naar de bil of "
-        "het been is mogelijk als gerefereerde pijn."
+        "Volgens dezelfde screening is er geen radiculaire pijn (zenuwwortelpijn) in de benen."
     ),
-    # pathway.md, "Why no imaging"
-    "imaging": (
-        "Er werd geen beeldvorming (RX, CT of MRI) uitgevoerd: bij acute niet-specifieke "
-        "mechanische lage rugpijn levert beeldvorming geen nuttige bijkomende informatie op en "
-        "verandert ze noch de behandeling noch het herstel."
+    "assessment-older": (
+        "Uw {patient} is 70 jaar of ouder: een fractuur of maligniteit is op die leeftijd "
+        "waarschijnlijker, en ontstekingsremmers (NSAID) vragen voorzichtigheid."
     ),
-    "advice-intro": "De patiënt kreeg de volgende adviezen mee:",
+    # pathway.md, "Why no imaging": only when the record shows none
+    "imaging-none": (
+        "Er werd geen beeldvorming (RX, CT of MRI) uitgevoerd: bij niet-specifieke mechanische "
+        "lage rugpijn levert beeldvorming geen nuttige bijkomende informatie op en verandert ze "
+        "noch de behandeling noch het herstel."
+    ),
+    "imaging-recorded": "Volgens het dossier werden bij dit bezoek uitgevoerd:",
+    "imaging-labs": "Volgens het dossier werd bij dit bezoek verder uitgevoerd:",
+    "imaging-item": "{name}",
+    "imaging-item-conclusion": "{name}: {conclusion}",
+    # advice (pathway.md, "Advice given to the patient")
+    "advice-intro": "De {patient} kreeg de volgende adviezen mee.",
     "advice-resume-activities": (
-        "De gewone dagelijkse activiteiten zo snel mogelijk hervatten, op geleide van de "
+        "De gewone dagelijkse activiteiten zo snel mogelijk hervatten, rekening houdend met de "
         "(pijn)signalen van het lichaam, en activiteiten doseren waar nodig."
     ),
     "advice-nothing-forbidden": (
@@ -83,16 +113,14 @@ NL_BE: Final[dict[str, str]] = {
         "meerdere uren meer pijn geven."
     ),
     "advice-move-and-vary-posture": (
-        "Regelmatig rondwandelen en van houding wisselen verlicht meestal de pijn; warmte kan "
+        "Regelmatig rondwandelen en van houding wisselen verlichten meestal de pijn; warmte kan "
         "comfort geven. Langdurig zitten en voorovergebogen staan kunnen de pijn verergeren."
     ),
     "advice-severe-pain-position": (
-        "Bij hevige pijn kort op de rug liggen met heupen en knieën in 90 graden gebogen. "
-        "Langdurige bedrust is schadelijk voor de rug."
+        "Bij hevige pijn kort op de rug liggen met heupen en knieën gebogen in een hoek van "
+        "90 graden. Langdurige bedrust is schadelijk voor de rug."
     ),
-    "advice-medication": (
-        "Medicatie indien gewenst, steeds in overleg met een arts (zie advies over medicatie)."
-    ),
+    "advice-medication": "Medicatie indien gewenst:",
     "advice-no-back-brace": "Het dragen van een rugkorset vermijden.",
     "advice-return-to-work": "Het werk zo snel mogelijk hervatten.",
     "advice-emotions": (
@@ -102,6 +130,11 @@ NL_BE: Final[dict[str, str]] = {
     "advice-summary": "Kernboodschap: actief blijven geeft de beste kans op een snel herstel.",
     # pathway.md, advice 5
     "medication-nsaid": "Een ontstekingsremmer (NSAID) kan helpen in de beginfase.",
+    "medication-nsaid-older": (
+        "Een ontstekingsremmer (NSAID) kan helpen in de beginfase, maar vanaf 70 jaar enkel met "
+        "voorzichtigheid, na overleg met de huisarts over het nier-, cardiovasculaire en "
+        "gastro-intestinale risico."
+    ),
     "medication-paracetamol": (
         "Paracetamol voor bijkomende pijnstilling, maximaal 1 g vier keer per dag."
     ),
@@ -110,50 +143,63 @@ NL_BE: Final[dict[str, str]] = {
         "Pijnstillers dienen om de dagelijkse activiteiten te vergemakkelijken, niet om over de "
         "eigen grenzen te gaan."
     ),
+    # prescriptions of the encounter (pathway.md, "Medication"), as the record shows them
+    "prescriptions-none": "Volgens het dossier werd bij dit bezoek geen medicatie voorgeschreven.",
+    "prescription": "{name}",
+    "prescription-dosage": "{name}: {dosage}",
     # pathway.md, "Expected course and follow-up"
     "follow-up-course": (
         "Spontane verbetering binnen enkele dagen tot een week is waarschijnlijk."
     ),
     "follow-up-week": (
-        "Na 1 week (vanaf {date}): houdt de pijn aan, dan raadpleegt de patiënt u als huisarts."
+        "Houdt de pijn na 1 week nog aan (vanaf {date}), dan raadpleegt de {patient} u als "
+        "huisarts."
     ),
     "follow-up-six-weeks": (
-        "Na 6 weken (vanaf {date}): is de pijn dan niet verbeterd, dan zijn verdere maatregelen "
-        "nodig. Via u als huisarts kan de patiënt snel terecht op de raadpleging fysische "
-        "geneeskunde van het zorgprogramma wervelkolomaandoeningen van UZ Leuven; afspraken via "
-        "tel. {phone}."
+        "Is de pijn na 6 weken (vanaf {date}) niet verbeterd, dan zijn verdere maatregelen "
+        "nodig: via u als huisarts kan de {patient} snel terecht op de raadpleging fysische "
+        "geneeskunde van het zorgprogramma wervelkolomaandoeningen van UZ Leuven (afspraken via "
+        "tel. {phone})."
     ),
     # pathway.md, "Safety-netting"
-    "safety-net-intro-gp": "De patiënt werd gevraagd de huisarts te raadplegen bij:",
+    "safety-net-intro-gp": "De {patient} werd gevraagd de huisarts te raadplegen bij:",
     "safety-net-radicular": (
-        "radiculaire pijn (zenuwwortelpijn) in één of beide benen: stekende, schietende of "
+        "Radiculaire pijn (zenuwwortelpijn) in één of beide benen: stekende, schietende of "
         "snijdende, intense pijn die vanuit de rug uitstraalt naar één of beide benen."
     ),
-    "safety-net-intro-ed": "en onmiddellijk naar de spoedgevallendienst te gaan bij:",
+    "safety-net-intro-ed": (
+        "De {patient} werd gevraagd onmiddellijk naar de spoedgevallendienst te gaan bij:"
+    ),
     "safety-net-weakness": (
-        "krachtverlies in de benen (de voet niet goed op en neer kunnen bewegen, niet op de "
-        "hielen of tenen kunnen staan, door de knie zakken);"
+        "Krachtverlies in de benen: de voet niet goed op en neer kunnen bewegen, niet op de "
+        "hielen of tenen kunnen staan, door de knie zakken."
     ),
     "safety-net-saddle": (
-        "gevoelsstoornissen (verminderd gevoel, tintelingen) ter hoogte van de billen of het "
-        "zitvlak, de anus of de geslachtsdelen (zadelgebied);"
+        "Gevoelsstoornissen (verminderd gevoel, tintelingen) ter hoogte van de billen of het "
+        "zitvlak, de anus of de geslachtsdelen (zadelgebied)."
     ),
-    "safety-net-bladder-bowel": "problemen met plassen en/of stoelgang;",
-    "safety-net-erectile": "erectiestoornissen.",
+    "safety-net-bladder-bowel": "Problemen met plassen en/of stoelgang.",
+    "safety-net-erectile": "Erectiestoornissen.",
+    # the brochure: handed over only when the screening says so (pathway.md, "Brochure")
     "patient-info": (
-        "De patiënt kreeg de brochure van UZ Leuven over acute lage rugpijn (nr. 700457) mee, "
-        "ook online: {url}."
+        "De {patient} kreeg de brochure van UZ Leuven over acute lage rugpijn (nr. 700457) mee; "
+        "die staat ook online: {url}."
+    ),
+    "patient-info-online": (
+        "De brochure van UZ Leuven over acute lage rugpijn (nr. 700457) staat online: {url}."
     ),
     "brochure-title": "Brochure UZ Leuven 700457: acute lage rugpijn (spoedgevallen)",
     "care-plan": (
-        "Het zorgplan met de adviezen en de twee opvolgmomenten is als gestructureerd zorgplan "
-        "bij deze brief gevoegd."
+        "Het zorgplan met de adviezen, de waarschuwingssignalen en de twee opvolgmomenten is "
+        "als gestructureerd zorgplan bij deze brief gevoegd."
     ),
     "communication": "Ontslagbrief van de spoedgevallendienst voor de huisarts.",
     "communication-category": "Ontslagbrief",
-    "care-plan-title": "Zorgplan acute niet-specifieke mechanische lage rugpijn",
+    "care-plan-title": "Zorgplan acute lage rugpijn",
     "care-plan-description": "Actief blijven geeft de beste kans op een snel herstel.",
-    "task-week": ("Huisartsconsultatie indien de lage rugpijn na 1 week aanhoudt (vanaf {date})."),
+    "care-plan-safety-net-gp": "De huisarts raadplegen bij: {items}",
+    "care-plan-safety-net-ed": "Onmiddellijk naar de spoedgevallendienst bij: {items}",
+    "task-week": "Indien de lage rugpijn na 1 week aanhoudt (vanaf {date}): huisarts raadplegen.",
     "task-six-weeks": (
         "Indien geen verbetering na 6 weken (vanaf {date}): verwijzing via de huisarts naar de "
         "raadpleging fysische geneeskunde, zorgprogramma wervelkolomaandoeningen UZ Leuven, "

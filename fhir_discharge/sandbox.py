@@ -4,9 +4,10 @@ Used by `fhir-discharge demo` and the integration tests; install it with the `sa
 It is laxer than HAPI FHIR (it accepts unknown codes and dangling references), which is why our
 own output is checked by an independent validator in the tests before it goes out.
 
-sekmet-fhir 0.1.1 has no Composition search parameters, so a conditional create on Composition
-(`ifNoneExist: identifier=...`) would fail there; we register the R4 ones before it starts. The
-version is pinned in pyproject.toml because this reaches into its search-parameter table.
+sekmet-fhir 0.1.1 has no Composition or QuestionnaireResponse search parameters, so a conditional
+create on Composition (`ifNoneExist: identifier=...`) would fail there and a search for the
+encounter's red-flag screening could not be filtered; we register the R4 ones before it starts.
+The version is pinned in pyproject.toml because this reaches into its search-parameter table.
 """
 
 from __future__ import annotations
@@ -37,19 +38,34 @@ _COMPOSITION_PARAMS = """
     date:date:date
     entry:reference:section.entry
 """
+# R4 QuestionnaireResponse search parameters (questionnaireresponse.html#search).
+_QUESTIONNAIRE_RESPONSE_PARAMS = """
+    identifier:token:identifier
+    status:token:status
+    questionnaire:reference:questionnaire
+    subject:reference:subject
+    patient:reference:subject:Patient
+    encounter:reference:encounter
+    author:reference:author
+    authored:date:authored
+"""
 
 
-def register_composition_search() -> None:
+def register_missing_search_params() -> None:
     from sekmet.fhir import search_params
 
-    params = {}
-    for line in _COMPOSITION_PARAMS.strip().splitlines():
-        bits = line.strip().split(":")
-        target = bits[3] if len(bits) > 3 else None
-        params[bits[0]] = search_params.SearchParam(
-            bits[0], bits[1], tuple(bits[2].split("|")), target
-        )
-    search_params.PARAMS.setdefault("Composition", {}).update(params)
+    for resource_type, table in (
+        ("Composition", _COMPOSITION_PARAMS),
+        ("QuestionnaireResponse", _QUESTIONNAIRE_RESPONSE_PARAMS),
+    ):
+        params = {}
+        for line in table.strip().splitlines():
+            bits = line.strip().split(":")
+            target = bits[3] if len(bits) > 3 else None
+            params[bits[0]] = search_params.SearchParam(
+                bits[0], bits[1], tuple(bits[2].split("|")), target
+            )
+        search_params.PARAMS.setdefault(resource_type, {}).update(params)
 
 
 # The child reads its sekmet `ServerAuth` (JSON) from here; unset: no authentication.
@@ -63,7 +79,7 @@ def serve(host: str, port: int, auth_config: dict[str, Any] | None = None) -> No
     from sekmet.config import ServerAuth, Settings, SimulatorSettings
     from sekmet.main import create_app
 
-    register_composition_search()
+    register_missing_search_params()
     settings = Settings(
         base_url=f"http://{host}:{port}/fhir",
         host=host,

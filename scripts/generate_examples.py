@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from fhir_discharge import DischargeError, build_discharge, context_from_bundle, operation_outcome
-from fhir_discharge.codes import EXCLUSIONS
+from fhir_discharge.codes import RED_FLAGS, SNOMED
 from fhir_discharge.letter import plain_text
+from fhir_discharge.pathway import SCREENING_RED_FLAG_ITEMS
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 HAPPY = "happy-path-bundle"
@@ -36,33 +37,222 @@ def _find(bundle: Resource, resource_type: str) -> Resource:
     )
 
 
-def _with_condition(happy: Resource, slug: str, code: Any) -> Resource:
-    bundle = copy.deepcopy(happy)
-    condition = {
+_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+_PATIENT = {"reference": "Patient/lbp-example-patient"}
+_ENCOUNTER = {"reference": "Encounter/lbp-example-encounter"}
+
+
+def _status(system: str, code: str) -> Resource:
+    return {"coding": [{"system": system, "code": code}]}
+
+
+def _condition(slug: str, code: Any, *, clinical: str = "active", **more: Any) -> Resource:
+    return {
         "resourceType": "Condition",
         "id": f"lbp-example-{slug}",
-        "clinicalStatus": {
-            "coding": [
-                {
-                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-                    "code": "active",
-                }
-            ]
-        },
-        "verificationStatus": {
-            "coding": [
-                {
-                    "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
-                    "code": "provisional",
-                }
-            ]
-        },
-        "code": {"coding": [code.coding()]},
-        "subject": {"reference": "Patient/lbp-example-patient"},
-        "encounter": {"reference": "Encounter/lbp-example-encounter"},
+        "clinicalStatus": _status(_CLINICAL, clinical),
+        "verificationStatus": _status(_VERIFICATION, "confirmed"),
+        "code": code,
+        "subject": _PATIENT,
+        **more,
     }
-    bundle["entry"].append({"fullUrl": f"Condition/{condition['id']}", "resource": condition})
+
+
+def _add(bundle: Resource, *resources: Resource) -> Resource:
+    bundle = copy.deepcopy(bundle)
+    for resource in resources:
+        bundle["entry"].append(
+            {"fullUrl": f"{resource['resourceType']}/{resource['id']}", "resource": resource}
+        )
     return bundle
+
+
+def _changed(bundle: Resource, resource_type: str, change: Any) -> Resource:
+    bundle = copy.deepcopy(bundle)
+    change(_find(bundle, resource_type))
+    return bundle
+
+
+def _answer(bundle: Resource, link_id: str, value: bool | None) -> Resource:
+    def change(screening: Resource) -> None:
+        for item in screening["item"]:
+            if item["linkId"] == link_id:
+                if value is None:
+                    del item["answer"]
+                else:
+                    item["answer"] = [{"valueBoolean": value}]
+
+    return _changed(bundle, "QuestionnaireResponse", change)
+
+
+def _unprofiled(bundle: Resource) -> Resource:
+    """An incomplete screening cannot claim the screening's profile (it breaks it on purpose)."""
+    return _changed(bundle, "QuestionnaireResponse", lambda q: q.pop("meta", None))
+
+
+def _without(bundle: Resource, resource_type: str) -> Resource:
+    bundle = copy.deepcopy(bundle)
+    bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["resourceType"] != resource_type]
+    return bundle
+
+
+def _on_pathway_variants(happy: Resource) -> dict[str, Resource]:
+    """Records on the pathway whose letter must say more, or less, than the happy path's."""
+    x_ray = {
+        "resourceType": "DiagnosticReport",
+        "id": "lbp-example-lumbar-x-ray",
+        "status": "final",
+        "category": [
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "RAD"}]}
+        ],
+        "code": {"text": "RX lumbale wervelzuil, 2 opnamen"},
+        "subject": _PATIENT,
+        "encounter": _ENCOUNTER,
+        "effectiveDateTime": "2026-11-25T10:05:00+01:00",
+        "conclusion": "Geen fractuur. Lichte degeneratieve veranderingen L4-L5.",
+    }
+    tramadol = {
+        "resourceType": "MedicationRequest",
+        "id": "lbp-example-tramadol",
+        "status": "active",
+        "intent": "order",
+        "medicationCodeableConcept": {"text": "Tramadol 50 mg capsule"},
+        "subject": _PATIENT,
+        "encounter": _ENCOUNTER,
+        "authoredOn": "2026-11-25T12:30:00+01:00",
+        "requester": {"reference": "Practitioner/lbp-example-ed-physician"},
+        "dosageInstruction": [{"text": "1 capsule tot 3 keer per dag indien nodig, max. 5 dagen"}],
+    }
+    older_man = _changed(
+        happy,
+        "Patient",
+        lambda p: p.update({"gender": "male", "birthDate": "1949-06-02"}),
+    )
+    older_man = _changed(
+        older_man,
+        "Condition",
+        lambda c: c.update({"verificationStatus": _status(_VERIFICATION, "provisional")}),
+    )
+    return {
+        "imaging-and-prescription-bundle": _add(happy, x_ray, tramadol),
+        "older-man-working-diagnosis-bundle": _answer(older_man, "brochure-given", False),
+    }
+
+
+def _refusals(happy: Resource) -> dict[str, Resource]:
+    """One record per kind of refusal: what the record shows, or fails to show."""
+    inputs: dict[str, Resource] = {}
+    # The coded record: one Condition per red-flag category of the screening.
+    for item, codes in RED_FLAGS.items():
+        code = next(c for c in codes if "-" not in c.code)  # a code, not an ICD range
+        inputs[f"off-pathway-coded-{item}"] = _add(
+            happy, _condition(item, {"coding": [code.coding()]}, encounter=_ENCOUNTER)
+        )
+    # The physician's screening: each red flag answered yes.
+    for item in SCREENING_RED_FLAG_ITEMS:
+        inputs[f"off-pathway-screened-{item}"] = _answer(happy, item, True)
+    inputs["off-pathway-cancer-in-remission"] = _add(
+        happy,
+        _condition(
+            "breast-cancer-history",
+            {"coding": [{"system": SNOMED, "code": "254837009"}], "text": "Borstkanker (2015)"},
+            clinical="remission",
+        ),
+    )
+    inputs["off-pathway-fever-observation"] = _add(
+        happy,
+        {
+            "resourceType": "Observation",
+            "id": "lbp-example-temperature",
+            "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "8310-5"}]},
+            "subject": _PATIENT,
+            "encounter": _ENCOUNTER,
+            "effectiveDateTime": "2026-11-25T09:20:00+01:00",
+            "valueQuantity": {
+                "value": 39.4,
+                "unit": "°C",
+                "system": "http://unitsofmeasure.org",
+                "code": "Cel",
+            },
+        },
+    )
+    retention = next(c for c in RED_FLAGS["cauda-equina"] if c.code == "267064002")
+    inputs["off-pathway-evidence-urinary-retention"] = _changed(
+        happy,
+        "Condition",
+        lambda c: c.update({"evidence": [{"code": [{"coding": [retention.coding()]}]}]}),
+    )
+    inputs["off-pathway-other-diagnosis"] = _add(
+        happy,
+        _condition(
+            "ankle-sprain",
+            {"coding": [{"system": SNOMED, "code": "44465007"}], "text": "Verstuiking enkel"},
+            encounter=_ENCOUNTER,
+        ),
+    )
+    inputs["off-pathway-reason-code-only"] = _changed(
+        _without(happy, "Condition"),
+        "Encounter",
+        lambda e: (
+            e.pop("diagnosis"),
+            e.update({"reasonCode": [_find(happy, "Condition")["code"]]}),
+        ),
+    )
+    inputs["off-pathway-refuted-diagnosis"] = _changed(
+        happy,
+        "Condition",
+        lambda c: c.update({"verificationStatus": _status(_VERIFICATION, "refuted")}),
+    )
+    inputs["off-pathway-deceased"] = _changed(
+        happy, "Patient", lambda p: p.update({"deceasedDateTime": "2026-11-26T08:00:00+01:00"})
+    )
+    inputs["off-pathway-transferred"] = _changed(
+        happy,
+        "Encounter",
+        lambda e: e["hospitalization"]["dischargeDisposition"]["coding"][0].update(
+            {"code": "other-hcf", "display": "Other healthcare facility"}
+        ),
+    )
+    inputs["off-pathway-not-ended"] = _changed(
+        happy, "Encounter", lambda e: e.update({"status": "in-progress"})
+    )
+    inputs["off-pathway-not-ed"] = _changed(
+        happy,
+        "Encounter",
+        lambda e: e.update(
+            {
+                "class": {
+                    "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                    "code": "AMB",
+                    "display": "ambulatory",
+                }
+            }
+        ),
+    )
+    # What the record fails to show: the letter is not written until it is documented.
+    inputs["incomplete-no-screening"] = _without(happy, "QuestionnaireResponse")
+    inputs["incomplete-screening-unanswered"] = _answer(_unprofiled(happy), "infection", None)
+    inputs["incomplete-screening-in-progress"] = _changed(
+        _unprofiled(happy), "QuestionnaireResponse", lambda q: q.update({"status": "in-progress"})
+    )
+    inputs["incomplete-screening-of-another-encounter"] = _changed(
+        happy,
+        "QuestionnaireResponse",
+        lambda q: q.update({"encounter": {"reference": "Encounter/an-earlier-visit"}}),
+    )
+    inputs["incomplete-screening-not-by-a-practitioner"] = _changed(
+        _unprofiled(happy), "QuestionnaireResponse", lambda q: q.update({"author": _PATIENT})
+    )
+    inputs["incomplete-uncoded-diagnosis"] = _add(
+        happy,
+        _condition("uncoded", {"text": "Nierkoliek?"}, encounter=_ENCOUNTER),
+    )
+    inputs["incomplete-no-discharge-disposition"] = _changed(
+        happy, "Encounter", lambda e: e.pop("hospitalization")
+    )
+    return inputs
 
 
 def example_inputs() -> dict[str, Resource]:
@@ -74,16 +264,8 @@ def example_inputs() -> dict[str, Resource]:
     inputs["no-gp-bundle"] = no_gp
     # The bare Encounter: the service reads the rest from the FHIR server.
     inputs["bare-encounter"] = copy.deepcopy(_find(happy, "Encounter"))
-    for kind, codes in EXCLUSIONS.items():
-        slug = kind.replace(" ", "-")
-        inputs[f"off-pathway-{slug}"] = _with_condition(happy, slug, codes[0])
-    not_ed = copy.deepcopy(happy)
-    _find(not_ed, "Encounter")["class"] = {
-        "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
-        "code": "AMB",
-        "display": "ambulatory",
-    }
-    inputs["off-pathway-not-ed"] = not_ed
+    inputs.update(_on_pathway_variants(happy))
+    inputs.update(_refusals(happy))
     return inputs
 
 

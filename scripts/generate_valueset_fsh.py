@@ -4,6 +4,13 @@ codes.py is the one place the pathway's codes live (each with its display and th
 verified in); the gate reads it, and the ValueSets published with the profiles are generated
 from it, so the two cannot drift. Then compile: `bash tools/sushi/build.sh`.
 
+One ValueSet per red-flag screening item (id `lbp-red-flag-<linkId>`), and `lbp-exclusion`, the
+union of them (the PlanDefinition names it). An ICD range of codes.py ("C00-C97") is written as
+the 3-character categories it holds (codes.py ICD_RANGE_CATEGORIES), without display: an FSH
+ValueSet rule cannot express a range or a prefix, and the R4 ICD-10 code systems define no filter
+a ValueSet could use offline. Each such category, like each listed ICD code, stands for itself
+and its descendants in the gate.
+
     .venv/bin/python scripts/generate_valueset_fsh.py [--check]
 """
 
@@ -13,29 +20,43 @@ import argparse
 import sys
 from pathlib import Path
 
-from fhir_discharge.codes import EXCLUSIONS, ICD10, ICD10_CM, LOINC, LOW_BACK_PAIN, SNOMED, Code
+from fhir_discharge.codes import (
+    ICD10,
+    ICD10_CM,
+    ICD_RANGE_CATEGORIES,
+    LOINC,
+    LOW_BACK_PAIN,
+    RED_FLAG_ITEMS,
+    RED_FLAG_LABELS,
+    RED_FLAGS,
+    SNOMED,
+    Code,
+)
 
 TARGET = Path(__file__).resolve().parent.parent / "profiles" / "input" / "fsh" / "valuesets.fsh"
 ALIASES = {SNOMED: "$SCT", ICD10: "$ICD10", ICD10_CM: "$ICD10CM", LOINC: "$LOINC"}
-KIND_DESCRIPTIONS = {
-    "radicular pain": "radicular (nerve-root) pain",
-    "cauda equina syndrome": "(red flag) cauda equina syndrome",
-    "leg weakness": "(red flag) loss of strength in the legs",
-    "saddle anaesthesia": "(red flag) sensory disturbance in the saddle area",
-    "bladder dysfunction": "(red flag) problems passing urine",
-    "bowel dysfunction": "(red flag) problems passing stools",
-    "erectile dysfunction": "(red flag) erectile dysfunction",
-    "suspected fracture": "(red flag) a suspected fracture",
-    "suspected tumour": "(red flag) a suspected tumour",
-}
+ICD_SYSTEMS = (ICD10, ICD10_CM)
 
 
-def _pascal(kind: str) -> str:
-    return "".join(word.capitalize() for word in kind.split())
+def valueset_id(item: str) -> str:
+    """The ValueSet id of a red-flag screening item (its Questionnaire linkId)."""
+    return f"lbp-red-flag-{item}"
+
+
+def valueset_name(item: str) -> str:
+    return "LbpRedFlag" + "".join(word.capitalize() for word in item.split("-"))
 
 
 def _concepts(codes: tuple[Code, ...]) -> list[str]:
-    return [f'* {ALIASES[c.system]}#{c.code} "{c.display}"' for c in codes]
+    lines: list[str] = []
+    for c in codes:
+        alias = ALIASES[c.system]
+        if c.system in ICD_SYSTEMS and "-" in c.code:
+            lines.append(f'// {alias} {c.code} "{c.display}": its categories and descendants')
+            lines += [f"* {alias}#{cat}" for cat in ICD_RANGE_CATEGORIES[(c.system, c.code)]]
+        else:
+            lines.append(f'* {alias}#{c.code} "{c.display}"')
+    return lines
 
 
 def valueset_fsh() -> str:
@@ -55,22 +76,25 @@ def valueset_fsh() -> str:
         "Id: lbp-exclusion",
         'Title: "Low back pain pathway exclusions"',
         'Description: "Diagnoses and findings (red flags, radicular pain) that take a patient off '
-        "the pathway (fhir_discharge/codes.py EXCLUSIONS): the union of one ValueSet per kind of "
-        'exclusion, whose title is the kind named in the refusal."',
+        "the pathway (fhir_discharge/codes.py RED_FLAGS): the union of one ValueSet per item of "
+        "the red-flag screening Questionnaire, whose id ends in the item's linkId.\"",
         "* insert ConformanceMetadata",
-        *[f"* include codes from valueset LbpExclusion{_pascal(kind)}" for kind in EXCLUSIONS],
+        *[f"* include codes from valueset {valueset_name(item)}" for item in RED_FLAG_ITEMS],
         "",
-        "// One ValueSet per kind; Title = the kind exactly as codes.py names it (code -> kind).",
+        "// One ValueSet per red-flag screening item (Questionnaire linkId); Title = the label the",
+        "// refusal names (codes.py RED_FLAG_LABELS). ICD codes stand for their descendants.",
     ]
-    for kind, codes in EXCLUSIONS.items():
+    for item in RED_FLAG_ITEMS:
         lines += [
             "",
-            f"ValueSet: LbpExclusion{_pascal(kind)}",
-            f"Id: lbp-exclusion-{kind.replace(' ', '-')}",
-            f'Title: "{kind}"',
-            f'Description: "Exclusion from the low back pain pathway: {KIND_DESCRIPTIONS[kind]}."',
+            f"ValueSet: {valueset_name(item)}",
+            f"Id: {valueset_id(item)}",
+            f'Title: "{RED_FLAG_LABELS[item]}"',
+            'Description: "Red flag of the low back pain pathway, screening item (linkId) '
+            f"'{item}': {RED_FLAG_LABELS[item]}. An ICD-10 / ICD-10-CM code stands for itself "
+            'and its descendants; SNOMED CT concepts are listed with the descendants that matter."',
             "* insert ConformanceMetadata",
-            *_concepts(codes),
+            *_concepts(RED_FLAGS[item]),
         ]
     return "\n".join(lines) + "\n"
 

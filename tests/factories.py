@@ -16,9 +16,9 @@ Resource = dict[str, Any]
 SECTION_TITLES = [
     "Reden van komst",
     "Beoordeling",
-    "Beeldvorming",
+    "Beeldvorming en onderzoeken",
     "Gegeven adviezen",
-    "Advies over medicatie",
+    "Voorgeschreven medicatie",
     "Opvolging",
     "Wanneer opnieuw een arts raadplegen",
     "Informatie voor de patiënt",
@@ -122,3 +122,42 @@ def references_in(node: object):
     elif isinstance(node, list):
         for value in node:
             yield from references_in(value)
+
+
+def screening(bundle: Resource) -> Resource:
+    """The physician's red-flag screening (QuestionnaireResponse) of the record."""
+    return resource(bundle, "QuestionnaireResponse")
+
+
+def answer(bundle: Resource, link_id: str, value: object) -> Resource:
+    """Set (or, with None, remove) the answer to one item of the screening."""
+    for item in screening(bundle)["item"]:
+        if item["linkId"] == link_id:
+            if value is None:
+                item.pop("answer", None)
+            else:
+                item["answer"] = [{"valueBoolean": value}]
+            return bundle
+    raise KeyError(link_id)
+
+
+def clinical(resource_type: str, resource_id: str, **fields: Any) -> Resource:
+    """A resource of the example patient and encounter (Observation, ImagingStudy, ...)."""
+    return {
+        "resourceType": resource_type,
+        "id": resource_id,
+        "subject": {"reference": "Patient/lbp-example-patient"},
+        "encounter": {"reference": "Encounter/lbp-example-encounter"},
+        **fields,
+    }
+
+
+def temperature(resource_id: str, value: float, unit: str = "Cel", **fields: Any) -> Resource:
+    quantity = {"value": value, "system": "http://unitsofmeasure.org", "code": unit}
+    fields = {
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "8310-5"}]},
+        "valueQuantity": quantity,
+        **fields,
+    }
+    return clinical("Observation", resource_id, **fields)

@@ -26,8 +26,11 @@ def test_the_care_plan_holds_each_advice_and_both_follow_ups():
         {"reference": entries[1]["fullUrl"]},
     ]
     details = [a["detail"] for a in plan["activity"] if "detail" in a]
-    assert len(details) == len(ADVICE_KEYS) == 8
+    # the eight advice items, then the two safety-net instructions (GP, then the ED)
+    assert len(details) == len(ADVICE_KEYS) + 2 == 10
     assert all(d["description"] and d["status"] == "in-progress" for d in details)
+    assert details[8]["description"].startswith("De huisarts raadplegen bij: Radiculaire pijn")
+    assert details[9]["description"].startswith("Onmiddellijk naar de spoedgevallendienst bij")
     references = [a["reference"]["reference"] for a in plan["activity"] if "reference" in a]
     assert references == [entries[3]["fullUrl"], entries[4]["fullUrl"]]
 
@@ -62,3 +65,27 @@ def test_without_gp_the_patient_owns_the_follow_ups():
     del resource(bundle, "Patient")["generalPractitioner"]
     entries, _ = built(bundle)
     assert entries[3]["resource"]["owner"] == {"reference": "Patient/lbp-example-patient"}
+
+
+def test_the_safety_net_in_the_care_plan_names_erectile_dysfunction_for_men_only():
+    bundle = happy_bundle()
+    _, by_type = built(bundle)
+    woman = by_type["CarePlan"]["activity"][9]["detail"]["description"]
+    assert "Erectiestoornissen" not in woman
+    resource(bundle, "Patient")["gender"] = "male"
+    _, by_type = built(bundle)
+    assert "Erectiestoornissen" in by_type["CarePlan"]["activity"][9]["detail"]["description"]
+
+
+def test_an_older_patient_gets_the_nsaid_caution_in_the_care_plan():
+    bundle = happy_bundle()
+    resource(bundle, "Patient")["birthDate"] = "1950-01-01"
+    _, by_type = built(bundle)
+    medication = by_type["CarePlan"]["activity"][4]["detail"]["description"]
+    assert "vanaf 70 jaar enkel met voorzichtigheid" in medication
+
+
+def test_follow_up_tasks_say_they_are_conditional():
+    entries, _ = built(happy_bundle())
+    assert entries[3]["resource"]["description"].startswith("Indien de lage rugpijn na 1 week")
+    assert entries[4]["resource"]["description"].startswith("Indien geen verbetering na 6 weken")

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.codes import SNOMED
 from fhir_discharge.fhir_client import FhirClient
+from fhir_discharge.gathering import RECORD_SEARCHES
 from fhir_discharge.narrative import dutch_date
 from fhir_discharge.phrases import BROCHURE_URL
 from fhir_discharge.sandbox import free_port
@@ -180,17 +181,20 @@ def referenced(record: dict, references: list[dict | None]) -> list[dict]:
     ]
 
 
-def full_prefetch(record: dict) -> dict:
-    """What an EHR sends for the service's five prefetch templates."""
-    patient, encounter = resource(record, "Patient"), resource(record, "Encounter")
-    conditions = [
-        e["resource"] for e in record["entry"] if e["resource"]["resourceType"] == "Condition"
+def of_type(record: dict, resource_type: str) -> list[dict]:
+    return [
+        e["resource"] for e in record["entry"] if e["resource"]["resourceType"] == resource_type
     ]
+
+
+def full_prefetch(record: dict) -> dict:
+    """What an EHR sends for every prefetch template of the service."""
+    patient, encounter = resource(record, "Patient"), resource(record, "Encounter")
     participants = [p.get("individual") for p in encounter.get("participant", [])]
     return {
         "patient": patient,
         "encounter": encounter,
-        "conditions": searchset(conditions),
+        **{key: searchset(of_type(record, rtype)) for key, (rtype, _) in RECORD_SEARCHES.items()},
         "encounterParticipants": searchset(
             [encounter], referenced(record, [*participants, encounter.get("serviceProvider")])
         ),
@@ -427,6 +431,53 @@ def test_an_incomplete_record_gives_a_warning_card(service_url):
     check_warning_card(answer, "Encounter.period.end")
 
 
+def test_a_missing_screening_gives_a_card_saying_what_to_document(service_url):
+    record = new_record()
+    prefetch = full_prefetch(record)
+    prefetch["screenings"] = searchset([])
+    answer = cds_response(call(service_url, hook_request(record, prefetch=prefetch)))
+    card = check_warning_card(answer, "red-flag screening of this encounter is not documented")
+    assert card.summary.startswith("Dossier onvolledig")
+
+
+def test_imaging_in_the_prefetch_is_named_on_the_card_and_never_denied(service_url):
+    record = new_record()
+    patient_id, encounter_id = ids(record)
+    x_ray = {
+        "resourceType": "DiagnosticReport",
+        "id": f"{encounter_id}-xray",
+        "status": "final",
+        "code": {"text": "RX lumbale wervelzuil"},
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "encounter": {"reference": f"Encounter/{encounter_id}"},
+        "conclusion": "Geen fractuur.",
+    }
+    record["entry"].append({"fullUrl": f"DiagnosticReport/{x_ray['id']}", "resource": x_ray})
+    card = check_discharge_card(
+        cds_response(call(service_url, hook_request(record, prefetch=full_prefetch(record)))),
+        record,
+    )
+    assert "RX lumbale wervelzuil" in (card.detail or "")
+    assert "geen beeldvorming" not in (card.detail or "").lower()
+
+
+def test_a_fever_read_from_the_fhir_server_gives_a_warning_card(service_url, fhir_base_url):
+    record = new_record()
+    patient_id, encounter_id = ids(record)
+    fever = {
+        "resourceType": "Observation",
+        "id": f"{encounter_id}-temp",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "8310-5"}]},
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "encounter": {"reference": f"Encounter/{encounter_id}"},
+        "valueQuantity": {"value": 39.4, "system": "http://unitsofmeasure.org", "code": "Cel"},
+    }
+    seed(fhir_base_url, [e["resource"] for e in record["entry"]] + [fever])
+    body = hook_request(record, fhirServer=fhir_base_url, fhirAuthorization=authorization())
+    check_warning_card(cds_response(call(service_url, body)), f"Observation/{fever['id']}", "39.4")
+
+
 # --- (e) malformed requests: 400 ----------------------------------------------------------------
 
 
@@ -505,7 +556,9 @@ def test_paginated_conditions_without_fhir_server_are_412(service_url):
     prefetch["conditions"]["link"] = [
         {"relation": "next", "url": "http://ehr.example/fhir/Condition?page=2"}
     ]
-    check_outcome(call(service_url, hook_request(record, prefetch=prefetch)), 412, "paginated")
+    check_outcome(
+        call(service_url, hook_request(record, prefetch=prefetch)), 412, "prefetch.conditions"
+    )
 
 
 def test_an_encounter_unknown_to_the_fhir_server_is_412(service_url, fhir_base_url):
@@ -544,12 +597,18 @@ class TokenFhirServer:
                     )
                 url = urlsplit(self.path)
                 path = url.path.removeprefix("/fhir/")
-                if path == "Condition":
-                    patient = parse_qs(url.query).get("patient", [""])[0]
+                if "/" not in path:  # a search by patient or encounter (gathering.py)
+                    query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                    element, value = (
+                        ("subject", query["patient"])
+                        if "patient" in query
+                        else ("encounter", query.get("encounter"))
+                    )
                     found = [
                         r
                         for r in outer.resources.values()
-                        if r["resourceType"] == "Condition" and r["subject"]["reference"] == patient
+                        if r["resourceType"] == path
+                        and (r.get(element) or {}).get("reference") == value
                     ]
                     return self.answer(200, searchset(found))
                 if path in outer.resources:

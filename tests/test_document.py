@@ -99,6 +99,7 @@ def test_every_referenced_resource_is_in_it_once_in_walk_order():
         f"{BASE}/Practitioner/lbp-example-ed-physician",
         f"{BASE}/Organization/lbp-example-uzleuven",
         f"{BASE}/Condition/lbp-example-diagnosis",
+        f"{BASE}/QuestionnaireResponse/lbp-example-screening",
         f"{BASE}/Task/srv-4",
         f"{BASE}/Task/srv-5",
         f"{BASE}/DocumentReference/srv-2",

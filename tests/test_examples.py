@@ -28,20 +28,44 @@ def test_every_example_is_valid_fhir(path, fhir_validator):
 
 @pytest.mark.parametrize(
     "path",
-    sorted(EXAMPLES.glob("output/off-pathway-*.outcome.json")),
+    sorted(EXAMPLES.glob("output/*.outcome.json")),
     ids=lambda p: p.name.removesuffix(".outcome.json"),
 )
 def test_every_refusal_names_the_offending_data(path):
     outcome = json.loads(path.read_text(encoding="utf-8"))
     issue = outcome["issue"][0]
-    assert issue["severity"] == "error" and issue["code"] == "business-rule"
-    assert issue["expression"][0].startswith(("Condition/", "Encounter."))
+    off = path.name.startswith("off-pathway-")
+    assert issue["severity"] == "error"
+    assert issue["code"] == ("business-rule" if off else "required")
+    assert issue["expression"][0].startswith(
+        ("Condition/", "Encounter.", "Patient.", "Observation/", "QuestionnaireResponse")
+    )
 
 
 def test_there_is_an_example_for_every_kind_of_refusal():
-    from fhir_discharge.codes import EXCLUSIONS
+    from fhir_discharge.codes import RED_FLAGS
+    from fhir_discharge.pathway import SCREENING_RED_FLAG_ITEMS
 
-    names = {p.name for p in EXAMPLES.glob("output/*.outcome.json")}
-    for kind in EXCLUSIONS:
-        assert f"off-pathway-{kind.replace(' ', '-')}.outcome.json" in names
-    assert "off-pathway-not-ed.outcome.json" in names
+    names = {p.name.removesuffix(".outcome.json") for p in EXAMPLES.glob("output/*.outcome.json")}
+    expected = {f"off-pathway-coded-{item}" for item in RED_FLAGS}
+    expected |= {f"off-pathway-screened-{item}" for item in SCREENING_RED_FLAG_ITEMS}
+    expected |= {
+        "off-pathway-cancer-in-remission",
+        "off-pathway-fever-observation",
+        "off-pathway-evidence-urinary-retention",
+        "off-pathway-other-diagnosis",
+        "off-pathway-reason-code-only",
+        "off-pathway-refuted-diagnosis",
+        "off-pathway-deceased",
+        "off-pathway-transferred",
+        "off-pathway-not-ended",
+        "off-pathway-not-ed",
+        "incomplete-no-screening",
+        "incomplete-screening-unanswered",
+        "incomplete-screening-in-progress",
+        "incomplete-screening-of-another-encounter",
+        "incomplete-screening-not-by-a-practitioner",
+        "incomplete-uncoded-diagnosis",
+        "incomplete-no-discharge-disposition",
+    }
+    assert names == expected

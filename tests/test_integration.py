@@ -20,9 +20,8 @@ pytestmark = pytest.mark.integration
 FHIR_JSON = {"Content-Type": "application/fhir+json", **AUTH}
 
 
-def seeded(fhir_base_url: str, *extra: dict) -> dict:
-    """A fresh record, stored on the FHIR server as the hospital EHR would hold it."""
-    record = fresh_record(uuid.uuid4().hex[:10])
+def store(fhir_base_url: str, record: dict, *extra: dict) -> dict:
+    """Store a record (and more resources) on the FHIR server as the hospital EHR would hold it."""
 
     async def upsert() -> None:
         async with FhirClient(fhir_base_url) as client:
@@ -30,6 +29,11 @@ def seeded(fhir_base_url: str, *extra: dict) -> dict:
 
     asyncio.run(upsert())
     return record
+
+
+def seeded(fhir_base_url: str, *extra: dict) -> dict:
+    """A fresh record, stored on the FHIR server."""
+    return store(fhir_base_url, fresh_record(uuid.uuid4().hex[:10]), *extra)
 
 
 def discharge(
@@ -238,3 +242,109 @@ def test_the_service_describes_its_operation(service_url):
     definition = httpx.get(f"{service_url}/OperationDefinition/lbp-discharge").json()
     assert operation["definition"] == definition["url"]
     assert httpx.get(f"{service_url}/openapi.json").json()["paths"]
+
+
+# --- the record read from the server: everything the letter must take into account -------------
+
+
+def _of(record: dict, resource_type: str, suffix: str, **fields: object) -> dict:
+    patient, encounter = resource(record, "Patient")["id"], resource(record, "Encounter")["id"]
+    return {
+        "resourceType": resource_type,
+        "id": f"{encounter}-{suffix}",
+        "subject": {"reference": f"Patient/{patient}"},
+        "encounter": {"reference": f"Encounter/{encounter}"},
+        **fields,
+    }
+
+
+def test_imaging_and_prescriptions_on_the_server_reach_the_letter(fhir_base_url, service_url):
+    record = fresh_record(uuid.uuid4().hex[:10])
+    x_ray = _of(
+        record,
+        "DiagnosticReport",
+        "xray",
+        status="final",
+        code={"text": "RX lumbale wervelzuil"},
+        conclusion="Geen fractuur.",
+    )
+    tramadol = _of(
+        record,
+        "MedicationRequest",
+        "tramadol",
+        status="active",
+        intent="order",
+        medicationCodeableConcept={"text": "Tramadol 50 mg"},
+    )
+    store(fhir_base_url, record, x_ray, tramadol)
+    encounter_id = resource(record, "Encounter")["id"]
+    response = discharge(service_url, f"/Encounter/{encounter_id}/$lbp-discharge", _dryRun="true")
+    assert response.status_code == 200, response.text
+    letter = response.json()["entry"][0]["resource"]
+    text = letter["text"]["div"]
+    assert "RX lumbale wervelzuil: Geen fractuur." in text
+    assert "Tramadol 50 mg" in text
+    assert "geen beeldvorming" not in text.lower()
+
+
+def test_a_fever_on_the_server_refuses_the_discharge(fhir_base_url, service_url):
+    record = fresh_record(uuid.uuid4().hex[:10])
+    fever = _of(
+        record,
+        "Observation",
+        "temp",
+        status="final",
+        code={"coding": [{"system": "http://loinc.org", "code": "8310-5"}]},
+        valueQuantity={"value": 39.4, "system": "http://unitsofmeasure.org", "code": "Cel"},
+    )
+    store(fhir_base_url, record, fever)
+    encounter_id = resource(record, "Encounter")["id"]
+    response = discharge(service_url, f"/Encounter/{encounter_id}/$lbp-discharge")
+    assert response.status_code == 422, response.text
+    issues = response.json()["issue"]
+    assert any(i.get("expression") == [f"Observation/{fever['id']}"] for i in issues)
+
+
+def test_a_screening_stored_on_the_server_for_another_encounter_does_not_count(
+    fhir_base_url, service_url
+):
+    record = fresh_record(uuid.uuid4().hex[:10])
+    screening = resource(record, "QuestionnaireResponse")
+    screening["encounter"] = {"reference": "Encounter/some-earlier-visit"}
+    store(fhir_base_url, record)
+    encounter_id = resource(record, "Encounter")["id"]
+    response = discharge(service_url, f"/Encounter/{encounter_id}/$lbp-discharge")
+    assert response.status_code == 422, response.text
+    assert "screening of this encounter is not documented" in response.text
+
+
+def test_an_encounter_with_thousands_of_references_is_refused_quickly(service_url):
+    record = fresh_record(uuid.uuid4().hex[:10])
+    encounter = resource(record, "Encounter")
+    encounter["participant"] = [
+        {"individual": {"reference": f"Practitioner/p{i}"}} for i in range(10_000)
+    ]
+    response = discharge(service_url, "/Encounter/$lbp-discharge", encounter)
+    assert response.status_code == 400, response.text
+    assert "references more than" in response.text
+    assert httpx.get(f"{service_url}/health", timeout=5).status_code == 200
+
+
+def test_a_context_bundle_with_other_resource_types_is_discharged_with_a_warning(
+    service_url,
+):
+    record = fresh_record(uuid.uuid4().hex[:10])
+    record["entry"].append(
+        {
+            "resource": {
+                "resourceType": "AllergyIntolerance",
+                "id": "a1",
+                "patient": {"reference": f"Patient/{resource(record, 'Patient')['id']}"},
+            }
+        }
+    )
+    response = discharge(service_url, "/Encounter/$lbp-discharge", record)
+    assert response.status_code == 201, response.text
+    outcome = response.json()["parameter"][0]["resource"]
+    assert outcome["issue"][0]["severity"] == "warning"
+    assert "1 AllergyIntolerance" in outcome["issue"][0]["diagnostics"]

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.letter import plain_text
-from tests.factories import SECTION_TITLES, happy_bundle, resource
+from tests.factories import SECTION_TITLES, add, answer, clinical, happy_bundle, resource
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 
@@ -51,21 +51,133 @@ def test_sections_point_to_the_new_resources_and_the_diagnosis():
     assert by_title["Informatie voor de patiënt"]["entry"] == [{"reference": urls[1]}]
     assert by_title["Zorgplan"]["entry"] == [{"reference": urls[2]}]
     assert by_title["Opvolging"]["entry"] == [{"reference": urls[3]}, {"reference": urls[4]}]
-    assert by_title["Beoordeling"]["entry"] == [{"reference": "Condition/lbp-example-diagnosis"}]
+    assert by_title["Beoordeling"]["entry"] == [
+        {"reference": "Condition/lbp-example-diagnosis"},
+        {"reference": "QuestionnaireResponse/lbp-example-screening"},
+    ]
+
+
+def text_of(bundle):
+    return plain_text(letter_of(bundle)["text"]["div"])
 
 
 def test_the_narrative_states_the_pathway_facts():
-    text = plain_text(letter_of(happy_bundle())["text"]["div"])
+    text = text_of(happy_bundle())
     assert "Aan: dr. Pieter Claes" in text
-    assert "alarmsignalen (red flags)" in text and "niet gevonden" in text
+    assert "Uw patiënte werd op 25 november 2026 gezien" in text  # a woman; the visit's start
+    assert "Diagnose: niet-specifieke mechanische lage rugpijn" in text
+    assert "Werkdiagnose" not in text
+    assert "heeft op 25 november 2026 om 11.55 gezocht naar alarmsignalen" in text
+    assert "Er werden er geen gevonden." in text
     assert "geen radiculaire pijn" in text
     assert "geen beeldvorming (RX, CT of MRI)" in text
+    assert "Volgens het dossier werd bij dit bezoek geen medicatie voorgeschreven." in text
     assert "maximaal 1 g vier keer per dag" in text
-    assert "Na 1 week (vanaf 2 december 2026)" in text
-    assert "Na 6 weken (vanaf 6 januari 2027)" in text
+    assert "rekening houdend met de (pijn)signalen" in text
+    assert "Houdt de pijn na 1 week nog aan (vanaf 2 december 2026)" in text
+    assert "Is de pijn na 6 weken (vanaf 6 januari 2027) niet verbeterd" in text
     assert "016 34 25 60" in text
+    assert "kreeg de brochure van UZ Leuven" in text
     assert "https://www.uzleuven.be/brochure/700457" in text
-    assert "erectiestoornissen" in text
+    assert "Erectiestoornissen" not in text  # a woman
+    assert "SNOMED" not in text and "279039007" not in text  # no codes in the prose
+
+
+def test_the_screener_is_named_as_the_record_names_them():
+    bundle = happy_bundle()
+    resource(bundle, "Practitioner", "lbp-example-ed-physician")["name"] = [{"text": "dr. X Y"}]
+    assert "dr. X Y heeft op 25 november 2026 om 11.55 gezocht" in text_of(bundle)
+
+
+def test_a_man_is_a_patient_and_is_told_about_erectile_dysfunction():
+    bundle = happy_bundle()
+    resource(bundle, "Patient")["gender"] = "male"
+    text = text_of(bundle)
+    assert "Uw patiënt werd" in text and "patiënte" not in text
+    assert "Erectiestoornissen." in text
+
+
+def test_the_visit_date_is_the_encounters_start_not_its_end():
+    bundle = happy_bundle()
+    resource(bundle, "Encounter")["period"] = {
+        "start": "2026-11-24T23:30:00+01:00",
+        "end": "2026-11-25T02:10:00+01:00",
+    }
+    text = text_of(bundle)
+    assert "werd op 24 november 2026 gezien" in text
+    assert "(vanaf 2 december 2026)" in text  # + 1 week from the end
+
+
+def test_a_working_diagnosis_is_called_one():
+    bundle = happy_bundle()
+    resource(bundle, "Condition")["verificationStatus"]["coding"][0]["code"] = "provisional"
+    text = text_of(bundle)
+    assert "Werkdiagnose: niet-specifieke" in text and "nog niet bevestigd" in text
+    assert "\nDiagnose:" not in text
+
+
+def test_the_brochure_is_claimed_as_handed_over_only_when_the_screening_says_so():
+    bundle = answer(happy_bundle(), "brochure-given", False)
+    discharge = build_discharge(context_from_bundle(bundle))
+    text = plain_text(discharge.letter["text"]["div"])
+    assert "kreeg de brochure" not in text and "mee" not in text.split("Informatie")[-1]
+    assert "staat online: https://www.uzleuven.be/brochure/700457" in text
+    brochure = discharge.bundle["entry"][1]["resource"]
+    assert "kreeg" not in brochure["text"]["div"]
+
+
+def test_imaging_in_the_record_is_named_and_never_denied():
+    x_ray = clinical(
+        "DiagnosticReport",
+        "xray",
+        status="final",
+        code={"text": "RX lumbale wervelzuil"},
+        conclusion="Geen fractuur.",
+    )
+    discharge = build_discharge(context_from_bundle(add(happy_bundle(), x_ray)))
+    text = plain_text(discharge.letter["text"]["div"])
+    assert "geen beeldvorming" not in text.lower()
+    assert "RX lumbale wervelzuil: Geen fractuur." in text
+    section = next(s for s in discharge.letter["section"] if s["title"].startswith("Beeldvorming"))
+    assert section["entry"] == [{"reference": "DiagnosticReport/xray"}]
+
+
+def test_prescriptions_are_listed_and_the_medication_advice_stays_advice():
+    tramadol = clinical(
+        "MedicationRequest",
+        "tramadol",
+        status="active",
+        intent="order",
+        medicationCodeableConcept={"text": "Tramadol 50 mg"},
+        dosageInstruction=[{"text": "max. 3 x per dag"}],
+    )
+    letter = letter_of(add(happy_bundle(), tramadol))
+    by_title = {s["title"]: s for s in letter["section"]}
+    prescribed = plain_text(by_title["Voorgeschreven medicatie"]["text"]["div"])
+    assert prescribed == "- Tramadol 50 mg: max. 3 x per dag"
+    assert by_title["Voorgeschreven medicatie"]["entry"] == [
+        {"reference": "MedicationRequest/tramadol"}
+    ]
+    advice = plain_text(by_title["Gegeven adviezen"]["text"]["div"])
+    assert "Paracetamol" in advice and "Paracetamol" not in prescribed
+
+
+def test_an_older_patient_gets_the_warning_and_the_nsaid_caution():
+    bundle = happy_bundle()
+    resource(bundle, "Patient")["birthDate"] = "1950-05-05"
+    text = text_of(bundle)
+    assert "70 jaar of ouder" in text
+    assert "vanaf 70 jaar enkel met voorzichtigheid" in text
+    assert "nier-, cardiovasculaire en gastro-intestinale risico" in text
+
+
+def test_the_dutch_reads_as_a_flemish_gp_expects():
+    text = text_of(happy_bundle())
+    assert "op geleide van" not in text
+    assert "wandelen en van houding wisselen verlichten" in text
+    assert "in een hoek van 90 graden" in text
+    for line in text.splitlines():  # no list item continues the sentence before it
+        assert not line.startswith("- ") or line[2].isupper(), line
 
 
 def test_without_gp_the_letter_goes_to_the_treating_gp():

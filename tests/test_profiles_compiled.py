@@ -8,9 +8,12 @@ the JSON output is committed so these tests need no Node, except the `slow` one 
 - freshness: profiles/fsh-generated/.fsh-digest (written by build.sh) must match the FSH, the
   SUSHI config and the pinned tools (inputs) and the committed JSON (outputs);
 - every StructureDefinition carries a snapshot;
-- the ValueSets equal fhir_discharge/codes.py LOW_BACK_PAIN / EXCLUSIONS (per kind, kind = title),
+- the ValueSets equal fhir_discharge/codes.py LOW_BACK_PAIN / RED_FLAGS (per screening item),
   the letter's section slices equal SECTION_CODES, the fixed types equal ED_DISCHARGE_SUMMARY /
   BROCHURE_TYPE, and the PlanDefinition / ActivityDefinitions say what phrases.NL_BE says;
+- the red-flag screening Questionnaire has pathway.py's linkIds (required booleans, Dutch), the
+  PlanDefinition requires it, its copies in fhir_discharge/definitions and examples/definitions are
+  the compiled one, and the example screening follows the QuestionnaireResponse profile;
 - the definitional instances carry what R4 requires of them.
 """
 
@@ -29,8 +32,10 @@ import pytest
 from fhir_discharge.codes import (
     BROCHURE_TYPE,
     ED_DISCHARGE_SUMMARY,
-    EXCLUSIONS,
+    ICD_RANGE_CATEGORIES,
     LOW_BACK_PAIN,
+    RED_FLAG_LABELS,
+    RED_FLAGS,
     SECTION_CODES,
     Code,
 )
@@ -59,6 +64,11 @@ PROFILES = {
     "CarePlan": "lbp-follow-up-care-plan",
     "Task": "lbp-follow-up-task",
 }
+# The profile of the physician's documented red-flag screening (an input of the discharge, not
+# part of its transaction).
+SCREENING_PROFILE = "lbp-red-flag-screening-response"
+SCREENING_URL = f"{CANONICAL}/Questionnaire/lbp-red-flag-screening"
+EXAMPLES = REPO / "examples"
 FOLLOW_UPS = {
     # ActivityDefinition id (= "lbp-" + PlanDefinition action id) -> (phrase, days after discharge)
     "lbp-follow-up-gp-1-week": ("task-week", 7),
@@ -129,10 +139,6 @@ def vs_codes(valueset: dict[str, Any]) -> set[tuple[str, str, str]]:
 
 def as_set(codes: tuple[Code, ...]) -> set[tuple[str, str, str]]:
     return {(c.system, c.code, c.display) for c in codes}
-
-
-def kind_id(kind: str) -> str:
-    return "lbp-exclusion-" + re.sub(r"[^a-z0-9]+", "-", kind.lower()).strip("-")
 
 
 def advice_text(key: str) -> str:
@@ -220,7 +226,9 @@ def test_recompiling_the_fsh_reproduces_the_committed_output(tmp_path: Path) -> 
 
 def test_every_structure_definition_has_a_snapshot() -> None:
     sds = {n: r for n, r in all_resources().items() if r["resourceType"] == "StructureDefinition"}
-    assert set(sds) == {f"StructureDefinition-{i}.json" for i in PROFILES.values()}
+    assert set(sds) == {
+        f"StructureDefinition-{i}.json" for i in (*PROFILES.values(), SCREENING_PROFILE)
+    }
     for name, sd in sds.items():
         elements = sd.get("snapshot", {}).get("element", [])
         assert elements, f"{name} has no snapshot"
@@ -239,6 +247,7 @@ def test_every_resource_is_sensible_r4() -> None:
         "ValueSet": ("status",),
         "PlanDefinition": ("status",),
         "ActivityDefinition": ("status",),
+        "Questionnaire": ("status",),
     }
     for name, resource in all_resources().items():
         kind = resource["resourceType"]
@@ -260,18 +269,22 @@ def test_low_back_pain_valueset_equals_codes_py() -> None:
     assert vs_codes(vs) == as_set(LOW_BACK_PAIN)
 
 
-def test_exclusion_valuesets_equal_codes_py_by_kind() -> None:
+def test_red_flag_valuesets_equal_codes_py_by_screening_item() -> None:
     group = load("ValueSet", "lbp-exclusion")
     included = [vs for include in group["compose"]["include"] for vs in include.get("valueSet", [])]
     assert all("system" not in include for include in group["compose"]["include"])
-    assert sorted(included) == sorted(f"{CANONICAL}/ValueSet/{kind_id(k)}" for k in EXCLUSIONS)
-    for kind, codes in EXCLUSIONS.items():
-        vs = load("ValueSet", kind_id(kind))
-        assert vs["title"] == kind, "the title is the kind named in the refusal"
-        assert vs_codes(vs) == as_set(codes), kind
-    # A code maps to one kind only.
-    all_codes = [(c.system, c.code) for codes in EXCLUSIONS.values() for c in codes]
-    assert len(all_codes) == len(set(all_codes))
+    assert sorted(included) == sorted(f"{CANONICAL}/ValueSet/lbp-red-flag-{i}" for i in RED_FLAGS)
+    for item, codes in RED_FLAGS.items():
+        vs = load("ValueSet", f"lbp-red-flag-{item}")
+        assert vs["title"] == RED_FLAG_LABELS[item], "the title is the label the refusal names"
+        # An ICD range is listed as its categories (FSH cannot express a range).
+        expected = as_set(tuple(c for c in codes if "-" not in c.code)) | {
+            (c.system, category, "")
+            for c in codes
+            if "-" in c.code
+            for category in ICD_RANGE_CATEGORIES[(c.system, c.code)]
+        }
+        assert vs_codes(vs) == expected, item
 
 
 def test_gp_letter_profile_equals_codes_py() -> None:
@@ -315,9 +328,11 @@ def test_brochure_profile_equals_codes_py_and_phrases() -> None:
 
 def test_care_plan_profile_counts_the_pathway() -> None:
     sd = load("StructureDefinition", PROFILES["CarePlan"])
-    assert element(sd, "CarePlan.activity")["min"] == len(ADVICE_KEYS) + len(FOLLOW_UPS)
+    # the advice items and the two safety-net instructions (GP, ED) are details
+    details = len(ADVICE_KEYS) + 2
+    assert element(sd, "CarePlan.activity")["min"] == details + len(FOLLOW_UPS)
     expressions = {c["key"]: c["expression"] for c in element(sd, "CarePlan")["constraint"]}
-    assert f".count() = {len(ADVICE_KEYS)}" in expressions["lbp-care-plan-advice"]
+    assert f".count() = {details}" in expressions["lbp-care-plan-advice"]
     assert f".count() = {len(FOLLOW_UPS)}" in expressions["lbp-care-plan-follow-ups"]
 
 
@@ -328,8 +343,10 @@ def test_plan_definition_is_the_pathway_of_phrases_py() -> None:
         "http://terminology.hl7.org/CodeSystem/plan-definition-type"
     )
     assert pd["type"]["coding"][0]["code"] == "clinical-protocol"
-    assert {a["url"] for a in pd["relatedArtifact"]} == {BROCHURE_URL, SPINE_PROGRAMME_URL}
-    actions = pd["action"]
+    documentation = [a for a in pd["relatedArtifact"] if a["type"] == "documentation"]
+    assert {a["url"] for a in documentation} == {BROCHURE_URL, SPINE_PROGRAMME_URL}
+    assert pd["action"][0]["id"] == "red-flag-screening"  # test_plan_definition_requires_...
+    actions = pd["action"][1:]
     assert [a["id"] for a in actions] == [
         *ADVICE_KEYS,
         *(k.removeprefix("lbp-") for k in FOLLOW_UPS),
@@ -462,3 +479,214 @@ def test_the_pathway_definition_drives_the_care_plan():
     for phrases in PHRASES.values():
         for key in plan.advice:
             assert phrases[f"advice-{key}"], key
+
+
+# -- the red-flag screening -------------------------------------------------------------------
+
+
+def test_the_screening_questionnaire_has_the_linkids_pathway_py_reads() -> None:
+    from fhir_discharge.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
+
+    q = load("Questionnaire", "lbp-red-flag-screening")
+    assert q["url"] == SCREENING_URL
+    assert (q["version"], q["status"], q["language"]) == ("0.1.0", "active", "nl-BE")
+    assert q["subjectType"] == ["Patient"]
+    assert q["publisher"] == "UZ Leuven"
+    assert q["title"].startswith("Screening alarmsignalen acute lage rugpijn (spoedgevallen)")
+    sources = q["description"] + q.get("purpose", "")
+    for source in ("NICE", "NG59", "1.1.1", "KCE", "287", "2017", "Verhagen", "2016"):
+        assert source in sources, source
+    # the linkIds themselves are pinned to pathway.md's table in tests/test_codes.py
+    assert BROCHURE_GIVEN == "brochure-given"
+    items = q["item"]
+    assert [i["linkId"] for i in items] == [*SCREENING_RED_FLAG_ITEMS, BROCHURE_GIVEN]
+    dutch = re.compile(r"\b(een|van|of|de|het|in|wanneer|op)\b")
+    for item in items:
+        assert item["type"] == "boolean", item["linkId"]
+        assert item["required"] is True, item["linkId"]
+        assert item["text"].endswith("?"), item["linkId"]
+        # The explanation: one nested display item (R4 que-1/que-6 allow it under a question;
+        # a QuestionnaireResponse does not answer it).
+        children = item.get("item", [])
+        assert [c["type"] for c in children] == ["display"], item["linkId"]
+        assert children[0]["linkId"] == f"{item['linkId']}-explanation"
+        assert "required" not in children[0]
+        explanation = children[0]["text"]
+        assert dutch.search(explanation), item["linkId"]
+        if item["linkId"] != BROCHURE_GIVEN:
+            assert explanation.startswith("Aanwezig wanneer: "), item["linkId"]
+    # Never the brochure's own text: no explanation shares a run of six words with it.
+    brochure = REPO.parent / "shared" / "clinical" / "brochure-700457-nl.txt"  # not in the repo
+    if brochure.exists():
+        words = re.findall(r"\w+", brochure.read_text(encoding="utf-8").lower())
+        runs = {tuple(words[i : i + 6]) for i in range(len(words) - 5)}
+        for text in (q["description"], q["purpose"], *(json.dumps(i) for i in items)):
+            own = re.findall(r"\w+", text.lower())
+            shared = [run for run in zip(*(own[i:] for i in range(6))) if run in runs]
+            assert shared == [], shared
+
+
+def test_the_plan_definition_requires_the_screening() -> None:
+    pd = load("PlanDefinition", "lbp-ed-discharge-pathway")
+    q = load("Questionnaire", "lbp-red-flag-screening")
+    versioned = f"{q['url']}|{q['version']}"
+    screening = pd["action"][0]
+    assert screening["id"] == "red-flag-screening"
+    assert screening["definitionCanonical"] == versioned
+    assert screening["requiredBehavior"] == "must"
+    assert [p["type"] for p in screening["participant"]] == ["practitioner"]
+    assert screening["input"] == [
+        {
+            "type": "QuestionnaireResponse",
+            "profile": [f"{CANONICAL}/StructureDefinition/{SCREENING_PROFILE}"],
+        }
+    ]
+    depends_on = [a for a in pd["relatedArtifact"] if a["type"] == "depends-on"]
+    assert [a["resource"] for a in depends_on] == [versioned]
+    assert "completed red-flag screening of the encounter by a practitioner" in pd["description"]
+    assert "every red-flag item false" in pd["description"]
+
+
+def test_the_screening_response_profile() -> None:
+    from fhir_discharge.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
+
+    sd = load("StructureDefinition", SCREENING_PROFILE)
+    assert sd["type"] == "QuestionnaireResponse"
+    assert element(sd, "QuestionnaireResponse.status")["patternCode"] == "completed"
+    for path in ("questionnaire", "subject", "encounter", "author", "authored"):
+        assert element(sd, f"QuestionnaireResponse.{path}")["min"] == 1, path
+    author_types = element(sd, "QuestionnaireResponse.author")["type"][0]["targetProfile"]
+    assert author_types == [
+        "http://hl7.org/fhir/StructureDefinition/Practitioner",
+        "http://hl7.org/fhir/StructureDefinition/PractitionerRole",
+    ]
+    item_slices = slices(sd, "QuestionnaireResponse.item")
+    assert list(item_slices) == [*SCREENING_RED_FLAG_ITEMS, BROCHURE_GIVEN]
+    for link_id in item_slices:
+        els = {el["id"]: el for el in item_slices[link_id]}
+        assert els[f"QuestionnaireResponse.item:{link_id}.linkId"]["fixedString"] == link_id
+        value = els[f"QuestionnaireResponse.item:{link_id}.answer.value[x]"]
+        assert [t["code"] for t in value["type"]] == ["boolean"]
+    constraints = {
+        c["key"]: c["expression"] for c in element(sd, "QuestionnaireResponse")["constraint"]
+    }
+    assert SCREENING_URL in constraints["lbp-screening-questionnaire"]
+
+
+def test_the_copies_of_the_questionnaire_are_the_compiled_one() -> None:
+    from fhir_discharge.pathway import DEFINITIONS
+
+    name = "Questionnaire-lbp-red-flag-screening.json"
+    compiled = (RESOURCES / name).read_bytes()
+    assert (DEFINITIONS / name).read_bytes() == compiled, "run bash tools/sushi/build.sh"
+    assert (EXAMPLES / "definitions" / name).read_bytes() == compiled, (
+        f"cp profiles/fsh-generated/resources/{name} examples/definitions/"
+    )
+
+
+def test_pathway_exposes_the_screening() -> None:
+    from fhir_discharge.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS, pathway
+
+    q = load("Questionnaire", "lbp-red-flag-screening")
+    screening = pathway().screening
+    assert screening.canonical == SCREENING_URL
+    assert screening.version == "0.1.0"
+    assert [i.link_id for i in screening.items] == [*SCREENING_RED_FLAG_ITEMS, BROCHURE_GIVEN]
+    for item, definition in zip(screening.items, q["item"], strict=True):
+        assert item.text == definition["text"]
+        assert item.explanation == definition["item"][0]["text"]
+    # The screening is no activity of the care plan.
+    assert "red-flag-screening" not in pathway().advice
+    assert "red-flag-screening" not in pathway().follow_ups
+
+
+def test_pathway_refuses_a_questionnaire_with_other_linkids() -> None:
+    from fhir_discharge.pathway import PathwayDefinitionError, _screening
+
+    q = load("Questionnaire", "lbp-red-flag-screening")
+    assert _screening(q, "0.1.0").canonical == SCREENING_URL
+    for broken_items in (
+        q["item"][:-1],  # brochure-given lost
+        [q["item"][1], q["item"][0], *q["item"][2:]],  # order changed
+        [{**q["item"][0], "linkId": "cancer"}, *q["item"][1:]],  # renamed
+        [*q["item"], {**q["item"][0], "linkId": "extra"}],  # one more
+    ):
+        with pytest.raises(PathwayDefinitionError, match="expected exactly"):
+            _screening({**q, "item": broken_items}, "0.1.0")
+    with pytest.raises(PathwayDefinitionError, match="required boolean"):
+        _screening({**q, "item": [{**q["item"][0], "type": "string"}, *q["item"][1:]]}, "")
+    with pytest.raises(PathwayDefinitionError, match="version"):
+        _screening(q, "9.9.9")
+
+
+def _example_screening() -> dict[str, Any]:
+    path = EXAMPLES / "screening" / "questionnaire-response-all-clear.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_the_example_screening_is_an_all_clear_of_the_happy_path_encounter() -> None:
+    from datetime import datetime
+
+    from fhir_discharge.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
+
+    qr = _example_screening()
+    record = json.loads((EXAMPLES / "input" / "happy-path-bundle.json").read_text("utf-8"))
+    by_id = {(e["resource"]["resourceType"], e["resource"]["id"]) for e in record["entry"]}
+    encounter = next(
+        e["resource"] for e in record["entry"] if e["resource"]["resourceType"] == "Encounter"
+    )
+    assert qr["id"] == "lbp-example-screening"
+    assert qr["questionnaire"] == f"{SCREENING_URL}|0.1.0"
+    assert qr["status"] == "completed"
+    assert qr["subject"] == {"reference": "Patient/lbp-example-patient"}
+    assert qr["encounter"] == {"reference": f"Encounter/{encounter['id']}"}
+    assert ("Patient", "lbp-example-patient") in by_id
+    author_type, author_id = qr["author"]["reference"].split("/")
+    assert (author_type, author_id) == ("Practitioner", "lbp-example-ed-physician")
+    assert (author_type, author_id) in by_id
+    authored = datetime.fromisoformat(qr["authored"])
+    period = encounter["period"]
+    assert (
+        datetime.fromisoformat(period["start"]) <= authored <= datetime.fromisoformat(period["end"])
+    )
+    answers = {i["linkId"]: [a["valueBoolean"] for a in i["answer"]] for i in qr["item"]}
+    assert [i["linkId"] for i in qr["item"]] == [*SCREENING_RED_FLAG_ITEMS, BROCHURE_GIVEN]
+    assert answers == {**{k: [False] for k in SCREENING_RED_FLAG_ITEMS}, BROCHURE_GIVEN: [True]}
+
+
+def test_the_example_screening_conforms_and_the_profile_bites(fhir_validator: Any) -> None:
+    from tests.fhir_validator import format_issues
+
+    qr = _example_screening()
+    assert qr["meta"]["profile"] == [f"{CANONICAL}/StructureDefinition/{SCREENING_PROFILE}"]
+    errors = fhir_validator.errors(qr)
+    assert errors == [], format_issues(errors)
+    # An unversioned canonical is as good.
+    errors = fhir_validator.errors({**qr, "questionnaire": SCREENING_URL})
+    assert errors == [], format_issues(errors)
+
+    def broken(**changes: Any) -> dict[str, Any]:
+        copy = json.loads(json.dumps(qr))
+        for key, value in changes.items():
+            if value is None:
+                del copy[key]
+            else:
+                copy[key] = value
+        return copy
+
+    cases: list[tuple[dict[str, Any], str]] = [
+        (broken(status="in-progress"), "QuestionnaireResponse.status"),
+        (broken(authored=None), "QuestionnaireResponse.authored"),
+        (broken(encounter=None), "QuestionnaireResponse.encounter"),
+        (broken(author=None), "QuestionnaireResponse.author"),
+        (broken(questionnaire=f"{CANONICAL}/Questionnaire/other"), "lbp-screening-questionnaire"),
+        (broken(item=qr["item"][:-1]), "brochure-given"),
+    ]
+    value_string = json.loads(json.dumps(qr))
+    value_string["item"][0]["answer"] = [{"valueString": "nee"}]
+    cases.append((value_string, "allowed valueBoolean"))
+    for resource, fragment in cases:
+        errors = fhir_validator.errors(resource)
+        assert any(fragment in json.dumps(e) for e in errors), (
+            f"expected an error mentioning {fragment!r}; got:\n{format_issues(errors)}"
+        )

@@ -23,6 +23,7 @@ from fhir_discharge import FhirServerError, build_discharge, context_from_bundle
 from fhir_discharge.config import Settings
 from fhir_discharge.errors import operation_outcome
 from fhir_discharge.fhir_client import FhirClient
+from fhir_discharge.gathering import gather_context
 from fhir_discharge.retry import RetryPolicy
 from fhir_discharge.sandbox import RunningServer, start_sandbox
 from fhir_discharge.smart import (
@@ -186,8 +187,7 @@ def test_a_smart_client_reads_and_posts_a_discharge(
 
     async def discharge() -> list:
         async with FhirClient(protected, auth=auth, retry=NO_RETRY) as client:
-            encounter = await client.read_encounter(encounter_id)
-            context = await client.gather_context(encounter)
+            context = await gather_context(client, encounter_id)
             assert context.patient["id"] == resource(record, "Patient")["id"]
             bundle = build_discharge(context_from_bundle(record)).bundle
             return await client.post_transaction(bundle)

@@ -33,22 +33,23 @@ from pydantic import (
     model_validator,
 )
 
-from ..codes import ICD10, ICD10_CM, SNOMED, Code
 from ..config import Settings
-from ..context import DischargeContext, assemble_context, check_structure
+from ..context import DischargeContext, check_structure
 from ..errors import (
-    DischargeError,
     FhirServerError,
     Forbidden,
     IncompleteRecord,
     InvalidInput,
     NotOnPathway,
+    PrefetchUnavailable,
     UnknownEncounter,
 )
 from ..fhir_client import FhirClient
+from ..gathering import RECORD_SEARCHES, RecordGatherer
+from ..letter import brochure_sentence, diagnosis_sentence, medication_advice_keys, safety_net_keys
 from ..narrative import dutch_date, person_name
-from ..phrases import BROCHURE_URL, SPINE_PROGRAMME_PHONE
-from ..references import Resource, ResourceIndex, parse_reference
+from ..phrases import BROCHURE_URL, SAFETY_NET_ED_KEYS, SPINE_PROGRAMME_PHONE
+from ..references import Resource, parse_reference
 from ..retry import RetryPolicy
 from ..transaction import Discharge, build_discharge
 from .body import fhir_json_body
@@ -70,6 +71,13 @@ PREFETCH: Final = {
     "patient": "Patient/{{context.patientId}}",
     "encounter": "Encounter/{{context.encounterId}}",
     "conditions": "Condition?patient={{context.patientId}}",
+    # The rest of the record the gate screens and the letter cites (gathering.RECORD_SEARCHES).
+    "screenings": "QuestionnaireResponse?encounter={{context.encounterId}}",
+    "observations": "Observation?encounter={{context.encounterId}}",
+    "imagingStudies": "ImagingStudy?encounter={{context.encounterId}}",
+    "diagnosticReports": "DiagnosticReport?encounter={{context.encounterId}}",
+    "procedures": "Procedure?encounter={{context.encounterId}}",
+    "medicationRequests": "MedicationRequest?encounter={{context.encounterId}}",
     "encounterParticipants": (
         "Encounter?_id={{context.encounterId}}"
         "&_include=Encounter:participant&_include=Encounter:service-provider"
@@ -102,8 +110,6 @@ USAGE_REQUIREMENTS: Final = (
 
 # FHIR R4 id (2.24.0.3 "id").
 _FHIR_ID = r"^[A-Za-z0-9\-.]{1,64}$"
-# The types the discharge resolves from the record's references (as FhirClient.gather_context).
-_RESOLVED_TYPES = frozenset({"Practitioner", "PractitionerRole", "Organization", "Condition"})
 # Which new resources the suggestion creates: the transaction's first five entries. The sixth,
 # the Communication recording the letter as sent to the GP, is left out: applying a suggestion
 # does not send anything, so an EHR would record a sending that never happened.
@@ -125,29 +131,12 @@ CARD_PHRASES: Final[dict[str, dict[str, str]]] = {
             "De patiënt voldoet aan het zorgpad acute niet-specifieke mechanische lage rugpijn "
             "van de spoedgevallendienst."
         ),
-        "detail-diagnosis": "Diagnose: acute niet-specifieke mechanische lage rugpijn ({code}).",
-        "detail-imaging": (
-            "Geen beeldvorming (RX, CT of MRI): die verandert behandeling noch herstel."
-        ),
-        "detail-advice": (
-            "Kernboodschap voor de patiënt: actief blijven; langdurige bedrust en een rugkorset "
-            "vermijden."
-        ),
-        "detail-medication": (
-            "Medicatie indien gewenst, in overleg met een arts: NSAID in de beginfase, "
-            "paracetamol maximaal 1 g vier keer per dag."
-        ),
         "detail-follow-up": "Opvolging",
         "detail-week": "**{date}** (na 1 week): huisarts raadplegen als de pijn aanhoudt.",
         "detail-six-weeks": (
             "**{date}** (na 6 weken): geen verbetering, dan via de huisarts naar de "
             "raadpleging fysische geneeskunde, zorgprogramma wervelkolomaandoeningen "
             "(tel. {phone})."
-        ),
-        "detail-safety-net": (
-            "Huisarts raadplegen bij radiculaire pijn in één of beide benen; onmiddellijk naar "
-            "spoed bij krachtverlies in de benen, gevoelsstoornissen in het zadelgebied, "
-            "problemen met plassen of stoelgang, of erectiestoornissen."
         ),
         "detail-gp": "Brief aan: {gp}.",
         "detail-no-gp": "Brief aan: de behandelende huisarts (geen huisarts in het dossier).",
@@ -180,14 +169,6 @@ CARD_PHRASES: Final[dict[str, dict[str, str]]] = {
         ),
     }
 }
-
-
-class PrefetchUnavailable(DischargeError):
-    """Data the discharge needs is neither in the prefetch nor readable from fhirServer
-    (CDS Hooks 2.0: the service SHALL answer 412 Precondition Failed)."""
-
-    http_status = 412
-    issue_code = "incomplete"
 
 
 # --- the request (CDS Hooks 2.0, "Calling a CDS Service") -------------------------------
@@ -373,11 +354,29 @@ def _trusted(server: str, trusted: list[str]) -> bool:
     return False
 
 
+async def _gather(
+    hook: CdsRequest, prefetched: Prefetched, client: FhirClient | None
+) -> DischargeContext:
+    # A paginated search is not the whole record: read it again from the server.
+    searched = {
+        key: prefetched.values.get(key) if key not in prefetched.paginated else None
+        for key in RECORD_SEARCHES
+    }
+    gatherer = RecordGatherer(client, prefetched.resources(), searched)
+    ids = hook.context
+    encounter = await gatherer.required("Encounter", ids.encounterId)
+    subject = parse_reference(str((encounter.get("subject") or {}).get("reference", "")))
+    if subject is None or subject.literal != f"Patient/{ids.patientId}":
+        raise InvalidInput("Encounter.subject is not the Patient of context.patientId")
+    await gatherer.required("Patient", ids.patientId)
+    return await gatherer.gather(encounter)
+
+
 async def gather_hook_context(hook: CdsRequest, settings: Settings) -> DischargeContext:
     prefetched = read_prefetch(hook)
     server = hook.fhir_server
     if server is None:
-        return await _Gatherer(hook, prefetched, None).context()
+        return await _gather(hook, prefetched, None)
     # The request names the server we read, with a token it gives: only servers this service
     # was configured to trust, or a caller could make it fetch from anywhere.
     if not _trusted(server, [settings.fhir_base_url, *settings.cds_fhir_servers]):
@@ -390,7 +389,7 @@ async def gather_hook_context(hook: CdsRequest, settings: Settings) -> Discharge
         retry=_CDS_RETRY,
     )
     try:
-        return await _Gatherer(hook, prefetched, client).context()
+        return await _gather(hook, prefetched, client)
     except UnknownEncounter as error:
         raise PrefetchUnavailable(error.message) from None
     except FhirServerError as error:
@@ -402,95 +401,6 @@ async def gather_hook_context(hook: CdsRequest, settings: Settings) -> Discharge
         raise
     finally:
         await client.aclose()
-
-
-class _Gatherer:
-    def __init__(self, hook: CdsRequest, prefetched: Prefetched, client: FhirClient | None) -> None:
-        self.hook = hook
-        self.prefetched = prefetched
-        self.client = client
-        self.known: dict[str, Resource] = {}
-        for resource in prefetched.resources():
-            if isinstance(resource.get("id"), str):
-                self.known.setdefault(f"{resource['resourceType']}/{resource['id']}", resource)
-
-    async def context(self) -> DischargeContext:
-        ids = self.hook.context
-        encounter = await self.required("Encounter", ids.encounterId)
-        subject = parse_reference(str((encounter.get("subject") or {}).get("reference", "")))
-        if subject is None or subject.literal != f"Patient/{ids.patientId}":
-            raise InvalidInput("Encounter.subject is not the Patient of context.patientId")
-        patient = await self.required("Patient", ids.patientId)
-        references = [p.get("individual") for p in encounter.get("participant") or []]
-        references += [encounter.get("serviceProvider")]
-        references += list(patient.get("generalPractitioner") or [])
-        references += [d.get("condition") for d in encounter.get("diagnosis") or []]
-        others = [r for r in [await self.optional(ref) for ref in references] if r is not None]
-        conditions = await self.conditions(patient)
-        seen = {f"Condition/{c.get('id')}" for c in conditions}
-        conditions += [
-            r
-            for r in others
-            if r["resourceType"] == "Condition" and f"Condition/{r.get('id')}" not in seen
-        ]
-        index = ResourceIndex((None, r) for r in [encounter, patient, *others])
-        return assemble_context(encounter, index, conditions)
-
-    async def required(self, resource_type: str, resource_id: str) -> Resource:
-        key = f"{resource_type}/{resource_id}"
-        if key in self.known:
-            return self.known[key]
-        if self.client is None:
-            raise PrefetchUnavailable(
-                f"{key} is not in the prefetch and the request names no fhirServer to read it"
-            )
-        found = await self.client.read(resource_type, resource_id)
-        if found is None:
-            raise PrefetchUnavailable(f"{key} does not exist on the FHIR server")
-        return self._keep(key, found)
-
-    async def optional(self, reference: Any) -> Resource | None:
-        """What a reference of the record points to; None when it is dangling, points to
-        another server, or is of a type the discharge does not use."""
-        literal = reference.get("reference") if isinstance(reference, dict) else None
-        parsed = parse_reference(literal) if isinstance(literal, str) else None
-        if parsed is None or parsed.resource_type not in _RESOLVED_TYPES or parsed.id is None:
-            return None
-        key = f"{parsed.resource_type}/{parsed.id}"
-        if key in self.known:
-            return self.known[key]
-        assert isinstance(literal, str)
-        if "://" in literal and (
-            self.client is None or not literal.startswith(self.client.base_url + "/")
-        ):
-            return None  # on another server: not ours to read
-        if self.client is None:
-            raise PrefetchUnavailable(
-                f"{key}, referenced by the record, is not in the prefetch and the request "
-                "names no fhirServer to read it"
-            )
-        found = await self.client.read(parsed.resource_type, parsed.id)
-        return self._keep(key, found) if found is not None else None
-
-    async def conditions(self, patient: Resource) -> list[Resource]:
-        # All the patient's Conditions: a red flag anywhere on the record keeps them off the
-        # pathway, so a partial list (a paginated prefetch) is never screened on its own.
-        prefetched = self.prefetched.values.get("conditions")
-        if prefetched is not None and "conditions" not in self.prefetched.paginated:
-            return [r for r in prefetched if r.get("resourceType") == "Condition"]
-        if self.client is None:
-            why = "is paginated" if prefetched is not None else "is missing"
-            raise PrefetchUnavailable(
-                f"prefetch.conditions {why} and the request names no fhirServer to search "
-                "the patient's Conditions",
-            )
-        found = await self.client.search("Condition", {"patient": f"Patient/{patient['id']}"})
-        return [check_structure(c, f"Condition/{c.get('id')}") for c in found]
-
-    def _keep(self, key: str, resource: Resource) -> Resource:
-        check_structure(resource, key)
-        self.known[key] = resource
-        return resource
 
 
 # --- the cards (CDS Hooks 2.0, "Card Attributes") ------------------------------------------
@@ -523,14 +433,24 @@ def discharge_card(discharge: Discharge, hook_instance: str, language: str) -> d
         for description, resource in zip(descriptions, as_action_resources(entries), strict=True)
     ]
     gp = person_name(facts.context.general_practitioner)
+    record = facts.record
+    # The card says what the letter says, in the letter's own sentences (phrases.py).
+    imaging = (
+        [facts.say("imaging-none")]
+        if record.no_imaging_shown
+        else [facts.say("imaging-recorded"), *(f"  - {md(t.name)}" for t in record.tests)]
+    )
     lines = [
         p["detail-intro"],
         "",
-        f"- {p['detail-diagnosis'].format(code=md(_code_label(facts.diagnosis)))}",
-        f"- {p['detail-imaging']}",
-        f"- {p['detail-advice']}",
-        f"- {p['detail-medication']}",
-        f"- {p['detail-safety-net']}",
+        f"- {md(diagnosis_sentence(facts))}",
+        *(f"- {md(line)}" if not line.startswith("  - ") else line for line in imaging),
+        f"- {md(facts.say('advice-summary'))}",
+        f"- {md(facts.say('advice-medication'))} "
+        + " ".join(md(facts.say(k)) for k in medication_advice_keys(facts)),
+        f"- {md(brochure_sentence(facts))}",
+        f"- {md(facts.say('safety-net-intro-ed'))} "
+        + " ".join(md(facts.say(k)) for k in safety_net_keys(facts, SAFETY_NET_ED_KEYS)),
         f"- {p['detail-gp'].format(gp=md(gp)) if gp else p['detail-no-gp']}",
         "",
         f"**{p['detail-follow-up']}**",
@@ -611,13 +531,6 @@ def _rewrite_references(node: Any, by_urn: dict[str, str]) -> Any:
     if isinstance(node, list):
         return [_rewrite_references(v, by_urn) for v in node]
     return node
-
-
-_SYSTEM_NAMES: Final = {SNOMED: "SNOMED CT", ICD10: "ICD-10", ICD10_CM: "ICD-10-CM"}
-
-
-def _code_label(code: Code) -> str:
-    return f"{_SYSTEM_NAMES.get(code.system, code.system)} {code.code}"
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")

@@ -15,6 +15,7 @@ from ..context import DischargeContext, context_from_bundle
 from ..delivery import Deliverer
 from ..errors import InvalidInput, UnknownEncounter, warnings_outcome
 from ..fhir_client import FhirClient, Landed
+from ..gathering import gather_context
 from ..identity import derived_uuid
 from ..outbox import DEAD, DELIVERED, FAILED, OutboxItem
 from ..transaction import ENTRY_ROLES, build_discharge
@@ -90,9 +91,10 @@ async def discharge_from_body(
     the FHIR server). `?_dry-run=true` returns the transaction Bundle without posting it."""
     body = await fhir_json_body(request, settings.max_body_bytes)
     if body.get("resourceType") == "Bundle":
-        ctx = context_from_bundle(body)
+        # CPU work (a structure check of every entry): off the event loop.
+        ctx = await asyncio.to_thread(context_from_bundle, body)
     elif body.get("resourceType") == "Encounter":
-        ctx = await client.gather_context(body)
+        ctx = await gather_context(client, body)
     else:
         raise InvalidInput(
             f"expected a Bundle or an Encounter, got {str(body.get('resourceType'))[:40]!r}"
@@ -113,8 +115,7 @@ async def discharge_by_id(
     deliverer: DelivererDep,
 ) -> JSONResponse:
     """Reads the Encounter and its context from the FHIR server, then discharges it."""
-    encounter = await client.read_encounter(encounter_id)
-    ctx = await client.gather_context(encounter)
+    ctx = await gather_context(client, encounter_id)
     return await _discharge(ctx, request, settings, deliverer)
 
 

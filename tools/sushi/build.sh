@@ -91,10 +91,11 @@ if (missing.length) { console.error("build.sh: no snapshot in " + missing.join("
 rm -rf "$project/fsh-generated"
 cp -R "$scratch/out/fsh-generated" "$project/fsh-generated"
 
-# The pathway as data ships with the package (the core builds its CarePlan and Tasks from it).
+# The pathway as data ships with the package (the core builds its CarePlan and Tasks from it, and
+# reads the red-flag screening's items from the Questionnaire).
 if [[ "$project" == "$root/profiles" ]]; then
   rm -f "$root"/fhir_discharge/definitions/*.json
-  cp "$project"/fsh-generated/resources/{PlanDefinition,ActivityDefinition}-*.json \
+  cp "$project"/fsh-generated/resources/{PlanDefinition,ActivityDefinition,Questionnaire}-*.json \
     "$root/fhir_discharge/definitions/"
 fi
 

@@ -17,7 +17,7 @@ Description: "UZ Leuven ED discharge pathway for acute non-specific mechanical l
 * experimental = false
 * publisher = "UZ Leuven"
 * jurisdiction = urn:iso:std:iso:3166#BE "Belgium"
-* description = "Discharge of an adult seen at the emergency department for sudden or recently started, severe low back pain, diagnosed as acute non-specific mechanical low back pain, with red flags screened for and judged unlikely and no radicular pain (diagnosis codes: ValueSet lbp-low-back-pain-diagnosis; exclusions: ValueSet lbp-exclusion). No imaging. The patient gets the eight self-management advice items of UZ Leuven brochure 700457 and two timed follow-ups, relative to the discharge: a GP visit after 1 week if the pain persists, and, without improvement after 6 weeks, referral via the GP to the physical medicine consultation of the UZ Leuven spine care programme (016 34 25 60). The GP is informed by letter. Key message / Kernboodschap: Actief blijven geeft de beste kans op een snel herstel."
+* description = "Discharge of an adult seen at the emergency department for sudden or recently started, severe low back pain, diagnosed as acute non-specific mechanical low back pain, with red flags screened for and judged unlikely and no radicular pain (diagnosis codes: ValueSet lbp-low-back-pain-diagnosis; exclusions: ValueSet lbp-exclusion). The discharge requires a completed red-flag screening of the encounter by a practitioner (Questionnaire lbp-red-flag-screening, answered as a QuestionnaireResponse of profile lbp-red-flag-screening-response) with every red-flag item false; the coded record is screened too and wins over the questionnaire. No imaging. The patient gets the eight self-management advice items of UZ Leuven brochure 700457 and two timed follow-ups, relative to the discharge: a GP visit after 1 week if the pain persists, and, without improvement after 6 weeks, referral via the GP to the physical medicine consultation of the UZ Leuven spine care programme (016 34 25 60). The GP is informed by letter. Key message / Kernboodschap: Actief blijven geeft de beste kans op een snel herstel."
 * purpose = "Self-management advice and timed follow-up after an ED visit for acute non-specific mechanical low back pain, as in the UZ Leuven patient brochure 700457 (departments of physical medicine, neurosurgery and orthopaedics)."
 * relatedArtifact[+].type = #documentation
 * relatedArtifact[=].label = "700457"
@@ -26,10 +26,26 @@ Description: "UZ Leuven ED discharge pathway for acute non-specific mechanical l
 * relatedArtifact[+].type = #documentation
 * relatedArtifact[=].display = "UZ Leuven spine care programme (zorgprogramma wervelkolomaandoeningen)"
 * relatedArtifact[=].url = "https://www.uzleuven.be/zorgprogramma-wervelkolomaandoeningen"
+* relatedArtifact[+].type = #depends-on
+* relatedArtifact[=].label = "lbp-red-flag-screening"
+* relatedArtifact[=].display = "Screening alarmsignalen acute lage rugpijn (spoedgevallen): the ED physician's red-flag screening, required before discharge"
+* relatedArtifact[=].resource = "https://fhir.uzleuven.be/discharge/Questionnaire/lbp-red-flag-screening|0.1.0"
+// The screening comes first (the CPG "collect information" pattern: an action whose definition is
+// the Questionnaire): its completed QuestionnaireResponse of the encounter, by a practitioner,
+// with every red-flag item false, is the precondition of everything after it. It is not an
+// activity of the care plan (fhir_discharge/pathway.py reads it as Pathway.screening).
+* action[+].id = "red-flag-screening"
+* action[=].title = "Red-flag screening by the ED physician / Screening alarmsignalen door de spoedarts"
+* action[=].description = "De spoedarts screent op alarmsignalen en documenteert dat met de vragenlijst lbp-red-flag-screening. Ontslag volgens dit pad enkel na een voltooide screening van dit spoedbezoek door een arts waarin elk alarmsignaal afwezig is (nee)."
+* action[=].requiredBehavior = #must
+* action[=].participant.type = #practitioner
+* action[=].input.type = #QuestionnaireResponse
+* action[=].input.profile = "https://fhir.uzleuven.be/discharge/StructureDefinition/lbp-red-flag-screening-response"
+* action[=].definitionCanonical = "https://fhir.uzleuven.be/discharge/Questionnaire/lbp-red-flag-screening|0.1.0"
 // The eight advice items, in the order of fhir_discharge/phrases.py ADVICE_KEYS.
 * action[+].id = "resume-activities"
 * action[=].title = "Resume normal activities / Gewone activiteiten hervatten"
-* action[=].description = "De gewone dagelijkse activiteiten zo snel mogelijk hervatten, op geleide van de (pijn)signalen van het lichaam, en activiteiten doseren waar nodig."
+* action[=].description = "De gewone dagelijkse activiteiten zo snel mogelijk hervatten, rekening houdend met de (pijn)signalen van het lichaam, en activiteiten doseren waar nodig."
 * action[=].participant.type = #patient
 * action[+].id = "nothing-forbidden"
 * action[=].title = "No posture or activity is forbidden / Geen houding of activiteit verboden"
@@ -37,11 +53,11 @@ Description: "UZ Leuven ED discharge pathway for acute non-specific mechanical l
 * action[=].participant.type = #patient
 * action[+].id = "move-and-vary-posture"
 * action[=].title = "Walk around and vary posture / Rondwandelen en van houding wisselen"
-* action[=].description = "Regelmatig rondwandelen en van houding wisselen verlicht meestal de pijn; warmte kan comfort geven. Langdurig zitten en voorovergebogen staan kunnen de pijn verergeren."
+* action[=].description = "Regelmatig rondwandelen en van houding wisselen verlichten meestal de pijn; warmte kan comfort geven. Langdurig zitten en voorovergebogen staan kunnen de pijn verergeren."
 * action[=].participant.type = #patient
 * action[+].id = "severe-pain-position"
 * action[=].title = "Position with severe pain; no prolonged bed rest / Houding bij hevige pijn; geen langdurige bedrust"
-* action[=].description = "Bij hevige pijn kort op de rug liggen met heupen en knieën in 90 graden gebogen. Langdurige bedrust is schadelijk voor de rug."
+* action[=].description = "Bij hevige pijn kort op de rug liggen met heupen en knieën gebogen in een hoek van 90 graden. Langdurige bedrust is schadelijk voor de rug."
 * action[=].participant.type = #patient
 * action[+].id = "medication"
 * action[=].title = "Medication if wanted / Medicatie indien gewenst"
@@ -62,7 +78,7 @@ Description: "UZ Leuven ED discharge pathway for acute non-specific mechanical l
 // The two timed follow-ups; timingDuration is counted from the ED discharge (= CarePlan.period.start).
 * action[+].id = "follow-up-gp-1-week"
 * action[=].title = "GP visit after 1 week if the pain persists / Huisartsconsultatie na 1 week"
-* action[=].description = "Huisartsconsultatie indien de lage rugpijn na 1 week aanhoudt."
+* action[=].description = "Indien de lage rugpijn na 1 week aanhoudt: huisarts raadplegen."
 * action[=].timingDuration = 7 'd' "days"
 * action[=].participant.type = #practitioner
 * action[=].definitionCanonical = "https://fhir.uzleuven.be/discharge/ActivityDefinition/lbp-follow-up-gp-1-week"
@@ -86,7 +102,7 @@ Description: "The 1-week follow-up of the LBP ED discharge pathway, as a Task fo
 * experimental = false
 * publisher = "UZ Leuven"
 * jurisdiction = urn:iso:std:iso:3166#BE "Belgium"
-* description = "Huisartsconsultatie indien de lage rugpijn na 1 week aanhoudt."
+* description = "Indien de lage rugpijn na 1 week aanhoudt: huisarts raadplegen."
 * usage = "Created at ED discharge as a Task (profile lbp-follow-up-task) owned by the patient's GP, with restriction.period.start = discharge + 7 days. Likely to improve by itself within a few days to a week; if the pain persists, the patient sees the GP after one week."
 * kind = #Task
 * intent = #plan

@@ -48,26 +48,30 @@ Description: "The letter to the general practitioner after an emergency departme
 * section[reason].code 1..1
 * section[reason].code = $LOINC#29299-5
 * section[reason].text 1..1
-* section[assessment] ^short = "Assessment: diagnosis, red flags and radicular pain ruled out"
+* section[assessment] ^short = "Assessment: the diagnosis (Condition) and the physician's documented red-flag screening (QuestionnaireResponse), all clear"
 * section[assessment].title 1..1
 * section[assessment].code 1..1
 * section[assessment].code = $LOINC#51848-0
 * section[assessment].text 1..1
-* section[imaging] ^short = "No imaging, and why"
+* section[assessment].entry 2..* MS
+* section[assessment].entry only Reference(Condition or QuestionnaireResponse)
+* section[imaging] ^short = "Imaging and other examinations of the encounter as the record shows them (entries); 'no imaging, and why' only when it shows none"
 * section[imaging].title 1..1
 * section[imaging].code 1..1
 * section[imaging].code = $LOINC#30954-2
 * section[imaging].text 1..1
+* section[imaging].entry only Reference(ImagingStudy or DiagnosticReport or Procedure)
 * section[advice] ^short = "Self-management advice given to the patient"
 * section[advice].title 1..1
 * section[advice].code 1..1
 * section[advice].code = $LOINC#69730-0
 * section[advice].text 1..1
-* section[medication] ^short = "Medication advice"
+* section[medication] ^short = "Prescriptions of the encounter as the record shows them (entries); the medication advice is advice, in the advice section"
 * section[medication].title 1..1
 * section[medication].code 1..1
 * section[medication].code = $LOINC#75311-1
 * section[medication].text 1..1
+* section[medication].entry only Reference(MedicationRequest)
 * section[follow-up] ^short = "Expected course and the two timed follow-ups"
 * section[follow-up].title 1..1
 * section[follow-up].code 1..1
@@ -122,7 +126,7 @@ Profile: LbpFollowUpCarePlan
 Parent: CarePlan
 Id: lbp-follow-up-care-plan
 Title: "LBP follow-up care plan"
-Description: "The care plan given at discharge: the eight self-management advice items of the pathway as activity details (in the order of the PlanDefinition lbp-ed-discharge-pathway) and the two timed follow-ups (1 week, 6 weeks) as references to Tasks; supported by the GP letter and the brochure."
+Description: "The care plan given at discharge: the eight self-management advice items of the pathway as activity details (in the order of the PlanDefinition lbp-ed-discharge-pathway), then the two safety-net instructions (when to see the GP, when to go to the ED at once) as activity details, and the two timed follow-ups (1 week, 6 weeks) as references to Tasks; supported by the GP letter and the brochure."
 * insert ConformanceMetadata
 * language 1..1 MS
 * status MS
@@ -137,8 +141,8 @@ Description: "The care plan given at discharge: the eight self-management advice
 * period.end 1..1 MS
 * author 1..1 MS
 * supportingInfo 2..* MS
-* activity 10..* MS
-* activity ^short = "The 8 advice items (detail, no reference), then the 2 timed follow-ups (reference to a Task, no detail)"
+* activity 12..* MS
+* activity ^short = "The 8 advice items and the 2 safety-net instructions (detail, no reference), then the 2 timed follow-ups (reference to a Task, no detail)"
 * activity obeys lbp-care-plan-activity-kind
 * activity.detail.description MS
 * activity.reference MS
@@ -149,13 +153,13 @@ Description: "The care plan given at discharge: the eight self-management advice
 * obeys lbp-care-plan-advice and lbp-care-plan-follow-ups
 
 Invariant: lbp-care-plan-activity-kind
-Description: "An activity is either a self-management advice item (a detail with a description, no reference) or a timed follow-up (a reference to a Task, no detail)."
+Description: "An activity is either a self-management advice item or safety-net instruction (a detail with a description, no reference) or a timed follow-up (a reference to a Task, no detail)."
 Expression: "(reference.exists() and detail.empty()) or (reference.empty() and detail.description.exists())"
 Severity: #error
 
 Invariant: lbp-care-plan-advice
-Description: "The eight self-management advice items of the pathway (advice 1-8), each an activity with a detail and no reference."
-Expression: "activity.where(reference.empty() and detail.description.exists()).count() = 8"
+Description: "The eight self-management advice items of the pathway (advice 1-8) and the two safety-net instructions, each an activity with a detail and no reference."
+Expression: "activity.where(reference.empty() and detail.description.exists()).count() = 10"
 Severity: #error
 
 Invariant: lbp-care-plan-follow-ups

@@ -16,127 +16,530 @@ Description: "Diagnoses that put an emergency department encounter on the acute 
 ValueSet: LbpExclusion
 Id: lbp-exclusion
 Title: "Low back pain pathway exclusions"
-Description: "Diagnoses and findings (red flags, radicular pain) that take a patient off the pathway (fhir_discharge/codes.py EXCLUSIONS): the union of one ValueSet per kind of exclusion, whose title is the kind named in the refusal."
+Description: "Diagnoses and findings (red flags, radicular pain) that take a patient off the pathway (fhir_discharge/codes.py RED_FLAGS): the union of one ValueSet per item of the red-flag screening Questionnaire, whose id ends in the item's linkId."
 * insert ConformanceMetadata
-* include codes from valueset LbpExclusionRadicularPain
-* include codes from valueset LbpExclusionCaudaEquinaSyndrome
-* include codes from valueset LbpExclusionLegWeakness
-* include codes from valueset LbpExclusionSaddleAnaesthesia
-* include codes from valueset LbpExclusionBladderDysfunction
-* include codes from valueset LbpExclusionBowelDysfunction
-* include codes from valueset LbpExclusionErectileDysfunction
-* include codes from valueset LbpExclusionSuspectedFracture
-* include codes from valueset LbpExclusionSuspectedTumour
+* include codes from valueset LbpRedFlagMalignancy
+* include codes from valueset LbpRedFlagFracture
+* include codes from valueset LbpRedFlagInfection
+* include codes from valueset LbpRedFlagCaudaEquina
+* include codes from valueset LbpRedFlagNeurologicalDeficit
+* include codes from valueset LbpRedFlagRadicularPain
+* include codes from valueset LbpRedFlagOtherSeriousCause
 
-// One ValueSet per kind; Title = the kind exactly as codes.py names it (code -> kind).
+// One ValueSet per red-flag screening item (Questionnaire linkId); Title = the label the
+// refusal names (codes.py RED_FLAG_LABELS). ICD codes stand for their descendants.
 
-ValueSet: LbpExclusionRadicularPain
-Id: lbp-exclusion-radicular-pain
-Title: "radicular pain"
-Description: "Exclusion from the low back pain pathway: radicular (nerve-root) pain."
+ValueSet: LbpRedFlagMalignancy
+Id: lbp-red-flag-malignancy
+Title: "malignancy (history of cancer, unexplained weight loss, suspected tumour)"
+Description: "Red flag of the low back pain pathway, screening item (linkId) 'malignancy': malignancy (history of cancer, unexplained weight loss, suspected tumour). An ICD-10 / ICD-10-CM code stands for itself and its descendants; SNOMED CT concepts are listed with the descendants that matter."
+* insert ConformanceMetadata
+* $SCT#363346000 "Malignant neoplastic disease"
+* $SCT#405843009 "Widespread metastatic malignant neoplastic disease"
+* $SCT#307593001 "Carcinomatosis"
+* $SCT#94222008 "Metastatic malignant neoplasm to bone"
+* $SCT#94602001 "Metastatic malignant neoplasm to vertebral column"
+* $SCT#428281000 "Malignant neoplasm of bone"
+* $SCT#314990009 "Metastasis from malignant tumor of bone"
+* $SCT#363475005 "Malignant tumor of spinal cord"
+* $SCT#109989006 "Multiple myeloma"
+* $SCT#94704006 "Multiple myeloma in remission"
+* $SCT#118600007 "Malignant lymphoma"
+* $SCT#118601006 "Non-Hodgkin's lymphoma (clinical)"
+* $SCT#118599009 "Hodgkin's disease (clinical)"
+* $SCT#93143009 "Leukemia"
+* $SCT#254837009 "Malignant tumor of breast"
+* $SCT#372064008 "Malignant neoplasm of female breast"
+* $SCT#372096000 "Carcinoma of male breast"
+* $SCT#408643008 "Infiltrating duct carcinoma of breast"
+* $SCT#399068003 "Malignant tumor of prostate"
+* $SCT#399490008 "Adenocarcinoma of prostate"
+* $SCT#363358000 "Malignant tumor of lung"
+* $SCT#448993007 "Carcinoma of lung"
+* $SCT#363518003 "Malignant tumor of kidney"
+* $SCT#363478007 "Malignant tumor of thyroid gland"
+* $SCT#363406005 "Malignant tumor of colon"
+* $SCT#399326009 "Malignant tumor of urinary bladder"
+* $SCT#372244006 "Malignant melanoma"
+* $SCT#415076002 "Personal history of primary malignant neoplasm of breast"
+* $SCT#428262008 "History of malignant neoplasm of prostate"
+* $SCT#415082004 "History of malignant neoplasm of lung"
+* $SCT#415077006 "History of malignant neoplasm of bronchus"
+* $SCT#415081006 "History of malignant neoplasm of kidney"
+* $SCT#429254008 "History of malignant neoplasm of thyroid"
+* $SCT#429014004 "History of malignant lymphoma"
+* $SCT#428046009 "History of non-Hodgkins lymphoma"
+* $SCT#429699009 "History of malignant neoplasm of colon"
+* $SCT#415086001 "History of malignant neoplasm of bladder"
+* $SCT#429090009 "History of malignant neoplasm of ovary"
+* $SCT#429484003 "History of malignant neoplasm of cervix"
+* $SCT#429089000 "History of malignant neoplasm of endometrium"
+* $SCT#428941002 "History of malignant neoplasm of uterine body"
+* $SCT#429444007 "History of malignant neoplasm of ureter"
+* $SCT#429410000 "History of malignant neoplasm of esophagus"
+* $SCT#765378003 "History of primary malignant neoplasm of skin"
+* $SCT#448765001 "Unintentional weight loss"
+* $SCT#422868009 "Unexplained weight loss"
+* $SCT#267024001 "Abnormal weight loss"
+* $SCT#309257005 "Excessive weight loss"
+* $SCT#238108007 "Cachexia"
+* $SCT#788876001 "Cachexia due to malignant neoplastic disease"
+// $ICD10 C00-C97 "Malignant neoplasms": its categories and descendants
+* $ICD10#C00
+* $ICD10#C01
+* $ICD10#C02
+* $ICD10#C03
+* $ICD10#C04
+* $ICD10#C05
+* $ICD10#C06
+* $ICD10#C07
+* $ICD10#C08
+* $ICD10#C09
+* $ICD10#C10
+* $ICD10#C11
+* $ICD10#C12
+* $ICD10#C13
+* $ICD10#C14
+* $ICD10#C15
+* $ICD10#C16
+* $ICD10#C17
+* $ICD10#C18
+* $ICD10#C19
+* $ICD10#C20
+* $ICD10#C21
+* $ICD10#C22
+* $ICD10#C23
+* $ICD10#C24
+* $ICD10#C25
+* $ICD10#C26
+* $ICD10#C30
+* $ICD10#C31
+* $ICD10#C32
+* $ICD10#C33
+* $ICD10#C34
+* $ICD10#C37
+* $ICD10#C38
+* $ICD10#C39
+* $ICD10#C40
+* $ICD10#C41
+* $ICD10#C43
+* $ICD10#C44
+* $ICD10#C45
+* $ICD10#C46
+* $ICD10#C47
+* $ICD10#C48
+* $ICD10#C49
+* $ICD10#C50
+* $ICD10#C51
+* $ICD10#C52
+* $ICD10#C53
+* $ICD10#C54
+* $ICD10#C55
+* $ICD10#C56
+* $ICD10#C57
+* $ICD10#C58
+* $ICD10#C60
+* $ICD10#C61
+* $ICD10#C62
+* $ICD10#C63
+* $ICD10#C64
+* $ICD10#C65
+* $ICD10#C66
+* $ICD10#C67
+* $ICD10#C68
+* $ICD10#C69
+* $ICD10#C70
+* $ICD10#C71
+* $ICD10#C72
+* $ICD10#C73
+* $ICD10#C74
+* $ICD10#C75
+* $ICD10#C76
+* $ICD10#C77
+* $ICD10#C78
+* $ICD10#C79
+* $ICD10#C80
+* $ICD10#C81
+* $ICD10#C82
+* $ICD10#C83
+* $ICD10#C84
+* $ICD10#C85
+* $ICD10#C86
+* $ICD10#C88
+* $ICD10#C90
+* $ICD10#C91
+* $ICD10#C92
+* $ICD10#C93
+* $ICD10#C94
+* $ICD10#C95
+* $ICD10#C96
+* $ICD10#C97
+* $ICD10#Z85 "Personal history of malignant neoplasm"
+* $ICD10#R63.4 "Abnormal weight loss"
+* $ICD10#R64 "Cachexia"
+// $ICD10CM C00-C96 "Malignant neoplasms": its categories and descendants
+* $ICD10CM#C00
+* $ICD10CM#C01
+* $ICD10CM#C02
+* $ICD10CM#C03
+* $ICD10CM#C04
+* $ICD10CM#C05
+* $ICD10CM#C06
+* $ICD10CM#C07
+* $ICD10CM#C08
+* $ICD10CM#C09
+* $ICD10CM#C10
+* $ICD10CM#C11
+* $ICD10CM#C12
+* $ICD10CM#C13
+* $ICD10CM#C14
+* $ICD10CM#C15
+* $ICD10CM#C16
+* $ICD10CM#C17
+* $ICD10CM#C18
+* $ICD10CM#C19
+* $ICD10CM#C20
+* $ICD10CM#C21
+* $ICD10CM#C22
+* $ICD10CM#C23
+* $ICD10CM#C24
+* $ICD10CM#C25
+* $ICD10CM#C26
+* $ICD10CM#C30
+* $ICD10CM#C31
+* $ICD10CM#C32
+* $ICD10CM#C33
+* $ICD10CM#C34
+* $ICD10CM#C37
+* $ICD10CM#C38
+* $ICD10CM#C39
+* $ICD10CM#C40
+* $ICD10CM#C41
+* $ICD10CM#C43
+* $ICD10CM#C4A
+* $ICD10CM#C44
+* $ICD10CM#C45
+* $ICD10CM#C46
+* $ICD10CM#C47
+* $ICD10CM#C48
+* $ICD10CM#C49
+* $ICD10CM#C50
+* $ICD10CM#C51
+* $ICD10CM#C52
+* $ICD10CM#C53
+* $ICD10CM#C54
+* $ICD10CM#C55
+* $ICD10CM#C56
+* $ICD10CM#C57
+* $ICD10CM#C58
+* $ICD10CM#C60
+* $ICD10CM#C61
+* $ICD10CM#C62
+* $ICD10CM#C63
+* $ICD10CM#C64
+* $ICD10CM#C65
+* $ICD10CM#C66
+* $ICD10CM#C67
+* $ICD10CM#C68
+* $ICD10CM#C69
+* $ICD10CM#C70
+* $ICD10CM#C71
+* $ICD10CM#C72
+* $ICD10CM#C73
+* $ICD10CM#C74
+* $ICD10CM#C75
+* $ICD10CM#C7A
+* $ICD10CM#C7B
+* $ICD10CM#C76
+* $ICD10CM#C77
+* $ICD10CM#C78
+* $ICD10CM#C79
+* $ICD10CM#C80
+* $ICD10CM#C81
+* $ICD10CM#C82
+* $ICD10CM#C83
+* $ICD10CM#C84
+* $ICD10CM#C85
+* $ICD10CM#C86
+* $ICD10CM#C88
+* $ICD10CM#C90
+* $ICD10CM#C91
+* $ICD10CM#C92
+* $ICD10CM#C93
+* $ICD10CM#C94
+* $ICD10CM#C95
+* $ICD10CM#C96
+* $ICD10CM#Z85 "Personal history of malignant neoplasm"
+* $ICD10CM#R63.4 "Abnormal weight loss"
+* $ICD10CM#R64 "Cachexia"
+
+ValueSet: LbpRedFlagFracture
+Id: lbp-red-flag-fracture
+Title: "fracture (vertebral fracture, significant trauma, osteoporosis, long-term corticosteroids)"
+Description: "Red flag of the low back pain pathway, screening item (linkId) 'fracture': fracture (vertebral fracture, significant trauma, osteoporosis, long-term corticosteroids). An ICD-10 / ICD-10-CM code stands for itself and its descendants; SNOMED CT concepts are listed with the descendants that matter."
+* insert ConformanceMetadata
+* $SCT#50448004 "Fracture of vertebral column"
+* $SCT#42157000 "Closed fracture of vertebral column"
+* $SCT#125608002 "Fracture of lumbar spine"
+* $SCT#207957008 "Closed fracture lumbar vertebra"
+* $SCT#125607007 "Fracture of thoracic spine"
+* $SCT#125606003 "Fracture of cervical spine"
+* $SCT#269062008 "Closed fracture of cervical spine"
+* $SCT#42942008 "Compression fracture of vertebral column"
+* $SCT#426646004 "Compression fracture of lumbar spine"
+* $SCT#443395009 "Compression fracture"
+* $SCT#274146004 "Pathological fracture of vertebra"
+* $SCT#84138006 "Collapse of vertebra"
+* $SCT#240198002 "Osteoporotic vertebral collapse"
+* $SCT#311806008 "Osteoporotic collapse of cervical vertebra"
+* $SCT#443165006 "Osteoporotic fracture"
+* $SCT#77493009 "Fracture of pelvis"
+* $SCT#91037003 "Closed fracture of pelvis"
+* $SCT#64859006 "Osteoporosis"
+* $SCT#102447009 "Postmenopausal osteoporosis"
+* $SCT#18040001 "Senile osteoporosis"
+* $SCT#3345002 "Idiopathic osteoporosis"
+* $SCT#203438009 "Vertebral osteoporosis"
+* $SCT#390833005 "Osteoporosis due to corticosteroid"
+* $ICD10#S12 "Fracture of neck"
+* $ICD10#S22.0 "Fracture of thoracic vertebra"
+* $ICD10#S22.1 "Multiple fractures of thoracic spine"
+* $ICD10#S32 "Fracture of lumbar spine and pelvis"
+* $ICD10#T08 "Fracture of spine, level unspecified"
+* $ICD10#M48.5 "Collapsed vertebra, not elsewhere classified"
+* $ICD10#M80 "Osteoporosis with pathological fracture"
+* $ICD10#M81 "Osteoporosis without pathological fracture"
+* $ICD10#M82 "Osteoporosis in diseases classified elsewhere"
+* $ICD10#M84.4 "Pathological fracture, not elsewhere classified"
+* $ICD10CM#S12 "Fracture of cervical vertebra and other parts of neck"
+* $ICD10CM#S22.0 "Fracture of thoracic vertebra"
+* $ICD10CM#S32 "Fracture of lumbar spine and pelvis"
+* $ICD10CM#M48.5 "Collapsed vertebra, not elsewhere classified"
+* $ICD10CM#M80 "Osteoporosis with current pathological fracture"
+* $ICD10CM#M81 "Osteoporosis without current pathological fracture"
+* $ICD10CM#M84.4 "Pathological fracture, not elsewhere classified"
+* $ICD10CM#M84.5 "Pathological fracture in neoplastic disease"
+* $ICD10CM#Z79.52 "Long term (current) use of systemic steroids"
+
+ValueSet: LbpRedFlagInfection
+Id: lbp-red-flag-infection
+Title: "infection (fever, spinal infection, sepsis, intravenous drug use, immunosuppression)"
+Description: "Red flag of the low back pain pathway, screening item (linkId) 'infection': infection (fever, spinal infection, sepsis, intravenous drug use, immunosuppression). An ICD-10 / ICD-10-CM code stands for itself and its descendants; SNOMED CT concepts are listed with the descendants that matter."
+* insert ConformanceMetadata
+* $SCT#386661006 "Fever"
+* $SCT#7520000 "Pyrexia of unknown origin"
+* $SCT#416113008 "Disorder characterized by fever"
+* $SCT#409089005 "Febrile neutropenia"
+* $SCT#203241002 "Osteomyelitis of vertebra"
+* $SCT#2304001 "Discitis"
+* $SCT#302935008 "Infective discitis"
+* $SCT#35984006 "Tuberculosis of vertebral column"
+* $SCT#447332005 "Tuberculous abscess of epidural space"
+* $SCT#203200007 "Brodie's abscess of lumbar spine"
+* $SCT#203199009 "Brodie's abscess of thoracic spine"
+* $SCT#266463007 "Iliopsoas abscess"
+* $SCT#91302008 "Sepsis"
+* $SCT#447894003 "Sepsis due to Staphylococcus"
+* $SCT#448417001 "Sepsis due to Staphylococcus aureus"
+* $SCT#448418006 "Sepsis due to Streptococcus"
+* $SCT#449082003 "Sepsis due to Gram negative bacteria"
+* $SCT#447899008 "Sepsis due to Escherichia coli"
+* $SCT#721104000 "Sepsis due to urinary tract infection"
+* $SCT#228388006 "Intravenous drug user"
+* $SCT#234532001 "Immunodeficiency disorder"
+* $SCT#86406008 "Human immunodeficiency virus infection"
+* $SCT#91947003 "Asymptomatic human immunodeficiency virus infection"
+* $SCT#165816005 "HIV positive"
+* $SCT#17182001 "Agranulocytosis"
+* $SCT#767658000 "Neutropenia due to and following chemotherapy"
+* $SCT#86553008 "Immunosuppressive therapy"
+* $ICD10#R50 "Fever of other and unknown origin"
+* $ICD10#M46.2 "Osteomyelitis of vertebra"
+* $ICD10#M46.3 "Infection of intervertebral disc (pyogenic)"
+* $ICD10#M46.4 "Discitis, unspecified"
+* $ICD10#M46.5 "Other infective spondylopathies"
+* $ICD10#M49.0 "Tuberculosis of spine"
+* $ICD10#M49.1 "Brucella spondylitis"
+* $ICD10#M49.2 "Enterobacterial spondylitis"
+* $ICD10#M49.3 "Spondylopathy in other infectious and parasitic diseases classified elsewhere"
+* $ICD10#A18.0 "Tuberculosis of bones and joints"
+* $ICD10#G06.1 "Intraspinal abscess and granuloma"
+* $ICD10#A40 "Streptococcal sepsis"
+* $ICD10#A41 "Other sepsis"
+// $ICD10 B20-B24 "Human immunodeficiency virus [HIV] disease": its categories and descendants
+* $ICD10#B20
+* $ICD10#B21
+* $ICD10#B22
+* $ICD10#B23
+* $ICD10#B24
+* $ICD10#Z21 "Asymptomatic human immunodeficiency virus [HIV] infection status"
+* $ICD10#D70 "Agranulocytosis"
+* $ICD10#D80 "Immunodeficiency with predominantly antibody defects"
+* $ICD10#D81 "Combined immunodeficiencies"
+* $ICD10#D82 "Immunodeficiency associated with other major defects"
+* $ICD10#D83 "Common variable immunodeficiency"
+* $ICD10#D84 "Other immunodeficiencies"
+* $ICD10CM#R50 "Fever of other and unknown origin"
+* $ICD10CM#M46.2 "Osteomyelitis of vertebra"
+* $ICD10CM#M46.3 "Infection of intervertebral disc (pyogenic)"
+* $ICD10CM#M46.4 "Discitis, unspecified"
+* $ICD10CM#M46.5 "Other infective spondylopathies"
+* $ICD10CM#A18.01 "Tuberculosis of spine"
+* $ICD10CM#G06.1 "Intraspinal abscess and granuloma"
+* $ICD10CM#K68.1 "Retroperitoneal abscess"
+* $ICD10CM#A40 "Streptococcal sepsis"
+* $ICD10CM#A41 "Other sepsis"
+* $ICD10CM#R65.2 "Severe sepsis"
+* $ICD10CM#B20 "Human immunodeficiency virus [HIV] disease"
+* $ICD10CM#Z21 "Asymptomatic human immunodeficiency virus [HIV] infection status"
+* $ICD10CM#D70 "Neutropenia"
+* $ICD10CM#D80 "Immunodeficiency with predominantly antibody defects"
+* $ICD10CM#D81 "Combined immunodeficiencies"
+* $ICD10CM#D82 "Immunodeficiency associated with other major defects"
+* $ICD10CM#D83 "Common variable immunodeficiency"
+* $ICD10CM#D84 "Other immunodeficiencies"
+* $ICD10CM#Z79.6 "Long term (current) use of immunomodulators and immunosuppressants"
+
+ValueSet: LbpRedFlagCaudaEquina
+Id: lbp-red-flag-cauda-equina
+Title: "cauda equina syndrome (saddle anaesthesia, urinary retention or incontinence, faecal incontinence, erectile dysfunction)"
+Description: "Red flag of the low back pain pathway, screening item (linkId) 'cauda-equina': cauda equina syndrome (saddle anaesthesia, urinary retention or incontinence, faecal incontinence, erectile dysfunction). An ICD-10 / ICD-10-CM code stands for itself and its descendants; SNOMED CT concepts are listed with the descendants that matter."
+* insert ConformanceMetadata
+* $SCT#192970008 "Cauda equina syndrome"
+* $SCT#12454008 "Cauda equina syndrome with neurogenic bladder"
+* $SCT#705121009 "Saddle anesthesia"
+* $SCT#267064002 "Retention of urine"
+* $SCT#236648008 "Acute retention of urine"
+* $SCT#236650000 "Chronic retention of urine"
+* $SCT#236649000 "Acute-on-chronic retention of urine"
+* $SCT#249288007 "Incomplete emptying of bladder"
+* $SCT#398064005 "Neurogenic bladder"
+* $SCT#427482006 "Flaccid neurogenic bladder"
+* $SCT#425596001 "Spastic neurogenic bladder"
+* $SCT#425671009 "Neurogenic bowel"
+* $SCT#165232002 "Urinary incontinence"
+* $SCT#129853007 "Total urinary incontinence"
+* $SCT#48340000 "Incontinence"
+* $SCT#72042002 "Incontinence of feces"
+* $SCT#860914002 "Erectile dysfunction"
+* $SCT#473021009 "Secondary erectile dysfunction"
+* $ICD10#G83.4 "Cauda equina syndrome"
+* $ICD10#R33 "Retention of urine"
+* $ICD10#R32 "Unspecified urinary incontinence"
+* $ICD10#N39.4 "Other specified urinary incontinence"
+* $ICD10#N31 "Neuromuscular dysfunction of bladder, not elsewhere classified"
+* $ICD10#R15 "Faecal incontinence"
+* $ICD10#K59.2 "Neurogenic bowel, not elsewhere classified"
+* $ICD10#N48.4 "Impotence of organic origin"
+* $ICD10CM#G83.4 "Cauda equina syndrome"
+* $ICD10CM#R33 "Retention of urine"
+* $ICD10CM#R39.14 "Feeling of incomplete bladder emptying"
+* $ICD10CM#R32 "Unspecified urinary incontinence"
+* $ICD10CM#N39.42 "Incontinence without sensory awareness"
+* $ICD10CM#N39.45 "Continuous leakage"
+* $ICD10CM#N39.490 "Overflow incontinence"
+* $ICD10CM#N31 "Neuromuscular dysfunction of bladder, not elsewhere classified"
+* $ICD10CM#R15 "Fecal incontinence"
+* $ICD10CM#K59.2 "Neurogenic bowel, not elsewhere classified"
+* $ICD10CM#N52 "Male erectile dysfunction"
+
+ValueSet: LbpRedFlagNeurologicalDeficit
+Id: lbp-red-flag-neurological-deficit
+Title: "neurological deficit (motor weakness of the legs, foot drop, paraparesis)"
+Description: "Red flag of the low back pain pathway, screening item (linkId) 'neurological-deficit': neurological deficit (motor weakness of the legs, foot drop, paraparesis). An ICD-10 / ICD-10-CM code stands for itself and its descendants; SNOMED CT concepts are listed with the descendants that matter."
+* insert ConformanceMetadata
+* $SCT#102568007 "Paresis of lower extremity"
+* $SCT#16018391000119104 "Paresis of left lower limb"
+* $SCT#16018431000119109 "Paresis of right lower limb"
+* $SCT#249945007 "Monoparesis of lower limb"
+* $SCT#127378008 "Bilateral paresis"
+* $SCT#23042008 "Spinal paraparesis"
+* $SCT#312444006 "Spastic paraparesis"
+* $SCT#60389000 "Paraplegia"
+* $SCT#309249007 "Calf muscle weakness"
+* $SCT#300948004 "Quadriceps weakness"
+* $ICD10#G82 "Paraplegia and tetraplegia"
+* $ICD10#G83.1 "Monoplegia of lower limb"
+* $ICD10#M21.3 "Wrist or foot drop (acquired)"
+* $ICD10CM#G82 "Paraplegia (paraparesis) and quadriplegia (quadriparesis)"
+* $ICD10CM#G83.1 "Monoplegia of lower limb"
+* $ICD10CM#M21.37 "Foot drop (acquired)"
+
+ValueSet: LbpRedFlagRadicularPain
+Id: lbp-red-flag-radicular-pain
+Title: "radicular pain (sciatica, radiculopathy, nerve root compression)"
+Description: "Red flag of the low back pain pathway, screening item (linkId) 'radicular-pain': radicular pain (sciatica, radiculopathy, nerve root compression). An ICD-10 / ICD-10-CM code stands for itself and its descendants; SNOMED CT concepts are listed with the descendants that matter."
 * insert ConformanceMetadata
 * $SCT#23056005 "Sciatica"
 * $SCT#72274001 "Nerve root disorder"
 * $SCT#128196005 "Lumbar radiculopathy"
 * $SCT#2415007 "Lumbosacral radiculopathy"
+* $SCT#46578006 "Lumbosacral radiculitis"
+* $SCT#42452002 "Thoracic radiculopathy"
+* $SCT#54404000 "Cervical radiculopathy"
+* $SCT#11049006 "Cervical radiculitis"
+* $SCT#75572007 "Polyradiculopathy"
 * $SCT#202735001 "Lumbar disc prolapse with radiculopathy"
 * $ICD10#M54.1 "Radiculopathy"
 * $ICD10#M54.3 "Sciatica"
 * $ICD10#M54.4 "Lumbago with sciatica"
-* $ICD10CM#M54.16 "Radiculopathy, lumbar region"
-* $ICD10CM#M54.17 "Radiculopathy, lumbosacral region"
-* $ICD10CM#M54.30 "Sciatica, unspecified side"
-* $ICD10CM#M54.31 "Sciatica, right side"
-* $ICD10CM#M54.32 "Sciatica, left side"
-* $ICD10CM#M54.40 "Lumbago with sciatica, unspecified side"
-* $ICD10CM#M54.41 "Lumbago with sciatica, right side"
-* $ICD10CM#M54.42 "Lumbago with sciatica, left side"
+* $ICD10#M51.1 "Lumbar and other intervertebral disc disorders with radiculopathy"
+* $ICD10#M50.1 "Cervical disc disorder with radiculopathy"
+* $ICD10#M47.2 "Other spondylosis with radiculopathy"
+* $ICD10#G54.1 "Lumbosacral plexus disorders"
+* $ICD10#G54.4 "Lumbosacral root disorders, not elsewhere classified"
+* $ICD10#G55.1 "Nerve root and plexus compressions in intervertebral disc disorders"
+* $ICD10#G55.2 "Nerve root and plexus compressions in spondylosis"
+* $ICD10#G55.3 "Nerve root and plexus compressions in other dorsopathies"
+* $ICD10CM#M54.1 "Radiculopathy"
+* $ICD10CM#M54.3 "Sciatica"
+* $ICD10CM#M54.4 "Lumbago with sciatica"
+* $ICD10CM#M51.1 "Thoracic, thoracolumbar and lumbosacral intervertebral disc disorders with radiculopathy"
+* $ICD10CM#M50.1 "Cervical disc disorder with radiculopathy"
+* $ICD10CM#M47.2 "Other spondylosis with radiculopathy"
+* $ICD10CM#G54.1 "Lumbosacral plexus disorders"
+* $ICD10CM#G54.4 "Lumbosacral root disorders, not elsewhere classified"
+* $ICD10CM#G55 "Nerve root and plexus compressions in diseases classified elsewhere"
 
-ValueSet: LbpExclusionCaudaEquinaSyndrome
-Id: lbp-exclusion-cauda-equina-syndrome
-Title: "cauda equina syndrome"
-Description: "Exclusion from the low back pain pathway: (red flag) cauda equina syndrome."
+ValueSet: LbpRedFlagOtherSeriousCause
+Id: lbp-red-flag-other-serious-cause
+Title: "another serious cause (aortic aneurysm or dissection, renal or visceral cause, inflammatory back pain)"
+Description: "Red flag of the low back pain pathway, screening item (linkId) 'other-serious-cause': another serious cause (aortic aneurysm or dissection, renal or visceral cause, inflammatory back pain). An ICD-10 / ICD-10-CM code stands for itself and its descendants; SNOMED CT concepts are listed with the descendants that matter."
 * insert ConformanceMetadata
-* $SCT#192970008 "Cauda equina syndrome"
-* $SCT#12454008 "Cauda equina syndrome with neurogenic bladder"
-* $ICD10#G83.4 "Cauda equina syndrome"
-* $ICD10CM#G83.4 "Cauda equina syndrome"
-
-ValueSet: LbpExclusionLegWeakness
-Id: lbp-exclusion-leg-weakness
-Title: "leg weakness"
-Description: "Exclusion from the low back pain pathway: (red flag) loss of strength in the legs."
-* insert ConformanceMetadata
-* $SCT#102568007 "Paresis of lower extremity"
-* $SCT#249945007 "Monoparesis of lower limb"
-* $SCT#309249007 "Calf muscle weakness"
-* $SCT#300948004 "Quadriceps weakness"
-
-ValueSet: LbpExclusionSaddleAnaesthesia
-Id: lbp-exclusion-saddle-anaesthesia
-Title: "saddle anaesthesia"
-Description: "Exclusion from the low back pain pathway: (red flag) sensory disturbance in the saddle area."
-* insert ConformanceMetadata
-* $SCT#705121009 "Saddle anesthesia"
-
-ValueSet: LbpExclusionBladderDysfunction
-Id: lbp-exclusion-bladder-dysfunction
-Title: "bladder dysfunction"
-Description: "Exclusion from the low back pain pathway: (red flag) problems passing urine."
-* insert ConformanceMetadata
-* $SCT#267064002 "Retention of urine"
-* $SCT#236648008 "Acute retention of urine"
-* $SCT#165232002 "Urinary incontinence"
-* $SCT#398064005 "Neurogenic bladder"
-* $ICD10#R33 "Retention of urine"
-* $ICD10#R32 "Unspecified urinary incontinence"
-* $ICD10CM#R33.8 "Other retention of urine"
-* $ICD10CM#R33.9 "Retention of urine, unspecified"
-* $ICD10CM#R32 "Unspecified urinary incontinence"
-
-ValueSet: LbpExclusionBowelDysfunction
-Id: lbp-exclusion-bowel-dysfunction
-Title: "bowel dysfunction"
-Description: "Exclusion from the low back pain pathway: (red flag) problems passing stools."
-* insert ConformanceMetadata
-* $SCT#72042002 "Incontinence of feces"
-* $ICD10#R15 "Faecal incontinence"
-* $ICD10CM#R15.9 "Full incontinence of feces"
-
-ValueSet: LbpExclusionErectileDysfunction
-Id: lbp-exclusion-erectile-dysfunction
-Title: "erectile dysfunction"
-Description: "Exclusion from the low back pain pathway: (red flag) erectile dysfunction."
-* insert ConformanceMetadata
-* $SCT#860914002 "Erectile dysfunction"
-* $ICD10#N48.4 "Impotence of organic origin"
-* $ICD10CM#N52.9 "Male erectile dysfunction, unspecified"
-
-ValueSet: LbpExclusionSuspectedFracture
-Id: lbp-exclusion-suspected-fracture
-Title: "suspected fracture"
-Description: "Exclusion from the low back pain pathway: (red flag) a suspected fracture."
-* insert ConformanceMetadata
-* $SCT#125608002 "Fracture of lumbar spine"
-* $SCT#207957008 "Closed fracture lumbar vertebra"
-* $SCT#426646004 "Compression fracture of lumbar spine"
-* $SCT#50448004 "Fracture of vertebral column"
-* $SCT#274146004 "Pathological fracture of vertebra"
-* $ICD10#S32.0 "Fracture of lumbar vertebra"
-* $ICD10CM#S32.0 "Fracture of lumbar vertebra"
-* $ICD10CM#S32.009A "Unspecified fracture of unspecified lumbar vertebra, initial encounter for closed fracture"
-
-ValueSet: LbpExclusionSuspectedTumour
-Id: lbp-exclusion-suspected-tumour
-Title: "suspected tumour"
-Description: "Exclusion from the low back pain pathway: (red flag) a suspected tumour."
-* insert ConformanceMetadata
-* $SCT#94602001 "Metastatic malignant neoplasm to vertebral column"
-* $SCT#94222008 "Metastatic malignant neoplasm to bone"
-* $SCT#428281000 "Malignant neoplasm of bone"
-* $SCT#363475005 "Malignant tumor of spinal cord"
-* $ICD10#C41.2 "Malignant neoplasm: Vertebral column"
-* $ICD10#C72.0 "Malignant neoplasm: Spinal cord"
-* $ICD10#C79.5 "Secondary malignant neoplasm of bone and bone marrow"
-* $ICD10CM#C41.2 "Malignant neoplasm of vertebral column"
-* $ICD10CM#C79.51 "Secondary malignant neoplasm of bone"
+* $SCT#233985008 "Abdominal aortic aneurysm"
+* $SCT#75878002 "Abdominal aortic aneurysm without rupture"
+* $SCT#14336007 "Ruptured abdominal aortic aneurysm"
+* $SCT#425771001 "Enlarging abdominal aortic aneurysm"
+* $SCT#233984007 "Thoracoabdominal aortic aneurysm"
+* $SCT#67362008 "Aortic aneurysm"
+* $SCT#308546005 "Dissection of aorta"
+* $SCT#7093002 "Renal colic"
+* $SCT#17329003 "Ureteric colic"
+* $SCT#95570007 "Kidney stone"
+* $SCT#266556005 "Calculus of kidney and ureter"
+* $SCT#95566004 "Urolithiasis"
+* $SCT#45816000 "Pyelonephritis"
+* $SCT#36689008 "Acute pyelonephritis"
+* $SCT#75694006 "Pancreatitis"
+* $SCT#197456007 "Acute pancreatitis"
+* $SCT#49120005 "Retroperitoneal fibrosis"
+* $SCT#69559004 "Retroperitoneal mass"
+* $SCT#9631008 "Ankylosing spondylitis"
+* $ICD10#I71 "Aortic aneurysm and dissection"
+* $ICD10#N23 "Unspecified renal colic"
+* $ICD10#N20 "Calculus of kidney and ureter"
+* $ICD10#N10 "Acute tubulo-interstitial nephritis"
+* $ICD10#K85 "Acute pancreatitis"
+* $ICD10#M45 "Ankylosing spondylitis"
+* $ICD10#M46.1 "Sacroiliitis, not elsewhere classified"
+* $ICD10#M46.8 "Other specified inflammatory spondylopathies"
+* $ICD10#M46.9 "Inflammatory spondylopathy, unspecified"
+* $ICD10CM#I71 "Aortic aneurysm and dissection"
+* $ICD10CM#N23 "Unspecified renal colic"
+* $ICD10CM#N20 "Calculus of kidney and ureter"
+* $ICD10CM#N10 "Acute pyelonephritis"
+* $ICD10CM#K85 "Acute pancreatitis"
+* $ICD10CM#M45 "Ankylosing spondylitis"
+* $ICD10CM#M46.1 "Sacroiliitis, not elsewhere classified"
+* $ICD10CM#M46.8 "Other specified inflammatory spondylopathies"
+* $ICD10CM#M46.9 "Unspecified inflammatory spondylopathy"
