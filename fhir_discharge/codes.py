@@ -590,9 +590,6 @@ RED_FLAGS: dict[str, tuple[Code, ...]] = {
     ),
 }
 
-# TEMPORARY alias for the gate until its rewrite against RED_FLAGS lands: label -> codes.
-EXCLUSIONS: dict[str, tuple[Code, ...]] = {RED_FLAG_LABELS[k]: v for k, v in RED_FLAGS.items()}
-
 # Vital sign Observation.code of a body temperature (pathway.md: >= 38.0 degC refuses).
 BODY_TEMPERATURE: tuple[Code, ...] = (
     _loinc("8310-5", "Body temperature", SRC_LOINC_MII_ICU),
