@@ -10,6 +10,7 @@ import secrets
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +38,15 @@ def serve(host: str, port: int) -> None:
 
 async def discharge_file(path: Path, server: str | None, dry_run: bool) -> int:
     bundle = json.loads(path.read_text(encoding="utf-8"))
-    discharge = build_discharge(context_from_bundle(bundle))
+    settings = Settings()
+    # The same transaction the service would post for this context Bundle.
+    ctx = replace(context_from_bundle(bundle), carry_record=settings.carry_record)
+    discharge = build_discharge(ctx)
     for warning in discharge.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if dry_run:
         print(json.dumps(discharge.bundle, indent=2, ensure_ascii=False))
         return 0
-    settings = Settings()
     async with FhirClient(server or settings.fhir_base_url) as client:
         for landed in await client.post_transaction(discharge.bundle):
             print(f"{'created ' if landed.created else 'existing'}  {landed.location}")

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     # CDS Hooks: FHIR servers (base URLs; a value ending in ":" is a scheme+host prefix, e.g.
     # "http://127.0.0.1:") a hook request's fhirServer may name, besides fhir_base_url.
     cds_fhir_servers: list[str] = []
+    # A context Bundle's record (Patient, physicians, hospital, Encounter, diagnosis, screening...)
+    # travels with the letter as conditional creates on business identifiers (carry.py), so the
+    # letter is whole on a server that does not hold them; false: reference them by id only.
+    carry_record: bool = True
     language: str = "nl-BE"
     max_body_bytes: int = 1_000_000
     # The durable outbox (SQLite file): accepted discharges survive a crash or a FHIR outage.

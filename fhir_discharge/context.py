@@ -61,6 +61,9 @@ class DischargeContext:
     # resolves the record's other references (a screening's author, a prescription's Medication)
     index: ResourceIndex = field(default_factory=lambda: ResourceIndex(()), compare=False)
     notes: tuple[str, ...] = ()  # said to the caller as warnings (e.g. ignored Bundle entries)
+    # The record travels with the letter as conditional creates (carry.py): set by the service
+    # for a context Bundle, whose record the FHIR server the letter goes to may not hold.
+    carry_record: bool = False
 
     def resolve(self, reference: Any) -> Resource | None:
         return self.index.resolve(reference)

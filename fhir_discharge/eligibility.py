@@ -381,9 +381,14 @@ class _Gate:
         self._red_flag_in(
             observation.get("valueCodeableConcept"), "observed on this encounter", where
         )
-        if not any(c in _TEMPERATURE_CODES for c in codings(observation.get("code"))):
+        # A temperature stands alone or as a component of a vital-signs panel (LOINC 85353-1).
+        for measured in [observation, *(observation.get("component") or [])]:
+            self._temperature(measured, where)
+
+    def _temperature(self, measured: Resource, where: str) -> None:
+        if not any(c in _TEMPERATURE_CODES for c in codings(measured.get("code"))):
             return
-        quantity = observation.get("valueQuantity")
+        quantity = measured.get("valueQuantity")
         if quantity is None:
             return  # no value (dataAbsentReason): no temperature to read
         celsius = _celsius(quantity)
@@ -418,6 +423,10 @@ class _Gate:
                 elsewhere += 1
         where = "QuestionnaireResponse"
         done = [r for r in ours if r.get("status") in _SCREENING_DONE]
+        # A red flag ticked counts whatever the screening's status (in progress, stopped): the
+        # physician saw it; a completed all-clear screening does not undo it.
+        for unfinished in (r for r in ours if r not in done):
+            self._red_flags_ticked(unfinished, f"QuestionnaireResponse/{unfinished.get('id')}")
         if not done:
             if ours:
                 why = "is not completed (status '" + str(ours[0].get("status")) + "')"
@@ -467,14 +476,7 @@ class _Gate:
                 where,
             )
             ok = False
-        for link in SCREENING_RED_FLAG_ITEMS:
-            if answers.get(link) == [True]:
-                self._off(
-                    f"{RED_FLAG_LABELS[link]} present according to the physician's "
-                    "red-flag screening",
-                    f"{where} item {link}",
-                )
-                ok = False
+        ok = not self._red_flags_ticked(response, where) and ok
         author = self._screener(response, where)
         authored = response.get("authored")
         when: datetime | None = None
@@ -485,6 +487,20 @@ class _Gate:
         if not ok or author is None or when is None:
             return None
         return Screening(response, author, when, answers[BROCHURE_GIVEN] == [True])
+
+    def _red_flags_ticked(self, response: Resource, where: str) -> bool:
+        ticked = False
+        for item in response.get("item") or []:
+            link = item.get("linkId")
+            yes = any(a.get("valueBoolean") is True for a in item.get("answer") or [])
+            if link in SCREENING_RED_FLAG_ITEMS and yes:
+                self._off(
+                    f"{RED_FLAG_LABELS[link]} present according to the physician's "
+                    "red-flag screening",
+                    f"{where} item {link}",
+                )
+                ticked = True
+        return ticked
 
     def _screener(self, response: Resource, where: str) -> Resource | None:
         reference = response.get("author")

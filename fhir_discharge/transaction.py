@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from .brochure import build_brochure_reference
 from .careplan import build_care_plan, follow_up_tasks
+from .carry import carried_entries, rewrite_references
 from .communication import build_letter_communication
 from .context import DischargeContext
 from .eligibility import check_eligibility
@@ -54,6 +55,15 @@ def build_discharge(ctx: DischargeContext, language: str = "nl-BE") -> Discharge
     communication = build_letter_communication(facts)
     if communication is not None:
         new_resources.append((facts.communication.literal, communication))
+    # Conditional creates: a second discharge of this encounter finds these and creates nothing
+    # (HAPI answers "200 OK" for an ifNoneExist match).
+    entries = [(urn, resource, if_none_exist(urn)) for urn, resource in new_resources]
+    if ctx.carry_record:
+        # The record the EHR sent goes along, after the new resources (carry.py).
+        carried, urns = carried_entries((r for _, r in new_resources), ctx, facts.key)
+        for _, resource in new_resources:
+            rewrite_references(resource, ctx, urns)
+        entries += carried
     bundle: Resource = {
         "resourceType": "Bundle",
         "type": "transaction",
@@ -61,15 +71,13 @@ def build_discharge(ctx: DischargeContext, language: str = "nl-BE") -> Discharge
             {
                 "fullUrl": urn,
                 "resource": resource,
-                # Conditional create: a second discharge of this encounter finds these and
-                # creates nothing (HAPI answers "200 OK" for an ifNoneExist match).
                 "request": {
                     "method": "POST",
                     "url": resource["resourceType"],
-                    "ifNoneExist": if_none_exist(urn),
+                    "ifNoneExist": condition,
                 },
             }
-            for urn, resource in new_resources
+            for urn, resource, condition in entries
         ],
     }
     return Discharge(bundle, eligibility.warnings, facts)

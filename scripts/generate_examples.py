@@ -14,6 +14,7 @@ import argparse
 import copy
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ def _condition(slug: str, code: Any, *, clinical: str = "active", **more: Any) -
     return {
         "resourceType": "Condition",
         "id": f"lbp-example-{slug}",
+        "identifier": [{"system": "https://example.uzleuven.be/sid/condition", "value": slug}],
         "clinicalStatus": _status(_CLINICAL, clinical),
         "verificationStatus": _status(_VERIFICATION, "confirmed"),
         "code": code,
@@ -102,6 +104,9 @@ def _on_pathway_variants(happy: Resource) -> dict[str, Resource]:
     x_ray = {
         "resourceType": "DiagnosticReport",
         "id": "lbp-example-lumbar-x-ray",
+        "identifier": [
+            {"system": "https://example.uzleuven.be/sid/report", "value": "RX-2026-77812"}
+        ],
         "status": "final",
         "category": [
             {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "RAD"}]}
@@ -115,6 +120,9 @@ def _on_pathway_variants(happy: Resource) -> dict[str, Resource]:
     tramadol = {
         "resourceType": "MedicationRequest",
         "id": "lbp-example-tramadol",
+        "identifier": [
+            {"system": "https://example.uzleuven.be/sid/prescription", "value": "VS-2026-55120"}
+        ],
         "status": "active",
         "intent": "order",
         "medicationCodeableConcept": {"text": "Tramadol 50 mg capsule"},
@@ -279,7 +287,9 @@ def example_files() -> dict[Path, str]:
         # A bare Encounter discharges from the same record on the server as the happy path.
         context_record = inputs[HAPPY] if record["resourceType"] == "Encounter" else record
         try:
-            discharge = build_discharge(context_from_bundle(context_record))
+            # As the service builds it: a context Bundle's record travels with the letter.
+            ctx = context_from_bundle(context_record)
+            discharge = build_discharge(replace(ctx, carry_record=record is context_record))
         except DischargeError as error:
             files[EXAMPLES / "output" / f"{name}.outcome.json"] = _dump(operation_outcome(error))
             continue

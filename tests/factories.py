@@ -11,6 +11,8 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 HAPPY_PATH = EXAMPLES / "input" / "happy-path-bundle.json"
 
 Resource = dict[str, Any]
+# The EHR's business identifiers of the record's resources the tests add (carry.py needs one).
+RECORD_IDENTIFIER = "https://example.uzleuven.be/sid/record"
 
 # The letter's sections, in reading order, as a Dutch-reading GP sees their titles.
 SECTION_TITLES = [
@@ -62,6 +64,7 @@ def condition(
     cond: Resource = {
         "resourceType": "Condition",
         "id": condition_id,
+        "identifier": [{"system": RECORD_IDENTIFIER, "value": f"Condition-{condition_id}"}],
         "code": {"coding": [{"system": system, "code": code}]},
         "subject": {"reference": patient},
     }
@@ -109,6 +112,9 @@ def fresh_record(tag: str) -> Resource:
     server never see each other's data."""
     text = HAPPY_PATH.read_text(encoding="utf-8")
     text = text.replace("lbp-example-", f"t-{tag}-").replace("SPO-2026-004711", f"SPO-{tag}")
+    # the SSIN and NIHDI numbers of the example's people and hospital
+    for number in ("81031412345", "10000000001", "10000000002", "71000000001"):
+        text = text.replace(f'"{number}"', f'"{number}-{tag}"')
     return json.loads(text.replace("P-0000042", f"P-{tag}"))
 
 
@@ -146,6 +152,7 @@ def clinical(resource_type: str, resource_id: str, **fields: Any) -> Resource:
     return {
         "resourceType": resource_type,
         "id": resource_id,
+        "identifier": [{"system": RECORD_IDENTIFIER, "value": f"{resource_type}-{resource_id}"}],
         "subject": {"reference": "Patient/lbp-example-patient"},
         "encounter": {"reference": "Encounter/lbp-example-encounter"},
         **fields,

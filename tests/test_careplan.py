@@ -89,3 +89,15 @@ def test_follow_up_tasks_say_they_are_conditional():
     entries, _ = built(happy_bundle())
     assert entries[3]["resource"]["description"].startswith("Indien de lage rugpijn na 1 week")
     assert entries[4]["resource"]["description"].startswith("Indien geen verbetering na 6 weken")
+
+
+def test_follow_up_dates_count_from_the_encounter_end_not_from_today():
+    bundle = happy_bundle()
+    resource(bundle, "Encounter")["period"] = {
+        "start": "2019-03-04T09:00:00+01:00",
+        "end": "2019-03-04T11:15:00+01:00",
+    }
+    entries, by_type = built(bundle)
+    assert entries[3]["resource"]["restriction"]["period"]["start"] == "2019-03-11T11:15:00+01:00"
+    assert entries[4]["resource"]["restriction"]["period"]["start"] == "2019-04-15T11:15:00+02:00"
+    assert by_type["CarePlan"]["period"]["start"] == "2019-03-04T11:15:00+01:00"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from fhir_discharge import IncompleteRecord, InvalidInput, NotOnPathway, context_from_bundle
-from fhir_discharge.codes import ICD10, ICD10_CM, RED_FLAGS, SNOMED
+from fhir_discharge.codes import ICD10, ICD10_CM, RED_FLAG_LABELS, RED_FLAGS, SNOMED
 from fhir_discharge.eligibility import check_eligibility
 from fhir_discharge.pathway import SCREENING_RED_FLAG_ITEMS
 from tests.factories import (
@@ -188,6 +188,98 @@ def test_a_condition_with_no_code_cannot_be_screened():
     assert "no code" in found.findings[0].message
 
 
+# The records a clinician wrote that got a letter saying "no red flags" before the gate was closed
+# (the safety issue's list), each kept as an active problem of the patient, not of this visit.
+CLINICIANS_RECORDS = [
+    ("fever", SNOMED, "386661006", "infection", "active"),
+    ("vertebral osteomyelitis", ICD10, "M46.26", "infection", "active"),
+    ("infective discitis", SNOMED, "302935008", "infection", "active"),
+    ("epidural abscess", ICD10, "G06.1", "infection", "active"),
+    ("prostate cancer", SNOMED, "399068003", "malignancy", "active"),
+    ("breast cancer", ICD10_CM, "C50.911", "malignancy", "active"),
+    ("multiple myeloma", ICD10_CM, "C90.00", "malignancy", "active"),
+    ("history of cancer", ICD10, "Z85.4", "malignancy", "active"),
+    ("bone metastases in remission", ICD10, "C79.5", "malignancy", "remission"),
+    ("unexplained weight loss", SNOMED, "422868009", "malignancy", "active"),
+    ("thoracic vertebral fracture", ICD10_CM, "S22.009A", "fracture", "active"),
+    ("osteoporotic vertebral collapse", SNOMED, "240198002", "fracture", "active"),
+    ("long-term steroids", ICD10_CM, "Z79.52", "fracture", "active"),
+    ("osteoporosis", SNOMED, "64859006", "fracture", "active"),
+    ("intravenous drug use", SNOMED, "228388006", "infection", "active"),
+    ("immunodeficiency", SNOMED, "234532001", "infection", "active"),
+    ("foot drop", ICD10_CM, "M21.371", "neurological-deficit", "active"),
+    ("incomplete bladder emptying", ICD10_CM, "R39.14", "cauda-equina", "active"),
+    ("lumbosacral radiculitis", SNOMED, "46578006", "radicular-pain", "active"),
+    ("disc disorder with radiculopathy", ICD10, "M51.1", "radicular-pain", "active"),
+    ("abdominal aortic aneurysm", SNOMED, "233985008", "other-serious-cause", "active"),
+    ("renal colic", SNOMED, "7093002", "other-serious-cause", "active"),
+]
+
+
+@pytest.mark.parametrize(
+    ("label", "system", "code", "item", "clinical_status"),
+    CLINICIANS_RECORDS,
+    ids=[r[0] for r in CLINICIANS_RECORDS],
+)
+def test_each_red_flag_a_clinician_recorded_on_the_patient_is_refused_and_named(
+    label, system, code, item, clinical_status
+):
+    flag = condition("flag", system, code, encounter=False, clinical=clinical_status)
+    found = refusal(add(happy_bundle(), flag))
+    finding = next(f for f in found.findings if f.expression == "Condition/flag")
+    assert RED_FLAG_LABELS[item] in finding.message, (label, finding.message)
+
+
+def test_a_cauda_equina_diagnosis_written_only_as_text_is_refused():
+    text_only = condition("ces", SNOMED, "x")
+    text_only["code"] = {"text": "Caudasyndroom"}
+    found = refusal(add(happy_bundle(), text_only), IncompleteRecord)
+    assert found.findings[0].expression == "Condition/ces"
+
+
+def test_a_red_flag_outside_the_code_lists_is_still_caught_by_the_required_screening():
+    # Residual risk of the code lists (SNOMED CT exact matches, no terminology server): a concept
+    # the lists do not hold passes the coded screen, so the physician's screening must say it.
+    unlisted = condition("local", "https://fhir.uzleuven.be/CodeSystem/local", "VOETHEFFER")
+    unlisted["category"] = [
+        {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-category",
+                    "code": "problem-list-item",
+                }
+            ]
+        }
+    ]
+    unlisted["code"]["text"] = "Voetheffersparese links"
+    bundle = add(happy_bundle(), unlisted)
+    found = refusal(answer(bundle, "neurological-deficit", True))
+    assert found.findings[0].expression.endswith("item neurological-deficit")
+    bundle = add(remove(happy_bundle(), "QuestionnaireResponse"), unlisted)
+    assert "not documented" in refusal(bundle, IncompleteRecord).message
+
+
+def test_a_fever_in_a_vital_signs_panel_component_is_refused():
+    panel = clinical(
+        "Observation",
+        "vitals",
+        status="final",
+        code={"coding": [{"system": "http://loinc.org", "code": "85353-1"}]},
+        component=[
+            {
+                "code": {"coding": [{"system": "http://loinc.org", "code": "8310-5"}]},
+                "valueQuantity": {
+                    "value": 39.4,
+                    "system": "http://unitsofmeasure.org",
+                    "code": "Cel",
+                },
+            }
+        ],
+    )
+    found = refusal(add(happy_bundle(), panel))
+    assert found.findings[0].expression == "Observation/vitals"
+
+
 # --- the diagnosis -------------------------------------------------------------------------------
 
 
@@ -224,6 +316,20 @@ def test_an_aortic_aneurysm_with_low_back_pain_only_as_complaint_gets_no_letter(
     bundle = happy_bundle()
     aaa = resource(bundle, "Condition")
     aaa["code"] = {"coding": [{"system": ICD10, "code": "I71.4"}]}
+    resource(bundle, "Encounter")["reasonCode"] = [{"coding": [{"system": ICD10, "code": "M54.5"}]}]
+    found = refusal(bundle)
+    expressions = [f.expression for f in found.findings]
+    assert "Condition/lbp-example-diagnosis" in expressions and "Encounter.diagnosis" in expressions
+
+
+@pytest.mark.parametrize(
+    ("system", "code"),
+    [(ICD10, "M46.4"), (SNOMED, "302935008"), (ICD10, "N23"), (SNOMED, "7093002")],
+    ids=["discitis-icd10", "discitis-sct", "renal-colic-icd10", "renal-colic-sct"],
+)
+def test_discitis_or_renal_colic_with_low_back_pain_only_as_complaint_gets_no_letter(system, code):
+    bundle = happy_bundle()
+    resource(bundle, "Condition")["code"] = {"coding": [{"system": system, "code": code}]}
     resource(bundle, "Encounter")["reasonCode"] = [{"coding": [{"system": ICD10, "code": "M54.5"}]}]
     found = refusal(bundle)
     expressions = [f.expression for f in found.findings]
@@ -325,6 +431,16 @@ def test_a_screening_of_another_questionnaire_does_not_count():
     bundle = happy_bundle()
     screening(bundle)["questionnaire"] = "https://example.org/Questionnaire/other"
     refusal(bundle, IncompleteRecord)
+
+
+def test_a_red_flag_ticked_in_an_unfinished_screening_is_not_overridden():
+    bundle = happy_bundle()
+    draft = {**screening(bundle), "id": "draft", "status": "in-progress"}
+    draft["item"] = [
+        {"linkId": i["linkId"], "answer": [{"valueBoolean": i["linkId"] == "malignancy"}]}
+        for i in draft["item"]
+    ]
+    refusal(add(bundle, draft))
 
 
 @pytest.mark.parametrize("suffix", ["", "|0.1.0", "|0.2.0"])
@@ -445,6 +561,39 @@ def test_a_diagnosis_missing_from_the_context_is_refused():
     bundle = remove(happy_bundle(), "Condition")
     found = refusal(bundle, NotOnPathway)
     assert "Encounter.diagnosis" in [f.expression for f in found.findings]
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        temperature("t", 37.0),
+        clinical("DiagnosticReport", "r", status="final", code={"text": "RX"}),
+        clinical("ImagingStudy", "i", status="available", description="CT"),
+        clinical("Procedure", "p", status="completed", code={"text": "CT"}),
+        clinical(
+            "MedicationRequest",
+            "m",
+            status="active",
+            intent="order",
+            medicationCodeableConcept={"text": "Tramadol"},
+        ),
+    ],
+    ids=lambda r: r["resourceType"],
+)
+def test_a_record_of_another_patient_of_any_type_is_bad_input(record):
+    record = {**record, "subject": {"reference": "Patient/someone-else"}}
+    with pytest.raises(InvalidInput, match="another patient"):
+        gate(add(happy_bundle(), record))
+
+
+def test_a_second_diagnosis_missing_from_the_context_is_refused():
+    bundle = happy_bundle()
+    resource(bundle, "Encounter")["diagnosis"].append(
+        {"condition": {"reference": "Condition/not-sent"}}
+    )
+    found = refusal(bundle, IncompleteRecord)
+    assert found.findings[0].expression == "Encounter.diagnosis[1]"
+    assert "not in the record" in found.message
 
 
 # --- imaging, tests and prescriptions --------------------------------------------------------

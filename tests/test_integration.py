@@ -348,3 +348,23 @@ def test_a_context_bundle_with_other_resource_types_is_discharged_with_a_warning
     outcome = response.json()["parameter"][0]["resource"]
     assert outcome["issue"][0]["severity"] == "warning"
     assert "1 AllergyIntolerance" in outcome["issue"][0]["diagnostics"]
+
+
+def test_a_context_bundle_reaches_a_server_that_does_not_hold_the_record(
+    fhir_base_url, service_url
+):
+    # Nothing seeded: the Patient, physicians, hospital, Encounter, diagnosis and screening travel
+    # with the letter (carry.py), so the letter is whole on this server, and only once.
+    record = fresh_record(uuid.uuid4().hex[:10])
+    first = discharge(service_url, "/Encounter/$lbp-discharge", record)
+    assert first.status_code == 201, first.text
+    second = discharge(service_url, "/Encounter/$lbp-discharge", record)
+    assert second.status_code == 200, second.text
+    letter = parts(first.json())["letter"]["reference"]["reference"]
+    document = httpx.get(f"{service_url}/{letter}/$document", headers=AUTH, timeout=30).json()
+    held = sorted(e["resource"]["resourceType"] for e in document["entry"])
+    for resource_type in ("Patient", "Encounter", "Practitioner", "Organization", "Condition"):
+        assert resource_type in held, held
+    ssin = next(i for i in resource(record, "Patient")["identifier"] if "ssin" in i["system"])
+    patients = search(fhir_base_url, "Patient", identifier=f"{ssin['system']}|{ssin['value']}")
+    assert len(patients) == 1

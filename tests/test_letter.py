@@ -200,3 +200,25 @@ def test_hostile_names_reach_the_narrative_as_text_never_as_markup():
     assert "<script>" not in div and "\u202e" not in div and "\x07" not in div
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;amp;" in div
     assert '<script>alert("x")</script>&amp;' in "".join(tree.itertext())
+
+
+def test_hostile_record_text_in_examinations_and_prescriptions_stays_text():
+    # The record's own words reach the letter (a report's name and conclusion, a prescription's
+    # medication and dosage): they are escaped like names, never markup.
+    report = clinical(
+        "DiagnosticReport", "xray", status="final", code={"text": HOSTILE}, conclusion=HOSTILE
+    )
+    rx = clinical(
+        "MedicationRequest",
+        "rx",
+        status="active",
+        intent="order",
+        medicationCodeableConcept={"text": HOSTILE},
+        dosageInstruction=[{"text": HOSTILE}],
+    )
+    div = letter_of(add(add(happy_bundle(), report), rx))["text"]["div"]
+    tree = ET.fromstring(div)
+    tags = {element.tag.removeprefix(XHTML) for element in tree.iter()}
+    assert tags <= {"div", "h1", "h2", "p", "ul", "li"}
+    assert "<script>" not in div and "\u202e" not in div and "\x07" not in div
+    assert "".join(tree.itertext()).count('<script>alert("x")</script>') == 4

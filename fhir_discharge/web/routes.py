@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -93,6 +94,7 @@ async def discharge_from_body(
     if body.get("resourceType") == "Bundle":
         # CPU work (a structure check of every entry): off the event loop.
         ctx = await asyncio.to_thread(context_from_bundle, body)
+        ctx = replace(ctx, carry_record=settings.carry_record)
     elif body.get("resourceType") == "Encounter":
         ctx = await gather_context(client, body)
     else:
@@ -234,6 +236,8 @@ def discharge_result(item: OutboxItem, landed: list[Landed] | None) -> dict[str,
     if item.outcome and item.state != DELIVERED:
         parameters.append({"name": "lastFailure", "resource": item.outcome})
     for role, where in zip(ENTRY_ROLES, landed or [], strict=False):
+        if role == "letterToGp" and where.resource_type != "Communication":
+            break  # no GP on record: what follows is the record carried along (carry.py)
         parameters.append(
             {
                 "name": role,
