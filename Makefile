@@ -7,15 +7,24 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 VALIDATOR := tools/validator/node_modules/.installed
 
-.PHONY: demo test setup lint clean
+.PHONY: demo test setup lint clean chromium app
 
 demo: $(INSTALLED)
 	$(VENV)/bin/fhir-discharge demo
 
-test: $(INSTALLED) $(VALIDATOR)
+test: $(INSTALLED) $(VALIDATOR) chromium
 	$(PY) -m pytest
 
-setup: $(INSTALLED) $(VALIDATOR)
+setup: $(INSTALLED) $(VALIDATOR) chromium
+
+# The browser the physician's app is tested in: Debian's Chromium, driven by Playwright.
+chromium:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+# The physician's app on loopback: the sandbox (with the example record, unscreened), a test EHR
+# (SMART authorization server) and the service; prints the URL of a standalone launch.
+app: $(INSTALLED)
+	$(PY) -m tests.support.app_stack
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check fhir_discharge tests benchmarks

@@ -47,6 +47,15 @@ class Settings(BaseSettings):
     # CDS Hooks: FHIR servers (base URLs; a value ending in ":" is a scheme+host prefix, e.g.
     # "http://127.0.0.1:") a hook request's fhirServer may name, besides fhir_base_url.
     cds_fhir_servers: list[str] = []
+    # The physician's SMART on FHIR app (fhir_discharge/web/physician_app.py, served under /app/).
+    # Its launch URL, as the CDS Hooks card's `smart` link names it (absolute; default: this
+    # service's own /app/launch, as the hook request reached it).
+    app_launch_url: str | None = None
+    # The app's client_id at the EHR's authorization server (a public client: PKCE, no secret).
+    app_client_id: str = "fhir-discharge-app"
+    # The FHIR servers (base URLs; a value ending in ":" is a scheme+host prefix) a launch's `iss`
+    # may name, besides fhir_base_url: the app reads and writes there with the physician's token.
+    app_fhir_servers: list[str] = []
     # A context Bundle's record (Patient, physicians, hospital, Encounter, diagnosis, screening...)
     # travels with the letter as conditional creates on business identifiers (carry.py), so the
     # letter is whole on a server that does not hold them; false: reference them by id only.

@@ -20,6 +20,7 @@ from ..outbox import open_outbox
 from ..smart import fhir_auth_from
 from .cds_hooks import cds_router
 from .documents import router as documents_router
+from .physician_app import router as physician_app_router
 from .routes import FHIR_JSON, router
 from .security import CHALLENGE, Authenticator, log_if_unprotected, require_caller
 
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, fhir_client: FhirClient | None 
     app.include_router(router)
     app.include_router(documents_router, dependencies=[Depends(require_caller)])
     app.include_router(cds_router)
+    app.include_router(physician_app_router)
 
     @app.exception_handler(DischargeError)
     async def on_discharge_error(request: Request, error: DischargeError) -> JSONResponse:

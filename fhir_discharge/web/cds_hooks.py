@@ -162,6 +162,7 @@ CARD_PHRASES: Final[dict[str, dict[str, str]]] = {
             "van de spoedgevallendienst. Er wordt geen ontslagbrief, brochure of zorgplan "
             "voorgesteld. Gevonden in het dossier:"
         ),
+        "app-link": "Screening op alarmsignalen documenteren (app)",
         "incomplete-intro": (
             "Het dossier mist gegevens die de ontslagbrief van het zorgpad acute lage rugpijn "
             "nodig heeft. Er wordt geen ontslagbrief, brochure of zorgplan voorgesteld. "
@@ -283,7 +284,9 @@ async def lbp_discharge_hook(request: Request, settings: SettingsDep) -> JSONRes
         discharge = build_discharge(ctx, settings.language)
     except (NotOnPathway, IncompleteRecord) as refusal:
         log.info("hook %s: %s", hook.hookInstance, type(refusal).__name__)
-        return JSONResponse({"cards": [refusal_card(refusal, hook.hookInstance, language)]})
+        launch_url = settings.app_launch_url or str(request.url_for("app_launch"))
+        card = refusal_card(refusal, hook.hookInstance, language, launch_url)
+        return JSONResponse({"cards": [card]})
     log.info("hook %s: on pathway", hook.hookInstance)
     return JSONResponse({"cards": [discharge_card(discharge, hook.hookInstance, language)]})
 
@@ -482,21 +485,33 @@ def discharge_card(discharge: Discharge, hook_instance: str, language: str) -> d
 
 
 def refusal_card(
-    refusal: NotOnPathway | IncompleteRecord, hook_instance: str, language: str
+    refusal: NotOnPathway | IncompleteRecord,
+    hook_instance: str,
+    language: str,
+    app_launch_url: str | None = None,
 ) -> dict[str, Any]:
+    """The warning card. When the physician's red-flag screening is what is missing (or
+    incomplete), a `smart` link launches the physician's app to document it (CDS Hooks 2.0:
+    the EHR launches it with `iss` and `launch`)."""
     p = CARD_PHRASES[language]
     off = isinstance(refusal, NotOnPathway)
     lines = [p["off-intro" if off else "incomplete-intro"], ""]
     for finding in refusal.findings:
         where = f" (`{md_code(finding.expression)}`)" if finding.expression else ""
         lines.append(f"- {md(finding.message)}{where}")
-    return {
+    card: dict[str, Any] = {
         "uuid": _card_uuid(hook_instance, "card"),
         "summary": p["off-summary" if off else "incomplete-summary"],
         "detail": "\n".join(lines),
         "indicator": "warning",
         "source": _source(p),
     }
+    screening_missing = any(
+        (f.expression or "").startswith("QuestionnaireResponse") for f in refusal.findings
+    )
+    if app_launch_url and not off and screening_missing:
+        card["links"] = [{"label": p["app-link"], "url": app_launch_url, "type": "smart"}]
+    return card
 
 
 def as_action_resources(entries: list[Resource]) -> list[Resource]:

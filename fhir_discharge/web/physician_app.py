@@ -1,0 +1,720 @@
+"""The ED physician's app (SMART on FHIR): screen for red flags, preview the letter, confirm.
+
+Served under `/app/` from `app_static/` (one HTML page, one script, one stylesheet; no build
+step, nothing from a CDN). The EHR launches it (SMART App Launch 2.0, from the CDS Hooks card's
+`smart` link or its own app menu) at `/app/launch?iss=...&launch=...`; a standalone launch for
+integration testers has `iss` only. The app is a public client: authorization code with PKCE
+(S256), the scopes below, the patient and encounter from the launch context.
+
+The browser keeps the access token in memory only; the authorization code and state leave the
+address bar as soon as the callback page has read them. This router is the app's backend:
+- `GET /app/api/discover`, `POST /app/api/token`: the SMART discovery and the code exchange, for
+  a trusted `iss` only (fhir_base_url, app_fhir_servers), so the page talks to this service
+  alone (CSP `connect-src 'self'`) and an `iss` of a launch cannot make it talk elsewhere;
+- `GET /app/api/record`, `POST /app/api/preview`, `POST /app/api/screening`: read the record,
+  run the gate with the draft screening (the dry run and the HTML letter the GP will read), and
+  store the screening, each with the physician's token: the service checks it (security.py),
+  then reads and writes the FHIR server (`iss`) with it. The physician's Practitioner (the
+  token's `fhirUser`) is the screening's author.
+Then the page calls `POST /Encounter/{id}/$lbp-discharge` with the same token.
+
+Dutch (nl-BE) text of the app: APP_PHRASES, the one place for it (the screening's questions and
+explanations come from the Questionnaire, pathway().screening).
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import html
+import json
+import re
+import uuid
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from string import Template
+from typing import Annotated, Any, Final
+
+import httpx
+import jwt
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..config import Settings
+from ..context import DischargeContext
+from ..document import build_document, document_identifier, landed_resources
+from ..eligibility import holds
+from ..errors import (
+    DischargeError,
+    FhirServerError,
+    Finding,
+    Forbidden,
+    IncompleteRecord,
+    InvalidInput,
+    NotOnPathway,
+    Unauthenticated,
+)
+from ..fhir_client import FhirClient
+from ..gathering import RecordGatherer
+from ..identity import IDENTIFIER_SYSTEM
+from ..narrative import dutch_date, fhir_datetime, person_name
+from ..pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS, pathway
+from ..phrases import BROCHURE_URL, SPINE_PROGRAMME_PHONE
+from ..references import Resource, parse_reference, ref_of, same_target
+from ..rendering import _CSS as LETTER_CSS  # the letter's one inline stylesheet (CSP hash)
+from ..rendering import render_letter_html
+from ..retry import RetryPolicy
+from ..terminology import concept_name
+from ..transaction import build_discharge
+from .deps import get_settings
+from .security import require_caller
+
+router = APIRouter(prefix="/app", tags=["physician-app"])
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+STATIC = Path(__file__).resolve().parent / "app_static"
+_STATIC_FILES: Final = {"app.js": "text/javascript", "app.css": "text/css"}
+
+# What the app reads and writes, no more (SMART v2 scopes). The record is the patient's
+# compartment; the people and places the letter names (physicians, hospital) and a
+# prescription's Medication are outside it.
+_READS: Final = (
+    "patient/*.rs user/Practitioner.rs user/PractitionerRole.rs user/Organization.rs "
+    "user/Medication.rs"
+)
+EHR_LAUNCH_SCOPE: Final = f"launch openid fhirUser {_READS} patient/QuestionnaireResponse.c"
+STANDALONE_SCOPE: Final = (
+    f"launch/patient launch/encounter openid fhirUser {_READS} patient/QuestionnaireResponse.c"
+)
+SCREENING_PROFILE: Final = (
+    "https://fhir.uzleuven.be/discharge/StructureDefinition/lbp-red-flag-screening-response"
+)
+# Reads of the physician's record: they are waiting; one quick retry at most.
+_APP_RETRY: Final = RetryPolicy(attempts=2, base_delay=0.2, max_delay=1.0, total_seconds=5.0)
+_FHIR_ID = r"^[A-Za-z0-9\-.]{1,64}$"
+
+APP_PHRASES: Final[dict[str, dict[str, str]]] = {
+    "nl-BE": {
+        "title": "Ontslag acute lage rugpijn – spoedgevallen UZ Leuven",
+        "app-name": "Zorgpad acute lage rugpijn",
+        "noscript": "Deze app heeft JavaScript nodig.",
+        "loading": "Bezig met laden…",
+        "launching": "Aanmelden bij het EPD…",
+        "no-launch": (
+            "De app is niet gestart. Start ze vanuit het elektronisch patiëntendossier (EPD), "
+            "of voor een test met een standalone launch: /app/launch?iss=<FHIR-server>."
+        ),
+        "launch-failed": "Aanmelden is mislukt: {reason}",
+        "state-mismatch": (
+            "Het antwoord van de aanmeldserver hoort niet bij deze sessie. Start de app opnieuw "
+            "vanuit het EPD."
+        ),
+        "expired": (
+            "Uw aanmelding is verlopen. Start de app opnieuw vanuit het EPD; niets van wat u "
+            "nog niet bevestigde, werd verstuurd."
+        ),
+        "error": "Er ging iets mis: {message}",
+        "patient-heading": "Patiënt",
+        "born": "Geboren",
+        "sex": "Geslacht",
+        "sex-male": "man",
+        "sex-female": "vrouw",
+        "sex-other": "anders",
+        "sex-unknown": "onbekend",
+        "visit": "Bezoek spoedgevallen",
+        "visit-period": "{start} tot {end}",
+        "visit-open": "{start}, nog niet afgesloten",
+        "record-heading": "Wat het dossier al vermeldt",
+        "diagnoses": "Diagnosen van dit bezoek",
+        "other-conditions": "Andere problemen van de patiënt",
+        "tests": "Beeldvorming en onderzoeken",
+        "prescriptions": "Voorschriften",
+        "none": "Geen",
+        "record-clear": (
+            "Geen alarmsignalen en geen radiculaire pijn in het gecodeerde dossier, en het "
+            "dossier bevat wat de ontslagbrief nodig heeft."
+        ),
+        "record-off": (
+            "Het gecodeerde dossier plaatst de patiënt buiten het zorgpad, wat de screening ook "
+            "zegt:"
+        ),
+        "record-incomplete": "Het dossier mist gegevens die de ontslagbrief nodig heeft:",
+        "screening-heading": "Screening op alarmsignalen (red flags)",
+        "screening-intro": (
+            "Beantwoord elke vraag met ja of nee. Niets is vooraf aangeduid. Ja betekent: het "
+            "alarmsignaal is aanwezig."
+        ),
+        "yes": "Ja",
+        "no": "Nee",
+        "preview-button": "Voorbeeld van de ontslagbrief",
+        "unanswered": "Beantwoord eerst elke vraag. Nog open: {items}.",
+        "off-heading": "Buiten het zorgpad: er wordt niets verstuurd",
+        "off-intro": (
+            "De patiënt valt buiten het zorgpad acute niet-specifieke mechanische lage rugpijn. "
+            "Er wordt geen screening opgeslagen en geen ontslagbrief, brochure of zorgplan "
+            "aangemaakt."
+        ),
+        "off-screening": "Aanwezig volgens uw screening:",
+        "off-record": "Gevonden in het dossier:",
+        "incomplete-heading": "Dossier onvolledig: er wordt niets verstuurd",
+        "preview-heading": "Voorbeeld: de ontslagbrief zoals de huisarts ze leest",
+        "preview-frame": "Ontslagbrief aan de huisarts (voorbeeld)",
+        "follow-up-heading": "Opvolging",
+        "follow-up-week": "{date} (na 1 week): naar de huisarts als de pijn aanhoudt.",
+        "follow-up-six-weeks": (
+            "{date} (na 6 weken): geen verbetering, dan via de huisarts naar de raadpleging "
+            "fysische geneeskunde, zorgprogramma wervelkolomaandoeningen (tel. {phone})."
+        ),
+        "brochure-heading": "Patiëntenbrochure",
+        "brochure-link": "UZ Leuven-brochure 700457: acute lage rugpijn",
+        "warnings-heading": "Let op",
+        "back": "Screening aanpassen",
+        "confirm": "Ontslag bevestigen",
+        "confirm-explain": (
+            "Bevestigen slaat uw screening op in het dossier, met u als auteur, en maakt de "
+            "ontslagbrief, de verwijzing naar de brochure, het zorgplan en de twee opvolgtaken "
+            "aan."
+        ),
+        "sending": "Bezig met versturen…",
+        "done-heading": "Ontslag verstuurd",
+        "done-intro": "Aangemaakt op de FHIR-server:",
+        "status-created": "aangemaakt",
+        "status-existing": "bestond al",
+        "role-screening": "Screening op alarmsignalen",
+        "role-letter": "Ontslagbrief",
+        "role-brochure": "Verwijzing naar de brochure",
+        "role-carePlan": "Zorgplan",
+        "role-followUpOneWeek": "Opvolgtaak na 1 week",
+        "role-followUpSixWeeks": "Opvolgtaak na 6 weken",
+        "role-letterToGp": "Bericht aan de huisarts",
+        "queued": (
+            "Het ontslag is aanvaard en staat in de wachtrij: de FHIR-server heeft het nog niet "
+            "verwerkt. Status: {state}."
+        ),
+        "refused-heading": "Ontslag geweigerd",
+        "failed-heading": "De FHIR-server weigerde het ontslag",
+    }
+}
+
+
+# --- the page and its files ----------------------------------------------------------------
+
+
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+# No inline script; the only inline style is the letter's own, in the preview frame (a srcdoc
+# frame shares this page's policy), allowed by its hash.
+CONTENT_SECURITY_POLICY: Final = (
+    "default-src 'none'; script-src 'self'; "
+    f"style-src 'self' {_csp_hash(LETTER_CSS)}; img-src 'self' data:; connect-src 'self'; "
+    "frame-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'"
+)
+SECURITY_HEADERS: Final = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
+def _phrases(settings: Settings) -> dict[str, str]:
+    return APP_PHRASES.get(settings.language, APP_PHRASES["nl-BE"])
+
+
+@cache
+def _template() -> Template:
+    return Template((STATIC / "index.html").read_text(encoding="utf-8"))
+
+
+def _page(request: Request, settings: Settings) -> HTMLResponse:
+    phrases = _phrases(settings)
+    screening = pathway().screening
+    data = {
+        "phrases": phrases,
+        "config": {
+            "clientId": settings.app_client_id,
+            "redirectUri": str(request.url_for("app_callback")),
+            "home": str(request.url_for("app_home")),
+            "ehrLaunchScope": EHR_LAUNCH_SCOPE,
+            "standaloneScope": STANDALONE_SCOPE,
+            "redFlags": list(SCREENING_RED_FLAG_ITEMS),
+            "brochureUrl": BROCHURE_URL,
+            "items": [
+                {"linkId": i.link_id, "text": i.text, "explanation": i.explanation}
+                for i in screening.items
+            ],
+        },
+    }
+    # JSON in a non-executed data block; "<" escaped so no "</script>" can end it early.
+    blob = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+    page = _template().substitute(
+        {key.replace("-", "_"): html.escape(text) for key, text in phrases.items()},
+        app_data=blob,
+        lang=html.escape(settings.language),
+    )
+    return HTMLResponse(page, headers=SECURITY_HEADERS)
+
+
+@router.get("", include_in_schema=False)
+async def app_root(request: Request) -> RedirectResponse:
+    return RedirectResponse(str(request.url_for("app_home")))
+
+
+@router.get("/", name="app_home", include_in_schema=False)
+async def app_home(request: Request, settings: SettingsDep) -> HTMLResponse:
+    return _page(request, settings)
+
+
+@router.get("/launch", name="app_launch", include_in_schema=False)
+async def app_launch(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """SMART App Launch: the EHR opens this with `iss` and `launch` (standalone: `iss`)."""
+    return _page(request, settings)
+
+
+@router.get("/callback", name="app_callback", include_in_schema=False)
+async def app_callback(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """The redirect URI: the page reads `code` and `state`, then clears them from the URL."""
+    return _page(request, settings)
+
+
+@router.get("/static/{name}", include_in_schema=False)
+async def app_static(name: str) -> Response:
+    if name not in _STATIC_FILES:
+        raise HTTPException(404, "not found")
+    return FileResponse(
+        STATIC / name,
+        media_type=_STATIC_FILES[name],
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"},
+    )
+
+
+# --- SMART discovery and the code exchange -------------------------------------------------
+
+
+def trusted_iss(iss: str, settings: Settings) -> str:
+    """`iss` without a trailing slash, if this service may read and write there with the
+    physician's token; Forbidden otherwise."""
+    server = iss.rstrip("/")
+    if not re.match(r"^https?://[^/?#\s]+(/[^?#\s]*)?$", server):
+        raise InvalidInput("iss is not an http(s) URL")
+    for base in [settings.fhir_base_url, *settings.app_fhir_servers]:
+        if base.endswith(":"):  # a scheme+host prefix: any port
+            if server.startswith(base):
+                return server
+        elif server == base.rstrip("/") or server.startswith(base.rstrip("/") + "/"):
+            return server
+    raise Forbidden("iss is not a FHIR server this service is configured to launch from")
+
+
+async def _smart_configuration(iss: str, settings: Settings) -> dict[str, Any]:
+    url = f"{iss}/.well-known/smart-configuration"
+    try:
+        async with httpx.AsyncClient(timeout=settings.fhir_timeout_seconds) as client:
+            response = await client.get(url, headers={"Accept": "application/json"})
+        found = response.json() if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        found = None
+    if not isinstance(found, dict) or not all(
+        isinstance(found.get(k), str) for k in ("authorization_endpoint", "token_endpoint")
+    ):
+        raise FhirServerError(f"{url} does not describe a SMART authorization server")
+    if "S256" not in (found.get("code_challenge_methods_supported") or []):
+        raise FhirServerError("the authorization server does not support PKCE with S256")
+    return found
+
+
+@router.get("/api/discover")
+async def discover(
+    settings: SettingsDep, iss: Annotated[str, Query(max_length=500)]
+) -> JSONResponse:
+    """Where the app sends the physician to authorize (SMART 2.0 discovery of `iss`)."""
+    found = await _smart_configuration(trusted_iss(iss, settings), settings)
+    return JSONResponse({"authorization_endpoint": found["authorization_endpoint"]})
+
+
+class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    iss: str = Field(max_length=500)
+    code: str = Field(min_length=1, max_length=2000)
+    code_verifier: str = Field(pattern=r"^[A-Za-z0-9\-._~]{43,128}$")  # RFC 7636 4.1
+    redirect_uri: str = Field(max_length=500)
+
+
+@router.post("/api/token")
+async def exchange_code(body: TokenRequest, request: Request, settings: SettingsDep) -> Response:
+    """The authorization code and PKCE verifier for the token (a public client: no secret)."""
+    if body.redirect_uri != str(request.url_for("app_callback")):
+        raise InvalidInput("redirect_uri is not this app's")
+    found = await _smart_configuration(trusted_iss(body.iss, settings), settings)
+    form = {
+        "grant_type": "authorization_code",
+        "code": body.code,
+        "redirect_uri": body.redirect_uri,
+        "client_id": settings.app_client_id,
+        "code_verifier": body.code_verifier,
+    }
+    try:
+        async with httpx.AsyncClient(timeout=settings.fhir_timeout_seconds) as client:
+            response = await client.post(str(found["token_endpoint"]), data=form)
+        answer = response.json()
+    except (httpx.HTTPError, ValueError):
+        raise FhirServerError("the authorization server did not answer the token request") from None
+    if response.status_code != 200 or not isinstance(answer, dict):
+        error = answer.get("error") if isinstance(answer, dict) else None
+        raise Unauthenticated(f"the authorization server refused the code ({error or 'error'})")
+    if not answer.get("access_token") or not answer.get("encounter") or not answer.get("patient"):
+        raise InvalidInput("the launch gave no patient and encounter: launch the app for one")
+    keep = ("access_token", "token_type", "expires_in", "scope", "patient", "encounter")
+    return JSONResponse(
+        {k: answer[k] for k in keep if k in answer},
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
+
+
+# --- the physician and the launch context --------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Physician:
+    token: str = dataclasses.field(repr=False)  # never in a log line or a traceback
+    practitioner_id: str
+    patient: str | None  # the launch context the token was issued for, when it says so
+    encounter: str | None
+
+
+async def physician(request: Request, _: Annotated[object, Depends(require_caller)]) -> Physician:
+    """The physician behind the (already verified) bearer token: their Practitioner from the
+    token's `fhirUser` claim (SMART `fhirUser` scope)."""
+    token = request.headers.get("authorization", "").partition(" ")[2].strip()
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})  # verified above
+    except jwt.PyJWTError:
+        claims = {}
+    user = parse_reference(str(claims.get("fhirUser", "")))
+    if user is None or user.resource_type != "Practitioner" or user.id is None:
+        raise Forbidden(
+            "the token names no Practitioner (fhirUser): the screening needs its author"
+        )
+    patient, encounter = claims.get("patient"), claims.get("encounter")
+    return Physician(
+        token,
+        user.id,
+        patient if isinstance(patient, str) else None,
+        encounter if isinstance(encounter, str) else None,
+    )
+
+
+PhysicianDep = Annotated[Physician, Depends(physician)]
+
+
+class Launched(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    iss: str = Field(max_length=500)
+    encounter: str = Field(pattern=_FHIR_ID)
+
+
+class ScreeningAnswers(Launched):
+    answers: dict[str, bool]
+    screening_id: str = Field(
+        pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+    )
+
+
+def _client(iss: str, who: Physician, settings: Settings) -> FhirClient:
+    return FhirClient(
+        trusted_iss(iss, settings),
+        timeout=settings.fhir_timeout_seconds,
+        bearer_token=who.token,
+        retry=_APP_RETRY,
+    )
+
+
+async def _gather(
+    client: FhirClient, who: Physician, encounter_id: str, draft: ScreeningAnswers | None
+) -> tuple[DischargeContext, Resource | None]:
+    """The encounter's record as the physician may read it, with the draft screening (from
+    `draft`'s answers) added to the screenings on record; and that draft."""
+    try:
+        encounter = await _encounter_of_launch(client, who, encounter_id)
+        patient_id = _subject_id(encounter)
+        screening = (
+            _draft_screening(who, encounter, patient_id, draft.answers, draft.screening_id)
+            if draft is not None
+            else None
+        )
+        found = await client.search(
+            "QuestionnaireResponse", {"encounter": f"Encounter/{encounter_id}"}
+        )
+        gatherer = RecordGatherer(
+            client,
+            known=[encounter],
+            searched={"screenings": [*found, *([screening] if screening else [])]},
+        )
+        return await gatherer.gather(encounter), screening
+    except FhirServerError as error:
+        raise _refused_token(error) from None
+
+
+async def _encounter_of_launch(client: FhirClient, who: Physician, encounter_id: str) -> Resource:
+    """The Encounter, when it is the one (and of the patient) the token was issued for."""
+    if who.encounter is not None and who.encounter != encounter_id:
+        raise Forbidden("the token was issued for another encounter")
+    encounter = await client.read_encounter(encounter_id)
+    if who.patient is not None and _subject_id(encounter) != who.patient:
+        raise Forbidden("the encounter is not of the patient the token was issued for")
+    return encounter
+
+
+def _subject_id(encounter: Resource) -> str:
+    subject = parse_reference(str((encounter.get("subject") or {}).get("reference", "")))
+    if subject is None or subject.resource_type != "Patient" or subject.id is None:
+        raise IncompleteRecord(
+            "the encounter has no Patient (Encounter.subject)",
+            [Finding("Patient not found: include it", "Encounter.subject")],
+        )
+    return subject.id
+
+
+def _refused_token(error: FhirServerError) -> DischargeError:
+    if error.server_status == 401:
+        return Unauthenticated("the FHIR server refused the physician's token (expired?)")
+    if error.server_status == 403:
+        return Forbidden("the FHIR server does not allow the physician this")
+    return error
+
+
+def _draft_screening(
+    who: Physician,
+    encounter: Resource,
+    patient_id: str,
+    answers: dict[str, bool],
+    screening_id: str,
+) -> Resource:
+    screening = pathway().screening
+    expected = [item.link_id for item in screening.items]
+    if sorted(answers) != sorted(expected):
+        raise InvalidInput(
+            "answer every item of the screening, and only those: " + ", ".join(expected)
+        )
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "id": screening_id,
+        "meta": {"profile": [SCREENING_PROFILE]},
+        "language": "nl-BE",
+        "identifier": {"system": IDENTIFIER_SYSTEM, "value": f"urn:uuid:{screening_id}"},
+        "questionnaire": f"{screening.canonical}|{screening.version}",
+        "status": "completed",
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "encounter": {"reference": f"Encounter/{encounter['id']}"},
+        "authored": fhir_datetime(datetime.now(UTC)),
+        "author": {"reference": f"Practitioner/{who.practitioner_id}"},
+        "item": [
+            {
+                "linkId": item.link_id,
+                "text": item.text,
+                "answer": [{"valueBoolean": answers[item.link_id]}],
+            }
+            for item in screening.items
+        ],
+    }
+
+
+def _all_clear(launched: Launched) -> ScreeningAnswers:
+    """A screening with every red flag absent: what the record says without the physician's."""
+    screening_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{launched.iss}|{launched.encounter}"))
+    answers = {**dict.fromkeys(SCREENING_RED_FLAG_ITEMS, False), BROCHURE_GIVEN: False}
+    return ScreeningAnswers(
+        iss=launched.iss, encounter=launched.encounter, answers=answers, screening_id=screening_id
+    )
+
+
+def _findings(refusal: NotOnPathway | IncompleteRecord) -> dict[str, Any]:
+    return {
+        "outcome": "off-pathway" if isinstance(refusal, NotOnPathway) else "incomplete",
+        "findings": [{"message": f.message, "expression": f.expression} for f in refusal.findings],
+    }
+
+
+# --- what the record already says ----------------------------------------------------------
+
+
+def _name(resource: Resource, *elements: str) -> str:
+    for element in elements:
+        name = concept_name(resource.get(element))
+        if name:
+            return name
+    return f"{resource['resourceType']}/{resource.get('id')}"
+
+
+def _of_encounter(condition: Resource, ctx: DischargeContext) -> bool:
+    listed = any(
+        same_target(d.get("condition"), ref_of(condition))
+        for d in ctx.encounter.get("diagnosis") or []
+    )
+    return listed or same_target(condition.get("encounter"), ref_of(ctx.encounter))
+
+
+def record_summary(ctx: DischargeContext) -> dict[str, Any]:
+    patient = ctx.patient or {}
+    period = ctx.encounter.get("period") or {}
+    conditions = [c for c in ctx.conditions if holds(c)]
+    tests = [
+        *(_name(r, "procedureCode", "description") for r in ctx.imaging_studies),
+        *(_name(r, "code") for r in ctx.diagnostic_reports),
+        *(_name(r, "code") for r in ctx.procedures),
+    ]
+    return {
+        "patient": {
+            "name": person_name(patient) or "",
+            "birthDate": dutch_date(patient["birthDate"]) if patient.get("birthDate") else "",
+            "gender": patient.get("gender") or "unknown",
+        },
+        "encounter": {
+            "id": ctx.encounter["id"],
+            "start": dutch_date(period["start"]) if period.get("start") else "",
+            "end": dutch_date(period["end"]) if period.get("end") else "",
+        },
+        "diagnoses": [_name(c, "code") for c in conditions if _of_encounter(c, ctx)],
+        "otherConditions": [_name(c, "code") for c in conditions if not _of_encounter(c, ctx)],
+        "tests": tests,
+        "prescriptions": [
+            _name(r, "medicationCodeableConcept")
+            if "medicationCodeableConcept" in r
+            else concept_name((ctx.resolve(r.get("medicationReference")) or {}).get("code"))
+            or "MedicationRequest"
+            for r in ctx.medication_requests
+        ],
+    }
+
+
+@router.get("/api/record")
+async def record(
+    who: PhysicianDep,
+    settings: SettingsDep,
+    iss: Annotated[str, Query(max_length=500)],
+    encounter: Annotated[str, Query(pattern=_FHIR_ID)],
+) -> JSONResponse:
+    """The patient, the encounter, what the record says, and whether the record itself keeps
+    the patient off the pathway (the gate run as if the screening were all clear)."""
+    async with _client(iss, who, settings) as client:
+        ctx, _ = await _gather(
+            client, who, encounter, _all_clear(Launched(iss=iss, encounter=encounter))
+        )
+    answer = record_summary(ctx)
+    try:
+        build_discharge(ctx, settings.language)
+        answer["gate"] = {"outcome": "clear", "findings": []}
+    except (NotOnPathway, IncompleteRecord) as refusal:
+        answer["gate"] = _findings(refusal)
+    return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+
+# --- the preview: the dry run, and the letter as the GP reads it ---------------------------
+
+
+@router.post("/api/preview")
+async def preview(body: ScreeningAnswers, who: PhysicianDep, settings: SettingsDep) -> JSONResponse:
+    """The dry run with the draft screening: the letter rendered as HTML, the follow-up dates
+    and the brochure; or the gate's reasons. Nothing is written."""
+    async with _client(body.iss, who, settings) as client:
+        ctx, _ = await _gather(client, who, body.encounter, body)
+    try:
+        discharge = build_discharge(ctx, settings.language)
+    except (NotOnPathway, IncompleteRecord) as refusal:
+        return JSONResponse(_findings(refusal), headers={"Cache-Control": "no-store"})
+    phrases = _phrases(settings)
+    facts = discharge.facts
+    return JSONResponse(
+        {
+            "outcome": "on-pathway",
+            "letterHtml": _letter_html(discharge.bundle, ctx, client.base_url),
+            "followUps": [
+                phrases["follow-up-week"].format(date=dutch_date(facts.week_follow_up)),
+                phrases["follow-up-six-weeks"].format(
+                    date=dutch_date(facts.six_week_follow_up), phone=SPINE_PROGRAMME_PHONE
+                ),
+            ],
+            "brochureUrl": BROCHURE_URL,
+            "warnings": list(discharge.warnings),
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _letter_html(transaction: Resource, ctx: DischargeContext, base_url: str) -> str:
+    """The letter as `GET /Composition/{id}/$document?_format=html` will give it once posted:
+    the transaction's resources as if landed under their uuids, plus the record they cite."""
+    locations = {
+        str(e["fullUrl"]): f"{e['resource']['resourceType']}/"
+        + str(e["fullUrl"]).removeprefix("urn:uuid:")
+        for e in transaction["entry"]
+    }
+    landed = landed_resources(transaction, locations)
+    composition, created = landed[0], landed[1:]
+    cited = [
+        r
+        for r in (ctx.encounter, ctx.patient, ctx.physician, ctx.hospital, ctx.general_practitioner)
+        if r is not None
+    ]
+    cited += [*ctx.conditions, *ctx.screenings, *ctx.imaging_studies, *ctx.diagnostic_reports]
+    cited += [*ctx.procedures, *ctx.medication_requests]
+    author = [ctx.resolve(s.get("author")) for s in ctx.screenings]
+    document = build_document(
+        composition,
+        [*created, *cited, *(a for a in author if a is not None)],
+        identifier=document_identifier(composition),
+        timestamp=str(composition["date"]),
+        base_url=base_url,
+    )
+    return render_letter_html(document.bundle)
+
+
+# --- storing the screening -----------------------------------------------------------------
+
+
+@router.post("/api/screening")
+async def store_screening(
+    body: ScreeningAnswers, who: PhysicianDep, settings: SettingsDep
+) -> JSONResponse:
+    """Store the all-clear screening on the FHIR server, as the physician (their token; their
+    Practitioner as author). A conditional create on the screening's identifier (a uuid the page
+    makes once per screening): sent twice, it is stored once."""
+    ticked = [link for link in SCREENING_RED_FLAG_ITEMS if body.answers.get(link)]
+    if ticked:  # the page sends nothing then; a red flag is never stored as a discharge's
+        raise InvalidInput("a red flag is present: nothing is stored (" + ", ".join(ticked) + ")")
+    async with _client(body.iss, who, settings) as client:
+        try:
+            encounter = await _encounter_of_launch(client, who, body.encounter)
+        except FhirServerError as error:
+            raise _refused_token(error) from None
+        draft = _draft_screening(
+            who, encounter, _subject_id(encounter), body.answers, body.screening_id
+        )
+        draft.pop("id")
+        identifier = f"{IDENTIFIER_SYSTEM}|urn:uuid:{body.screening_id}"
+        entry = {
+            "fullUrl": f"urn:uuid:{body.screening_id}",
+            "resource": draft,
+            "request": {
+                "method": "POST",
+                "url": "QuestionnaireResponse",
+                "ifNoneExist": f"identifier={identifier}",
+            },
+        }
+        try:
+            landed = await client.post_transaction(
+                {"resourceType": "Bundle", "type": "transaction", "entry": [entry]}
+            )
+        except FhirServerError as error:
+            raise _refused_token(error) from None
+    where = landed[0]
+    return JSONResponse(
+        {"reference": where.reference, "status": "created" if where.created else "existing"},
+        status_code=201 if where.created else 200,
+    )

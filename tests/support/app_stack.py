@@ -1,0 +1,169 @@
+"""The physician's app on loopback: the FHIR sandbox, the test EHR (tests/support/smart_ehr.py)
+in front of it, and the service configured to accept the EHR's tokens. Used by
+tests/test_physician_app.py and by `make app` (`python -m tests.support.app_stack`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from fhir_discharge.sandbox import RunningServer, free_port, start_sandbox, wait_until_up
+from tests.servers import Service, start_service
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "input" / "happy-path-bundle.json"
+PHYSICIAN = "lbp-example-ed-physician"
+
+
+@dataclass
+class Stack:
+    fhir: str  # the FHIR server the EHR fronts and the service posts to
+    sandbox: RunningServer | None  # when started here
+    ehr: subprocess.Popen[bytes]
+    ehr_url: str
+    service: Service
+
+    @property
+    def iss(self) -> str:
+        return f"{self.ehr_url}/fhir"
+
+    def standalone_launch_url(self) -> str:
+        return f"{self.service.url}/app/launch?{urlencode({'iss': self.iss})}"
+
+    def ehr_launch_url(
+        self, patient: str, encounter: str, token_lifetime: int = 300, practitioner: str = PHYSICIAN
+    ) -> str:
+        """What the EHR opens: the app's launch URL with `iss` and a fresh `launch`."""
+        launch = httpx.post(
+            f"{self.ehr_url}/_test/launches",
+            json={
+                "patient": patient,
+                "encounter": encounter,
+                "practitioner": practitioner,
+                "token_lifetime": token_lifetime,
+            },
+            timeout=10,
+        ).json()["launch"]
+        return f"{self.service.url}/app/launch?{urlencode({'iss': self.iss, 'launch': launch})}"
+
+    def stop(self) -> None:
+        self.service.stop()
+        if self.ehr.poll() is None:
+            self.ehr.terminate()
+            self.ehr.wait(timeout=10)
+        if self.sandbox is not None:
+            self.sandbox.stop()
+
+
+def start_stack(workdir: Path, fhir_base_url: str | None = None) -> Stack:
+    sandbox = start_sandbox() if fhir_base_url is None else None
+    fhir = sandbox.base_url if sandbox else str(fhir_base_url)
+    ehr_port, service_port = free_port(), free_port()
+    ehr_url = f"http://127.0.0.1:{ehr_port}"
+    service_url = f"http://127.0.0.1:{service_port}"
+    ehr = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.support.smart_ehr",
+            "--port",
+            str(ehr_port),
+            "--upstream",
+            fhir,
+            "--redirect-uri",
+            f"{service_url}/app/callback",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=(workdir / "ehr.log").open("ab"),
+    )
+    try:
+        wait_until_up(f"{ehr_url}/fhir/.well-known/smart-configuration", ehr)
+        service = start_service(
+            fhir,
+            workdir,
+            port=service_port,
+            api_jwks_url=f"{ehr_url}/oauth/jwks",
+            api_jwt_audience=f"{ehr_url}/fhir",
+            api_jwt_issuer=ehr_url,
+            app_fhir_servers=json.dumps([f"{ehr_url}/fhir"]),
+        )
+    except BaseException:
+        ehr.terminate()
+        if sandbox:
+            sandbox.stop()
+        raise
+    return Stack(fhir, sandbox, ehr, ehr_url, service)
+
+
+def unscreened_record(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    """The record as the EHR holds it before the physician screened: no QuestionnaireResponse."""
+    return [
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] != "QuestionnaireResponse"
+    ]
+
+
+def seed(fhir_base_url: str, resources: list[dict[str, Any]]) -> None:
+    """PUT the resources by id in one transaction (synchronous: the browser tests run an event
+    loop of Playwright's in this thread)."""
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
+            for r in resources
+        ],
+    }
+    response = httpx.post(
+        fhir_base_url, json=bundle, headers={"Content-Type": "application/fhir+json"}, timeout=30
+    )
+    response.raise_for_status()
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="fhir-discharge-app-") as scratch:
+        stack = start_stack(Path(scratch))
+        try:
+            bundle = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+            seed(stack.fhir, unscreened_record(bundle))
+            encounter = next(
+                e["resource"]["id"]
+                for e in bundle["entry"]
+                if e["resource"]["resourceType"] == "Encounter"
+            )
+            patient = next(
+                e["resource"]["id"]
+                for e in bundle["entry"]
+                if e["resource"]["resourceType"] == "Patient"
+            )
+            print(f"FHIR sandbox:          {stack.fhir}")
+            print(f"test EHR (SMART, iss): {stack.iss}")
+            print(f"service:               {stack.service.url}")
+            print(f"\nThe example encounter, unscreened: Encounter/{encounter}")
+            print("\nStandalone launch (enter the encounter id at the test EHR's prompt):")
+            print(f"  {stack.standalone_launch_url()}")
+            print("\nEHR launch (one use; the encounter's context comes with it):")
+            print(f"  {stack.ehr_launch_url(patient, encounter)}")
+            print("\nCtrl-C stops all three.")
+            with contextlib.suppress(KeyboardInterrupt):
+                while True:
+                    time.sleep(3600)
+        finally:
+            stack.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,416 @@
+"""The physician's app (fhir_discharge/web/physician_app.py) in a real browser.
+
+Debian's Chromium (/usr/bin/chromium, `make test` installs it), driven by Playwright; never
+`playwright install`. Without Chromium these tests fail, they do not skip. Each test launches the
+app as the EHR would (SMART App Launch 2.0 against tests/support/smart_ehr.py, a real process on
+loopback) for a record of its own on the FHIR sandbox, then checks what landed on the server.
+Screenshots of each screen go to docs/app-*.png.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from fhir_discharge.pathway import pathway
+from tests.factories import condition, fresh_record
+from tests.servers import AUTH
+from tests.support.app_stack import Stack, seed, start_stack, unscreened_record
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+DESKTOP = {"width": 1280, "height": 800}
+TABLET = {"width": 820, "height": 1180}  # iPad Air, portrait
+ITEMS = [item.link_id for item in pathway().screening.items]
+RED_FLAGS = ITEMS[:-1]
+QUESTION = {item.link_id: item.text for item in pathway().screening.items}
+
+
+@pytest.fixture(scope="module")
+def stack(fhir_base_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = start_stack(tmp_path_factory.mktemp("physician-app"), fhir_base_url)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if shutil.which("chromium") is None and not Path(CHROMIUM).exists():
+        pytest.fail(
+            "Chromium is not installed: `apt-get install -y chromium` (make test does it)",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+class Seen:
+    """What the page did: requests it sent, CSP violations and script errors it met."""
+
+    def __init__(self, page: Any) -> None:
+        self.requests: list[str] = []
+        self.problems: list[str] = []
+        page.on("request", lambda r: self.requests.append(f"{r.method} {r.url}"))
+        page.on("pageerror", lambda e: self.problems.append(f"pageerror: {e}"))
+        page.on("console", self._console)
+
+    def _console(self, message: Any) -> None:
+        if "Content Security Policy" in message.text or message.type == "error":
+            self.problems.append(message.text)
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport=DESKTOP, locale="nl-BE")
+    tab = context.new_page()
+    tab.seen = Seen(tab)
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+def new_record(stack: Stack, extra: list[dict[str, Any]] = ()) -> dict[str, str]:  # type: ignore[assignment]
+    """A record of its own on the server, unscreened; its ids."""
+    tag = uuid.uuid4().hex[:10]
+    resources = [*unscreened_record(fresh_record(tag)), *extra]
+    text = json.dumps(resources).replace("lbp-example-", f"t-{tag}-")
+    seed(stack.fhir, json.loads(text))
+    return {
+        "tag": tag,
+        "patient": f"t-{tag}-patient",
+        "encounter": f"t-{tag}-encounter",
+        "physician": f"t-{tag}-ed-physician",
+    }
+
+
+def ehr_launch(page: Any, stack: Stack, record: dict[str, str], token_lifetime: int = 300) -> None:
+    url = stack.ehr_launch_url(
+        record["patient"], record["encounter"], token_lifetime, record["physician"]
+    )
+    page.goto(url)
+    page.locator("#screening-form").wait_for(state="visible", timeout=30_000)
+
+
+def answer(page: Any, yes: set[str] = frozenset(), brochure: bool = True) -> None:  # type: ignore[assignment]
+    for link_id in RED_FLAGS:
+        page.check(f"#answer-{link_id}-{'true' if link_id in yes else 'false'}")
+    page.check(f"#answer-brochure-given-{'true' if brochure else 'false'}")
+
+
+def on_server(stack: Stack, resource_type: str, encounter: str) -> list[dict[str, Any]]:
+    bundle = httpx.get(
+        f"{stack.fhir}/{resource_type}", params={"encounter": f"Encounter/{encounter}"}, timeout=30
+    ).json()
+    return [e["resource"] for e in bundle.get("entry") or []]
+
+
+def shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(DOCS / name), full_page=True)
+
+
+# --- the flows -----------------------------------------------------------------------------
+
+
+def test_ehr_launch_screen_preview_confirm(stack: Stack, page: Any) -> None:
+    record = new_record(stack)
+    response = None
+
+    def keep(r: Any) -> None:
+        nonlocal response
+        if r.url.endswith("/app/launch") or "/app/launch?" in r.url:
+            response = r
+
+    page.on("response", keep)
+    ehr_launch(page, stack, record)
+    # The code and state left the address bar; no token anywhere but in the page's memory.
+    assert page.url == f"{stack.service.url}/app/"
+    assert page.evaluate("sessionStorage.length") == 0
+    assert page.evaluate("localStorage.length") == 0
+    assert response is not None
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("style-src")[0]
+
+    assert page.inner_text("#patient-name") == "An Janssens"
+    assert "lage rugpijn" in page.inner_text("#diagnoses").lower()
+    assert "Geen alarmsignalen" in page.inner_text("#record-gate")
+    # Nothing pre-ticked.
+    assert page.locator("input[type=radio]:checked").count() == 0
+    answer(page)
+    shot(page, "app-1-screening.png")
+
+    page.click("#preview-button")
+    page.locator("#preview").wait_for(state="visible")
+    letter = page.frame_locator("#letter")
+    assert "Reden van komst" in letter.locator("body").inner_text()
+    assert "Werkdiagnose" not in letter.locator("body").inner_text()
+    follow_ups = page.inner_text("#follow-ups")
+    assert "na 1 week" in follow_ups and "na 6 weken" in follow_ups
+    assert page.get_attribute("#brochure-link", "href") == "https://www.uzleuven.be/brochure/700457"
+    # The preview posted nothing.
+    assert on_server(stack, "QuestionnaireResponse", record["encounter"]) == []
+    assert on_server(stack, "Composition", record["encounter"]) == []
+    shot(page, "app-2-preview.png")
+
+    page.click("#confirm")
+    page.locator("#result").wait_for(state="visible", timeout=30_000)
+    result = page.inner_text("#result")
+    assert "Ontslag verstuurd" in result
+    for label in (
+        "Screening op alarmsignalen",
+        "Ontslagbrief",
+        "Zorgplan",
+        "Opvolgtaak na 6 weken",
+    ):
+        assert label in result
+    shot(page, "app-3-confirmed.png")
+
+    screenings = on_server(stack, "QuestionnaireResponse", record["encounter"])
+    assert len(screenings) == 1
+    screening = screenings[0]
+    assert screening["status"] == "completed"
+    assert screening["author"] == {"reference": f"Practitioner/{record['physician']}"}
+    assert screening["subject"] == {"reference": f"Patient/{record['patient']}"}
+    assert {i["linkId"]: i["answer"][0]["valueBoolean"] for i in screening["item"]} == {
+        **dict.fromkeys(RED_FLAGS, False),
+        "brochure-given": True,
+    }
+    compositions = on_server(stack, "Composition", record["encounter"])
+    assert len(compositions) == 1
+    assert page.seen.problems == []
+
+
+def test_red_flag_ticked_sends_nothing(stack: Stack, page: Any) -> None:
+    record = new_record(stack)
+    ehr_launch(page, stack, record)
+    sent_before = len(page.seen.requests)
+    answer(page, yes={"cauda-equina"})
+    page.click("#preview-button")
+    page.locator("#off").wait_for(state="visible")
+    assert "Buiten het zorgpad" in page.inner_text("#off-heading")
+    assert QUESTION["cauda-equina"] in page.inner_text("#off-screening-list")
+    assert not page.locator("#confirm").is_visible()
+    shot(page, "app-4-red-flag.png")
+    # Not a request left the page: not the preview, not the screening.
+    assert page.seen.requests[sent_before:] == []
+    assert on_server(stack, "QuestionnaireResponse", record["encounter"]) == []
+    assert on_server(stack, "Composition", record["encounter"]) == []
+
+
+def test_red_flag_in_the_coded_record_is_off_pathway(stack: Stack, page: Any) -> None:
+    # Cauda equina syndrome (ICD-10 G83.4), a Condition of this encounter.
+    cauda = condition(
+        "lbp-example-cauda", "http://hl7.org/fhir/sid/icd-10", "G83.4", verification="provisional"
+    )
+    record = new_record(stack, [cauda])
+    ehr_launch(page, stack, record)
+    assert "buiten het zorgpad" in page.inner_text("#record-gate")
+    answer(page)
+    page.click("#preview-button")
+    page.locator("#off").wait_for(state="visible")
+    assert "cauda equina" in page.inner_text("#off-record-list").lower()
+    assert not page.locator("#confirm").is_visible()
+    shot(page, "app-5-record-red-flag.png")
+    assert on_server(stack, "QuestionnaireResponse", record["encounter"]) == []
+    assert on_server(stack, "Composition", record["encounter"]) == []
+
+
+def test_token_expired_mid_flow(stack: Stack, page: Any) -> None:
+    record = new_record(stack)
+    ehr_launch(page, stack, record, token_lifetime=4)
+    answer(page)
+    time.sleep(4.5)  # the physician was called away
+    page.click("#preview-button")
+    page.locator("#alert").wait_for(state="visible")
+    assert "aanmelding is verlopen" in page.inner_text("#alert")
+    assert not page.locator("#screening-form").is_visible()
+    shot(page, "app-6-expired.png")
+    assert on_server(stack, "QuestionnaireResponse", record["encounter"]) == []
+
+
+def test_double_click_discharges_once(stack: Stack, page: Any) -> None:
+    record = new_record(stack)
+    ehr_launch(page, stack, record)
+    answer(page, brochure=False)
+    page.click("#preview-button")
+    page.locator("#preview").wait_for(state="visible")
+    page.dblclick("#confirm")
+    page.evaluate("document.getElementById('confirm').click()")
+    page.locator("#result").wait_for(state="visible", timeout=30_000)
+    time.sleep(1)  # anything a second click sent would have landed by now
+    posts = [r for r in page.seen.requests if r.startswith("POST") and "lbp-discharge" in r]
+    assert len(posts) == 1
+    assert len(on_server(stack, "QuestionnaireResponse", record["encounter"])) == 1
+    assert len(on_server(stack, "Composition", record["encounter"])) == 1
+    # The service's own guarantee behind the button: the same discharge again creates nothing.
+    again = httpx.post(
+        f"{stack.service.url}/Encounter/{record['encounter']}/$lbp-discharge",
+        headers=AUTH,
+        timeout=60,
+    )
+    assert again.status_code == 200
+    assert len(on_server(stack, "Composition", record["encounter"])) == 1
+
+
+def test_standalone_launch(stack: Stack, page: Any) -> None:
+    record = new_record(stack)
+    page.goto(stack.standalone_launch_url())
+    page.fill("#ehr_encounter", record["encounter"])  # the test EHR's prompt
+    page.click("button[type=submit]")
+    page.locator("#screening-form").wait_for(state="visible", timeout=30_000)
+    assert page.url == f"{stack.service.url}/app/"
+    assert page.inner_text("#patient-name") == "An Janssens"
+
+
+def test_keyboard_only_and_labels(stack: Stack, page: Any) -> None:
+    record = new_record(stack)
+    ehr_launch(page, stack, record)
+    # Every question is a labelled group of two labelled radios; the button has a name.
+    for link_id in ITEMS:
+        group = page.get_by_role("group", name=QUESTION[link_id])
+        assert group.get_by_role("radio", name="Ja").count() == 1
+        assert group.get_by_role("radio", name="Nee").count() == 1
+    for control in page.locator("input, button, select, textarea, iframe").all():
+        name = control.evaluate(
+            "e => (e.labels && e.labels.length ? e.labels[0].textContent : '')"
+            " || e.getAttribute('aria-label') || e.title || e.textContent"
+        )
+        assert name.strip(), control.evaluate("e => e.outerHTML")
+
+    # Tab order reaches every question and the button, in reading order.
+    page.evaluate("document.activeElement.blur()")
+    reached: list[str] = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "() => { const e = document.activeElement; return e.name || e.id || e.tagName }"
+        )
+        if focused not in reached:
+            reached.append(focused)
+        if focused == "preview-button":
+            break
+    assert [r for r in reached if r in ITEMS] == ITEMS
+    assert reached[-1] == "preview-button"
+
+    # Answer with the keyboard alone: Tab to each question, arrow to "Nee" (or Space for "Ja").
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("Tab")
+    while page.evaluate("document.activeElement.name") != ITEMS[0]:
+        page.keyboard.press("Tab")
+    for link_id in ITEMS:
+        assert page.evaluate("document.activeElement.name") == link_id
+        if link_id == "brochure-given":
+            page.keyboard.press("Space")
+        else:
+            page.keyboard.press("ArrowDown")
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "preview-button"
+    page.keyboard.press("Enter")
+    page.locator("#preview").wait_for(state="visible")
+    # Focus moved to the preview; Tab reaches the confirm button.
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "confirm":
+            break
+    assert page.evaluate("document.activeElement.id") == "confirm"
+    answers = page.evaluate(
+        "() => Object.fromEntries([...document.querySelectorAll('input:checked')]"
+        ".map(e => [e.name, e.value]))"
+    )
+    assert answers == {**dict.fromkeys(RED_FLAGS, "false"), "brochure-given": "true"}
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, TABLET], ids=["1280x800", "tablet"])
+def test_readable_at(stack: Stack, browser: Any, viewport: dict[str, int]) -> None:
+    context = browser.new_context(viewport=viewport, locale="nl-BE", has_touch=viewport is TABLET)
+    page = context.new_page()
+    try:
+        record = new_record(stack)
+        ehr_launch(page, stack, record)
+        overflow = "document.documentElement.scrollWidth - window.innerWidth"
+        assert page.evaluate(overflow) <= 0
+        answer(page)
+        page.click("#preview-button")
+        page.locator("#preview").wait_for(state="visible")
+        assert page.evaluate(overflow) <= 0
+        box = page.locator("#confirm").bounding_box()
+        assert (
+            box is not None and box["height"] >= 40 and box["x"] + box["width"] <= viewport["width"]
+        )
+        if viewport is TABLET:
+            shot(page, "app-7-tablet-preview.png")
+    finally:
+        context.close()
+
+
+# --- the service side ----------------------------------------------------------------------
+
+
+def test_page_has_no_inline_script_and_loads_nothing_from_elsewhere(stack: Stack) -> None:
+    response = httpx.get(f"{stack.service.url}/app/", timeout=10)
+    assert response.status_code == 200
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    for tag in re.findall(r"<script[^>]*>", response.text):
+        assert 'src="static/' in tag or 'type="application/json"' in tag, tag
+    assert "http" not in " ".join(re.findall(r'(?:src|href)="([^"]*)"', response.text))
+
+
+def test_untrusted_iss_is_refused(stack: Stack) -> None:
+    response = httpx.get(
+        f"{stack.service.url}/app/api/discover", params={"iss": "http://evil.example/fhir"}
+    )
+    assert response.status_code == 403
+
+
+def test_app_api_needs_the_physicians_token(stack: Stack) -> None:
+    params = {"iss": stack.iss, "encounter": "x"}
+    assert httpx.get(f"{stack.service.url}/app/api/record", params=params).status_code == 401
+    # A development token names no physician: no screening can be authored with it.
+    response = httpx.get(f"{stack.service.url}/app/api/record", params=params, headers=AUTH)
+    assert response.status_code == 403
+
+
+def test_cds_card_for_a_missing_screening_launches_the_app(stack: Stack) -> None:
+    record = new_record(stack)
+    hook = {
+        "hook": "encounter-discharge",
+        "hookInstance": str(uuid.uuid4()),
+        "fhirServer": stack.fhir,
+        "context": {
+            "userId": f"Practitioner/{record['physician']}",
+            "patientId": record["patient"],
+            "encounterId": record["encounter"],
+        },
+    }
+    response = httpx.post(
+        f"{stack.service.url}/cds-services/lbp-discharge", json=hook, headers=AUTH, timeout=30
+    )
+    assert response.status_code == 200
+    (card,) = response.json()["cards"]
+    assert card["indicator"] == "warning"
+    assert card["links"] == [
+        {
+            "label": "Screening op alarmsignalen documenteren (app)",
+            "url": f"{stack.service.url}/app/launch",
+            "type": "smart",
+        }
+    ]
