@@ -7,11 +7,14 @@ ones reference, and those they reference in turn, go into the same transaction, 
 conditional create on its business identifier: on a server that holds them already (same
 identifier) nothing new is created and the references resolve to what is there; on one that does
 not, they are created once. A resource without a business identifier cannot be written without
-risking a copy per discharge: the discharge is refused, naming it.
+risking a copy per discharge: it is referenced by its id, as the EHR's own server holds it, and the
+caller is warned that another server must hold it too (HAPI refuses the transaction otherwise,
+and nothing is written).
 
-Copies carry no `id` or `meta` (the server gives its own), and keep only the references the
-transaction can resolve: a reference to something outside the context (a ward, a nurse not in the
-Bundle) is left out of the copy rather than written dangling.
+Copies carry no `id` or `meta` (the server gives its own). A reference in a copy points to the
+carried resource's urn, or by id to a resource of the context that is not carried; a reference to
+something outside the context (a ward, a nurse not in the Bundle) is left out of the copy rather
+than written dangling.
 
 Pure: no network, no clock.
 """
@@ -23,7 +26,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from .context import DischargeContext
-from .errors import Finding, IncompleteRecord
 from .identity import derived_uuid
 from .references import Resource, parse_reference
 
@@ -40,11 +42,14 @@ _PREFERRED_SYSTEMS = {
 
 def carried_entries(
     new_resources: Iterable[Resource], ctx: DischargeContext, key: str
-) -> tuple[list[tuple[str, Resource, str]], dict[str, str]]:
-    """(urn, copy, ifNoneExist) of every context resource the new resources reach, and the map
-    from each one's `Type/id` to its urn, for rewriting references."""
+) -> tuple[list[tuple[str, Resource, str]], dict[str, str], list[str]]:
+    """(urn, copy, ifNoneExist) of every context resource with a business identifier that the
+    new resources reach; the map from each one's `Type/id` to its urn, for rewriting references;
+    and the `Type/id` of those reached that have no identifier (referenced by id: the server
+    must hold them, and the caller is warned)."""
     order: list[str] = []
     found: dict[str, Resource] = {}
+    by_id: list[str] = []
     frontier = list(new_resources)
     while frontier:
         reached = []
@@ -54,21 +59,15 @@ def carried_entries(
                 if target is None or "id" not in target:
                     continue
                 literal = f"{target['resourceType']}/{target['id']}"
-                if literal not in found:
-                    found[literal] = target
-                    order.append(literal)
-                    reached.append(target)
+                if literal in found or literal in by_id:
+                    continue
+                if _identifier(target) is None:
+                    by_id.append(literal)
+                    continue
+                found[literal] = target
+                order.append(literal)
+                reached.append(target)
         frontier = reached
-    missing = [literal for literal in order if _identifier(found[literal]) is None]
-    if missing:
-        raise IncompleteRecord(
-            "the record's resources travel with the letter as conditional creates on their "
-            "business identifiers, and these have none: " + ", ".join(missing),
-            [
-                Finding(f"{literal} has no business identifier (system and value)", literal)
-                for literal in missing
-            ],
-        )
     urns = {literal: derived_uuid(key, f"carried:{literal}") for literal in order}
     entries = []
     for literal in order:
@@ -76,7 +75,7 @@ def carried_entries(
         carried = {k: v for k, v in copy.deepcopy(original).items() if k not in ("id", "meta")}
         _keep_resolvable(carried, ctx, urns)
         entries.append((urns[literal], carried, _if_none_exist(original)))
-    return entries, urns
+    return entries, urns, by_id
 
 
 def rewrite_references(node: Any, ctx: DischargeContext, urns: dict[str, str]) -> None:
@@ -142,8 +141,14 @@ def _is_reference(value: Any) -> bool:
 
 
 def _resolved(reference: Resource, ctx: DischargeContext, urns: dict[str, str]) -> Resource | None:
+    """The reference as the copy keeps it: to a carried resource's urn, to a resource of the
+    context that is not carried by its `Type/id`, and to anything else not at all."""
     literal = _literal(reference["reference"], ctx)
-    return {**reference, "reference": urns[literal]} if literal in urns else None
+    if literal in urns:
+        return {**reference, "reference": urns[literal]}
+    if ctx.resolve(reference) is not None and literal is not None:
+        return {**reference, "reference": literal}
+    return None
 
 
 def _references(node: Any) -> Iterable[str]:

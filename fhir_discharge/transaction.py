@@ -58,12 +58,19 @@ def build_discharge(ctx: DischargeContext, language: str = "nl-BE") -> Discharge
     # Conditional creates: a second discharge of this encounter finds these and creates nothing
     # (HAPI answers "200 OK" for an ifNoneExist match).
     entries = [(urn, resource, if_none_exist(urn)) for urn, resource in new_resources]
+    warnings = list(eligibility.warnings)
     if ctx.carry_record:
         # The record the EHR sent goes along, after the new resources (carry.py).
-        carried, urns = carried_entries((r for _, r in new_resources), ctx, facts.key)
+        carried, urns, by_id = carried_entries((r for _, r in new_resources), ctx, facts.key)
         for _, resource in new_resources:
             rewrite_references(resource, ctx, urns)
         entries += carried
+        if by_id:
+            warnings.append(
+                "referenced by id, not written with the letter (no business identifier): "
+                + ", ".join(by_id)
+                + "; the FHIR server must hold them"
+            )
     bundle: Resource = {
         "resourceType": "Bundle",
         "type": "transaction",
@@ -80,7 +87,7 @@ def build_discharge(ctx: DischargeContext, language: str = "nl-BE") -> Discharge
             for urn, resource, condition in entries
         ],
     }
-    return Discharge(bundle, eligibility.warnings, facts)
+    return Discharge(bundle, tuple(warnings), facts)
 
 
 # What each entry of the transaction is, by position (the roles of the operation's answer).

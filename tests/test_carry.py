@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
-
-from fhir_discharge import IncompleteRecord, build_discharge, context_from_bundle
+from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.carry import NIHDI, SSIN
 from tests.factories import happy_bundle, references_in, resource
 
@@ -56,6 +54,10 @@ def test_the_record_the_letter_references_travels_as_conditional_creates():
     )
 
 
+def test_nothing_is_said_when_everything_travels():
+    assert carried_build(happy_bundle()).warnings == ()
+
+
 def test_every_reference_in_the_transaction_resolves_inside_it():
     built = carried_build(happy_bundle()).bundle
     full_urls = {e["fullUrl"] for e in built["entry"]}
@@ -72,14 +74,22 @@ def test_the_same_record_gives_the_same_transaction():
     assert carried_build(happy_bundle()).bundle == carried_build(happy_bundle()).bundle
 
 
-def test_a_record_without_business_identifiers_is_refused_naming_them():
+def test_a_resource_without_business_identifier_is_referenced_by_id_with_a_warning():
     bundle = happy_bundle()
     del resource(bundle, "Practitioner", "lbp-example-ed-physician")["identifier"]
-    with pytest.raises(IncompleteRecord) as refused:
-        carried_build(bundle)
-    assert [f.expression for f in refused.value.findings] == [
-        "Practitioner/lbp-example-ed-physician"
-    ]
+    discharge = carried_build(bundle)
+    built = discharge.bundle
+    types = [e["resource"]["resourceType"] for e in built["entry"][6:]]
+    assert types.count("Practitioner") == 1  # the GP; the ED physician is not written
+    letter = built["entry"][0]["resource"]
+    assert letter["author"] == [{"reference": "Practitioner/lbp-example-ed-physician"}]
+    carried_encounter = next(
+        e["resource"] for e in built["entry"] if e["resource"]["resourceType"] == "Encounter"
+    )
+    assert carried_encounter["participant"][0]["individual"] == {
+        "reference": "Practitioner/lbp-example-ed-physician"
+    }
+    assert any("Practitioner/lbp-example-ed-physician" in w for w in discharge.warnings)
 
 
 def test_references_outside_the_context_are_left_out_of_the_copies():
