@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import SecretStr
+from pydantic import BaseModel, ConfigDict, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CdsClient(BaseModel):
+    """An EHR allowed to call the CDS Hooks service, with where its public keys are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    jwks_url: str | None = None
+    jwks_file: str | None = None
+    jku_allowed: list[str] = []
+
+    @model_validator(mode="after")
+    def _has_keys(self) -> CdsClient:
+        if not self.jwks_url and not self.jwks_file and not self.jku_allowed:
+            raise ValueError("a CDS client needs jwks_url, jwks_file or jku_allowed")
+        return self
 
 
 class Settings(BaseSettings):
@@ -44,12 +61,35 @@ class Settings(BaseSettings):
     api_jwt_issuer: str | None = None
     # A scope the JWT must carry (in its space-separated `scope` claim); 403 without it.
     api_required_scope: str | None = None
+    # The longest a caller's JWT may live: `iat` and `exp` are required, exp - iat <= this.
+    api_jwt_max_lifetime_seconds: int = 3600
+    # The service's own base URL as callers reach it (e.g. https://discharge.uzleuven.be), used in
+    # everything it answers that names itself (status URLs, /metadata, the CDS card's app link,
+    # the app's redirect URI, the `aud` of CDS Hooks JWTs). Unset: the request's base URL when its
+    # Host is a loopback address, else the address the connection reached; never another Host.
+    public_base_url: str | None = None
+    # CDS Hooks 2.0 clients (EHRs), by their JWT `iss`: {"<iss>": {"jwks_url": "...", or
+    # "jwks_file": "...", "jku_allowed": ["<JWKS URL the EHR may name in a jku header>"]}}. When
+    # set, the CDS Hooks call needs such a client's JWT (aud = public_base_url +
+    # "/cds-services/lbp-discharge", a jti never seen before); unset, the api_* tokens as elsewhere.
+    cds_clients: dict[str, CdsClient] = {}
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+            raise ValueError("public_base_url must be an absolute http(s) URL, without a query")
+        return value.rstrip("/")
+
     # CDS Hooks: FHIR servers (base URLs; a value ending in ":" is a scheme+host prefix, e.g.
     # "http://127.0.0.1:") a hook request's fhirServer may name, besides fhir_base_url.
     cds_fhir_servers: list[str] = []
     # The physician's SMART on FHIR app (fhir_discharge/web/physician_app.py, served under /app/).
     # Its launch URL, as the CDS Hooks card's `smart` link names it (absolute; default: this
-    # service's own /app/launch, as the hook request reached it).
+    # service's own /app/launch on its public base URL, public_base_url).
     app_launch_url: str | None = None
     # The app's client_id at the EHR's authorization server (a public client: PKCE, no secret).
     app_client_id: str = "fhir-discharge-app"

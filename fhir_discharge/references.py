@@ -5,17 +5,35 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from .errors import InvalidInput
 
 Resource = dict[str, Any]
 
+# A FHIR logical id (R4 datatypes, "id": 1 to 64 of [A-Za-z0-9\-.]), the one definition every
+# id check uses (references, request paths and bodies, CDS Hooks context). An id of dots only is
+# refused: "." and ".." are URL dot segments, which httpx removes, so `Patient/..` would read
+# another URL. No look-ahead (pydantic's regex engine has none): pair it with the max length.
+FHIR_ID_MAX_LENGTH: Final = 64
+_ID = r"[A-Za-z0-9\-.]*[A-Za-z0-9\-][A-Za-z0-9\-.]*"
+FHIR_ID_PATTERN: Final = f"^{_ID}$"
+_FHIR_ID = re.compile(FHIR_ID_PATTERN)
+
 # [base/]Type/id[/_history/vid]: FHIR's RESTful reference form (R4 3.2.0.x, "Literal references").
 _LITERAL = re.compile(
-    r"^(?:(?P<base>https?://.+?)/)?(?P<type>[A-Z][A-Za-z]+)/(?P<id>[A-Za-z0-9\-.]{1,64})"
-    r"(?:/_history/(?P<version>[A-Za-z0-9\-.]{1,64}))?$"
+    rf"^(?:(?P<base>https?://.+?)/)?(?P<type>[A-Z][A-Za-z]+)/(?P<id>{_ID})"
+    rf"(?:/_history/(?P<version>{_ID}))?$"
 )
+
+
+def is_fhir_id(value: object) -> bool:
+    """Whether `value` is a FHIR logical id this service will put in a URL or a reference."""
+    return (
+        isinstance(value, str)
+        and len(value) <= FHIR_ID_MAX_LENGTH
+        and _FHIR_ID.match(value) is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -44,7 +62,9 @@ def parse_reference(reference: str) -> Ref | None:
     if reference.startswith(("urn:uuid:", "urn:oid:")):
         return Ref(None, None, urn=reference)
     match = _LITERAL.match(reference)
-    if not match:
+    if not match or not is_fhir_id(match["id"]):
+        return None
+    if match["version"] is not None and not is_fhir_id(match["version"]):
         return None
     return Ref(match["type"], match["id"])
 
@@ -54,6 +74,8 @@ def ref_of(resource: Resource) -> Ref:
     rtype, rid = resource.get("resourceType"), resource.get("id")
     if not isinstance(rtype, str) or not isinstance(rid, str) or not rid:
         raise InvalidInput(f"a {str(rtype)[:40]} of the record has no id to refer to it by")
+    if not is_fhir_id(rid):
+        raise InvalidInput(f"a {str(rtype)[:40]} of the record has an id that is not a FHIR id")
     return Ref(rtype, rid)
 
 

@@ -152,6 +152,7 @@ def call_service(fault, body, tmp_path):
             outbox_path=str(tmp_path / "outbox.sqlite3"),
             sync_wait_seconds=0.5,
             api_tokens=["in-process-token"],
+            public_base_url="http://service",  # status URLs name it, never the request's Host
         )
         app = create_app(settings, fhir_client=client)
         async with httpx.AsyncClient(

@@ -83,6 +83,7 @@ def token_for(private_key, kid: str, alg: str, **claims) -> str:
         "iss": "https://ehr.uzleuven.example",
         "sub": "ehr-discharge",
         "aud": "fhir-discharge",
+        "iat": int(time.time()),
         "exp": int(time.time()) + 300,
         "scope": "discharge/write",
         **claims,

@@ -9,7 +9,9 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import Settings
 from ..delivery import Deliverer
@@ -22,7 +24,13 @@ from .cds_hooks import cds_router
 from .documents import router as documents_router
 from .physician_app import router as physician_app_router
 from .routes import FHIR_JSON, router
-from .security import CHALLENGE, Authenticator, log_if_unprotected, require_caller
+from .security import (
+    CHALLENGE,
+    Authenticator,
+    CdsClientAuthenticator,
+    log_if_unprotected,
+    require_caller,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +41,26 @@ def _outcome(status: int, code: str, message: str) -> JSONResponse:
         "issue": [{"severity": "error", "code": code, "diagnostics": message}],
     }
     return JSONResponse(body, status_code=status, media_type=FHIR_JSON)
+
+
+class NoSniffMiddleware:
+    """`X-Content-Type-Options: nosniff` on every answer: a browser renders a body only as the
+    type it is sent as (never JSON with record text as HTML)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["X-Content-Type-Options"] = "nosniff"
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
 
 
 def create_app(settings: Settings | None = None, fhir_client: FhirClient | None = None) -> FastAPI:
@@ -73,10 +101,14 @@ def create_app(settings: Settings | None = None, fhir_client: FhirClient | None 
         version="0.1.0",
         description="FHIR R4 discharge: acute non-specific mechanical low back pain, UZ Leuven ED",
         lifespan=lifespan,
+        # Starlette's slash redirects name the request's Host in Location: no redirect at all.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(NoSniffMiddleware)
     app.state.authenticator = Authenticator(settings)
+    app.state.cds_authenticator = CdsClientAuthenticator(settings)
     log_if_unprotected(app.state.authenticator)
     app.include_router(router)
     app.include_router(documents_router, dependencies=[Depends(require_caller)])

@@ -5,14 +5,21 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import Path, Request
+from fastapi import Path, Query, Request
+from pydantic import StringConstraints
 
 from ..errors import DischargeError, InvalidInput
+from ..references import FHIR_ID_MAX_LENGTH, FHIR_ID_PATTERN
 
 _JSON_TYPES = ("application/fhir+json", "application/json")
 
-# A FHIR logical id (R4 datatypes, "id"): anything else in a path never reaches the FHIR server.
-FhirId = Annotated[str, Path(pattern=r"^[A-Za-z0-9\-.]{1,64}$")]
+# A FHIR logical id (references.FHIR_ID_PATTERN: never "." or ".."): anything else in a path,
+# a query or a request body never reaches the FHIR server.
+FhirId = Annotated[str, Path(pattern=FHIR_ID_PATTERN, max_length=FHIR_ID_MAX_LENGTH)]
+FhirIdQuery = Annotated[str, Query(pattern=FHIR_ID_PATTERN, max_length=FHIR_ID_MAX_LENGTH)]
+FhirIdField = Annotated[
+    str, StringConstraints(pattern=FHIR_ID_PATTERN, max_length=FHIR_ID_MAX_LENGTH)
+]
 
 
 class PayloadTooLarge(DischargeError):

@@ -52,9 +52,10 @@ from ..phrases import BROCHURE_URL, SAFETY_NET_ED_KEYS, SPINE_PROGRAMME_PHONE
 from ..references import Resource, parse_reference
 from ..retry import RetryPolicy
 from ..transaction import Discharge, build_discharge
-from .body import fhir_json_body
+from .body import FhirIdField, fhir_json_body
 from .deps import get_settings
-from .security import require_caller
+from .security import require_cds_client
+from .urls import public_url_for, trusted_server
 
 log = logging.getLogger(__name__)
 cds_router = APIRouter(tags=["cds-hooks"])
@@ -108,8 +109,6 @@ USAGE_REQUIREMENTS: Final = (
     "of each created resource, to be applied as one transaction against fhirServer."
 )
 
-# FHIR R4 id (2.24.0.3 "id").
-_FHIR_ID = r"^[A-Za-z0-9\-.]{1,64}$"
 # Which new resources the suggestion creates: the transaction's first five entries. The sixth,
 # the Communication recording the letter as sent to the GP, is left out: applying a suggestion
 # does not send anything, so an EHR would record a sending that never happened.
@@ -200,8 +199,8 @@ class EncounterDischargeContext(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     userId: str = Field(min_length=1)
-    patientId: str = Field(pattern=_FHIR_ID)
-    encounterId: str = Field(pattern=_FHIR_ID)
+    patientId: FhirIdField
+    encounterId: FhirIdField
 
 
 class CdsRequest(BaseModel):
@@ -273,7 +272,10 @@ async def cds_discovery() -> JSONResponse:
     return JSONResponse(discovery())
 
 
-@cds_router.post(f"/cds-services/{SERVICE_ID}", dependencies=[Depends(require_caller)])
+@cds_router.post(
+    f"/cds-services/{SERVICE_ID}",
+    dependencies=[Depends(require_cds_client(f"/cds-services/{SERVICE_ID}"))],
+)
 async def lbp_discharge_hook(request: Request, settings: SettingsDep) -> JSONResponse:
     """A CDS Hooks 2.0 `encounter-discharge` call: 200 with cards, 400 for a malformed request,
     412 when the data is neither prefetched nor readable, 502/504 when fhirServer fails."""
@@ -284,7 +286,7 @@ async def lbp_discharge_hook(request: Request, settings: SettingsDep) -> JSONRes
         discharge = build_discharge(ctx, settings.language)
     except (NotOnPathway, IncompleteRecord) as refusal:
         log.info("hook %s: %s", hook.hookInstance, type(refusal).__name__)
-        launch_url = settings.app_launch_url or str(request.url_for("app_launch"))
+        launch_url = settings.app_launch_url or public_url_for(request, settings, "app_launch")
         card = refusal_card(refusal, hook.hookInstance, language, launch_url)
         return JSONResponse({"cards": [card]})
     log.info("hook %s: on pathway", hook.hookInstance)
@@ -347,16 +349,6 @@ def _check_prefetched_identity(prefetched: Prefetched, context: EncounterDischar
                 )
 
 
-def _trusted(server: str, trusted: list[str]) -> bool:
-    for base in trusted:
-        if base.endswith(":"):  # a scheme+host prefix: any port
-            if server.startswith(base):
-                return True
-        elif server == base.rstrip("/") or server.startswith(base.rstrip("/") + "/"):
-            return True
-    return False
-
-
 async def _gather(
     hook: CdsRequest, prefetched: Prefetched, client: FhirClient | None
 ) -> DischargeContext:
@@ -382,7 +374,7 @@ async def gather_hook_context(hook: CdsRequest, settings: Settings) -> Discharge
         return await _gather(hook, prefetched, None)
     # The request names the server we read, with a token it gives: only servers this service
     # was configured to trust, or a caller could make it fetch from anywhere.
-    if not _trusted(server, [settings.fhir_base_url, *settings.cds_fhir_servers]):
+    if not trusted_server(server, [settings.fhir_base_url, *settings.cds_fhir_servers]):
         raise Forbidden("fhirServer is not one this service is configured to read from")
     token = hook.fhirAuthorization.access_token if hook.fhirAuthorization else None
     client = FhirClient(

@@ -13,15 +13,27 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from ..canonicals import GP_LETTER_PROFILE
 from ..document import build_document, document_identifier
-from ..errors import InvalidInput
+from ..errors import InvalidInput, UnknownResource
 from ..fhir_client import FhirClient
+from ..identity import IDENTIFIER_SYSTEM
+from ..references import Resource
 from .body import FhirId
 from .deps import get_fhir_client
 
 router = APIRouter()
 ClientDep = Annotated[FhirClient, Depends(get_fhir_client)]
 
+# The letter page's policy as a header, not only its <meta> (which governs only what follows it
+# and is lost when the page is saved or proxied without it): no script, no fetch, no form; the
+# letter's own inline stylesheet only.
+LETTER_HTML_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+}
 _FORMATS = {"html": "text/html", "text/html": "text/html", "pdf": "application/pdf"}
 
 
@@ -45,8 +57,15 @@ async def composition_document(
 ) -> Response:
     """The letter as a `document` Bundle (Composition first, then all it references)."""
     media = _wanted_format(request)
+    # Read with the service's credentials: only a letter this service wrote, checked before a
+    # reference of it is followed. Any other Composition is "not found", as one that does not
+    # exist, so a caller learns nothing of what else the server holds.
+    if not _written_here(await client.read("Composition", composition_id)):
+        raise _not_ours(composition_id)
     composition, resources = await client.read_with_references("Composition", composition_id)
-    if composition.get("resourceType") != "Composition" or not composition.get("date"):
+    if not _written_here(composition):  # changed between the two reads
+        raise _not_ours(composition_id)
+    if not composition.get("date"):
         raise InvalidInput(f"Composition/{composition_id} is not a dated Composition")
     try:
         document = build_document(
@@ -61,13 +80,33 @@ async def composition_document(
     if media == "text/html":
         from ..rendering import render_letter_html
 
-        return HTMLResponse(render_letter_html(document))
+        return HTMLResponse(render_letter_html(document), headers=LETTER_HTML_HEADERS)
     if media == "application/pdf":
         from ..rendering import render_letter_pdf
 
         pdf = await asyncio.to_thread(render_letter_pdf, document)
         return Response(pdf, media_type="application/pdf")
     return JSONResponse(document, media_type="application/fhir+json")
+
+
+def _written_here(composition: Resource | None) -> bool:
+    """A GP letter of this service: our profile, and our business identifier (a urn:uuid)."""
+    if composition is None or composition.get("resourceType") != "Composition":
+        return False
+    profiles = (composition.get("meta") or {}).get("profile") or []
+    ours = any(isinstance(p, str) and p.split("|", 1)[0] == GP_LETTER_PROFILE for p in profiles)
+    identifier = composition.get("identifier")
+    return (
+        ours
+        and isinstance(identifier, dict)
+        and identifier.get("system") == IDENTIFIER_SYSTEM
+        and isinstance(identifier.get("value"), str)
+        and identifier["value"].startswith("urn:uuid:")
+    )
+
+
+def _not_ours(composition_id: str) -> UnknownResource:
+    return UnknownResource(f"no letter Composition/{composition_id} written by this service")
 
 
 def _as_instant(date: str) -> str:

@@ -69,8 +69,10 @@ from ..rendering import render_letter_html
 from ..retry import RetryPolicy
 from ..terminology import concept_name
 from ..transaction import build_discharge
+from .body import FhirIdField, FhirIdQuery
 from .deps import get_settings
 from .security import require_caller
+from .urls import public_url_for, trusted_server
 
 router = APIRouter(prefix="/app", tags=["physician-app"])
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -93,7 +95,6 @@ SCREENING_PROFILE: Final = (
 )
 # Reads of the physician's record: they are waiting; one quick retry at most.
 _APP_RETRY: Final = RetryPolicy(attempts=2, base_delay=0.2, max_delay=1.0, total_seconds=5.0)
-_FHIR_ID = r"^[A-Za-z0-9\-.]{1,64}$"
 
 APP_PHRASES: Final[dict[str, dict[str, str]]] = {
     "nl-BE": {
@@ -237,8 +238,8 @@ def _page(request: Request, settings: Settings) -> HTMLResponse:
         "phrases": phrases,
         "config": {
             "clientId": settings.app_client_id,
-            "redirectUri": str(request.url_for("app_callback")),
-            "home": str(request.url_for("app_home")),
+            "redirectUri": public_url_for(request, settings, "app_callback"),
+            "home": public_url_for(request, settings, "app_home"),
             "ehrLaunchScope": EHR_LAUNCH_SCOPE,
             "standaloneScope": STANDALONE_SCOPE,
             "redFlags": list(SCREENING_RED_FLAG_ITEMS),
@@ -260,8 +261,8 @@ def _page(request: Request, settings: Settings) -> HTMLResponse:
 
 
 @router.get("", include_in_schema=False)
-async def app_root(request: Request) -> RedirectResponse:
-    return RedirectResponse(str(request.url_for("app_home")))
+async def app_root(request: Request, settings: SettingsDep) -> RedirectResponse:
+    return RedirectResponse(public_url_for(request, settings, "app_home"))
 
 
 @router.get("/", name="app_home", include_in_schema=False)
@@ -297,17 +298,13 @@ async def app_static(name: str) -> Response:
 
 def trusted_iss(iss: str, settings: Settings) -> str:
     """`iss` without a trailing slash, if this service may read and write there with the
-    physician's token; Forbidden otherwise."""
+    physician's token; Forbidden otherwise (urls.trusted_server, as for CDS Hooks)."""
     server = iss.rstrip("/")
     if not re.match(r"^https?://[^/?#\s]+(/[^?#\s]*)?$", server):
         raise InvalidInput("iss is not an http(s) URL")
-    for base in [settings.fhir_base_url, *settings.app_fhir_servers]:
-        if base.endswith(":"):  # a scheme+host prefix: any port
-            if server.startswith(base):
-                return server
-        elif server == base.rstrip("/") or server.startswith(base.rstrip("/") + "/"):
-            return server
-    raise Forbidden("iss is not a FHIR server this service is configured to launch from")
+    if not trusted_server(server, [settings.fhir_base_url, *settings.app_fhir_servers]):
+        raise Forbidden("iss is not a FHIR server this service is configured to launch from")
+    return server
 
 
 async def _smart_configuration(iss: str, settings: Settings) -> dict[str, Any]:
@@ -348,7 +345,7 @@ class TokenRequest(BaseModel):
 @router.post("/api/token")
 async def exchange_code(body: TokenRequest, request: Request, settings: SettingsDep) -> Response:
     """The authorization code and PKCE verifier for the token (a public client: no secret)."""
-    if body.redirect_uri != str(request.url_for("app_callback")):
+    if body.redirect_uri != public_url_for(request, settings, "app_callback"):
         raise InvalidInput("redirect_uri is not this app's")
     found = await _smart_configuration(trusted_iss(body.iss, settings), settings)
     form = {
@@ -416,7 +413,7 @@ class Launched(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     iss: str = Field(max_length=500)
-    encounter: str = Field(pattern=_FHIR_ID)
+    encounter: FhirIdField
 
 
 class ScreeningAnswers(Launched):
@@ -598,7 +595,7 @@ async def record(
     who: PhysicianDep,
     settings: SettingsDep,
     iss: Annotated[str, Query(max_length=500)],
-    encounter: Annotated[str, Query(pattern=_FHIR_ID)],
+    encounter: FhirIdQuery,
 ) -> JSONResponse:
     """The patient, the encounter, what the record says, and whether the record itself keeps
     the patient off the pathway (the gate run as if the screening were all clear)."""

@@ -24,6 +24,7 @@ from .body import FhirId, fhir_json_body
 from .deps import get_deliverer, get_fhir_client, get_settings
 from .operation import capability_statement, operation_definition
 from .security import require_caller
+from .urls import public_base_url, public_url_for
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -70,8 +71,8 @@ async def health() -> dict[str, str]:
 
 
 @router.get("/metadata", tags=["service"])
-async def metadata(request: Request) -> JSONResponse:
-    return fhir_response(capability_statement(str(request.base_url).rstrip("/")))
+async def metadata(request: Request, settings: SettingsDep) -> JSONResponse:
+    return fhir_response(capability_statement(public_base_url(request, settings)))
 
 
 @router.get("/OperationDefinition/lbp-discharge", tags=["service"])
@@ -142,7 +143,7 @@ async def _discharge(
         time.time(),
         claim,
     )
-    status_url = str(request.url_for("discharge_status", item_id=item_id))
+    status_url = public_url_for(request, settings, "discharge_status", item_id=item_id)
     log.info("accepted %s for %s (%s)", item_id, encounter, accepted.state)
     wait = 0.0 if _respond_async(request) else settings.sync_wait_seconds
     if accepted.claimed:  # posted now, in this event loop, with the bundle still in memory
@@ -198,14 +199,17 @@ def _landed(item: OutboxItem) -> list[Landed] | None:
 @router.post(
     "/discharges/{item_id}/$redeliver", tags=["discharge"], dependencies=[Depends(require_caller)]
 )
-async def redeliver(item_id: FhirId, deliverer: DelivererDep, request: Request) -> JSONResponse:
+async def redeliver(
+    item_id: FhirId, deliverer: DelivererDep, request: Request, settings: SettingsDep
+) -> JSONResponse:
     """Put a failed or dead discharge back in the queue, after its cause was fixed."""
     if not await asyncio.to_thread(deliverer.outbox.redrive, item_id, time.time()):
         raise UnknownDischarge(f"no failed or dead discharge {item_id[:64]!r} here")
     deliverer.wake()
     item = await deliverer.wait_for(item_id, 0)
     assert item is not None
-    return _item_response(item, str(request.url_for("discharge_status", item_id=item_id)))
+    status_url = public_url_for(request, settings, "discharge_status", item_id=item_id)
+    return _item_response(item, status_url)
 
 
 @router.get("/metrics", tags=["service"])

@@ -1,0 +1,572 @@
+"""The web layer's security findings (issue 10), each closed with a test that failed before.
+
+In-process (Starlette's TestClient runs the app with its lifespan) against a FHIR server made
+of an httpx.MockTransport, except where a real socket is the point (the SSRF checks, a JWKS
+named by `jku`).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from fastapi.testclient import TestClient
+
+from fhir_discharge import build_discharge, context_from_bundle
+from fhir_discharge.config import Settings
+from fhir_discharge.errors import InvalidInput
+from fhir_discharge.fhir_client import FhirClient
+from fhir_discharge.references import is_fhir_id, parse_reference, ref_of
+from fhir_discharge.retry import RetryPolicy
+from fhir_discharge.web.app import create_app
+from fhir_discharge.web.cds_hooks import parse_request
+from fhir_discharge.web.physician_app import Launched
+from fhir_discharge.web.urls import trusted_server
+from tests.factories import happy_bundle, resource
+
+TOKEN = "web-security-" + uuid.uuid4().hex
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+FHIR_JSON = {"Content-Type": "application/fhir+json"}
+FHIR_BASE = "http://fhir.test/fhir"
+CDS = "/cds-services/lbp-discharge"
+EVIL = "evil.example"
+
+
+# --- an in-memory FHIR server, and the app in-process --------------------------------------
+
+
+class FakeFhir:
+    """Reads by `Type/id`, and transactions answered as created; every request recorded."""
+
+    def __init__(self, resources: list[dict[str, Any]] = ()) -> None:  # type: ignore[assignment]
+        self.resources = {f"{r['resourceType']}/{r['id']}": r for r in resources}
+        self.requests: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path.removeprefix("/fhir").strip("/")
+        self.requests.append(f"{request.method} {path}")
+        if request.method == "POST" and path == "":
+            bundle = json.loads(request.content)
+            entries = [
+                {
+                    "response": {
+                        "status": "201 Created",
+                        "location": f"{e['request']['url']}/n{n}/_history/1",
+                    }
+                }
+                for n, e in enumerate(bundle["entry"])
+            ]
+            return httpx.Response(
+                200,
+                json={"resourceType": "Bundle", "type": "transaction-response", "entry": entries},
+            )
+        if path in self.resources:
+            return httpx.Response(200, json=self.resources[path])
+        return httpx.Response(
+            404, json={"resourceType": "OperationOutcome", "issue": [{"code": "not-found"}]}
+        )
+
+
+def settings(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "fhir_base_url": FHIR_BASE,
+        "outbox_path": str(tmp_path / "outbox.sqlite3"),
+        "api_tokens": [TOKEN],
+        "cds_fhir_servers": ["http://127.0.0.1:"],
+        "app_fhir_servers": ["http://127.0.0.1:"],
+        **overrides,
+    }
+    return Settings(**values)
+
+
+@pytest.fixture
+def fhir() -> FakeFhir:
+    return FakeFhir()
+
+
+def app_client(config: Settings, fhir: FakeFhir) -> TestClient:
+    client = FhirClient(
+        config.fhir_base_url,
+        transport=httpx.MockTransport(fhir),
+        retry=RetryPolicy(attempts=1, base_delay=0.01, max_delay=0.01, total_seconds=1),
+    )
+    return TestClient(create_app(config, fhir_client=client), raise_server_exceptions=False)
+
+
+@pytest.fixture
+def service(tmp_path: Path, fhir: FakeFhir) -> Iterator[TestClient]:
+    with app_client(settings(tmp_path), fhir) as client:
+        yield client
+
+
+class Spy:
+    """A real HTTP server on loopback that records what reaches it (it should be nothing)."""
+
+    def __init__(self) -> None:
+        seen = self.seen = []  # type: list[tuple[str, str | None]]
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                seen.append((self.path, self.headers.get("Authorization")))
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def spy() -> Iterator[Spy]:
+    server = Spy()
+    yield server
+    server.close()
+
+
+def hook(record: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+    record = record or happy_bundle()
+    return {
+        "hook": "encounter-discharge",
+        "hookInstance": str(uuid.uuid4()),
+        "context": {
+            "userId": "Practitioner/x",
+            "patientId": resource(record, "Patient")["id"],
+            "encounterId": resource(record, "Encounter")["id"],
+        },
+        **fields,
+    }
+
+
+# --- 1. SSRF: fhirServer and iss compared parsed, never as string prefixes ------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "trusted", "expected"),
+    [
+        ("http://127.0.0.1:8090/fhir", ["http://127.0.0.1:"], True),
+        ("http://127.0.0.1/fhir", ["http://127.0.0.1:"], True),
+        ("http://127.0.0.1:1@localhost:18099/fhir", ["http://127.0.0.1:"], False),
+        ("http://user@127.0.0.1:8090/fhir", ["http://127.0.0.1:"], False),
+        ("http://127.0.0.1.evil.example/fhir", ["http://127.0.0.1:"], False),
+        ("https://127.0.0.1/fhir", ["http://127.0.0.1:"], False),
+        ("https://ehr.example/fhir", ["https://ehr.example/fhir"], True),
+        ("https://EHR.example:443/fhir/", ["https://ehr.example/fhir"], True),
+        ("https://ehr.example/fhir/tenant-1", ["https://ehr.example/fhir"], True),
+        ("https://ehr.example/fhirx", ["https://ehr.example/fhir"], False),
+        ("https://ehr.example/fhir/../admin", ["https://ehr.example/fhir"], False),
+        ("https://ehr.example/fhir/%2e%2e/admin", ["https://ehr.example/fhir"], False),
+        ("https://ehr.example:8443/fhir", ["https://ehr.example/fhir"], False),
+        ("https://ehr.example.evil/fhir", ["https://ehr.example"], False),
+        ("https://ehr.example@evil.example/fhir", ["https://ehr.example"], False),
+        ("https://ehr.example/fhir?x=1", ["https://ehr.example/fhir"], False),
+        ("https://ehr.example\\@evil.example/fhir", ["https://ehr.example"], False),
+        ("file:///etc/passwd", ["http://127.0.0.1:"], False),
+    ],
+)
+def test_trusted_servers_are_compared_by_scheme_host_port_and_path(url, trusted, expected):
+    assert trusted_server(url, trusted) is expected
+
+
+def test_a_cds_fhir_server_with_userinfo_is_refused_and_never_called(service, spy):
+    # Passed the old `startswith("http://127.0.0.1:")`, then went to localhost with Basic auth.
+    body = hook(fhirServer=f"http://127.0.0.1:1@localhost:{spy.port}/fhir")
+    response = service.post(CDS, json=body, headers=AUTH)
+    assert response.status_code == 403, response.text
+    assert "fhirServer" in response.json()["issue"][0]["diagnostics"]
+    assert spy.seen == []
+
+
+def test_a_launch_iss_with_userinfo_is_refused_and_never_called(service, spy):
+    iss = f"http://127.0.0.1:1@localhost:{spy.port}/fhir"
+    response = service.get("/app/api/discover", params={"iss": iss})
+    assert response.status_code == 403, response.text
+    assert spy.seen == []
+
+
+# --- 2. $document serves only the letters this service wrote --------------------------------
+
+
+def landed_letter() -> list[dict[str, Any]]:
+    """The discharge of the example record as a server would hold it once posted: the record,
+    and the new resources under ids of their own with `Type/id` references between them."""
+    record = happy_bundle()
+    transaction = build_discharge(context_from_bundle(record)).bundle
+    ids = {
+        e["fullUrl"]: f"{e['resource']['resourceType']}/letter-{n}"
+        for n, e in enumerate(transaction["entry"])
+        if str(e["fullUrl"]).startswith("urn:uuid:")
+    }
+
+    def relink(node: Any) -> Any:
+        if isinstance(node, list):
+            return [relink(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        out = {k: relink(v) for k, v in node.items()}
+        if isinstance(out.get("reference"), str) and out["reference"] in ids:
+            out["reference"] = ids[out["reference"]]
+        return out
+
+    landed = [
+        {**relink(e["resource"]), "id": ids[e["fullUrl"]].split("/")[1]}
+        for e in transaction["entry"]
+        if e["fullUrl"] in ids
+    ]
+    return [e["resource"] for e in record["entry"]] + landed
+
+
+def test_document_serves_only_letters_this_service_wrote(tmp_path):
+    resources = landed_letter()
+    ours = next(r for r in resources if r["resourceType"] == "Composition")
+    foreign = {**copy.deepcopy(ours), "id": "foreign"}
+    del foreign["meta"]  # another system's letter about the same patient
+    other_identifier = {**copy.deepcopy(ours), "id": "other-identifier"}
+    other_identifier["identifier"] = {"system": "https://other.example/id", "value": "x-1"}
+    fhir = FakeFhir([*resources, foreign, other_identifier])
+    with app_client(settings(tmp_path), fhir) as service:
+        mine = service.get(f"/Composition/{ours['id']}/$document", headers=AUTH)
+        assert mine.status_code == 200, mine.text
+        assert mine.json()["entry"][0]["resource"]["id"] == ours["id"]
+
+        unknown = service.get("/Composition/nope/$document", headers=AUTH)
+        assert unknown.status_code == 404
+        for other in ("foreign", "other-identifier"):
+            fhir.requests.clear()
+            response = service.get(f"/Composition/{other}/$document", headers=AUTH)
+            assert response.status_code == 404, response.text
+            # Told apart from an unknown id by nothing but the id itself.
+            assert response.text.replace(other, "nope") == unknown.text
+            # Nothing it references was read on the service's credentials.
+            assert fhir.requests == [f"GET Composition/{other}"]
+
+
+# --- 3. ids of dots only are no FHIR ids ----------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [".", "..", "...", "", "a" * 65, "a/b", None, 7])
+def test_ids_of_dots_only_are_not_fhir_ids(value):
+    assert not is_fhir_id(value)
+    if isinstance(value, str):
+        assert parse_reference(f"Patient/{value}") is None
+        assert parse_reference(f"https://ehr.example/fhir/Patient/{value}") is None
+        with pytest.raises(InvalidInput):
+            ref_of({"resourceType": "Patient", "id": value})
+
+
+@pytest.mark.parametrize("value", ["a", "a.b", ".a", "a..", "-", "A-1.2", "a" * 64])
+def test_fhir_ids_still_pass(value):
+    assert is_fhir_id(value)
+    assert parse_reference(f"Patient/{value}") is not None
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/Composition/%2E%2E/$document"),
+        ("GET", "/Composition/%2E/$document"),
+        ("POST", "/Encounter/%2E%2E/$lbp-discharge"),
+        ("GET", "/discharges/%2E%2E"),
+        ("POST", "/discharges/%2E/$redeliver"),
+    ],
+)
+def test_a_dot_id_in_a_path_is_400_and_reaches_no_server(service, fhir, method, path):
+    response = service.request(method, path, headers={**AUTH, **FHIR_JSON})
+    assert response.status_code == 400, response.text
+    assert fhir.requests == []
+
+
+@pytest.mark.parametrize("dots", [".", ".."])
+def test_a_dot_id_in_a_cds_context_or_an_app_request_is_refused(dots):
+    body = hook()
+    body["context"]["encounterId"] = dots
+    with pytest.raises(InvalidInput):
+        parse_request(body)
+    with pytest.raises(ValueError):
+        Launched(iss="http://127.0.0.1:8090/fhir", encounter=dots)
+
+
+def test_a_bundle_with_patient_id_dot_is_refused_not_written_as_patient_dot(service, fhir):
+    text = json.dumps(happy_bundle())
+    patient_id = resource(happy_bundle(), "Patient")["id"]
+    bundle = json.loads(text.replace(f'"{patient_id}"', '"."').replace(f"/{patient_id}", "/."))
+    assert resource(bundle, "Patient")["id"] == "."
+    response = service.post(
+        "/Encounter/$lbp-discharge?_dry-run=true", json=bundle, headers={**AUTH, **FHIR_JSON}
+    )
+    assert response.status_code in (400, 422), response.text
+    assert "Patient/." not in response.text
+    assert fhir.requests == []
+
+
+# --- 4. the Host header is never reflected ---------------------------------------------------
+
+
+def prefetch_without_screening(record: dict[str, Any]) -> dict[str, Any]:
+    def of(*types: str) -> dict[str, Any]:
+        entries = [{"resource": e["resource"]} for e in record["entry"]]
+        found = [e for e in entries if e["resource"]["resourceType"] in types]
+        return {"resourceType": "Bundle", "type": "searchset", "entry": found}
+
+    return {
+        "patient": resource(record, "Patient"),
+        "encounter": resource(record, "Encounter"),
+        "conditions": of("Condition"),
+        "screenings": None,
+        "observations": of("Observation"),
+        "imagingStudies": None,
+        "diagnosticReports": None,
+        "procedures": None,
+        "medicationRequests": None,
+        "encounterParticipants": of("Encounter", "Practitioner", "Organization"),
+        "generalPractitioner": of("Patient", "Practitioner"),
+    }
+
+
+def everything_answered(service: TestClient, host: str) -> list[httpx.Response]:
+    forged = {"Host": host}
+    record = happy_bundle()
+    card = service.post(
+        CDS,
+        json=hook(record, prefetch=prefetch_without_screening(record)),
+        headers={**AUTH, **forged},
+    )
+    assert card.status_code == 200 and card.json()["cards"][0].get("links"), card.text
+    discharged = service.post(
+        "/Encounter/$lbp-discharge",
+        json=happy_bundle(),
+        headers={**AUTH, **FHIR_JSON, **forged, "Prefer": "respond-async"},
+    )
+    assert "content-location" in discharged.headers, discharged.text
+    return [
+        card,
+        discharged,
+        service.get("/metadata", headers=forged),
+        service.get("/app", headers=forged, follow_redirects=False),
+        service.get("/app/launch", params={"iss": FHIR_BASE}, headers=forged),
+        service.get("/app/", headers=forged),
+        service.get("/health/", headers=forged, follow_redirects=False),
+        service.get("/cds-services/", headers=forged, follow_redirects=False),
+    ]
+
+
+def test_a_forged_host_header_is_never_reflected(service):
+    for response in everything_answered(service, EVIL):
+        headers = " ".join(f"{k}: {v}" for k, v in response.headers.items())
+        assert EVIL not in headers, (response.request.url, headers)
+        assert EVIL not in response.text, (response.request.url, response.text[:300])
+
+
+def test_a_forged_host_hiding_behind_loopback_is_not_reflected(service):
+    for response in everything_answered(service, f"{EVIL}@127.0.0.1"):
+        assert EVIL not in " ".join(response.headers.values()) + response.text
+
+
+def test_the_configured_public_base_url_names_the_service(tmp_path, fhir):
+    public = "https://discharge.uzleuven.example/api"
+    with app_client(settings(tmp_path, public_base_url=public), fhir) as service:
+        responses = everything_answered(service, EVIL)
+    card, discharged, metadata, root = responses[:4]
+    assert discharged.headers["content-location"].startswith(f"{public}/discharges/")
+    assert metadata.json()["implementation"]["url"] == public
+    assert root.headers["location"] == f"{public}/app/"
+    assert card.json()["cards"][0]["links"][0]["url"] == f"{public}/app/launch"
+
+
+def test_a_loopback_host_is_used_when_nothing_is_configured(service):
+    metadata = service.get("/metadata", headers={"Host": "127.0.0.1:8000"})
+    assert metadata.json()["implementation"]["url"] == "http://127.0.0.1:8000"
+
+
+# --- 5. JWT lifetime, CSP as a header, nosniff ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def keys() -> dict[str, Any]:
+    return {
+        "rsa": rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        "ec": ec.generate_private_key(ec.SECP384R1()),
+    }
+
+
+def jwks(*pairs: tuple[Any, str]) -> dict[str, Any]:
+    out = []
+    for private_key, kid in pairs:
+        algorithm = (
+            jwt.algorithms.RSAAlgorithm
+            if isinstance(private_key, rsa.RSAPrivateKey)
+            else jwt.algorithms.ECAlgorithm
+        )
+        out.append({**json.loads(algorithm.to_jwk(private_key.public_key())), "kid": kid})
+    return {"keys": out}
+
+
+def signed(private_key: Any, kid: str, headers: dict[str, Any] | None = None, **claims: Any) -> str:
+    now = int(time.time())
+    body = {"iat": now, "exp": now + 300, **claims}
+    body = {k: v for k, v in body.items() if v is not None}
+    alg = "RS384" if isinstance(private_key, rsa.RSAPrivateKey) else "ES384"
+    return jwt.encode(body, private_key, algorithm=alg, headers={"kid": kid, **(headers or {})})
+
+
+def test_a_jwt_may_not_live_longer_than_the_maximum(tmp_path, fhir, keys):
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps(jwks((keys["rsa"], "rsa-1"))))
+    config = settings(tmp_path, api_tokens=[], api_jwks_file=str(path), api_jwt_audience="svc")
+    now = int(time.time())
+
+    def status(token: str) -> int:
+        with_token = {"Authorization": f"Bearer {token}"}
+        return service.get("/discharges/none", headers=with_token).status_code
+
+    with app_client(config, fhir) as service:
+        assert status(signed(keys["rsa"], "rsa-1", aud="svc")) == 404  # through, then unknown
+        assert status(signed(keys["rsa"], "rsa-1", aud="svc", iat=now, exp=now + 3600)) == 404
+        ten_years = now + 10 * 365 * 24 * 3600
+        assert status(signed(keys["rsa"], "rsa-1", aud="svc", iat=now, exp=ten_years)) == 401
+        assert status(signed(keys["rsa"], "rsa-1", aud="svc", iat=now, exp=now + 3601)) == 401
+        assert status(signed(keys["rsa"], "rsa-1", aud="svc", iat=None)) == 401
+        assert status(signed(keys["rsa"], "rsa-1", aud="svc", exp=None)) == 401
+
+
+def test_every_answer_says_nosniff_and_html_carries_its_csp_as_a_header(tmp_path):
+    resources = landed_letter()
+    letter = next(r for r in resources if r["resourceType"] == "Composition")
+    with app_client(settings(tmp_path), FakeFhir(resources)) as service:
+        answers = [
+            service.get("/health"),
+            service.get("/metadata"),
+            service.get("/no-such-path"),
+            service.get("/discharges/x"),  # 401
+            service.get("/app/launch"),
+            service.get(f"/Composition/{letter['id']}/$document", headers=AUTH),
+        ]
+        html = service.get(f"/Composition/{letter['id']}/$document?_format=html", headers=AUTH)
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    for response in [*answers, html]:
+        assert response.headers.get("x-content-type-options") == "nosniff", response.request.url
+    for page in (html, answers[4]):
+        policy = page.headers["content-security-policy"]
+        assert "default-src 'none'" in policy and "script-src" not in policy.replace(
+            "script-src 'self'", ""
+        )
+
+
+# --- 6. CDS Hooks 2.0: each EHR by its iss, its own keys, aud, jti ---------------------------
+
+EHR = "https://ehr.uzleuven.example"
+PUBLIC = "https://discharge.uzleuven.example"
+
+
+class JwksServer:
+    """A JWKS on loopback, for a `jku` header."""
+
+    def __init__(self, keys: dict[str, Any]) -> None:
+        data = json.dumps(keys).encode()
+        self.hits = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.hits += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/jwks.json"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def ehr_jku(keys) -> Iterator[JwksServer]:
+    server = JwksServer(jwks((keys["ec"], "ec-jku")))
+    yield server
+    server.close()
+
+
+def test_cds_hooks_calls_need_the_ehrs_own_jwt_for_this_service_once(tmp_path, fhir, keys, ehr_jku):
+    path = tmp_path / "ehr-jwks.json"
+    path.write_text(json.dumps(jwks((keys["rsa"], "ehr-1"))))
+    clients = {EHR: {"jwks_file": str(path), "jku_allowed": [ehr_jku.url]}}
+    config = settings(tmp_path, public_base_url=PUBLIC, cds_clients=clients)
+    aud = PUBLIC + CDS
+
+    def call(token: str | None) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        # No prefetch, no fhirServer: 412 once the caller is trusted.
+        return service.post(CDS, json=hook(), headers=headers)
+
+    def token(**claims: Any) -> str:
+        base = {"iss": EHR, "aud": aud, "jti": uuid.uuid4().hex}
+        return signed(keys["rsa"], "ehr-1", **{**base, **claims})
+
+    with app_client(config, fhir) as service:
+        good = token()
+        assert call(good).status_code == 412
+        replayed = call(good)
+        assert replayed.status_code == 401 and "jti" in replayed.text
+        assert call(token()).status_code == 412  # a new jti is a new call
+
+        assert call(None).status_code == 401
+        assert call(TOKEN).status_code == 401  # the API's static tokens are not an EHR's JWT
+        assert call(token(aud=f"http://testserver{CDS}")).status_code == 401
+        assert (
+            call(token(aud="https://other.example/cds-services/lbp-discharge")).status_code == 401
+        )
+        assert call(token(jti=None)).status_code == 401
+        assert call(token(iss="https://other-ehr.example")).status_code == 401
+        assert call(token(exp=int(time.time()) + 7200)).status_code == 401  # lives too long
+        assert call(token(exp=int(time.time()) - 10)).status_code == 401
+        stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        forged = signed(stranger, "ehr-1", iss=EHR, aud=aud, jti=uuid.uuid4().hex)
+        assert call(forged).status_code == 401
+
+        # A jku listed for the EHR is used; any other is refused, even serving the same keys.
+        by_jku = signed(
+            keys["ec"], "ec-jku", {"jku": ehr_jku.url}, iss=EHR, aud=aud, jti=uuid.uuid4().hex
+        )
+        assert call(by_jku).status_code == 412
+        elsewhere = ehr_jku.url.replace("/jwks.json", "/other.json")
+        unlisted = signed(
+            keys["ec"], "ec-jku", {"jku": elsewhere}, iss=EHR, aud=aud, jti=uuid.uuid4().hex
+        )
+        hits = ehr_jku.hits
+        assert call(unlisted).status_code == 401
+        assert ehr_jku.hits == hits  # never fetched
+
+        # Discovery stays open; the other endpoints keep their own tokens.
+        assert service.get("/cds-services").status_code == 200
+        assert service.get("/discharges/none", headers=AUTH).status_code == 404
+
+
+def test_without_cds_clients_the_cds_call_takes_the_api_tokens_as_before(service):
+    assert service.post(CDS, json=hook(), headers=AUTH).status_code == 412
+    assert service.post(CDS, json=hook()).status_code == 401
