@@ -6,13 +6,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 VALIDATOR := tools/validator/node_modules/.installed
+HAPI_JAR := tools/hapi/target/hapi-fhir-test-server.jar
 
 .PHONY: demo test setup lint clean chromium app
 
 demo: $(INSTALLED)
 	$(VENV)/bin/fhir-discharge demo
 
-test: $(INSTALLED) $(VALIDATOR) chromium
+test: $(INSTALLED) $(VALIDATOR) chromium $(HAPI_JAR)
 	$(PY) -m pytest
 
 setup: $(INSTALLED) $(VALIDATOR) chromium
@@ -43,3 +44,19 @@ $(VALIDATOR): tools/validator/package.json tools/validator/package-lock.json
 
 clean:
 	rm -rf $(VENV) tools/validator/node_modules
+
+# HAPI FHIR JPA server (R4, H2 in memory, our profiles in its validator) for integration testers:
+# built from Maven Central (Java 17 + Maven; tools/hapi/README.md), run in the foreground on
+# http://127.0.0.1:8081/fhir until Ctrl-C. HAPI_PORT=... overrides the port.
+.PHONY: hapi hapi-build hapi-clean
+hapi:
+	tools/hapi/run.sh
+
+hapi-build: $(HAPI_JAR)
+
+# build.sh rebuilds only when pom.xml or src/ is newer than the jar.
+$(HAPI_JAR): tools/hapi/pom.xml $(shell find tools/hapi/src -type f 2>/dev/null)
+	tools/hapi/build.sh
+
+hapi-clean:
+	rm -rf tools/hapi/target

@@ -14,6 +14,11 @@ Both create five resources each time (fresh encounters). Then the repeat case: t
 requests again, where the conditional creates find everything (service 200, bare all "200 OK").
 Also the service's dry run (`?_dry-run=true`: no outbox, no FHIR server), for its own cost.
 Latency is wall time per request at the client. Goal: service / bare <= 1.10 at p50.
+
+    .venv/bin/python -m benchmarks.e2e --hapi [--iterations 30]
+
+runs the same side by side against a real HAPI FHIR JPA server (tools/hapi, started here on a
+free loopback port, stopped at the end) instead of the sandbox.
 """
 
 from __future__ import annotations
@@ -21,7 +26,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import signal
+import subprocess
 import time
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import httpx
 
@@ -40,7 +50,7 @@ from benchmarks.common import (
 )
 from fhir_discharge.context import context_from_bundle
 from fhir_discharge.fhir_client import FhirClient
-from fhir_discharge.sandbox import start_sandbox
+from fhir_discharge.sandbox import free_port, start_sandbox, wait_until_up
 from fhir_discharge.transaction import build_discharge
 
 GOAL = 1.10
@@ -56,7 +66,9 @@ async def seed(base_url: str, records: list[dict]) -> None:
 
 
 def transaction_bytes(record: dict) -> bytes:
-    bundle = build_discharge(context_from_bundle(record)).bundle
+    # The transaction the service posts for this context Bundle (the record carried along).
+    ctx = replace(context_from_bundle(record), carry_record=True)
+    bundle = build_discharge(ctx).bundle
     # As httpx serialises `json=` (what FhirClient.post_transaction sends).
     return json.dumps(bundle, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
@@ -80,15 +92,50 @@ def service_post(client: httpx.Client, url: str, body: bytes, expect: int) -> fl
     return elapsed
 
 
+HAPI_RUN = Path(__file__).resolve().parent.parent / "tools" / "hapi" / "run.sh"
+
+
+@dataclass
+class Hapi:
+    """tools/hapi's server on a free loopback port (run.sh builds it if needed)."""
+
+    base_url: str
+    process: subprocess.Popen[bytes]
+
+    @classmethod
+    def start(cls) -> Hapi:
+        port = free_port()
+        process = subprocess.Popen(
+            [str(HAPI_RUN)],
+            env={**os.environ, "HAPI_PORT": str(port)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base_url = f"http://127.0.0.1:{port}/fhir"
+        t0 = time.perf_counter()
+        wait_until_up(f"{base_url}/metadata", process, seconds=600)
+        print(f"HAPI FHIR up in {time.perf_counter() - t0:.0f} s at {base_url}")
+        return cls(base_url, process)
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
 def main(argv: list[str] | None = None) -> dict[str, Stats]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=100, help="fresh discharges per path")
     parser.add_argument("--repeats", type=int, default=50, help="repeated discharges per path")
     parser.add_argument("--seconds", type=float, default=300, help="time budget")
+    parser.add_argument("--hapi", action="store_true", help="against HAPI FHIR (tools/hapi)")
     args = parser.parse_args(argv)
     n, warm = args.iterations, 10
 
-    header("2. End to end against the local sandbox (wall time per discharge)")
+    against = "HAPI FHIR 8.8.0 (tools/hapi)" if args.hapi else "the local sandbox"
+    header(f"2. End to end against {against} (wall time per discharge)")
     run = f"e{time.monotonic_ns() % 10**9}"
     template = record_template()
     service_bodies = [fresh_body(template, f"{run}-s{i}") for i in range(n + warm)]
@@ -98,7 +145,7 @@ def main(argv: list[str] | None = None) -> dict[str, Stats]:
     samples: dict[str, list[float]] = {
         k: [] for k in ("service", "bare", "service repeat", "bare repeat", "service dry run")
     }
-    sandbox = start_sandbox()
+    sandbox = Hapi.start() if args.hapi else start_sandbox()
     try:
         records = [json.loads(b) for b in service_bodies] + bare_records
         records.append(json.loads(dry_body))

@@ -25,6 +25,8 @@ from fhir_discharge.pathway import SCREENING_RED_FLAG_ITEMS
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 HAPPY = "happy-path-bundle"
+# The EHR's FHIR base, for the absolute fullUrls R4 requires of the entries of a context Bundle.
+EHR = "https://ehr.uzleuven.example/fhir"
 Resource = dict[str, Any]
 
 
@@ -65,7 +67,7 @@ def _add(bundle: Resource, *resources: Resource) -> Resource:
     bundle = copy.deepcopy(bundle)
     for resource in resources:
         bundle["entry"].append(
-            {"fullUrl": f"{resource['resourceType']}/{resource['id']}", "resource": resource}
+            {"fullUrl": f"{EHR}/{resource['resourceType']}/{resource['id']}", "resource": resource}
         )
     return bundle
 

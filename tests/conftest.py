@@ -16,6 +16,7 @@ import fhir_discharge
 import fhir_discharge.transaction
 import fhir_discharge.web.routes
 from fhir_discharge.sandbox import start_sandbox
+from tests.hapi_server import hapi_base_url  # noqa: F401 (a session fixture)
 from tests.postgres import postgres_url  # noqa: F401 (a session fixture)
 from tests.servers import start_service
 from tests.validator_fixture import fhir_validator  # noqa: F401 (a session fixture)

@@ -52,7 +52,8 @@ def test_entries_are_conditional_creates_on_their_business_identifier():
 
 def test_every_reference_points_into_the_bundle_or_to_the_record():
     context = happy_bundle()
-    known = {e["fullUrl"] for e in context["entry"]}
+    # the record's resources, as `Type/id` (their fullUrls are the EHR's absolute URLs)
+    known = {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in context["entry"]}
     bundle = bundle_of(context)
     known |= {e["fullUrl"] for e in bundle["entry"]}
     refs = set(references_in(bundle))
