@@ -66,8 +66,9 @@ def demo(example: Path = EXAMPLE) -> int:
     sandbox = start_sandbox()
     service = None
     try:
-        print(f"FHIR sandbox:  {sandbox.base_url}")
-        asyncio.run(_seed(sandbox.base_url, bundle))
+        # The sandbox starts empty, as a server other than the EHR's: the record travels with
+        # the letter (carry.py), so the letter is whole there.
+        print(f"FHIR sandbox:  {sandbox.base_url} (empty)")
         port = free_port()
         service = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
             [sys.executable, "-m", "fhir_discharge.cli", "serve", "--port", str(port)],
@@ -98,7 +99,15 @@ def demo(example: Path = EXAMPLE) -> int:
                 print(json.dumps(answer, indent=2, ensure_ascii=False))
                 return 1
             _print_result(answer)
-        letter = httpx.get(f"{sandbox.base_url}/{_reference(answer, 'letter')}", timeout=30).json()
+        letter_ref = _reference(answer, "letter")
+        document = httpx.get(f"{service_url}/{letter_ref}/$document", headers=auth, timeout=30)
+        print(
+            f"\n== GET {letter_ref}/$document: the letter as a FHIR document (HTTP "
+            f"{document.status_code})\n"
+        )
+        for entry in document.json().get("entry", []):
+            print(f"  {entry['fullUrl']}")
+        letter = httpx.get(f"{sandbox.base_url}/{letter_ref}", timeout=30).json()
         print("\n== the letter, as stored on the server, as plain text\n")
         print(plain_text(letter["text"]["div"]))
         return 0
@@ -108,12 +117,6 @@ def demo(example: Path = EXAMPLE) -> int:
             service.wait(timeout=10)
         sandbox.stop()
         scratch.cleanup()
-
-
-async def _seed(base_url: str, bundle: dict[str, Any]) -> None:
-    # The demo's sandbox stands in for the hospital's FHIR server: it holds the EHR's record.
-    async with FhirClient(base_url) as client:
-        await client.upsert(e["resource"] for e in bundle["entry"])
 
 
 def _print_result(parameters: dict[str, Any]) -> None:
