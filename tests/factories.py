@@ -168,3 +168,15 @@ def temperature(resource_id: str, value: float, unit: str = "Cel", **fields: Any
         **fields,
     }
     return clinical("Observation", resource_id, **fields)
+
+
+def prescription(resource_id: str, medication: str, dosage: str | None = None, **fields: Any):
+    """A MedicationRequest of the encounter (an order) naming its medication by text."""
+    request = {
+        "status": "active",
+        "intent": "order",
+        "medicationCodeableConcept": {"text": medication},
+        **({"dosageInstruction": [{"text": dosage}]} if dosage else {}),
+        **fields,
+    }
+    return clinical("MedicationRequest", resource_id, **request)

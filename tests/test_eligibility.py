@@ -18,6 +18,7 @@ from tests.factories import (
     clinical,
     condition,
     happy_bundle,
+    prescription,
     remove,
     resource,
     screening,
@@ -570,13 +571,7 @@ def test_a_diagnosis_missing_from_the_context_is_refused():
         clinical("DiagnosticReport", "r", status="final", code={"text": "RX"}),
         clinical("ImagingStudy", "i", status="available", description="CT"),
         clinical("Procedure", "p", status="completed", code={"text": "CT"}),
-        clinical(
-            "MedicationRequest",
-            "m",
-            status="active",
-            intent="order",
-            medicationCodeableConcept={"text": "Tramadol"},
-        ),
+        prescription("m", "Tramadol"),
     ],
     ids=lambda r: r["resourceType"],
 )
@@ -655,14 +650,7 @@ def test_an_examination_that_cannot_be_named_is_refused():
 
 
 def test_prescriptions_of_the_encounter_are_listed_with_their_dosage():
-    tramadol = clinical(
-        "MedicationRequest",
-        "tramadol",
-        status="active",
-        intent="order",
-        medicationCodeableConcept={"text": "Tramadol 50 mg"},
-        dosageInstruction=[{"text": "max. 3 x per dag"}],
-    )
+    tramadol = prescription("tramadol", "Tramadol 50 mg", "max. 3 x per dag")
     result = gate(add(happy_bundle(), tramadol))
     assert [(p.name, p.detail) for p in result.prescriptions] == [
         ("Tramadol 50 mg", "max. 3 x per dag")

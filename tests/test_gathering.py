@@ -22,7 +22,7 @@ from fhir_discharge.gathering import (
     RECORD_SEARCHES,
     gather_context,
 )
-from tests.factories import add, clinical, happy_bundle, resource, temperature
+from tests.factories import add, clinical, happy_bundle, prescription, resource, temperature
 
 BASE = "http://fhir.test/fhir"
 _SEARCH_TARGET = {"patient": "subject", "encounter": "encounter"}
@@ -139,13 +139,7 @@ def test_a_context_bundle_carries_every_clinical_type_and_ignores_others_with_a_
         clinical("ImagingStudy", "ct", status="available", description="CT"),
         clinical("DiagnosticReport", "xray", status="final", code={"text": "RX"}),
         clinical("Procedure", "proc", status="completed", code={"text": "Infiltratie"}),
-        clinical(
-            "MedicationRequest",
-            "rx",
-            status="active",
-            intent="order",
-            medicationCodeableConcept={"text": "Tramadol"},
-        ),
+        prescription("rx", "Tramadol"),
         {"resourceType": "AllergyIntolerance", "id": "a1", "patient": {"reference": "Patient/x"}},
     ):
         add(bundle, extra)

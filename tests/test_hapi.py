@@ -1,4 +1,3 @@
-# ruff: noqa: F811
 """HAPI FHIR for real: a HAPI FHIR JPA server (tools/hapi, R4) and its validator as the reference.
 
 The server is started once per session (tests/hapi_server.py). What is proven here:

@@ -6,7 +6,15 @@ import xml.etree.ElementTree as ET
 
 from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.letter import plain_text
-from tests.factories import SECTION_TITLES, add, answer, clinical, happy_bundle, resource
+from tests.factories import (
+    SECTION_TITLES,
+    add,
+    answer,
+    clinical,
+    happy_bundle,
+    prescription,
+    resource,
+)
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 
@@ -143,14 +151,7 @@ def test_imaging_in_the_record_is_named_and_never_denied():
 
 
 def test_prescriptions_are_listed_and_the_medication_advice_stays_advice():
-    tramadol = clinical(
-        "MedicationRequest",
-        "tramadol",
-        status="active",
-        intent="order",
-        medicationCodeableConcept={"text": "Tramadol 50 mg"},
-        dosageInstruction=[{"text": "max. 3 x per dag"}],
-    )
+    tramadol = prescription("tramadol", "Tramadol 50 mg", "max. 3 x per dag")
     letter = letter_of(add(happy_bundle(), tramadol))
     by_title = {s["title"]: s for s in letter["section"]}
     prescribed = plain_text(by_title["Voorgeschreven medicatie"]["text"]["div"])
