@@ -95,16 +95,20 @@ DESCRIPTION: Final = (
     "suggestion creates the discharge letter to the GP (Composition), the patient brochure "
     "700457 (DocumentReference), the care plan (CarePlan) and the follow-up tasks after 1 and 6 "
     "weeks (Task). Otherwise: one warning card naming the reasons. Cards are in Dutch (nl-BE). "
-    "Data: prefetch `patient`, `encounter` and `conditions` (all the patient's Conditions, to "
-    "screen for red flags); `encounterParticipants` (the Encounter with its Practitioners and "
-    "serviceProvider Organization) and `generalPractitioner` (the Patient with "
+    "Data: prefetch `patient`, `encounter`, `conditions` (all the patient's Conditions, to "
+    "screen for red flags), and the encounter's `screenings` (the physician's red-flag screening, "
+    "a QuestionnaireResponse to lbp-red-flag-screening), `observations`, `imagingStudies`, "
+    "`diagnosticReports`, `procedures` and `medicationRequests`; `encounterParticipants` (the "
+    "Encounter with its Practitioners and serviceProvider Organization) and `generalPractitioner` (the Patient with "
     "Patient.generalPractitioner) use _include and may be left out: what the prefetch lacks is "
     "read from fhirServer with fhirAuthorization's token."
 )
 
 USAGE_REQUIREMENTS: Final = (
-    "Needs either all five prefetch keys, or fhirServer (with fhirAuthorization granting read "
-    "access to Patient, Encounter, Condition, Practitioner, PractitionerRole and Organization); "
+    "Needs either every prefetch key, or fhirServer (with fhirAuthorization granting read "
+    "access to Patient, Encounter, Condition, QuestionnaireResponse, Observation, ImagingStudy, "
+    "DiagnosticReport, Procedure, MedicationRequest, Medication, Practitioner, PractitionerRole "
+    "and Organization); "
     "otherwise it answers 412. Suggested resources reference each other as Type/id with the id "
     "of each created resource, to be applied as one transaction against fhirServer."
 )
