@@ -99,9 +99,10 @@ DESCRIPTION: Final = (
     "screen for red flags), and the encounter's `screenings` (the physician's red-flag screening, "
     "a QuestionnaireResponse to lbp-red-flag-screening), `observations`, `imagingStudies`, "
     "`diagnosticReports`, `procedures` and `medicationRequests`; `encounterParticipants` (the "
-    "Encounter with its Practitioners and serviceProvider Organization) and `generalPractitioner` (the Patient with "
-    "Patient.generalPractitioner) use _include and may be left out: what the prefetch lacks is "
-    "read from fhirServer with fhirAuthorization's token."
+    "Encounter with its Practitioners and serviceProvider Organization) and "
+    "`generalPractitioner` (the Patient with Patient.generalPractitioner) use _include and may "
+    "be left out: what the prefetch lacks is read from fhirServer with fhirAuthorization's "
+    "token."
 )
 
 USAGE_REQUIREMENTS: Final = (
