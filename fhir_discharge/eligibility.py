@@ -148,7 +148,7 @@ class _Gate:
         discharge = ctx.discharge_time
         assert visit is not None and discharge is not None
         code, condition = diagnosis
-        older = self._older(ctx.patient, visit)
+        older = self._older(ctx.patient)
         if older:
             self.warnings.append(
                 f"the patient is {OLDER_PATIENT_AGE} or older: fracture and malignancy are more "
@@ -268,7 +268,7 @@ class _Gate:
             born_first, born_last = date(parts[0], 1, 1), date(parts[0], 12, 31)
         return _age(born_last, day), _age(born_first, day)
 
-    def _older(self, patient: Resource, visit: datetime) -> bool:
+    def _older(self, patient: Resource) -> bool:
         ages = self._ages(patient)
         return ages is not None and ages[1] >= OLDER_PATIENT_AGE
 
