@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .context import DischargeContext
+from .document import references_of
 from .identity import derived_uuid
 from .references import Resource, parse_reference
 
@@ -54,7 +55,7 @@ def carried_entries(
     while frontier:
         reached = []
         for resource in frontier:
-            for reference in _references(resource):
+            for reference in references_of(resource):
                 target = ctx.resolve({"reference": reference})
                 if target is None or "id" not in target:
                     continue
@@ -149,17 +150,6 @@ def _resolved(reference: Resource, ctx: DischargeContext, urns: dict[str, str]) 
     if ctx.resolve(reference) is not None and literal is not None:
         return {**reference, "reference": literal}
     return None
-
-
-def _references(node: Any) -> Iterable[str]:
-    if isinstance(node, dict):
-        if isinstance(node.get("reference"), str):
-            yield node["reference"]
-        for value in node.values():
-            yield from _references(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _references(value)
 
 
 def _identifier(resource: Resource) -> dict[str, str] | None:

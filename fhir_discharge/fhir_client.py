@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,12 +127,16 @@ class FhirClient:
         return encounter
 
     async def read_with_references(
-        self, resource_type: str, resource_id: str
+        self,
+        resource_type: str,
+        resource_id: str,
+        accept: Callable[[Resource], bool] = lambda _: True,
     ) -> tuple[Resource, list[Resource]]:
         """A resource and every resource on this server it references, directly or not (what
-        `Composition/[id]/$document` gathers)."""
+        `Composition/[id]/$document` gathers). A root that `accept` refuses is "not found",
+        and none of its references is followed."""
         root = await self.read(resource_type, resource_id)
-        if root is None:
+        if root is None or not accept(root):
             raise UnknownResource(
                 f"{resource_type}/{resource_id} does not exist on the FHIR server"
             )

@@ -60,11 +60,12 @@ async def composition_document(
     # Read with the service's credentials: only a letter this service wrote, checked before a
     # reference of it is followed. Any other Composition is "not found", as one that does not
     # exist, so a caller learns nothing of what else the server holds.
-    if not _written_here(await client.read("Composition", composition_id)):
-        raise _not_ours(composition_id)
-    composition, resources = await client.read_with_references("Composition", composition_id)
-    if not _written_here(composition):  # changed between the two reads
-        raise _not_ours(composition_id)
+    try:
+        composition, resources = await client.read_with_references(
+            "Composition", composition_id, accept=_written_here
+        )
+    except UnknownResource:
+        raise _not_ours(composition_id) from None
     if not composition.get("date"):
         raise InvalidInput(f"Composition/{composition_id} is not a dated Composition")
     try:
@@ -89,9 +90,9 @@ async def composition_document(
     return JSONResponse(document, media_type="application/fhir+json")
 
 
-def _written_here(composition: Resource | None) -> bool:
+def _written_here(composition: Resource) -> bool:
     """A GP letter of this service: our profile, and our business identifier (a urn:uuid)."""
-    if composition is None or composition.get("resourceType") != "Composition":
+    if composition.get("resourceType") != "Composition":
         return False
     profiles = (composition.get("meta") or {}).get("profile") or []
     ours = any(isinstance(p, str) and p.split("|", 1)[0] == GP_LETTER_PROFILE for p in profiles)
