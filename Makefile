@@ -11,7 +11,7 @@ HAPI_JAR := tools/hapi/target/hapi-fhir-test-server.jar
 .PHONY: demo test setup lint clean chromium app
 
 demo: $(INSTALLED)
-	$(VENV)/bin/fhir-discharge demo
+	$(PY) -m devtools.demo
 
 test: $(INSTALLED) $(VALIDATOR) chromium $(HAPI_JAR)
 	$(PY) -m pytest
@@ -28,8 +28,8 @@ app: $(INSTALLED)
 	$(PY) -m tests.support.app_stack
 
 lint: $(INSTALLED)
-	$(VENV)/bin/ruff check fhir_discharge tests benchmarks
-	$(VENV)/bin/ruff format --check fhir_discharge tests benchmarks
+	$(VENV)/bin/ruff check fhir_discharge devtools tests benchmarks scripts
+	$(VENV)/bin/ruff format --check fhir_discharge devtools tests benchmarks scripts
 	$(VENV)/bin/mypy
 
 $(INSTALLED): pyproject.toml

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fhir_discharge.sandbox import free_port, wait_until_up
+from devtools.sandbox import free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 # tests/factories.py builds the example records; the benchmarks reuse it rather than copy it.

@@ -48,10 +48,10 @@ from benchmarks.common import (
     table,
     verdict,
 )
-from fhir_discharge.context import context_from_bundle
-from fhir_discharge.fhir_client import FhirClient
-from fhir_discharge.sandbox import free_port, start_sandbox, wait_until_up
-from fhir_discharge.transaction import build_discharge
+from devtools.sandbox import free_port, start_sandbox, wait_until_up
+from fhir_discharge.core.context import context_from_bundle
+from fhir_discharge.core.transaction import build_discharge
+from fhir_discharge.io.fhir_client import FhirClient
 
 GOAL = 1.10
 FHIR_JSON = {"Content-Type": "application/fhir+json"}

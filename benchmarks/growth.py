@@ -20,9 +20,9 @@ import time
 from collections.abc import Callable
 
 from benchmarks.common import Deadline, Stats, footer, header, table, us
-from fhir_discharge.context import context_from_bundle
-from fhir_discharge.eligibility import check_eligibility
-from fhir_discharge.transaction import build_discharge
+from fhir_discharge.core.context import context_from_bundle
+from fhir_discharge.core.eligibility import check_eligibility
+from fhir_discharge.core.transaction import build_discharge
 from tests.factories import add, condition, happy_bundle
 
 SNOMED = "http://snomed.info/sct"

@@ -4,7 +4,8 @@ Build a discharge from a context (pure), post it to a FHIR server (one transacti
 errors either may raise.
 """
 
-from .context import DischargeContext, context_from_bundle
+from .core.context import DischargeContext, context_from_bundle
+from .core.transaction import Discharge, build_discharge
 from .errors import (
     DischargeError,
     FhirServerError,
@@ -15,7 +16,6 @@ from .errors import (
     UnknownEncounter,
     operation_outcome,
 )
-from .transaction import Discharge, build_discharge
 
 __all__ = [
     "Discharge",

@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     fhir_timeout_seconds: float = 30.0
     # A bearer token for the FHIR server; read from the environment or a secrets file, never logged.
     fhir_bearer_token: SecretStr | None = None
-    # How this service authenticates to the FHIR server (fhir_discharge/smart.py): "none" (a
+    # How this service authenticates to the FHIR server (fhir_discharge/io/smart.py): "none" (a
     # fhir_bearer_token, if set, is still sent, as before this setting existed), "bearer" (the
     # fhir_bearer_token, required), "smart" (SMART Backend Services: client_credentials with a
     # private_key_jwt assertion; the smart_* settings below).

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from fhir_discharge import DischargeError, build_discharge, context_from_bundle, operation_outcome
-from fhir_discharge.codes import RED_FLAGS, SNOMED
-from fhir_discharge.letter import plain_text
-from fhir_discharge.pathway import SCREENING_RED_FLAG_ITEMS
+from fhir_discharge.core.codes import RED_FLAGS, SNOMED
+from fhir_discharge.core.letter import plain_text
+from fhir_discharge.core.pathway import SCREENING_RED_FLAG_ITEMS
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 HAPPY = "happy-path-bundle"

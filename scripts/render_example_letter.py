@@ -25,7 +25,7 @@ BASE_URL = "https://fhir.example.org/fhir"
 
 def example_document() -> dict[str, Any]:
     from fhir_discharge import build_discharge, context_from_bundle
-    from fhir_discharge.document import build_document, document_identifier, landed_resources
+    from fhir_discharge.core.document import build_document, document_identifier, landed_resources
 
     record = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     discharge = build_discharge(context_from_bundle(record))
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
 
-    from fhir_discharge.rendering import render_letter_html, render_letter_pdf
+    from fhir_discharge.core.rendering import render_letter_html, render_letter_pdf
 
     document = example_document()
     html_path, pdf_path = out / "letter-example.html", out / "letter-example.pdf"

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import pytest
 
 import fhir_discharge
-import fhir_discharge.transaction
+import fhir_discharge.core.transaction
 import fhir_discharge.web.routes
-from fhir_discharge.sandbox import start_sandbox
+from devtools.sandbox import start_sandbox
 from tests.hapi_server import hapi_base_url  # noqa: F401 (a session fixture)
 from tests.postgres import postgres_url  # noqa: F401 (a session fixture)
 from tests.servers import start_service
@@ -24,7 +24,7 @@ from tests.validator_fixture import fhir_validator  # noqa: F401 (a session fixt
 # Every transaction Bundle any test builds is kept, and validated by the independent validator
 # in tests/test_conformance.py, which runs last: the suite's whole output, not a sample.
 BUILT_BUNDLES: set[str] = set()  # as JSON text: tests may mutate what they were given
-_build_discharge = fhir_discharge.transaction.build_discharge
+_build_discharge = fhir_discharge.core.transaction.build_discharge
 
 
 def _recording_build_discharge(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -33,7 +33,7 @@ def _recording_build_discharge(*args, **kwargs):  # type: ignore[no-untyped-def]
     return discharge
 
 
-for _module in (fhir_discharge, fhir_discharge.transaction, fhir_discharge.web.routes):
+for _module in (fhir_discharge, fhir_discharge.core.transaction, fhir_discharge.web.routes):
     _module.build_discharge = _recording_build_discharge  # type: ignore[attr-defined]
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from fhir_discharge.sandbox import free_port
+from devtools.sandbox import free_port
 
 DATABASE = "fhir_discharge"
 SERVER_USER = "postgres"

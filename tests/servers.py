@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from fhir_discharge.sandbox import free_port, wait_until_up
+from devtools.sandbox import free_port, wait_until_up
 
 # The development bearer token every service started by the tests accepts (secure by default:
 # without one, the patient-data endpoints answer 401).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fhir_discharge import build_discharge, context_from_bundle
-from fhir_discharge.phrases import ADVICE_KEYS
+from fhir_discharge.core.phrases import ADVICE_KEYS
 from tests.factories import happy_bundle, resource
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from fhir_discharge import build_discharge, context_from_bundle
-from fhir_discharge.carry import NIHDI, SSIN
+from fhir_discharge.core.carry import NIHDI, SSIN
 from tests.factories import happy_bundle, references_in, resource
 
 

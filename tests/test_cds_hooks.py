@@ -19,13 +19,13 @@ import pytest
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from devtools.sandbox import free_port
 from fhir_discharge import build_discharge, context_from_bundle
-from fhir_discharge.codes import SNOMED
-from fhir_discharge.fhir_client import FhirClient
-from fhir_discharge.gathering import RECORD_SEARCHES
-from fhir_discharge.narrative import dutch_date
-from fhir_discharge.phrases import BROCHURE_URL
-from fhir_discharge.sandbox import free_port
+from fhir_discharge.core.codes import SNOMED
+from fhir_discharge.core.narrative import dutch_date
+from fhir_discharge.core.phrases import BROCHURE_URL
+from fhir_discharge.io.fhir_client import FhirClient
+from fhir_discharge.io.gathering import RECORD_SEARCHES
 from fhir_discharge.web.cds_hooks import PREFETCH, as_action_resources
 from tests.factories import condition, fresh_record, references_in, resource
 from tests.servers import AUTH

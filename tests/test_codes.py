@@ -1,4 +1,4 @@
-"""fhir_discharge/codes.py: the red-flag code sets and the other code lists hold together.
+"""fhir_discharge/core/codes.py: the red-flag code sets and the other code lists hold together.
 
 pathway.md, "The red-flag screening the physician documents": every item of the screening has a
 code set and a label; a code belongs to one item; the pathway's own diagnosis is in no red-flag
@@ -12,8 +12,8 @@ import re
 
 import pytest
 
-from fhir_discharge import codes
-from fhir_discharge.codes import (
+from fhir_discharge.core import codes
+from fhir_discharge.core.codes import (
     BODY_TEMPERATURE,
     FEVER_CELSIUS,
     FOLLOW_UP_CODES,
@@ -32,7 +32,7 @@ from fhir_discharge.codes import (
     V2_0074,
     Code,
 )
-from fhir_discharge.terminology import RED_FLAG_CODES
+from fhir_discharge.core.terminology import RED_FLAG_CODES
 
 ICD_SYSTEMS = (ICD10, ICD10_CM)
 # (system, code) pairs deliberately in two categories, with the reason in docs/terminology.md.

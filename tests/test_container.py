@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fhir_discharge.sandbox import free_port
+from devtools.sandbox import free_port
 from tests.container_harness import (
     build_image,
     network_of,
@@ -105,7 +105,7 @@ def test_has_no_compiler(image: str) -> None:
 def test_the_image_renders_the_letter_as_pdf(image: str) -> None:
     """The PDF letter needs fpdf2 and the bundled font inside the image, not only here."""
     script = (
-        "from fhir_discharge.rendering import render_letter_pdf\n"
+        "from fhir_discharge.core.rendering import render_letter_pdf\n"
         "doc = {'resourceType': 'Bundle', 'type': 'document', 'timestamp': "
         "'2026-11-25T12:40:00+01:00', 'identifier': {'system': 'urn:ietf:rfc:3986', "
         "'value': 'urn:uuid:0'}, 'entry': [{'fullUrl': 'http://x/fhir/Composition/c', "
@@ -119,6 +119,6 @@ def test_the_image_renders_the_letter_as_pdf(image: str) -> None:
 
 def test_the_image_can_use_a_postgresql_outbox(image: str) -> None:
     """Replicas share a PostgreSQL outbox: its driver must be in the image."""
-    script = "import psycopg, fhir_discharge.outbox_pg; print(psycopg.__version__)"
+    script = "import psycopg, fhir_discharge.io.outbox_pg; print(psycopg.__version__)"
     result = podman("run", "--rm", "--no-healthcheck", image, "python", "-c", script)
     assert result.stdout.strip()[:1].isdigit()

@@ -14,9 +14,9 @@ import uuid
 import httpx
 import pytest
 
+from devtools.sandbox import free_port, start_sandbox
 from fhir_discharge import build_discharge, context_from_bundle
-from fhir_discharge.fhir_client import FhirClient
-from fhir_discharge.sandbox import free_port, start_sandbox
+from fhir_discharge.io.fhir_client import FhirClient
 from tests.factories import fresh_record
 from tests.proxy import FaultyProxy
 from tests.servers import AUTH, start_service

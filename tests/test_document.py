@@ -15,12 +15,12 @@ if str(_ROOT) not in sys.path:  # lets `pytest` (not only `python -m pytest`) im
     sys.path.insert(0, str(_ROOT))
 
 from fhir_discharge import build_discharge, context_from_bundle  # noqa: E402
-from fhir_discharge.document import (  # noqa: E402
+from fhir_discharge.core.document import (  # noqa: E402
     build_document,
     document_identifier,
     landed_resources,
 )
-from fhir_discharge.transaction import model_check  # noqa: E402
+from fhir_discharge.core.transaction import model_check  # noqa: E402
 from tests.factories import happy_bundle, references_in  # noqa: E402
 from tests.fhir_validator import format_issues  # noqa: E402
 from tests.validator_fixture import fhir_validator  # noqa: E402, F401

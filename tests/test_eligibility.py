@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 
 from fhir_discharge import IncompleteRecord, InvalidInput, NotOnPathway, context_from_bundle
-from fhir_discharge.codes import ICD10, ICD10_CM, RED_FLAG_LABELS, RED_FLAGS, SNOMED
-from fhir_discharge.eligibility import check_eligibility
-from fhir_discharge.pathway import SCREENING_RED_FLAG_ITEMS
+from fhir_discharge.core.codes import ICD10, ICD10_CM, RED_FLAG_LABELS, RED_FLAGS, SNOMED
+from fhir_discharge.core.eligibility import check_eligibility
+from fhir_discharge.core.pathway import SCREENING_RED_FLAG_ITEMS
 from tests.factories import (
     add,
     answer,

@@ -14,8 +14,8 @@ import pytest
 
 from fhir_discharge import FhirServerError, FhirServerTimeout, build_discharge, context_from_bundle
 from fhir_discharge.config import Settings
-from fhir_discharge.fhir_client import FhirClient
-from fhir_discharge.retry import RetryPolicy
+from fhir_discharge.io.fhir_client import FhirClient
+from fhir_discharge.io.retry import RetryPolicy
 from fhir_discharge.web.app import create_app
 from tests.factories import happy_bundle
 

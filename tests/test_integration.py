@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from fhir_discharge import DischargeError, FhirServerError, build_discharge, context_from_bundle
-from fhir_discharge.codes import SNOMED
-from fhir_discharge.fhir_client import FhirClient
+from fhir_discharge.core.codes import SNOMED
+from fhir_discharge.io.fhir_client import FhirClient
 from tests.factories import condition, fresh_record, references_in, resource
 from tests.servers import AUTH
 

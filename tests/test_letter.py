@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from fhir_discharge import build_discharge, context_from_bundle
-from fhir_discharge.letter import plain_text
+from fhir_discharge.core.letter import plain_text
 from tests.factories import (
     SECTION_TITLES,
     add,

@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from fhir_discharge.codes import SNOMED
+from fhir_discharge.core.codes import SNOMED
 from tests.factories import add, condition, fresh_record, resource
 from tests.servers import AUTH, TEST_TOKEN, start_service
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from fhir_discharge.config import Settings
-from fhir_discharge.outbox import (
+from fhir_discharge.io.outbox import (
     DEAD,
     DELIVERED,
     DELIVERING,
@@ -311,7 +311,7 @@ class _FakeClient:
         self.attempts_made = 0
 
     async def post_transaction(self, bundle: dict) -> list:
-        from fhir_discharge.fhir_client import Landed
+        from fhir_discharge.io.fhir_client import Landed
 
         self.posted.append(bundle)
         outcome = self.script.pop(0) if self.script else None
@@ -324,8 +324,8 @@ def test_deliver_now_posts_the_claimed_item_inline_and_retries_a_transient_failu
     import asyncio
     import time
 
-    from fhir_discharge.delivery import Deliverer
     from fhir_discharge.errors import FhirServerError
+    from fhir_discharge.io.delivery import Deliverer
 
     async def run() -> None:
         box = Outbox(tmp_path / "outbox.sqlite3")

@@ -13,10 +13,10 @@ import pytest
 
 pytest.importorskip("psycopg", reason="the [postgres] extra (psycopg) is not installed")
 
+from devtools.sandbox import start_sandbox
 from fhir_discharge.config import Settings
-from fhir_discharge.outbox import DELIVERING, QUEUED, open_outbox
-from fhir_discharge.outbox_pg import PostgresOutbox
-from fhir_discharge.sandbox import start_sandbox
+from fhir_discharge.io.outbox import DELIVERING, QUEUED, open_outbox
+from fhir_discharge.io.outbox_pg import PostgresOutbox
 from tests.postgres import fresh_database
 from tests.servers import start_service
 from tests.test_crash import QUICK, assert_exactly_once, copies_on_server, post, records

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fhir_discharge.pathway import pathway
+from fhir_discharge.core.pathway import pathway
 from tests.factories import condition, fresh_record
 from tests.servers import AUTH
 from tests.support.app_stack import Stack, seed, start_stack, unscreened_record

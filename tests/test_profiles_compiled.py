@@ -8,11 +8,12 @@ the JSON output is committed so these tests need no Node, except the `slow` one 
 - freshness: profiles/fsh-generated/.fsh-digest (written by build.sh) must match the FSH, the
   SUSHI config and the pinned tools (inputs) and the committed JSON (outputs);
 - every StructureDefinition carries a snapshot;
-- the ValueSets equal fhir_discharge/codes.py LOW_BACK_PAIN / RED_FLAGS (per screening item),
+- the ValueSets equal fhir_discharge/core/codes.py LOW_BACK_PAIN / RED_FLAGS (per screening item),
   the letter's section slices equal SECTION_CODES, the fixed types equal ED_DISCHARGE_SUMMARY /
   BROCHURE_TYPE, and the PlanDefinition / ActivityDefinitions say what phrases.NL_BE says;
 - the red-flag screening Questionnaire has pathway.py's linkIds (required booleans, Dutch), the
-  PlanDefinition requires it, its copies in fhir_discharge/definitions and examples/definitions are
+  PlanDefinition requires it, its copies in fhir_discharge/core/definitions and
+  examples/definitions are
   the compiled one, and the example screening follows the QuestionnaireResponse profile;
 - the definitional instances carry what R4 requires of them.
 """
@@ -29,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from fhir_discharge.codes import (
+from fhir_discharge.core.codes import (
     BROCHURE_TYPE,
     ED_DISCHARGE_SUMMARY,
     ICD_RANGE_CATEGORIES,
@@ -39,7 +40,7 @@ from fhir_discharge.codes import (
     SECTION_CODES,
     Code,
 )
-from fhir_discharge.phrases import (
+from fhir_discharge.core.phrases import (
     ADVICE_KEYS,
     BROCHURE_URL,
     MEDICATION_KEYS,
@@ -142,7 +143,7 @@ def as_set(codes: tuple[Code, ...]) -> set[tuple[str, str, str]]:
 
 
 def advice_text(key: str) -> str:
-    """The wording of fhir_discharge/careplan.py's activity for an advice key."""
+    """The wording of fhir_discharge/core/careplan.py's activity for an advice key."""
     if key == "medication":
         return " ".join(NL_BE[k] for k in MEDICATION_KEYS)
     return NL_BE[f"advice-{key}"]
@@ -386,8 +387,8 @@ def _profile_url(resource_type: str) -> str:
 
 def _claiming_profiles() -> list[dict[str, Any]]:
     """The happy-path discharge's resources, each claiming its profile (as the builders will)."""
-    from fhir_discharge.context import context_from_bundle
-    from fhir_discharge.transaction import build_discharge
+    from fhir_discharge.core.context import context_from_bundle
+    from fhir_discharge.core.transaction import build_discharge
     from tests.factories import happy_bundle
 
     bundle = build_discharge(context_from_bundle(happy_bundle())).bundle
@@ -458,8 +459,8 @@ def test_the_valueset_fsh_is_generated_from_codes_py():
 
 
 def test_the_package_ships_the_compiled_pathway_definition():
-    """fhir_discharge/definitions/ is what build.sh copied from the compiled profiles/."""
-    from fhir_discharge.pathway import DEFINITIONS
+    """fhir_discharge/core/definitions/ is what build.sh copied from the compiled profiles/."""
+    from fhir_discharge.core.pathway import DEFINITIONS
 
     shipped = sorted(p.name for p in DEFINITIONS.glob("*.json"))
     assert shipped, "no pathway definition in the package"
@@ -469,8 +470,8 @@ def test_the_package_ships_the_compiled_pathway_definition():
 
 
 def test_the_pathway_definition_drives_the_care_plan():
-    from fhir_discharge.pathway import ONE_WEEK, SIX_WEEKS, pathway
-    from fhir_discharge.phrases import PHRASES
+    from fhir_discharge.core.pathway import ONE_WEEK, SIX_WEEKS, pathway
+    from fhir_discharge.core.phrases import PHRASES
 
     plan = pathway()
     assert (plan.follow_ups[ONE_WEEK].days, plan.follow_ups[SIX_WEEKS].days) == (7, 42)
@@ -485,7 +486,7 @@ def test_the_pathway_definition_drives_the_care_plan():
 
 
 def test_the_screening_questionnaire_has_the_linkids_pathway_py_reads() -> None:
-    from fhir_discharge.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
+    from fhir_discharge.core.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
 
     q = load("Questionnaire", "lbp-red-flag-screening")
     assert q["url"] == SCREENING_URL
@@ -548,7 +549,7 @@ def test_the_plan_definition_requires_the_screening() -> None:
 
 
 def test_the_screening_response_profile() -> None:
-    from fhir_discharge.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
+    from fhir_discharge.core.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
 
     sd = load("StructureDefinition", SCREENING_PROFILE)
     assert sd["type"] == "QuestionnaireResponse"
@@ -574,7 +575,7 @@ def test_the_screening_response_profile() -> None:
 
 
 def test_the_copies_of_the_questionnaire_are_the_compiled_one() -> None:
-    from fhir_discharge.pathway import DEFINITIONS
+    from fhir_discharge.core.pathway import DEFINITIONS
 
     name = "Questionnaire-lbp-red-flag-screening.json"
     compiled = (RESOURCES / name).read_bytes()
@@ -585,7 +586,7 @@ def test_the_copies_of_the_questionnaire_are_the_compiled_one() -> None:
 
 
 def test_pathway_exposes_the_screening() -> None:
-    from fhir_discharge.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS, pathway
+    from fhir_discharge.core.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS, pathway
 
     q = load("Questionnaire", "lbp-red-flag-screening")
     screening = pathway().screening
@@ -601,7 +602,7 @@ def test_pathway_exposes_the_screening() -> None:
 
 
 def test_pathway_refuses_a_questionnaire_with_other_linkids() -> None:
-    from fhir_discharge.pathway import PathwayDefinitionError, _screening
+    from fhir_discharge.core.pathway import PathwayDefinitionError, _screening
 
     q = load("Questionnaire", "lbp-red-flag-screening")
     assert _screening(q, "0.1.0").canonical == SCREENING_URL
@@ -627,7 +628,7 @@ def _example_screening() -> dict[str, Any]:
 def test_the_example_screening_is_an_all_clear_of_the_happy_path_encounter() -> None:
     from datetime import datetime
 
-    from fhir_discharge.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
+    from fhir_discharge.core.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
 
     qr = _example_screening()
     record = json.loads((EXAMPLES / "input" / "happy-path-bundle.json").read_text("utf-8"))

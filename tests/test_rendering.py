@@ -16,8 +16,8 @@ _ROOT = Path(__file__).resolve().parents[1]
 if str(_ROOT) not in sys.path:  # lets `pytest` (not only `python -m pytest`) import tests.*
     sys.path.insert(0, str(_ROOT))
 
-from fhir_discharge.phrases import BROCHURE_URL, HOSPITAL_PHONE  # noqa: E402
-from fhir_discharge.rendering import (  # noqa: E402
+from fhir_discharge.core.phrases import BROCHURE_URL, HOSPITAL_PHONE  # noqa: E402
+from fhir_discharge.core.rendering import (  # noqa: E402
     ALLOWED_TAGS,
     Node,
     letter_view,

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from fhir_discharge import FhirServerError, build_discharge, context_from_bundle
-from fhir_discharge.fhir_client import FhirClient
-from fhir_discharge.retry import RetryPolicy, parse_retry_after
+from fhir_discharge.io.fhir_client import FhirClient
+from fhir_discharge.io.retry import RetryPolicy, parse_retry_after
 from tests.factories import fresh_record, happy_bundle
 
 BASE = "http://fhir.test/fhir"

@@ -1,4 +1,4 @@
-"""SMART Backend Services from this service to the FHIR server (fhir_discharge/smart.py).
+"""SMART Backend Services from this service to the FHIR server (fhir_discharge/io/smart.py).
 
 The integration tests run the sekmet-fhir sandbox as a real SMART token server that enforces
 bearer tokens and their scopes on its FHIR API; the unit tests use httpx.MockTransport.
@@ -19,14 +19,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from devtools.sandbox import RunningServer, start_sandbox
 from fhir_discharge import FhirServerError, build_discharge, context_from_bundle
 from fhir_discharge.config import Settings
 from fhir_discharge.errors import operation_outcome
-from fhir_discharge.fhir_client import FhirClient
-from fhir_discharge.gathering import gather_context
-from fhir_discharge.retry import RetryPolicy
-from fhir_discharge.sandbox import RunningServer, start_sandbox
-from fhir_discharge.smart import (
+from fhir_discharge.io.fhir_client import FhirClient
+from fhir_discharge.io.gathering import gather_context
+from fhir_discharge.io.retry import RetryPolicy
+from fhir_discharge.io.smart import (
     ASSERTION_TYPE,
     DEFAULT_SCOPE,
     BearerAuth,

@@ -6,7 +6,7 @@ import copy
 import json
 
 from fhir_discharge import build_discharge, context_from_bundle
-from fhir_discharge.transaction import model_check
+from fhir_discharge.core.transaction import model_check
 from tests.factories import happy_bundle, references_in, resource, with_encounter
 
 

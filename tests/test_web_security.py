@@ -25,10 +25,10 @@ from fastapi.testclient import TestClient
 
 from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.config import Settings
+from fhir_discharge.core.references import is_fhir_id, parse_reference, ref_of
 from fhir_discharge.errors import InvalidInput
-from fhir_discharge.fhir_client import FhirClient
-from fhir_discharge.references import is_fhir_id, parse_reference, ref_of
-from fhir_discharge.retry import RetryPolicy
+from fhir_discharge.io.fhir_client import FhirClient
+from fhir_discharge.io.retry import RetryPolicy
 from fhir_discharge.web.app import create_app
 from fhir_discharge.web.cds_hooks import parse_request
 from fhir_discharge.web.physician_app import Launched

@@ -14,12 +14,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import Settings
-from ..delivery import Deliverer
 from ..errors import DischargeError, operation_outcome
-from ..fhir_client import FhirClient
+from ..io.delivery import Deliverer
+from ..io.fhir_client import FhirClient
+from ..io.outbox import open_outbox
+from ..io.smart import fhir_auth_from
 from ..logs import RequestIdMiddleware
-from ..outbox import open_outbox
-from ..smart import fhir_auth_from
 from .cds_hooks import cds_router
 from .documents import router as documents_router
 from .physician_app import router as physician_app_router

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import Path, Query, Request
 from pydantic import StringConstraints
 
+from ..core.references import FHIR_ID_MAX_LENGTH, FHIR_ID_PATTERN
 from ..errors import DischargeError, InvalidInput
-from ..references import FHIR_ID_MAX_LENGTH, FHIR_ID_PATTERN
 
 _JSON_TYPES = ("application/fhir+json", "application/json")
 

@@ -34,7 +34,17 @@ from pydantic import (
 )
 
 from ..config import Settings
-from ..context import DischargeContext, check_structure
+from ..core.context import DischargeContext, check_structure
+from ..core.letter import (
+    brochure_sentence,
+    diagnosis_sentence,
+    medication_advice_keys,
+    safety_net_keys,
+)
+from ..core.narrative import dutch_date, person_name
+from ..core.phrases import BROCHURE_URL, SAFETY_NET_ED_KEYS, SPINE_PROGRAMME_PHONE
+from ..core.references import Resource, parse_reference
+from ..core.transaction import Discharge, build_discharge
 from ..errors import (
     FhirServerError,
     Forbidden,
@@ -44,14 +54,9 @@ from ..errors import (
     PrefetchUnavailable,
     UnknownEncounter,
 )
-from ..fhir_client import FhirClient
-from ..gathering import RECORD_SEARCHES, RecordGatherer
-from ..letter import brochure_sentence, diagnosis_sentence, medication_advice_keys, safety_net_keys
-from ..narrative import dutch_date, person_name
-from ..phrases import BROCHURE_URL, SAFETY_NET_ED_KEYS, SPINE_PROGRAMME_PHONE
-from ..references import Resource, parse_reference
-from ..retry import RetryPolicy
-from ..transaction import Discharge, build_discharge
+from ..io.fhir_client import FhirClient
+from ..io.gathering import RECORD_SEARCHES, RecordGatherer
+from ..io.retry import RetryPolicy
 from .body import FhirIdField, fhir_json_body
 from .deps import get_settings
 from .security import require_cds_client

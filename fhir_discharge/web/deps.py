@@ -7,8 +7,8 @@ from typing import cast
 from fastapi import Request
 
 from ..config import Settings
-from ..delivery import Deliverer
-from ..fhir_client import FhirClient
+from ..io.delivery import Deliverer
+from ..io.fhir_client import FhirClient
 
 
 def get_settings(request: Request) -> Settings:

@@ -13,12 +13,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from ..canonicals import GP_LETTER_PROFILE
-from ..document import build_document, document_identifier
+from ..core.canonicals import GP_LETTER_PROFILE
+from ..core.document import build_document, document_identifier
+from ..core.identity import IDENTIFIER_SYSTEM
+from ..core.references import Resource
 from ..errors import InvalidInput, UnknownResource
-from ..fhir_client import FhirClient
-from ..identity import IDENTIFIER_SYSTEM
-from ..references import Resource
+from ..io.fhir_client import FhirClient
 from .body import FhirId
 from .deps import get_fhir_client
 
@@ -79,11 +79,11 @@ async def composition_document(
     except ValueError as error:
         raise InvalidInput(f"Composition/{composition_id}: {error}") from None
     if media == "text/html":
-        from ..rendering import render_letter_html
+        from ..core.rendering import render_letter_html
 
         return HTMLResponse(render_letter_html(document), headers=LETTER_HTML_HEADERS)
     if media == "application/pdf":
-        from ..rendering import render_letter_pdf
+        from ..core.rendering import render_letter_pdf
 
         pdf = await asyncio.to_thread(render_letter_pdf, document)
         return Response(pdf, media_type="application/pdf")

@@ -44,9 +44,18 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..config import Settings
-from ..context import DischargeContext
-from ..document import build_document, document_identifier, landed_resources
-from ..eligibility import holds
+from ..core.context import DischargeContext
+from ..core.document import build_document, document_identifier, landed_resources
+from ..core.eligibility import holds
+from ..core.identity import IDENTIFIER_SYSTEM
+from ..core.narrative import dutch_date, fhir_datetime, person_name
+from ..core.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS, pathway
+from ..core.phrases import BROCHURE_URL, SPINE_PROGRAMME_PHONE
+from ..core.references import Resource, parse_reference, ref_of, same_target
+from ..core.rendering import _CSS as LETTER_CSS  # the letter's one inline stylesheet (CSP hash)
+from ..core.rendering import render_letter_html
+from ..core.terminology import concept_name
+from ..core.transaction import build_discharge
 from ..errors import (
     DischargeError,
     FhirServerError,
@@ -57,18 +66,9 @@ from ..errors import (
     NotOnPathway,
     Unauthenticated,
 )
-from ..fhir_client import FhirClient
-from ..gathering import RecordGatherer
-from ..identity import IDENTIFIER_SYSTEM
-from ..narrative import dutch_date, fhir_datetime, person_name
-from ..pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS, pathway
-from ..phrases import BROCHURE_URL, SPINE_PROGRAMME_PHONE
-from ..references import Resource, parse_reference, ref_of, same_target
-from ..rendering import _CSS as LETTER_CSS  # the letter's one inline stylesheet (CSP hash)
-from ..rendering import render_letter_html
-from ..retry import RetryPolicy
-from ..terminology import concept_name
-from ..transaction import build_discharge
+from ..io.fhir_client import FhirClient
+from ..io.gathering import RecordGatherer
+from ..io.retry import RetryPolicy
 from .body import FhirIdField, FhirIdQuery
 from .deps import get_settings
 from .security import require_caller

@@ -12,14 +12,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from ..config import Settings
-from ..context import DischargeContext, context_from_bundle
-from ..delivery import Deliverer
+from ..core.context import DischargeContext, context_from_bundle
+from ..core.identity import derived_uuid
+from ..core.transaction import ENTRY_ROLES, build_discharge
 from ..errors import InvalidInput, UnknownEncounter, warnings_outcome
-from ..fhir_client import FhirClient, Landed
-from ..gathering import gather_context
-from ..identity import derived_uuid
-from ..outbox import DEAD, DELIVERED, FAILED, OutboxItem
-from ..transaction import ENTRY_ROLES, build_discharge
+from ..io.delivery import Deliverer
+from ..io.fhir_client import FhirClient, Landed
+from ..io.gathering import gather_context
+from ..io.outbox import DEAD, DELIVERED, FAILED, OutboxItem
 from .body import FhirId, fhir_json_body
 from .deps import get_deliverer, get_fhir_client, get_settings
 from .operation import capability_statement, operation_definition

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from fhir_discharge.sandbox import RunningServer, free_port, start_sandbox, wait_until_up
+from devtools.sandbox import RunningServer, free_port, start_sandbox, wait_until_up
 from tests.servers import Service, start_service
 
 ROOT = Path(__file__).resolve().parents[2]

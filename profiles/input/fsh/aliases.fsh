@@ -1,4 +1,4 @@
-// Code systems, by the URLs of fhir_discharge/codes.py. SNOMED CT, LOINC and ICD-10 are external
+// Code systems, by the URLs of fhir_discharge/core/codes.py. SNOMED CT, LOINC and ICD-10 are external
 // code systems (not in the R4 core package): SUSHI takes them as URIs and does not check codes.
 Alias: $LOINC = http://loinc.org
 Alias: $SCT = http://snomed.info/sct

@@ -1,5 +1,5 @@
 // The clinical pathway of ../shared/clinical/pathway.md as data: what the module puts in the care
-// plan. Dutch descriptions are fhir_discharge/phrases.py NL_BE's wording (the advice exactly as the
+// plan. Dutch descriptions are fhir_discharge/core/phrases.py NL_BE's wording (the advice exactly as the
 // CarePlan activities; the follow-ups without their date, which is filled per patient);
 // tests/test_profiles_compiled.py keeps them equal.
 
@@ -33,7 +33,7 @@ Description: "UZ Leuven ED discharge pathway for acute non-specific mechanical l
 // The screening comes first (the CPG "collect information" pattern: an action whose definition is
 // the Questionnaire): its completed QuestionnaireResponse of the encounter, by a practitioner,
 // with every red-flag item false, is the precondition of everything after it. It is not an
-// activity of the care plan (fhir_discharge/pathway.py reads it as Pathway.screening).
+// activity of the care plan (fhir_discharge/core/pathway.py reads it as Pathway.screening).
 * action[+].id = "red-flag-screening"
 * action[=].title = "Red-flag screening by the ED physician / Screening alarmsignalen door de spoedarts"
 * action[=].description = "De spoedarts screent op alarmsignalen en documenteert dat met de vragenlijst lbp-red-flag-screening. Ontslag volgens dit pad enkel na een voltooide screening van dit spoedbezoek door een arts waarin elk alarmsignaal afwezig is (nee)."
@@ -42,7 +42,7 @@ Description: "UZ Leuven ED discharge pathway for acute non-specific mechanical l
 * action[=].input.type = #QuestionnaireResponse
 * action[=].input.profile = "https://fhir.uzleuven.be/discharge/StructureDefinition/lbp-red-flag-screening-response"
 * action[=].definitionCanonical = "https://fhir.uzleuven.be/discharge/Questionnaire/lbp-red-flag-screening|0.1.0"
-// The eight advice items, in the order of fhir_discharge/phrases.py ADVICE_KEYS.
+// The eight advice items, in the order of fhir_discharge/core/phrases.py ADVICE_KEYS.
 * action[+].id = "resume-activities"
 * action[=].title = "Resume normal activities / Gewone activiteiten hervatten"
 * action[=].description = "De gewone dagelijkse activiteiten zo snel mogelijk hervatten, rekening houdend met de (pijn)signalen van het lichaam, en activiteiten doseren waar nodig."

@@ -26,13 +26,13 @@ Description: "The letter to the general practitioner after an emergency departme
 * attester.mode = #legal
 * attester.party 1..1 MS
 * section 9..* MS
-// Sliced by code: each part of the letter has its own LOINC code (fhir_discharge/codes.py
+// Sliced by code: each part of the letter has its own LOINC code (fhir_discharge/core/codes.py
 // SECTION_CODES). Titles are the letter's language's (phrases.py), so they are not fixed here.
 * section ^slicing.discriminator[0].type = #pattern
 * section ^slicing.discriminator[0].path = "code"
 * section ^slicing.rules = #open
 * section ^slicing.ordered = false
-* section ^slicing.description = "One section per part of the letter, identified by its LOINC code (fhir_discharge/codes.py SECTION_CODES)."
+* section ^slicing.description = "One section per part of the letter, identified by its LOINC code (fhir_discharge/core/codes.py SECTION_CODES)."
 * section contains
     reason 1..1 MS and
     assessment 1..1 MS and

@@ -15,15 +15,15 @@ from typing import Any
 
 import httpx
 
-from .document import references_of
-from .errors import (
+from ..core.document import references_of
+from ..core.references import Resource, parse_reference
+from ..errors import (
     FhirServerError,
     FhirServerTimeout,
     InvalidInput,
     UnknownEncounter,
     UnknownResource,
 )
-from .references import Resource, parse_reference
 from .retry import RETRYABLE_STATUSES, RetryPolicy
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from .errors import InvalidInput
+from ..errors import InvalidInput
 from .references import Resource
 
 # RFC 3986 URI identifiers (FHIR "identifier.system = urn:ietf:rfc:3986"): globally unique

@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..errors import IncompleteRecord, InvalidInput
 from .codes import V3_PARTICIPATION_TYPE
-from .errors import IncompleteRecord, InvalidInput
 from .references import Ref, Resource, ResourceIndex, parse_reference, ref_of
 
 # Who, among the encounter's participants, signs the letter: attender first, then discharger,

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .config import Settings
+    from ..config import Settings
 
 QUEUED, DELIVERING, DELIVERED, FAILED, DEAD = "queued", "delivering", "delivered", "failed", "dead"
 STATES = (QUEUED, DELIVERING, DELIVERED, FAILED, DEAD)
@@ -70,7 +70,7 @@ class _Accept:
 
 def open_outbox(settings: Settings) -> Outbox:
     """The outbox the settings name: PostgreSQL at `outbox_url` when set (shared by several
-    service replicas; fhir_discharge/outbox_pg.py), else the SQLite file at `outbox_path` (one
+    service replicas; fhir_discharge/io/outbox_pg.py), else the SQLite file at `outbox_path` (one
     service process)."""
     if settings.outbox_url is not None:
         from .outbox_pg import PostgresOutbox  # psycopg: the optional [postgres] extra

@@ -1,6 +1,6 @@
 """The GP letter for people and for GP systems that cannot read FHIR: standalone HTML and PDF.
 
-Pure: a `document` Bundle (fhir_discharge/document.py) in, a page out; no network, no clock.
+Pure: a `document` Bundle (fhir_discharge/core/document.py) in, a page out; no network, no clock.
 Both forms show the same content, taken from one view of the document (`letter_view`):
 letterhead, addressee, patient, date, every section of the Composition, the follow-up dates of
 the Tasks, the brochure link and the signature.

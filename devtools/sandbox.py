@@ -1,6 +1,7 @@
 """A local FHIR R4 sandbox: the `sekmet-fhir` server, in memory, on loopback.
 
-Used by `fhir-discharge demo` and the integration tests; install it with the `sandbox` extra.
+Used by `make demo` (devtools/demo.py) and the integration tests; install it with the `sandbox`
+extra.
 It is laxer than HAPI FHIR (it accepts unknown codes and dangling references), which is why our
 own output is checked by an independent validator in the tests before it goes out.
 
@@ -140,7 +141,7 @@ def start_sandbox(
     if auth_config:
         env[AUTH_CONFIG_ENV] = json.dumps(auth_config)
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-        [sys.executable, "-m", "fhir_discharge.sandbox", "--port", str(port)],
+        [sys.executable, "-m", "devtools.sandbox", "--port", str(port)],
         cwd=workdir,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -123,7 +123,8 @@ def _screening(questionnaire: dict[str, Any], version: str) -> Screening:
     if link_ids != expected:
         raise PathwayDefinitionError(
             f"Questionnaire {url}: item linkIds {list(link_ids)}, expected exactly "
-            f"{list(expected)} in this order (fhir_discharge/pathway.py SCREENING_RED_FLAG_ITEMS "
+            f"{list(expected)} in this order (fhir_discharge/core/pathway.py "
+            "SCREENING_RED_FLAG_ITEMS "
             f"+ BROCHURE_GIVEN): the screening's answers are read by these linkIds"
         )
     for item in items:

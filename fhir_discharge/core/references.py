@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .errors import InvalidInput
+from ..errors import InvalidInput
 
 Resource = dict[str, Any]
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from ..errors import Finding, IncompleteRecord, NotOnPathway
 from .codes import (
     BODY_TEMPERATURE,
     CONDITION_CLINICAL,
@@ -28,7 +29,6 @@ from .codes import (
     Code,
 )
 from .context import DischargeContext, parse_instant
-from .errors import Finding, IncompleteRecord, NotOnPathway
 from .narrative import local
 from .pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS, pathway
 from .references import Resource, parse_reference, ref_of, same_target

@@ -16,16 +16,16 @@ import asyncio
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from .context import (
+from ..core.context import (
     CLINICAL_TYPES,
     REFERENCED_TYPES,
     DischargeContext,
     assemble_context,
     check_structure,
 )
-from .errors import InvalidInput, PrefetchUnavailable, UnknownEncounter
+from ..core.references import Resource, ResourceIndex, parse_reference
+from ..errors import InvalidInput, PrefetchUnavailable, UnknownEncounter
 from .fhir_client import FhirClient
-from .references import Resource, ResourceIndex, parse_reference
 
 # A letter names some ten resources; a record that asks for far more is not one we read.
 MAX_REFERENCES: Final = 64

@@ -1,6 +1,6 @@
 """The durable outbox in PostgreSQL, for several service replicas sharing one queue.
 
-The same table, states and semantics as the SQLite outbox (fhir_discharge/outbox.py), so the
+The same table, states and semantics as the SQLite outbox (fhir_discharge/io/outbox.py), so the
 deliverer and the routes use either unchanged; `open_outbox` picks this one when the
 `outbox_url` setting is set. Needs the [postgres] extra (psycopg 3).
 

@@ -18,7 +18,7 @@ import time
 from dataclasses import asdict, replace
 from typing import Any
 
-from .errors import FhirServerError, operation_outcome
+from ..errors import FhirServerError, operation_outcome
 from .fhir_client import FhirClient
 from .outbox import DEAD, DELIVERED, FAILED, QUEUED, Outbox, OutboxItem
 from .retry import RETRYABLE_STATUSES
