@@ -5,6 +5,7 @@ The brochure's text is the hospital's and is not copied: the attachment is a lin
 
 from __future__ import annotations
 
+from ..types import Resource
 from .canonicals import BROCHURE_PROFILE, claims
 from .codes import BROCHURE_CATEGORY, BROCHURE_TYPE
 from .facts import DischargeFacts
@@ -12,7 +13,6 @@ from .identity import business_identifier
 from .letter import brochure_sentence
 from .narrative import fhir_datetime, generated, paragraph, text
 from .phrases import BROCHURE_URL
-from .references import Resource
 
 
 def build_brochure_reference(facts: DischargeFacts) -> Resource:

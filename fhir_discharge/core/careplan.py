@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..types import Resource
 from .canonicals import CARE_PLAN_PROFILE, TASK_PROFILE, claims
 from .codes import ADVICE_CODES, FOLLOW_UP_CODES, Code
 from .facts import DischargeFacts
@@ -16,7 +17,7 @@ from .letter import medication_advice_keys, safety_net_keys
 from .narrative import dutch_date, fhir_datetime, generated, paragraph, text
 from .pathway import ONE_WEEK, SIX_WEEKS, pathway
 from .phrases import ADVICE_KEYS, SAFETY_NET_ED_KEYS, SAFETY_NET_GP_KEYS, SPINE_PROGRAMME_PHONE
-from .references import Ref, Resource
+from .references import Ref
 
 
 def build_care_plan(facts: DischargeFacts) -> Resource:

@@ -25,10 +25,11 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
+from ..types import Resource
 from .context import DischargeContext
 from .document import references_of
 from .identity import derived_uuid
-from .references import Resource, parse_reference
+from .references import parse_reference
 
 # National identifiers first where the type has one (Belgian core naming systems), so the match
 # is the one a regional server indexes by.

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
+from ..types import Resource
 from .facts import DischargeFacts
 from .identity import business_identifier
 from .narrative import fhir_datetime, generated, paragraph, text
-from .references import Resource
 
 
 def build_letter_communication(facts: DischargeFacts) -> Resource | None:

@@ -15,8 +15,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import IncompleteRecord, InvalidInput
+from ..types import Resource
 from .codes import V3_PARTICIPATION_TYPE
-from .references import Ref, Resource, ResourceIndex, parse_reference, ref_of
+from .references import Ref, ResourceIndex, parse_reference, ref_of
 
 # Who, among the encounter's participants, signs the letter: attender first, then discharger,
 # then primary performer (v3 ParticipationType).

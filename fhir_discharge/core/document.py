@@ -28,8 +28,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..types import Resource
 from .identity import IDENTIFIER_SYSTEM, derived_uuid
-from .references import Resource, parse_reference
+from .references import parse_reference
 
 # FHIR R4 `instant`: a full date and time with seconds and a time zone.
 _INSTANT = re.compile(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from ..errors import Finding, IncompleteRecord, NotOnPathway
+from ..types import Resource
 from .codes import (
     BODY_TEMPERATURE,
     CONDITION_CLINICAL,
@@ -31,7 +32,7 @@ from .codes import (
 from .context import DischargeContext, parse_instant
 from .narrative import local
 from .pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS, pathway
-from .references import Resource, parse_reference, ref_of, same_target
+from .references import parse_reference, ref_of, same_target
 from .terminology import LOW_BACK_PAIN_CODES, RED_FLAG_CODES, codings, concept_name
 
 # A Condition the physician ruled out, or recorded in error, does not hold (condition-ver-status).

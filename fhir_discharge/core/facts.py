@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..types import Resource
 from .codes import Code
 from .context import DischargeContext, require
 from .eligibility import Eligibility
@@ -12,7 +13,7 @@ from .identity import derived_uuid, encounter_key
 from .narrative import days_after
 from .pathway import ONE_WEEK, SIX_WEEKS, pathway
 from .phrases import PHRASES
-from .references import Ref, Resource, ref_of
+from .references import Ref, ref_of
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 
 from ..errors import InvalidInput
-from .references import Resource
+from ..types import Resource
 
 # RFC 3986 URI identifiers (FHIR "identifier.system = urn:ietf:rfc:3986"): globally unique
 # without inventing a hospital namespace.

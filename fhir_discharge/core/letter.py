@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 
+from ..types import Resource
 from .canonicals import GP_LETTER_PROFILE, claims
 from .codes import ED_DISCHARGE_SUMMARY, SECTION_CODES
 from .facts import DischargeFacts
@@ -29,7 +30,7 @@ from .phrases import (
     SAFETY_NET_GP_KEYS,
     SPINE_PROGRAMME_PHONE,
 )
-from .references import Resource, ref_of
+from .references import ref_of
 
 Section = tuple[str, str, list[dict[str, str]]]  # (key, XHTML inner, entries)
 

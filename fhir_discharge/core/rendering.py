@@ -25,9 +25,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from ..types import Resource
 from .narrative import dutch_date, local
 from .phrases import BROCHURE_URL, HOSPITAL_PHONE, NL_BE
-from .references import Resource, ResourceIndex
+from .references import ResourceIndex
 
 if TYPE_CHECKING:
     from fpdf import FPDF

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from ..types import Resource
 from .brochure import build_brochure_reference
 from .careplan import build_care_plan, follow_up_tasks
 from .carry import carried_entries, rewrite_references
@@ -19,7 +20,6 @@ from .eligibility import check_eligibility
 from .facts import DischargeFacts, discharge_facts
 from .identity import if_none_exist
 from .letter import build_letter
-from .references import Resource
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from ..core.document import references_of
-from ..core.references import Resource, parse_reference
+from ..core.references import parse_reference
 from ..errors import (
     FhirServerError,
     FhirServerTimeout,
@@ -24,6 +24,7 @@ from ..errors import (
     UnknownEncounter,
     UnknownResource,
 )
+from ..types import Resource
 from .retry import RETRYABLE_STATUSES, RetryPolicy
 
 log = logging.getLogger(__name__)

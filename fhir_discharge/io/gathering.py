@@ -23,8 +23,9 @@ from ..core.context import (
     assemble_context,
     check_structure,
 )
-from ..core.references import Resource, ResourceIndex, parse_reference
+from ..core.references import ResourceIndex, parse_reference
 from ..errors import InvalidInput, PrefetchUnavailable, UnknownEncounter
+from ..types import Resource
 from .fhir_client import FhirClient
 
 # A letter names some ten resources; a record that asks for far more is not one we read.

@@ -19,7 +19,7 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Final, Literal
+from typing import Any, Final, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -43,7 +43,7 @@ from ..core.letter import (
 )
 from ..core.narrative import dutch_date, person_name
 from ..core.phrases import BROCHURE_URL, SAFETY_NET_ED_KEYS, SPINE_PROGRAMME_PHONE
-from ..core.references import Resource, parse_reference
+from ..core.references import parse_reference
 from ..core.transaction import Discharge, build_discharge
 from ..errors import (
     FhirServerError,
@@ -57,14 +57,14 @@ from ..errors import (
 from ..io.fhir_client import FhirClient
 from ..io.gathering import RECORD_SEARCHES, RecordGatherer
 from ..io.retry import RetryPolicy
+from ..types import Resource
 from .body import FhirIdField, fhir_json_body
-from .deps import get_settings
+from .deps import SettingsDep
 from .security import require_cds_client
 from .urls import public_url_for, trusted_server
 
 log = logging.getLogger(__name__)
 cds_router = APIRouter(tags=["cds-hooks"])
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 HOOK: Final = "encounter-discharge"
 SERVICE_ID: Final = "lbp-discharge"

@@ -1,10 +1,14 @@
-"""Dependencies: the settings, the FHIR client and the deliverer, made once per app."""
+"""Dependencies: the settings, the FHIR client and the deliverer, made once per app.
+
+Routers declare parameters with the `...Dep` aliases below (FastAPI's `Annotated` idiom), so each
+dependency is spelled once.
+"""
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Annotated, cast
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from ..config import Settings
 from ..io.delivery import Deliverer
@@ -21,3 +25,8 @@ def get_fhir_client(request: Request) -> FhirClient:
 
 def get_deliverer(request: Request) -> Deliverer:
     return cast(Deliverer, request.app.state.deliverer)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ClientDep = Annotated[FhirClient, Depends(get_fhir_client)]
+DelivererDep = Annotated[Deliverer, Depends(get_deliverer)]

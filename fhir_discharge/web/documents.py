@@ -8,22 +8,19 @@ the Accept header) gives the same letter rendered for people.
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ..core.canonicals import GP_LETTER_PROFILE
 from ..core.document import build_document, document_identifier
 from ..core.identity import IDENTIFIER_SYSTEM
-from ..core.references import Resource
 from ..errors import InvalidInput, UnknownResource
-from ..io.fhir_client import FhirClient
+from ..types import Resource
 from .body import FhirId
-from .deps import get_fhir_client
+from .deps import ClientDep
 
 router = APIRouter()
-ClientDep = Annotated[FhirClient, Depends(get_fhir_client)]
 
 # The letter page's policy as a header, not only its <meta> (which governs only what follows it
 # and is lost when the page is saved or proxied without it): no script, no fetch, no form; the

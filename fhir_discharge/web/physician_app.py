@@ -51,7 +51,7 @@ from ..core.identity import IDENTIFIER_SYSTEM
 from ..core.narrative import dutch_date, fhir_datetime, person_name
 from ..core.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS, pathway
 from ..core.phrases import BROCHURE_URL, SPINE_PROGRAMME_PHONE
-from ..core.references import Resource, parse_reference, ref_of, same_target
+from ..core.references import parse_reference, ref_of, same_target
 from ..core.rendering import _CSS as LETTER_CSS  # the letter's one inline stylesheet (CSP hash)
 from ..core.rendering import render_letter_html
 from ..core.terminology import concept_name
@@ -69,13 +69,13 @@ from ..errors import (
 from ..io.fhir_client import FhirClient
 from ..io.gathering import RecordGatherer
 from ..io.retry import RetryPolicy
+from ..types import Resource
 from .body import FhirIdField, FhirIdQuery
-from .deps import get_settings
+from .deps import SettingsDep
 from .security import require_caller
 from .urls import public_url_for, trusted_server
 
 router = APIRouter(prefix="/app", tags=["physician-app"])
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 STATIC = Path(__file__).resolve().parent / "app_static"
 _STATIC_FILES: Final = {"app.js": "text/javascript", "app.css": "text/css"}
 

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -17,11 +17,11 @@ from ..core.identity import derived_uuid
 from ..core.transaction import ENTRY_ROLES, build_discharge
 from ..errors import InvalidInput, UnknownEncounter, warnings_outcome
 from ..io.delivery import Deliverer
-from ..io.fhir_client import FhirClient, Landed
+from ..io.fhir_client import Landed
 from ..io.gathering import gather_context
 from ..io.outbox import DEAD, DELIVERED, FAILED, OutboxItem
 from .body import FhirId, fhir_json_body
-from .deps import get_deliverer, get_fhir_client, get_settings
+from .deps import ClientDep, DelivererDep, SettingsDep
 from .operation import capability_statement, operation_definition
 from .security import require_caller
 from .urls import public_base_url, public_url_for
@@ -30,9 +30,6 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 FHIR_JSON = "application/fhir+json"
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-ClientDep = Annotated[FhirClient, Depends(get_fhir_client)]
-DelivererDep = Annotated[Deliverer, Depends(get_deliverer)]
 
 
 class UnknownDischarge(UnknownEncounter):
