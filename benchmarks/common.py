@@ -22,7 +22,7 @@ from typing import Any
 from devtools.sandbox import free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
-# tests/factories.py builds the example records; the benchmarks reuse it rather than copy it.
+# tests/support/factories.py builds the example records; the benchmarks reuse it, not a copy.
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -118,7 +118,7 @@ def filesystem(path: str) -> str:
 def record_template() -> str:
     """The example record as JSON text with BENCHTAG where each copy puts its own tag: the
     tests' fresh_record, so each copy is another patient, encounter and set of ids."""
-    from tests.factories import fresh_record
+    from tests.support.factories import fresh_record
 
     return json.dumps(fresh_record("BENCHTAG"), ensure_ascii=False)
 

@@ -23,7 +23,7 @@ from benchmarks.common import Deadline, Stats, footer, header, table, us
 from fhir_discharge.core.context import context_from_bundle
 from fhir_discharge.core.eligibility import check_eligibility
 from fhir_discharge.core.transaction import build_discharge
-from tests.factories import add, condition, happy_bundle
+from tests.support.factories import add, condition, happy_bundle
 
 SNOMED = "http://snomed.info/sct"
 HYPERTENSION = "38341003"

@@ -16,10 +16,10 @@ import fhir_discharge
 import fhir_discharge.core.transaction
 import fhir_discharge.web.routes
 from devtools.sandbox import start_sandbox
-from tests.hapi_server import hapi_base_url  # noqa: F401 (a session fixture)
-from tests.postgres import postgres_url  # noqa: F401 (a session fixture)
-from tests.servers import start_service
-from tests.validator_fixture import fhir_validator  # noqa: F401 (a session fixture)
+from tests.support.hapi_server import hapi_base_url  # noqa: F401 (a session fixture)
+from tests.support.postgres import postgres_url  # noqa: F401 (a session fixture)
+from tests.support.servers import start_service
+from tests.support.validator_fixture import fhir_validator  # noqa: F401 (a session fixture)
 
 # Every transaction Bundle any test builds is kept, and validated by the independent validator
 # in tests/test_conformance.py, which runs last: the suite's whole output, not a sample.
@@ -38,7 +38,7 @@ for _module in (fhir_discharge, fhir_discharge.core.transaction, fhir_discharge.
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    from tests.validator_fixture import last_summary
+    from tests.support.validator_fixture import last_summary
 
     summary = last_summary()
     if summary:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.core.phrases import ADVICE_KEYS
-from tests.factories import happy_bundle, resource
+from tests.support.factories import happy_bundle, resource
 
 
 def built(bundle):

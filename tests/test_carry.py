@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.core.carry import NIHDI, SSIN
-from tests.factories import happy_bundle, references_in, resource
+from tests.support.factories import happy_bundle, references_in, resource
 
 
 def carried_build(bundle):

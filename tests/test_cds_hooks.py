@@ -27,8 +27,8 @@ from fhir_discharge.core.phrases import BROCHURE_URL
 from fhir_discharge.io.fhir_client import FhirClient
 from fhir_discharge.io.gathering import RECORD_SEARCHES
 from fhir_discharge.web.cds_hooks import PREFETCH, as_action_resources
-from tests.factories import condition, fresh_record, references_in, resource
-from tests.servers import AUTH
+from tests.support.factories import condition, fresh_record, references_in, resource
+from tests.support.servers import AUTH
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from devtools.sandbox import free_port
-from tests.container_harness import (
+from tests.support.container_harness import (
     build_image,
     network_of,
     podman,
@@ -22,7 +22,7 @@ from tests.container_harness import (
     stop_container,
     wait_until_healthy,
 )
-from tests.servers import AUTH, TEST_TOKEN
+from tests.support.servers import AUTH, TEST_TOKEN
 
 pytestmark = [pytest.mark.container, pytest.mark.slow]
 

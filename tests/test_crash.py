@@ -17,9 +17,9 @@ import pytest
 from devtools.sandbox import free_port, start_sandbox
 from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.io.fhir_client import FhirClient
-from tests.factories import fresh_record
-from tests.proxy import FaultyProxy
-from tests.servers import AUTH, start_service
+from tests.support.factories import fresh_record
+from tests.support.proxy import FaultyProxy
+from tests.support.servers import AUTH, start_service
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -17,7 +17,7 @@ from fhir_discharge.config import Settings
 from fhir_discharge.io.fhir_client import FhirClient
 from fhir_discharge.io.retry import RetryPolicy
 from fhir_discharge.web.app import create_app
-from tests.factories import happy_bundle
+from tests.support.factories import happy_bundle
 
 BASE = "http://fhir.test/fhir"
 # Retries in these tests wait (almost) nothing: what is tested is whether and how often.

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import TEST_TOKEN
+from tests.support.servers import TEST_TOKEN
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fhir_discharge import DischargeError, build_discharge, context_from_bundle, operation_outcome
-from tests.factories import happy_bundle
+from tests.support.factories import happy_bundle
 
 HAPPY = happy_bundle()
 

@@ -22,7 +22,7 @@ from fhir_discharge.io.gathering import (
     RECORD_SEARCHES,
     gather_context,
 )
-from tests.factories import add, clinical, happy_bundle, prescription, resource, temperature
+from tests.support.factories import add, clinical, happy_bundle, prescription, resource, temperature
 
 BASE = "http://fhir.test/fhir"
 _SEARCH_TARGET = {"patient": "subject", "encounter": "encounter"}

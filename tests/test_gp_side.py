@@ -9,8 +9,8 @@ import uuid
 import httpx
 import pytest
 
-from tests.factories import fresh_record, resource
-from tests.servers import AUTH
+from tests.support.factories import fresh_record, resource
+from tests.support.servers import AUTH
 from tests.test_integration import discharge, parts, seeded
 
 pytestmark = pytest.mark.integration

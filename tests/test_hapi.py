@@ -1,6 +1,6 @@
 """HAPI FHIR for real: a HAPI FHIR JPA server (tools/hapi, R4) and its validator as the reference.
 
-The server is started once per session (tests/hapi_server.py). What is proven here:
+The server is started once per session (tests/support/hapi_server.py). What is proven here:
 - it is up and speaks R4 (CapabilityStatement fhirVersion 4.0.1, the HAPI release of the pom);
 - a transaction with a urn:uuid Patient and conditional creates: 201 first, 200 on repeat,
   nothing duplicated;
@@ -31,7 +31,7 @@ _ROOT = Path(__file__).resolve().parents[1]
 if str(_ROOT) not in sys.path:  # lets `pytest` (not only `python -m pytest`) import tests.*
     sys.path.insert(0, str(_ROOT))
 
-from tests.hapi_server import (  # noqa: E402
+from tests.support.hapi_server import (  # noqa: E402
     CONFORMANCE_DIR,
     FHIR_JSON,
     HAPI_DIR,

@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from fhir_discharge import build_discharge, context_from_bundle
-from tests.factories import fresh_record, resource
-from tests.hapi_server import log_hint
-from tests.servers import AUTH, start_service
+from tests.support.factories import fresh_record, resource
+from tests.support.hapi_server import log_hint
+from tests.support.servers import AUTH, start_service
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

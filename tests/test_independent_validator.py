@@ -20,12 +20,12 @@ _ROOT = Path(__file__).resolve().parents[1]
 if str(_ROOT) not in sys.path:  # lets `pytest` (not only `python -m pytest`) import tests.*
     sys.path.insert(0, str(_ROOT))
 
-from tests.fhir_validator import WORKER_DIR, IndependentValidator, format_issues  # noqa: E402
+from tests.support.fhir_validator import WORKER_DIR, IndependentValidator, format_issues  # noqa: E402
 
 # The session fixture `fhir_validator`, imported so that this module works with or without a
 # tests/conftest.py that provides it too (the validator behind it is a process-wide singleton,
 # so either way ONE worker runs). Test arguments named like it are why F811 is off for this file.
-from tests.validator_fixture import fhir_validator  # noqa: E402, F401
+from tests.support.validator_fixture import fhir_validator  # noqa: E402, F401
 
 NARRATIVE = {
     "status": "generated",

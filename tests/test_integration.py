@@ -12,8 +12,8 @@ import pytest
 from fhir_discharge import DischargeError, FhirServerError, build_discharge, context_from_bundle
 from fhir_discharge.core.codes import SNOMED
 from fhir_discharge.io.fhir_client import FhirClient
-from tests.factories import condition, fresh_record, references_in, resource
-from tests.servers import AUTH
+from tests.support.factories import condition, fresh_record, references_in, resource
+from tests.support.servers import AUTH
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.core.letter import plain_text
-from tests.factories import (
+from tests.support.factories import (
     SECTION_TITLES,
     add,
     answer,

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from fhir_discharge.core.codes import SNOMED
-from tests.factories import add, condition, fresh_record, resource
-from tests.servers import AUTH, TEST_TOKEN, start_service
+from tests.support.factories import add, condition, fresh_record, resource
+from tests.support.servers import AUTH, TEST_TOKEN, start_service
 
 pytestmark = pytest.mark.integration
 

@@ -1,5 +1,5 @@
 """The durable outbox's behaviour, the same for both backends: SQLite (one service process) and
-PostgreSQL (several replicas; a real server, see tests/postgres.py)."""
+PostgreSQL (several replicas; a real server, see tests/support/postgres.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from fhir_discharge.io.outbox import (
     Outbox,
     open_outbox,
 )
-from tests.postgres import fresh_database
+from tests.support.postgres import fresh_database
 
 T0 = 1_000_000.0  # the tests' clock: times are passed in, never read
 LEASE = 60.0

@@ -17,8 +17,8 @@ from devtools.sandbox import start_sandbox
 from fhir_discharge.config import Settings
 from fhir_discharge.io.outbox import DELIVERING, QUEUED, open_outbox
 from fhir_discharge.io.outbox_pg import PostgresOutbox
-from tests.postgres import fresh_database
-from tests.servers import start_service
+from tests.support.postgres import fresh_database
+from tests.support.servers import start_service
 from tests.test_crash import QUICK, assert_exactly_once, copies_on_server, post, records
 from tests.test_crash import wait_delivered as wait_delivered_on
 

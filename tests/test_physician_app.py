@@ -24,9 +24,9 @@ import httpx
 import pytest
 
 from fhir_discharge.core.pathway import pathway
-from tests.factories import condition, fresh_record
-from tests.servers import AUTH
 from tests.support.app_stack import Stack, seed, start_stack, unscreened_record
+from tests.support.factories import condition, fresh_record
+from tests.support.servers import AUTH
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -50,7 +50,7 @@ from fhir_discharge.core.phrases import (
 )
 
 # The session fixture (one validator worker per session; test arguments named like it: F811).
-from tests.validator_fixture import fhir_validator  # noqa: F401
+from tests.support.validator_fixture import fhir_validator  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = REPO / "profiles"
@@ -389,7 +389,7 @@ def _claiming_profiles() -> list[dict[str, Any]]:
     """The happy-path discharge's resources, each claiming its profile (as the builders will)."""
     from fhir_discharge.core.context import context_from_bundle
     from fhir_discharge.core.transaction import build_discharge
-    from tests.factories import happy_bundle
+    from tests.support.factories import happy_bundle
 
     bundle = build_discharge(context_from_bundle(happy_bundle())).bundle
     resources = []
@@ -409,7 +409,7 @@ def _claiming_profiles() -> list[dict[str, Any]]:
 
 
 def test_the_discharge_conforms_to_the_profiles(fhir_validator: Any) -> None:
-    from tests.fhir_validator import format_issues
+    from tests.support.fhir_validator import format_issues
 
     for resource in _claiming_profiles():
         errors = fhir_validator.errors(resource)
@@ -418,7 +418,7 @@ def test_the_discharge_conforms_to_the_profiles(fhir_validator: Any) -> None:
 
 def test_the_profiles_reject_what_the_pathway_forbids(fhir_validator: Any) -> None:
     """The profiles bite: one broken copy per profile, each with the error it must raise."""
-    from tests.fhir_validator import format_issues
+    from tests.support.fhir_validator import format_issues
 
     by_type: dict[str, dict[str, Any]] = {}
     for resource in _claiming_profiles():
@@ -656,7 +656,7 @@ def test_the_example_screening_is_an_all_clear_of_the_happy_path_encounter() -> 
 
 
 def test_the_example_screening_conforms_and_the_profile_bites(fhir_validator: Any) -> None:
-    from tests.fhir_validator import format_issues
+    from tests.support.fhir_validator import format_issues
 
     qr = _example_screening()
     assert qr["meta"]["profile"] == [f"{CANONICAL}/StructureDefinition/{SCREENING_PROFILE}"]

@@ -25,7 +25,7 @@ from fhir_discharge.core.rendering import (  # noqa: E402
     render_letter_pdf,
     sanitise_narrative,
 )
-from tests.factories import SECTION_TITLES  # noqa: E402
+from tests.support.factories import SECTION_TITLES  # noqa: E402
 from tests.test_document import example_document  # noqa: E402
 
 DATES = ["25 november 2026", "14 maart 1981", "2 december 2026", "6 januari 2027"]

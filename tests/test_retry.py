@@ -13,7 +13,7 @@ import pytest
 from fhir_discharge import FhirServerError, build_discharge, context_from_bundle
 from fhir_discharge.io.fhir_client import FhirClient
 from fhir_discharge.io.retry import RetryPolicy, parse_retry_after
-from tests.factories import fresh_record, happy_bundle
+from tests.support.factories import fresh_record, happy_bundle
 
 BASE = "http://fhir.test/fhir"
 

@@ -11,8 +11,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from tests.factories import fresh_record
-from tests.servers import start_service
+from tests.support.factories import fresh_record
+from tests.support.servers import start_service
 
 pytestmark = pytest.mark.integration
 

@@ -35,7 +35,7 @@ from fhir_discharge.io.smart import (
     jwk_thumbprint,
     public_jwk,
 )
-from tests.factories import fresh_record, resource
+from tests.support.factories import fresh_record, resource
 
 NO_RETRY = RetryPolicy(attempts=1)
 

@@ -7,7 +7,7 @@ import json
 
 from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.core.transaction import model_check
-from tests.factories import happy_bundle, references_in, resource, with_encounter
+from tests.support.factories import happy_bundle, references_in, resource, with_encounter
 
 
 def bundle_of(context_bundle):

@@ -33,7 +33,7 @@ from fhir_discharge.web.app import create_app
 from fhir_discharge.web.cds_hooks import parse_request
 from fhir_discharge.web.physician_app import Launched
 from fhir_discharge.web.urls import trusted_server
-from tests.factories import happy_bundle, resource
+from tests.support.factories import happy_bundle, resource
 
 TOKEN = "web-security-" + uuid.uuid4().hex
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 import httpx
 
 from devtools.sandbox import RunningServer, free_port, start_sandbox, wait_until_up
-from tests.servers import Service, start_service
+from tests.support.servers import Service, start_service
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "input" / "happy-path-bundle.json"

@@ -2,7 +2,7 @@
 
 Import it where fixtures are collected, e.g. in tests/conftest.py::
 
-    from tests.validator_fixture import fhir_validator  # noqa: F401
+    from tests.support.validator_fixture import fhir_validator  # noqa: F401
 
 The validator object is shared process-wide (``shared_validator()``), so importing the fixture
 in several places still starts a single ``node`` worker.
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fhir_validator import (
+from tests.support.fhir_validator import (
     IndependentValidator,
     ValidatorUnavailable,
     ensure_node_modules,

@@ -22,7 +22,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER_DIR = REPO_ROOT / "tools" / "validator"
 DEFAULT_PROFILE_DIRS = (REPO_ROOT / "profiles" / "fsh-generated" / "resources",)
 ERROR_SEVERITIES = frozenset({"error", "fatal"})

@@ -27,7 +27,7 @@ from typing import Literal
 
 import httpx
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 BASE_IMAGE = os.environ.get("FHIR_DISCHARGE_PYTHON_IMAGE", "localhost/python-base:bookworm")
 APP = "fhir_discharge.web.app:create_app"
 IMAGE_PORT = 8080

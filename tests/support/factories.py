@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 HAPPY_PATH = EXAMPLES / "input" / "happy-path-bundle.json"
 
 Resource = dict[str, Any]

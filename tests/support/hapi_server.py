@@ -7,7 +7,7 @@ the process by pid at the end (SIGTERM, then SIGKILL). The server's output goes 
 pytest's temp directory; `log_hint()` names it in failure messages.
 
 Use it from a test module (or conftest.py) with
-    from tests.hapi_server import hapi_base_url  # noqa: F401 (a session fixture)
+    from tests.support.hapi_server import hapi_base_url  # noqa: F401 (a session fixture)
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 HAPI_DIR = REPO / "tools" / "hapi"
 BUILD = HAPI_DIR / "build.sh"
 RUN = HAPI_DIR / "run.sh"
