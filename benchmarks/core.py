@@ -27,8 +27,9 @@ import orjson
 
 from benchmarks.common import Deadline, Stats, footer, header, ratio, table, us, verdict
 from fhir_discharge.core.context import context_from_bundle
-from fhir_discharge.core.transaction import build_discharge, model_check
+from fhir_discharge.core.transaction import build_discharge
 from tests.support.factories import happy_bundle
+from tests.support.models import model_check
 
 GOAL_NS = 1_000_000
 

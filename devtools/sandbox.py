@@ -21,7 +21,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,15 +153,6 @@ def start_sandbox(
         RunningServer(base_url, process).stop()
         raise
     return RunningServer(base_url, process)
-
-
-@contextlib.contextmanager
-def sandbox() -> Iterator[RunningServer]:
-    server = start_sandbox()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def main() -> None:

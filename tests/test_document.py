@@ -20,9 +20,9 @@ from fhir_discharge.core.document import (  # noqa: E402
     document_identifier,
     landed_resources,
 )
-from fhir_discharge.core.transaction import model_check  # noqa: E402
 from tests.support.factories import happy_bundle, references_in  # noqa: E402
 from tests.support.fhir_validator import format_issues  # noqa: E402
+from tests.support.models import model_check  # noqa: E402
 from tests.support.validator_fixture import fhir_validator  # noqa: E402, F401
 
 BASE = "https://fhir.example.org/fhir"

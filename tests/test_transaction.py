@@ -6,8 +6,8 @@ import copy
 import json
 
 from fhir_discharge import build_discharge, context_from_bundle
-from fhir_discharge.core.transaction import model_check
 from tests.support.factories import happy_bundle, references_in, resource, with_encounter
+from tests.support.models import model_check
 
 
 def bundle_of(context_bundle):

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import ValidationError
-
 from ..types import Resource
 from .brochure import build_brochure_reference
 from .careplan import build_care_plan, follow_up_tasks
@@ -99,18 +97,3 @@ ENTRY_ROLES = (
     "followUpSixWeeks",
     "letterToGp",
 )
-
-
-def model_check(bundle: Resource) -> None:
-    """Parse the Bundle with the fhir.resources R4B models: a structural self-check.
-
-    Raises ValueError naming the failing paths. (Conformance to the R4 definitions, bindings and
-    our profiles is proven by the independent validator in the tests.)
-    """
-    from fhir.resources.R4B.bundle import Bundle
-
-    try:
-        Bundle.model_validate(bundle)
-    except ValidationError as error:
-        paths = sorted({".".join(str(p) for p in e["loc"]) for e in error.errors()})
-        raise ValueError(f"built Bundle fails the R4B models at: {', '.join(paths)}") from None

@@ -142,10 +142,6 @@ class SmartBackendAuth(httpx.Auth):
         headers = {"typ": "JWT", "kid": self.key_id}
         return jwt.encode(claims, self._key, algorithm=self.algorithm, headers=headers)
 
-    def invalidate(self) -> None:
-        """Forget the cached access token (the next request fetches a new one)."""
-        self._token = None
-
     async def _access_token(self, rejected: str | None) -> str:
         """The cached token if still fresh (and not the one just `rejected`), else a new one."""
         async with self._get_lock():
