@@ -6,35 +6,18 @@ sandbox); otherwise the local sekmet-fhir sandbox is started for the session.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 
 import pytest
 
-import fhir_discharge
 import fhir_discharge.core.transaction
-import fhir_discharge.web.routes
 from devtools.sandbox import start_sandbox
+from tests.support.built_bundles import BUILT_BUNDLES, RecordedDischarge
 from tests.support.hapi_server import hapi_base_url  # noqa: F401 (a session fixture)
 from tests.support.postgres import postgres_url  # noqa: F401 (a session fixture)
 from tests.support.servers import start_service
 from tests.support.validator_fixture import fhir_validator  # noqa: F401 (a session fixture)
-
-# Every transaction Bundle any test builds is kept, and validated by the independent validator
-# in tests/test_conformance.py, which runs last: the suite's whole output, not a sample.
-BUILT_BUNDLES: set[str] = set()  # as JSON text: tests may mutate what they were given
-_build_discharge = fhir_discharge.core.transaction.build_discharge
-
-
-def _recording_build_discharge(*args, **kwargs):  # type: ignore[no-untyped-def]
-    discharge = _build_discharge(*args, **kwargs)
-    BUILT_BUNDLES.add(json.dumps(discharge.bundle, sort_keys=True))
-    return discharge
-
-
-for _module in (fhir_discharge, fhir_discharge.core.transaction, fhir_discharge.web.routes):
-    _module.build_discharge = _recording_build_discharge  # type: ignore[attr-defined]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -49,6 +32,14 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     last = [i for i in items if i.module is not None and i.module.__name__.endswith("conformance")]
     items[:] = [i for i in items if i not in last] + last
+
+
+@pytest.fixture(scope="session", autouse=True)
+def record_built_bundles() -> Iterator[None]:
+    """Keep every Bundle built in this process for tests/test_conformance.py (built_bundles.py)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fhir_discharge.core.transaction, "Discharge", RecordedDischarge)
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import BUILT_BUNDLES
+from tests.support.built_bundles import BUILT_BUNDLES
 
 
 def test_every_bundle_the_suite_built_is_valid_r4_and_follows_our_profiles(fhir_validator):

@@ -1,0 +1,22 @@
+"""Every transaction Bundle the suite builds in-process, for tests/test_conformance.py.
+
+conftest.py's session fixture `record_built_bundles` swaps in `RecordedDischarge` for the
+Discharge that build_discharge returns, so each built Bundle is kept here whatever name a test
+imported build_discharge under; test_conformance.py (run last) validates them all with the
+independent validator: the suite's whole output, not a sample.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from fhir_discharge.core.transaction import Discharge
+
+BUILT_BUNDLES: set[str] = set()  # as JSON text: tests may mutate what they were given
+
+
+@dataclass(frozen=True)
+class RecordedDischarge(Discharge):
+    def __post_init__(self) -> None:
+        BUILT_BUNDLES.add(json.dumps(self.bundle, sort_keys=True))
