@@ -1,5 +1,10 @@
 """Every sentence the module writes, keyed by language, so a reviewer reads the letter in one place.
 
+Three catalogues per language: the letter and care plan (`PHRASES`, read by core/letter.py,
+careplan.py, brochure.py, communication.py), the CDS Hooks cards that announce the letter
+(`CARD_PHRASES`, web/cds_hooks.py), and the labels of the letter's HTML and PDF renderings that
+the FHIR letter itself does not carry (`PAGE_LABELS`, core/rendering/).
+
 Each phrase states a fact of ../shared/clinical/pathway.md in the project's own words (the
 brochure's text is not reproduced; it is linked). `{placeholders}` are filled with escaped
 values by the builders. Other languages go here, reviewed by a clinician, never machine-translated
@@ -17,6 +22,11 @@ BROCHURE_URL: Final = pathway().brochure_url
 SPINE_PROGRAMME_URL: Final = "https://www.uzleuven.be/zorgprogramma-wervelkolomaandoeningen"
 SPINE_PROGRAMME_PHONE: Final = "016 34 25 60"
 HOSPITAL_PHONE: Final = "016 33 22 11"
+# The hospital of pathway.md, "References": the rendered letter's letterhead when the document
+# has no Organization for it.
+HOSPITAL_NAME: Final = "UZ Leuven"
+HOSPITAL_ADDRESS: Final = ("Herestraat 49", "3000 Leuven")
+HOSPITAL_CITY: Final = "Leuven"
 
 # The advice of pathway.md, "Advice given to the patient": the PlanDefinition's advice actions,
 # in its order; each has a phrase "advice-<id>" below.
@@ -207,7 +217,74 @@ NL_BE: Final[dict[str, str]] = {
     ),
 }
 
+# The CDS Hooks cards (web/cds_hooks.py): the info card that offers the letter, the warning card
+# that says why there is none. Markdown: `**` is bold.
+NL_BE_CARDS: Final[dict[str, str]] = {
+    "source": "UZ Leuven – zorgpad acute lage rugpijn",
+    "summary": (
+        "Zorgpad acute lage rugpijn: ontslagbrief, brochure en zorgplan met opvolging na "
+        "1 en 6 weken staan klaar."
+    ),
+    "suggestion": "Ontslagbrief, brochure en zorgplan aanmaken",
+    "link": "Patiëntenbrochure UZ Leuven 700457",
+    "detail-intro": (
+        "De patiënt voldoet aan het zorgpad acute niet-specifieke mechanische lage rugpijn "
+        "van de spoedgevallendienst."
+    ),
+    "detail-follow-up": "Opvolging",
+    "detail-week": "**{date}** (na 1 week): huisarts raadplegen als de pijn aanhoudt.",
+    "detail-six-weeks": (
+        "**{date}** (na 6 weken): geen verbetering, dan via de huisarts naar de "
+        "raadpleging fysische geneeskunde, zorgprogramma wervelkolomaandoeningen "
+        "(tel. {phone})."
+    ),
+    "detail-gp": "Brief aan: {gp}.",
+    "detail-no-gp": "Brief aan: de behandelende huisarts (geen huisarts in het dossier).",
+    "detail-warnings": "Let op",
+    "detail-actions": (
+        "De suggestie maakt de ontslagbrief (Composition), de verwijzing naar brochure "
+        "700457 (DocumentReference), het zorgplan (CarePlan) en de twee opvolgtaken (Task) "
+        "aan."
+    ),
+    "action-Composition": "Ontslagbrief voor de huisarts aanmaken",
+    "action-DocumentReference": "Verwijzing naar patiëntenbrochure 700457 aanmaken",
+    "action-CarePlan": "Zorgplan acute lage rugpijn aanmaken",
+    "action-Task-week": "Opvolgtaak na 1 week aanmaken (vanaf {date})",
+    "action-Task-six-weeks": "Opvolgtaak na 6 weken aanmaken (vanaf {date})",
+    "off-summary": (
+        "Niet in het zorgpad acute lage rugpijn: er wordt geen ontslagbrief voorgesteld."
+    ),
+    "incomplete-summary": (
+        "Dossier onvolledig voor het zorgpad acute lage rugpijn: geen ontslagbrief voorgesteld."
+    ),
+    "off-intro": (
+        "De patiënt valt buiten het zorgpad acute niet-specifieke mechanische lage rugpijn "
+        "van de spoedgevallendienst. Er wordt geen ontslagbrief, brochure of zorgplan "
+        "voorgesteld. Gevonden in het dossier:"
+    ),
+    "app-link": "Screening op alarmsignalen documenteren (app)",
+    "incomplete-intro": (
+        "Het dossier mist gegevens die de ontslagbrief van het zorgpad acute lage rugpijn "
+        "nodig heeft. Er wordt geen ontslagbrief, brochure of zorgplan voorgesteld. "
+        "Ontbreekt:"
+    ),
+}
+
+# The rendered letter (core/rendering/): headings and labels the page adds to the Composition.
+NL_BE_PAGE: Final[dict[str, str]] = {
+    "phone": "tel. {phone}",
+    "date": "{place}{date}",
+    "follow-up": "Opvolgmomenten",
+    "follow-up-from": "Vanaf",
+    "follow-up-what": "Wat",
+    "brochure": "Brochure voor de patiënt",
+    "page": "Pagina {page}/{pages}",
+    "no-sections": "(Deze brief bevat geen secties.)",
+}
+
 PHRASES: Final[dict[str, dict[str, str]]] = {"nl-BE": NL_BE}
+CARD_PHRASES: Final[dict[str, dict[str, str]]] = {"nl-BE": NL_BE_CARDS}
+PAGE_LABELS: Final[dict[str, dict[str, str]]] = {"nl-BE": NL_BE_PAGE}
 
 MONTHS_NL: Final = (
     "januari",

@@ -42,7 +42,12 @@ from ..core.letter import (
     safety_net_keys,
 )
 from ..core.narrative import dutch_date, person_name
-from ..core.phrases import BROCHURE_URL, SAFETY_NET_ED_KEYS, SPINE_PROGRAMME_PHONE
+from ..core.phrases import (
+    BROCHURE_URL,
+    CARD_PHRASES,
+    SAFETY_NET_ED_KEYS,
+    SPINE_PROGRAMME_PHONE,
+)
 from ..core.references import parse_reference
 from ..core.transaction import Discharge, build_discharge
 from ..errors import (
@@ -126,59 +131,6 @@ _ACTION_TYPES: Final = ("Composition", "DocumentReference", "CarePlan", "Task", 
 # A CDS Service should answer in about 500 ms: one retry at most, and a short timeout.
 _CDS_RETRY: Final = RetryPolicy(attempts=2, base_delay=0.2, max_delay=1.0, total_seconds=3.0)
 _CDS_TIMEOUT_SECONDS: Final = 10.0
-
-CARD_PHRASES: Final[dict[str, dict[str, str]]] = {
-    "nl-BE": {
-        "source": "UZ Leuven – zorgpad acute lage rugpijn",
-        "summary": (
-            "Zorgpad acute lage rugpijn: ontslagbrief, brochure en zorgplan met opvolging na "
-            "1 en 6 weken staan klaar."
-        ),
-        "suggestion": "Ontslagbrief, brochure en zorgplan aanmaken",
-        "link": "Patiëntenbrochure UZ Leuven 700457",
-        "detail-intro": (
-            "De patiënt voldoet aan het zorgpad acute niet-specifieke mechanische lage rugpijn "
-            "van de spoedgevallendienst."
-        ),
-        "detail-follow-up": "Opvolging",
-        "detail-week": "**{date}** (na 1 week): huisarts raadplegen als de pijn aanhoudt.",
-        "detail-six-weeks": (
-            "**{date}** (na 6 weken): geen verbetering, dan via de huisarts naar de "
-            "raadpleging fysische geneeskunde, zorgprogramma wervelkolomaandoeningen "
-            "(tel. {phone})."
-        ),
-        "detail-gp": "Brief aan: {gp}.",
-        "detail-no-gp": "Brief aan: de behandelende huisarts (geen huisarts in het dossier).",
-        "detail-warnings": "Let op",
-        "detail-actions": (
-            "De suggestie maakt de ontslagbrief (Composition), de verwijzing naar brochure "
-            "700457 (DocumentReference), het zorgplan (CarePlan) en de twee opvolgtaken (Task) "
-            "aan."
-        ),
-        "action-Composition": "Ontslagbrief voor de huisarts aanmaken",
-        "action-DocumentReference": "Verwijzing naar patiëntenbrochure 700457 aanmaken",
-        "action-CarePlan": "Zorgplan acute lage rugpijn aanmaken",
-        "action-Task-week": "Opvolgtaak na 1 week aanmaken (vanaf {date})",
-        "action-Task-six-weeks": "Opvolgtaak na 6 weken aanmaken (vanaf {date})",
-        "off-summary": (
-            "Niet in het zorgpad acute lage rugpijn: er wordt geen ontslagbrief voorgesteld."
-        ),
-        "incomplete-summary": (
-            "Dossier onvolledig voor het zorgpad acute lage rugpijn: geen ontslagbrief voorgesteld."
-        ),
-        "off-intro": (
-            "De patiënt valt buiten het zorgpad acute niet-specifieke mechanische lage rugpijn "
-            "van de spoedgevallendienst. Er wordt geen ontslagbrief, brochure of zorgplan "
-            "voorgesteld. Gevonden in het dossier:"
-        ),
-        "app-link": "Screening op alarmsignalen documenteren (app)",
-        "incomplete-intro": (
-            "Het dossier mist gegevens die de ontslagbrief van het zorgpad acute lage rugpijn "
-            "nodig heeft. Er wordt geen ontslagbrief, brochure of zorgplan voorgesteld. "
-            "Ontbreekt:"
-        ),
-    }
-}
 
 
 # --- the request (CDS Hooks 2.0, "Calling a CDS Service") -------------------------------
