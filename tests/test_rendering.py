@@ -167,7 +167,8 @@ def test_hostile_input_is_shown_as_text_and_never_as_markup(document):
     assert 'href="javascript' not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the name, visible, escaped
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
-    assert "O&#x27;Brien &amp; Zoë" in page and "😀" in page
+    assert "O'Brien & Zoë" in " ".join(parsed(page).text) and "&amp; Zoë" in page
+    assert "😀" in page
     for invisible in ("\u202e", "\u202c", "\u2066", "\u2069", "\x07", "\x00"):
         assert invisible not in page
     assert "AB" in page  # the control character is gone, the letters stay
@@ -201,17 +202,36 @@ def test_a_bundle_without_composition_is_refused():
 # -- the narrative sanitiser ---------------------------------------------------------------------
 
 
-def test_sanitiser_keeps_whitelisted_tags_without_attributes():
+def test_sanitiser_keeps_allowed_tags_and_only_the_attributes_that_shape_a_table():
     nodes = sanitise_narrative(
         f'<div xmlns="{XHTML}"><p class="a" onclick="x">a<em id="e">b</em><br/>c</p>'
-        '<table><tbody><tr><th scope="col">h</th><td>d</td></tr></tbody></table>'
-        '<div><span title="t">s</span></div><unknown>u</unknown></div>'
+        '<table><tbody><tr><th scope="col" style="x">h</th><td colspan="2" rowspan="99">d</td>'
+        '<td colspan="0" rowspan="2&quot; onclick=&quot;x">e</td></tr></tbody></table>'
+        '<div><span title="t">s</span></div><unknown>u</unknown>m<sup>2</sup></div>'
     )
     assert nodes == (
         Node("p", ("a", Node("em", ("b",)), Node("br", ()), "c")),
-        Node("table", (Node("tr", (Node("th", ("h",)), Node("td", ("d",)))),)),
+        Node(
+            "table",
+            (
+                Node(
+                    "tbody",
+                    (
+                        Node(
+                            "tr",
+                            (
+                                Node("th", ("h",), (("scope", "col"),)),
+                                Node("td", ("d",), (("colspan", "2"), ("rowspan", "99"))),
+                                Node("td", ("e",)),
+                            ),
+                        ),
+                    ),
+                ),
+            ),
+        ),
         Node("span", ("s",)),
-        "u",
+        "um",
+        Node("sup", ("2",)),
     )
 
 
@@ -219,7 +239,85 @@ def test_sanitiser_survives_deep_nesting_and_garbage():
     deep = f'<div xmlns="{XHTML}">' + "<span>" * 5000 + "x" + "</span>" * 5000 + "</div>"
     assert "x" in repr(sanitise_narrative(deep))
     assert sanitise_narrative(None) == ()
+    assert sanitise_narrative(42) == ()
     assert sanitise_narrative("<p>a < b</p>") == (Node("p", ("a < b",)),)
+    assert sanitise_narrative("<p>half <b>open") == (Node("p", ("half ", Node("b", ("open",)))),)
+
+
+# Narratives from a document that is not ours: each must lose its payload (the word "PWNED" in a
+# script, a URL, a style, an attribute) and keep no element or attribute outside the allowlist.
+HOSTILE_NARRATIVES = {
+    "script": "<script>PWNED()</script>",
+    "script in svg": '<svg xmlns="http://www.w3.org/2000/svg"><script>PWNED()</script></svg>',
+    "svg onload": '<svg onload="PWNED()"><circle r="1"/></svg>',
+    "svg use href": '<svg><use href="https://evil.example/PWNED.svg#x"/></svg>',
+    "mathml link": '<math><maction href="javascript:PWNED()">m</maction></math>',
+    "event attribute": '<p onmouseover="PWNED()" ONCLICK="PWNED()">t</p>',
+    "javascript link": '<a href="javascript:PWNED()">t</a>',
+    "entity-encoded javascript": '<a href="&#106;avascript:PWNED()">t</a>',
+    "data link": '<a href="data:text/html;base64,PWNED">t</a>',
+    "external image": '<img src="https://evil.example/PWNED.png" alt="t"/>',
+    "image onerror": '<img src="x" onerror="PWNED()"/>',
+    "srcset": '<img srcset="https://evil.example/PWNED.png 1x"/>',
+    "style attribute url": '<p style="background:url(https://evil.example/PWNED)">t</p>',
+    "style attribute hides text": '<p style="display:none">PWNED</p>',
+    "style element": "<style>p { background: url(https://evil.example/PWNED) }</style>",
+    "css import": '<style>@import "https://evil.example/PWNED.css";</style>',
+    "css expression": '<p style="width: expression(PWNED())">t</p>',
+    "iframe": '<iframe src="https://evil.example/PWNED"></iframe>',
+    "iframe srcdoc": '<iframe srcdoc="&lt;script&gt;PWNED()&lt;/script&gt;"></iframe>',
+    "object": '<object data="https://evil.example/PWNED.swf"></object>',
+    "embed": '<embed src="https://evil.example/PWNED"/>',
+    "form": '<form action="https://evil.example/PWNED"><button>t</button></form>',
+    "meta refresh": '<meta http-equiv="refresh" content="0;url=https://evil.example/PWNED"/>',
+    "base href": '<base href="https://evil.example/PWNED/"/>',
+    "link stylesheet": '<link rel="stylesheet" href="https://evil.example/PWNED.css"/>',
+    "template": "<template><script>PWNED()</script></template>",
+    "noscript": "<noscript><p>PWNED</p></noscript>",
+    "comment": "<!-- PWNED --><p>t</p>",
+    "conditional comment": "<!--[if IE]><script>PWNED()</script><![endif]-->",
+    "cdata": "<p><![CDATA[<script>PWNED()</script>]]></p>",
+    "processing instruction": '<?xml-stylesheet href="https://evil.example/PWNED.xsl"?><p>t</p>',
+    "namespaced script": '<x:script xmlns:x="http://www.w3.org/1999/xhtml">PWNED()</x:script>',
+    "uppercase": "<SCRIPT>PWNED()</SCRIPT><P>t</P>",
+    "class and id": '<p class="PWNED" id="PWNED">t</p>',
+    "dir override": '<p dir="rtl">PWNED</p>',
+}
+
+
+# Their words are text to read (shown, escaped, never as markup): unknown or dropped element's
+# text is kept, as for any element outside the allowlist.
+SHOWN_AS_TEXT = {"style attribute hides text", "dir override", "namespaced script", "cdata"}
+
+
+@pytest.mark.parametrize("name", HOSTILE_NARRATIVES)
+def test_a_hostile_narrative_loses_its_payload(document, name):
+    doc = copy.deepcopy(document)
+    resource(doc, "Composition")["section"][0]["text"]["div"] = (
+        f'<div xmlns="{XHTML}"><p>before</p>{HOSTILE_NARRATIVES[name]}<p>after</p></div>'
+    )
+    page = render_letter_html(doc)
+    assert_harmless(page)
+    body = page.split("</style>", 1)[1]
+    for absent in ("<script", "javascript:", "evil.example", "url(", "expression(", "<svg"):
+        assert absent not in body.lower(), absent
+    tags = parsed(body).tags
+    assert not any("PWNED" in f"{tag}{attrs}" for tag, attrs in tags), tags
+    if name in SHOWN_AS_TEXT:
+        assert "PWNED" in " ".join(parsed(body).text)
+    else:
+        assert "PWNED" not in body
+    assert "before" in body and "after" in body  # the rest of the section is still shown
+
+
+def test_an_override_written_as_a_character_reference_is_removed_too(document):
+    doc = copy.deepcopy(document)
+    resource(doc, "Composition")["section"][0]["text"]["div"] = (
+        f'<div xmlns="{XHTML}"><p>a&#x202E;b&#8207;c&#x2066;d</p></div>'
+    )
+    page = render_letter_html(doc)
+    assert "<p>abcd</p>" in page
+    assert not {"\u202e", "\u200f", "\u2066"} & set(page)
 
 
 # -- PDF ----------------------------------------------------------------------------------------

@@ -52,8 +52,10 @@ from ..core.narrative import dutch_date, fhir_datetime, person_name
 from ..core.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS, pathway
 from ..core.phrases import BROCHURE_URL, SPINE_PROGRAMME_PHONE
 from ..core.references import parse_reference, ref_of, same_target
-from ..core.rendering import _CSS as LETTER_CSS  # the letter's one inline stylesheet (CSP hash)
-from ..core.rendering import render_letter_html
+from ..core.rendering import (
+    LETTER_CSS,  # the letter's one inline stylesheet (CSP hash)
+    render_letter_html,
+)
 from ..core.terminology import concept_name
 from ..core.transaction import build_discharge
 from ..errors import (
