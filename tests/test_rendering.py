@@ -363,6 +363,19 @@ def test_pdf_text_has_patient_sections_and_dates(document, tmp_path):
         assert expected in text, expected
 
 
+def test_pdf_draws_table_parts_row_by_row(document, tmp_path):
+    doc = copy.deepcopy(document)
+    resource(doc, "Composition")["section"][0]["text"]["div"] = (
+        f'<div xmlns="{XHTML}"><table><caption>Metingen</caption>'
+        "<thead><tr><th>Kop A</th><th>Kop B</th></tr></thead>"
+        "<tbody><tr><td>Cel 1</td><td>Cel 2</td></tr></tbody>"
+        "<tfoot><tr><td>Voet</td><td>m<sup>2</sup></td></tr></tfoot></table></div>"
+    )
+    text = pdf_text(render_letter_pdf(doc), tmp_path)
+    for expected in ["Metingen", "Kop A | Kop B", "Cel 1 | Cel 2", "Voet | m2"]:
+        assert expected in text, expected
+
+
 def test_pdf_of_hostile_input_is_built_and_shows_the_text(document, tmp_path):
     pdf = render_letter_pdf(hostile(document))
     assert pdf.startswith(b"%PDF-")
