@@ -1,4 +1,9 @@
-"""`fhir-discharge serve | discharge FILE`."""
+"""`fhir-discharge serve | discharge FILE`.
+
+`discharge` exits 0 when the discharge landed (each resource printed: created or existing),
+1 when the FHIR server refused it or it went dead after every attempt, 2 when the input is not
+a discharge (the OperationOutcome on stderr for both), 3 when it did not land within --wait.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import argparse
 import asyncio
 import json
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,8 +19,13 @@ from .config import Settings
 from .core.context import context_from_bundle
 from .core.transaction import build_discharge
 from .errors import DischargeError, operation_outcome
+from .io.discharging import accept_and_deliver, deliverer_for, where_landed
 from .io.fhir_client import FhirClient
+from .io.outbox import DEAD, FAILED
+from .io.outbox.sqlite import SqliteOutbox
 from .logs import configure_logging
+
+EXIT_REFUSED, EXIT_INVALID, EXIT_PENDING = 1, 2, 3
 
 
 def serve(host: str, port: int) -> None:
@@ -26,7 +37,17 @@ def serve(host: str, port: int) -> None:
     uvicorn.run(create_app(), host=host, port=port, log_config=None)
 
 
-async def discharge_file(path: Path, server: str | None, dry_run: bool) -> int:
+async def discharge_file(
+    path: Path, server: str | None, dry_run: bool, wait_seconds: float = 60.0
+) -> int:
+    """Discharge a context Bundle as the service does (io/discharging.py): accepted into an
+    outbox, delivered by the Deliverer with its retries, for up to `wait_seconds`.
+
+    The outbox is a temporary SQLite file, gone when the command ends: the settings' outbox
+    belongs to the service (one process per SQLite file; a shared PostgreSQL queue would have
+    this command deliver, and then abandon, other discharges). So a discharge still pending
+    when the wait is over is not kept: run the command again (safe: the conditional creates
+    find what an earlier attempt made)."""
     bundle = json.loads(path.read_text(encoding="utf-8"))
     settings = Settings()
     # The same transaction the service would post for this context Bundle.
@@ -37,10 +58,33 @@ async def discharge_file(path: Path, server: str | None, dry_run: bool) -> int:
     if dry_run:
         print(json.dumps(discharge.bundle, indent=2, ensure_ascii=False))
         return 0
-    async with FhirClient(server or settings.fhir_base_url) as client:
-        for landed in await client.post_transaction(discharge.bundle):
-            print(f"{'created ' if landed.created else 'existing'}  {landed.location}")
-    return 0
+    with tempfile.TemporaryDirectory(prefix="fhir-discharge-") as scratch:
+        outbox = SqliteOutbox(Path(scratch) / "outbox.sqlite3")
+        client = FhirClient(server or settings.fhir_base_url, timeout=settings.fhir_timeout_seconds)
+        deliverer = deliverer_for(outbox, client, settings)
+        await deliverer.start()
+        try:
+            item = await accept_and_deliver(deliverer, discharge, wait_seconds)
+        finally:
+            await deliverer.stop()
+            await client.aclose()
+            outbox.close()
+    landed = where_landed(item)
+    if landed is not None:
+        for where in landed:
+            print(f"{'created ' if where.created else 'existing'}  {where.location}")
+        return 0
+    if item.outcome is not None:
+        print(json.dumps(item.outcome, indent=2, ensure_ascii=False), file=sys.stderr)
+    if item.state in (FAILED, DEAD):
+        print(f"{item.state}: the FHIR server did not take the discharge", file=sys.stderr)
+        return EXIT_REFUSED
+    print(
+        f"not delivered within {wait_seconds:g} s (attempt {item.attempts}); nothing is kept:"
+        " run again",
+        file=sys.stderr,
+    )
+    return EXIT_PENDING
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,16 +100,23 @@ def main(argv: list[str] | None = None) -> int:
     target.add_argument(
         "--dry-run", action="store_true", help="print the transaction, post nothing"
     )
+    discharge_cmd.add_argument(
+        "--wait",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long to keep delivering (retries included) before giving up (default 60)",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "serve":
         serve(args.host, args.port)
         return 0
     try:
-        return asyncio.run(discharge_file(args.file, args.server, args.dry_run))
+        return asyncio.run(discharge_file(args.file, args.server, args.dry_run, args.wait))
     except DischargeError as error:
         print(json.dumps(operation_outcome(error), indent=2, ensure_ascii=False), file=sys.stderr)
-        return 2
+        return EXIT_INVALID
 
 
 if __name__ == "__main__":

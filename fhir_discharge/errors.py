@@ -98,10 +98,12 @@ class FhirServerError(DischargeError):
         message: str,
         server_status: int | None = None,
         server_outcome: dict[str, Any] | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message, _server_findings(message, server_outcome))
         self.server_status = server_status
         self.server_outcome = server_outcome
+        self.retry_after = retry_after  # seconds, as the server's Retry-After asked
 
 
 class FhirServerTimeout(FhirServerError):

@@ -119,6 +119,6 @@ def test_the_image_renders_the_letter_as_pdf(image: str) -> None:
 
 def test_the_image_can_use_a_postgresql_outbox(image: str) -> None:
     """Replicas share a PostgreSQL outbox: its driver must be in the image."""
-    script = "import psycopg, fhir_discharge.io.outbox_pg; print(psycopg.__version__)"
+    script = "import psycopg, fhir_discharge.io.outbox.postgres; print(psycopg.__version__)"
     result = podman("run", "--rm", "--no-healthcheck", image, "python", "-c", script)
     assert result.stdout.strip()[:1].isdigit()

@@ -368,3 +368,105 @@ def test_a_context_bundle_reaches_a_server_that_does_not_hold_the_record(
     ssin = next(i for i in resource(record, "Patient")["identifier"] if "ssin" in i["system"])
     patients = search(fhir_base_url, "Patient", identifier=f"{ssin['system']}|{ssin['value']}")
     assert len(patients) == 1
+
+
+# --- the CLI: the same use case, in process -----------------------------------------------------
+
+
+class StubFhirServer:
+    """A FHIR server on loopback that answers every POST with `status` and an OperationOutcome,
+    and counts the POSTs it received."""
+
+    def __init__(self, status: int) -> None:
+        import http.server
+        import json
+        import threading
+
+        stub = self
+        self.posts = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                stub.posts += 1
+                body = json.dumps(
+                    {
+                        "resourceType": "OperationOutcome",
+                        "issue": [{"severity": "error", "code": "invalid", "diagnostics": "stub"}],
+                    }
+                ).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/fhir+json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/fhir"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def run_cli(*argv: str) -> int:
+    from fhir_discharge.cli import main
+
+    return main(["discharge", *argv])
+
+
+@pytest.fixture
+def cli_file(tmp_path, monkeypatch):
+    """A context Bundle in a file; the CLI runs in an empty folder (its outbox is temporary:
+    nothing is left there)."""
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    record = fresh_record(uuid.uuid4().hex[:10])
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(record), encoding="utf-8")
+    return path, record
+
+
+def test_the_cli_delivers_through_the_outbox_and_prints_where_each_resource_landed(
+    fhir_base_url, cli_file, capsys
+):
+    path, _ = cli_file
+    assert run_cli(str(path), "--server", fhir_base_url) == 0
+    first = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert len(first) > 6  # the letter's six, and the record carried along
+    assert {status for status, _ in first} == {"created"}
+    assert run_cli(str(path), "--server", fhir_base_url) == 0  # again: nothing made twice
+    second = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert second == [["existing", location] for _, location in first]
+    assert sorted(p.name for p in path.parent.iterdir()) == ["record.json"]  # no outbox left
+
+
+@pytest.mark.parametrize(("status", "posts"), [(422, 1), (503, 3)], ids=["refused", "dead"])
+def test_the_cli_exits_non_zero_with_the_outcome_when_refused_or_dead(
+    status, posts, cli_file, capsys, monkeypatch
+):
+    monkeypatch.setenv("FHIR_DISCHARGE_MAX_DELIVERY_ATTEMPTS", "3")
+    monkeypatch.setenv("FHIR_DISCHARGE_DELIVERY_BASE_DELAY_SECONDS", "0.01")
+    path, _ = cli_file
+    server = StubFhirServer(status)
+    try:
+        assert run_cli(str(path), "--server", server.base_url) == 1
+    finally:
+        server.stop()
+    assert server.posts == posts  # a refusal once; a transient failure once per attempt
+    err = capsys.readouterr().err
+    assert '"resourceType": "OperationOutcome"' in err and "FHIR server: stub" in err
+
+
+def test_the_cli_exits_3_when_the_discharge_did_not_land_in_time(cli_file, capsys):
+    from devtools.sandbox import free_port
+
+    path, _ = cli_file
+    nobody = f"http://127.0.0.1:{free_port()}/fhir"
+    assert run_cli(str(path), "--server", nobody, "--wait", "0.5") == 3
+    assert "not delivered within 0.5 s" in capsys.readouterr().err

@@ -4,10 +4,12 @@ PostgreSQL (several replicas; a real server, see tests/support/postgres.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from fhir_discharge.config import Settings
+from fhir_discharge.io.discharging import open_outbox
 from fhir_discharge.io.outbox import (
     DEAD,
     DELIVERED,
@@ -16,8 +18,8 @@ from fhir_discharge.io.outbox import (
     QUEUED,
     STATES,
     Outbox,
-    open_outbox,
 )
+from fhir_discharge.io.outbox.sqlite import SqliteOutbox
 from tests.support.postgres import fresh_database
 
 T0 = 1_000_000.0  # the tests' clock: times are passed in, never read
@@ -194,7 +196,7 @@ def test_release_leases_at_start_up(outbox):
     accept(outbox, "a")
     outbox.claim_due(T0, LEASE, 10)
     released = outbox.release_leases(T0 + 1)
-    if type(outbox) is Outbox:
+    if isinstance(outbox, SqliteOutbox):
         assert released == 1
         assert outbox.get("a").state == QUEUED  # type: ignore[union-attr]
     else:
@@ -229,10 +231,10 @@ def test_accept_with_claim_is_durable_across_a_reopen(tmp_path):
     """The accept-with-claim commit is on disk when accept returns: a fresh connection (as after
     a crash) sees the item, and release_leases hands it to the background loop."""
     path = tmp_path / "outbox.sqlite3"
-    box = Outbox(path)
+    box = SqliteOutbox(path)
     claim_accept(box, "a")
     # No close(): the process 'dies' here. A new process opens the same file.
-    reopened = Outbox(path)
+    reopened = SqliteOutbox(path)
     try:
         item = reopened.get("a")
         assert item is not None and (item.state, item.bundle) == (DELIVERING, bundle())
@@ -298,7 +300,7 @@ def test_mark_delivered_after_accept_with_claim_is_final(outbox):
     assert (item.state, item.result, item.outcome) == (DELIVERED, result, None)
     assert outbox.next_due() is None
     # the delivered mark's cheaper commit leaves later commits fsynced as before
-    if type(outbox) is Outbox:
+    if isinstance(outbox, SqliteOutbox):
         assert outbox._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
 
 
@@ -328,7 +330,7 @@ def test_deliver_now_posts_the_claimed_item_inline_and_retries_a_transient_failu
     from fhir_discharge.io.delivery import Deliverer
 
     async def run() -> None:
-        box = Outbox(tmp_path / "outbox.sqlite3")
+        box = SqliteOutbox(tmp_path / "outbox.sqlite3")
         client = _FakeClient([None, FhirServerError("unavailable", 503)])
         deliverer = Deliverer(box, client, base_delay=0.01)  # type: ignore[arg-type]
         await deliverer.start()
@@ -359,3 +361,98 @@ def test_deliver_now_posts_the_claimed_item_inline_and_retries_a_transient_failu
             box.close()
 
     asyncio.run(run())
+
+
+def test_mark_failed_records_only_a_final_failure(outbox):
+    accept(outbox, "a")
+    outbox.claim_due(T0, LEASE, 10)
+    with pytest.raises(ValueError, match="failed or dead"):
+        outbox.mark_failed("a", QUEUED, OUTCOME, T0)
+    assert outbox.get("a").state == DELIVERING  # type: ignore[union-attr]
+
+
+def test_the_outbox_package_imports_neither_psycopg_nor_a_module_that_imports_it_back():
+    """psycopg is the optional [postgres] extra: the SQLite outbox, the use case and the app
+    must import without it. And the modules of the package form no import cycle (the package
+    __init__ imports no backend; each backend imports only the package)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, fhir_discharge.io.outbox.sqlite, fhir_discharge.io.discharging, "
+        "fhir_discharge.web.app; print('psycopg' in sys.modules)"
+    )
+    answer = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert answer.stdout.strip() == "False"
+    graph = _module_imports()
+    assert _cycles(graph) == []
+
+
+def _module_imports(root: Path | None = None) -> dict[str, set[str]]:
+    """fhir_discharge's modules and the package modules each imports, anywhere in it (a
+    function's import closes a cycle too, when it runs) but under `if TYPE_CHECKING:`.
+    Importing `a.b.c` runs `a` and `a.b` first: those count, but for a package that contains
+    the importer (it is already running)."""
+    import ast
+
+    import fhir_discharge
+
+    root = root or Path(fhir_discharge.__file__).parent
+    graph: dict[str, set[str]] = {}
+    for path in root.rglob("*.py"):
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        is_package = parts[-1] == "__init__"
+        name = ".".join(parts[:-1] if is_package else parts)
+        package = name if is_package else name.rsplit(".", 1)[0]
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        type_only = {
+            id(inner)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for inner in ast.walk(node)
+        }
+        imported: set[str] = set()
+        for node in ast.walk(tree):
+            if id(node) in type_only:
+                continue
+            if isinstance(node, ast.Import):
+                imported |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1] if node.level else []
+                module = ".".join([*base, *([node.module] if node.module else [])])
+                imported.add(module)
+                imported |= {f"{module}.{a.name}" for a in node.names}
+        for module in list(imported):
+            steps = module.split(".")
+            imported |= {
+                ".".join(steps[:n])
+                for n in range(1, len(steps))
+                if not f"{name}.".startswith(".".join(steps[:n]) + ".")
+            }
+        graph[name] = imported
+    return {n: {i for i in imported if i in graph and i != n} for n, imported in graph.items()}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Import cycles, each as the path that closes it. Importing `a.b` runs `a` first, so an
+    edge to a submodule is an edge to its packages too, except to a package that contains the
+    importer (already running)."""
+    found: list[list[str]] = []
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> None:
+        if name in path:
+            found.append([*path[path.index(name) :], name])
+            return
+        if name in done:
+            return
+        for target in sorted(graph[name]):
+            visit(target, [*path, name])
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, [])
+    return found

@@ -15,8 +15,9 @@ pytest.importorskip("psycopg", reason="the [postgres] extra (psycopg) is not ins
 
 from devtools.sandbox import start_sandbox
 from fhir_discharge.config import Settings
-from fhir_discharge.io.outbox import DELIVERING, QUEUED, open_outbox
-from fhir_discharge.io.outbox_pg import PostgresOutbox
+from fhir_discharge.io.discharging import open_outbox
+from fhir_discharge.io.outbox import DELIVERING, QUEUED
+from fhir_discharge.io.outbox.postgres import PostgresOutbox
 from tests.support.postgres import fresh_database
 from tests.support.servers import start_service
 from tests.test_crash import QUICK, assert_exactly_once, copies_on_server, post, records

@@ -1,9 +1,17 @@
-"""Retries: which failures are retried, how long we wait, and that a retry never duplicates."""
+"""Retries: one layer per request kind, one backoff, and a retry never duplicates.
+
+The transaction POST is retried by the outbox only (one POST per outbox attempt: a dead letter
+costs exactly max_attempts POSTs, a refusal one); reads are retried by the client. Both wait
+`backoff(...)`. The requests are counted where the server sees them (a mock transport standing
+in for the server, to inject its faults).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -11,11 +19,28 @@ import httpx
 import pytest
 
 from fhir_discharge import FhirServerError, build_discharge, context_from_bundle
+from fhir_discharge.io.delivery import Deliverer
+from fhir_discharge.io.discharging import accept_and_deliver, where_landed
 from fhir_discharge.io.fhir_client import FhirClient
-from fhir_discharge.io.retry import RetryPolicy, parse_retry_after
+from fhir_discharge.io.outbox import DEAD, DELIVERED, FAILED, QUEUED
+from fhir_discharge.io.outbox.sqlite import SqliteOutbox
+from fhir_discharge.io.retry import RetryPolicy, backoff, parse_retry_after
 from tests.support.factories import fresh_record, happy_bundle
 
 BASE = "http://fhir.test/fhir"
+
+TRANSIENT = [
+    httpx.Response(503),
+    httpx.Response(502),
+    httpx.Response(504),
+    httpx.Response(408),
+    httpx.Response(429),
+    httpx.ConnectError("refused"),
+    httpx.ReadTimeout("slow"),
+    httpx.RemoteProtocolError("dropped"),
+]
+TRANSIENT_IDS = ["503", "502", "504", "408", "429", "refused", "timeout", "dropped"]
+REFUSALS = [400, 401, 403, 404, 409, 412, 422, 500]
 
 
 class Recorder:
@@ -28,114 +53,217 @@ class Recorder:
         self.waits.append(seconds)
 
 
-def policy(**kwargs) -> tuple[RetryPolicy, Recorder]:
-    sleep = Recorder()
-    return RetryPolicy(rng=random.Random(7), sleep=sleep, **kwargs), sleep
+class Server:
+    """Stands in for the FHIR server: answers from a script of faults, then normally; counts
+    the requests it receives, by method."""
 
+    def __init__(self, faults: list[httpx.Response | Exception] | None = None, always=None):
+        self.faults = list(faults or [])
+        self.always = always
+        self.received: list[str] = []
 
-def transaction_answer(request: httpx.Request) -> httpx.Response:
-    import json
-
-    sent = json.loads(request.content)
-    return httpx.Response(
-        200,
-        json={
-            "resourceType": "Bundle",
-            "type": "transaction-response",
-            "entry": [
-                {"response": {"status": "201 Created", "location": f"{e['request']['url']}/x{i}"}}
-                for i, e in enumerate(sent["entry"])
-            ],
-        },
-    )
-
-
-def run(handler, retry: RetryPolicy):
-    bundle = build_discharge(context_from_bundle(happy_bundle())).bundle
-
-    async def go():
-        async with FhirClient(BASE, transport=httpx.MockTransport(handler), retry=retry) as c:
-            try:
-                return await c.post_transaction(bundle), c.attempts_made
-            except FhirServerError as error:
-                return error, c.attempts_made
-
-    return asyncio.run(go())
-
-
-def failing_then_ok(failures):
-    calls = iter(failures)
-
-    def handler(request):
-        fault = next(calls, None)
-        if fault is None:
-            return transaction_answer(request)
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.received.append(request.method)
+        fault = self.always if self.always is not None else (self.faults or [None]).pop(0)
         if isinstance(fault, Exception):
             raise fault
-        return fault
+        if fault is not None:
+            return fault
+        if request.method == "GET":
+            return httpx.Response(200, json={"resourceType": "Encounter", "id": "e1"})
+        sent = json.loads(request.content)
+        return httpx.Response(
+            200,
+            json={
+                "resourceType": "Bundle",
+                "type": "transaction-response",
+                "entry": [
+                    {
+                        "response": {
+                            "status": "201 Created",
+                            "location": f"{e['request']['url']}/x{i}",
+                        }
+                    }
+                    for i, e in enumerate(sent["entry"])
+                ],
+            },
+        )
 
-    return handler
-
-
-@pytest.mark.parametrize(
-    "fault",
-    [
-        httpx.Response(503),
-        httpx.Response(502),
-        httpx.Response(504),
-        httpx.Response(408),
-        httpx.Response(429),
-        httpx.ConnectError("refused"),
-        httpx.ReadTimeout("slow"),
-        httpx.RemoteProtocolError("dropped"),
-    ],
-    ids=["503", "502", "504", "408", "429", "refused", "timeout", "dropped"],
-)
-def test_transient_failures_are_retried_until_success(fault):
-    retry, sleep = policy()
-    landed, attempts = run(failing_then_ok([fault, fault]), retry)
-    assert not isinstance(landed, Exception)
-    assert attempts == 3
-    assert len(sleep.waits) == 2
-
-
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 412, 422, 500])
-def test_other_errors_are_not_retried(status):
-    retry, sleep = policy()
-    error, attempts = run(lambda r: httpx.Response(status), retry)
-    assert isinstance(error, FhirServerError)
-    assert (attempts, sleep.waits) == (1, [])
+    def count(self, method: str) -> int:
+        return self.received.count(method)
 
 
-def test_backoff_grows_exponentially_with_full_jitter_and_gives_up_after_the_attempts():
-    retry, sleep = policy(attempts=5, base_delay=1.0, max_delay=100.0, total_seconds=1000)
-    error, attempts = run(lambda r: httpx.Response(503), retry)
-    assert isinstance(error, FhirServerError) and error.server_status == 503
-    assert attempts == 5
-    assert len(sleep.waits) == 4
-    for n, wait in enumerate(sleep.waits, start=1):
-        assert 0 <= wait <= 2 ** (n - 1)
+def discharge(record: dict | None = None):
+    return build_discharge(context_from_bundle(record or happy_bundle()))
 
 
-def test_retry_after_is_honoured():
-    retry, sleep = policy(max_delay=10)
-    landed, _ = run(failing_then_ok([httpx.Response(429, headers={"Retry-After": "3"})]), retry)
-    assert not isinstance(landed, Exception)
-    assert sleep.waits == [3.0]
+# --- the one backoff -------------------------------------------------------------------------
 
 
-def test_retry_after_as_http_date():
+def test_backoff_is_exponential_with_full_jitter_and_capped():
+    rng = random.Random(7)
+    for attempt in range(1, 12):
+        waits = [backoff(attempt, 1.0, 100.0, rng=rng) for _ in range(200)]
+        ceiling = min(100.0, 2 ** (attempt - 1))
+        assert all(0 <= w <= ceiling for w in waits)
+        assert max(waits) > ceiling / 2  # jitter spans the range, not a fixed delay
+
+
+def test_backoff_honours_retry_after_capped_at_the_maximum():
+    assert backoff(1, 0.001, 300.0, retry_after=7.0) == 7.0
+    assert backoff(9, 1.0, 300.0, retry_after=3600.0) == 300.0
+    assert backoff(1, 1.0, 300.0, retry_after=-5.0) == 0.0  # an HTTP-date in the past
+
+
+def test_retry_after_as_seconds_or_http_date():
     now = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
     assert parse_retry_after("Wed, 25 Nov 2026 12:00:05 GMT", now) == 5.0
     assert parse_retry_after("7") == 7.0
     assert parse_retry_after("soon") is None
 
 
-def test_the_total_time_is_bounded():
-    retry, sleep = policy(attempts=100, base_delay=10, max_delay=10, total_seconds=0.0)
-    error, attempts = run(lambda r: httpx.Response(503, headers={"Retry-After": "5"}), retry)
+# --- the client: the transaction once, reads retried -------------------------------------------
+
+
+def client_for(server: Server, retry: RetryPolicy | None = None) -> FhirClient:
+    return FhirClient(BASE, transport=httpx.MockTransport(server), retry=retry)
+
+
+@pytest.mark.parametrize("fault", TRANSIENT, ids=TRANSIENT_IDS)
+def test_the_client_posts_the_transaction_once_even_on_a_transient_failure(fault):
+    server = Server([fault])
+
+    async def go():
+        async with client_for(server, RetryPolicy(sleep=Recorder())) as client:
+            with pytest.raises(FhirServerError):
+                await client.post_transaction(discharge().bundle)
+
+    asyncio.run(go())
+    assert server.received == ["POST"]
+
+
+def test_a_transient_refusal_carries_the_servers_retry_after():
+    server = Server([httpx.Response(503, headers={"Retry-After": "12"})])
+
+    async def go():
+        async with client_for(server) as client:
+            with pytest.raises(FhirServerError) as failure:
+                await client.post_transaction(discharge().bundle)
+        return failure.value
+
+    error = asyncio.run(go())
+    assert (error.server_status, error.retry_after) == (503, 12.0)
+
+
+def read_with(server: Server, **policy):
+    sleep = Recorder()
+    retry = RetryPolicy(rng=random.Random(7), sleep=sleep, **policy)
+
+    async def go():
+        async with client_for(server, retry) as client:
+            try:
+                return await client.read("Encounter", "e1")
+            except FhirServerError as error:
+                return error
+
+    return asyncio.run(go()), sleep.waits
+
+
+@pytest.mark.parametrize("fault", TRANSIENT, ids=TRANSIENT_IDS)
+def test_reads_are_retried_on_transient_failures_until_success(fault):
+    server = Server([fault, fault])
+    found, waits = read_with(server)
+    assert found == {"resourceType": "Encounter", "id": "e1"}
+    assert server.count("GET") == 3 and len(waits) == 2
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 409, 412, 422, 500])
+def test_reads_are_not_retried_on_other_errors(status):
+    server = Server(always=httpx.Response(status))
+    error, waits = read_with(server)
     assert isinstance(error, FhirServerError)
-    assert (attempts, sleep.waits) == (1, [])
+    assert (server.count("GET"), waits) == (1, [])
+
+
+def test_read_retries_back_off_and_give_up_after_the_attempts():
+    server = Server(always=httpx.Response(503))
+    error, waits = read_with(server, attempts=5, base_delay=1.0, max_delay=100.0, total_seconds=1e3)
+    assert isinstance(error, FhirServerError) and error.server_status == 503
+    assert server.count("GET") == 5
+    assert len(waits) == 4
+    assert all(0 <= wait <= 2 ** (n - 1) for n, wait in enumerate(waits, start=1))
+
+
+def test_read_retries_honour_retry_after():
+    server = Server([httpx.Response(429, headers={"Retry-After": "3"})])
+    found, waits = read_with(server, max_delay=10)
+    assert not isinstance(found, Exception)
+    assert waits == [3.0]
+
+
+def test_read_retries_are_bounded_in_time():
+    server = Server(always=httpx.Response(503, headers={"Retry-After": "5"}))
+    error, waits = read_with(server, attempts=100, base_delay=10, max_delay=10, total_seconds=0)
+    assert isinstance(error, FhirServerError)
+    assert (server.count("GET"), waits) == (1, [])
+
+
+# --- the outbox: the one retry layer of the transaction ----------------------------------------
+
+
+def deliver(server: Server, tmp_path, wait: float = 20, **deliverer_options):
+    """The use case as the routes and the CLI run it; the item as it ends, and the outbox's
+    next due time right after."""
+
+    async def go():
+        box = SqliteOutbox(tmp_path / "outbox.sqlite3")
+        client = client_for(server)
+        deliverer = Deliverer(box, client, rng=random.Random(7), **deliverer_options)
+        await deliverer.start()
+        try:
+            item = await accept_and_deliver(deliverer, discharge(), wait)
+            return item, box.next_due()
+        finally:
+            await deliverer.stop()
+            await client.aclose()
+            box.close()
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("fault", TRANSIENT, ids=TRANSIENT_IDS)
+def test_a_dead_letter_costs_exactly_max_attempts_posts(fault, tmp_path):
+    server = Server(always=fault)
+    item, _ = deliver(server, tmp_path, max_attempts=4, base_delay=0.001, max_delay=0.01)
+    assert (item.state, item.attempts) == (DEAD, 4)
+    assert server.received == ["POST"] * 4
+    assert item.outcome is not None and item.outcome["resourceType"] == "OperationOutcome"
+
+
+@pytest.mark.parametrize("status", REFUSALS)
+def test_a_refused_transaction_costs_exactly_one_post(status, tmp_path):
+    outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "x"}]}
+    server = Server(always=httpx.Response(status, json=outcome))
+    item, _ = deliver(server, tmp_path, max_attempts=4, base_delay=0.001)
+    assert (item.state, item.attempts) == (FAILED, 1)
+    assert server.received == ["POST"]
+
+
+def test_a_transient_failure_is_retried_by_the_outbox_until_it_lands(tmp_path):
+    server = Server([httpx.Response(503), httpx.ConnectError("refused")])
+    item, _ = deliver(server, tmp_path, max_attempts=4, base_delay=0.001)
+    assert (item.state, item.attempts) == (DELIVERED, 3)
+    assert server.received == ["POST"] * 3
+
+
+@pytest.mark.parametrize(("asked", "max_delay", "waited"), [("2", 300.0, 2.0), ("3600", 1.5, 1.5)])
+def test_the_outbox_waits_what_retry_after_asks_capped(asked, max_delay, waited, tmp_path):
+    server = Server([httpx.Response(429, headers={"Retry-After": asked})])
+    before = time.time()
+    item, due = deliver(server, tmp_path, wait=0.3, base_delay=0.001, max_delay=max_delay)
+    assert item.state == QUEUED  # not yet: the server asked for time
+    assert due is not None and waited - 0.1 <= due - before <= waited + 0.5
+    assert server.received == ["POST"]
 
 
 class LoseFirstAnswer(httpx.AsyncBaseTransport):
@@ -144,13 +272,18 @@ class LoseFirstAnswer(httpx.AsyncBaseTransport):
     def __init__(self) -> None:
         self.real = httpx.AsyncHTTPTransport()
         self.lost = 0
+        self.posts = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self.real.handle_async_request(request)
-        if request.method == "POST" and self.lost == 0:
-            await response.aread()
-            self.lost += 1
-            raise httpx.ReadError("connection reset after the request was sent", request=request)
+        if request.method == "POST":
+            self.posts += 1
+            if self.lost == 0:
+                await response.aread()
+                self.lost += 1
+                raise httpx.ReadError(
+                    "connection reset after the request was sent", request=request
+                )
         return response
 
     async def aclose(self) -> None:
@@ -158,24 +291,34 @@ class LoseFirstAnswer(httpx.AsyncBaseTransport):
 
 
 @pytest.mark.integration
-def test_a_retry_after_a_lost_answer_finds_what_landed_and_duplicates_nothing(fhir_base_url):
+def test_a_retry_after_a_lost_answer_finds_what_landed_and_duplicates_nothing(
+    fhir_base_url, tmp_path
+):
     record = fresh_record(uuid.uuid4().hex[:10])
-    bundle = build_discharge(context_from_bundle(record)).bundle
+    built = discharge(record)
     transport = LoseFirstAnswer()
-    retry, sleep = policy()
 
     async def go():
         async with FhirClient(fhir_base_url) as seeder:
             await seeder.upsert([e["resource"] for e in record["entry"]])
-        async with FhirClient(fhir_base_url, transport=transport, retry=retry) as client:
-            return await client.post_transaction(bundle)
+        box = SqliteOutbox(tmp_path / "outbox.sqlite3")
+        client = FhirClient(fhir_base_url, transport=transport)
+        deliverer = Deliverer(box, client, base_delay=0.01)
+        await deliverer.start()
+        try:
+            return await accept_and_deliver(deliverer, built, 30)
+        finally:
+            await deliverer.stop()
+            await client.aclose()
+            box.close()
 
-    landed = asyncio.run(go())
-    assert transport.lost == 1 and len(sleep.waits) == 1
-    assert [x.created for x in landed] == [False] * len(
-        bundle["entry"]
-    )  # the retry found them: "200 OK"
-    for entry in bundle["entry"]:
+    item = asyncio.run(go())
+    assert (transport.lost, transport.posts) == (1, 2)  # the outbox's retry, one POST each
+    assert (item.state, item.attempts) == (DELIVERED, 2)
+    landed = where_landed(item)
+    assert landed is not None
+    assert [x.created for x in landed] == [False] * len(built.bundle["entry"])  # found: "200 OK"
+    for entry in built.bundle["entry"]:
         identifier = entry["resource"]["identifier"]
         identifier = identifier if isinstance(identifier, dict) else identifier[0]
         found = httpx.get(

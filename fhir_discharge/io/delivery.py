@@ -6,6 +6,11 @@ this event loop, with the bundle still in memory: no wake-up, no claim commit, n
 background loop (`_run`) takes everything else: retries after a transient failure, items a dead
 process left claimed (release_leases at start-up, or an expired lease), re-driven items, and
 accepts made when too many inline deliveries were already in flight.
+
+This is the one retry layer for the transaction: FhirClient.post_transaction tries once, and a
+transient failure (io/retry.py `is_transient`) is requeued here, due again after
+`backoff(...)` (the server's Retry-After when it sent one, capped at `max_delay`). So an item
+costs one POST per outbox attempt: a dead letter exactly `max_attempts`, a refusal one.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any
 from ..errors import FhirServerError, operation_outcome
 from .fhir_client import FhirClient
 from .outbox import DEAD, DELIVERED, FAILED, QUEUED, Outbox, OutboxItem
-from .retry import RETRYABLE_STATUSES
+from .retry import backoff, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +42,7 @@ class Deliverer:
         max_delay: float = 300.0,
         lease_seconds: float = 300.0,
         concurrency: int = 8,
+        rng: random.Random | None = None,
     ) -> None:
         self.outbox = outbox
         self.client = client
@@ -55,7 +61,7 @@ class Deliverer:
         # items for the background loop instead (whose concurrency is bounded).
         self.inline_limit = 64
         self._inline: set[asyncio.Task[OutboxItem]] = set()
-        self._rng = random.Random()  # noqa: S311 (jitter, not secrets)
+        self._rng = rng  # the backoff's jitter (tests pass a seeded one)
 
     async def start(self) -> None:
         released = await asyncio.to_thread(self.outbox.release_leases, time.time())
@@ -164,8 +170,7 @@ class Deliverer:
             landed = await self.client.post_transaction(item.bundle)
         except FhirServerError as error:
             outcome = operation_outcome(error)
-            transient = error.server_status is None or error.server_status in RETRYABLE_STATUSES
-            if not transient:
+            if not is_transient(error):
                 await asyncio.to_thread(self.outbox.mark_failed, item.id, FAILED, outcome, now)
                 log.warning("outbox: %s for %s refused by the FHIR server", item.id, item.encounter)
                 self._finish(item.id)
@@ -181,8 +186,12 @@ class Deliverer:
                 )
                 self._finish(item.id)
                 return replace(item, state=DEAD, outcome=outcome, claimed=False)
-            delay = self._rng.uniform(
-                0, min(self.max_delay, self.base_delay * 2 ** (item.attempts - 1))
+            delay = backoff(
+                item.attempts,
+                self.base_delay,
+                self.max_delay,
+                retry_after=error.retry_after,
+                rng=self._rng,
             )
             await asyncio.to_thread(self.outbox.requeue, item.id, outcome, now + delay, now)
             log.info("outbox: %s attempt %d failed; next in %.1f s", item.id, item.attempts, delay)

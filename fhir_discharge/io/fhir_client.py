@@ -1,7 +1,12 @@
 """The only module that speaks HTTP to a FHIR server (httpx).
 
 It reads what a discharge needs, posts the transaction, and turns every failure of the server
-or the network into a FhirServerError carrying the server's OperationOutcome.
+or the network into a FhirServerError carrying the server's OperationOutcome (and the server's
+Retry-After, when it sent one).
+
+Reads are retried here on transient failures (RetryPolicy); writes are sent once: the discharge
+transaction is retried by the outbox (io/delivery.py), whose attempts are durable and counted
+(io/retry.py says why).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from ..errors import (
     UnknownResource,
 )
 from ..types import Resource
-from .retry import RETRYABLE_STATUSES, RetryPolicy
+from .retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +74,8 @@ class FhirClient:
         if bearer_token and auth is None:
             headers["Authorization"] = f"Bearer {bearer_token}"
         self.base_url = base_url.rstrip("/")
-        self.retry = retry or RetryPolicy()
-        self.attempts_made = 0  # all attempts since creation, retries included (for metrics)
+        self.retry = retry or RetryPolicy()  # for reads only
+        self.attempts_made = 0  # all requests since creation, retries included (for metrics)
         self._http = httpx.AsyncClient(
             base_url=self.base_url + "/",
             headers=headers,
@@ -91,7 +96,7 @@ class FhirClient:
     # --- reading -------------------------------------------------------------------------
 
     async def read(self, resource_type: str, resource_id: str) -> Resource | None:
-        response = await self._send("GET", f"{resource_type}/{resource_id}")
+        response = await self._get(f"{resource_type}/{resource_id}")
         if response.status_code in (404, 410):
             return None
         _raise_for_status(response, f"read {resource_type}")
@@ -104,7 +109,7 @@ class FhirClient:
         for _ in range(MAX_SEARCH_PAGES):
             if url is None:
                 return found
-            response = await self._send("GET", url, params=query)
+            response = await self._get(url, params=query)
             _raise_for_status(response, f"search {resource_type}")
             page = _json(response)
             found += [
@@ -177,8 +182,9 @@ class FhirClient:
     # --- writing -------------------------------------------------------------------------
 
     async def post_transaction(self, bundle: Resource) -> list[Landed]:
-        """Post a transaction Bundle; where each entry landed, in the Bundle's order."""
-        response = await self._send(
+        """Post a transaction Bundle, once; where each entry landed, in the Bundle's order.
+        A failure, transient or not, is raised: the outbox decides whether to try again."""
+        response = await self._request(
             "POST", "", json=bundle, headers={"Content-Type": FHIR_JSON, "Prefer": "return=minimal"}
         )
         _raise_for_status(response, "transaction")
@@ -203,46 +209,50 @@ class FhirClient:
                 for r in resources
             ],
         }
-        response = await self._send("POST", "", json=bundle, headers={"Content-Type": FHIR_JSON})
+        response = await self._request("POST", "", json=bundle, headers={"Content-Type": FHIR_JSON})
         _raise_for_status(response, "upsert")
 
-    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """One request, retried on transient failures within the policy's bounds."""
+    async def _get(self, url: str, **kwargs: Any) -> httpx.Response:
+        """A read, retried on transient failures within the policy's bounds: reads have no
+        outbox to come back to them, and a caller is waiting."""
         policy = self.retry
         started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
-            self.attempts_made += 1
-            failure: FhirServerError
-            retry_after = None
             try:
-                response = await self._http.request(method, url, **kwargs)
-            except httpx.InvalidURL:
-                raise InvalidInput("not a URL this FHIR server can be asked for") from None
-            except httpx.TimeoutException:
-                failure = FhirServerTimeout(f"the FHIR server did not answer in time ({method})")
-            except httpx.HTTPError as error:
-                failure = FhirServerError(
-                    f"could not reach the FHIR server ({type(error).__name__})"
-                )
-            else:
+                response = await self._request("GET", url, **kwargs)
                 if response.status_code not in RETRYABLE_STATUSES:
                     return response
-                retry_after = response.headers.get("retry-after")
-                failure = _server_failure(response, f"{method} request")
-            wait = policy.delay(attempt, retry_after)
+                failure = _server_failure(response, "GET request")
+            except FhirServerError as error:  # not reached, or no answer in time
+                failure = error
+            wait = policy.delay(attempt, failure.retry_after)
             elapsed = time.monotonic() - started
             if attempt >= policy.attempts or elapsed + wait > policy.total_seconds:
                 raise failure
             log.info(
-                "FHIR %s attempt %d failed (%s); retrying in %.2f s",
-                method,
+                "FHIR GET attempt %d failed (%s); retrying in %.2f s",
                 attempt,
                 type(failure).__name__,
                 wait,
             )
             await policy.sleep(wait)
+
+    async def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One request: the server's answer, whatever its status; a FhirServerError (no
+        server_status) when there was none."""
+        self.attempts_made += 1
+        try:
+            return await self._http.request(method, url, **kwargs)
+        except httpx.InvalidURL:
+            raise InvalidInput("not a URL this FHIR server can be asked for") from None
+        except httpx.TimeoutException:
+            raise FhirServerTimeout(f"the FHIR server did not answer in time ({method})") from None
+        except httpx.HTTPError as error:
+            raise FhirServerError(
+                f"could not reach the FHIR server ({type(error).__name__})"
+            ) from None
 
 
 def _landed(request_entry: Resource, entry: Resource) -> Landed:
@@ -276,10 +286,12 @@ def _server_failure(response: httpx.Response, what: str) -> FhirServerError:
         pass
     log.warning("FHIR server answered %s to %s", response.status_code, what)
     error_type = FhirServerTimeout if response.status_code in (408, 504) else FhirServerError
+    retry_after = response.headers.get("retry-after")
     return error_type(
         f"the FHIR server refused the {what} (HTTP {response.status_code})",
         server_status=response.status_code,
         server_outcome=outcome,
+        retry_after=parse_retry_after(retry_after) if retry_after else None,
     )
 
 

@@ -15,9 +15,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import Settings
 from ..errors import DischargeError, operation_outcome
-from ..io.delivery import Deliverer
+from ..io.discharging import deliverer_for, open_outbox
 from ..io.fhir_client import FhirClient
-from ..io.outbox import open_outbox
 from ..io.smart import fhir_auth_from
 from ..logs import RequestIdMiddleware
 from .cds_hooks import cds_router
@@ -80,12 +79,7 @@ def create_app(settings: Settings | None = None, fhir_client: FhirClient | None 
         )
         app.state.fhir_client = client
         outbox = open_outbox(settings)
-        deliverer = Deliverer(
-            outbox,
-            client,
-            max_attempts=settings.max_delivery_attempts,
-            base_delay=settings.delivery_base_delay_seconds,
-        )
+        deliverer = deliverer_for(outbox, client, settings)
         app.state.deliverer = deliverer
         await deliverer.start()
         try:

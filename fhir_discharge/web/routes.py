@@ -9,14 +9,14 @@ from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse
 
 from ..config import Settings
 from ..core.context import DischargeContext, context_from_bundle
-from ..core.identity import derived_uuid
 from ..core.transaction import ENTRY_ROLES, build_discharge
 from ..errors import InvalidInput, UnknownEncounter, warnings_outcome
 from ..io.delivery import Deliverer
+from ..io.discharging import accept_and_deliver, where_landed
 from ..io.fhir_client import Landed
 from ..io.gathering import gather_context
 from ..io.outbox import DEAD, DELIVERED, FAILED, OutboxItem
@@ -123,31 +123,12 @@ async def _discharge(
     ctx: DischargeContext, request: Request, settings: Settings, deliverer: Deliverer
 ) -> JSONResponse:
     discharge = build_discharge(ctx, settings.language)
-    encounter = f"Encounter/{ctx.encounter.get('id')}"
     if _dry_run(request):
-        log.info("dry run for %s", encounter)
+        log.info("dry run for Encounter/%s", ctx.encounter.get("id"))
         return fhir_response(discharge.bundle)
-    item_id = derived_uuid(discharge.facts.key, "discharge").removeprefix("urn:uuid:")
-    # Accepted and, normally, claimed for delivery by this process in the same commit. On disk
-    # (fsynced) before we answer: from here on the discharge is ours to deliver.
-    claim = deliverer.lease_seconds if deliverer.can_deliver_now() else None
-    accepted = await asyncio.to_thread(
-        deliverer.outbox.accept,
-        item_id,
-        encounter,
-        discharge.bundle,
-        discharge.warnings,
-        time.time(),
-        claim,
-    )
-    status_url = public_url_for(request, settings, "discharge_status", item_id=item_id)
-    log.info("accepted %s for %s (%s)", item_id, encounter, accepted.state)
     wait = 0.0 if _respond_async(request) else settings.sync_wait_seconds
-    if accepted.claimed:  # posted now, in this event loop, with the bundle still in memory
-        item = await deliverer.deliver_now(accepted, wait)
-    else:  # in flight already (a repeat), or too many inline: the background loop's
-        deliverer.wake()
-        item = await deliverer.wait_for(item_id, wait) or accepted
+    item = await accept_and_deliver(deliverer, discharge, wait)
+    status_url = public_url_for(request, settings, "discharge_status", item_id=item.id)
     return _item_response(item, status_url)
 
 
@@ -157,7 +138,7 @@ def _respond_async(request: Request) -> bool:
 
 def _item_response(item: OutboxItem, status_url: str) -> JSONResponse:
     headers = {"Content-Location": status_url}
-    landed = _landed(item)
+    landed = where_landed(item)
     if landed is not None:
         created = any(x.created for x in landed)
         response = fhir_response(discharge_result(item, landed), 201 if created else 200)
@@ -184,13 +165,7 @@ async def discharge_status(
     item = await asyncio.to_thread(deliverer.outbox.get, item_id)
     if item is None:
         raise UnknownDischarge(f"no discharge {item_id[:64]!r} was accepted here")
-    return fhir_response(discharge_result(item, _landed(item)))
-
-
-def _landed(item: OutboxItem) -> list[Landed] | None:
-    if item.state != DELIVERED or item.result is None:
-        return None
-    return [Landed(**x) for x in item.result]
+    return fhir_response(discharge_result(item, where_landed(item)))
 
 
 @router.post(
@@ -207,23 +182,6 @@ async def redeliver(
     assert item is not None
     status_url = public_url_for(request, settings, "discharge_status", item_id=item_id)
     return _item_response(item, status_url)
-
-
-@router.get("/metrics", tags=["service"])
-async def metrics(deliverer: DelivererDep) -> PlainTextResponse:
-    """Prometheus text format: outbox items by state, deliveries, dead letters, FHIR requests."""
-    counts = await asyncio.to_thread(deliverer.outbox.counts)
-    lines = ["# TYPE fhir_discharge_outbox_items gauge"]
-    lines += [f'fhir_discharge_outbox_items{{state="{s}"}} {n}' for s, n in counts.items()]
-    lines += [
-        "# TYPE fhir_discharge_delivered_total counter",
-        f"fhir_discharge_delivered_total {deliverer.delivered_total}",
-        "# TYPE fhir_discharge_dead_lettered_total counter",
-        f"fhir_discharge_dead_lettered_total {deliverer.dead_total}",
-        "# TYPE fhir_discharge_fhir_requests_total counter",
-        f"fhir_discharge_fhir_requests_total {deliverer.client.attempts_made}",
-    ]
-    return PlainTextResponse("\n".join(lines) + "\n")
 
 
 def discharge_result(item: OutboxItem, landed: list[Landed] | None) -> dict[str, Any]:

@@ -1,0 +1,77 @@
+"""The discharge use case, once for the HTTP operation (web/routes.py) and the CLI (cli.py):
+accept a built discharge into the durable outbox, deliver it now, wait up to N seconds.
+
+And its wiring from the settings: which outbox (`open_outbox`), which deliverer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from ..config import Settings
+from ..core.identity import derived_uuid
+from ..core.transaction import Discharge
+from .delivery import Deliverer
+from .fhir_client import FhirClient, Landed
+from .outbox import DELIVERED, Outbox, OutboxItem
+from .outbox.sqlite import SqliteOutbox
+
+log = logging.getLogger(__name__)
+
+
+def open_outbox(settings: Settings) -> Outbox:
+    """The outbox the settings name: PostgreSQL at `outbox_url` when set (shared by several
+    service replicas; io/outbox/postgres.py), else the SQLite file at `outbox_path` (one
+    service process)."""
+    if settings.outbox_url is not None:
+        from .outbox.postgres import PostgresOutbox  # psycopg: the optional [postgres] extra
+
+        return PostgresOutbox(settings.outbox_url.get_secret_value())
+    return SqliteOutbox(settings.outbox_path)
+
+
+def deliverer_for(outbox: Outbox, client: FhirClient, settings: Settings) -> Deliverer:
+    """The deliverer the settings describe (not started)."""
+    return Deliverer(
+        outbox,
+        client,
+        max_attempts=settings.max_delivery_attempts,
+        base_delay=settings.delivery_base_delay_seconds,
+    )
+
+
+async def accept_and_deliver(
+    deliverer: Deliverer, discharge: Discharge, wait_seconds: float
+) -> OutboxItem:
+    """Accept `discharge` into the outbox, durably, and deliver it now; the item once
+    delivered, failed or dead, or as it stands after `wait_seconds` (delivery goes on in the
+    background: still queued or delivering)."""
+    item_id = derived_uuid(discharge.facts.key, "discharge").removeprefix("urn:uuid:")
+    encounter = f"Encounter/{discharge.facts.encounter.id}"
+    # Accepted and, normally, claimed for delivery by this process in the same commit. On disk
+    # (fsynced) before we answer: from here on the discharge is ours to deliver.
+    claim = deliverer.lease_seconds if deliverer.can_deliver_now() else None
+    accepted = await asyncio.to_thread(
+        deliverer.outbox.accept,
+        item_id,
+        encounter,
+        discharge.bundle,
+        discharge.warnings,
+        time.time(),
+        claim,
+    )
+    log.info("accepted %s for %s (%s)", item_id, encounter, accepted.state)
+    if accepted.claimed:  # posted now, in this event loop, with the bundle still in memory
+        return await deliverer.deliver_now(accepted, wait_seconds)
+    # In flight already (a repeat), or too many inline: the background loop's.
+    deliverer.wake()
+    return await deliverer.wait_for(item_id, wait_seconds) or accepted
+
+
+def where_landed(item: OutboxItem) -> list[Landed] | None:
+    """Where each entry of a delivered item landed; None until it is delivered."""
+    if item.state != DELIVERED or item.result is None:
+        return None
+    return [Landed(**x) for x in item.result]

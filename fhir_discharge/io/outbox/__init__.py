@@ -1,0 +1,329 @@
+"""The durable outbox: every accepted discharge is on disk before the caller hears "accepted".
+
+A discharge is a clinical record; when the FHIR server is slow or down, it must still arrive,
+exactly once. The service writes each accepted transaction here, and a deliverer
+(io/delivery.py) posts it until it lands. Items are keyed by the encounter's identity, so
+repeating a discharge joins the item already there instead of queueing another.
+
+States:   queued → delivering → delivered
+                              | queued (a transient failure: retried at next_attempt_at)
+                              | failed (the server refused it: inspect and re-drive)
+                              | dead   (too many attempts: inspect and re-drive)
+- accept: a new item, or any item not in flight, → queued (or → delivering, claimed at once);
+  an item delivering is left to finish;
+- claim_due: queued and due, or delivering with its lease run out (its deliverer died) →
+  delivering, attempts + 1;
+- release_leases: delivering → queued, where the backend can know the lease is a dead
+  process's (SQLite: one process per outbox; PostgreSQL cannot, and waits for the lease);
+- redrive: failed | dead → queued, attempts back to 0.
+
+This module holds what both backends share: the `Outbox` protocol the deliverer and the routes
+are written against, `OutboxItem`, the states, and `SqlOutbox`, the state machine written once
+in SQL both dialects agree on. sqlite.py (one service process; the default) and postgres.py
+(several replicas; the [postgres] extra) implement their connection, transaction and durability
+details. Choosing one from the settings is wiring: io/discharging.py `open_outbox`. This module
+imports neither backend, so importing it never imports psycopg.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+QUEUED, DELIVERING, DELIVERED, FAILED, DEAD = "queued", "delivering", "delivered", "failed", "dead"
+STATES = (QUEUED, DELIVERING, DELIVERED, FAILED, DEAD)
+FINAL_FAILURES = (FAILED, DEAD)  # what mark_failed may record; what redrive takes back
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: str
+    encounter: str  # "Encounter/id": the only patient-linked value that reaches logs
+    bundle: dict[str, Any]
+    warnings: tuple[str, ...]
+    state: str
+    attempts: int
+    result: list[dict[str, Any]] | None  # where each entry landed, once delivered
+    outcome: dict[str, Any] | None  # the last failure, as an OperationOutcome
+    # True only on the item accept(claim_for_seconds=...) returns when that call claimed it:
+    # this process holds its lease and must deliver it now (Deliverer.deliver_now). Not stored.
+    claimed: bool = field(default=False, compare=False)
+
+
+class Outbox(Protocol):
+    """What the deliverer and the routes need of an outbox. Times are epoch seconds, passed in
+    by the caller (never read here). Every method is blocking: call it from a thread."""
+
+    def accept(
+        self,
+        item_id: str,
+        encounter: str,
+        bundle: dict[str, Any],
+        warnings: tuple[str, ...],
+        now: float,
+        claim_for_seconds: float | None = None,
+    ) -> OutboxItem:
+        """Record a discharge, durably, before returning. A repeat queues the item again with
+        the new bundle (the record may have been corrected since; and re-posting a delivered
+        one confirms it is still on the server, where the conditional creates find it). An
+        item in flight is left to finish, and returned as it stands.
+
+        With `claim_for_seconds`, the item is written already claimed, in the same durable
+        commit: delivering, attempt 1, leased to this process for that long, as claim_due
+        would leave it; the returned item has `claimed=True` and the caller delivers it at once
+        (Deliverer.deliver_now). If this process dies first, the item is claimed again as any
+        claimed item is. An item already in flight is not claimed (`claimed=False`)."""
+        ...
+
+    def get(self, item_id: str) -> OutboxItem | None: ...
+
+    def claim_due(self, now: float, lease_seconds: float, limit: int) -> list[OutboxItem]:
+        """Take up to `limit` due items for delivery, oldest first: queued ones whose time has
+        come, and delivering ones whose lease ran out (the conditional creates make a second
+        delivery safe). Never the same item to two claimers whose leases overlap."""
+        ...
+
+    def mark_delivered(self, item_id: str, result: list[dict[str, Any]], now: float) -> None: ...
+
+    def mark_failed(self, item_id: str, state: str, outcome: dict[str, Any], now: float) -> None:
+        """Record a final failure: `state` FAILED (refused) or DEAD (too many attempts)."""
+        ...
+
+    def requeue(self, item_id: str, outcome: dict[str, Any], at: float, now: float) -> None:
+        """Back to the queue after a transient failure, due again at `at`."""
+        ...
+
+    def redrive(self, item_id: str, now: float) -> bool:
+        """Put a failed or dead item back in the queue (after someone fixed the cause)."""
+        ...
+
+    def release_leases(self, now: float) -> int:
+        """At start-up: requeue items left delivering by a process that died, where that can be
+        known; how many."""
+        ...
+
+    def counts(self) -> dict[str, int]: ...
+
+    def next_due(self) -> float | None:
+        """When the next item becomes claimable (queued: its retry time; delivering: its
+        lease's end), or None."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class Connection(Protocol):
+    """The part of a DB-API connection SqlOutbox uses (sqlite3's and psycopg's agree on it)."""
+
+    def execute(self, sql: str, params: Sequence[Any], /) -> Cursor: ...
+
+
+# The statements, written once with `?` placeholders (SqlOutbox._native makes them the
+# driver's). Rows are read by column name, which sqlite3.Row and psycopg's dict_row both allow.
+UPSERT = (
+    "INSERT INTO discharge (id, encounter, bundle, warnings, state, attempts,"
+    " next_attempt_at, lease_until, accepted_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (id) DO UPDATE SET bundle = excluded.bundle,"
+    " warnings = excluded.warnings, state = excluded.state,"
+    " attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at,"
+    " lease_until = excluded.lease_until, updated_at = excluded.updated_at"
+    " WHERE discharge.state != ? RETURNING state, attempts, result, outcome"
+)
+SELECT_ONE = "SELECT * FROM discharge WHERE id = ?"
+CLAIM = (
+    "UPDATE discharge SET state = ?, lease_until = ?, attempts = attempts + 1,"
+    " updated_at = ? WHERE id IN (SELECT id FROM discharge WHERE"
+    " (state = ? AND next_attempt_at <= ?) OR (state = ? AND lease_until < ?)"
+    " ORDER BY next_attempt_at LIMIT ?{lock}) RETURNING *"
+)
+MARK_DELIVERED = (
+    "UPDATE discharge SET state = ?, lease_until = NULL, result = ?,"
+    " outcome = NULL, updated_at = ? WHERE id = ?"
+)
+MARK_FAILED = (
+    "UPDATE discharge SET state = ?, lease_until = NULL, result = NULL, outcome = ?,"
+    " updated_at = ? WHERE id = ?"
+)
+REQUEUE = (
+    "UPDATE discharge SET state = ?, next_attempt_at = ?, lease_until = NULL,"
+    " outcome = ?, updated_at = ? WHERE id = ?"
+)
+REDRIVE = (
+    "UPDATE discharge SET state = ?, attempts = 0, next_attempt_at = ?,"
+    " updated_at = ? WHERE id = ? AND state IN (?, ?)"
+)
+COUNTS = "SELECT state, COUNT(*) AS n FROM discharge GROUP BY state"
+NEXT_DUE = (
+    "SELECT MIN(CASE WHEN state = ? THEN next_attempt_at ELSE lease_until END) AS due"
+    " FROM discharge WHERE state IN (?, ?)"
+)
+
+
+class SqlOutbox(ABC):
+    """The outbox's state machine over one `discharge` table; a backend supplies connections,
+    transactions, JSON encoding and what its dialect does differently."""
+
+    # Appended to the claim's row selection (PostgreSQL: FOR UPDATE SKIP LOCKED).
+    claim_lock = ""
+
+    @abstractmethod
+    def _transaction(self, durable: bool = True) -> AbstractContextManager[Connection]:
+        """One transaction, committed on leaving (rolled back on an error). `durable=False`:
+        its commit need not wait for the disk (see mark_delivered)."""
+
+    def _read(self) -> AbstractContextManager[Connection]:
+        """A connection for one consistent read."""
+        return self._transaction()
+
+    @abstractmethod
+    def _encode(self, value: Any) -> Any:
+        """A JSON value as the driver stores it in a JSON column."""
+
+    @abstractmethod
+    def _decode(self, stored: Any) -> Any:
+        """A JSON column's value as the driver returns it, decoded."""
+
+    @abstractmethod
+    def _native(self, sql: str) -> str:
+        """A statement with `?` placeholders, as the driver wants it."""
+
+    @abstractmethod
+    def _write_accept(self, values: tuple[Any, ...]) -> tuple[Any, Any]:
+        """Run UPSERT with `values` in a durable commit; its RETURNING row (None: the item was
+        in flight) and, when None, the item's row as it stands."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def release_leases(self, now: float) -> int: ...
+
+    def _upsert(self, db: Connection, values: tuple[Any, ...]) -> tuple[Any, Any]:
+        """Inside a transaction: the accept's write (see _write_accept)."""
+        row = db.execute(self._native(UPSERT), values).fetchone()
+        if row is not None:
+            return row, None
+        return None, db.execute(self._native(SELECT_ONE), (values[0],)).fetchone()
+
+    def accept(
+        self,
+        item_id: str,
+        encounter: str,
+        bundle: dict[str, Any],
+        warnings: tuple[str, ...],
+        now: float,
+        claim_for_seconds: float | None = None,
+    ) -> OutboxItem:
+        """See Outbox.accept."""
+        claim = claim_for_seconds is not None
+        row, found = self._write_accept(
+            (
+                item_id,
+                encounter,
+                self._encode(bundle),  # the only encoding of the bundle on the way in
+                self._encode(list(warnings)),
+                DELIVERING if claim else QUEUED,
+                1 if claim else 0,
+                now,
+                now + claim_for_seconds if claim_for_seconds is not None else None,
+                now,
+                now,
+                DELIVERING,  # the upsert leaves an item in flight alone
+            )
+        )
+        if row is None:  # in flight: left alone, read as it stands
+            assert found is not None
+            return self._item(found)
+        # Written as given: built from the caller's values, not decoded again from the row.
+        return OutboxItem(
+            id=item_id,
+            encounter=encounter,
+            bundle=bundle,
+            warnings=tuple(warnings),
+            state=row["state"],
+            attempts=row["attempts"],
+            result=self._json(row["result"]),
+            outcome=self._json(row["outcome"]),
+            claimed=claim,
+        )
+
+    def get(self, item_id: str) -> OutboxItem | None:
+        with self._read() as db:
+            row = db.execute(self._native(SELECT_ONE), (item_id,)).fetchone()
+        return self._item(row) if row else None
+
+    def claim_due(self, now: float, lease_seconds: float, limit: int) -> list[OutboxItem]:
+        """See Outbox.claim_due."""
+        with self._transaction() as db:
+            rows = db.execute(
+                self._native(CLAIM.format(lock=self.claim_lock)),
+                (DELIVERING, now + lease_seconds, now, QUEUED, now, DELIVERING, now, limit),
+            ).fetchall()
+        return [self._item(row) for row in rows]
+
+    def mark_delivered(self, item_id: str, result: list[dict[str, Any]], now: float) -> None:
+        """Committed WITHOUT waiting for the disk (`durable=False`). Durability decision: on a
+        crash of the machine or the database server the last marks may be lost (never
+        corrupted), and those items are back in 'delivering'; they are claimed again
+        (release_leases, or claim_due once their lease ran out) and posted again, where the
+        conditional creates find every resource ("existing") and nothing is duplicated.
+        accept() keeps its durable commit: nothing accepted is ever lost."""
+        with self._transaction(durable=False) as db:
+            db.execute(
+                self._native(MARK_DELIVERED), (DELIVERED, self._encode(result), now, item_id)
+            )
+
+    def mark_failed(self, item_id: str, state: str, outcome: dict[str, Any], now: float) -> None:
+        if state not in FINAL_FAILURES:
+            raise ValueError(f"mark_failed records {' or '.join(FINAL_FAILURES)}, not {state!r}")
+        with self._transaction() as db:
+            db.execute(self._native(MARK_FAILED), (state, self._encode(outcome), now, item_id))
+
+    def requeue(self, item_id: str, outcome: dict[str, Any], at: float, now: float) -> None:
+        with self._transaction() as db:
+            db.execute(self._native(REQUEUE), (QUEUED, at, self._encode(outcome), now, item_id))
+
+    def redrive(self, item_id: str, now: float) -> bool:
+        with self._transaction() as db:
+            cursor = db.execute(self._native(REDRIVE), (QUEUED, now, now, item_id, *FINAL_FAILURES))
+            return cursor.rowcount == 1
+
+    def counts(self) -> dict[str, int]:
+        with self._read() as db:
+            rows = db.execute(self._native(COUNTS), ()).fetchall()
+        counts = dict.fromkeys(STATES, 0)
+        counts.update({row["state"]: int(row["n"]) for row in rows})
+        return counts
+
+    def next_due(self) -> float | None:
+        with self._read() as db:
+            row = db.execute(self._native(NEXT_DUE), (QUEUED, QUEUED, DELIVERING)).fetchone()
+        return float(row["due"]) if row and row["due"] is not None else None
+
+    def _json(self, stored: Any) -> Any:
+        return self._decode(stored) if stored is not None else None
+
+    def _item(self, row: Any) -> OutboxItem:
+        return OutboxItem(
+            id=row["id"],
+            encounter=row["encounter"],
+            bundle=self._decode(row["bundle"]),
+            warnings=tuple(self._decode(row["warnings"])),
+            state=row["state"],
+            attempts=row["attempts"],
+            result=self._json(row["result"]),
+            outcome=self._json(row["outcome"]),
+        )

@@ -1,0 +1,145 @@
+"""The durable outbox in PostgreSQL, for several service replicas sharing one queue.
+
+The same table, states and state machine as the SQLite outbox (both are SqlOutbox, in this
+package's __init__), so the deliverer and the routes use either unchanged; `open_outbox`
+(io/discharging.py) picks this one when the `outbox_url` setting is set. Needs the [postgres]
+extra (psycopg 3): only this module imports it.
+
+What differs, and why:
+- Claiming locks the due rows with `SELECT ... FOR UPDATE SKIP LOCKED` inside the claiming
+  UPDATE: two replicas claiming at once lock disjoint rows, and a row another replica claimed
+  and committed meanwhile is re-checked against the WHERE clause and no longer matches. So no
+  item is ever delivering in two replicas at once (until its lease runs out, see below).
+- `release_leases` does nothing: the replicas share the table, so an item 'delivering' when one
+  replica starts may be another live replica's, in flight right now. Requeueing it would have
+  it delivered twice at once. An item left 'delivering' by a replica that died is taken again
+  by `claim_due` once its lease has run out (after `lease_seconds`).
+- Durability: PostgreSQL's commits are durable by default (synchronous_commit = on: the commit
+  returns after its WAL is flushed to disk); `accept` returns only after its commit. Do not run
+  the outbox database with synchronous_commit = off or fsync = off.
+- Times are epoch seconds (double precision) from the callers' clocks, as in SQLite: the
+  replicas' clocks must agree (NTP) to well within a lease.
+
+Connections: one per thread and outbox (threading.local; the deliverer and the routes call in
+from asyncio.to_thread's worker threads), in autocommit mode with every call an explicit
+transaction (`with conn.transaction()`: BEGIN ... COMMIT, ROLLBACK on error), so nothing is
+left idle in a transaction. A connection that broke (server restart) is replaced on the next
+call; the call that saw it break fails, and the deliverer retries.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.rows import DictRow, dict_row
+from psycopg.types.json import Jsonb
+
+from . import SqlOutbox
+
+_SCHEMA = (
+    """
+CREATE TABLE IF NOT EXISTS discharge (
+    id              TEXT PRIMARY KEY,
+    encounter       TEXT NOT NULL,
+    bundle          JSONB NOT NULL,
+    warnings        JSONB NOT NULL,
+    state           TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at DOUBLE PRECISION NOT NULL,
+    lease_until     DOUBLE PRECISION,
+    result          JSONB,
+    outcome         JSONB,
+    accepted_at     DOUBLE PRECISION NOT NULL,
+    updated_at      DOUBLE PRECISION NOT NULL
+)
+""",
+    "CREATE INDEX IF NOT EXISTS discharge_due ON discharge (state, next_attempt_at)",
+)
+# Replicas starting together would race on CREATE TABLE IF NOT EXISTS (a unique violation in
+# the catalog); an advisory lock held for the schema transaction serialises them.
+_SCHEMA_LOCK = 0x6668_6972_6464  # arbitrary, fixed: "fhirdd"
+
+PgConnection = psycopg.Connection[DictRow]
+
+
+class PostgresOutbox(SqlOutbox):
+    """PostgreSQL-backed; safe to share between threads, and between processes and hosts."""
+
+    # Two replicas claiming at once lock disjoint rows (see the module docstring).
+    claim_lock = " FOR UPDATE SKIP LOCKED"
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._local = threading.local()
+        self._connections: list[PgConnection] = []
+        self._connections_lock = threading.Lock()
+        self._closed = False
+        with self._transaction() as db:
+            db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            for statement in _SCHEMA:
+                db.execute(statement)
+
+    def close(self) -> None:
+        with self._connections_lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
+
+    def _connection(self) -> PgConnection:
+        connection: PgConnection | None = getattr(self._local, "connection", None)
+        if connection is not None and not connection.closed and not connection.broken:
+            return connection
+        with self._connections_lock:
+            if self._closed:
+                raise RuntimeError("the outbox is closed")
+            if connection is not None and connection in self._connections:
+                self._connections.remove(connection)
+                connection.close()
+            connection = psycopg.connect(self._url, autocommit=True, row_factory=dict_row)
+            self._connections.append(connection)
+        self._local.connection = connection
+        return connection
+
+    @contextmanager
+    def _transaction(self, durable: bool = True) -> Iterator[PgConnection]:
+        """`durable=False`: `SET LOCAL synchronous_commit = off`, this transaction only: its
+        commit does not wait for its WAL flush (a server crash may lose it, never corrupts)."""
+        connection = self._connection()
+        with connection.transaction():
+            if not durable:
+                connection.execute("SET LOCAL synchronous_commit = off")
+            yield connection
+
+    def _encode(self, value: Any) -> Jsonb:
+        return Jsonb(value)
+
+    def _decode(self, stored: Any) -> Any:
+        return stored  # psycopg decodes JSONB itself
+
+    def _native(self, sql: str) -> str:
+        return _pyformat(sql)
+
+    def _write_accept(self, values: tuple[Any, ...]) -> tuple[Any, Any]:
+        """The upsert takes the row lock, so two replicas accepting the same item at once
+        cannot both claim it: the second sees it delivering and leaves it."""
+        with self._transaction() as db:
+            return self._upsert(db, values)
+
+    def release_leases(self, now: float) -> int:
+        """Nothing, on purpose: in PostgreSQL the outbox is shared by several replicas, and an
+        item 'delivering' at start-up may be in flight in another, live, replica; requeueing it
+        would deliver it twice at once. Leases of a replica that died run out, and claim_due
+        takes those items again."""
+        return 0
+
+
+@functools.cache
+def _pyformat(sql: str) -> str:
+    """The shared statements' `?` placeholders as psycopg's `%s`, once per statement."""
+    return sql.replace("?", "%s")
