@@ -26,7 +26,11 @@ class CdsClient(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="FHIR_DISCHARGE_", env_file=None)
+    # hide_input_in_errors: a settings error at start never prints the values (tokens, URLs with
+    # passwords), only which setting is wrong.
+    model_config = SettingsConfigDict(
+        env_prefix="FHIR_DISCHARGE_", env_file=None, hide_input_in_errors=True
+    )
 
     fhir_base_url: str = "http://127.0.0.1:8090/fhir"
     fhir_timeout_seconds: float = 30.0
@@ -84,6 +88,15 @@ class Settings(BaseSettings):
             raise ValueError("public_base_url must be an absolute http(s) URL, without a query")
         return value.rstrip("/")
 
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        # A half-configured deployment would start and then fail, or worse pass, at each call:
+        # refuse to start instead, naming the variables to set.
+        problems = settings_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     # CDS Hooks: FHIR servers (base URLs; a value ending in ":" is a scheme+host prefix, e.g.
     # "http://127.0.0.1:") a hook request's fhirServer may name, besides fhir_base_url.
     cds_fhir_servers: list[str] = []
@@ -113,3 +126,38 @@ class Settings(BaseSettings):
     # After this many failed deliveries an item is dead-lettered (kept, visible, re-drivable).
     max_delivery_attempts: int = 8
     delivery_base_delay_seconds: float = 1.0
+
+
+def _env(*names: str) -> str:
+    return " and ".join(f"FHIR_DISCHARGE_{name.upper()}" for name in names)
+
+
+def settings_problems(settings: Settings) -> list[str]:
+    """The cross-field rules the settings break, each naming the environment variables."""
+    s, problems = settings, []
+    if s.fhir_auth == "bearer" and s.fhir_bearer_token is None:
+        problems.append(f"FHIR_DISCHARGE_FHIR_AUTH=bearer needs {_env('fhir_bearer_token')}")
+    smart = ("smart_client_id", "smart_private_key_file", "smart_key_id", "smart_token_url")
+    if s.fhir_auth == "smart":
+        missing = [name for name in smart[:2] if not getattr(s, name)]
+        if missing:
+            problems.append(f"FHIR_DISCHARGE_FHIR_AUTH=smart needs {_env(*missing)}")
+    elif given := [name for name in smart if getattr(s, name)]:
+        problems.append(
+            f"{_env(*given)} configure SMART Backend Services, which FHIR_DISCHARGE_FHIR_AUTH="
+            f"{s.fhir_auth} does not use: set FHIR_DISCHARGE_FHIR_AUTH=smart (with "
+            f"{_env(*smart[:2])}), or unset them"
+        )
+    jwks = s.api_jwks_file or s.api_jwks_url
+    if s.api_jwks_file and s.api_jwks_url:
+        problems.append(f"set one of {_env('api_jwks_url')} or {_env('api_jwks_file')}, not both")
+    if jwks and not s.api_jwt_audience:
+        # Else a token the same issuer made for any other service would be accepted here.
+        problems.append(f"a JWKS for caller JWTs needs {_env('api_jwt_audience')}")
+    claims = ("api_jwt_audience", "api_jwt_issuer", "api_required_scope")
+    if not jwks and (given := [name for name in claims if getattr(s, name)]):
+        problems.append(
+            f"{_env(*given)} check caller JWTs, which need {_env('api_jwks_url')} "
+            f"or {_env('api_jwks_file')}"
+        )
+    return problems

@@ -27,13 +27,11 @@ from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.config import Settings
 from fhir_discharge.core.references import is_fhir_id, parse_reference, ref_of
 from fhir_discharge.errors import InvalidInput
-from fhir_discharge.io.fhir_client import FhirClient
-from fhir_discharge.io.retry import RetryPolicy
-from fhir_discharge.web.app import create_app
 from fhir_discharge.web.cds_hooks import parse_request
 from fhir_discharge.web.physician_app import Launched
 from fhir_discharge.web.urls import trusted_server
 from tests.support.factories import happy_bundle, resource
+from tests.support.in_process import in_process_app
 
 TOKEN = "web-security-" + uuid.uuid4().hex
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -96,12 +94,7 @@ def fhir() -> FakeFhir:
 
 
 def app_client(config: Settings, fhir: FakeFhir) -> TestClient:
-    client = FhirClient(
-        config.fhir_base_url,
-        transport=httpx.MockTransport(fhir),
-        retry=RetryPolicy(attempts=1, base_delay=0.01, max_delay=0.01, total_seconds=1),
-    )
-    return TestClient(create_app(config, fhir_client=client), raise_server_exceptions=False)
+    return in_process_app(config, fhir)
 
 
 @pytest.fixture

@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any, cast
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import Settings
 from ..errors import DischargeError, operation_outcome
+from ..io.delivery import Deliverer
 from ..io.discharging import deliverer_for, open_outbox
 from ..io.fhir_client import FhirClient
 from ..io.smart import fhir_auth_from
 from ..logs import RequestIdMiddleware
-from .cds_hooks import cds_router
+from .cds_hooks import OPENAPI_REQUEST_MODELS, cds_router
+from .docs import router as docs_router
 from .documents import router as documents_router
+from .metrics import RequestMetricsMiddleware, ServiceMetrics, ServiceReadings
+from .metrics import router as metrics_router
 from .physician_app import router as physician_app_router
 from .routes import FHIR_JSON, router
 from .security import (
@@ -62,6 +68,39 @@ class NoSniffMiddleware:
         await self.app(scope, receive, send_with_header)
 
 
+def _service_readings(app: FastAPI) -> ServiceReadings:
+    """What /metrics reads, at each scrape, from the deliverer the lifespan keeps in app.state."""
+
+    def deliverer() -> Deliverer:
+        return cast(Deliverer, app.state.deliverer)
+
+    return ServiceReadings(
+        outbox_counts=lambda: deliverer().outbox.counts(),
+        delivered_total=lambda: deliverer().delivered_total,
+        dead_total=lambda: deliverer().dead_total,
+        fhir_requests_total=lambda: deliverer().client.attempts_made,
+    )
+
+
+def _document_request_models(app: FastAPI, models: Sequence[type[BaseModel]]) -> None:
+    """The OpenAPI document's components name these models too: request bodies read raw (so
+    that a size limit and the caller's token come first) refer to them by $ref."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            for model in models:
+                schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                schemas.update(schema.pop("$defs", {}))
+                schemas[model.__name__] = schema
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: Settings | None = None, fhir_client: FhirClient | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -97,10 +136,15 @@ def create_app(settings: Settings | None = None, fhir_client: FhirClient | None 
         lifespan=lifespan,
         # Starlette's slash redirects name the request's Host in Location: no redirect at all.
         redirect_slashes=False,
+        # /docs is served from the package (docs.py), not from a CDN; no /redoc (a CDN too).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
+    app.state.metrics = ServiceMetrics(_service_readings(app))
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(NoSniffMiddleware)
+    app.add_middleware(RequestMetricsMiddleware, metrics=app.state.metrics)  # outermost: all
     app.state.authenticator = Authenticator(settings)
     app.state.cds_authenticator = CdsClientAuthenticator(settings)
     log_if_unprotected(app.state.authenticator)
@@ -108,6 +152,9 @@ def create_app(settings: Settings | None = None, fhir_client: FhirClient | None 
     app.include_router(documents_router, dependencies=[Depends(require_caller)])
     app.include_router(cds_router)
     app.include_router(physician_app_router)
+    app.include_router(docs_router)
+    app.include_router(metrics_router)
+    _document_request_models(app, OPENAPI_REQUEST_MODELS)
 
     @app.exception_handler(DischargeError)
     async def on_discharge_error(request: Request, error: DischargeError) -> JSONResponse:

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
 from pydantic import (
     AnyHttpUrl,
     BaseModel,
@@ -169,7 +168,7 @@ class CdsRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     hook: Literal["encounter-discharge"]
-    hookInstance: str
+    hookInstance: str = Field(json_schema_extra={"format": "uuid"})
     fhirServer: AnyHttpUrl | None = None
     fhirAuthorization: FhirAuthorization | None = None
     context: EncounterDischargeContext
@@ -211,6 +210,99 @@ def parse_request(body: dict[str, Any]) -> CdsRequest:
         ) from None
 
 
+# --- the response (CDS Hooks 2.0, "CDS Service Response" and "Discovery") -------------------
+# What the service answers, as models: FastAPI checks each answer against them and the OpenAPI
+# document shows them. No element is ever null (the endpoints leave out what is None).
+
+
+class CdsResponseModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Source(CdsResponseModel):
+    label: str = Field(min_length=1)
+    url: str | None = None
+    icon: str | None = None
+
+
+class Link(CdsResponseModel):
+    label: str = Field(min_length=1)
+    url: str = Field(min_length=1)
+    type: Literal["absolute", "smart"]
+    appContext: str | None = None
+
+
+class Action(CdsResponseModel):
+    type: Literal["create", "update", "delete"]
+    description: str = Field(min_length=1)
+    resource: Resource | None = None
+    resourceId: str | None = None
+
+
+class Suggestion(CdsResponseModel):
+    label: str = Field(min_length=1)
+    uuid: str | None = None
+    isRecommended: bool | None = None
+    actions: list[Action] | None = None
+
+
+class Card(CdsResponseModel):
+    uuid: str | None = None
+    summary: str = Field(min_length=1, max_length=139)  # "<140-character summary"
+    detail: str | None = None  # GitHub Flavored Markdown
+    indicator: Literal["info", "warning", "critical"]
+    source: Source
+    suggestions: list[Suggestion] | None = None
+    selectionBehavior: Literal["at-most-one", "any"] | None = None
+    links: list[Link] | None = None
+
+    @model_validator(mode="after")
+    def _selection_behavior_with_suggestions(self) -> Card:
+        # CDS Hooks 2.0: "If suggestions are present, selectionBehavior MUST also be provided."
+        if self.suggestions and self.selectionBehavior is None:
+            raise ValueError("a card with suggestions needs selectionBehavior")
+        return self
+
+
+class CdsResponse(CdsResponseModel):
+    cards: list[Card]
+
+
+class CdsService(CdsResponseModel):
+    hook: str
+    id: str
+    title: str | None = None
+    description: str
+    prefetch: dict[str, str] | None = None
+    usageRequirements: str | None = None
+
+
+class CdsDiscovery(CdsResponseModel):
+    services: list[CdsService]
+
+
+# Errors are OperationOutcomes (app.py), as everywhere in this service.
+_HOOK_ERRORS: Final[dict[int | str, dict[str, Any]]] = {
+    400: {"description": "Not a valid encounter-discharge request (an OperationOutcome)"},
+    401: {"description": "No valid bearer token (an OperationOutcome)"},
+    403: {"description": "fhirServer is not one this service reads from (an OperationOutcome)"},
+    412: {"description": "The data is neither prefetched nor readable from fhirServer"},
+    502: {"description": "fhirServer failed"},
+    504: {"description": "fhirServer did not answer in time"},
+}
+# The body is read raw (fhir_json_body: size limit, media type, then CdsRequest, after the
+# caller is authenticated): declared here so the OpenAPI says what to send (app.py adds the
+# CdsRequest schema to the document's components).
+_HOOK_REQUEST_BODY: Final = {
+    "required": True,
+    "content": {
+        media: {"schema": {"$ref": "#/components/schemas/CdsRequest"}}
+        for media in ("application/json", "application/fhir+json")
+    },
+}
+OPENAPI_REQUEST_MODELS: Final = (CdsRequest,)
+
+
 # --- discovery -----------------------------------------------------------------------------
 
 
@@ -229,16 +321,19 @@ def discovery() -> dict[str, Any]:
     }
 
 
-@cds_router.get("/cds-services")
-async def cds_discovery() -> JSONResponse:
-    return JSONResponse(discovery())
+@cds_router.get("/cds-services", response_model_exclude_none=True)
+async def cds_discovery() -> CdsDiscovery:
+    return CdsDiscovery.model_validate(discovery())
 
 
 @cds_router.post(
     f"/cds-services/{SERVICE_ID}",
     dependencies=[Depends(require_cds_client(f"/cds-services/{SERVICE_ID}"))],
+    response_model_exclude_none=True,
+    responses=_HOOK_ERRORS,
+    openapi_extra={"requestBody": _HOOK_REQUEST_BODY},
 )
-async def lbp_discharge_hook(request: Request, settings: SettingsDep) -> JSONResponse:
+async def lbp_discharge_hook(request: Request, settings: SettingsDep) -> CdsResponse:
     """A CDS Hooks 2.0 `encounter-discharge` call: 200 with cards, 400 for a malformed request,
     412 when the data is neither prefetched nor readable, 502/504 when fhirServer fails."""
     hook = parse_request(await fhir_json_body(request, settings.max_body_bytes))
@@ -250,9 +345,10 @@ async def lbp_discharge_hook(request: Request, settings: SettingsDep) -> JSONRes
         log.info("hook %s: %s", hook.hookInstance, type(refusal).__name__)
         launch_url = settings.app_launch_url or public_url_for(request, settings, "app_launch")
         card = refusal_card(refusal, hook.hookInstance, language, launch_url)
-        return JSONResponse({"cards": [card]})
+        return CdsResponse.model_validate({"cards": [card]})
     log.info("hook %s: on pathway", hook.hookInstance)
-    return JSONResponse({"cards": [discharge_card(discharge, hook.hookInstance, language)]})
+    card = discharge_card(discharge, hook.hookInstance, language)
+    return CdsResponse.model_validate({"cards": [card]})
 
 
 # --- gathering the context: prefetch first, then fhirServer --------------------------------

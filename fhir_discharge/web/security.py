@@ -9,6 +9,9 @@ CDS Hooks 2.0 ("Trusting CDS Clients"), when `cds_clients` is set: the hook call
 EHR's own JWT, the EHR known by its `iss` with its own JWKS (a `jku` header only when listed for
 that `iss`), `aud` the service's endpoint URL, and a `jti` refused if seen before within the
 token's lifetime (in memory: replicas behind one load balancer need a shared cache).
+
+Both read the `Authorization` header through `fastapi.security.HTTPBearer`, so the OpenAPI
+document names the schemes (components.securitySchemes) and the operations that need them.
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import jwt
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..config import CdsClient, Settings
 from ..errors import Forbidden, Unauthenticated
@@ -37,12 +41,39 @@ JWT_ALGORITHMS = ["RS256", "RS384", "ES256", "ES384", "PS256", "PS384"]
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="fhir-discharge"'}
 _JWKS_TIMEOUT_SECONDS = 5
 
+# auto_error=False: a missing or non-Bearer Authorization header is refused by us, as every other
+# refusal, with 401, WWW-Authenticate and an OperationOutcome (FastAPI's own is {"detail": ...}).
+caller_bearer = HTTPBearer(
+    scheme_name="callerToken",
+    bearerFormat="JWT",
+    description=(
+        "A JWT signed by a key of the configured JWKS (FHIR_DISCHARGE_API_JWKS_URL or "
+        "_FILE, with its audience, issuer and required scope), or, for development, one of "
+        "FHIR_DISCHARGE_API_TOKENS. Without any of these configured, every call is refused."
+    ),
+    auto_error=False,
+)
+cds_client_bearer = HTTPBearer(
+    scheme_name="cdsClientJwt",
+    bearerFormat="JWT",
+    description=(
+        "CDS Hooks 2.0 (Trusting CDS Clients): the EHR's JWT, when FHIR_DISCHARGE_CDS_CLIENTS "
+        "is set: iss one of those clients, aud this endpoint's URL, a jti never seen before. "
+        "Unset, the callerToken instead."
+    ),
+    auto_error=False,
+)
+Credentials = HTTPAuthorizationCredentials | None
+CallerCredentials = Annotated[Credentials, Depends(caller_bearer)]
+CdsClientCredentials = Annotated[Credentials, Depends(cds_client_bearer)]
 
-def _bearer(authorization: str | None) -> str:
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+
+def _bearer(credentials: Credentials) -> str:
+    # None: no Authorization header, or another scheme than Bearer.
+    token = credentials.credentials.strip() if credentials is not None else ""
+    if not token:
         raise Unauthenticated("send a bearer token (Authorization: Bearer ...)")
-    return token.strip()
+    return token
 
 
 def _check_lifetime(claims: dict[str, Any], max_seconds: int) -> None:
@@ -87,12 +118,12 @@ class Authenticator:
     def configured(self) -> bool:
         return bool(self._tokens or self._jwks or self._jwks_client)
 
-    def authenticate(self, authorization: str | None) -> Caller:
+    def authenticate(self, credentials: Credentials) -> Caller:
         if not self.configured:
             raise Unauthenticated(
                 "this service has no authentication configured, so it serves no patient data"
             )
-        token = _bearer(authorization)
+        token = _bearer(credentials)
         # Every static token is compared, in constant time, whatever matches first.
         if any([hmac.compare_digest(token.encode(), known) for known in self._tokens]):
             return Caller("static-token", frozenset({"*"}))
@@ -136,14 +167,13 @@ def authenticator(request: Request) -> Authenticator:
     return cast(Authenticator, request.app.state.authenticator)
 
 
-async def require_caller(request: Request) -> Caller:
+async def require_caller(request: Request, credentials: CallerCredentials) -> Caller:
     """The dependency of every patient-data endpoint."""
     auth = authenticator(request)
-    header = request.headers.get("authorization")
     if auth.fetches_keys:  # PyJWKClient may fetch the JWKS: not on the event loop
-        caller = await asyncio.to_thread(auth.authenticate, header)
+        caller = await asyncio.to_thread(auth.authenticate, credentials)
     else:
-        caller = auth.authenticate(header)
+        caller = auth.authenticate(credentials)
     request.state.caller = caller
     return caller
 
@@ -177,10 +207,10 @@ class CdsClientAuthenticator:
     def configured(self) -> bool:
         return bool(self._clients)
 
-    def authenticate(self, authorization: str | None, audience: str) -> Caller:
+    def authenticate(self, credentials: Credentials, audience: str) -> Caller:
         """The EHR behind the JWT, if it is one of `cds_clients`, the token is for `audience`,
         and its `jti` is new. Blocking (it may fetch a JWKS): call it off the event loop."""
-        token = _bearer(authorization)
+        token = _bearer(credentials)
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
@@ -247,18 +277,20 @@ class CdsClientAuthenticator:
             self._seen[(iss, jti)] = expires
 
 
-def require_cds_client(path: str) -> Callable[[Request], Awaitable[Caller]]:
+def require_cds_client(path: str) -> Callable[..., Awaitable[Caller]]:
     """The dependency of the CDS Hooks call at `path`: the EHR's JWT when `cds_clients` is set
-    (its `aud` is this endpoint's public URL), else the caller tokens of every other endpoint."""
+    (its `aud` is this endpoint's public URL), else the caller tokens of every other endpoint.
+    Both schemes are declared, so the OpenAPI offers them as alternatives."""
 
-    async def dependency(request: Request) -> Caller:
+    async def dependency(
+        request: Request, cds_credentials: CdsClientCredentials, credentials: CallerCredentials
+    ) -> Caller:
         cds = cast(CdsClientAuthenticator, request.app.state.cds_authenticator)
         if not cds.configured:
-            return await require_caller(request)
+            return await require_caller(request, credentials)
         settings = cast(Settings, request.app.state.settings)
         audience = public_base_url(request, settings) + path
-        header = request.headers.get("authorization")
-        caller = await asyncio.to_thread(cds.authenticate, header, audience)
+        caller = await asyncio.to_thread(cds.authenticate, cds_credentials, audience)
         request.state.caller = caller
         return caller
 
