@@ -30,6 +30,8 @@ from .retry import backoff, is_transient
 
 log = logging.getLogger(__name__)
 
+LOOP_PAUSE_MAX = 30.0  # seconds: the longest pause of the loop after the outbox failed
+
 
 class Deliverer:
     def __init__(
@@ -122,7 +124,8 @@ class Deliverer:
             }
             try:  # back to the queue; failing that, its lease runs out and it is claimed again
                 now = time.time()
-                await asyncio.to_thread(self.outbox.requeue, item.id, outcome, now + 1.0, now)
+                at = now + self._backoff(item.attempts)
+                await asyncio.to_thread(self.outbox.requeue, item.id, outcome, at, now)
             except Exception as again:
                 log.error("outbox: requeue of %s: unexpected %s", item.id, type(again).__name__)
             self.wake()
@@ -144,11 +147,13 @@ class Deliverer:
                 await asyncio.wait_for(event.wait(), min(remaining, self.poll_seconds))
 
     async def _run(self) -> None:
+        failures = 0  # in a row: the outbox itself failing (e.g. its database restarting)
         while True:
             try:
                 items = await asyncio.to_thread(
                     self.outbox.claim_due, time.time(), self.lease_seconds, self.concurrency
                 )
+                failures = 0
                 if items:
                     await asyncio.gather(*(self._deliver(item) for item in items))
                     continue
@@ -161,7 +166,9 @@ class Deliverer:
                 raise
             except Exception as error:  # keep delivering whatever one item did
                 log.error("outbox deliverer: unexpected %s", type(error).__name__)
-                await asyncio.sleep(1.0)
+                failures += 1
+                # Short pauses: the outbox is usually back soon, and queued items wait on it.
+                await asyncio.sleep(self._backoff(failures, max_delay=LOOP_PAUSE_MAX))
 
     async def _deliver(self, item: OutboxItem) -> OutboxItem:
         """Post one claimed item and record what happened; the item as now recorded."""
@@ -186,13 +193,7 @@ class Deliverer:
                 )
                 self._finish(item.id)
                 return replace(item, state=DEAD, outcome=outcome, claimed=False)
-            delay = backoff(
-                item.attempts,
-                self.base_delay,
-                self.max_delay,
-                retry_after=error.retry_after,
-                rng=self._rng,
-            )
+            delay = self._backoff(item.attempts, retry_after=error.retry_after)
             await asyncio.to_thread(self.outbox.requeue, item.id, outcome, now + delay, now)
             log.info("outbox: %s attempt %d failed; next in %.1f s", item.id, item.attempts, delay)
             self.wake()  # the loop may be asleep for longer than this retry's delay
@@ -208,6 +209,12 @@ class Deliverer:
         )
         self._finish(item.id)
         return replace(item, state=DELIVERED, result=result, outcome=None, claimed=False)
+
+    def _backoff(
+        self, attempt: int, retry_after: float | None = None, max_delay: float | None = None
+    ) -> float:
+        cap = self.max_delay if max_delay is None else min(max_delay, self.max_delay)
+        return backoff(attempt, self.base_delay, cap, retry_after=retry_after, rng=self._rng)
 
     def _finish(self, item_id: str) -> None:
         event = self._finished.pop(item_id, None)
