@@ -282,7 +282,109 @@ NL_BE_PAGE: Final[dict[str, str]] = {
     "no-sections": "(Deze brief bevat geen secties.)",
 }
 
+# The physician's app (web/physician_app.py and its page).
+NL_BE_APP: Final[dict[str, str]] = {
+    "title": "Ontslag acute lage rugpijn – spoedgevallen UZ Leuven",
+    "app-name": "Zorgpad acute lage rugpijn",
+    "noscript": "Deze app heeft JavaScript nodig.",
+    "loading": "Bezig met laden…",
+    "launching": "Aanmelden bij het EPD…",
+    "no-launch": (
+        "De app is niet gestart. Start ze vanuit het elektronisch patiëntendossier (EPD), "
+        "of voor een test met een standalone launch: /app/launch?iss=<FHIR-server>."
+    ),
+    "launch-failed": "Aanmelden is mislukt: {reason}",
+    "state-mismatch": (
+        "Het antwoord van de aanmeldserver hoort niet bij deze sessie. Start de app opnieuw "
+        "vanuit het EPD."
+    ),
+    "expired": (
+        "Uw aanmelding is verlopen. Start de app opnieuw vanuit het EPD; niets van wat u "
+        "nog niet bevestigde, werd verstuurd."
+    ),
+    "error": "Er ging iets mis: {message}",
+    "patient-heading": "Patiënt",
+    "born": "Geboren",
+    "sex": "Geslacht",
+    "sex-male": "man",
+    "sex-female": "vrouw",
+    "sex-other": "anders",
+    "sex-unknown": "onbekend",
+    "visit": "Bezoek spoedgevallen",
+    "visit-period": "{start} tot {end}",
+    "visit-open": "{start}, nog niet afgesloten",
+    "record-heading": "Wat het dossier al vermeldt",
+    "diagnoses": "Diagnosen van dit bezoek",
+    "other-conditions": "Andere problemen van de patiënt",
+    "tests": "Beeldvorming en onderzoeken",
+    "prescriptions": "Voorschriften",
+    "none": "Geen",
+    "record-clear": (
+        "Geen alarmsignalen en geen radiculaire pijn in het gecodeerde dossier, en het "
+        "dossier bevat wat de ontslagbrief nodig heeft."
+    ),
+    "record-off": (
+        "Het gecodeerde dossier plaatst de patiënt buiten het zorgpad, wat de screening ook zegt:"
+    ),
+    "record-incomplete": "Het dossier mist gegevens die de ontslagbrief nodig heeft:",
+    "screening-heading": "Screening op alarmsignalen (red flags)",
+    "screening-intro": (
+        "Beantwoord elke vraag met ja of nee. Niets is vooraf aangeduid. Ja betekent: het "
+        "alarmsignaal is aanwezig."
+    ),
+    "yes": "Ja",
+    "no": "Nee",
+    "preview-button": "Voorbeeld van de ontslagbrief",
+    "unanswered": "Beantwoord eerst elke vraag. Nog open: {items}.",
+    "off-heading": "Buiten het zorgpad: er wordt niets verstuurd",
+    "off-intro": (
+        "De patiënt valt buiten het zorgpad acute niet-specifieke mechanische lage rugpijn. "
+        "Er wordt geen screening opgeslagen en geen ontslagbrief, brochure of zorgplan "
+        "aangemaakt."
+    ),
+    "off-screening": "Aanwezig volgens uw screening:",
+    "off-record": "Gevonden in het dossier:",
+    "incomplete-heading": "Dossier onvolledig: er wordt niets verstuurd",
+    "preview-heading": "Voorbeeld: de ontslagbrief zoals de huisarts ze leest",
+    "preview-frame": "Ontslagbrief aan de huisarts (voorbeeld)",
+    "follow-up-heading": "Opvolging",
+    "follow-up-week": "{date} (na 1 week): naar de huisarts als de pijn aanhoudt.",
+    "follow-up-six-weeks": (
+        "{date} (na 6 weken): geen verbetering, dan via de huisarts naar de raadpleging "
+        "fysische geneeskunde, zorgprogramma wervelkolomaandoeningen (tel. {phone})."
+    ),
+    "brochure-heading": "Patiëntenbrochure",
+    "brochure-link": "UZ Leuven-brochure 700457: acute lage rugpijn",
+    "warnings-heading": "Let op",
+    "back": "Screening aanpassen",
+    "confirm": "Ontslag bevestigen",
+    "confirm-explain": (
+        "Bevestigen slaat uw screening op in het dossier, met u als auteur, en maakt de "
+        "ontslagbrief, de verwijzing naar de brochure, het zorgplan en de twee opvolgtaken "
+        "aan."
+    ),
+    "sending": "Bezig met versturen…",
+    "done-heading": "Ontslag verstuurd",
+    "done-intro": "Aangemaakt op de FHIR-server:",
+    "status-created": "aangemaakt",
+    "status-existing": "bestond al",
+    "role-screening": "Screening op alarmsignalen",
+    "role-letter": "Ontslagbrief",
+    "role-brochure": "Verwijzing naar de brochure",
+    "role-carePlan": "Zorgplan",
+    "role-followUpOneWeek": "Opvolgtaak na 1 week",
+    "role-followUpSixWeeks": "Opvolgtaak na 6 weken",
+    "role-letterToGp": "Bericht aan de huisarts",
+    "queued": (
+        "Het ontslag is aanvaard en staat in de wachtrij: de FHIR-server heeft het nog niet "
+        "verwerkt. Status: {state}."
+    ),
+    "refused-heading": "Ontslag geweigerd",
+    "failed-heading": "De FHIR-server weigerde het ontslag",
+}
+
 PHRASES: Final[dict[str, dict[str, str]]] = {"nl-BE": NL_BE}
+APP_PHRASES: Final[dict[str, dict[str, str]]] = {"nl-BE": NL_BE_APP}
 CARD_PHRASES: Final[dict[str, dict[str, str]]] = {"nl-BE": NL_BE_CARDS}
 PAGE_LABELS: Final[dict[str, dict[str, str]]] = {"nl-BE": NL_BE_PAGE}
 

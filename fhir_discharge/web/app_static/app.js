@@ -1,6 +1,6 @@
 // The ED physician's app: SMART App Launch 2.0 (authorization code + PKCE, public client),
 // then screen, preview, confirm. Served by fhir-discharge under /app/; its text comes from the
-// page's data block (APP_PHRASES in fhir_discharge/web/physician_app.py). The access token is
+// page's data block (APP_PHRASES in fhir_discharge/core/phrases.py). The access token is
 // kept in memory only, and the code and state leave the address bar as soon as they are read.
 "use strict";
 
