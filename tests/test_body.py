@@ -1,0 +1,84 @@
+"""Request bodies: a large one is parsed off the event loop, and refused as a small one is."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from fhir_discharge.config import Settings
+from fhir_discharge.web import body
+from tests.support.in_process import in_process_app
+
+TOKEN = "body-" + uuid.uuid4().hex
+HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/fhir+json"}
+DISCHARGE = "/Encounter/$lbp-discharge"
+
+
+def no_fhir_server(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(404, json={"resourceType": "OperationOutcome", "issue": []})
+
+
+def app(tmp_path: Path) -> Any:
+    settings = Settings(outbox_path=str(tmp_path / "outbox.sqlite3"), api_tokens=[TOKEN])
+    return in_process_app(settings, no_fhir_server)
+
+
+def large_bundle() -> bytes:
+    # The issue's shape: a Bundle of many empty entries, above the inline parsing limit.
+    entries = [{}] * (body.PARSE_INLINE_MAX_BYTES // 3 + 1)
+    return json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries}).encode()
+
+
+def test_health_answers_while_a_large_body_is_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsing = threading.Event()
+    health_answered = threading.Event()
+    answered_while_parsing: list[bool] = []
+    real_parse = body.parse_json
+
+    def parse_until_health_answers(raw: bytes | bytearray) -> Any:
+        parsing.set()
+        # On the event loop this wait would hold /health back until it gave up: False.
+        answered_while_parsing.append(health_answered.wait(timeout=10))
+        return real_parse(raw)
+
+    monkeypatch.setattr(body, "parse_json", parse_until_health_answers)
+    with app(tmp_path) as client, ThreadPoolExecutor(max_workers=1) as pool:
+        posting = pool.submit(client.post, DISCHARGE, content=large_bundle(), headers=HEADERS)
+        assert parsing.wait(timeout=30)
+        assert client.get("/health").status_code == 200
+        health_answered.set()
+        answer = posting.result(timeout=60)
+    assert answered_while_parsing == [True]
+    assert answer.status_code == 400  # no Encounter in it: refused after parsing, as before
+
+
+@pytest.mark.parametrize(
+    ("raw", "said"),
+    [
+        (b"{" + b" " * body.PARSE_INLINE_MAX_BYTES + b'"resourceType": ', "not valid JSON"),
+        (b'{"resourceType": "Bundle", "x": "\xff' + b" " * body.PARSE_INLINE_MAX_BYTES, "UTF-8"),
+        (b"[" + b"1," * body.PARSE_INLINE_MAX_BYTES + b"1]", "a JSON object"),
+        (b"[" * 100_000 + b"]" * 100_000, "not valid JSON"),
+        (b'{"n": ' + b"9" * 5000 + b"}" + b" " * body.PARSE_INLINE_MAX_BYTES, "not valid JSON"),
+    ],
+    ids=["truncated", "not-utf8", "not-an-object", "too-deep", "huge-number"],
+)
+def test_a_large_malformed_body_is_refused_as_a_small_one(
+    tmp_path: Path, raw: bytes, said: str
+) -> None:
+    assert len(raw) > body.PARSE_INLINE_MAX_BYTES  # the worker-thread path
+    with app(tmp_path) as client:
+        answer = client.post(DISCHARGE, content=raw, headers=HEADERS)
+    assert answer.status_code == 400
+    outcome = answer.json()
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert said in json.dumps(outcome)
