@@ -188,16 +188,19 @@ SERVICE_AUTH = {"Authorization": f"Bearer {BENCH_TOKEN}"}
 
 
 @contextlib.contextmanager
-def service(fhir_base_url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def service(
+    fhir_base_url: str, launcher: Sequence[str] = ()
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """The real service, `python -m fhir_discharge.cli serve`, as a uvicorn subprocess on
-    loopback pointed at `fhir_base_url`. Its logs go to /dev/null (it still formats them)."""
+    loopback pointed at `fhir_base_url`. Its logs go to /dev/null (it still formats them).
+    `launcher`: arguments before `-m fhir_discharge.cli` (e.g. `-m pyinstrument ...`)."""
     port = free_port()
     # A fresh durable outbox (SQLite, fsynced on commit) per run, in the temporary directory:
     # items are keyed by the encounter, so an old outbox would answer from what it holds.
     with tempfile.TemporaryDirectory(prefix="fhir-discharge-bench-") as scratch:
         process = subprocess.Popen(
             [
-                *(sys.executable, "-m", "fhir_discharge.cli", "serve"),
+                *(sys.executable, *launcher, "-m", "fhir_discharge.cli", "serve"),
                 *("--host", LOOPBACK, "--port", str(port)),
             ],
             env={
