@@ -10,6 +10,9 @@ Side by side, in one run, interleaved round by round so drift hits every case al
                                                                   validates the input Bundle
                                                                   with the R4B models)
   context+build        what the service does in-process per request
+  check: R4B models    check_with_models(example): the R4B models' structure check alone
+  check: subset        structure.conforms(example): the compiled subset that proves the usual
+                       record valid first (check_structure falls back to the models otherwise)
   orjson floor         orjson.dumps(already built Bundle)
   json.dumps           json.dumps(already built Bundle)         (what httpx/Starlette use)
 Each call is timed alone: CPU time (time.process_time_ns) and wall time (perf_counter_ns).
@@ -26,7 +29,8 @@ from collections.abc import Callable
 import orjson
 
 from benchmarks.common import Deadline, Stats, footer, header, ratio, table, us, verdict
-from fhir_discharge.core.context import context_from_bundle
+from fhir_discharge.core.context import check_with_models, context_from_bundle
+from fhir_discharge.core.structure import conforms
 from fhir_discharge.core.transaction import build_discharge
 from tests.support.factories import happy_bundle
 from tests.support.models import model_check
@@ -49,6 +53,8 @@ def cases() -> dict[str, Callable[[], object]]:
         "model_check": lambda: model_check(built),
         "context": lambda: context_from_bundle(example),
         "context+build": lambda: build_discharge(context_from_bundle(example)),
+        "check: R4B models": lambda: check_with_models(example, "body"),
+        "check: subset": lambda: conforms(example),
         "orjson floor": lambda: orjson.dumps(built),
         "json.dumps": lambda: json.dumps(built, ensure_ascii=False, separators=(",", ":")),
     }
