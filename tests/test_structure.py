@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from fhir_discharge.core.context import check_structure, check_with_models
-from fhir_discharge.core.structure import conforms
+from fhir_discharge.core.structure import _ELEMENTS, conforms
 from fhir_discharge.errors import InvalidInput
 from tests.support.factories import fresh_record, happy_bundle
 
@@ -114,10 +114,48 @@ def r4b_only(document: Any, where: str) -> None:
     check_with_models(document, where)
 
 
+SERVER_META = {
+    "versionId": "3",
+    "lastUpdated": "2026-12-02T10:00:00.123+01:00",
+    "source": "#a1b2",
+    "profile": ["http://hl7.org/fhir/StructureDefinition/Patient"],
+}
+ADDRESS = {"use": "work", "text": "Bahnhofstrasse 1, 8001 Zurich", "line": ["Bahnhofstrasse 1"]}
+ADDRESS |= {"city": "Zurich", "postalCode": "8001", "country": "CH"}
+TELECOM = {"system": "phone", "value": "+41 44 000 00 00", "use": "work"}
+
+
+def _every_element(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    """The example's resources given every element of the subset the example lacks (as a FHIR
+    server's read carries meta), so that each is mutated too."""
+    resources = {
+        e["resource"]["resourceType"]: copy.deepcopy(e["resource"]) for e in bundle["entry"]
+    }
+    patient, practitioner = resources["Patient"], resources["Practitioner"]
+    patient |= {"meta": SERVER_META, "telecom": [TELECOM], "address": [ADDRESS]}
+    patient["managingOrganization"] = {"reference": "Organization/o1", "display": "Hospital"}
+    patient["name"][0] |= {"text": "Dr Jane Q Doe", "suffix": ["PhD"]}
+    practitioner |= {"telecom": [TELECOM], "address": [ADDRESS]}
+    resources["Condition"]["recordedDate"] = "2026-12-01T09:30:00+01:00"
+    encounter = resources["Encounter"]
+    encounter["diagnosis"][0]["use"] = {"text": "discharge diagnosis"}
+    return list(resources.values())
+
+
 def _documents() -> list[dict[str, Any]]:
     bundle = fresh_record("structure")
     resources = [entry["resource"] for entry in bundle["entry"]]
-    return [bundle, *resources]
+    return [bundle | {"id": "b1", "meta": SERVER_META}, *resources, *_every_element(bundle)]
+
+
+def _keys(node: Any) -> set[str]:
+    return {str(p[-1]) for p, _ in _paths(node) if p and isinstance(p[-1], str)}
+
+
+def test_every_element_of_the_subset_is_mutated() -> None:
+    # An element added to the subset without test data here would go unchecked against R4B.
+    admitted = set().union(*_ELEMENTS.values())
+    assert admitted - set().union(*map(_keys, _documents())) == set()
 
 
 def test_the_usual_records_take_the_fast_path() -> None:
