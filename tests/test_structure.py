@@ -17,7 +17,7 @@ import pytest
 from fhir_discharge.core.context import check_structure, check_with_models
 from fhir_discharge.core.structure import _ELEMENTS, conforms
 from fhir_discharge.errors import InvalidInput
-from tests.support.factories import fresh_record, happy_bundle
+from tests.support.factories import fresh_record, happy_bundle, prescription, temperature
 
 # What a hostile or careless sender puts where a value belongs.
 HOSTILE_VALUES: tuple[Any, ...] = (
@@ -139,7 +139,17 @@ def _every_element(bundle: dict[str, Any]) -> list[dict[str, Any]]:
     resources["Condition"]["recordedDate"] = "2026-12-01T09:30:00+01:00"
     encounter = resources["Encounter"]
     encounter["diagnosis"][0]["use"] = {"text": "discharge diagnosis"}
-    return list(resources.values())
+    observation = temperature(
+        "t1",
+        38.25,
+        category=[{"coding": [{"code": "vital-signs"}]}],
+        effectiveDateTime="2026-12-01T08:00:00+01:00",
+        issued="2026-12-01T08:05:00.000+01:00",
+    )
+    observation["valueQuantity"] |= {"comparator": "<", "unit": "°C"}
+    medication = prescription("m1", "ibuprofen", "400 mg three times a day")
+    medication |= {"authoredOn": "2026-12-01T11:00:00+01:00", "requester": {"display": "Dr X"}}
+    return [*resources.values(), observation, medication]
 
 
 def _documents() -> list[dict[str, Any]]:

@@ -46,6 +46,12 @@ _ELEMENTS: dict[str, frozenset[str]] = {
         "QuestionnaireResponse": "resourceType id meta language identifier questionnaire status "
         "subject encounter authored author item",
         "QuestionnaireResponseItem": "linkId text answer",
+        "Observation": "resourceType id meta identifier status category code subject encounter "
+        "effectiveDateTime issued valueQuantity",
+        "MedicationRequest": "resourceType id meta identifier status intent "
+        "medicationCodeableConcept subject encounter authoredOn requester dosageInstruction",
+        "Dosage": "text",
+        "Quantity": "value comparator unit system code",
         "QuestionnaireResponseItemAnswer": "valueBoolean",
         "Meta": "versionId lastUpdated source profile",
         "Coding": "system code display",
@@ -65,6 +71,8 @@ _RESOURCE_TYPES = (
     "Organization",
     "Condition",
     "QuestionnaireResponse",
+    "Observation",
+    "MedicationRequest",
 )
 _CLOSED = ConfigDict(extra="forbid")
 # The types below are made at run time from the R4B models: typing's special forms, as values.
