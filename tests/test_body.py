@@ -82,3 +82,20 @@ def test_a_large_malformed_body_is_refused_as_a_small_one(
     outcome = answer.json()
     assert outcome["resourceType"] == "OperationOutcome"
     assert said in json.dumps(outcome)
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json_and_are_refused(tmp_path: Path, constant: str) -> None:
+    """RFC 8259 has no NaN or Infinity; Python's parser takes them unless told not to, and a
+    value that cannot be written back as JSON must not reach the transaction."""
+    raw = (
+        '{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": '
+        '{"resourceType": "Observation", "status": "final", "code": {"text": "t"}, '
+        f'"valueQuantity": {{"value": {constant}}}}}}}]}}'
+    ).encode()
+    with app(tmp_path) as client:
+        answer = client.post(DISCHARGE, content=raw, headers=HEADERS)
+    assert answer.status_code == 400
+    outcome = answer.json()
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert "not valid JSON" in outcome["issue"][0]["diagnostics"]

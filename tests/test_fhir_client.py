@@ -212,3 +212,15 @@ def test_reading_the_context_from_a_failing_server_is_502_or_504(fault, status, 
     response = call_service(fault, encounter, tmp_path)
     assert response.status_code == status
     assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_the_transaction_goes_out_as_the_same_json_httpx_would_send() -> None:
+    """orjson on the wire (speed) writes what httpx's `json=` writes, byte for byte, for a built
+    Bundle; an integer beyond 64 bits, which orjson refuses, still goes out (standard library)."""
+    from fhir_discharge.io.fhir_client import json_bytes
+
+    bundle = build_discharge(context_from_bundle(happy_bundle())).bundle
+    as_httpx_sends = httpx.Request("POST", "http://x", json=bundle).content
+    assert json_bytes(bundle) == as_httpx_sends
+    huge = {"resourceType": "Basic", "extension": [{"url": "u", "valueInteger64": 2**70}]}
+    assert json.loads(json_bytes(huge)) == huge

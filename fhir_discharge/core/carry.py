@@ -21,13 +21,12 @@ Pure: no network, no clock.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable
 from typing import Any
 
 from ..types import Resource
 from .context import DischargeContext
-from .document import references_of
+from .document import copy_resource, references_of
 from .identity import derived_uuid
 from .references import parse_reference
 
@@ -74,7 +73,7 @@ def carried_entries(
     entries = []
     for literal in order:
         original = found[literal]
-        carried = {k: v for k, v in copy.deepcopy(original).items() if k not in ("id", "meta")}
+        carried = {k: copy_resource(v) for k, v in original.items() if k not in ("id", "meta")}
         _keep_resolvable(carried, ctx, urns)
         entries.append((urns[literal], carried, _if_none_exist(original)))
     return entries, urns, by_id

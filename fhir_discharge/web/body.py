@@ -35,9 +35,14 @@ class UnsupportedMediaType(DischargeError):
     issue_code = "not-supported"
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
 def parse_json(raw: bytes | bytearray) -> Any:
     try:
-        return json.loads(raw.decode("utf-8"))
+        # NaN and Infinity are not JSON (RFC 8259 section 6), though Python's parser takes them.
+        return json.loads(raw.decode("utf-8"), parse_constant=_not_json)
     except UnicodeDecodeError:
         raise InvalidInput("the body is not UTF-8") from None
     except (ValueError, RecursionError):

@@ -1,7 +1,8 @@
 """Dependencies: the settings, the FHIR client and the deliverer, made once per app.
 
 Routers declare parameters with the `...Dep` aliases below (FastAPI's `Annotated` idiom), so each
-dependency is spelled once.
+dependency is spelled once. They are `async def` although they do not await: FastAPI runs a plain
+`def` dependency in its thread pool, a thread hop per dependency per request (~0.25 ms each here).
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ from ..io.delivery import Deliverer
 from ..io.fhir_client import FhirClient
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return cast(Settings, request.app.state.settings)
 
 
-def get_fhir_client(request: Request) -> FhirClient:
+async def get_fhir_client(request: Request) -> FhirClient:
     return cast(FhirClient, request.app.state.fhir_client)
 
 
-def get_deliverer(request: Request) -> Deliverer:
+async def get_deliverer(request: Request) -> Deliverer:
     return cast(Deliverer, request.app.state.deliverer)
 
 
