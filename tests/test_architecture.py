@@ -106,3 +106,26 @@ def test_the_rules_see_a_violation(tmp_path: Path) -> None:
     assert graph["fhir_discharge.core.letter"] == {"fhir_discharge.io"}
     assert cycles(graph)  # core.letter -> io -> core.letter
     assert "httpx" in _third_party_imports(core / "letter.py")
+
+
+def test_test_modules_import_nothing_from_each_other() -> None:
+    """Shared test helpers live in tests/support/; a test module is a leaf (running one module
+    alone never runs, or depends on the fixtures of, another)."""
+    tests = Path(__file__).parent
+    offenders = {}
+    for path in tests.glob("test_*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules = {
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module
+        } | {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        }
+        bad = sorted(m for m in modules if m.startswith(("tests.test_", "tests.conftest")))
+        if bad:
+            offenders[path.name] = bad
+    assert offenders == {}

@@ -9,9 +9,9 @@ import uuid
 import httpx
 import pytest
 
+from tests.support.discharges import discharge, parts, seeded
 from tests.support.factories import fresh_record, resource
 from tests.support.servers import AUTH
-from tests.test_integration import discharge, parts, seeded
 
 pytestmark = pytest.mark.integration
 

@@ -3,60 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 
 import httpx
 import pytest
 
-from fhir_discharge import DischargeError, FhirServerError, build_discharge, context_from_bundle
+from fhir_discharge import FhirServerError, build_discharge, context_from_bundle
 from fhir_discharge.core.codes import SNOMED
 from fhir_discharge.io.fhir_client import FhirClient
+from tests.support.discharges import discharge, parts, seeded, store
 from tests.support.factories import condition, fresh_record, references_in, resource
 from tests.support.servers import AUTH
 
 pytestmark = pytest.mark.integration
-
-FHIR_JSON = {"Content-Type": "application/fhir+json", **AUTH}
-
-
-def store(fhir_base_url: str, record: dict, *extra: dict) -> dict:
-    """Store a record (and more resources) on the FHIR server as the hospital EHR would hold it."""
-
-    async def upsert() -> None:
-        async with FhirClient(fhir_base_url) as client:
-            await client.upsert([e["resource"] for e in record["entry"]] + list(extra))
-
-    asyncio.run(upsert())
-    return record
-
-
-def seeded(fhir_base_url: str, *extra: dict) -> dict:
-    """A fresh record, stored on the FHIR server."""
-    return store(fhir_base_url, fresh_record(uuid.uuid4().hex[:10]), *extra)
-
-
-def discharge(
-    service_url: str, path: str, body: dict | None = None, **params: str
-) -> httpx.Response:
-    if body is not None and body.get("resourceType") == "Bundle":
-        # The same pure build the service runs, so its output joins the suite's conformance check.
-        with contextlib.suppress(DischargeError):
-            build_discharge(context_from_bundle(body))
-    return httpx.post(
-        f"{service_url}{path}", json=body, headers=FHIR_JSON, params=params, timeout=60
-    )
-
-
-def parts(answer: dict) -> dict[str, dict[str, object]]:
-    out = {}
-    for parameter in answer["parameter"]:
-        if "part" in parameter:
-            out[parameter["name"]] = {
-                p["name"]: p.get("valueReference", p.get("valueUri", p.get("valueCode")))
-                for p in parameter["part"]
-            }
-    return out
 
 
 def search(fhir_base_url: str, resource_type: str, **params: str) -> list[dict]:

@@ -18,10 +18,10 @@ from fhir_discharge.config import Settings
 from fhir_discharge.io.discharging import open_outbox
 from fhir_discharge.io.outbox import DELIVERING, QUEUED
 from fhir_discharge.io.outbox.postgres import PostgresOutbox
+from tests.support.deliveries import QUICK, assert_exactly_once, copies_on_server, post, records
+from tests.support.deliveries import wait_delivered as wait_delivered_on
 from tests.support.postgres import fresh_database
 from tests.support.servers import start_service
-from tests.test_crash import QUICK, assert_exactly_once, copies_on_server, post, records
-from tests.test_crash import wait_delivered as wait_delivered_on
 
 pytestmark = pytest.mark.integration
 

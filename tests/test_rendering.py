@@ -25,8 +25,8 @@ from fhir_discharge.core.rendering import (  # noqa: E402
     render_letter_pdf,
     sanitise_narrative,
 )
+from tests.support.documents import example_document  # noqa: E402
 from tests.support.factories import SECTION_TITLES  # noqa: E402
-from tests.test_document import example_document  # noqa: E402
 
 DATES = ["25 november 2026", "14 maart 1981", "2 december 2026", "6 januari 2027"]
 HOSTILE_NAME = "<script>alert(1)</script> \u202eevil\u202c A\x07B 😀 O'Brien & Zoë"
