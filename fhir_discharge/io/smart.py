@@ -33,6 +33,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from ..config import settings_problems
 from ..errors import FhirServerError, FhirServerTimeout
 
 if TYPE_CHECKING:
@@ -264,22 +265,17 @@ class BearerAuth(httpx.Auth):
 
 
 def fhir_auth_from(settings: Settings) -> httpx.Auth | None:
-    """The auth flow `settings` ask for; ValueError (naming the setting) if it is incomplete."""
+    """The auth flow `settings` ask for. Settings refuse to start incomplete (config.py
+    `settings_problems`); settings made without validation get the same message here."""
     if settings.fhir_auth == "none":
         return None
+    problems = settings_problems(settings)
+    if problems:
+        raise ValueError("; ".join(problems))
     if settings.fhir_auth == "bearer":
-        if settings.fhir_bearer_token is None:
-            raise ValueError(
-                "FHIR_DISCHARGE_FHIR_AUTH=bearer needs FHIR_DISCHARGE_FHIR_BEARER_TOKEN"
-            )
+        assert settings.fhir_bearer_token is not None  # settings_problems says so otherwise
         return BearerAuth(settings.fhir_bearer_token.get_secret_value())
-    missing = [
-        f"FHIR_DISCHARGE_{name.upper()}"
-        for name in ("smart_client_id", "smart_private_key_file")
-        if not getattr(settings, name)
-    ]
-    if missing or settings.smart_client_id is None or settings.smart_private_key_file is None:
-        raise ValueError(f"FHIR_DISCHARGE_FHIR_AUTH=smart needs {' and '.join(missing)}")
+    assert settings.smart_client_id and settings.smart_private_key_file  # as above
     return SmartBackendAuth(
         settings.fhir_base_url,
         settings.smart_client_id,
