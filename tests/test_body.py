@@ -14,6 +14,7 @@ import pytest
 
 from fhir_discharge.config import Settings
 from fhir_discharge.web import body
+from tests.support.factories import happy_bundle
 from tests.support.in_process import in_process_app
 
 TOKEN = "body-" + uuid.uuid4().hex
@@ -99,3 +100,34 @@ def test_nan_and_infinity_are_not_json_and_are_refused(tmp_path: Path, constant:
     outcome = answer.json()
     assert outcome["resourceType"] == "OperationOutcome"
     assert "not valid JSON" in outcome["issue"][0]["diagnostics"]
+
+
+def test_a_big_context_bundle_is_checked_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The usual context Bundle (~6 kB) is checked inline (cheaper than a thread hop); a big one
+    in a worker thread, whatever its number of entries (one entry can be as big as the body)."""
+    import asyncio
+
+    from fhir_discharge.web import routes
+
+    sent_to_threads: list[str] = []
+    real_to_thread = asyncio.to_thread
+
+    async def recording_to_thread(function: Any, /, *args: Any, **kwargs: Any) -> Any:
+        sent_to_threads.append(getattr(function, "__name__", repr(function)))
+        return await real_to_thread(function, *args, **kwargs)
+
+    monkeypatch.setattr(routes.asyncio, "to_thread", recording_to_thread)
+    small = happy_bundle()
+    big = happy_bundle()
+    # One more entry, of a type the discharge ignores (with a warning), as big as 20 kB.
+    big["entry"].append({"resource": {"resourceType": "Basic", "code": {"text": "x" * 20_000}}})
+    assert len(json.dumps(small)) < routes.CONTEXT_INLINE_MAX_BYTES < len(json.dumps(big))
+    with app(tmp_path) as client:
+        for bundle in (small, big):
+            answer = client.post(
+                DISCHARGE, params={"_dry-run": "true"}, content=json.dumps(bundle), headers=HEADERS
+            )
+            assert answer.status_code == 200, answer.text
+    assert sent_to_threads.count("context_from_bundle") == 1

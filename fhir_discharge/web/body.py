@@ -61,6 +61,7 @@ async def fhir_json_body(request: Request, max_bytes: int) -> dict[str, Any]:
         raw += chunk
         if len(raw) > max_bytes:
             raise PayloadTooLarge(f"the body is larger than {max_bytes} bytes")
+    request.state.body_bytes = len(raw)  # what the caller's CPU work on it will cost, roughly
     if len(raw) > PARSE_INLINE_MAX_BYTES:
         # A large body takes tens of ms to parse (1 MB of JSON ~40 ms): off the event loop, so
         # /health and the other requests are answered meanwhile.
