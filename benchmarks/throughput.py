@@ -165,6 +165,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=60, help="time cap per run")
     parser.add_argument("--generators", default="httpx,wrk")
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also the same load as dry runs (no outbox, no POST): what delivery costs",
+    )
     args = parser.parse_args(argv)
 
     header(f"3. Throughput: {args.concurrency} concurrent clients, fast FHIR stub")
@@ -187,11 +192,14 @@ def main(argv: list[str] | None = None) -> list[dict]:
         assert check.json()["resourceType"] == "Parameters"
         run_httpx(target, template, 300, 8, 30)  # warm-up
         idle_kb = proc_status(process.pid, "VmRSS")
-        for name in generators:
-            run = run_httpx if name == "httpx" else run_wrk
+        runs = [(name, target) for name in generators]
+        if args.breakdown:
+            runs.append(("httpx, dry run", f"{target}?_dry-run=true"))
+        for name, url_of_run in runs:
+            run = run_wrk if name == "wrk" else run_httpx
             cpu0, gen0, t0 = cpu_seconds(process.pid), children_cpu(), time.monotonic()
             with RssSampler(process.pid) as sampler:
-                result = run(target, template, args.requests, args.concurrency, args.seconds)
+                result = run(url_of_run, template, args.requests, args.concurrency, args.seconds)
             wall = time.monotonic() - t0
             service_cpu = cpu_seconds(process.pid) - cpu0
             result |= {
@@ -234,6 +242,20 @@ def main(argv: list[str] | None = None) -> list[dict]:
             ],
         )
     )
+    delivered = [r for r in results if not r["generator"].endswith("dry run")]
+    dry = [r for r in results if r["generator"].endswith("dry run")]
+    if dry:
+        full_ms = next(r for r in delivered if r["generator"] == "httpx")
+        full, dry_ms = (
+            full_ms["service_cpu_ms_per_discharge"],
+            dry[0]["service_cpu_ms_per_discharge"],
+        )
+        print(
+            f"\nservice CPU per discharge: {full:,.2f} ms delivered, {dry_ms:,.2f} ms as a dry run "
+            f"(request, context, build, answer): delivery (outbox, POST, marks) "
+            f"{full - dry_ms:,.2f} ms, {full / dry_ms:.2f}x the dry run"
+        )
+    results = delivered
     best = max(r["rps"] for r in results)
     rss = hwm_kb / 1024
     print(

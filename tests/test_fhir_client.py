@@ -224,3 +224,52 @@ def test_the_transaction_goes_out_as_the_same_json_httpx_would_send() -> None:
     assert json_bytes(bundle) == as_httpx_sends
     huge = {"resourceType": "Basic", "extension": [{"url": "u", "valueInteger64": 2**70}]}
     assert json.loads(json_bytes(huge)) == huge
+
+
+def test_a_request_to_the_fhir_server_imports_nothing() -> None:
+    """httpcore looks for sniffio on every request (an import); when it is missing, each request
+    repeats the failed import, a stat of every sys.path entry: ~2 ms CPU a discharge. With
+    sniffio installed (a dependency), requests after the first import nothing."""
+    import sys
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Metadata(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b'{"resourceType": "CapabilityStatement"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/fhir+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    class ImportRecorder:
+        def __init__(self) -> None:
+            self.looked_up: list[str] = []
+
+        def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+            self.looked_up.append(name)
+            return None  # let the real finders answer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Metadata)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    recorder = ImportRecorder()
+
+    async def requests() -> None:
+        async with FhirClient(f"http://127.0.0.1:{server.server_address[1]}/fhir") as client:
+            await client._request("GET", "metadata")  # first: imports whatever it imports
+            sys.meta_path.insert(0, recorder)
+            try:
+                for _ in range(5):
+                    assert (await client._request("GET", "metadata")).status_code == 200
+            finally:
+                sys.meta_path.remove(recorder)
+
+    try:
+        asyncio.run(requests())
+    finally:
+        server.shutdown()
+    assert recorder.looked_up == []
