@@ -20,6 +20,7 @@ from ..errors import DischargeError, operation_outcome
 from ..io.delivery import Deliverer
 from ..io.discharging import deliverer_for, open_outbox
 from ..io.fhir_client import FhirClient
+from ..io.seen_tokens import seen_tokens_for
 from ..io.smart import fhir_auth_from
 from ..logs import RequestIdMiddleware
 from .cds_hooks import OPENAPI_REQUEST_MODELS, cds_router
@@ -120,12 +121,18 @@ def create_app(settings: Settings | None = None, fhir_client: FhirClient | None 
         outbox = open_outbox(settings)
         deliverer = deliverer_for(outbox, client, settings)
         app.state.deliverer = deliverer
+        # CDS Hooks tokens already used: shared where the replicas share the outbox's database.
+        seen = seen_tokens_for(settings) if settings.cds_clients else None
+        if seen is not None:
+            app.state.cds_authenticator = CdsClientAuthenticator(settings, seen)
         await deliverer.start()
         try:
             yield
         finally:
             await deliverer.stop()
             outbox.close()
+            if seen is not None:
+                seen.close()
             if fhir_client is None:
                 await client.aclose()
 

@@ -8,7 +8,8 @@ must not live longer than `api_jwt_max_lifetime_seconds`.
 CDS Hooks 2.0 ("Trusting CDS Clients"), when `cds_clients` is set: the hook call carries the
 EHR's own JWT, the EHR known by its `iss` with its own JWKS (a `jku` header only when listed for
 that `iss`), `aud` the service's endpoint URL, and a `jti` refused if seen before within the
-token's lifetime (in memory: replicas behind one load balancer need a shared cache).
+token's lifetime (io/seen_tokens.py: in memory for one process, in the shared PostgreSQL
+database where the replicas share their outbox).
 
 Both read the `Authorization` header through `fastapi.security.HTTPBearer`, so the OpenAPI
 document names the schemes (components.securitySchemes) and the operations that need them.
@@ -33,6 +34,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..config import CdsClient, Settings
 from ..errors import Forbidden, Unauthenticated
+from ..io.seen_tokens import MemorySeenTokens, SeenTokens
 from .urls import public_base_url
 
 log = logging.getLogger(__name__)
@@ -191,8 +193,10 @@ def log_if_unprotected(auth: Authenticator) -> None:
 class CdsClientAuthenticator:
     """CDS Hooks 2.0 "Trusting CDS Clients": the EHR's JWT on each hook call."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, seen: SeenTokens | None = None) -> None:
         self._clients: dict[str, CdsClient] = dict(settings.cds_clients)
+        # Shared by the replicas where they share a database (io/seen_tokens.py).
+        self._seen = seen or MemorySeenTokens()
         self._max_lifetime = settings.api_jwt_max_lifetime_seconds
         self._files: dict[str, jwt.PyJWKSet] = {}
         for iss, client in self._clients.items():
@@ -200,7 +204,6 @@ class CdsClientAuthenticator:
                 keys = json.loads(Path(client.jwks_file).read_text(encoding="utf-8"))
                 self._files[iss] = jwt.PyJWKSet.from_dict(keys)
         self._fetchers: dict[str, jwt.PyJWKClient] = {}
-        self._seen: dict[tuple[str, str], float] = {}  # (iss, jti) -> exp
         self._lock = threading.Lock()
 
     @property
@@ -268,13 +271,8 @@ class CdsClientAuthenticator:
         return fetcher.get_signing_key(str(kid)).key
 
     def _remember(self, iss: str, jti: str, expires: float) -> None:
-        now = time.time()
-        with self._lock:
-            for seen in [k for k, exp in self._seen.items() if exp < now]:
-                del self._seen[seen]
-            if (iss, jti) in self._seen:
-                raise Unauthenticated("the token was used before (jti replayed)")
-            self._seen[(iss, jti)] = expires
+        if not self._seen.first_use(iss, jti, expires, time.time()):
+            raise Unauthenticated("the token was used before (jti replayed)")
 
 
 def require_cds_client(path: str) -> Callable[..., Awaitable[Caller]]:
