@@ -65,3 +65,18 @@ def test_the_settings_choose_the_shared_store_where_the_outbox_is_shared(
         assert isinstance(shared, PostgresSeenTokens)
     finally:
         shared.close()
+
+
+@pytest.mark.integration
+def test_the_app_shares_the_store_where_its_outbox_is_shared(postgres_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from fhir_discharge.web.app import create_app
+
+    settings = Settings(
+        outbox_url=SecretStr(fresh_database(postgres_url)),
+        cds_clients={"https://ehr.example": {"jku_allowed": ["https://ehr.example/jwks"]}},
+    )
+    app = create_app(settings)
+    with TestClient(app):
+        assert isinstance(app.state.cds_authenticator.seen_tokens, PostgresSeenTokens)

@@ -9,11 +9,9 @@ a PostgreSQL outbox (the `outbox_url` setting), they share this table in the sam
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    import psycopg
-
     from ..config import Settings
 
 
@@ -54,7 +52,7 @@ CREATE TABLE IF NOT EXISTS cds_token_seen (
     PRIMARY KEY (iss, jti)
 )
 """
-_SCHEMA_LOCK = 0x6668_6972_6A74  # arbitrary, fixed ("fhirjt"): replicas starting together
+_SCHEMA_LOCK = 0x6668_6972_6A74  # arbitrary, fixed: "fhirjt"
 # A new (iss, jti), or one whose earlier use has expired, is written and returned; a live one is
 # neither (the conflict's WHERE fails): a replay. One statement, so two replicas seeing the same
 # token at once cannot both be first (the primary key serialises them).
@@ -67,43 +65,22 @@ RETURNING 1
 
 
 class PostgresSeenTokens:
-    """Shared by every replica using the same database; one connection per thread."""
+    """Shared by every replica using the same database."""
 
     def __init__(self, url: str) -> None:
-        self._url = url
-        self._local = threading.local()
-        self._connections: list[psycopg.Connection[Any]] = []
-        self._connections_lock = threading.Lock()
-        with self._connect() as connection, connection.transaction():
-            connection.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            connection.execute(_SCHEMA)
+        from .postgres import ThreadConnections  # psycopg: the optional [postgres] extra
+
+        self._db = ThreadConnections(url)
+        self._db.create_schema(_SCHEMA_LOCK, [_SCHEMA])
 
     def first_use(self, iss: str, jti: str, expires: float, now: float) -> bool:
-        connection = self._connection()
-        with connection.transaction():
-            connection.execute("DELETE FROM cds_token_seen WHERE expires < %s", (now,))
-            row = connection.execute(_FIRST_USE, (iss, jti, expires, now)).fetchone()
+        with self._db.transaction() as db:
+            db.execute("DELETE FROM cds_token_seen WHERE expires < %s", (now,))
+            row = db.execute(_FIRST_USE, (iss, jti, expires, now)).fetchone()
         return row is not None
 
-    def _connect(self) -> psycopg.Connection[Any]:
-        import psycopg  # the optional [postgres] extra, as for the outbox that brings this here
-
-        return psycopg.connect(self._url, autocommit=True)
-
-    def _connection(self) -> psycopg.Connection[Any]:
-        connection: psycopg.Connection[Any] | None = getattr(self._local, "connection", None)
-        if connection is None or connection.closed:
-            connection = self._connect()
-            self._local.connection = connection
-            with self._connections_lock:
-                self._connections.append(connection)
-        return connection
-
     def close(self) -> None:
-        with self._connections_lock:
-            for connection in self._connections:
-                connection.close()
-            self._connections.clear()
+        self._db.close()
 
 
 def seen_tokens_for(settings: Settings) -> SeenTokens:

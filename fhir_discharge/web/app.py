@@ -124,7 +124,7 @@ def create_app(settings: Settings | None = None, fhir_client: FhirClient | None 
         # CDS Hooks tokens already used: shared where the replicas share the outbox's database.
         seen = seen_tokens_for(settings) if settings.cds_clients else None
         if seen is not None:
-            app.state.cds_authenticator = CdsClientAuthenticator(settings, seen)
+            app.state.cds_authenticator.seen_tokens = seen
         await deliverer.start()
         try:
             yield

@@ -193,10 +193,11 @@ def log_if_unprotected(auth: Authenticator) -> None:
 class CdsClientAuthenticator:
     """CDS Hooks 2.0 "Trusting CDS Clients": the EHR's JWT on each hook call."""
 
-    def __init__(self, settings: Settings, seen: SeenTokens | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self._clients: dict[str, CdsClient] = dict(settings.cds_clients)
-        # Shared by the replicas where they share a database (io/seen_tokens.py).
-        self._seen = seen or MemorySeenTokens()
+        # In memory; the app's lifespan swaps in the store the replicas share, where they share
+        # a database (io/seen_tokens.py).
+        self.seen_tokens: SeenTokens = MemorySeenTokens()
         self._max_lifetime = settings.api_jwt_max_lifetime_seconds
         self._files: dict[str, jwt.PyJWKSet] = {}
         for iss, client in self._clients.items():
@@ -271,7 +272,7 @@ class CdsClientAuthenticator:
         return fetcher.get_signing_key(str(kid)).key
 
     def _remember(self, iss: str, jti: str, expires: float) -> None:
-        if not self._seen.first_use(iss, jti, expires, time.time()):
+        if not self.seen_tokens.first_use(iss, jti, expires, time.time()):
             raise Unauthenticated("the token was used before (jti replayed)")
 
 

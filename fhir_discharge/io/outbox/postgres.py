@@ -20,25 +20,20 @@ What differs, and why:
 - Times are epoch seconds (double precision) from the callers' clocks, as in SQLite: the
   replicas' clocks must agree (NTP) to well within a lease.
 
-Connections: one per thread and outbox (threading.local; the deliverer and the routes call in
-from asyncio.to_thread's worker threads), in autocommit mode with every call an explicit
-transaction (`with conn.transaction()`: BEGIN ... COMMIT, ROLLBACK on error), so nothing is
-left idle in a transaction. A connection that broke (server restart) is replaced on the next
-call; the call that saw it break fails, and the deliverer retries.
+Connections: one per thread, as io/postgres.py `ThreadConnections` keeps them; a connection
+that broke is replaced on the next call, and the deliverer retries the call that saw it break.
 """
 
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import psycopg
-from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Jsonb
 
+from ..postgres import PgConnection, ThreadConnections
 from . import SqlOutbox
 
 _SCHEMA = (
@@ -60,11 +55,7 @@ CREATE TABLE IF NOT EXISTS discharge (
 """,
     "CREATE INDEX IF NOT EXISTS discharge_due ON discharge (state, next_attempt_at)",
 )
-# Replicas starting together would race on CREATE TABLE IF NOT EXISTS (a unique violation in
-# the catalog); an advisory lock held for the schema transaction serialises them.
 _SCHEMA_LOCK = 0x6668_6972_6464  # arbitrary, fixed: "fhirdd"
-
-PgConnection = psycopg.Connection[DictRow]
 
 
 class PostgresOutbox(SqlOutbox):
@@ -74,44 +65,17 @@ class PostgresOutbox(SqlOutbox):
     claim_lock = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str) -> None:
-        self._url = url
-        self._local = threading.local()
-        self._connections: list[PgConnection] = []
-        self._connections_lock = threading.Lock()
-        self._closed = False
-        with self._transaction() as db:
-            db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            for statement in _SCHEMA:
-                db.execute(statement)
+        self._db = ThreadConnections(url)
+        self._db.create_schema(_SCHEMA_LOCK, _SCHEMA)
 
     def close(self) -> None:
-        with self._connections_lock:
-            self._closed = True
-            connections, self._connections = self._connections, []
-        for connection in connections:
-            connection.close()
-
-    def _connection(self) -> PgConnection:
-        connection: PgConnection | None = getattr(self._local, "connection", None)
-        if connection is not None and not connection.closed and not connection.broken:
-            return connection
-        with self._connections_lock:
-            if self._closed:
-                raise RuntimeError("the outbox is closed")
-            if connection is not None and connection in self._connections:
-                self._connections.remove(connection)
-                connection.close()
-            connection = psycopg.connect(self._url, autocommit=True, row_factory=dict_row)
-            self._connections.append(connection)
-        self._local.connection = connection
-        return connection
+        self._db.close()
 
     @contextmanager
     def _transaction(self, durable: bool = True) -> Iterator[PgConnection]:
         """`durable=False`: `SET LOCAL synchronous_commit = off`, this transaction only: its
         commit does not wait for its WAL flush (a server crash may lose it, never corrupts)."""
-        connection = self._connection()
-        with connection.transaction():
+        with self._db.transaction() as connection:
             if not durable:
                 connection.execute("SET LOCAL synchronous_commit = off")
             yield connection
