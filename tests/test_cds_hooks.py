@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import json
 import re
-import threading
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
@@ -29,6 +26,7 @@ from fhir_discharge.io.gathering import RECORD_SEARCHES
 from fhir_discharge.web.cds_hooks import PREFETCH, as_action_resources
 from tests.support.factories import condition, fresh_record, references_in, resource
 from tests.support.servers import AUTH
+from tests.support.stub_http import StubHttpServer, StubReply, StubRequest, json_reply
 
 pytestmark = pytest.mark.integration
 
@@ -570,79 +568,55 @@ def test_an_encounter_unknown_to_the_fhir_server_is_412(service_url, fhir_base_u
 # --- the EHR's FHIR server: its token, and its failures ------------------------------------------
 
 
-class TokenFhirServer:
+class TokenFhirServer(StubHttpServer):
     """A FHIR server that serves one record to one bearer token (reads, Condition search)."""
 
     def __init__(self, record: dict, token: str) -> None:
+        super().__init__(self.answer)
         self.resources = {
             f"{e['resource']['resourceType']}/{e['resource']['id']}": e["resource"]
             for e in record["entry"]
         }
         self.token = token
-        self.seen_authorization: list[str | None] = []
-        outer = self
+        self.base_url = f"{self.origin}/fhir"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                outer.seen_authorization.append(self.headers.get("Authorization"))
-                if self.headers.get("Authorization") != f"Bearer {outer.token}":
-                    return self.answer(
-                        401,
-                        {
-                            "resourceType": "OperationOutcome",
-                            "issue": [
-                                {"severity": "error", "code": "login", "diagnostics": "bad token"}
-                            ],
-                        },
-                    )
-                url = urlsplit(self.path)
-                path = url.path.removeprefix("/fhir/")
-                if "/" not in path:  # a search by patient or encounter (gathering.py)
-                    query = {k: v[0] for k, v in parse_qs(url.query).items()}
-                    element, value = (
-                        ("subject", query["patient"])
-                        if "patient" in query
-                        else ("encounter", query.get("encounter"))
-                    )
-                    found = [
-                        r
-                        for r in outer.resources.values()
-                        if r["resourceType"] == path
-                        and (r.get(element) or {}).get("reference") == value
-                    ]
-                    return self.answer(200, searchset(found))
-                if path in outer.resources:
-                    return self.answer(200, outer.resources[path])
-                return self.answer(
-                    404,
-                    {
-                        "resourceType": "OperationOutcome",
-                        "issue": [{"severity": "error", "code": "not-found"}],
-                    },
-                )
+    @property
+    def seen_authorization(self) -> list[str | None]:
+        return [request.headers.get("Authorization") for request in self.requests]
 
-            def answer(self, status: int, body: dict) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/fhir+json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/fhir"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> TokenFhirServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, request: StubRequest) -> StubReply:
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return json_reply(
+                401,
+                {
+                    "resourceType": "OperationOutcome",
+                    "issue": [{"severity": "error", "code": "login", "diagnostics": "bad token"}],
+                },
+            )
+        url = urlsplit(request.path)
+        path = url.path.removeprefix("/fhir/")
+        if "/" not in path:  # a search by patient or encounter (gathering.py)
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            element, value = (
+                ("subject", query["patient"])
+                if "patient" in query
+                else ("encounter", query.get("encounter"))
+            )
+            found = [
+                r
+                for r in self.resources.values()
+                if r["resourceType"] == path and (r.get(element) or {}).get("reference") == value
+            ]
+            return json_reply(200, searchset(found))
+        if path in self.resources:
+            return json_reply(200, self.resources[path])
+        return json_reply(
+            404,
+            {
+                "resourceType": "OperationOutcome",
+                "issue": [{"severity": "error", "code": "not-found"}],
+            },
+        )
 
 
 def test_the_access_token_is_the_bearer_token_on_fhir_server(service_url):

@@ -18,6 +18,7 @@ from fhir_discharge.io.fhir_client import FhirClient
 from fhir_discharge.io.retry import RetryPolicy
 from fhir_discharge.web.app import create_app
 from tests.support.factories import happy_bundle
+from tests.support.stub_http import StubHttpServer, json_reply
 
 BASE = "http://fhir.test/fhir"
 # Retries in these tests wait (almost) nothing: what is tested is whether and how often.
@@ -231,20 +232,8 @@ def test_a_request_to_the_fhir_server_imports_nothing() -> None:
     repeats the failed import, a stat of every sys.path entry: ~2 ms CPU a discharge. With
     sniffio installed (a dependency), requests after the first import nothing."""
     import sys
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    class Metadata(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = b'{"resourceType": "CapabilityStatement"}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/fhir+json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
+    capabilities = json_reply(200, {"resourceType": "CapabilityStatement"})
 
     class ImportRecorder:
         def __init__(self) -> None:
@@ -254,12 +243,10 @@ def test_a_request_to_the_fhir_server_imports_nothing() -> None:
             self.looked_up.append(name)
             return None  # let the real finders answer
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Metadata)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     recorder = ImportRecorder()
 
-    async def requests() -> None:
-        async with FhirClient(f"http://127.0.0.1:{server.server_address[1]}/fhir") as client:
+    async def requests(base_url: str) -> None:
+        async with FhirClient(base_url) as client:
             await client._request("GET", "metadata")  # first: imports whatever it imports
             sys.meta_path.insert(0, recorder)
             try:
@@ -268,8 +255,6 @@ def test_a_request_to_the_fhir_server_imports_nothing() -> None:
             finally:
                 sys.meta_path.remove(recorder)
 
-    try:
-        asyncio.run(requests())
-    finally:
-        server.shutdown()
+    with StubHttpServer(lambda request: capabilities) as server:
+        asyncio.run(requests(f"{server.origin}/fhir"))
     assert recorder.looked_up == []

@@ -14,6 +14,7 @@ from fhir_discharge.io.fhir_client import FhirClient
 from tests.support.discharges import discharge, parts, seeded, store
 from tests.support.factories import condition, fresh_record, references_in, resource
 from tests.support.servers import AUTH
+from tests.support.stub_http import StubHttpServer, json_reply
 
 pytestmark = pytest.mark.integration
 
@@ -332,44 +333,14 @@ def test_a_context_bundle_reaches_a_server_that_does_not_hold_the_record(
 # --- the CLI: the same use case, in process -----------------------------------------------------
 
 
-class StubFhirServer:
-    """A FHIR server on loopback that answers every POST with `status` and an OperationOutcome,
-    and counts the POSTs it received."""
-
-    def __init__(self, status: int) -> None:
-        import http.server
-        import json
-        import threading
-
-        stub = self
-        self.posts = 0
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("content-length", 0)))
-                stub.posts += 1
-                body = json.dumps(
-                    {
-                        "resourceType": "OperationOutcome",
-                        "issue": [{"severity": "error", "code": "invalid", "diagnostics": "stub"}],
-                    }
-                ).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/fhir+json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/fhir"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+def refusing_fhir_server(status: int) -> StubHttpServer:
+    """A FHIR server on loopback that answers every POST with `status` and an OperationOutcome;
+    its `requests` are the POSTs it received."""
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "invalid", "diagnostics": "stub"}],
+    }
+    return StubHttpServer(lambda request: json_reply(status, outcome), methods=("POST",))
 
 
 def run_cli(*argv: str) -> int:
@@ -412,12 +383,9 @@ def test_the_cli_exits_non_zero_with_the_outcome_when_refused_or_dead(
     monkeypatch.setenv("FHIR_DISCHARGE_MAX_DELIVERY_ATTEMPTS", "3")
     monkeypatch.setenv("FHIR_DISCHARGE_DELIVERY_BASE_DELAY_SECONDS", "0.01")
     path, _ = cli_file
-    server = StubFhirServer(status)
-    try:
-        assert run_cli(str(path), "--server", server.base_url) == 1
-    finally:
-        server.stop()
-    assert server.posts == posts  # a refusal once; a transient failure once per attempt
+    with refusing_fhir_server(status) as server:
+        assert run_cli(str(path), "--server", f"{server.origin}/fhir") == 1
+    assert len(server.requests) == posts  # a refusal once; a transient failure once per attempt
     err = capsys.readouterr().err
     assert '"resourceType": "OperationOutcome"' in err and "FHIR server: stub" in err
 

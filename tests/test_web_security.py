@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +30,7 @@ from fhir_discharge.web.physician_app import Launched
 from fhir_discharge.web.urls import trusted_server
 from tests.support.factories import happy_bundle, resource
 from tests.support.in_process import in_process_app
+from tests.support.stub_http import StubHttpServer, StubReply, json_reply
 
 TOKEN = "web-security-" + uuid.uuid4().hex
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -103,36 +102,11 @@ def service(tmp_path: Path, fhir: FakeFhir) -> Iterator[TestClient]:
         yield client
 
 
-class Spy:
-    """A real HTTP server on loopback that records what reaches it (it should be nothing)."""
-
-    def __init__(self) -> None:
-        seen = self.seen = []  # type: list[tuple[str, str | None]]
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                seen.append((self.path, self.headers.get("Authorization")))
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def spy() -> Iterator[Spy]:
-    server = Spy()
-    yield server
-    server.close()
+def spy() -> Iterator[StubHttpServer]:
+    """A real HTTP server on loopback that records what reaches it (it should be nothing)."""
+    with StubHttpServer(lambda request: StubReply(404)) as server:
+        yield server
 
 
 def hook(record: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
@@ -185,14 +159,14 @@ def test_a_cds_fhir_server_with_userinfo_is_refused_and_never_called(service, sp
     response = service.post(CDS, json=body, headers=AUTH)
     assert response.status_code == 403, response.text
     assert "fhirServer" in response.json()["issue"][0]["diagnostics"]
-    assert spy.seen == []
+    assert spy.requests == []
 
 
 def test_a_launch_iss_with_userinfo_is_refused_and_never_called(service, spy):
     iss = f"http://127.0.0.1:1@localhost:{spy.port}/fhir"
     response = service.get("/app/api/discover", params={"iss": iss})
     assert response.status_code == 403, response.text
-    assert spy.seen == []
+    assert spy.requests == []
 
 
 # --- 2. $document serves only the letters this service wrote --------------------------------
@@ -469,40 +443,23 @@ EHR = "https://ehr.uzleuven.example"
 PUBLIC = "https://discharge.uzleuven.example"
 
 
-class JwksServer:
+class JwksServer(StubHttpServer):
     """A JWKS on loopback, for a `jku` header."""
 
     def __init__(self, keys: dict[str, Any]) -> None:
-        data = json.dumps(keys).encode()
-        self.hits = 0
-        outer = self
+        reply = json_reply(200, keys, content_type="application/json")
+        super().__init__(lambda request: reply)
+        self.url = f"{self.origin}/jwks.json"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                outer.hits += 1
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/jwks.json"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    @property
+    def hits(self) -> int:
+        return len(self.requests)
 
 
 @pytest.fixture
 def ehr_jku(keys) -> Iterator[JwksServer]:
-    server = JwksServer(jwks((keys["ec"], "ec-jku")))
-    yield server
-    server.close()
+    with JwksServer(jwks((keys["ec"], "ec-jku"))) as server:
+        yield server
 
 
 def test_cds_hooks_calls_need_the_ehrs_own_jwt_for_this_service_once(tmp_path, fhir, keys, ehr_jku):
