@@ -56,7 +56,7 @@ def carried_entries(
         reached = []
         for resource in frontier:
             for reference in references_of(resource):
-                target = ctx.resolve({"reference": reference})
+                target = ctx.resolve(reference)
                 if target is None or "id" not in target:
                     continue
                 literal = f"{target['resourceType']}/{target['id']}"
@@ -70,86 +70,103 @@ def carried_entries(
                 reached.append(target)
         frontier = reached
     urns = {literal: derived_uuid(key, f"carried:{literal}") for literal in order}
+    links = _Links(ctx, urns)
     entries = []
     for literal in order:
         original = found[literal]
         carried = {k: copy_resource(v) for k, v in original.items() if k not in ("id", "meta")}
-        _keep_resolvable(carried, ctx, urns)
+        links.keep_resolvable(carried)
         entries.append((urns[literal], carried, _if_none_exist(original)))
     return entries, urns, by_id
 
 
 def rewrite_references(node: Any, ctx: DischargeContext, urns: dict[str, str]) -> None:
     """Point every reference to a carried resource at its urn (in place)."""
-    if isinstance(node, dict):
-        reference = node.get("reference")
-        if isinstance(reference, str):
-            literal = _literal(reference, ctx)
-            if literal in urns:
-                node["reference"] = urns[literal]
-        for value in node.values():
-            rewrite_references(value, ctx, urns)
-    elif isinstance(node, list):
-        for value in node:
-            rewrite_references(value, ctx, urns)
+    _Links(ctx, urns).rewrite(node)
 
 
-def _literal(reference: str, ctx: DischargeContext) -> str | None:
-    target = ctx.resolve({"reference": reference})
-    if target is not None and "id" in target:
-        return f"{target['resourceType']}/{target['id']}"
-    parsed = parse_reference(reference)
-    return parsed.literal if parsed and parsed.resource_type else None
+class _Links:
+    """What each reference of one build becomes: resolved once per reference string (a record
+    names the same Patient and physicians many times)."""
 
+    def __init__(self, ctx: DischargeContext, urns: dict[str, str]) -> None:
+        self.ctx = ctx
+        self.urns = urns
+        self._literals: dict[str, str | None] = {}
 
-def _keep_resolvable(node: Any, ctx: DischargeContext, urns: dict[str, str]) -> None:
-    """Point references to carried resources at their urns; leave the others out. An element
-    of a list that holds such a reference (Encounter.participant, Encounter.diagnosis) is left out
-    whole, so no element is written without the reference that made it."""
-    if not isinstance(node, dict):
-        return
-    for name, value in list(node.items()):
-        if _is_reference(value):
-            kept = _resolved(value, ctx, urns)
-            if kept is None:
-                del node[name]
+    def literal(self, reference: str) -> str | None:
+        """`Type/id` of what the reference points to: the context's resource, else as written."""
+        if reference not in self._literals:
+            target = self.ctx.resolve(reference)
+            if target is not None and "id" in target:
+                self._literals[reference] = f"{target['resourceType']}/{target['id']}"
             else:
-                node[name] = kept
-        elif isinstance(value, list):
-            items = []
-            for item in value:
-                if _is_reference(item):
-                    item = _resolved(item, ctx, urns)
-                elif isinstance(item, dict):
-                    if any(
-                        _is_reference(v) and _resolved(v, ctx, urns) is None for v in item.values()
-                    ):
-                        item = None
-                    else:
-                        _keep_resolvable(item, ctx, urns)
-                if item is not None:
-                    items.append(item)
-            if items:
-                node[name] = items
-            else:
-                del node[name]
+                parsed = parse_reference(reference)
+                self._literals[reference] = (
+                    parsed.literal if parsed and parsed.resource_type else None
+                )
+        return self._literals[reference]
+
+    def rewrite(self, node: Any) -> None:
+        if isinstance(node, dict):
+            reference = node.get("reference")
+            if isinstance(reference, str):
+                literal = self.literal(reference)
+                if literal in self.urns:
+                    node["reference"] = self.urns[literal]
+            for value in node.values():
+                if isinstance(value, (dict, list)):
+                    self.rewrite(value)
         else:
-            _keep_resolvable(value, ctx, urns)
+            for value in node:
+                if isinstance(value, (dict, list)):
+                    self.rewrite(value)
+
+    def keep_resolvable(self, node: Any) -> None:
+        """Point references to carried resources at their urns; leave the others out. An element
+        of a list that holds such a reference (Encounter.participant, Encounter.diagnosis) is left
+        out whole, so no element is written without the reference that made it."""
+        if not isinstance(node, dict):
+            return
+        for name, value in list(node.items()):
+            if _is_reference(value):
+                kept = self.resolved(value)
+                if kept is None:
+                    del node[name]
+                else:
+                    node[name] = kept
+            elif isinstance(value, list):
+                items = []
+                for item in value:
+                    if _is_reference(item):
+                        item = self.resolved(item)
+                    elif isinstance(item, dict):
+                        if any(_is_reference(v) and not self.resolved(v) for v in item.values()):
+                            item = None
+                        else:
+                            self.keep_resolvable(item)
+                    if item is not None:
+                        items.append(item)
+                if items:
+                    node[name] = items
+                else:
+                    del node[name]
+            elif isinstance(value, dict):
+                self.keep_resolvable(value)
+
+    def resolved(self, reference: Resource) -> Resource | None:
+        """The reference as the copy keeps it: to a carried resource's urn, to a resource of the
+        context that is not carried by its `Type/id`, and to anything else not at all."""
+        literal = self.literal(reference["reference"])
+        if literal in self.urns:
+            return {**reference, "reference": self.urns[literal]}
+        if literal is not None and self.ctx.resolve(reference) is not None:
+            return {**reference, "reference": literal}
+        return None
 
 
 def _is_reference(value: Any) -> bool:
     return isinstance(value, dict) and isinstance(value.get("reference"), str)
-
-
-def _resolved(reference: Resource, ctx: DischargeContext, urns: dict[str, str]) -> Resource | None:
-    """The reference as the copy keeps it: to a carried resource's urn, to a resource of the
-    context that is not carried by its `Type/id`, and to anything else not at all."""
-    literal = _literal(reference["reference"], ctx)
-    if literal in urns:
-        return {**reference, "reference": urns[literal]}
-    if ctx.resolve(reference) is not None and literal is not None:
-        return {**reference, "reference": literal}
-    return None
 
 
 def _identifier(resource: Resource) -> dict[str, str] | None:

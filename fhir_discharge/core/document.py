@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -225,26 +225,32 @@ def _section_entries(sections: Any) -> list[str]:
     return found
 
 
-def _references(node: Any) -> list[str]:
-    return list(_walk(node))
-
-
 def references_of(resource: Resource) -> list[str]:
     """Every literal reference in a resource (contained `#x` references left out)."""
     return _references(resource)
 
 
-def _walk(node: Any) -> Iterator[str]:
+def _references(node: Any) -> list[str]:
     """Every literal reference in a resource, elements in name order, lists in their order."""
+    found: list[str] = []
     stack: list[Any] = [node]
     while stack:  # iterative: a hostile, deeply nested resource cannot exhaust the stack
         current = stack.pop()
         if isinstance(current, dict):
-            yield from _literal(current)
-            children = [current[k] for k in sorted(current) if k not in ("reference", "text")]
+            literal = current.get("reference")
+            if isinstance(literal, str) and not literal.startswith("#"):  # "#x": contained
+                found.append(literal)
+            # Only elements that can hold a reference are visited (most values are scalars).
+            children = [
+                value
+                for key in sorted(current)
+                if key not in ("reference", "text")
+                and isinstance(value := current[key], (dict, list))
+            ]
             stack.extend(reversed(children))
-        elif isinstance(current, list):
-            stack.extend(reversed(current))
+        else:
+            stack.extend([v for v in reversed(current) if isinstance(v, (dict, list))])
+    return found
 
 
 def copy_resource(node: Any) -> Any:

@@ -33,6 +33,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from ..json_codec import json_text
 from ..postgres import PgConnection, ThreadConnections
 from . import SqlOutbox
 
@@ -81,7 +82,7 @@ class PostgresOutbox(SqlOutbox):
             yield connection
 
     def _encode(self, value: Any) -> Jsonb:
-        return Jsonb(value)
+        return Jsonb(value, dumps=json_text)
 
     def _decode(self, stored: Any) -> Any:
         return stored  # psycopg decodes JSONB itself

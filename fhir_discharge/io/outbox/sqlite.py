@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..json_codec import json_text
 from . import DELIVERING, QUEUED, SqlOutbox
 
 _SCHEMA = """
@@ -95,7 +96,7 @@ class SqliteOutbox(SqlOutbox):
             yield self._db
 
     def _encode(self, value: Any) -> str:
-        return json.dumps(value)
+        return json_text(value)
 
     def _decode(self, stored: Any) -> Any:
         return json.loads(stored)
