@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import resource
 import shutil
@@ -170,6 +171,13 @@ def main(argv: list[str] | None = None) -> list[dict]:
         action="store_true",
         help="also the same load as dry runs (no outbox, no POST): what delivery costs",
     )
+    parser.add_argument(
+        "--floors",
+        action="store_true",
+        help="also what the parts cost alone, with each generator: the generator and the stub "
+        "without the service (a bare POST), the service's framework answering a 405 through "
+        "every middleware, and the dry run; then the CPU budget the goal leaves the service",
+    )
     args = parser.parse_args(argv)
 
     header(f"3. Throughput: {args.concurrency} concurrent clients, fast FHIR stub")
@@ -180,7 +188,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     scratch = tempfile.TemporaryDirectory(prefix="fhir-discharge-bench-")
     template = Path(scratch.name) / "record-template.json"
     template.write_text(record_template(), encoding="utf-8")
-    with scratch, fhir_stub() as (stub_url, _), service(stub_url) as (url, process):
+    with scratch, fhir_stub() as (stub_url, stub), service(stub_url) as (url, process):
         target = f"{url}/Encounter/$lbp-discharge"
         check = httpx.post(
             target,
@@ -192,21 +200,43 @@ def main(argv: list[str] | None = None) -> list[dict]:
         assert check.json()["resourceType"] == "Parameters"
         run_httpx(target, template, 300, 8, 30)  # warm-up
         idle_kb = proc_status(process.pid, "VmRSS")
-        runs = [(name, target) for name in generators]
-        if args.breakdown:
-            runs.append(("httpx, dry run", f"{target}?_dry-run=true"))
-        for name, url_of_run in runs:
+        # (label, generator, url, what answers: the service or the stub alone)
+        runs = [("discharge", name, target, process) for name in generators]
+        if args.breakdown and not args.floors:
+            runs.append(("dry run", "httpx", f"{target}?_dry-run=true", process))
+        if args.floors:
+            for name in generators:
+                runs.append(("dry run", name, f"{target}?_dry-run=true", process))
+                runs.append(("framework: 405", name, f"{url}/health", process))
+                runs.append(("stub alone: bare POST", name, stub_url, stub))
+        for label, name, url_of_run, answering in runs:
             run = run_wrk if name == "wrk" else run_httpx
-            cpu0, gen0, t0 = cpu_seconds(process.pid), children_cpu(), time.monotonic()
+            cpu0, gen0, t0 = cpu_seconds(answering.pid), children_cpu(), time.monotonic()
+            stub0 = cpu_seconds(stub.pid)
             with RssSampler(process.pid) as sampler:
                 result = run(url_of_run, template, args.requests, args.concurrency, args.seconds)
             wall = time.monotonic() - t0
-            service_cpu = cpu_seconds(process.pid) - cpu0
+            answered = (
+                result["ok"]
+                if label in ("discharge", "dry run")
+                else (
+                    result["ok"] + result["errors"]  # a 405 is this row's answer
+                )
+            )
+            answered = max(answered, 1)
+            answering_cpu = cpu_seconds(answering.pid) - cpu0
+            generator_cpu = children_cpu() - gen0
+            stub_cpu = cpu_seconds(stub.pid) - stub0
             result |= {
+                "label": label,
                 "generator": name,
-                "service_cpu_ms_per_discharge": service_cpu * 1e3 / max(result["ok"], 1),
-                "service_cores": service_cpu / wall,
-                "generator_cores": (children_cpu() - gen0) / wall,
+                "rps": answered / result["elapsed_s"] if result["elapsed_s"] else 0.0,
+                "answered": answered,
+                "service_cpu_ms_per_discharge": answering_cpu * 1e3 / answered,
+                "service_cores": answering_cpu / wall,
+                "generator_ms": generator_cpu * 1e3 / answered,
+                "stub_ms": stub_cpu * 1e3 / answered,
+                "generator_cores": generator_cpu / wall,
                 "rss_peak_mb": sampler.peak_kb / 1024,
             }
             results.append(result)
@@ -214,62 +244,90 @@ def main(argv: list[str] | None = None) -> list[dict]:
     print(
         table(
             [
+                "run",
                 "generator",
-                "ok",
-                "errors",
-                "discharges/s",
+                "answered",
+                "per second",
                 "p50 ms",
                 "p99 ms",
-                "service CPU ms/discharge",
-                "service cores",
-                "generator cores",
+                "CPU ms/request of what answers",
+                "stub CPU ms/request",
+                "generator CPU ms/request",
                 "service RSS peak MB",
             ],
             [
                 [
+                    r["label"],
                     r["generator"],
-                    r["ok"],
-                    r["errors"],
+                    r["answered"],
                     f"{r['rps']:,.0f}",
                     f"{r['p50_ms']:,.1f}",
                     f"{r['p99_ms']:,.1f}",
                     f"{r['service_cpu_ms_per_discharge']:,.2f}",
-                    f"{r['service_cores']:.2f}",
-                    f"{r['generator_cores']:.2f}",
+                    f"{r['stub_ms']:,.2f}",
+                    f"{r['generator_ms']:,.2f}",
                     f"{r['rss_peak_mb']:,.1f}",
                 ]
                 for r in results
             ],
         )
     )
-    delivered = [r for r in results if not r["generator"].endswith("dry run")]
-    dry = [r for r in results if r["generator"].endswith("dry run")]
-    if dry:
-        full_ms = next(r for r in delivered if r["generator"] == "httpx")
-        full, dry_ms = (
-            full_ms["service_cpu_ms_per_discharge"],
-            dry[0]["service_cpu_ms_per_discharge"],
-        )
+    delivered = [r for r in results if r["label"] == "discharge"]
+    dry = [r for r in results if r["label"] == "dry run"]
+    for run_dry in dry:
+        full = next(r for r in delivered if r["generator"] == run_dry["generator"])
+        full_ms = full["service_cpu_ms_per_discharge"]
+        dry_ms = run_dry["service_cpu_ms_per_discharge"]
         print(
-            f"\nservice CPU per discharge: {full:,.2f} ms delivered, {dry_ms:,.2f} ms as a dry run "
-            f"(request, context, build, answer): delivery (outbox, POST, marks) "
-            f"{full - dry_ms:,.2f} ms, {full / dry_ms:.2f}x the dry run"
+            f"\n{run_dry['generator']}: service CPU per discharge {full_ms:,.2f} ms delivered, "
+            f"{dry_ms:,.2f} ms as a dry run (request, context, build, answer): delivery (outbox, "
+            f"POST, marks) {full_ms - dry_ms:,.2f} ms, {full_ms / dry_ms:.2f}x the dry run"
         )
-    results = delivered
-    best = max(r["rps"] for r in results)
+    if args.floors:
+        print_budget(results)
+    best = max(r["rps"] for r in delivered)
     rss = hwm_kb / 1024
     print(
         f"\nservice RSS: idle after warm-up {idle_kb / 1024:,.1f} MB, "
         f"high-water mark (VmHWM) {rss:,.1f} MB"
     )
-    ceiling = 1e3 / min(r["service_cpu_ms_per_discharge"] for r in results)
+    ceiling = 1e3 / min(r["service_cpu_ms_per_discharge"] for r in delivered)
     print(f"one service process at 100% of a core would do about {ceiling:,.0f} discharges/s")
     print(
         f"goal >= {GOAL_RPS}/s: best {best:,.0f}/s -> {verdict(best >= GOAL_RPS)}; "
         f"goal <= {GOAL_RSS_MB} MB: {rss:,.1f} MB -> {verdict(rss <= GOAL_RSS_MB)}"
     )
     footer()
-    return results
+    return delivered
+
+
+def print_budget(results: list[dict]) -> None:
+    """What the goal leaves the service, with the cheapest generator measured: at GOAL_RPS on
+    this machine's cores every discharge may cost (cores x 1000 / GOAL_RPS) ms of CPU in all,
+    the stub's and the generator's included."""
+    cores = os.cpu_count() or 1
+    budget = cores * 1e3 / GOAL_RPS
+    for name in sorted({r["generator"] for r in results}):
+        rows = {r["label"]: r for r in results if r["generator"] == name}
+        if not {"discharge", "framework: 405", "stub alone: bare POST"} <= rows.keys():
+            continue
+        others = rows["discharge"]["stub_ms"] + rows["discharge"]["generator_ms"]
+        left = budget - others
+        floor = rows["framework: 405"]["service_cpu_ms_per_discharge"]
+        dry = rows.get("dry run", {}).get("service_cpu_ms_per_discharge", float("nan"))
+        spent = rows["discharge"]["service_cpu_ms_per_discharge"]
+        print(
+            f"\n{name}: {GOAL_RPS}/s on {cores} cores = {budget:.2f} ms of CPU per discharge in "
+            f"all; the stub and the generator take {others:.2f} ms, leaving the service "
+            f"{left:.2f} ms. The service spends {spent:.2f} ms ({spent / left:.1f}x that); "
+            f"its framework alone (a 405) {floor:.2f} ms, a dry run {dry:.2f} ms"
+        )
+    clients = [r for r in results if r["generator"] == "httpx" and r["label"].startswith("stub")]
+    if clients:
+        print(
+            f"an httpx client spends {clients[0]['generator_ms']:.2f} ms of CPU per POST (the "
+            "httpx generator's bare POSTs): the service pays that again for its own POST"
+        )
 
 
 if __name__ == "__main__":

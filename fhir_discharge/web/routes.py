@@ -19,6 +19,7 @@ from ..io.delivery import Deliverer
 from ..io.discharging import accept_and_deliver, where_landed
 from ..io.fhir_client import Landed
 from ..io.gathering import gather_context
+from ..io.json_codec import json_bytes
 from ..io.outbox import DEAD, DELIVERED, FAILED, OutboxItem
 from .body import FhirId, fhir_json_body
 from .deps import ClientDep, DelivererDep, SettingsDep
@@ -57,8 +58,18 @@ FHIR_BODY = {
 }
 
 
+class FhirJSONResponse(JSONResponse):
+    """A resource as JSON, written by orjson as the transaction is (io/json_codec.py): a dry
+    run answers with the 23 kB transaction, ~0.35 ms with json.dumps."""
+
+    media_type = FHIR_JSON
+
+    def render(self, content: Any) -> bytes:
+        return json_bytes(content)
+
+
 def fhir_response(resource: dict[str, Any], status: int = 200) -> JSONResponse:
-    return JSONResponse(resource, status_code=status, media_type=FHIR_JSON)
+    return FhirJSONResponse(resource, status_code=status)
 
 
 def _dry_run(request: Request) -> bool:
