@@ -6,16 +6,28 @@ data by FHIRPath expression or resource reference, and never carries patient dat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
+
+# A value a finding's message is built from: a code, a display, a status, a number, or a list
+# of linkIds.
+FindingValue = str | float | tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One reason a discharge was refused, and the data it was found in."""
+    """One reason a discharge was refused, and the data it was found in.
+
+    `message` is English, for integrators (the OperationOutcome's diagnostics). The pathway
+    gate also gives each finding a stable `code` and the `params` its message is built from, so
+    a user interface can say the same in its own language (phrases.FINDING_PHRASES).
+    """
 
     message: str
     expression: str | None = None  # FHIRPath or a reference such as "Condition/c1"
+    code: str | None = None  # e.g. "red-flag-screening"; None: no translation, say `message`
+    params: Mapping[str, FindingValue] = field(default_factory=dict, hash=False)
 
 
 class DischargeError(Exception):

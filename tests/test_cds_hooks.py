@@ -434,7 +434,11 @@ def test_a_missing_screening_gives_a_card_saying_what_to_document(service_url):
     prefetch = full_prefetch(record)
     prefetch["screenings"] = searchset([])
     answer = cds_response(call(service_url, hook_request(record, prefetch=prefetch)))
-    card = check_warning_card(answer, "red-flag screening of this encounter is not documented")
+    # The finding in the card's Dutch (phrases.FINDING_PHRASES), never the API's English.
+    card = check_warning_card(
+        answer, "screening op alarmsignalen van dit bezoek is niet gedocumenteerd"
+    )
+    assert "is not documented" not in (card.detail or "")
     assert card.summary.startswith("Dossier onvolledig")
 
 
@@ -473,7 +477,7 @@ def test_a_fever_read_from_the_fhir_server_gives_a_warning_card(service_url, fhi
     }
     seed(fhir_base_url, [e["resource"] for e in record["entry"]] + [fever])
     body = hook_request(record, fhirServer=fhir_base_url, fhirAuthorization=authorization())
-    check_warning_card(cds_response(call(service_url, body)), f"Observation/{fever['id']}", "39.4")
+    check_warning_card(cds_response(call(service_url, body)), f"Observation/{fever['id']}", "39,4")
 
 
 # --- (e) malformed requests: 400 ----------------------------------------------------------------

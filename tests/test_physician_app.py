@@ -237,11 +237,56 @@ def test_red_flag_in_the_coded_record_is_off_pathway(stack: Stack, page: Any) ->
     answer(page)
     page.click("#preview-button")
     page.locator("#off").wait_for(state="visible")
-    assert "cauda equina" in page.inner_text("#off-record-list").lower()
+    # The gate's finding in Dutch (phrases.FINDING_PHRASES), with the record's code as recorded.
+    found = page.inner_text("#off-record-list")
+    assert found.startswith("Caudasyndroom (zadelanesthesie")
+    assert "geregistreerd bij dit bezoek" in found and "G83.4" in found
+    assert "on this encounter" not in found
     assert not page.locator("#confirm").is_visible()
     shot(page, "app-5-record-red-flag.png")
     assert on_server(stack, "QuestionnaireResponse", record["encounter"]) == []
     assert on_server(stack, "Composition", record["encounter"]) == []
+
+
+def test_findings_are_dutch_and_their_values_only_text(stack: Stack, page: Any) -> None:
+    # Another diagnosis of the encounter, named (by the EHR's free text) like markup.
+    name = '<img src="x" onerror="window.injected = 1"> <b>enkel</b>'
+    other = condition("lbp-example-sprain", "http://snomed.info/sct", "44465007")
+    other["code"]["text"] = name
+    record = new_record(stack, [other])
+    ehr_launch(page, stack, record)
+    sentence = (
+        f"Een andere diagnose bij dit bezoek: {name} (de brief zou die niet kunnen beschrijven)."
+    )
+    gate = page.locator("#record-gate li")
+    assert gate.all_inner_texts() == [sentence]
+    answer(page)
+    page.click("#preview-button")
+    page.locator("#off").wait_for(state="visible")
+    assert page.locator("#off-record-list li").all_inner_texts() == [sentence]
+    # Put in as text: no element of the value's markup, and its script never ran.
+    assert page.locator("#record-gate img, #off-record-list img, main b").count() == 0
+    assert page.evaluate("window.injected") is None
+    assert page.seen.problems == []
+
+
+def test_a_finding_without_dutch_is_shown_in_english(stack: Stack, page: Any) -> None:
+    # No finding of the gate lacks a Dutch sentence (tests/test_findings_nl.py); an answer
+    # without one (an older service, a finding of another origin) shows the English message.
+    def without_dutch(route: Any) -> None:
+        response = route.fetch()
+        answer = response.json()
+        for finding in answer["gate"]["findings"]:
+            finding["code"] = finding["message_nl"] = None
+        route.fulfill(response=response, json=answer)
+
+    page.route(re.compile(r"/app/api/record\?"), without_dutch)
+    cauda = condition("lbp-example-cauda", "http://hl7.org/fhir/sid/icd-10", "G83.4")
+    record = new_record(stack, [cauda])
+    ehr_launch(page, stack, record)
+    (shown,) = page.locator("#record-gate li").all_inner_texts()
+    assert shown.startswith("cauda equina syndrome (saddle anaesthesia")
+    assert shown.endswith("on this encounter (Cauda equina syndrome, G83.4)")
 
 
 def test_token_expired_mid_flow(stack: Stack, page: Any) -> None:

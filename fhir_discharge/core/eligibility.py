@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from ..errors import Finding, IncompleteRecord, NotOnPathway
+from ..errors import Finding, FindingValue, IncompleteRecord, NotOnPathway
 from ..types import Resource
 from .codes import (
     BODY_TEMPERATURE,
@@ -113,7 +113,7 @@ class _Gate:
         if ctx.patient is None:
             raise IncompleteRecord(
                 "the encounter's Patient (Encounter.subject) is missing from the record",
-                [Finding("Patient not found: include it", "Encounter.subject")],
+                [Finding("Patient not found: include it", "Encounter.subject", "patient-missing")],
             )
         self._check_encounter()
         self._check_patient(ctx.patient)
@@ -127,11 +127,13 @@ class _Gate:
                 "no physician on the encounter to sign the letter: add the ED physician as a "
                 "Practitioner participant",
                 "Encounter.participant",
+                "physician-missing",
             )
         if ctx.hospital is None:
             self._missing(
                 "the hospital is missing from the record: add the Organization",
                 "Encounter.serviceProvider",
+                "hospital-missing",
             )
         if self.off:
             raise NotOnPathway(
@@ -178,12 +180,14 @@ class _Gate:
         )
 
     # --- findings ----------------------------------------------------------------------------
+    # Each finding has a stable code and the values its English message is built from, so the
+    # physician's app can say it in Dutch (phrases.FINDING_PHRASES; tests/test_findings_nl.py).
 
-    def _off(self, message: str, where: str | None) -> None:
-        self.off.append(Finding(message, where))
+    def _off(self, message: str, where: str | None, code: str, **params: FindingValue) -> None:
+        self.off.append(Finding(message, where, code, params))
 
-    def _missing(self, message: str, where: str | None) -> None:
-        self.missing.append(Finding(message, where))
+    def _missing(self, message: str, where: str | None, code: str, **params: FindingValue) -> None:
+        self.missing.append(Finding(message, where, code, params))
 
     # --- the encounter and the patient -------------------------------------------------------
 
@@ -194,6 +198,8 @@ class _Gate:
             self._off(
                 f"the encounter is not ended (status '{status}'): discharge a finished encounter",
                 "Encounter.status",
+                "encounter-not-finished",
+                status=str(status),
             )
         encounter_class = encounter.get("class") or {}
         if (encounter_class.get("system"), encounter_class.get("code")) != (
@@ -203,16 +209,19 @@ class _Gate:
             self._off(
                 "not an emergency department encounter (Encounter.class is not v3 ActCode EMER)",
                 "Encounter.class",
+                "encounter-not-emergency",
             )
         if self._visit_time() is None:
             self._missing(
                 "the encounter has no start time: the letter dates the visit by it",
                 "Encounter.period.start",
+                "encounter-no-start",
             )
         if self.ctx.discharge_time is None:
             self._missing(
                 "the encounter has no end time: the follow-up dates count from it",
                 "Encounter.period.end",
+                "encounter-no-end",
             )
         self._check_disposition(
             (encounter.get("hospitalization") or {}).get("dischargeDisposition")
@@ -227,10 +236,16 @@ class _Gate:
                 "the discharge disposition is not documented (HL7 discharge-disposition): the "
                 "pathway is for patients sent home; document 'home'",
                 where,
+                "disposition-missing",
             )
         elif any(c != _HOME for c in codes):
             other = next(c for c in codes if c != _HOME)
-            self._off(f"the patient was not sent home (discharge disposition '{other}')", where)
+            self._off(
+                f"the patient was not sent home (discharge disposition '{other}')",
+                where,
+                "disposition-not-home",
+                disposition=other,
+            )
 
     def _visit_time(self) -> datetime | None:
         value = (self.ctx.encounter.get("period") or {}).get("start")
@@ -238,18 +253,20 @@ class _Gate:
 
     def _check_patient(self, patient: Resource) -> None:
         if patient.get("deceasedBoolean") is True or "deceasedDateTime" in patient:
-            self._off("the patient is recorded as deceased", "Patient.deceased")
+            self._off("the patient is recorded as deceased", "Patient.deceased", "patient-deceased")
         ages = self._ages(patient)
         if ages is None:
             self._missing(
                 "the patient's birth date is not on record: the pathway is for adults, and "
                 "the letter's advice depends on age; document Patient.birthDate",
                 "Patient.birthDate",
+                "birth-date-missing",
             )
         elif ages[0] < ADULT_AGE:
             self._off(
                 "the patient is not (certainly) an adult: the pathway is for adults",
                 "Patient.birthDate",
+                "patient-not-adult",
             )
 
     def _ages(self, patient: Resource) -> tuple[int, int] | None:
@@ -295,6 +312,7 @@ class _Gate:
                 self._missing(
                     "a diagnosis of the encounter is not in the record: include the Condition",
                     f"Encounter.diagnosis[{position}]",
+                    "diagnosis-not-in-record",
                 )
         low_back_pain: list[tuple[Code, Resource]] = []
         refuted = False
@@ -311,11 +329,13 @@ class _Gate:
             if hit is not None:
                 low_back_pain.append((hit[2][1], condition))
             elif RED_FLAG_CODES.first_match(condition.get("code")) is None:
-                name = concept_name(condition.get("code")) or "uncoded"
+                name = concept_name(condition.get("code"))
                 self._off(
-                    f"another diagnosis on this encounter: {name} (the letter could not "
-                    "describe it)",
+                    f"another diagnosis on this encounter: {name or 'uncoded'} (the letter could "
+                    "not describe it)",
                     where,
+                    "other-diagnosis" if name else "other-diagnosis-unnamed",
+                    name=name or "",
                 )
         if not low_back_pain:
             self._off(
@@ -326,6 +346,7 @@ class _Gate:
                 "(Encounter.diagnosis) coded as low back pain is required; a complaint in "
                 "Encounter.reasonCode is not a diagnosis",
                 "Encounter.diagnosis",
+                "diagnosis-not-holding" if refuted else "diagnosis-missing",
             )
             return None
         # A confirmed diagnosis first, else a working one.
@@ -339,7 +360,10 @@ class _Gate:
         encounter = self.ctx.encounter
         for position, concept in enumerate(encounter.get("reasonCode") or []):
             self._red_flag_in(
-                concept, "recorded as reason for the encounter", f"Encounter.reasonCode[{position}]"
+                concept,
+                "recorded as reason for the encounter",
+                f"Encounter.reasonCode[{position}]",
+                "red-flag-reason",
             )
         for condition in self.ctx.conditions:
             where = f"Condition/{condition.get('id')}"
@@ -351,36 +375,67 @@ class _Gate:
                     "a Condition of the patient has no code (text only) and cannot be screened "
                     "for red flags: code it (SNOMED CT or ICD-10), or mark it entered-in-error",
                     where,
+                    "condition-uncoded",
                 )
                 continue
             over = _clinical(condition) in _NOT_HOLDING_CLINICAL
-            whose = "on this encounter" if self._of_encounter(condition) else "on the patient"
+            on_encounter = self._of_encounter(condition)
+            whose = "on this encounter" if on_encounter else "on the patient"
             hit = RED_FLAG_CODES.first_match(condition.get("code"))
-            if hit and (not over or hit[2][0] in _ANY_STATUS_RED_FLAGS):
+            if hit and over and hit[2][0] in _ANY_STATUS_RED_FLAGS:
+                status = str(_clinical(condition))
                 self._flag(
-                    hit, whose if not over else f"in the history ({_clinical(condition)})", where
+                    hit,
+                    f"in the history ({status})",
+                    where,
+                    "red-flag-history",
+                    clinical_status=status,
+                )
+            elif hit and not over:
+                self._flag(
+                    hit, whose, where, "red-flag-encounter" if on_encounter else "red-flag-patient"
                 )
             for evidence in condition.get("evidence") or [] if not over else []:
                 for concept in evidence.get("code") or []:
-                    self._red_flag_in(concept, "as evidence of a Condition", where)
+                    self._red_flag_in(
+                        concept, "as evidence of a Condition", where, "red-flag-evidence"
+                    )
         for observation in self.ctx.observations:
             if observation.get("status") in _VOID or not self._of_encounter(observation):
                 continue
             self._observation(observation)
 
-    def _red_flag_in(self, concept: object, context: str, where: str) -> None:
+    def _red_flag_in(self, concept: object, context: str, where: str, finding: str) -> None:
         hit = RED_FLAG_CODES.first_match(concept)
         if hit:
-            self._flag(hit, context, where)
+            self._flag(hit, context, where, finding)
 
-    def _flag(self, hit: tuple[str, str, tuple[str, Code]], context: str, where: str) -> None:
+    def _flag(
+        self,
+        hit: tuple[str, str, tuple[str, Code]],
+        context: str,
+        where: str,
+        finding: str,
+        **params: FindingValue,
+    ) -> None:
         _, code, (item, listed) = hit
-        self._off(f"{RED_FLAG_LABELS[item]} {context} ({listed.display}, {code})", where)
+        self._off(
+            f"{RED_FLAG_LABELS[item]} {context} ({listed.display}, {code})",
+            where,
+            finding,
+            red_flag=item,
+            display=listed.display,
+            matched_code=code,
+            **params,
+        )
 
     def _observation(self, observation: Resource) -> None:
         where = f"Observation/{observation.get('id')}"
         self._red_flag_in(
-            observation.get("valueCodeableConcept"), "observed on this encounter", where
+            observation.get("valueCodeableConcept"),
+            "observed on this encounter",
+            where,
+            "red-flag-observation",
         )
         # A temperature stands alone or as a component of a vital-signs panel (LOINC 85353-1).
         for measured in [observation, *(observation.get("component") or [])]:
@@ -398,12 +453,17 @@ class _Gate:
                 "a body temperature of the encounter has no readable value in UCUM Cel or "
                 "[degF]: correct it or mark it entered-in-error",
                 where,
+                "temperature-unreadable",
             )
         elif celsius >= FEVER_CELSIUS:
             self._off(
                 f"{RED_FLAG_LABELS['infection']}: body temperature {celsius:.1f} °C on this "
                 f"encounter (fever from {FEVER_CELSIUS:.1f} °C)",
                 where,
+                "fever",
+                red_flag="infection",
+                celsius=celsius,
+                fever_from=FEVER_CELSIUS,
             )
 
     # --- the physician's screening -----------------------------------------------------------
@@ -429,17 +489,25 @@ class _Gate:
         for unfinished in (r for r in ours if r not in done):
             self._red_flags_ticked(unfinished, f"QuestionnaireResponse/{unfinished.get('id')}")
         if not done:
+            params: dict[str, FindingValue] = {"questionnaire": canonical}
             if ours:
-                why = "is not completed (status '" + str(ours[0].get("status")) + "')"
+                status = str(ours[0].get("status"))
+                why = "is not completed (status '" + status + "')"
+                code = "screening-not-completed"
+                params["status"] = status
             elif elsewhere:
                 why = "in the record is of another encounter or patient"
+                code = "screening-of-another-encounter"
             else:
                 why = "is not documented"
+                code = "screening-missing"
             self._missing(
                 f"the red-flag screening of this encounter {why}: the physician documents it as "
                 f"a completed QuestionnaireResponse to {canonical}, with subject, encounter, "
                 "author (Practitioner) and authored, every item answered",
                 where,
+                code,
+                **params,
             )
             return None
         checked = [s for s in (self._one_screening(r) for r in done) if s is not None]
@@ -468,6 +536,8 @@ class _Gate:
             self._missing(
                 f"the red-flag screening has items the pathway does not know: {', '.join(unknown)}",
                 where,
+                "screening-unknown-items",
+                link_ids=tuple(unknown),
             )
             ok = False
         if unanswered:
@@ -475,6 +545,8 @@ class _Gate:
                 "the red-flag screening is incomplete: answer yes or no (one valueBoolean) to "
                 + ", ".join(unanswered),
                 where,
+                "screening-incomplete",
+                items=tuple(unanswered),
             )
             ok = False
         ok = not self._red_flags_ticked(response, where) and ok
@@ -484,7 +556,11 @@ class _Gate:
         if isinstance(authored, str) and "T" in authored:
             when = parse_instant(authored, f"{where}.authored")
         else:
-            self._missing("the red-flag screening has no time (authored)", f"{where}.authored")
+            self._missing(
+                "the red-flag screening has no time (authored)",
+                f"{where}.authored",
+                "screening-no-time",
+            )
         if not ok or author is None or when is None:
             return None
         return Screening(response, author, when, answers[BROCHURE_GIVEN] == [True])
@@ -499,6 +575,8 @@ class _Gate:
                     f"{RED_FLAG_LABELS[link]} present according to the physician's "
                     "red-flag screening",
                     f"{where} item {link}",
+                    "red-flag-screening",
+                    red_flag=str(link),
                 )
                 ticked = True
         return ticked
@@ -511,6 +589,7 @@ class _Gate:
                 "the red-flag screening is not authored by a practitioner: its author must be "
                 "the Practitioner who screened",
                 f"{where}.author",
+                "screening-author-not-practitioner",
             )
             return None
         author = self.ctx.resolve(reference)
@@ -521,6 +600,7 @@ class _Gate:
                 "the practitioner who screened is not in the record: include the Practitioner "
                 "(the letter names who screened)",
                 f"{where}.author",
+                "screening-author-missing",
             )
             return None
         return author
@@ -545,6 +625,7 @@ class _Gate:
                     "an examination of this encounter cannot be named (no code text or display, "
                     "no description): document what it was",
                     where,
+                    "examination-unnamed",
                 )
                 continue
             items.append(RecordItem(resource, name, detail))
@@ -575,6 +656,7 @@ class _Gate:
                     "a prescription of this encounter does not name its medication: document "
                     "the medication's text or display",
                     where,
+                    "prescription-unnamed",
                 )
                 continue
             dosage = "; ".join(

@@ -402,3 +402,194 @@ MONTHS_NL: Final = (
     "november",
     "december",
 )
+
+# The pathway gate's findings (core/eligibility.py), keyed by Finding.code: why there is no
+# letter, as the physician's app shows it (web/physician_app.py, through core/findings_nl.py).
+# Each says what the English Finding.message says (that one stays English, for integrators, in
+# the OperationOutcome); FHIR element names, codes and statuses stay as the record has them.
+# `{placeholders}` are Finding.params: values from the record (a code, a display, a status, a
+# number), put in as text, never as markup. `{red_flag}`, `{items}` and `{clinical_status}` are
+# said through NL_BE_FINDING_VALUES below; a number is written with a decimal comma.
+NL_BE_FINDINGS: Final[dict[str, str]] = {
+    # the record itself
+    "patient-missing": "de patiënt (Patient) werd niet gevonden: neem die op in het dossier",
+    "physician-missing": (
+        "geen arts bij dit bezoek om de brief te ondertekenen: voeg de spoedarts toe als "
+        "deelnemer (Practitioner) aan het bezoek"
+    ),
+    "hospital-missing": "het ziekenhuis ontbreekt in het dossier: neem de Organization op",
+    # the encounter (pathway.md, "Who the patient is")
+    "encounter-not-finished": (
+        "het bezoek is niet afgesloten (status '{status}'): ontslag is enkel mogelijk voor "
+        "een afgesloten bezoek"
+    ),
+    "encounter-not-emergency": (
+        "geen bezoek aan de spoedgevallendienst (Encounter.class is niet v3 ActCode EMER)"
+    ),
+    "encounter-no-start": (
+        "het bezoek heeft geen begintijd: de brief ontleent de datum van het bezoek daaraan"
+    ),
+    "encounter-no-end": (
+        "het bezoek heeft geen eindtijd: de data van de opvolging worden vanaf dat tijdstip "
+        "gerekend"
+    ),
+    "disposition-missing": (
+        "de ontslagbestemming is niet gedocumenteerd (HL7 discharge-disposition): het zorgpad "
+        "is voor patiënten die naar huis gaan; documenteer 'home'"
+    ),
+    "disposition-not-home": ("de patiënt ging niet naar huis (ontslagbestemming '{disposition}')"),
+    # the patient
+    "patient-deceased": "de patiënt staat in het dossier als overleden",
+    "birth-date-missing": (
+        "de geboortedatum van de patiënt staat niet in het dossier: het zorgpad is voor "
+        "volwassenen, en de adviezen in de brief hangen af van de leeftijd; documenteer "
+        "Patient.birthDate"
+    ),
+    "patient-not-adult": (
+        "de patiënt is niet (met zekerheid) volwassen: het zorgpad is voor volwassenen"
+    ),
+    # the diagnoses (pathway.md, "The diagnosis", "No other diagnosis of the encounter")
+    "diagnosis-not-in-record": (
+        "een diagnose van dit bezoek staat niet in het dossier: neem de Condition op"
+    ),
+    "other-diagnosis": (
+        "een andere diagnose bij dit bezoek: {name} (de brief zou die niet kunnen beschrijven)"
+    ),
+    # English says "uncoded": the diagnosis is coded, but neither its text nor a display names it.
+    "other-diagnosis-unnamed": (
+        "een andere diagnose bij dit bezoek, zonder naam in het dossier (geen tekst of "
+        "weergavenaam; de brief zou die niet kunnen beschrijven)"
+    ),
+    "diagnosis-not-holding": (
+        "de diagnose lage rugpijn bij dit bezoek geldt niet (weerlegd, foutief ingevoerd of "
+        "genezen)"
+    ),
+    "diagnosis-missing": (
+        "geen diagnose lage rugpijn bij dit bezoek: een Condition van het bezoek "
+        "(Encounter.diagnosis) met een code voor lage rugpijn is vereist; een klacht in "
+        "Encounter.reasonCode is geen diagnose"
+    ),
+    "condition-uncoded": (
+        "een aandoening (Condition) van de patiënt heeft geen code (enkel tekst) en kan niet "
+        "op alarmsignalen nagekeken worden: codeer ze (SNOMED CT of ICD-10) of markeer ze als "
+        "entered-in-error"
+    ),
+    # red flags and radicular pain in the coded record (pathway.md: it wins over the screening)
+    "red-flag-reason": (
+        "{red_flag}: geregistreerd als reden van komst ({display}, {matched_code})"
+    ),
+    "red-flag-encounter": "{red_flag}: geregistreerd bij dit bezoek ({display}, {matched_code})",
+    "red-flag-patient": "{red_flag}: geregistreerd bij de patiënt ({display}, {matched_code})",
+    "red-flag-history": (
+        "{red_flag}: in de voorgeschiedenis ({clinical_status}) ({display}, {matched_code})"
+    ),
+    "red-flag-evidence": (
+        "{red_flag}: vermeld als onderbouwing (evidence) van een aandoening ({display}, "
+        "{matched_code})"
+    ),
+    "red-flag-observation": (
+        "{red_flag}: vastgesteld bij dit bezoek (observatie) ({display}, {matched_code})"
+    ),
+    "fever": (
+        "{red_flag}: lichaamstemperatuur {celsius} °C bij dit bezoek (koorts vanaf {fever_from} °C)"
+    ),
+    "temperature-unreadable": (
+        "een lichaamstemperatuur van dit bezoek heeft geen leesbare waarde in UCUM Cel of "
+        "[degF]: corrigeer ze of markeer ze als entered-in-error"
+    ),
+    # the physician's screening (pathway.md, "The red-flag screening the physician documents")
+    "red-flag-screening": "{red_flag}: aanwezig volgens de screening op alarmsignalen door de arts",
+    "screening-not-completed": (
+        "de screening op alarmsignalen van dit bezoek is niet afgerond (status '{status}'): de "
+        "arts documenteert ze als afgeronde QuestionnaireResponse op de vragenlijst "
+        "{questionnaire}, met subject, encounter, author (Practitioner) en authored, en elke "
+        "vraag beantwoord"
+    ),
+    "screening-of-another-encounter": (
+        "de screening op alarmsignalen in het dossier hoort bij een ander bezoek of een andere "
+        "patiënt: de arts documenteert de screening van dit bezoek als afgeronde "
+        "QuestionnaireResponse op de vragenlijst {questionnaire}, met subject, encounter, author "
+        "(Practitioner) en authored, en elke vraag beantwoord"
+    ),
+    "screening-missing": (
+        "de screening op alarmsignalen van dit bezoek is niet gedocumenteerd: de arts "
+        "documenteert ze als afgeronde QuestionnaireResponse op de vragenlijst {questionnaire}, "
+        "met subject, encounter, author (Practitioner) en authored, en elke vraag beantwoord"
+    ),
+    "screening-unknown-items": (
+        "de screening op alarmsignalen bevat vragen die het zorgpad niet kent: {link_ids}"
+    ),
+    "screening-incomplete": (
+        "de screening op alarmsignalen is onvolledig: beantwoord met ja of nee (één "
+        "valueBoolean): {items}"
+    ),
+    "screening-no-time": "de screening op alarmsignalen heeft geen tijdstip (authored)",
+    "screening-author-not-practitioner": (
+        "de screening op alarmsignalen is niet door een zorgverlener opgesteld: de auteur moet "
+        "de zorgverlener (Practitioner) zijn die de screening uitvoerde"
+    ),
+    "screening-author-missing": (
+        "de zorgverlener die de screening uitvoerde, staat niet in het dossier: neem de "
+        "Practitioner op (de brief vermeldt wie de screening uitvoerde)"
+    ),
+    # what was done and prescribed
+    "examination-unnamed": (
+        "een onderzoek van dit bezoek heeft geen naam (geen codetekst of weergavenaam, geen "
+        "beschrijving): documenteer wat het was"
+    ),
+    "prescription-unnamed": (
+        "een voorschrift van dit bezoek vermeldt het geneesmiddel niet: documenteer de tekst "
+        "of de weergavenaam van het geneesmiddel"
+    ),
+}
+
+# How the findings say some of their values: a red flag of the screening (linkId), the items
+# of an incomplete screening, a Condition's clinical status (condition-clinical). A value not
+# listed is shown as recorded.
+NL_BE_FINDING_VALUES: Final[dict[str, dict[str, str]]] = {
+    # codes.RED_FLAG_LABELS, in Dutch (the Questionnaire's items, pathway.md)
+    "red_flag": {
+        "malignancy": (
+            "maligniteit (voorgeschiedenis van kanker, onverklaard gewichtsverlies, vermoeden "
+            "van een tumor)"
+        ),
+        "fracture": (
+            "fractuur (wervelfractuur, significant trauma, osteoporose, langdurig gebruik van "
+            "corticosteroïden)"
+        ),
+        "infection": (
+            "infectie (koorts, spinale infectie, sepsis, intraveneus druggebruik, immunosuppressie)"
+        ),
+        "cauda-equina": (
+            "caudasyndroom (zadelanesthesie, urineretentie of urine-incontinentie, fecale "
+            "incontinentie, erectiestoornis)"
+        ),
+        "neurological-deficit": (
+            "neurologische uitval (motorisch krachtverlies in de benen, klapvoet, paraparese)"
+        ),
+        "radicular-pain": "radiculaire pijn (ischias, radiculopathie, zenuwwortelcompressie)",
+        "other-serious-cause": (
+            "een andere ernstige oorzaak (aneurysma of dissectie van de aorta, renale of "
+            "viscerale oorzaak, inflammatoire rugpijn)"
+        ),
+    },
+    # the screening's items, by linkId
+    "items": {
+        "malignancy": "maligniteit",
+        "fracture": "wervelfractuur",
+        "infection": "spinale infectie",
+        "cauda-equina": "caudasyndroom",
+        "neurological-deficit": "neurologische uitval",
+        "radicular-pain": "radiculaire pijn",
+        "other-serious-cause": "andere ernstige oorzaak",
+        "brochure-given": "brochure meegegeven",
+    },
+    "clinical_status": {
+        "inactive": "inactief",
+        "remission": "in remissie",
+        "resolved": "genezen",
+    },
+}
+
+FINDING_PHRASES: Final[dict[str, dict[str, str]]] = {"nl-BE": NL_BE_FINDINGS}
+FINDING_VALUES: Final[dict[str, dict[str, dict[str, str]]]] = {"nl-BE": NL_BE_FINDING_VALUES}

@@ -34,6 +34,7 @@ from pydantic import (
 
 from ..config import Settings
 from ..core.context import DischargeContext, check_structure
+from ..core.findings_nl import finding_text
 from ..core.letter import (
     brochure_sentence,
     diagnosis_sentence,
@@ -548,7 +549,8 @@ def refusal_card(
     lines = [p["off-intro" if off else "incomplete-intro"], ""]
     for finding in refusal.findings:
         where = f" (`{md_code(finding.expression)}`)" if finding.expression else ""
-        lines.append(f"- {md(finding.message)}{where}")
+        # In the card's language where the catalogue has the finding (findings_nl.py).
+        lines.append(f"- {md(finding_text(finding, language) or finding.message)}{where}")
     card: dict[str, Any] = {
         "uuid": _card_uuid(hook_instance, "card"),
         "summary": p["off-summary" if off else "incomplete-summary"],

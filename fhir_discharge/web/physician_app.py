@@ -47,6 +47,7 @@ from ..config import Settings
 from ..core.context import DischargeContext
 from ..core.document import build_document, document_identifier, landed_resources
 from ..core.eligibility import holds
+from ..core.findings_nl import finding_text
 from ..core.identity import IDENTIFIER_SYSTEM
 from ..core.narrative import dutch_date, fhir_datetime, person_name
 from ..core.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS, pathway
@@ -371,7 +372,7 @@ def _subject_id(encounter: Resource) -> str:
     if subject is None or subject.resource_type != "Patient" or subject.id is None:
         raise IncompleteRecord(
             "the encounter has no Patient (Encounter.subject)",
-            [Finding("Patient not found: include it", "Encounter.subject")],
+            [Finding("Patient not found: include it", "Encounter.subject", "patient-missing")],
         )
     return subject.id
 
@@ -430,9 +431,21 @@ def _all_clear(launched: Launched) -> ScreeningAnswers:
 
 
 def _findings(refusal: NotOnPathway | IncompleteRecord) -> dict[str, Any]:
+    """The gate's reasons for the page: each in Dutch (`message_nl`, from the catalogue by its
+    code; the page shows it as text), beside the English `message` of the API's
+    OperationOutcome. A finding without a Dutch sentence has `message_nl` null: the page says
+    the English one."""
     return {
         "outcome": "off-pathway" if isinstance(refusal, NotOnPathway) else "incomplete",
-        "findings": [{"message": f.message, "expression": f.expression} for f in refusal.findings],
+        "findings": [
+            {
+                "message": f.message,
+                "expression": f.expression,
+                "code": f.code,
+                "message_nl": finding_text(f),
+            }
+            for f in refusal.findings
+        ],
     }
 
 

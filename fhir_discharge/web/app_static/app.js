@@ -55,6 +55,12 @@
     }
   }
 
+  // A finding of the gate in Dutch; its English message when the catalogue has no sentence
+  // for it. Always put in as text (textContent), never as markup: it carries record values.
+  function findingText(finding) {
+    return finding.message_nl || finding.message;
+  }
+
   function list(id, items, empty) {
     const ul = $(id);
     ul.replaceChildren();
@@ -221,7 +227,7 @@
       const ul = document.createElement("ul");
       for (const f of record.gate.findings) {
         const li = document.createElement("li");
-        li.textContent = f.message;
+        li.textContent = findingText(f);
         ul.append(li);
       }
       gate.append(ul);
@@ -301,7 +307,7 @@
       showOff(
         session.recordGate.outcome === "incomplete" && !ticked.length,
         ticked.map((i) => i.text),
-        session.recordGate.findings.map((f) => f.message),
+        session.recordGate.findings.map(findingText),
       );
       return;
     }
@@ -312,7 +318,7 @@
       showOff(
         preview.outcome === "incomplete",
         [],
-        preview.findings.map((f) => f.message),
+        preview.findings.map(findingText),
       );
       return;
     }

@@ -1,0 +1,361 @@
+"""The gate's findings in Dutch for the physician's app (core/findings_nl.py, FINDING_PHRASES).
+
+Every finding the gate can give has a code (read from eligibility.py's source), the catalogue has
+a Dutch sentence for each code and for no other, and a real record built with the factories
+makes the gate give each one: the sentence is filled with the finding's own values, and the
+app's answer carries it beside the English message. Findings without a code fall back to English.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import string
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from fhir_discharge import IncompleteRecord, NotOnPathway, context_from_bundle
+from fhir_discharge.core import eligibility
+from fhir_discharge.core.codes import ICD10, RED_FLAG_LABELS, SNOMED
+from fhir_discharge.core.eligibility import check_eligibility
+from fhir_discharge.core.findings_nl import finding_text
+from fhir_discharge.core.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
+from fhir_discharge.core.phrases import NL_BE_FINDING_VALUES, NL_BE_FINDINGS
+from fhir_discharge.errors import Finding, operation_outcome
+from fhir_discharge.web import physician_app
+from fhir_discharge.web.physician_app import _findings
+from tests.support.factories import (
+    add,
+    answer,
+    clinical,
+    condition,
+    happy_bundle,
+    remove,
+    resource,
+    screening,
+    temperature,
+)
+
+# The helpers that pass a finding's code on; the code itself is given where they are called.
+_FINDING_CALLS = {"_off": 2, "_missing": 2, "_flag": 3, "_red_flag_in": 3, "Finding": 2}
+
+
+def _codes_in_source(module: Any) -> tuple[set[str], list[str]]:
+    """Every finding code written in `module`, and the calls that give a finding no code."""
+    tree = ast.parse(inspect.getsource(module))
+    codes: set[str] = set()
+    uncoded: list[str] = []
+    for function in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+        if function.name in _FINDING_CALLS:
+            continue  # the helpers themselves: they forward the code they were given
+        assigned: dict[str, list[ast.expr]] = {}
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        assigned.setdefault(target.id, []).append(node.value)
+        for call in (n for n in ast.walk(function) if isinstance(n, ast.Call)):
+            func = call.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name not in _FINDING_CALLS:
+                continue
+            position = _FINDING_CALLS[name]
+            given = [k.value for k in call.keywords if k.arg == "code"]
+            argument = call.args[position] if len(call.args) > position else None
+            expressions = [argument] if argument is not None else given
+            if isinstance(argument, ast.Name):
+                expressions = assigned.get(argument.id, [])
+            found = {
+                c.value
+                for e in expressions
+                for c in ast.walk(e)
+                if isinstance(c, ast.Constant) and isinstance(c.value, str)
+            }
+            codes |= found
+            if not found:
+                uncoded.append(ast.unparse(call)[:120])
+    return codes, uncoded
+
+
+def test_every_finding_of_the_gate_has_a_code_and_every_code_a_dutch_sentence() -> None:
+    codes, uncoded = _codes_in_source(eligibility)
+    assert uncoded == []
+    assert len(codes) >= 30  # the reader found the codes, not nothing
+    assert codes == set(NL_BE_FINDINGS), (
+        f"no Dutch sentence: {sorted(codes - set(NL_BE_FINDINGS))}; "
+        f"no such finding: {sorted(set(NL_BE_FINDINGS) - codes)}"
+    )
+    app_codes, app_uncoded = _codes_in_source(physician_app)
+    assert app_uncoded == [] and app_codes <= set(NL_BE_FINDINGS)
+
+
+def test_the_catalogue_says_every_red_flag_and_every_screening_item() -> None:
+    assert set(NL_BE_FINDING_VALUES["red_flag"]) == set(RED_FLAG_LABELS)
+    assert set(NL_BE_FINDING_VALUES["items"]) == {*SCREENING_RED_FLAG_ITEMS, BROCHURE_GIVEN}
+    assert set(NL_BE_FINDING_VALUES["clinical_status"]) == eligibility._NOT_HOLDING_CLINICAL
+
+
+@pytest.mark.parametrize("code", sorted(NL_BE_FINDINGS))
+def test_the_dutch_sentences_are_not_english(code: str) -> None:
+    sentence = f" {NL_BE_FINDINGS[code]} "
+    for english in (" the ", " is not ", " of this ", " has no ", " not ", " and "):
+        assert english not in sentence, (code, english)
+
+
+# --- each finding, made by a record -------------------------------------------------------------
+
+
+def _set(bundle: dict[str, Any], resource_type: str, **fields: Any) -> dict[str, Any]:
+    resource(bundle, resource_type).update(fields)
+    return bundle
+
+
+def _encounter(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    bundle = happy_bundle()
+    change(resource(bundle, "Encounter"))
+    return bundle
+
+
+def _patient(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    bundle = happy_bundle()
+    change(resource(bundle, "Patient"))
+    return bundle
+
+
+def _screening(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    bundle = happy_bundle()
+    change(screening(bundle))
+    return bundle
+
+
+def _named(condition_: dict[str, Any], text: str | None) -> dict[str, Any]:
+    if text:
+        condition_["code"]["text"] = text
+    return condition_
+
+
+def _diagnosis_refuted() -> dict[str, Any]:
+    bundle = happy_bundle()
+    resource(bundle, "Condition")["verificationStatus"]["coding"][0]["code"] = "refuted"
+    return bundle
+
+
+_CAUDA = {"coding": [{"system": ICD10, "code": "G83.4"}]}
+
+RECORDS: dict[str, Callable[[], dict[str, Any]]] = {
+    "patient-missing": lambda: remove(happy_bundle(), "Patient"),
+    "physician-missing": lambda: remove(happy_bundle(), "Practitioner", "lbp-example-ed-physician"),
+    "hospital-missing": lambda: remove(happy_bundle(), "Organization"),
+    "encounter-not-finished": lambda: _set(happy_bundle(), "Encounter", status="in-progress"),
+    "encounter-not-emergency": lambda: _encounter(lambda e: e["class"].update(code="AMB")),
+    "encounter-no-start": lambda: _encounter(lambda e: e["period"].pop("start")),
+    "encounter-no-end": lambda: _encounter(lambda e: e["period"].pop("end")),
+    "disposition-missing": lambda: _encounter(lambda e: e.pop("hospitalization")),
+    "disposition-not-home": lambda: _encounter(
+        lambda e: e["hospitalization"]["dischargeDisposition"]["coding"][0].update(code="hosp")
+    ),
+    "patient-deceased": lambda: _set(happy_bundle(), "Patient", deceasedBoolean=True),
+    "birth-date-missing": lambda: _patient(lambda p: p.pop("birthDate")),
+    "patient-not-adult": lambda: _set(happy_bundle(), "Patient", birthDate="2010-01-01"),
+    "diagnosis-not-in-record": lambda: _encounter(
+        lambda e: e["diagnosis"].append({"condition": {"reference": "Condition/not-sent"}})
+    ),
+    "other-diagnosis": lambda: add(
+        happy_bundle(), _named(condition("sprain", SNOMED, "44465007"), "Verstuiking enkel")
+    ),
+    "other-diagnosis-unnamed": lambda: add(happy_bundle(), condition("sprain", SNOMED, "44465007")),
+    "diagnosis-not-holding": _diagnosis_refuted,
+    "diagnosis-missing": lambda: _set(
+        remove(happy_bundle(), "Condition"), "Encounter", diagnosis=[]
+    ),
+    "condition-uncoded": lambda: add(
+        happy_bundle(), {**condition("text-only", SNOMED, "x"), "code": {"text": "rugletsel"}}
+    ),
+    "red-flag-reason": lambda: _set(happy_bundle(), "Encounter", reasonCode=[_CAUDA]),
+    "red-flag-encounter": lambda: add(happy_bundle(), condition("flag", ICD10, "G83.4")),
+    "red-flag-patient": lambda: add(
+        happy_bundle(), condition("flag", ICD10, "G83.4", encounter=False)
+    ),
+    "red-flag-history": lambda: add(
+        happy_bundle(), condition("cancer", ICD10, "C50.9", encounter=False, clinical="remission")
+    ),
+    "red-flag-evidence": lambda: _set(
+        happy_bundle(),
+        "Condition",
+        evidence=[{"code": [{"coding": [{"system": ICD10, "code": "R33"}]}]}],
+    ),
+    "red-flag-observation": lambda: add(
+        happy_bundle(),
+        clinical(
+            "Observation",
+            "seen",
+            status="final",
+            code={"text": "bevinding"},
+            valueCodeableConcept=_CAUDA,
+        ),
+    ),
+    "fever": lambda: add(happy_bundle(), temperature("temp", 38.64)),
+    "temperature-unreadable": lambda: add(happy_bundle(), temperature("temp", 311.0, unit="K")),
+    "red-flag-screening": lambda: answer(happy_bundle(), "cauda-equina", True),
+    "screening-not-completed": lambda: _screening(lambda s: s.update(status="in-progress")),
+    "screening-of-another-encounter": lambda: _screening(
+        lambda s: s.update(encounter={"reference": "Encounter/earlier-visit"})
+    ),
+    "screening-missing": lambda: remove(happy_bundle(), "QuestionnaireResponse"),
+    "screening-unknown-items": lambda: _screening(
+        lambda s: s["item"].append({"linkId": "pain-score", "answer": [{"valueBoolean": True}]})
+    ),
+    "screening-incomplete": lambda: answer(happy_bundle(), "malignancy", None),
+    "screening-no-time": lambda: _screening(lambda s: s.pop("authored")),
+    "screening-author-not-practitioner": lambda: _screening(
+        lambda s: s.update(author={"reference": "Patient/lbp-example-patient"})
+    ),
+    "screening-author-missing": lambda: _screening(
+        lambda s: s.update(author={"reference": "Practitioner/not-sent"})
+    ),
+    "examination-unnamed": lambda: add(
+        happy_bundle(),
+        clinical(
+            "Procedure", "p", status="completed", code={"coding": [{"system": SNOMED, "code": "1"}]}
+        ),
+    ),
+    "prescription-unnamed": lambda: add(
+        happy_bundle(),
+        clinical(
+            "MedicationRequest",
+            "rx",
+            status="active",
+            intent="order",
+            medicationCodeableConcept={"coding": [{"system": SNOMED, "code": "2"}]},
+        ),
+    ),
+}
+
+
+def _refusal(bundle: dict[str, Any]) -> NotOnPathway | IncompleteRecord:
+    with pytest.raises((NotOnPathway, IncompleteRecord)) as raised:
+        check_eligibility(context_from_bundle(bundle))
+    assert isinstance(raised.value, NotOnPathway | IncompleteRecord)
+    return raised.value
+
+
+def test_a_record_makes_every_finding_of_the_catalogue() -> None:
+    assert set(RECORDS) == set(NL_BE_FINDINGS)
+
+
+def _said(value: object, names: dict[str, str]) -> list[str]:
+    if isinstance(value, tuple):
+        return [names.get(v, v) for v in value]
+    if isinstance(value, float):
+        return [f"{value:.1f}".replace(".", ",")]
+    return [names.get(str(value), str(value))]
+
+
+@pytest.mark.parametrize("code", sorted(RECORDS))
+def test_each_finding_is_said_in_dutch_with_its_own_values(code: str) -> None:
+    refusal = _refusal(RECORDS[code]())
+    finding = next((f for f in refusal.findings if f.code == code), None)
+    assert finding is not None, [(f.code, f.message) for f in refusal.findings]
+    # The values are those the English message was built from (a red flag by its label).
+    english = {"red_flag": RED_FLAG_LABELS}
+    for name, value in finding.params.items():
+        for part in value if isinstance(value, tuple) else (value,):
+            if isinstance(part, float):
+                part = f"{part:.1f}"
+            assert english.get(name, {}).get(part, part) in finding.message, (name, part)
+    # The sentence needs exactly the values the finding has, and says each of them.
+    template = NL_BE_FINDINGS[code]
+    fields = {f for _, f, _, _ in string.Formatter().parse(template) if f}
+    assert fields == set(finding.params) - (
+        {"name"} if code == "other-diagnosis-unnamed" else set()
+    )
+    text = finding_text(finding)
+    assert text and text[0].isupper() and text.endswith(".")
+    assert "{" not in text and text != finding.message
+    for field in fields:
+        for said in _said(finding.params[field], NL_BE_FINDING_VALUES.get(field, {})):
+            assert said in text or said[:1].upper() + said[1:] in text, (field, said, text)
+    # The app's answer carries it beside the English, for every finding of the refusal.
+    answer_ = _findings(refusal)
+    assert answer_["outcome"] == (
+        "off-pathway" if isinstance(refusal, NotOnPathway) else "incomplete"
+    )
+    for given, shown in zip(refusal.findings, answer_["findings"], strict=True):
+        assert shown["message"] == given.message
+        assert shown["expression"] == given.expression
+        assert shown["code"] == given.code in NL_BE_FINDINGS
+        assert shown["message_nl"] == finding_text(given) and shown["message_nl"]
+    # The API's OperationOutcome is unchanged: English, as integrators read it.
+    outcome = operation_outcome(refusal)
+    assert [i["diagnostics"] for i in outcome["issue"]] == [f.message for f in refusal.findings]
+
+
+def test_what_a_few_findings_say() -> None:
+    def said(code: str) -> str:
+        refusal = _refusal(RECORDS[code]())
+        return next(str(finding_text(f)) for f in refusal.findings if f.code == code)
+
+    assert said("fever") == (
+        "Infectie (koorts, spinale infectie, sepsis, intraveneus druggebruik, "
+        "immunosuppressie): lichaamstemperatuur 38,6 °C bij dit bezoek (koorts vanaf 38,0 °C)."
+    )
+    assert said("red-flag-history").startswith("Maligniteit (voorgeschiedenis van kanker")
+    assert "in de voorgeschiedenis (in remissie) (" in said("red-flag-history")
+    assert ", C50.9)." in said("red-flag-history")
+    assert said("red-flag-screening") == (
+        "Caudasyndroom (zadelanesthesie, urineretentie of urine-incontinentie, fecale "
+        "incontinentie, erectiestoornis): aanwezig volgens de screening op alarmsignalen door "
+        "de arts."
+    )
+    assert said("screening-incomplete").endswith("(één valueBoolean): maligniteit.")
+    assert said("screening-unknown-items").endswith("die het zorgpad niet kent: pain-score.")
+    assert said("encounter-not-finished").startswith(
+        "Het bezoek is niet afgesloten (status 'in-progress')"
+    )
+    assert said("other-diagnosis") == (
+        "Een andere diagnose bij dit bezoek: Verstuiking enkel (de brief zou die niet kunnen "
+        "beschrijven)."
+    )
+
+
+def test_a_value_that_looks_like_markup_or_a_placeholder_is_kept_as_plain_text() -> None:
+    # The page puts the text in as text (app.js: textContent); here it stays as recorded.
+    name = "<img src=x onerror=alert(1)> {red_flag}"
+    refusal = _refusal(add(happy_bundle(), _named(condition("sprain", SNOMED, "44465007"), name)))
+    (shown,) = [f for f in _findings(refusal)["findings"] if f["code"] == "other-diagnosis"]
+    assert shown["message_nl"] == (
+        f"Een andere diagnose bij dit bezoek: {name} (de brief zou die niet kunnen beschrijven)."
+    )
+
+
+# --- no Dutch sentence: the English one ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "finding",
+    [
+        Finding("the record lacks the Patient"),  # a refusal from outside the gate: no code
+        Finding("something new", "Encounter", "no-such-code"),
+        Finding("the patient was not sent home", "Encounter", "disposition-not-home"),  # no value
+    ],
+    ids=["no code", "unknown code", "missing value"],
+)
+def test_a_finding_without_a_dutch_sentence_keeps_its_english_message(finding: Finding) -> None:
+    assert finding_text(finding) is None
+    answer_ = _findings(IncompleteRecord("the record lacks something", [finding]))
+    assert answer_["findings"] == [
+        {
+            "message": finding.message,
+            "expression": finding.expression,
+            "code": finding.code,
+            "message_nl": None,
+        }
+    ]
+
+
+def test_only_dutch_is_catalogued() -> None:
+    finding = Finding("the patient is recorded as deceased", "Patient.deceased", "patient-deceased")
+    assert finding_text(finding) == "De patiënt staat in het dossier als overleden."
+    assert finding_text(finding, "fr-BE") is None
