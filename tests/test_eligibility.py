@@ -691,3 +691,86 @@ def test_a_cancelled_prescription_is_not_listed():
         medicationCodeableConcept={"text": "Diclofenac"},
     )
     assert gate(add(happy_bundle(), request)).prescriptions == ()
+
+
+# --- what the service cannot read: modifier extensions, implicit rules (hazard H52) ------------
+
+# A real kind of modifier extension: it says the condition is a relative's, not the patient's.
+_NOT_THE_PATIENTS = "http://example.org/fhir/StructureDefinition/condition-of-relative"
+
+
+def _modifier(url=_NOT_THE_PATIENTS):
+    return [{"url": url, "valueBoolean": True}]
+
+
+def test_a_modifier_extension_on_the_diagnosis_is_refused_naming_it():
+    bundle = happy_bundle()
+    resource(bundle, "Condition")["modifierExtension"] = _modifier()
+    refused = refusal(bundle, IncompleteRecord)
+    [finding] = [f for f in refused.findings if f.code == "modifier-extension"]
+    assert finding.expression == "Condition/lbp-example-diagnosis"
+    assert _NOT_THE_PATIENTS in finding.message
+    assert "Condition.modifierExtension" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "where", "path"),
+    [
+        ("Encounter", lambda e: e["participant"][0], "Encounter.participant[0].modifierExtension"),
+        ("Patient", lambda p: p, "Patient.modifierExtension"),
+        ("QuestionnaireResponse", lambda q: q["item"][0], "QuestionnaireResponse.item[0]"),
+        ("Practitioner", lambda p: p, "Practitioner.modifierExtension"),
+        ("Organization", lambda o: o, "Organization.modifierExtension"),
+    ],
+)
+def test_a_modifier_extension_anywhere_in_the_record_is_refused(resource_type, where, path):
+    bundle = happy_bundle()
+    where(resource(bundle, resource_type))["modifierExtension"] = _modifier()
+    refused = refusal(bundle, (IncompleteRecord, NotOnPathway))
+    messages = [f.message for f in refused.findings if f.code == "modifier-extension"]
+    assert len(messages) == 1 and path in messages[0]
+
+
+def test_a_modifier_extension_of_a_contained_resource_is_refused():
+    bundle = happy_bundle()
+    resource(bundle, "Condition")["contained"] = [
+        {
+            "resourceType": "Observation",
+            "id": "inner",
+            "status": "final",
+            "code": {"text": "bevinding"},
+            "modifierExtension": _modifier(),
+        }
+    ]
+    refused = refusal(bundle, IncompleteRecord)
+    assert any(
+        "Condition.contained[0].modifierExtension" in f.message
+        for f in refused.findings
+        if f.code == "modifier-extension"
+    )
+
+
+def test_implicit_rules_are_refused():
+    bundle = happy_bundle()
+    resource(bundle, "Patient")["implicitRules"] = "http://example.org/local-rules"
+    refused = refusal(bundle, IncompleteRecord)
+    [finding] = [f for f in refused.findings if f.code == "implicit-rules"]
+    assert finding.expression == "Patient/lbp-example-patient.implicitRules"
+    assert "http://example.org/local-rules" in finding.message
+
+
+def test_an_ordinary_extension_keeps_the_patient_on_the_pathway():
+    bundle = happy_bundle()
+    resource(bundle, "Condition")["extension"] = _modifier()
+    resource(bundle, "Patient")["extension"] = _modifier("http://example.org/nickname")
+    assert gate(bundle).diagnosis_condition["id"] == "lbp-example-diagnosis"
+
+
+def test_many_modifier_extensions_are_named_by_the_first_ten():
+    bundle = happy_bundle()
+    resource(bundle, "Condition")["modifierExtension"] = [
+        {"url": f"http://example.org/m{i}", "valueBoolean": True} for i in range(50)
+    ]
+    refused = refusal(bundle, IncompleteRecord)
+    named = [f for f in refused.findings if f.code == "modifier-extension"]
+    assert [f.params["url"] for f in named] == [f"http://example.org/m{i}" for i in range(10)]

@@ -148,6 +148,14 @@ RECORDS: dict[str, Callable[[], dict[str, Any]]] = {
     "patient-missing": lambda: remove(happy_bundle(), "Patient"),
     "physician-missing": lambda: remove(happy_bundle(), "Practitioner", "lbp-example-ed-physician"),
     "hospital-missing": lambda: remove(happy_bundle(), "Organization"),
+    "modifier-extension": lambda: _set(
+        happy_bundle(),
+        "Condition",
+        modifierExtension=[{"url": "http://example.org/of-a-relative", "valueBoolean": True}],
+    ),
+    "implicit-rules": lambda: _set(
+        happy_bundle(), "Patient", implicitRules="http://example.org/local-rules"
+    ),
     "encounter-not-finished": lambda: _set(happy_bundle(), "Encounter", status="in-progress"),
     "encounter-not-emergency": lambda: _encounter(lambda e: e["class"].update(code="AMB")),
     "encounter-no-start": lambda: _encounter(lambda e: e["period"].pop("start")),

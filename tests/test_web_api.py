@@ -402,3 +402,27 @@ def test_complete_settings_start(tmp_path):
         api_required_scope="discharge/write",
     )
     Settings(fhir_auth="none", fhir_bearer_token="t")  # sent as before FHIR_AUTH existed
+
+
+def test_a_record_with_a_modifier_extension_is_422_naming_it_and_nothing_is_accepted(service):
+    from tests.support.factories import happy_bundle, resource
+
+    bundle = happy_bundle()
+    resource(bundle, "Condition")["modifierExtension"] = [
+        {"url": "http://example.org/of-a-relative", "valueBoolean": True}
+    ]
+    response = service.post(
+        "/Encounter/$lbp-discharge",
+        json=bundle,
+        headers={**AUTH, "Content-Type": "application/fhir+json"},
+    )
+    assert response.status_code == 422, response.text
+    outcome = response.json()
+    assert outcome["resourceType"] == "OperationOutcome"
+    text = " ".join(i.get("diagnostics", "") for i in outcome["issue"])
+    assert "modifier extension" in text and "http://example.org/of-a-relative" in text
+    assert {"Condition/lbp-example-diagnosis"} <= {
+        x for i in outcome["issue"] for x in i.get("expression", [])
+    }
+    items = samples(service.get("/metrics").text, "fhir_discharge_outbox_items")
+    assert sum(items.values()) == 0  # nothing accepted into the outbox, in any state

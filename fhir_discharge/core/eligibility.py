@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from ..errors import Finding, FindingValue, IncompleteRecord, NotOnPathway
 from ..types import Resource
@@ -115,6 +116,7 @@ class _Gate:
                 "the encounter's Patient (Encounter.subject) is missing from the record",
                 [Finding("Patient not found: include it", "Encounter.subject", "patient-missing")],
             )
+        self._modifiers()
         self._check_encounter()
         self._check_patient(ctx.patient)
         diagnosis = self._diagnoses()
@@ -188,6 +190,46 @@ class _Gate:
 
     def _missing(self, message: str, where: str | None, code: str, **params: FindingValue) -> None:
         self.missing.append(Finding(message, where, code, params))
+
+    # --- what the service cannot read ------------------------------------------------------
+
+    def _modifiers(self) -> None:
+        """FHIR R4 (Extensibility, "Modifier Extensions"; Resource.implicitRules): a modifier
+        extension may change what the element holding it means (negate a diagnosis, say it is a
+        relative's), and a resource under implicit rules may mean something else under them; a
+        reader that does not understand them may not read the resource as if they were absent.
+        This service understands none, so whatever of the record carries one is refused,
+        naming it, whatever its type: the gate reads every resource of the context."""
+        found = 0
+        for resource in self.ctx.index.resources():
+            literal = f"{resource.get('resourceType')}/{resource.get('id')}"
+            rules = resource.get("implicitRules")
+            if isinstance(rules, str) and found < _MAX_MODIFIER_FINDINGS:
+                found += 1
+                self._missing(
+                    f"{literal} is written under implicit rules this service does not "
+                    f"understand ({rules[:200]}): record it without implicitRules, or discharge "
+                    "the patient outside this pathway",
+                    f"{literal}.implicitRules",
+                    "implicit-rules",
+                    resource=literal,
+                    url=rules[:200],
+                )
+            for path, url in _modifier_extensions(resource):
+                if found >= _MAX_MODIFIER_FINDINGS:
+                    break
+                found += 1
+                self._missing(
+                    f"{literal} carries a modifier extension this service does not understand "
+                    f"({url}) at {path}: it may change what the resource means; record it "
+                    "without the modifier extension, or discharge the patient outside this "
+                    "pathway",
+                    literal,
+                    "modifier-extension",
+                    resource=literal,
+                    url=url,
+                    path=path,
+                )
 
     # --- the encounter and the patient -------------------------------------------------------
 
@@ -728,3 +770,49 @@ def _test_name(resource: Resource) -> tuple[str | None, str | None]:
         names = [concept_name(c) for c in resource.get("conclusionCode") or []]
         conclusion = "; ".join(n for n in names if n) or None
     return name, conclusion.strip() if conclusion else None
+
+
+# Enough to say what to correct; a record with hundreds is named by its first ones.
+_MAX_MODIFIER_FINDINGS = 10
+
+
+def _modifier_extensions(resource: Resource) -> list[tuple[str, str]]:
+    """(path, url) of each distinct modifier extension in a resource, contained ones included,
+    in document order (iterative: a deeply nested resource cannot exhaust the stack)."""
+    if not _has_modifier_extension(resource):  # the usual case, without building paths
+        return []
+    found: dict[str, str] = {}
+    stack: list[tuple[Any, str]] = [(resource, str(resource.get("resourceType")))]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            for ext in node.get("modifierExtension") or []:
+                url = ext.get("url") if isinstance(ext, dict) else None
+                url = url[:200] if isinstance(url, str) else "(no url)"
+                found.setdefault(url, f"{path}.modifierExtension")
+            children = [
+                (value, f"{path}.{key}")
+                for key, value in node.items()
+                if key != "modifierExtension" and isinstance(value, (dict, list))
+            ]
+            stack.extend(reversed(children))
+        elif isinstance(node, list):
+            stack.extend(
+                (value, f"{path}[{i}]")
+                for i, value in reversed(list(enumerate(node)))
+                if isinstance(value, (dict, list))
+            )
+    return [(path, url) for url, path in found.items()]
+
+
+def _has_modifier_extension(resource: Resource) -> bool:
+    stack: list[Any] = [resource]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "modifierExtension" in node:
+                return True
+            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+        else:
+            stack.extend(v for v in node if isinstance(v, (dict, list)))
+    return False

@@ -418,6 +418,16 @@ NL_BE_FINDINGS: Final[dict[str, str]] = {
         "deelnemer (Practitioner) aan het bezoek"
     ),
     "hospital-missing": "het ziekenhuis ontbreekt in het dossier: neem de Organization op",
+    # what the service cannot read (FHIR R4 modifier extensions, Resource.implicitRules)
+    "modifier-extension": (
+        "{resource} draagt een modifier-extensie die deze dienst niet begrijpt ({url}), op "
+        "{path}: die kan de betekenis van de resource veranderen; registreer ze zonder die "
+        "extensie, of ontsla de patiënt buiten dit zorgpad"
+    ),
+    "implicit-rules": (
+        "{resource} volgt implicitRules die deze dienst niet kent ({url}): registreer ze zonder "
+        "implicitRules, of ontsla de patiënt buiten dit zorgpad"
+    ),
     # the encounter (pathway.md, "Who the patient is")
     "encounter-not-finished": (
         "het bezoek is niet afgesloten (status '{status}'): ontslag is enkel mogelijk voor "

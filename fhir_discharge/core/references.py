@@ -93,6 +93,10 @@ class ResourceIndex:
                 if parsed and parsed.resource_type and parsed.id:
                     self._by_key.setdefault(f"{parsed.resource_type}/{parsed.id}", resource)
 
+    def resources(self) -> list[Resource]:
+        """Every resource of the index once, in the order it came."""
+        return list({id(r): r for r in self._by_key.values()}.values())
+
     def resolve(self, reference: Any) -> Resource | None:
         """The resource a Reference element (or a reference string) points to, if present."""
         literal = reference.get("reference") if isinstance(reference, dict) else reference
