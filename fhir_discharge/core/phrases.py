@@ -1,9 +1,11 @@
 """Every sentence the module writes, keyed by language, so a reviewer reads the letter in one place.
 
-Three catalogues per language: the letter and care plan (`PHRASES`, read by core/letter.py,
+Five catalogues per language: the letter and care plan (`PHRASES`, read by core/letter.py,
 careplan.py, brochure.py, communication.py), the CDS Hooks cards that announce the letter
-(`CARD_PHRASES`, web/cds_hooks.py), and the labels of the letter's HTML and PDF renderings that
-the FHIR letter itself does not carry (`PAGE_LABELS`, core/rendering/).
+(`CARD_PHRASES`, web/cds_hooks.py), the labels of the letter's HTML and PDF renderings that
+the FHIR letter itself does not carry (`PAGE_LABELS`, core/rendering/), the physician's app
+(`APP_PHRASES`, web/physician_app.py), and the gate's findings with the words they use
+(`FINDING_PHRASES`, `FINDING_VALUES`, core/findings_nl.py).
 
 Each phrase states a fact of ../shared/clinical/pathway.md in the project's own words (the
 brochure's text is not reproduced; it is linked). `{placeholders}` are filled with escaped
