@@ -41,6 +41,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--pyinstrument", action="store_true")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="dry runs only: no outbox, no POST (the build path)"
+    )
     args = parser.parse_args()
     header("Profile: service CPU per discharge, by thread")
     with tempfile.TemporaryDirectory(prefix="fhir-discharge-profile-") as scratch:
@@ -52,7 +55,7 @@ def main() -> None:
             fhir_stub() as (stub_url, _),
             service(stub_url, launcher if args.pyinstrument else ()) as (url, process),
         ):
-            target = f"{url}/Encounter/$lbp-discharge"
+            target = f"{url}/Encounter/$lbp-discharge" + ("?_dry-run=true" if args.dry_run else "")
             run_httpx(target, body, 50, 8, 30)  # warm-up: imports, model schemas, connections
             before = thread_cpu(process.pid)
             result = run_httpx(target, body, args.requests, args.concurrency, args.seconds)

@@ -26,7 +26,7 @@ from typing import Any
 
 from ..types import Resource
 from .context import DischargeContext
-from .document import copy_resource, references_of
+from .document import copy_resource, reference_holders
 from .identity import derived_uuid
 from .references import parse_reference
 
@@ -41,22 +41,30 @@ _PREFERRED_SYSTEMS = {
 }
 
 
-def carried_entries(
+def carry_record(
     new_resources: Iterable[Resource], ctx: DischargeContext, key: str
-) -> tuple[list[tuple[str, Resource, str]], dict[str, str], list[str]]:
-    """(urn, copy, ifNoneExist) of every context resource with a business identifier that the
-    new resources reach; the map from each one's `Type/id` to its urn, for rewriting references;
-    and the `Type/id` of those reached that have no identifier (referenced by id: the server
-    must hold them, and the caller is warned)."""
+) -> tuple[list[tuple[str, Resource, str]], list[str]]:
+    """The record the new resources reach, to travel with them; the new resources' references
+    to it are pointed at its urns, in place.
+
+    Returns (urn, copy, ifNoneExist) of every context resource with a business identifier that
+    the new resources reach, directly or through each other, and the `Type/id` of those reached
+    that have no identifier (referenced by id: the server must hold them, and the caller is
+    warned)."""
     order: list[str] = []
     found: dict[str, Resource] = {}
     by_id: list[str] = []
+    new_holders: list[dict[str, Any]] = []
     frontier = list(new_resources)
+    first = True
     while frontier:
         reached = []
         for resource in frontier:
-            for reference in references_of(resource):
-                target = ctx.resolve(reference)
+            holders = reference_holders(resource)
+            if first:
+                new_holders += holders  # rewritten below, without walking them again
+            for holder in holders:
+                target = ctx.resolve(holder["reference"])
                 if target is None or "id" not in target:
                     continue
                 literal = f"{target['resourceType']}/{target['id']}"
@@ -69,20 +77,20 @@ def carried_entries(
                 order.append(literal)
                 reached.append(target)
         frontier = reached
+        first = False
     urns = {literal: derived_uuid(key, f"carried:{literal}") for literal in order}
     links = _Links(ctx, urns)
+    for holder in new_holders:
+        points_to = links.literal(holder["reference"])
+        if points_to in urns:
+            holder["reference"] = urns[points_to]
     entries = []
     for literal in order:
         original = found[literal]
         carried = {k: copy_resource(v) for k, v in original.items() if k not in ("id", "meta")}
         links.keep_resolvable(carried)
         entries.append((urns[literal], carried, _if_none_exist(original)))
-    return entries, urns, by_id
-
-
-def rewrite_references(node: Any, ctx: DischargeContext, urns: dict[str, str]) -> None:
-    """Point every reference to a carried resource at its urn (in place)."""
-    _Links(ctx, urns).rewrite(node)
+    return entries, by_id
 
 
 class _Links:
@@ -106,21 +114,6 @@ class _Links:
                     parsed.literal if parsed and parsed.resource_type else None
                 )
         return self._literals[reference]
-
-    def rewrite(self, node: Any) -> None:
-        if isinstance(node, dict):
-            reference = node.get("reference")
-            if isinstance(reference, str):
-                literal = self.literal(reference)
-                if literal in self.urns:
-                    node["reference"] = self.urns[literal]
-            for value in node.values():
-                if isinstance(value, (dict, list)):
-                    self.rewrite(value)
-        else:
-            for value in node:
-                if isinstance(value, (dict, list)):
-                    self.rewrite(value)
 
     def keep_resolvable(self, node: Any) -> None:
         """Point references to carried resources at their urns; leave the others out. An element

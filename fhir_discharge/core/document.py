@@ -116,7 +116,7 @@ def build_document(
             continue
         seen.add(key)
         included.append((key, target))
-        queue.extend(_references(target))
+        queue.extend(references_of(target))
 
     bundle: Resource = {
         "resourceType": "Bundle",
@@ -211,7 +211,7 @@ def _composition_references(composition: Resource) -> list[str]:
             ordered += _literal(attester.get("party"))
     ordered += _literal(composition.get("custodian"))
     ordered += _section_entries(composition.get("section"))
-    rest = [r for r in _references(composition) if r not in ordered]
+    rest = [r for r in references_of(composition) if r not in ordered]
     return ordered + rest
 
 
@@ -227,19 +227,21 @@ def _section_entries(sections: Any) -> list[str]:
 
 def references_of(resource: Resource) -> list[str]:
     """Every literal reference in a resource (contained `#x` references left out)."""
-    return _references(resource)
+    return [holder["reference"] for holder in reference_holders(resource)]
 
 
-def _references(node: Any) -> list[str]:
-    """Every literal reference in a resource, elements in name order, lists in their order."""
-    found: list[str] = []
+def reference_holders(node: Any) -> list[dict[str, Any]]:
+    """Every element of a resource that holds a literal reference (contained `#x` ones left
+    out), elements in name order, lists in their order: the dicts themselves, so a caller can
+    rewrite them without walking the resource again."""
+    found: list[dict[str, Any]] = []
     stack: list[Any] = [node]
     while stack:  # iterative: a hostile, deeply nested resource cannot exhaust the stack
         current = stack.pop()
         if isinstance(current, dict):
             literal = current.get("reference")
             if isinstance(literal, str) and not literal.startswith("#"):  # "#x": contained
-                found.append(literal)
+                found.append(current)
             # Only elements that can hold a reference are visited (most values are scalars).
             children = [
                 value

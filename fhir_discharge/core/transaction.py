@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ..types import Resource
 from .brochure import build_brochure_reference
 from .careplan import build_care_plan, follow_up_tasks
-from .carry import carried_entries, rewrite_references
+from .carry import carry_record
 from .communication import build_letter_communication
 from .context import DischargeContext
 from .eligibility import check_eligibility
@@ -59,9 +59,7 @@ def build_discharge(ctx: DischargeContext, language: str = "nl-BE") -> Discharge
     warnings = list(eligibility.warnings)
     if ctx.carry_record:
         # The record the EHR sent goes along, after the new resources (carry.py).
-        carried, urns, by_id = carried_entries((r for _, r in new_resources), ctx, facts.key)
-        for _, resource in new_resources:
-            rewrite_references(resource, ctx, urns)
+        carried, by_id = carry_record([r for _, r in new_resources], ctx, facts.key)
         entries += carried
         if by_id:
             warnings.append(
