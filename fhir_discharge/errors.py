@@ -15,6 +15,61 @@ from typing import Any
 FindingValue = str | float | tuple[str, ...]
 
 
+# The gate's findings as codes, for the systems that read the OperationOutcome: each issue of a
+# refusal carries its finding's code in `details` (system, code, display), besides the English
+# `diagnostics`. Published as a CodeSystem with the profiles (profiles/input/fsh/findings.fsh,
+# generated from this table by scripts/generate_findings_fsh.py).
+FINDING_SYSTEM = "https://fhir.uzleuven.be/discharge/CodeSystem/lbp-gate-finding"
+FINDING_DISPLAYS: dict[str, str] = {
+    # the record itself
+    "patient-missing": "The encounter's patient is missing from the record",
+    "physician-missing": "No physician on the encounter to sign the letter",
+    "hospital-missing": "The hospital is missing from the record",
+    "modifier-extension": "A resource carries a modifier extension the service does not understand",
+    "implicit-rules": "A resource is written under implicit rules the service does not understand",
+    # the encounter
+    "encounter-not-finished": "The encounter is not finished",
+    "encounter-not-emergency": "Not an emergency department encounter",
+    "encounter-no-start": "The encounter has no start time",
+    "encounter-no-end": "The encounter has no end time",
+    "disposition-missing": "The discharge disposition is not documented",
+    "disposition-not-home": "The patient was not sent home",
+    # the patient
+    "patient-deceased": "The patient is recorded as deceased",
+    "birth-date-missing": "The patient's birth date is not on record",
+    "patient-not-adult": "The patient is not certainly an adult",
+    # the diagnosis
+    "diagnosis-not-in-record": "A diagnosis of the encounter is not in the record",
+    "other-diagnosis": "Another diagnosis on this encounter",
+    "other-diagnosis-unnamed": "Another diagnosis on this encounter, without a name",
+    "diagnosis-not-holding": "The low back pain diagnosis does not hold",
+    "diagnosis-missing": "No low back pain diagnosis on this encounter",
+    "condition-uncoded": "A condition of the patient has no code",
+    # red flags in the coded record
+    "red-flag-reason": "A red flag is the reason for the encounter",
+    "red-flag-encounter": "A red flag is recorded on this encounter",
+    "red-flag-patient": "A red flag is active on the patient",
+    "red-flag-history": "A red flag in the history that counts whatever its status (cancer)",
+    "red-flag-evidence": "A red flag is recorded as evidence of a condition",
+    "red-flag-observation": "An observation of this encounter records a red flag",
+    "fever": "Fever on this encounter",
+    "temperature-unreadable": "A body temperature has no readable value",
+    # the physician's red-flag screening
+    "red-flag-screening": "A red flag is present according to the physician's screening",
+    "screening-not-completed": "The red-flag screening is not completed",
+    "screening-of-another-encounter": "The red-flag screening is of another encounter or patient",
+    "screening-missing": "The red-flag screening of this encounter is not documented",
+    "screening-unknown-items": "The red-flag screening has items the pathway does not know",
+    "screening-incomplete": "The red-flag screening is incomplete",
+    "screening-no-time": "The red-flag screening has no time",
+    "screening-author-not-practitioner": "The red-flag screening is not authored by a practitioner",
+    "screening-author-missing": "The practitioner who screened is not in the record",
+    # what the letter names
+    "examination-unnamed": "An examination of this encounter cannot be named",
+    "prescription-unnamed": "A prescription of this encounter does not name its medication",
+}
+
+
 @dataclass(frozen=True)
 class Finding:
     """One reason a discharge was refused, and the data it was found in.
@@ -145,6 +200,13 @@ def operation_outcome(error: DischargeError) -> dict[str, Any]:
             "code": error.issue_code,
             "diagnostics": finding.message,
         }
+        if finding.code in FINDING_DISPLAYS:
+            coding = {
+                "system": FINDING_SYSTEM,
+                "code": finding.code,
+                "display": FINDING_DISPLAYS[finding.code],
+            }
+            issue["details"] = {"coding": [coding]}
         if finding.expression:
             issue["expression"] = [finding.expression]
         issues.append(issue)

@@ -249,6 +249,7 @@ def test_every_resource_is_sensible_r4() -> None:
         "PlanDefinition": ("status",),
         "ActivityDefinition": ("status",),
         "Questionnaire": ("status",),
+        "CodeSystem": ("status", "content"),
     }
     for name, resource in all_resources().items():
         kind = resource["resourceType"]

@@ -424,5 +424,7 @@ def test_a_record_with_a_modifier_extension_is_422_naming_it_and_nothing_is_acce
     assert {"Condition/lbp-example-diagnosis"} <= {
         x for i in outcome["issue"] for x in i.get("expression", [])
     }
+    codes = {c["code"] for i in outcome["issue"] for c in i.get("details", {}).get("coding", [])}
+    assert "modifier-extension" in codes
     items = samples(service.get("/metrics").text, "fhir_discharge_outbox_items")
     assert sum(items.values()) == 0  # nothing accepted into the outbox, in any state
