@@ -120,3 +120,33 @@ def test_without_carrying_the_record_is_referenced_by_id():
     built = build_discharge(context_from_bundle(happy_bundle())).bundle
     assert len(built["entry"]) == 6
     assert built["entry"][0]["resource"]["subject"] == {"reference": "Patient/lbp-example-patient"}
+
+
+def test_the_carried_record_shares_nothing_with_the_context():
+    """The transaction's copies are copies: changing one never changes the record it came from
+    (the outbox, the answer and the CDS Hooks card all hold the transaction)."""
+    bundle = happy_bundle()
+    # A reference with structure of its own (Reference.identifier), to be copied, not shared.
+    resource(bundle, "Encounter")["serviceProvider"]["identifier"] = {
+        "system": NIHDI,
+        "value": "71000436",
+    }
+    ctx = replace(context_from_bundle(bundle), carry_record=True)
+    context_nodes = _ids_of_nodes(list(ctx.index.resources()))
+    built = build_discharge(ctx).bundle
+    carried = [e["resource"] for e in built["entry"][5:]]
+    assert carried, "the example's record is carried"
+    assert not (_ids_of_nodes(carried) & context_nodes)
+
+
+def _ids_of_nodes(node, found=None):
+    found = set() if found is None else found
+    if isinstance(node, dict):
+        found.add(id(node))
+        for value in node.values():
+            _ids_of_nodes(value, found)
+    elif isinstance(node, list):
+        found.add(id(node))
+        for value in node:
+            _ids_of_nodes(value, found)
+    return found

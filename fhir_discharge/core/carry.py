@@ -87,8 +87,9 @@ def carry_record(
     entries = []
     for literal in order:
         original = found[literal]
-        carried = {k: copy_resource(v) for k, v in original.items() if k not in ("id", "meta")}
-        links.keep_resolvable(carried)
+        carried = links.resolvable_copy(
+            {k: v for k, v in original.items() if k not in ("id", "meta")}
+        )
         entries.append((urns[literal], carried, _if_none_exist(original)))
     return entries, by_id
 
@@ -115,37 +116,39 @@ class _Links:
                 )
         return self._literals[reference]
 
-    def keep_resolvable(self, node: Any) -> None:
-        """Point references to carried resources at their urns; leave the others out. An element
-        of a list that holds such a reference (Encounter.participant, Encounter.diagnosis) is left
-        out whole, so no element is written without the reference that made it."""
-        if not isinstance(node, dict):
-            return
-        for name, value in list(node.items()):
+    def resolvable_copy(self, node: dict[str, Any]) -> dict[str, Any]:
+        """A copy of `node` whose references point to carried resources' urns, and without the
+        others. An element of a list that holds such a reference (Encounter.participant,
+        Encounter.diagnosis) is left out whole, so no element is written without the reference
+        that made it. One walk: the copy and the pruning together."""
+        copy: dict[str, Any] = {}
+        for name, value in node.items():
             if _is_reference(value):
                 kept = self.resolved(value)
-                if kept is None:
-                    del node[name]
-                else:
-                    node[name] = kept
+                if kept is not None:
+                    copy[name] = copy_resource(kept)  # nothing shared with the context
             elif isinstance(value, list):
                 items = []
                 for item in value:
                     if _is_reference(item):
                         item = self.resolved(item)
+                        item = copy_resource(item) if item is not None else None
                     elif isinstance(item, dict):
                         if any(_is_reference(v) and not self.resolved(v) for v in item.values()):
                             item = None
                         else:
-                            self.keep_resolvable(item)
+                            item = self.resolvable_copy(item)
+                    else:
+                        item = copy_resource(item)
                     if item is not None:
                         items.append(item)
                 if items:
-                    node[name] = items
-                else:
-                    del node[name]
+                    copy[name] = items
             elif isinstance(value, dict):
-                self.keep_resolvable(value)
+                copy[name] = self.resolvable_copy(value)
+            else:
+                copy[name] = value
+        return copy
 
     def resolved(self, reference: Resource) -> Resource | None:
         """The reference as the copy keeps it: to a carried resource's urn, to a resource of the
