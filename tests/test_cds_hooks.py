@@ -463,6 +463,18 @@ def test_imaging_in_the_prefetch_is_named_on_the_card_and_never_denied(service_u
     assert "geen beeldvorming" not in (card.detail or "").lower()
 
 
+def test_the_cards_warnings_are_in_dutch(service_url):
+    record = new_record()
+    resource(record, "Patient")["birthDate"] = "1940-03-01"  # 70 or older: a warning
+    card = check_discharge_card(
+        cds_response(call(service_url, hook_request(record, prefetch=full_prefetch(record)))),
+        record,
+    )
+    detail = card.detail or ""
+    assert "jaar of ouder" in detail and "NSAID" in detail
+    assert "or older" not in detail  # not the API's English
+
+
 def test_a_fever_read_from_the_fhir_server_gives_a_warning_card(service_url, fhir_base_url):
     record = new_record()
     patient_id, encounter_id = ids(record)

@@ -16,14 +16,16 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from fhir_discharge.core.codes import SNOMED
 from fhir_discharge.core.pathway import pathway
+from fhir_discharge.core.phrases import NL_BE_WARNINGS
 from tests.support.app_stack import Stack, seed, start_stack, unscreened_record
 from tests.support.factories import condition, fresh_record
 from tests.support.servers import AUTH
@@ -91,10 +93,17 @@ def page(browser: Any) -> Iterator[Any]:
         context.close()
 
 
-def new_record(stack: Stack, extra: list[dict[str, Any]] = ()) -> dict[str, str]:  # type: ignore[assignment]
-    """A record of its own on the server, unscreened; its ids."""
+def new_record(
+    stack: Stack,
+    extra: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    patient: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, str]:
+    """A record of its own on the server, unscreened (its Patient changed by `patient`); its
+    ids."""
     tag = uuid.uuid4().hex[:10]
     resources = [*unscreened_record(fresh_record(tag)), *extra]
+    if patient is not None:
+        patient(next(r for r in resources if r["resourceType"] == "Patient"))
     text = json.dumps(resources).replace("lbp-example-", f"t-{tag}-")
     seed(stack.fhir, json.loads(text))
     return {
@@ -103,6 +112,12 @@ def new_record(stack: Stack, extra: list[dict[str, Any]] = ()) -> dict[str, str]
         "encounter": f"t-{tag}-encounter",
         "physician": f"t-{tag}-ed-physician",
     }
+
+
+def add_to_record(stack: Stack, record: dict[str, str], resources: list[dict[str, Any]]) -> None:
+    """More of the record on the server (the EHR's ids: "lbp-example-" made the record's)."""
+    text = json.dumps(resources).replace("lbp-example-", f"t-{record['tag']}-")
+    seed(stack.fhir, json.loads(text))
 
 
 def ehr_launch(page: Any, stack: Stack, record: dict[str, str], token_lifetime: int = 300) -> None:
@@ -287,6 +302,222 @@ def test_a_finding_without_dutch_is_shown_in_english(stack: Stack, page: Any) ->
     (shown,) = page.locator("#record-gate li").all_inner_texts()
     assert shown.startswith("cauda equina syndrome (saddle anaesthesia")
     assert shown.endswith("on this encounter (Cauda equina syndrome, G83.4)")
+
+
+def _sentence(code: str, **values: str) -> str:
+    text = NL_BE_WARNINGS[code].format(**values)
+    return text[:1].upper() + text[1:] + "."
+
+
+OLDER = _sentence("older-patient", age="70")
+NO_GP = _sentence("no-general-practitioner")
+
+
+def _older_without_gp(patient: dict[str, Any]) -> None:
+    patient["birthDate"] = "1948-06-02"
+    del patient["generalPractitioner"]
+
+
+def _preview(page: Any, stack: Stack, record: dict[str, str]) -> None:
+    ehr_launch(page, stack, record)
+    answer(page)
+    page.click("#preview-button")
+    page.locator("#preview").wait_for(state="visible")
+
+
+def _browser_problems(page: Any) -> list[str]:
+    """Script errors and CSP violations; not Chromium's console line for a 4xx/5xx answer."""
+    return [p for p in page.seen.problems if "Failed to load resource" not in p]
+
+
+def test_warnings_are_dutch(stack: Stack, page: Any) -> None:
+    # 70 or older, no GP on record: the gate's two warnings (core/warnings_nl.py).
+    record = new_record(stack, patient=_older_without_gp)
+    _preview(page, stack, record)
+    assert page.locator("#warnings-list li").all_inner_texts() == [OLDER, NO_GP]
+    assert OLDER.startswith("De patiënt is 70 jaar of ouder: een fractuur of maligniteit")
+    shown = page.inner_text("#warnings")
+    assert shown.startswith("Let op")
+    for english in ("70 or older", "NSAIDs carry", "general practitioner on record", "the letter"):
+        assert english not in shown
+    assert page.seen.problems == []
+
+
+def test_a_warning_without_dutch_is_shown_in_english_and_only_as_text(
+    stack: Stack, page: Any
+) -> None:
+    # A warning the service cannot account for (a newer core) is shown in English, as text.
+    hostile = '<img src="x" onerror="window.injected = 1"> <b>new</b> warning'
+
+    def with_an_unknown_warning(route: Any) -> None:
+        response = route.fetch()
+        answer_ = response.json()
+        answer_["warningTexts"].append({"message": hostile, "code": None, "message_nl": None})
+        route.fulfill(response=response, json=answer_)
+
+    page.route(re.compile(r"/app/api/preview$"), with_an_unknown_warning)
+    record = new_record(stack, patient=lambda p: p.pop("generalPractitioner"))
+    _preview(page, stack, record)
+    assert page.locator("#warnings-list li").all_inner_texts() == [NO_GP, hostile]
+    assert page.locator("#warnings img, #warnings b").count() == 0
+    assert page.evaluate("window.injected") is None
+    assert page.seen.problems == []
+
+
+def test_a_refusal_at_confirm_is_said_in_dutch_and_its_values_only_text(
+    stack: Stack, page: Any
+) -> None:
+    record = new_record(stack)
+    _preview(page, stack, record)
+    # Meanwhile another diagnosis of this encounter lands in the record, named like markup: the
+    # service's own gate refuses the discharge (422, English diagnostics).
+    name = '<img src="x" onerror="window.injected = 1"> <b>enkel</b>'
+    other = condition("lbp-example-sprain", SNOMED, "44465007")
+    other["code"]["text"] = name
+    add_to_record(stack, record, [other])
+    page.click("#confirm")
+    page.locator("#result").wait_for(state="visible", timeout=30_000)
+    assert page.inner_text("#result-heading") == "Ontslag geweigerd"
+    assert page.inner_text("#result-intro") == (
+        "Bij het versturen plaatste het dossier de patiënt buiten het zorgpad. Er werd geen "
+        "ontslagbrief, verwijzing naar de brochure, zorgplan of opvolgtaak aangemaakt; uw "
+        "screening werd wel opgeslagen. Gevonden in het dossier:"
+    )
+    # The reason in Dutch (the app's check of the record, run again, gives the same finding).
+    assert page.locator("#result-list li").all_inner_texts() == [
+        f"Een andere diagnose bij dit bezoek: {name} (de brief zou die niet kunnen beschrijven)."
+    ]
+    assert "start de app daarna opnieuw" in page.inner_text("#result-next")
+    # The service's English, folded, for the ICT service.
+    details = page.locator("#result-details")
+    assert details.evaluate("e => e.open") is False
+    assert page.locator("#result-details-list li").all_text_contents() == [
+        f"another diagnosis on this encounter: {name} (the letter could not describe it)"
+    ]
+    # Put in as text: no element of the value's markup, and its script never ran.
+    assert page.locator("#result img, #result b").count() == 0
+    assert page.evaluate("window.injected") is None
+    assert _browser_problems(page) == []
+    # The screening was stored before the discharge was asked; nothing else was written.
+    assert len(on_server(stack, "QuestionnaireResponse", record["encounter"])) == 1
+    assert on_server(stack, "Composition", record["encounter"]) == []
+
+
+_DISCHARGE = re.compile(r"/Encounter/[^/?]+/\$lbp-discharge$")
+
+
+@pytest.mark.parametrize(
+    ("status", "heading", "intro"),
+    [
+        (
+            502,
+            "De FHIR-server weigerde het ontslag",
+            "De FHIR-server weigerde het ontslag of was onbereikbaar. Er werd geen ontslagbrief, "
+            "verwijzing naar de brochure, zorgplan of opvolgtaak bevestigd",
+        ),
+        (
+            400,
+            "Ontslag niet verstuurd",
+            "De dienst kon het dossier van dit bezoek niet verwerken: het bevat onvolledige of "
+            "ongeldige FHIR-gegevens. Er werd geen ontslagbrief, verwijzing naar de brochure, "
+            "zorgplan of opvolgtaak aangemaakt",
+        ),
+        (
+            500,
+            "Ontslag niet verstuurd",
+            "Er ging iets mis in de dienst (HTTP-status 500). Er werd geen ontslagbrief, "
+            "verwijzing naar de brochure, zorgplan of opvolgtaak bevestigd",
+        ),
+    ],
+    ids=["502", "400", "500"],
+)
+def test_a_failure_at_confirm_is_said_in_dutch_with_the_english_folded(
+    stack: Stack, page: Any, status: int, heading: str, intro: str
+) -> None:
+    diagnostics = [
+        "the FHIR server refused the transaction (HTTP 400)",
+        "FHIR server: HAPI-0550: <script>window.injected = 1</script>",
+    ]
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {"severity": "error", "code": "exception", "diagnostics": d} for d in diagnostics
+        ],
+    }
+    page.route(_DISCHARGE, lambda route: route.fulfill(status=status, json=outcome))
+    record = new_record(stack)
+    _preview(page, stack, record)
+    page.click("#confirm")
+    page.locator("#result").wait_for(state="visible", timeout=30_000)
+    assert page.inner_text("#result-heading") == heading
+    assert page.inner_text("#result-intro") == f"{intro}; uw screening werd wel opgeslagen."
+    assert not page.locator("#result-list").is_visible()
+    assert "ICT-dienst" in page.inner_text("#result-next")
+    # The English only folded away, as text; shown when asked for.
+    assert page.locator("#result-details").evaluate("e => e.open") is False
+    assert not page.locator("#result-details-list").is_visible()
+    page.click("#result-details summary")
+    assert page.locator("#result-details-list li").all_inner_texts() == diagnostics
+    assert page.locator("#result script").count() == 0
+    assert page.evaluate("window.injected") is None
+    assert _browser_problems(page) == []
+    assert len(on_server(stack, "QuestionnaireResponse", record["encounter"])) == 1
+
+
+def test_a_refusal_the_app_cannot_say_is_listed_in_english(stack: Stack, page: Any) -> None:
+    # A 422 whose finding the app's own check does not give (here the record passes it): the
+    # reason in English, as the service said it; the intro still in Dutch.
+    reason = "the record lacks something only the service's gate checks"
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "required", "diagnostics": reason}],
+    }
+    page.route(_DISCHARGE, lambda route: route.fulfill(status=422, json=outcome))
+    record = new_record(stack)
+    _preview(page, stack, record)
+    page.click("#confirm")
+    page.locator("#result").wait_for(state="visible", timeout=30_000)
+    assert page.inner_text("#result-heading") == "Ontslag geweigerd"
+    assert page.inner_text("#result-intro").startswith(
+        "Bij het versturen miste het dossier gegevens die de ontslagbrief nodig heeft."
+    )
+    assert page.inner_text("#result-intro").endswith("Wat ontbreekt of onleesbaar is:")
+    assert page.locator("#result-list li").all_inner_texts() == [reason]
+    assert not page.locator("#result-details").is_visible()  # not twice
+    assert _browser_problems(page) == []
+
+
+def test_a_queued_discharge_that_fails_is_said_in_dutch(stack: Stack, page: Any) -> None:
+    status_url = f"{stack.service.url}/discharges/d-{uuid.uuid4().hex}"
+
+    def parameters(state: str, failure: dict[str, Any] | None = None) -> dict[str, Any]:
+        found: list[dict[str, Any]] = [{"name": "state", "valueCode": state}]
+        if failure is not None:
+            found.append({"name": "lastFailure", "resource": failure})
+        return {"resourceType": "Parameters", "parameter": found}
+
+    failure = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "exception", "diagnostics": "HAPI-1091"}],
+    }
+    page.route(
+        _DISCHARGE,
+        lambda route: route.fulfill(
+            status=202, json=parameters("queued"), headers={"Content-Location": status_url}
+        ),
+    )
+    page.route(status_url, lambda route: route.fulfill(json=parameters("dead", failure)))
+    record = new_record(stack)
+    _preview(page, stack, record)
+    page.click("#confirm")
+    page.locator("#result").wait_for(state="visible", timeout=30_000)
+    assert page.inner_text("#result-intro").endswith("Status: in de wachtrij.")
+    page.locator("#result-heading", has_text="De FHIR-server weigerde").wait_for(timeout=20_000)
+    assert page.inner_text("#result-intro").startswith(
+        "De FHIR-server weigerde het ontslag of was onbereikbaar."
+    )
+    assert page.locator("#result-details-list li").all_text_contents() == ["HAPI-1091"]
+    assert _browser_problems(page) == []
 
 
 def test_token_expired_mid_flow(stack: Stack, page: Any) -> None:

@@ -1,11 +1,12 @@
 """Every sentence the module writes, keyed by language, so a reviewer reads the letter in one place.
 
-Five catalogues per language: the letter and care plan (`PHRASES`, read by core/letter.py,
+Six catalogues per language: the letter and care plan (`PHRASES`, read by core/letter.py,
 careplan.py, brochure.py, communication.py), the CDS Hooks cards that announce the letter
 (`CARD_PHRASES`, web/cds_hooks.py), the labels of the letter's HTML and PDF renderings that
 the FHIR letter itself does not carry (`PAGE_LABELS`, core/rendering/), the physician's app
-(`APP_PHRASES`, web/physician_app.py), and the gate's findings with the words they use
-(`FINDING_PHRASES`, `FINDING_VALUES`, core/findings_nl.py).
+(`APP_PHRASES`, web/physician_app.py), the gate's findings with the words they use
+(`FINDING_PHRASES`, `FINDING_VALUES`, core/findings_nl.py), and the warnings of a discharge
+(`WARNING_PHRASES`, core/warnings_nl.py).
 
 Each phrase states a fact of ../shared/clinical/pathway.md in the project's own words (the
 brochure's text is not reproduced; it is linked). `{placeholders}` are filled with escaped
@@ -383,6 +384,52 @@ NL_BE_APP: Final[dict[str, str]] = {
     ),
     "refused-heading": "Ontslag geweigerd",
     "failed-heading": "De FHIR-server weigerde het ontslag",
+    # The answer of the discharge itself when it is not a success (app.js, onConfirm): what
+    # happened in Dutch, by the answer's status; the service's English diagnostics below it,
+    # folded, for the ICT service. The screening was stored before the discharge was asked.
+    "not-sent-heading": "Ontslag niet verstuurd",
+    # 4xx: the service posted nothing. 5xx: the FHIR server confirmed nothing (a transaction is
+    # all or nothing; confirming again creates nothing twice: conditional creates).
+    "not-created": (
+        "Er werd geen ontslagbrief, verwijzing naar de brochure, zorgplan of opvolgtaak "
+        "aangemaakt; uw screening werd wel opgeslagen."
+    ),
+    "not-confirmed": (
+        "Er werd geen ontslagbrief, verwijzing naar de brochure, zorgplan of opvolgtaak "
+        "bevestigd; uw screening werd wel opgeslagen."
+    ),
+    # 422: the service's own gate refused (the record changed since the preview, or reads
+    # differently); its reasons in Dutch where the app's check of the record, run again, gives
+    # the same finding (FINDING_PHRASES), else in English.
+    "refused-off": "Bij het versturen plaatste het dossier de patiënt buiten het zorgpad.",
+    "refused-incomplete": (
+        "Bij het versturen miste het dossier gegevens die de ontslagbrief nodig heeft."
+    ),
+    "refused-off-list": "Gevonden in het dossier:",
+    "refused-incomplete-list": "Wat ontbreekt of onleesbaar is:",
+    "refused-next": "Pas het dossier aan en start de app daarna opnieuw vanuit het EPD.",
+    # 502, 504: the FHIR server refused the transaction, failed, or did not answer.
+    "failed": "De FHIR-server weigerde het ontslag of was onbereikbaar.",
+    "failed-next": (
+        "Probeer het later opnieuw (start de app opnieuw vanuit het EPD), of meld het probleem "
+        "aan de ICT-dienst met de technische details hieronder."
+    ),
+    # 400: the record on the FHIR server cannot be read as a discharge context.
+    "invalid": (
+        "De dienst kon het dossier van dit bezoek niet verwerken: het bevat onvolledige of "
+        "ongeldige FHIR-gegevens."
+    ),
+    "forbidden": "De dienst laat dit ontslag met uw aanmelding niet toe.",
+    "not-found": "Het bezoek werd niet gevonden op de FHIR-server.",
+    "service-error": "Er ging iets mis in de dienst (HTTP-status {status}).",
+    "report-next": "Meld het probleem aan de ICT-dienst, met de technische details hieronder.",
+    "details-summary": "Technische details (Engels), voor de ICT-dienst",
+    # The outbox's states (io/outbox), while a queued discharge is followed.
+    "state-queued": "in de wachtrij",
+    "state-delivering": "wordt verstuurd",
+    "state-delivered": "verstuurd",
+    "state-failed": "geweigerd door de FHIR-server",
+    "state-dead": "niet verstuurd na herhaalde pogingen",
 }
 
 PHRASES: Final[dict[str, dict[str, str]]] = {"nl-BE": NL_BE}
@@ -605,3 +652,35 @@ NL_BE_FINDING_VALUES: Final[dict[str, dict[str, str]]] = {
 
 FINDING_PHRASES: Final[dict[str, dict[str, str]]] = {"nl-BE": NL_BE_FINDINGS}
 FINDING_VALUES: Final[dict[str, dict[str, dict[str, str]]]] = {"nl-BE": NL_BE_FINDING_VALUES}
+
+# The warnings of a built discharge (Discharge.warnings: the gate's, the context's, the
+# transaction's), keyed by what core/warnings_nl.py recognises each to be: the "Let op" of the
+# physician's app. Each says what the English warning says (that one stays English, for
+# integrators, in the operation's answer). `{placeholders}` are the warning's values: a number,
+# a FHIR resource type, references as `Type/id`, put in as text, never as markup.
+NL_BE_WARNINGS: Final[dict[str, str]] = {
+    # context.py: entries of a context Bundle of a type the discharge never reads
+    "entries-ignored": (
+        "de meegestuurde Bundle bevat {count} × {resource_type}: genegeerd, want dat hoort niet "
+        "bij een ontslagcontext"
+    ),
+    # eligibility.py; pathway.md, "Older patients" (NICE NG59 1.2.13)
+    "older-patient": (
+        "de patiënt is {age} jaar of ouder: een fractuur of maligniteit is op die leeftijd "
+        "waarschijnlijker, en NSAID's houden meer risico in (NICE NG59 1.2.13); de brief raadt "
+        "voorzichtigheid aan met NSAID's"
+    ),
+    # eligibility.py: Patient.generalPractitioner absent or unresolved
+    "no-general-practitioner": (
+        "er staat geen huisarts van de patiënt in het dossier (Patient.generalPractitioner): de "
+        "brief is gericht aan de behandelende huisarts, en de opvolgtaken aan de patiënt"
+    ),
+    # transaction.py, carry.py: the record travels with the letter, except what has no
+    # business identifier
+    "referenced-by-id": (
+        "niet met de brief meegeschreven, enkel via hun id naar verwezen (ze hebben geen "
+        "identifier): {references}; de FHIR-server moet ze al bevatten"
+    ),
+}
+
+WARNING_PHRASES: Final[dict[str, dict[str, str]]] = {"nl-BE": NL_BE_WARNINGS}

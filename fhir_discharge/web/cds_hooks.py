@@ -50,6 +50,7 @@ from ..core.phrases import (
 )
 from ..core.references import parse_reference
 from ..core.transaction import Discharge, build_discharge
+from ..core.warnings_nl import discharge_warnings
 from ..errors import (
     FhirServerError,
     Forbidden,
@@ -514,7 +515,9 @@ def discharge_card(discharge: Discharge, hook_instance: str, language: str) -> d
     ]
     if discharge.warnings:
         lines += ["", f"**{p['detail-warnings']}**", ""]
-        lines += [f"- {md(w)}" for w in discharge.warnings]
+        # In the card's language where the catalogue has the warning (warnings_nl.py).
+        said = discharge_warnings(discharge, language)
+        lines += [f"- {md(w.message_nl or w.message)}" for w in said]
     lines += ["", p["detail-actions"]]
     return {
         "uuid": _card_uuid(hook_instance, "card"),

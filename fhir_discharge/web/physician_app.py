@@ -19,7 +19,10 @@ address bar as soon as the callback page has read them. This router is the app's
 Then the page calls `POST /Encounter/{id}/$lbp-discharge` with the same token.
 
 Dutch (nl-BE) text of the app: core/phrases.py APP_PHRASES, beside the letter's (the screening's
-questions and explanations come from the Questionnaire, pathway().screening).
+questions and explanations come from the Questionnaire, pathway().screening). The gate's findings
+and a discharge's warnings are English in the API; the app says them in Dutch from catalogues
+written in advance (core/findings_nl.py, core/warnings_nl.py), and in English where those have
+no sentence.
 """
 
 from __future__ import annotations
@@ -58,7 +61,8 @@ from ..core.rendering import (
     render_letter_html,
 )
 from ..core.terminology import concept_name
-from ..core.transaction import build_discharge
+from ..core.transaction import Discharge, build_discharge
+from ..core.warnings_nl import discharge_warnings
 from ..errors import (
     DischargeError,
     FhirServerError,
@@ -549,10 +553,22 @@ async def preview(body: ScreeningAnswers, who: PhysicianDep, settings: SettingsD
                 ),
             ],
             "brochureUrl": BROCHURE_URL,
-            "warnings": list(discharge.warnings),
+            "warnings": list(discharge.warnings),  # English, as the operation's answer has them
+            "warningTexts": _warnings(discharge),
         },
         headers={"Cache-Control": "no-store"},
     )
+
+
+def _warnings(discharge: Discharge) -> list[dict[str, Any]]:
+    """The discharge's warnings for the page ("Let op"): each in Dutch (`message_nl`, from the
+    catalogue, when core/warnings_nl.py can tell what the warning is; the page shows it as text)
+    beside its English `message`. One it cannot tell has `message_nl` null: the page says the
+    English one."""
+    return [
+        {"message": w.message, "code": w.code, "message_nl": w.message_nl}
+        for w in discharge_warnings(discharge)
+    ]
 
 
 def _letter_html(transaction: Resource, ctx: DischargeContext, base_url: str) -> str:

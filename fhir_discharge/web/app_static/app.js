@@ -61,6 +61,12 @@
     return finding.message_nl || finding.message;
   }
 
+  // A warning of the discharge ("Let op") in Dutch (core/warnings_nl.py); its English when the
+  // service cannot tell what it is. As text, like a finding.
+  function warningText(warning) {
+    return warning.message_nl || warning.message;
+  }
+
   function list(id, items, empty) {
     const ul = $(id);
     ul.replaceChildren();
@@ -356,8 +362,9 @@
     frame.srcdoc = preview.letterHtml;
     list("follow-ups", preview.followUps);
     $("brochure-link").href = preview.brochureUrl;
-    list("warnings-list", preview.warnings);
-    show("warnings", preview.warnings.length > 0);
+    const warnings = preview.warningTexts.map(warningText);
+    list("warnings-list", warnings);
+    show("warnings", warnings.length > 0);
     $("confirm").disabled = false;
     show("preview", true);
     $("preview").focus();
@@ -381,27 +388,84 @@
     const stored = await api("POST", "api/screening", body(session.answers));
     const url = "../Encounter/" + encodeURIComponent(session.encounter) + "/$lbp-discharge";
     const answer = await call("POST", url, undefined, true);
+    const screened = { role: "screening", reference: stored.reference, status: stored.status };
+    // A refusal: say why in Dutch; the reasons from the app's own check of the record, run again.
+    const reasons = answer.status === 422 ? await refusalReasons(issues(answer.body)) : [];
     status("");
     show("preview", false);
-    const heading = $("result-heading");
-    const intro = $("result-intro");
-    const screened = { role: "screening", reference: stored.reference, status: stored.status };
     if (answer.status === 200 || answer.status === 201) {
-      heading.textContent = T["done-heading"];
-      intro.textContent = T["done-intro"];
-      list("result-list", [screened, ...landed(answer.body)].map(describe));
+      result(T["done-heading"], T["done-intro"], [screened, ...landed(answer.body)].map(describe));
     } else if (answer.status === 202) {
-      heading.textContent = T["done-heading"];
-      intro.textContent = say("queued", { state: parameter(answer.body, "state") });
-      list("result-list", [describe(screened)]);
+      result(T["done-heading"], queued(answer.body), [describe(screened)]);
       pollStatus(answer.headers.get("Content-Location"));
     } else {
-      heading.textContent = answer.status === 422 ? T["refused-heading"] : T["failed-heading"];
-      intro.textContent = "";
-      list("result-list", ((answer.body && answer.body.issue) || []).map((i) => i.diagnostics));
+      showFailure(answer.status, answer.body, reasons);
     }
     show("result", true);
     $("result").focus();
+  }
+
+  function issues(outcome) {
+    return ((outcome && outcome.issue) || []).filter((i) => i && i.diagnostics);
+  }
+
+  // The service's reasons for a 422 (English diagnostics, the gate's findings), each in Dutch
+  // where the app's check of the record, run again now with the same answers (nothing is
+  // written), gives the very same finding; the English diagnostic otherwise.
+  async function refusalReasons(given) {
+    const dutch = new Map();
+    try {
+      const again = await api("POST", "api/preview", body(session.answers));
+      for (const f of again.findings || []) if (f.message_nl) dutch.set(f.message, f.message_nl);
+    } catch (error) {
+      if (error instanceof Expired) throw error;
+    }
+    return given.map((i) => dutch.get(i.diagnostics) || i.diagnostics);
+  }
+
+  // What the physician needs when nothing was discharged: what happened, in Dutch, by the
+  // answer's status; the reasons of a refusal; what to do; and the service's own English
+  // diagnostics, folded, for the ICT service.
+  function showFailure(code, outcome, reasons) {
+    // 4xx: the service posted nothing; 5xx: the FHIR server confirmed nothing.
+    const notCreated = code >= 500 ? T["not-confirmed"] : T["not-created"];
+    const english = issues(outcome).map((i) => i.diagnostics);
+    if (code === 422) {
+      const off = issues(outcome).some((i) => i.code === "business-rule");
+      const kind = off ? "refused-off" : "refused-incomplete";
+      const intro = [T[kind], notCreated, reasons.length ? T[kind + "-list"] : ""];
+      // The English again only when some reason was said in Dutch.
+      const details = reasons.some((r, n) => r !== english[n]) ? english : [];
+      result(T["refused-heading"], intro.join(" ").trim(), reasons, details, T["refused-next"]);
+    } else if (code === 502 || code === 504) {
+      result(T["failed-heading"], T.failed + " " + notCreated, [], english, T["failed-next"]);
+    } else {
+      const what =
+        code === 400
+          ? T.invalid
+          : code === 403
+            ? T.forbidden
+            : code === 404
+              ? T["not-found"]
+              : say("service-error", { status: String(code) });
+      result(T["not-sent-heading"], what + " " + notCreated, [], english, T["report-next"]);
+    }
+  }
+
+  function result(heading, intro, items, details, next) {
+    $("result-heading").textContent = heading;
+    $("result-intro").textContent = intro;
+    list("result-list", items);
+    show("result-list", items.length > 0);
+    $("result-next").textContent = next || "";
+    show("result-next", Boolean(next));
+    list("result-details-list", details || []);
+    show("result-details", Boolean(details && details.length));
+  }
+
+  function queued(parameters) {
+    const state = parameter(parameters, "state");
+    return say("queued", { state: T["state-" + state] || state });
   }
 
   function parameter(parameters, name) {
@@ -434,13 +498,24 @@
       await new Promise((resolve) => setTimeout(resolve, 2000));
       const answer = await call("GET", location, undefined, true);
       const state = parameter(answer.body, "state");
-      $("result-intro").textContent = say("queued", { state });
+      $("result-intro").textContent = queued(answer.body);
       if (state === "delivered") {
         $("result-intro").textContent = T["done-intro"];
         list("result-list", landed(answer.body).map(describe));
         return;
       }
+      if (state === "failed" || state === "dead") {
+        showFailure(502, lastFailure(answer.body), []);
+        return;
+      }
     }
+  }
+
+  function lastFailure(parameters) {
+    const found = ((parameters && parameters.parameter) || []).find(
+      (p) => p.name === "lastFailure",
+    );
+    return found ? found.resource : null;
   }
 
   // --- wiring ----------------------------------------------------------------------------

@@ -1,0 +1,129 @@
+"""The warnings of a built discharge in Dutch (nl-BE), for the physician's app.
+
+`Discharge.warnings` are English sentences, for integrators (the operation's answer); unlike a
+Finding they carry no code. This module says what each one is: a warning counts as one of the
+kinds below only when the discharge's own facts back it (the gate found the patient 70 or older,
+the context has no GP, the warning is one of the context's notes, the record was carried) and
+its English is exactly the sentence the core writes for that kind. Then it is said with the
+kind's sentence of phrases.WARNING_PHRASES, written and reviewed in advance, never translated at
+run time. The values a sentence needs come from the facts where the core keeps them (the age);
+an ignored entry's type and count, and the references of a carried record, are kept nowhere
+else than in the warning, and are read from it by a pattern that admits only a number, a FHIR
+resource type and `Type/id` references.
+
+Anything else (a warning of a kind this module does not know, a changed English sentence, a
+warning the facts do not back) has no Dutch: `message_nl` is None, and the caller shows the
+English. So the app never shows a Dutch sentence for a warning other than the one it replaces.
+tests/test_warnings_nl.py makes every kind from a record, through the core.
+The text is plain: whoever shows it inserts it as text, never as markup.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from .eligibility import OLDER_PATIENT_AGE
+from .facts import DischargeFacts
+from .phrases import WARNING_PHRASES
+from .transaction import Discharge
+
+LANGUAGE = "nl-BE"
+
+
+@dataclass(frozen=True)
+class DischargeWarning:
+    """A warning of a discharge: the English of the API, and what the app says for it."""
+
+    message: str  # English, exactly as Discharge.warnings (and the API) has it
+    code: str | None = None  # the kind (a key of WARNING_PHRASES); None: not recognised
+    message_nl: str | None = None  # None: show `message`
+
+
+@dataclass(frozen=True)
+class _Kind:
+    code: str
+    english: re.Pattern[str]  # the whole warning, as the core writes it
+    backed: Callable[[str, DischargeFacts], bool]  # the facts show what the warning says
+    values: Callable[[re.Match[str]], Mapping[str, str]]
+
+
+_TYPE = r"[A-Z][A-Za-z]{0,63}"
+_REFERENCE = _TYPE + r"/[A-Za-z0-9\-.]{1,64}"
+
+_KINDS: tuple[_Kind, ...] = (
+    # context.py, context_from_bundle: one note per type ignored
+    _Kind(
+        "entries-ignored",
+        re.compile(
+            rf"Bundle entries ignored: (?P<count>[1-9][0-9]{{0,8}}) (?P<resource_type>{_TYPE}) "
+            r"\(not part of a discharge context\)"
+        ),
+        lambda warning, facts: warning in facts.context.notes,
+        lambda found: {"count": found["count"], "resource_type": found["resource_type"]},
+    ),
+    # eligibility.py, _Gate.run
+    _Kind(
+        "older-patient",
+        re.compile(
+            re.escape(
+                f"the patient is {OLDER_PATIENT_AGE} or older: fracture and malignancy are more "
+                "likely, and NSAIDs carry more risk (NICE NG59 1.2.13); the letter advises "
+                "caution with NSAIDs"
+            )
+        ),
+        lambda _, facts: facts.record.older_patient,
+        lambda _: {"age": str(OLDER_PATIENT_AGE)},
+    ),
+    _Kind(
+        "no-general-practitioner",
+        re.compile(
+            re.escape(
+                "the patient has no general practitioner on record (Patient.generalPractitioner): "
+                "the letter is addressed to the treating GP and the follow-up tasks to the patient"
+            )
+        ),
+        lambda _, facts: facts.context.general_practitioner is None,
+        lambda _: {},
+    ),
+    # transaction.py, build_discharge: what carry.py could not write with the letter
+    _Kind(
+        "referenced-by-id",
+        re.compile(
+            r"referenced by id, not written with the letter \(no business identifier\): "
+            rf"(?P<references>{_REFERENCE}(?:, {_REFERENCE})*); the FHIR server must hold them"
+        ),
+        lambda _, facts: facts.context.carry_record,
+        lambda found: {"references": found["references"]},
+    ),
+)
+
+KINDS: tuple[str, ...] = tuple(kind.code for kind in _KINDS)
+
+
+def discharge_warnings(
+    discharge: Discharge, language: str = LANGUAGE
+) -> tuple[DischargeWarning, ...]:
+    """Each warning of `discharge`, in its order, with its sentence in `language` when this
+    module can tell what it is and the catalogue has a sentence for it."""
+    return tuple(warning_text(w, discharge.facts, language) for w in discharge.warnings)
+
+
+def warning_text(warning: str, facts: DischargeFacts, language: str = LANGUAGE) -> DischargeWarning:
+    """One warning of the discharge whose facts are `facts`, said in `language` if it can be."""
+    for kind in _KINDS:
+        found = kind.english.fullmatch(warning)
+        if found is None:
+            continue
+        if not kind.backed(warning, facts):
+            return DischargeWarning(warning)  # the facts do not say so: the English only
+        sentence = WARNING_PHRASES.get(language, {}).get(kind.code)
+        if sentence is None:
+            return DischargeWarning(warning, kind.code)
+        try:
+            text = sentence.format_map(kind.values(found))
+        except (KeyError, IndexError, ValueError):
+            return DischargeWarning(warning, kind.code)
+        return DischargeWarning(warning, kind.code, text[:1].upper() + text[1:] + ".")
+    return DischargeWarning(warning)

@@ -1,0 +1,264 @@
+"""A discharge's warnings in Dutch for the physician's app (core/warnings_nl.py, WARNING_PHRASES).
+
+Every place the core writes a warning (read from the source of context.py, eligibility.py and
+transaction.py) is a kind the module knows, and the catalogue has a Dutch sentence for each kind
+and no other. A real record built with the factories makes each warning, through the core: the
+app's answer shows the Dutch sentence, and the English stays the API's. A warning the module
+cannot account for (unknown, changed, or not backed by the discharge's facts) stays English.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import string
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from fhir_discharge import build_discharge, context_from_bundle
+from fhir_discharge.core import context, eligibility, transaction
+from fhir_discharge.core.phrases import NL_BE_WARNINGS
+from fhir_discharge.core.transaction import Discharge
+from fhir_discharge.core.warnings_nl import KINDS, DischargeWarning, discharge_warnings
+from fhir_discharge.errors import warnings_outcome
+from fhir_discharge.web.physician_app import _warnings
+from tests.support.factories import add, happy_bundle, resource
+
+# --- the kinds and the catalogue ----------------------------------------------------------
+
+
+def _warning_sites(module: Any) -> list[str]:
+    """Each place `module` writes a warning: an append to a list named `warnings`, or the
+    context's `notes` made from a formatted string."""
+    tree = ast.parse(inspect.getsource(module))
+    sites: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", None)
+            if node.func.attr in {"append", "extend", "insert"} and name == "warnings":
+                sites.append(ast.unparse(node)[:80])
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "notes" for t in node.targets
+        ):
+            if any(isinstance(n, ast.JoinedStr) for n in ast.walk(node.value)):
+                sites.append(ast.unparse(node)[:80])
+    return sites
+
+
+def test_every_warning_the_core_writes_is_a_kind_with_a_dutch_sentence() -> None:
+    sites = [s for m in (context, eligibility, transaction) for s in _warning_sites(m)]
+    # One note per ignored type (context.py), two of the gate, one of the transaction.
+    assert len(sites) == len(KINDS) == 4, (
+        "a warning was added or removed in the core: give it a kind in core/warnings_nl.py and "
+        f"a sentence in phrases.WARNING_PHRASES: {sites}"
+    )
+    assert set(KINDS) == set(NL_BE_WARNINGS)
+
+
+@pytest.mark.parametrize("code", sorted(NL_BE_WARNINGS))
+def test_the_dutch_sentences_are_not_english(code: str) -> None:
+    sentence = f" {NL_BE_WARNINGS[code]} "
+    for english in (" the ", " has no ", " not ", " and ", " must ", " with ", " by "):
+        assert english not in sentence, (code, english)
+
+
+# --- each warning, made by a record -------------------------------------------------------
+
+
+def _build(bundle: dict[str, Any], carry: bool = False) -> Discharge:
+    return build_discharge(replace(context_from_bundle(bundle), carry_record=carry))
+
+
+def _allergy(resource_id: str) -> dict[str, Any]:
+    return {
+        "resourceType": "AllergyIntolerance",
+        "id": resource_id,
+        "patient": {"reference": "Patient/lbp-example-patient"},
+    }
+
+
+def _ignored_entries() -> Discharge:
+    # Two entries of a type the discharge never reads (an EHR's export carries more).
+    return _build(add(add(happy_bundle(), _allergy("a1")), _allergy("a2")))
+
+
+def _older_patient() -> Discharge:
+    bundle = happy_bundle()
+    resource(bundle, "Patient")["birthDate"] = "1948-06-02"
+    return _build(bundle)
+
+
+def _no_general_practitioner() -> Discharge:
+    bundle = happy_bundle()
+    del resource(bundle, "Patient")["generalPractitioner"]
+    return _build(bundle)
+
+
+def _referenced_by_id() -> Discharge:
+    # The record travels with the letter; the ED physician has no business identifier.
+    bundle = happy_bundle()
+    del resource(bundle, "Practitioner", "lbp-example-ed-physician")["identifier"]
+    return _build(bundle, carry=True)
+
+
+RECORDS: dict[str, Callable[[], Discharge]] = {
+    "entries-ignored": _ignored_entries,
+    "older-patient": _older_patient,
+    "no-general-practitioner": _no_general_practitioner,
+    "referenced-by-id": _referenced_by_id,
+}
+# What the English says, and what its Dutch must say instead (the values included).
+ENGLISH = {
+    "entries-ignored": "Bundle entries ignored: 2 AllergyIntolerance",
+    "older-patient": "the patient is 70 or older",
+    "no-general-practitioner": "the patient has no general practitioner on record",
+    "referenced-by-id": "referenced by id, not written with the letter",
+}
+DUTCH = {
+    "entries-ignored": (
+        "De meegestuurde Bundle bevat 2 × AllergyIntolerance: genegeerd, want dat hoort niet "
+        "bij een ontslagcontext."
+    ),
+    "older-patient": (
+        "De patiënt is 70 jaar of ouder: een fractuur of maligniteit is op die leeftijd "
+        "waarschijnlijker, en NSAID's houden meer risico in (NICE NG59 1.2.13); de brief raadt "
+        "voorzichtigheid aan met NSAID's."
+    ),
+    "no-general-practitioner": (
+        "Er staat geen huisarts van de patiënt in het dossier (Patient.generalPractitioner): de "
+        "brief is gericht aan de behandelende huisarts, en de opvolgtaken aan de patiënt."
+    ),
+    "referenced-by-id": (
+        "Niet met de brief meegeschreven, enkel via hun id naar verwezen (ze hebben geen "
+        "identifier): Practitioner/lbp-example-ed-physician; de FHIR-server moet ze al bevatten."
+    ),
+}
+
+
+def test_a_record_makes_every_warning_of_the_catalogue() -> None:
+    assert set(RECORDS) == set(DUTCH) == set(NL_BE_WARNINGS)
+
+
+def test_the_example_has_no_warning() -> None:
+    assert discharge_warnings(_build(happy_bundle())) == ()
+
+
+@pytest.mark.parametrize("code", sorted(RECORDS))
+def test_each_warning_is_shown_in_dutch_and_its_english_is_not(code: str) -> None:
+    discharge = RECORDS[code]()
+    (english,) = [w for w in discharge.warnings if w.startswith(ENGLISH[code])]
+    (said,) = [w for w in discharge_warnings(discharge) if w.message == english]
+    assert said == DischargeWarning(english, code, DUTCH[code])
+    # The sentence needs exactly the values the warning has: none is left unfilled.
+    fields = {f for _, f, _, _ in string.Formatter().parse(NL_BE_WARNINGS[code]) if f}
+    assert "{" not in DUTCH[code] and len(fields) <= 2
+    # What the app's page shows (message_nl, else message) is the Dutch, not the English.
+    (shown,) = [w for w in _warnings(discharge) if w["message"] == english]
+    assert shown == {"message": english, "code": code, "message_nl": DUTCH[code]}
+    page = shown["message_nl"] or shown["message"]
+    assert page == DUTCH[code] and ENGLISH[code] not in page
+    # The API keeps its English: the warnings and the operation's OperationOutcome.
+    assert english in discharge.warnings
+    outcome = warnings_outcome(list(discharge.warnings))
+    assert english in [i["diagnostics"] for i in outcome["issue"]]
+
+
+def test_every_warning_of_one_discharge_is_said_in_its_order() -> None:
+    bundle = add(happy_bundle(), _allergy("a1"))
+    patient = resource(bundle, "Patient")
+    patient["birthDate"] = "1948-06-02"
+    del patient["generalPractitioner"]
+    del resource(bundle, "Practitioner", "lbp-example-ed-physician")["identifier"]
+    discharge = _build(bundle, carry=True)
+    said = discharge_warnings(discharge)
+    assert [w.message for w in said] == list(discharge.warnings)
+    assert [w.code for w in said] == [
+        "entries-ignored",
+        "older-patient",
+        "no-general-practitioner",
+        "referenced-by-id",
+    ]
+    assert all(w.message_nl for w in said)
+    assert said[0].message_nl is not None and said[0].message_nl.startswith(
+        "De meegestuurde Bundle bevat 1 × AllergyIntolerance:"
+    )
+    assert said[3].message_nl is not None and said[3].message_nl.endswith(
+        "identifier): Practitioner/lbp-example-ed-physician; de FHIR-server moet ze al bevatten."
+    )
+
+
+# --- what the module cannot account for: the English ---------------------------------------
+
+
+def _with_warnings(discharge: Discharge, *warnings: str) -> Discharge:
+    return replace(discharge, warnings=warnings)
+
+
+def test_an_unknown_warning_is_shown_in_english() -> None:
+    discharge = _with_warnings(_build(happy_bundle()), "a warning of a newer core")
+    assert discharge_warnings(discharge) == (DischargeWarning("a warning of a newer core"),)
+    assert _warnings(discharge) == [
+        {"message": "a warning of a newer core", "code": None, "message_nl": None}
+    ]
+
+
+def test_a_changed_english_sentence_is_not_said_with_the_old_dutch() -> None:
+    (older,) = _older_patient().warnings
+    changed = older.replace("caution with NSAIDs", "caution with NSAIDs and opioids")
+    (said,) = discharge_warnings(_with_warnings(_older_patient(), changed))
+    assert said == DischargeWarning(changed)
+
+
+@pytest.mark.parametrize(
+    ("code", "backed_by"),
+    [
+        ("older-patient", _no_general_practitioner),  # a patient of 44
+        ("no-general-practitioner", _older_patient),  # a GP on record
+        ("entries-ignored", _older_patient),  # not one of the context's notes
+        ("referenced-by-id", _older_patient),  # the record was not carried
+    ],
+)
+def test_a_warning_the_facts_do_not_back_is_shown_in_english(
+    code: str, backed_by: Callable[[], Discharge]
+) -> None:
+    (english,) = [w for w in RECORDS[code]().warnings if w.startswith(ENGLISH[code])]
+    (said,) = discharge_warnings(_with_warnings(backed_by(), english))
+    assert said == DischargeWarning(english)
+
+
+@pytest.mark.parametrize(
+    "warning",
+    [
+        "Bundle entries ignored: 1 <img src=x onerror=alert(1)> (not part of a discharge context)",
+        "Bundle entries ignored: 1 {resource_type} (not part of a discharge context)",
+        "referenced by id, not written with the letter (no business identifier): "
+        "Practitioner/<b>x</b>; the FHIR server must hold them",
+    ],
+    ids=["markup", "placeholder", "markup reference"],
+)
+def test_a_warning_with_a_value_that_is_not_a_record_value_stays_plain_english(
+    warning: str,
+) -> None:
+    # Values are a number, a resource type, Type/id references; anything else is not filled
+    # into a Dutch sentence, and the English is kept exactly (the page puts it in as text).
+    discharge = _ignored_entries()
+    discharge = replace(
+        discharge,
+        warnings=(warning,),
+        facts=replace(
+            discharge.facts,
+            context=replace(discharge.facts.context, notes=(warning,), carry_record=True),
+        ),
+    )
+    (said,) = discharge_warnings(discharge)
+    assert said == DischargeWarning(warning)
+
+
+def test_only_dutch_is_catalogued() -> None:
+    discharge = _older_patient()
+    (said,) = discharge_warnings(discharge, "fr-BE")
+    assert said.code == "older-patient" and said.message_nl is None
