@@ -313,6 +313,14 @@ def test_another_diagnosis_of_the_encounter_is_refused_and_named():
     assert "Verstuiking enkel" in found.findings[0].message
 
 
+def test_another_diagnosis_without_a_name_is_refused_as_unnamed_not_uncoded():
+    # Coded (SNOMED CT 44465007), but no text and no display names it.
+    found = refusal(add(happy_bundle(), condition("sprain", SNOMED, "44465007")))
+    [finding] = found.findings
+    assert finding.code == "other-diagnosis-unnamed"
+    assert "without a name" in finding.message and "uncoded" not in finding.message
+
+
 def test_an_aortic_aneurysm_with_low_back_pain_only_as_complaint_gets_no_letter():
     bundle = happy_bundle()
     aaa = resource(bundle, "Condition")

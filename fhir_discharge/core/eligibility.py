@@ -372,13 +372,21 @@ class _Gate:
                 low_back_pain.append((hit[2][1], condition))
             elif RED_FLAG_CODES.first_match(condition.get("code")) is None:
                 name = concept_name(condition.get("code"))
-                self._off(
-                    f"another diagnosis on this encounter: {name or 'uncoded'} (the letter could "
-                    "not describe it)",
-                    where,
-                    "other-diagnosis" if name else "other-diagnosis-unnamed",
-                    name=name or "",
-                )
+                if name:
+                    self._off(
+                        f"another diagnosis on this encounter: {name} (the letter could not "
+                        "describe it)",
+                        where,
+                        "other-diagnosis",
+                        name=name,
+                    )
+                else:  # coded, but neither a text nor a display names it
+                    self._off(
+                        "another diagnosis on this encounter, without a name (no code text or "
+                        "display; the letter could not describe it)",
+                        where,
+                        "other-diagnosis-unnamed",
+                    )
         if not low_back_pain:
             self._off(
                 "the low back pain diagnosis on this encounter does not hold (refuted, entered in "

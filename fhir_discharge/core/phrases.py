@@ -514,7 +514,7 @@ NL_BE_FINDINGS: Final[dict[str, str]] = {
     "other-diagnosis": (
         "een andere diagnose bij dit bezoek: {name} (de brief zou die niet kunnen beschrijven)"
     ),
-    # English says "uncoded": the diagnosis is coded, but neither its text nor a display names it.
+    # The diagnosis is coded, but neither its text nor a display names it.
     "other-diagnosis-unnamed": (
         "een andere diagnose bij dit bezoek, zonder naam in het dossier (geen tekst of "
         "weergavenaam; de brief zou die niet kunnen beschrijven)"
