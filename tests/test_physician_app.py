@@ -520,6 +520,135 @@ def test_a_queued_discharge_that_fails_is_said_in_dutch(stack: Stack, page: Any)
     assert _browser_problems(page) == []
 
 
+# --- a failure before the discharge: loading the record, the preview, storing the screening ---
+
+_HOSTILE = [
+    "the FHIR server failed (HTTP 500)",
+    'FHIR server: HAPI-0389: <img src="x" onerror="window.injected = 1"> <b>x</b>',
+]
+_NOTHING_STORED = (
+    "Er werd niets opgeslagen: geen screening, geen ontslagbrief, verwijzing naar de brochure, "
+    "zorgplan of opvolgtaak."
+)
+
+
+def _failing(status: int, diagnostics: list[str]) -> Callable[[Any], None]:
+    """A route handler answering the call with `status` and an OperationOutcome."""
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {"severity": "error", "code": "exception", "diagnostics": d} for d in diagnostics
+        ],
+    }
+    return lambda route: route.fulfill(status=status, json=outcome)
+
+
+def _failure_shown(page: Any, heading: str, intro: str, next_: str, english: list[str]) -> None:
+    """The failure said in Dutch in the result panel; the English only folded away, as text."""
+    page.locator("#result").wait_for(state="visible", timeout=30_000)
+    assert page.inner_text("#result-heading") == heading
+    assert page.inner_text("#result-intro") == intro
+    assert page.inner_text("#result-next") == next_
+    assert not page.locator("#alert").is_visible()
+    for screen in ("#workspace", "#preview", "#off"):
+        assert not page.locator(screen).is_visible()
+    assert page.locator("#result-details").evaluate("e => e.open") is False
+    assert not page.locator("#result-details-list").is_visible()
+    page.click("#result-details summary")
+    assert page.locator("#result-details-list li").all_inner_texts() == english
+    assert "Er ging iets mis:" not in page.inner_text("main")
+    assert page.locator("#result img, #result b, #result script").count() == 0
+    assert page.evaluate("window.injected") is None
+    assert _browser_problems(page) == []
+
+
+_FAILED_NEXT = (
+    "Probeer het later opnieuw (start de app opnieuw vanuit het EPD), of meld het probleem aan "
+    "de ICT-dienst met de technische details hieronder."
+)
+_REPORT_NEXT = "Meld het probleem aan de ICT-dienst, met de technische details hieronder."
+
+
+def test_an_encounter_not_on_the_server_is_said_in_dutch(stack: Stack, page: Any) -> None:
+    # The EHR launches the app for an encounter the FHIR server does not have: the service's own
+    # 404 (UnknownEncounter), not one made up by the test.
+    record = new_record(stack)
+    missing = f"t-{record['tag']}-no-such-encounter"
+    page.goto(stack.ehr_launch_url(record["patient"], missing, 300, record["physician"]))
+    _failure_shown(
+        page,
+        "Dossier niet geladen",
+        f"Het bezoek werd niet gevonden op de FHIR-server. {_NOTHING_STORED}",
+        _REPORT_NEXT,
+        [f"Encounter/{missing} does not exist on the FHIR server"],
+    )
+
+
+def test_a_record_the_fhir_server_fails_to_give_is_said_in_dutch(stack: Stack, page: Any) -> None:
+    page.route(re.compile(r"/app/api/record\?"), _failing(502, _HOSTILE))
+    record = new_record(stack)
+    launch = stack.ehr_launch_url(record["patient"], record["encounter"], 300, record["physician"])
+    page.goto(launch)
+    _failure_shown(
+        page,
+        "Dossier niet geladen",
+        f"De FHIR-server weigerde het verzoek of antwoordde niet. {_NOTHING_STORED}",
+        _FAILED_NEXT,
+        _HOSTILE,
+    )
+
+
+def test_a_failed_preview_is_said_in_dutch_and_stores_nothing(stack: Stack, page: Any) -> None:
+    page.route(re.compile(r"/app/api/preview$"), _failing(400, _HOSTILE))
+    record = new_record(stack)
+    ehr_launch(page, stack, record)
+    answer(page)
+    page.click("#preview-button")
+    _failure_shown(
+        page,
+        "Geen voorbeeld van de ontslagbrief",
+        "De dienst kon het dossier van dit bezoek niet verwerken: het bevat onvolledige of "
+        f"ongeldige FHIR-gegevens. {_NOTHING_STORED}",
+        _REPORT_NEXT,
+        _HOSTILE,
+    )
+    assert on_server(stack, "QuestionnaireResponse", record["encounter"]) == []
+
+
+@pytest.mark.parametrize(
+    ("status", "intro", "next_"),
+    [
+        (
+            502,
+            "De FHIR-server weigerde het verzoek of antwoordde niet. De FHIR-server bevestigde "
+            "niet dat uw screening werd opgeslagen; er werd geen ontslagbrief, verwijzing naar "
+            "de brochure, zorgplan of opvolgtaak aangemaakt.",
+            _FAILED_NEXT,
+        ),
+        (
+            403,
+            "Uw aanmelding geeft niet de nodige rechten (scope) voor dit dossier op de "
+            "FHIR-server. Uw screening werd niet opgeslagen, en er werd geen ontslagbrief, "
+            "verwijzing naar de brochure, zorgplan of opvolgtaak aangemaakt.",
+            _REPORT_NEXT,
+        ),
+    ],
+    ids=["502", "403"],
+)
+def test_a_failure_storing_the_screening_is_said_in_dutch(
+    stack: Stack, page: Any, status: int, intro: str, next_: str
+) -> None:
+    page.route(re.compile(r"/app/api/screening$"), _failing(status, _HOSTILE))
+    record = new_record(stack)
+    _preview(page, stack, record)
+    page.click("#confirm")
+    _failure_shown(page, "Ontslag niet verstuurd", intro, next_, _HOSTILE)
+    # The discharge is asked only once the screening is stored: it was not asked.
+    assert [r for r in page.seen.requests if "lbp-discharge" in r] == []
+    assert on_server(stack, "QuestionnaireResponse", record["encounter"]) == []
+    assert on_server(stack, "Composition", record["encounter"]) == []
+
+
 def test_token_expired_mid_flow(stack: Stack, page: Any) -> None:
     record = new_record(stack)
     ehr_launch(page, stack, record, token_lifetime=4)

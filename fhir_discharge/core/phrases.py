@@ -430,6 +430,37 @@ NL_BE_APP: Final[dict[str, str]] = {
     "state-delivered": "verstuurd",
     "state-failed": "geweigerd door de FHIR-server",
     "state-dead": "niet verstuurd na herhaalde pogingen",
+    # A failure of a call before the discharge (app.js, fail): loading the record, the preview,
+    # storing the screening. Said like the discharge's own (by status, the English folded), with
+    # the discharge's sentences where they fit (`invalid`, `not-found`, `service-error`,
+    # `failed-next`, `report-next`, `not-sent-heading`) and these where they do not.
+    "record-failed-heading": "Dossier niet geladen",
+    "preview-failed-heading": "Geen voorbeeld van de ontslagbrief",
+    # 502, 504 of an earlier call: the FHIR server refused the read or the write, or timed out.
+    "call-failed": "De FHIR-server weigerde het verzoek of antwoordde niet.",
+    # 403: the physician's launch does not allow it (scope, another encounter, no fhirUser).
+    "call-forbidden": (
+        "Uw aanmelding geeft niet de nodige rechten (scope) voor dit dossier op de FHIR-server."
+    ),
+    # 422 of an earlier call: the service's gate could not read the record (the English listed).
+    "call-incomplete": "Het dossier mist gegevens die deze app nodig heeft.",
+    "call-incomplete-list": "Wat de dienst vond (in het Engels):",
+    # What was written: the record and the preview only read; the screening is stored first
+    # when the physician confirms, and the discharge is asked only once it is.
+    "nothing-stored": (
+        "Er werd niets opgeslagen: geen screening, geen ontslagbrief, verwijzing naar de "
+        "brochure, zorgplan of opvolgtaak."
+    ),
+    # 4xx storing the screening: the service wrote nothing.
+    "screening-not-stored": (
+        "Uw screening werd niet opgeslagen, en er werd geen ontslagbrief, verwijzing naar de "
+        "brochure, zorgplan of opvolgtaak aangemaakt."
+    ),
+    # 5xx storing the screening: the FHIR server confirmed nothing (a timeout may hide a write).
+    "screening-not-confirmed": (
+        "De FHIR-server bevestigde niet dat uw screening werd opgeslagen; er werd geen "
+        "ontslagbrief, verwijzing naar de brochure, zorgplan of opvolgtaak aangemaakt."
+    ),
 }
 
 PHRASES: Final[dict[str, dict[str, str]]] = {"nl-BE": NL_BE}

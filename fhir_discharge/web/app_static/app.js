@@ -16,6 +16,17 @@
 
   class Expired extends Error {}
 
+  // A call of this service answered with an error: which call (`step`: "record", "preview",
+  // "screening"), its HTTP status and its OperationOutcome (English diagnostics).
+  class Failed extends Error {
+    constructor(step, code, outcome) {
+      super(problem(outcome));
+      this.step = step;
+      this.code = code;
+      this.outcome = outcome;
+    }
+  }
+
   function say(key, vars) {
     return (T[key] || key).replace(/\{(\w+)\}/g, (_, k) => (vars && k in vars ? vars[k] : ""));
   }
@@ -50,6 +61,13 @@
       session = null;
       for (const id of ["workspace", "preview", "off"]) show(id, false);
       alertBox(say("expired"));
+    } else if (error instanceof Failed) {
+      for (const id of ["workspace", "preview", "off"]) show(id, false);
+      alertBox("");
+      status("");
+      showFailure(error.code, error.outcome, [], error.step);
+      show("result", true);
+      $("result").focus();
     } else {
       alertBox(say("error", { message: error.message }));
     }
@@ -106,9 +124,9 @@
     return issues.map((i) => i.diagnostics).filter(Boolean).join("; ") || "HTTP error";
   }
 
-  async function api(method, url, body) {
+  async function api(step, method, url, body) {
     const answer = await call(method, url, body, true);
-    if (answer.status >= 400) throw new Error(problem(answer.body));
+    if (answer.status >= 400) throw new Failed(step, answer.status, answer.body);
     return answer.body;
   }
 
@@ -194,7 +212,7 @@
   async function start() {
     status(say("loading"));
     const query = new URLSearchParams({ iss: session.iss, encounter: session.encounter });
-    const record = await api("GET", "api/record?" + query.toString());
+    const record = await api("record", "GET", "api/record?" + query.toString());
     renderRecord(record);
     renderItems();
     screeningId = crypto.randomUUID();
@@ -318,7 +336,7 @@
       return;
     }
     status(say("loading"));
-    const preview = await api("POST", "api/preview", body(given));
+    const preview = await api("preview", "POST", "api/preview", body(given));
     status("");
     if (preview.outcome !== "on-pathway") {
       showOff(
@@ -385,7 +403,7 @@
     $("confirm").disabled = true;
     $("back").disabled = true;
     status(say("sending"));
-    const stored = await api("POST", "api/screening", body(session.answers));
+    const stored = await api("screening", "POST", "api/screening", body(session.answers));
     const url = "../Encounter/" + encodeURIComponent(session.encounter) + "/$lbp-discharge";
     const answer = await call("POST", url, undefined, true);
     const screened = { role: "screening", reference: stored.reference, status: stored.status };
@@ -399,7 +417,7 @@
       result(T["done-heading"], queued(answer.body), [describe(screened)]);
       pollStatus(answer.headers.get("Content-Location"));
     } else {
-      showFailure(answer.status, answer.body, reasons);
+      showFailure(answer.status, answer.body, reasons, "discharge");
     }
     show("result", true);
     $("result").focus();
@@ -415,7 +433,7 @@
   async function refusalReasons(given) {
     const dutch = new Map();
     try {
-      const again = await api("POST", "api/preview", body(session.answers));
+      const again = await api("preview", "POST", "api/preview", body(session.answers));
       for (const f of again.findings || []) if (f.message_nl) dutch.set(f.message, f.message_nl);
     } catch (error) {
       if (error instanceof Expired) throw error;
@@ -423,33 +441,57 @@
     return given.map((i) => dutch.get(i.diagnostics) || i.diagnostics);
   }
 
-  // What the physician needs when nothing was discharged: what happened, in Dutch, by the
-  // answer's status; the reasons of a refusal; what to do; and the service's own English
-  // diagnostics, folded, for the ICT service.
-  function showFailure(code, outcome, reasons) {
-    // 4xx: the service posted nothing; 5xx: the FHIR server confirmed nothing.
-    const notCreated = code >= 500 ? T["not-confirmed"] : T["not-created"];
+  // What the physician needs when a call failed (`step`: "record", "preview", "screening", or
+  // "discharge" itself): what happened, in Dutch, by the answer's status; what was and was not
+  // written; the reasons of a refusal; what to do; and the service's own English diagnostics,
+  // folded, for the ICT service.
+  function showFailure(code, outcome, reasons, step) {
     const english = issues(outcome).map((i) => i.diagnostics);
-    if (code === 422) {
+    const done = written(code, step);
+    if (code === 422 && step === "discharge") {
       const off = issues(outcome).some((i) => i.code === "business-rule");
       const kind = off ? "refused-off" : "refused-incomplete";
-      const intro = [T[kind], notCreated, reasons.length ? T[kind + "-list"] : ""];
+      const intro = [T[kind], done, reasons.length ? T[kind + "-list"] : ""];
       // The English again only when some reason was said in Dutch.
       const details = reasons.some((r, n) => r !== english[n]) ? english : [];
       result(T["refused-heading"], intro.join(" ").trim(), reasons, details, T["refused-next"]);
-    } else if (code === 502 || code === 504) {
-      result(T["failed-heading"], T.failed + " " + notCreated, [], english, T["failed-next"]);
+    } else if (code === 422) {
+      // The gate could not read the record at all: its reasons, in English, are what to fix.
+      const intro = [T["call-incomplete"], done, english.length ? T["call-incomplete-list"] : ""];
+      result(failureHeading(code, step), intro.join(" ").trim(), english, [], T["refused-next"]);
     } else {
-      const what =
-        code === 400
-          ? T.invalid
-          : code === 403
-            ? T.forbidden
-            : code === 404
-              ? T["not-found"]
-              : say("service-error", { status: String(code) });
-      result(T["not-sent-heading"], what + " " + notCreated, [], english, T["report-next"]);
+      const next = code === 502 || code === 504 ? T["failed-next"] : T["report-next"];
+      result(failureHeading(code, step), happened(code, step) + " " + done, [], english, next);
     }
+  }
+
+  function failureHeading(code, step) {
+    if (step === "record") return T["record-failed-heading"];
+    if (step === "preview") return T["preview-failed-heading"];
+    if (step === "discharge" && (code === 502 || code === 504)) return T["failed-heading"];
+    return T["not-sent-heading"];
+  }
+
+  // What happened, by the answer's status; the discharge's own sentences where they fit.
+  function happened(code, step) {
+    const discharge = step === "discharge";
+    if (code === 502 || code === 504) return discharge ? T.failed : T["call-failed"];
+    if (code === 400) return T.invalid;
+    if (code === 403) return discharge ? T.forbidden : T["call-forbidden"];
+    if (code === 404) return T["not-found"];
+    return say("service-error", { status: String(code) });
+  }
+
+  // What was (not) written when `step` failed. The calls come in this order: the record and the
+  // preview only read; confirming stores the screening, then asks the discharge. 4xx: the
+  // service wrote nothing at that step; 5xx: the FHIR server confirmed nothing.
+  function written(code, step) {
+    const unconfirmed = code >= 500;
+    if (step === "discharge") return unconfirmed ? T["not-confirmed"] : T["not-created"];
+    if (step === "screening") {
+      return unconfirmed ? T["screening-not-confirmed"] : T["screening-not-stored"];
+    }
+    return T["nothing-stored"];
   }
 
   function result(heading, intro, items, details, next) {
@@ -505,7 +547,7 @@
         return;
       }
       if (state === "failed" || state === "dead") {
-        showFailure(502, lastFailure(answer.body), []);
+        showFailure(502, lastFailure(answer.body), [], "discharge");
         return;
       }
     }
