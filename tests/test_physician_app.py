@@ -649,6 +649,21 @@ def test_a_failure_storing_the_screening_is_said_in_dutch(
     assert on_server(stack, "Composition", record["encounter"]) == []
 
 
+def test_a_lost_connection_is_said_in_dutch_without_claiming_what_happened(
+    stack: Stack, page: Any
+) -> None:
+    # The browser gets no answer at all while confirming: fetch() fails with its own English.
+    page.route(re.compile(r"/app/api/screening$"), lambda route: route.abort())
+    record = new_record(stack)
+    _preview(page, stack, record)
+    page.click("#confirm")
+    page.locator("#alert").wait_for(state="visible")
+    said = page.inner_text("#alert")
+    assert "De verbinding met de dienst viel weg" in said
+    assert "niet zeker" in said  # never "nothing was stored": it may have been
+    assert "fetch" not in said.lower() and "Er ging iets mis" not in said
+
+
 def test_token_expired_mid_flow(stack: Stack, page: Any) -> None:
     record = new_record(stack)
     ehr_launch(page, stack, record, token_lifetime=4)

@@ -306,6 +306,13 @@ NL_BE_APP: Final[dict[str, str]] = {
         "nog niet bevestigde, werd verstuurd."
     ),
     "error": "Er ging iets mis: {message}",
+    # The browser got no answer at all (the service unreachable, the connection dropped): whether
+    # the last step reached the service is unknown. Confirming again is safe: conditional creates.
+    "network": (
+        "De verbinding met de dienst viel weg: het is niet zeker of uw laatste stap werd "
+        "uitgevoerd. Start de app opnieuw vanuit het EPD; een ontslag dat al werd verstuurd, "
+        "wordt geen tweede keer aangemaakt."
+    ),
     "patient-heading": "Patiënt",
     "born": "Geboren",
     "sex": "Geslacht",

@@ -68,6 +68,10 @@
       showFailure(error.code, error.outcome, [], error.step);
       show("result", true);
       $("result").focus();
+    } else if (error instanceof TypeError) {
+      // fetch() got no answer at all (its message is the browser's English, e.g. "Failed to
+      // fetch"): say so in Dutch, without claiming what did or did not happen.
+      alertBox(say("network"));
     } else {
       alertBox(say("error", { message: error.message }));
     }
