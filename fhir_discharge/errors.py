@@ -35,6 +35,8 @@ FINDING_DISPLAYS: dict[str, str] = {
     "disposition-missing": "The discharge disposition is not documented",
     "disposition-not-home": "The patient was not sent home",
     # the patient
+    "patient-inactive": "The patient record is not in use",
+    "patient-replaced": "The patient record was replaced by another",
     "patient-deceased": "The patient is recorded as deceased",
     "birth-date-missing": "The patient's birth date is not on record",
     "patient-not-adult": "The patient is not certainly an adult",

@@ -782,3 +782,32 @@ def test_many_modifier_extensions_are_named_by_the_first_ten():
     refused = refusal(bundle, IncompleteRecord)
     named = [f for f in refused.findings if f.code == "modifier-extension"]
     assert [f.params["url"] for f in named] == [f"http://example.org/m{i}" for i in range(10)]
+
+
+# --- a patient record the EHR no longer uses (hazard H54) ---------------------------------------
+
+
+def test_an_inactive_patient_record_is_refused():
+    bundle = happy_bundle()
+    resource(bundle, "Patient")["active"] = False
+    [finding] = refusal(bundle, IncompleteRecord).findings
+    assert finding.code == "patient-inactive" and finding.expression == "Patient.active"
+
+
+def test_a_patient_record_replaced_by_another_is_refused_naming_it():
+    bundle = happy_bundle()
+    resource(bundle, "Patient")["link"] = [
+        {"other": {"reference": "Patient/the-record-in-use"}, "type": "replaced-by"}
+    ]
+    [finding] = refusal(bundle, IncompleteRecord).findings
+    assert finding.code == "patient-replaced"
+    assert "Patient/the-record-in-use" in finding.message
+
+
+@pytest.mark.parametrize("link_type", ["replaces", "seealso", "refer"])
+def test_a_patient_record_in_use_with_other_links_passes(link_type):
+    bundle = happy_bundle()
+    patient = resource(bundle, "Patient")
+    patient["active"] = True
+    patient["link"] = [{"other": {"reference": "Patient/an-older-record"}, "type": link_type}]
+    assert gate(bundle).diagnosis_condition["id"] == "lbp-example-diagnosis"

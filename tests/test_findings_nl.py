@@ -164,6 +164,12 @@ RECORDS: dict[str, Callable[[], dict[str, Any]]] = {
     "disposition-not-home": lambda: _encounter(
         lambda e: e["hospitalization"]["dischargeDisposition"]["coding"][0].update(code="hosp")
     ),
+    "patient-inactive": lambda: _set(happy_bundle(), "Patient", active=False),
+    "patient-replaced": lambda: _set(
+        happy_bundle(),
+        "Patient",
+        link=[{"other": {"reference": "Patient/in-use"}, "type": "replaced-by"}],
+    ),
     "patient-deceased": lambda: _set(happy_bundle(), "Patient", deceasedBoolean=True),
     "birth-date-missing": lambda: _patient(lambda p: p.pop("birthDate")),
     "patient-not-adult": lambda: _set(happy_bundle(), "Patient", birthDate="2010-01-01"),

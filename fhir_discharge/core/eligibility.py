@@ -294,6 +294,26 @@ class _Gate:
         return parse_instant(value, "Encounter.period.start") if value is not None else None
 
     def _check_patient(self, patient: Resource) -> None:
+        # A record the EHR no longer uses (merged into another, or inactive) is not the one the
+        # letter may be filed on (FHIR R4 Patient.active, Patient.link "replaced-by").
+        if patient.get("active") is False:
+            self._missing(
+                "the patient record is not in use (Patient.active is false): discharge the "
+                "encounter on the patient record in use",
+                "Patient.active",
+                "patient-inactive",
+            )
+        for link in patient.get("link") or []:
+            if isinstance(link, dict) and link.get("type") == "replaced-by":
+                other = str((link.get("other") or {}).get("reference") or "another record")[:100]
+                self._missing(
+                    f"the patient record was replaced by {other} (Patient.link replaced-by): "
+                    "discharge the encounter on the patient record in use",
+                    "Patient.link",
+                    "patient-replaced",
+                    other=other,
+                )
+                break
         if patient.get("deceasedBoolean") is True or "deceasedDateTime" in patient:
             self._off("the patient is recorded as deceased", "Patient.deceased", "patient-deceased")
         ages = self._ages(patient)

@@ -536,6 +536,14 @@ NL_BE_FINDINGS: Final[dict[str, str]] = {
     ),
     "disposition-not-home": ("de patiënt ging niet naar huis (ontslagbestemming '{disposition}')"),
     # the patient
+    "patient-inactive": (
+        "het patiëntendossier is niet in gebruik (Patient.active is false): ontsla de patiënt "
+        "vanuit het patiëntendossier dat in gebruik is"
+    ),
+    "patient-replaced": (
+        "het patiëntendossier werd vervangen door {other} (Patient.link replaced-by): ontsla de "
+        "patiënt vanuit het patiëntendossier dat in gebruik is"
+    ),
     "patient-deceased": "de patiënt staat in het dossier als overleden",
     "birth-date-missing": (
         "de geboortedatum van de patiënt staat niet in het dossier: het zorgpad is voor "

@@ -19,6 +19,8 @@ Description: "The findings of the pathway gate of fhir-discharge: each issue of 
 * #encounter-no-end "The encounter has no end time"
 * #disposition-missing "The discharge disposition is not documented"
 * #disposition-not-home "The patient was not sent home"
+* #patient-inactive "The patient record is not in use"
+* #patient-replaced "The patient record was replaced by another"
 * #patient-deceased "The patient is recorded as deceased"
 * #birth-date-missing "The patient's birth date is not on record"
 * #patient-not-adult "The patient is not certainly an adult"
