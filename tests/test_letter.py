@@ -187,6 +187,43 @@ def test_without_gp_the_letter_goes_to_the_treating_gp():
     assert "Aan: de behandelende huisarts" in plain_text(letter_of(bundle)["text"]["div"])
 
 
+def test_a_gp_not_in_use_is_passed_over_and_said_so():
+    # The GP on record retired (Practitioner.active false): a letter to them reaches no one.
+    bundle = happy_bundle()
+    resource(bundle, "Practitioner", "lbp-example-gp")["active"] = False
+    discharge = build_discharge(context_from_bundle(bundle))
+    text = plain_text(discharge.letter["text"]["div"])
+    assert "Aan: de behandelende huisarts" in text
+    types = [e["resource"]["resourceType"] for e in discharge.bundle["entry"]]
+    assert "Communication" not in types  # nothing sent to the retired GP
+    tasks = [
+        e["resource"] for e in discharge.bundle["entry"] if e["resource"]["resourceType"] == "Task"
+    ]
+    assert tasks and all(t["owner"]["reference"].startswith("Patient/") for t in tasks)
+    [warning] = discharge.warnings
+    assert "not in use (Practitioner/lbp-example-gp active false)" in warning
+
+
+def test_the_first_gp_in_use_is_the_one_written_to():
+    bundle = happy_bundle()
+    retired = {**resource(bundle, "Practitioner", "lbp-example-gp"), "id": "retired-gp"}
+    retired["active"] = False
+    bundle["entry"].append({"fullUrl": "Practitioner/retired-gp", "resource": retired})
+    patient = resource(bundle, "Patient")
+    patient["generalPractitioner"] = [
+        {"reference": "Practitioner/retired-gp"},
+        *patient["generalPractitioner"],
+    ]
+    discharge = build_discharge(context_from_bundle(bundle))
+    assert discharge.warnings == ()
+    communication = next(
+        e["resource"]
+        for e in discharge.bundle["entry"]
+        if e["resource"]["resourceType"] == "Communication"
+    )
+    assert communication["recipient"] == [{"reference": "Practitioner/lbp-example-gp"}]
+
+
 HOSTILE = '<script>alert("x")</script>&amp; \u202eevil\u202c \x07bell ]]> <b onclick="x">'
 
 

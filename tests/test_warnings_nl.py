@@ -51,8 +51,8 @@ def _warning_sites(module: Any) -> list[str]:
 
 def test_every_warning_the_core_writes_is_a_kind_with_a_dutch_sentence() -> None:
     sites = [s for m in (context, eligibility, transaction) for s in _warning_sites(m)]
-    # One note per ignored type (context.py), two of the gate, one of the transaction.
-    assert len(sites) == len(KINDS) == 4, (
+    # One note per ignored type (context.py), three of the gate, one of the transaction.
+    assert len(sites) == len(KINDS) == 5, (
         "a warning was added or removed in the core: give it a kind in core/warnings_nl.py and "
         f"a sentence in phrases.WARNING_PHRASES: {sites}"
     )
@@ -98,6 +98,12 @@ def _no_general_practitioner() -> Discharge:
     return _build(bundle)
 
 
+def _general_practitioner_not_in_use() -> Discharge:
+    bundle = happy_bundle()
+    resource(bundle, "Practitioner", "lbp-example-gp")["active"] = False
+    return _build(bundle)
+
+
 def _referenced_by_id() -> Discharge:
     # The record travels with the letter; the ED physician has no business identifier.
     bundle = happy_bundle()
@@ -109,6 +115,7 @@ RECORDS: dict[str, Callable[[], Discharge]] = {
     "entries-ignored": _ignored_entries,
     "older-patient": _older_patient,
     "no-general-practitioner": _no_general_practitioner,
+    "general-practitioner-not-in-use": _general_practitioner_not_in_use,
     "referenced-by-id": _referenced_by_id,
 }
 # What the English says, and what its Dutch must say instead (the values included).
@@ -116,6 +123,7 @@ ENGLISH = {
     "entries-ignored": "Bundle entries ignored: 2 AllergyIntolerance",
     "older-patient": "the patient is 70 or older",
     "no-general-practitioner": "the patient has no general practitioner on record",
+    "general-practitioner-not-in-use": "the patient's general practitioner on record is not in use",
     "referenced-by-id": "referenced by id, not written with the letter",
 }
 DUTCH = {
@@ -131,6 +139,11 @@ DUTCH = {
     "no-general-practitioner": (
         "Er staat geen huisarts van de patiënt in het dossier (Patient.generalPractitioner): de "
         "brief is gericht aan de behandelende huisarts, en de opvolgtaken aan de patiënt."
+    ),
+    "general-practitioner-not-in-use": (
+        "De huisarts van de patiënt in het dossier is niet meer actief "
+        "(Practitioner/lbp-example-gp, active false): de brief is gericht aan de behandelende "
+        "huisarts, en de opvolgtaken aan de patiënt."
     ),
     "referenced-by-id": (
         "Niet met de brief meegeschreven, enkel via hun id naar verwezen (ze hebben geen "

@@ -63,6 +63,9 @@ class DischargeContext:
     # resolves the record's other references (a screening's author, a prescription's Medication)
     index: ResourceIndex = field(default_factory=lambda: ResourceIndex(()), compare=False)
     notes: tuple[str, ...] = ()  # said to the caller as warnings (e.g. ignored Bundle entries)
+    # `Type/id` of the patient's GPs on record who are not in use (`active` false): passed over,
+    # and said to the caller (the letter is then addressed to the treating GP).
+    general_practitioners_not_in_use: tuple[str, ...] = ()
     # The record travels with the letter as conditional creates (carry.py): set by the service
     # for a context Bundle, whose record the FHIR server the letter goes to may not hold.
     carry_record: bool = False
@@ -186,12 +189,14 @@ def assemble_context(
         patient_ref,
     )
     end = (encounter.get("period") or {}).get("end")
+    general_practitioner, not_in_use = _general_practitioner(patient, index)
     return DischargeContext(
         encounter=encounter,
         patient=patient,
         physician=_physician(encounter, index),
         hospital=_typed(index.resolve(encounter.get("serviceProvider")), "Organization"),
-        general_practitioner=_general_practitioner(patient, index),
+        general_practitioner=general_practitioner,
+        general_practitioners_not_in_use=not_in_use,
         conditions=tuple(by_type["Condition"]),
         discharge_time=parse_instant(end, "Encounter.period.end") if end is not None else None,
         screenings=tuple(by_type["QuestionnaireResponse"]),
@@ -238,13 +243,22 @@ def _physician(encounter: Resource, index: ResourceIndex) -> Resource | None:
     return min(ranked, key=lambda pair: pair[0])[1] if ranked else None
 
 
-def _general_practitioner(patient: Resource | None, index: ResourceIndex) -> Resource | None:
-    # Patient.generalPractitioner: Practitioner, PractitionerRole or Organization; first resolvable.
+def _general_practitioner(
+    patient: Resource | None, index: ResourceIndex
+) -> tuple[Resource | None, tuple[str, ...]]:
+    """Patient.generalPractitioner (Practitioner, PractitionerRole or Organization): the first
+    resolvable one in use, and the `Type/id` of those passed over as not in use (`active` false:
+    a GP who retired or moved, a practice that closed: a letter to them reaches no one)."""
+    not_in_use: list[str] = []
     for reference in (patient or {}).get("generalPractitioner") or []:
         resource = index.resolve(reference)
-        if resource is not None:
-            return resource
-    return None
+        if resource is None:
+            continue
+        if resource.get("active") is False:
+            not_in_use.append(f"{resource.get('resourceType')}/{resource.get('id')}")
+            continue
+        return resource, tuple(not_in_use)
+    return None, tuple(not_in_use)
 
 
 def require(value: Resource | None, what: str) -> Resource:

@@ -160,7 +160,14 @@ class _Gate:
                 "likely, and NSAIDs carry more risk (NICE NG59 1.2.13); the letter advises "
                 "caution with NSAIDs"
             )
-        if ctx.general_practitioner is None:
+        if ctx.general_practitioner is None and ctx.general_practitioners_not_in_use:
+            self.warnings.append(
+                "the patient's general practitioner on record is not in use ("
+                + ", ".join(ctx.general_practitioners_not_in_use)
+                + " active false): the letter is addressed to the treating GP and the follow-up "
+                "tasks to the patient"
+            )
+        elif ctx.general_practitioner is None:
             self.warnings.append(
                 "the patient has no general practitioner on record (Patient.generalPractitioner): "
                 "the letter is addressed to the treating GP and the follow-up tasks to the patient"

@@ -717,6 +717,11 @@ NL_BE_WARNINGS: Final[dict[str, str]] = {
         "voorzichtigheid aan met NSAID's"
     ),
     # eligibility.py: Patient.generalPractitioner absent or unresolved
+    "general-practitioner-not-in-use": (
+        "de huisarts van de patiënt in het dossier is niet meer actief ({references}, active "
+        "false): de brief is gericht aan de behandelende huisarts, en de opvolgtaken aan de "
+        "patiënt"
+    ),
     "no-general-practitioner": (
         "er staat geen huisarts van de patiënt in het dossier (Patient.generalPractitioner): de "
         "brief is gericht aan de behandelende huisarts, en de opvolgtaken aan de patiënt"

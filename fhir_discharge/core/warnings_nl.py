@@ -87,6 +87,19 @@ _KINDS: tuple[_Kind, ...] = (
         lambda _, facts: facts.context.general_practitioner is None,
         lambda _: {},
     ),
+    _Kind(
+        "general-practitioner-not-in-use",
+        re.compile(
+            r"the patient's general practitioner on record is not in use "
+            rf"\((?P<references>{_REFERENCE}(?:, {_REFERENCE})*) active false\): the letter is "
+            r"addressed to the treating GP and the follow-up tasks to the patient"
+        ),
+        lambda _, facts: (
+            facts.context.general_practitioner is None
+            and bool(facts.context.general_practitioners_not_in_use)
+        ),
+        lambda found: {"references": found["references"]},
+    ),
     # transaction.py, build_discharge: what carry.py could not write with the letter
     _Kind(
         "referenced-by-id",
