@@ -32,6 +32,7 @@ FINDING_DISPLAYS: dict[str, str] = {
     "encounter-not-emergency": "Not an emergency department encounter",
     "encounter-no-start": "The encounter has no start time",
     "encounter-no-end": "The encounter has no end time",
+    "encounter-period-reversed": "The encounter ends before it starts",
     "disposition-missing": "The discharge disposition is not documented",
     "disposition-not-home": "The patient was not sent home",
     # the patient

@@ -811,3 +811,19 @@ def test_a_patient_record_in_use_with_other_links_passes(link_type):
     patient["active"] = True
     patient["link"] = [{"other": {"reference": "Patient/an-older-record"}, "type": link_type}]
     assert gate(bundle).diagnosis_condition["id"] == "lbp-example-diagnosis"
+
+
+def test_an_encounter_that_ends_before_it_starts_is_refused():
+    # The follow-up dates would count from a moment before the visit.
+    bundle = happy_bundle()
+    resource(bundle, "Encounter")["period"]["end"] = "2026-11-24T12:40:00+01:00"
+    [finding] = refusal(bundle, IncompleteRecord).findings
+    assert finding.code == "encounter-period-reversed"
+    assert finding.expression == "Encounter.period"
+
+
+def test_an_encounter_that_ends_when_it_starts_passes():
+    bundle = happy_bundle()
+    period = resource(bundle, "Encounter")["period"]
+    period["end"] = period["start"]
+    assert gate(bundle).discharge_time == gate(bundle).visit_time

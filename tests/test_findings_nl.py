@@ -160,6 +160,9 @@ RECORDS: dict[str, Callable[[], dict[str, Any]]] = {
     "encounter-not-emergency": lambda: _encounter(lambda e: e["class"].update(code="AMB")),
     "encounter-no-start": lambda: _encounter(lambda e: e["period"].pop("start")),
     "encounter-no-end": lambda: _encounter(lambda e: e["period"].pop("end")),
+    "encounter-period-reversed": lambda: _encounter(
+        lambda e: e["period"].update(end="2026-11-24T12:40:00+01:00")
+    ),
     "disposition-missing": lambda: _encounter(lambda e: e.pop("hospitalization")),
     "disposition-not-home": lambda: _encounter(
         lambda e: e["hospitalization"]["dischargeDisposition"]["coding"][0].update(code="hosp")

@@ -272,6 +272,14 @@ class _Gate:
                 "Encounter.period.end",
                 "encounter-no-end",
             )
+        elif (start := self._visit_time()) is not None and self.ctx.discharge_time < start:
+            # Contradictory: the follow-up dates would count from a moment before the visit.
+            self._missing(
+                "the encounter ends before it starts (Encounter.period.end is before "
+                "Encounter.period.start): correct the encounter's period",
+                "Encounter.period",
+                "encounter-period-reversed",
+            )
         self._check_disposition(
             (encounter.get("hospitalization") or {}).get("dischargeDisposition")
         )

@@ -530,6 +530,10 @@ NL_BE_FINDINGS: Final[dict[str, str]] = {
         "het bezoek heeft geen eindtijd: de data van de opvolging worden vanaf dat tijdstip "
         "gerekend"
     ),
+    "encounter-period-reversed": (
+        "het bezoek eindigt vóór het begint (Encounter.period.end ligt vóór "
+        "Encounter.period.start): corrigeer de periode van het bezoek"
+    ),
     "disposition-missing": (
         "de ontslagbestemming is niet gedocumenteerd (HL7 discharge-disposition): het zorgpad "
         "is voor patiënten die naar huis gaan; documenteer 'home'"

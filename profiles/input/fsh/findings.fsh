@@ -17,6 +17,7 @@ Description: "The findings of the pathway gate of fhir-discharge: each issue of 
 * #encounter-not-emergency "Not an emergency department encounter"
 * #encounter-no-start "The encounter has no start time"
 * #encounter-no-end "The encounter has no end time"
+* #encounter-period-reversed "The encounter ends before it starts"
 * #disposition-missing "The discharge disposition is not documented"
 * #disposition-not-home "The patient was not sent home"
 * #patient-inactive "The patient record is not in use"
