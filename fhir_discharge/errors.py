@@ -65,6 +65,7 @@ FINDING_DISPLAYS: dict[str, str] = {
     "screening-unknown-items": "The red-flag screening has items the pathway does not know",
     "screening-incomplete": "The red-flag screening is incomplete",
     "screening-no-time": "The red-flag screening has no time",
+    "screening-before-visit": "The red-flag screening is dated before the visit started",
     "screening-author-not-practitioner": "The red-flag screening is not authored by a practitioner",
     "screening-author-missing": "The practitioner who screened is not in the record",
     # what the letter names

@@ -827,3 +827,18 @@ def test_an_encounter_that_ends_when_it_starts_passes():
     period = resource(bundle, "Encounter")["period"]
     period["end"] = period["start"]
     assert gate(bundle).discharge_time == gate(bundle).visit_time
+
+
+def test_a_screening_dated_before_the_visit_is_refused():
+    # The letter says when the physician screened: never a time before the visit.
+    bundle = happy_bundle()
+    screening(bundle)["authored"] = "2026-11-25T09:09:00+01:00"  # the visit starts at 09:10
+    [finding] = refusal(bundle, IncompleteRecord).findings
+    assert finding.code == "screening-before-visit"
+    assert finding.expression == "QuestionnaireResponse/lbp-example-screening.authored"
+
+
+def test_a_screening_documented_after_discharge_is_cited_with_its_time():
+    bundle = happy_bundle()
+    screening(bundle)["authored"] = "2026-11-25T13:05:00+01:00"  # after the 12:40 discharge
+    assert gate(bundle).screening.authored.isoformat() == "2026-11-25T13:05:00+01:00"

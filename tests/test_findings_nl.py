@@ -226,6 +226,9 @@ RECORDS: dict[str, Callable[[], dict[str, Any]]] = {
     ),
     "screening-incomplete": lambda: answer(happy_bundle(), "malignancy", None),
     "screening-no-time": lambda: _screening(lambda s: s.pop("authored")),
+    "screening-before-visit": lambda: _screening(
+        lambda s: s.update(authored="2026-11-25T08:00:00+01:00")
+    ),
     "screening-author-not-practitioner": lambda: _screening(
         lambda s: s.update(author={"reference": "Patient/lbp-example-patient"})
     ),

@@ -640,6 +640,17 @@ class _Gate:
         when: datetime | None = None
         if isinstance(authored, str) and "T" in authored:
             when = parse_instant(authored, f"{where}.authored")
+            start = self._visit_time()
+            if start is not None and when < start:
+                # The letter says when the physician screened: a screening of this encounter
+                # dated before the visit contradicts the record (and red flags change).
+                self._missing(
+                    "the red-flag screening is dated before the visit started (authored before "
+                    "Encounter.period.start): correct its time, or screen again",
+                    f"{where}.authored",
+                    "screening-before-visit",
+                )
+                ok = False
         else:
             self._missing(
                 "the red-flag screening has no time (authored)",

@@ -633,6 +633,10 @@ NL_BE_FINDINGS: Final[dict[str, str]] = {
         "valueBoolean): {items}"
     ),
     "screening-no-time": "de screening op alarmsignalen heeft geen tijdstip (authored)",
+    "screening-before-visit": (
+        "de screening op alarmsignalen is gedateerd vóór het begin van het bezoek (authored ligt "
+        "vóór Encounter.period.start): corrigeer het tijdstip, of screen opnieuw"
+    ),
     "screening-author-not-practitioner": (
         "de screening op alarmsignalen is niet door een zorgverlener opgesteld: de auteur moet "
         "de zorgverlener (Practitioner) zijn die de screening uitvoerde"

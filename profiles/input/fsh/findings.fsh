@@ -46,6 +46,7 @@ Description: "The findings of the pathway gate of fhir-discharge: each issue of 
 * #screening-unknown-items "The red-flag screening has items the pathway does not know"
 * #screening-incomplete "The red-flag screening is incomplete"
 * #screening-no-time "The red-flag screening has no time"
+* #screening-before-visit "The red-flag screening is dated before the visit started"
 * #screening-author-not-practitioner "The red-flag screening is not authored by a practitioner"
 * #screening-author-missing "The practitioner who screened is not in the record"
 * #examination-unnamed "An examination of this encounter cannot be named"
