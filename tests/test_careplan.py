@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.core.phrases import ADVICE_KEYS
-from tests.support.factories import happy_bundle, resource
+from tests.support.factories import happy_bundle, resource, screening
 
 
 def built(bundle):
@@ -56,6 +56,7 @@ def test_follow_up_dates_keep_the_wall_clock_across_a_dst_change():
         "start": "2027-03-25T08:00:00Z",
         "end": "2027-03-25T09:30:00Z",
     }
+    screening(bundle)["authored"] = "2027-03-25T09:00:00Z"  # screened during that visit
     entries, _ = built(bundle)
     assert entries[3]["resource"]["restriction"]["period"]["start"] == "2027-04-01T10:30:00+02:00"
 
