@@ -18,7 +18,7 @@ FindingValue = str | float | tuple[str, ...]
 # The gate's findings as codes, for the systems that read the OperationOutcome: each issue of a
 # refusal carries its finding's code in `details` (system, code, display), besides the English
 # `diagnostics`. Published as a CodeSystem with the profiles (profiles/input/fsh/findings.fsh,
-# generated from this table by scripts/generate_findings_fsh.py).
+# generated from this table by scripts/generate_fsh.py).
 FINDING_SYSTEM = "https://fhir.uzleuven.be/discharge/CodeSystem/lbp-gate-finding"
 FINDING_DISPLAYS: dict[str, str] = {
     # the record itself

@@ -256,17 +256,17 @@ def test_follow_up_codes_do_not_claim_a_referral() -> None:
 
 
 def test_the_generated_valueset_fsh_is_up_to_date(tmp_path) -> None:
-    from scripts.generate_valueset_fsh import TARGET, valueset_fsh
+    from scripts.generate_fsh import VALUESETS, valueset_fsh
 
     fresh = tmp_path / "valuesets.fsh"
     fresh.write_text(valueset_fsh(), encoding="utf-8")
-    assert TARGET.read_text(encoding="utf-8") == fresh.read_text(encoding="utf-8"), (
-        "run: .venv/bin/python scripts/generate_valueset_fsh.py (then the profiles are rebuilt)"
+    assert VALUESETS.read_text(encoding="utf-8") == fresh.read_text(encoding="utf-8"), (
+        "run: .venv/bin/python scripts/generate_fsh.py (then the profiles are rebuilt)"
     )
 
 
 def test_the_generated_valuesets_hold_every_red_flag_code() -> None:
-    from scripts.generate_valueset_fsh import valueset_fsh, valueset_id
+    from scripts.generate_fsh import valueset_fsh, valueset_id
 
     text = valueset_fsh()
     assert "Id: lbp-exclusion\n" in text

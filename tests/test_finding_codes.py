@@ -25,10 +25,10 @@ def test_every_finding_the_gate_makes_has_a_code_of_the_table() -> None:
 
 
 def test_the_published_code_system_is_the_table() -> None:
-    from scripts.generate_findings_fsh import TARGET, findings_fsh
+    from scripts.generate_fsh import FINDINGS, findings_fsh
 
-    assert TARGET.read_text(encoding="utf-8") == findings_fsh(), (
-        "run: .venv/bin/python scripts/generate_findings_fsh.py, then bash tools/sushi/build.sh"
+    assert FINDINGS.read_text(encoding="utf-8") == findings_fsh(), (
+        "run: .venv/bin/python scripts/generate_fsh.py, then bash tools/sushi/build.sh"
     )
     compiled = json.loads(COMPILED.read_text(encoding="utf-8"))
     assert compiled["url"] == FINDING_SYSTEM

@@ -452,10 +452,10 @@ def test_the_profiles_reject_what_the_pathway_forbids(fhir_validator: Any) -> No
 
 def test_the_valueset_fsh_is_generated_from_codes_py():
     """codes.py is the one place for the pathway's codes; the FSH ValueSets derive from it."""
-    from scripts.generate_valueset_fsh import TARGET, valueset_fsh
+    from scripts.generate_fsh import VALUESETS, valueset_fsh
 
-    assert TARGET.read_text(encoding="utf-8") == valueset_fsh(), (
-        "run: .venv/bin/python scripts/generate_valueset_fsh.py && bash tools/sushi/build.sh"
+    assert VALUESETS.read_text(encoding="utf-8") == valueset_fsh(), (
+        "run: .venv/bin/python scripts/generate_fsh.py && bash tools/sushi/build.sh"
     )
 
 
