@@ -17,29 +17,13 @@ from pydantic import ValidationError
 from ..errors import IncompleteRecord, InvalidInput
 from ..types import Resource
 from .codes import V3_PARTICIPATION_TYPE
+from .record_types import CLINICAL_TYPES, CONTEXT_TYPES
 from .references import Ref, ResourceIndex, parse_reference, ref_of
 from .structure import conforms
 
 # Who, among the encounter's participants, signs the letter: attender first, then discharger,
 # then primary performer (v3 ParticipationType).
 _AUTHOR_ROLES = ("ATND", "DIS", "PPRF")
-# Who the record's references point to (the encounter's people and places, the screening's author,
-# a prescription's Medication).
-REFERENCED_TYPES = frozenset(
-    {"Patient", "Practitioner", "PractitionerRole", "Organization", "Medication"}
-)
-# The clinical record of the patient and the encounter: every type the gate screens and the letter
-# may cite. A discharge context carries all of them; none is ever dropped.
-CLINICAL_TYPES = (
-    "Condition",
-    "QuestionnaireResponse",
-    "Observation",
-    "ImagingStudy",
-    "DiagnosticReport",
-    "Procedure",
-    "MedicationRequest",
-)
-_CONTEXT_TYPES = {"Encounter", *REFERENCED_TYPES, *CLINICAL_TYPES}
 
 
 @dataclass(frozen=True)
@@ -139,7 +123,7 @@ def context_from_bundle(bundle: Any) -> DischargeContext:
         if resource is None:
             continue
         rtype = resource.get("resourceType")
-        if rtype not in _CONTEXT_TYPES:
+        if rtype not in CONTEXT_TYPES:
             ignored[rtype] = ignored.get(rtype, 0) + 1
             continue
         entries.append((entry.get("fullUrl"), resource))

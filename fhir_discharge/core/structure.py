@@ -34,6 +34,8 @@ from pydantic import (
 )
 from typing_extensions import TypedDict
 
+from .record_types import CONTEXT_TYPES
+
 # The JSON keys the subset admits, by R4B model class. Every element R4B requires (and one
 # choice of each required choice element) must be listed: the build below checks it.
 _ELEMENTS: dict[str, frozenset[str]] = {
@@ -95,21 +97,6 @@ _ELEMENTS: dict[str, frozenset[str]] = {
         "ContactPoint": "system value use",
     }.items()
 }
-_RESOURCE_TYPES = (
-    "Encounter",
-    "Patient",
-    "Practitioner",
-    "PractitionerRole",
-    "Organization",
-    "Condition",
-    "QuestionnaireResponse",
-    "Observation",
-    "ImagingStudy",
-    "DiagnosticReport",
-    "Procedure",
-    "MedicationRequest",
-    "Medication",
-)
 # Every element above that R4B lets carry these takes them too, except an extension and the
 # value of one: an extension inside an extension (a complex extension) is left to R4B.
 _EXTENSIONS = frozenset({"extension", "modifierExtension"})
@@ -171,7 +158,7 @@ class _Builder:
     def resources(self) -> Any:
         from fhir.resources.R4B import get_fhir_model_class
 
-        union = _UNION[tuple(self.typed_dict(get_fhir_model_class(t)) for t in _RESOURCE_TYPES)]
+        union = _UNION[tuple(self.typed_dict(get_fhir_model_class(t)) for t in CONTEXT_TYPES)]
         return _ANNOTATED[union, Field(discriminator="resourceType")]
 
     def typed_dict(self, model: Any, extensible: bool = True) -> Any:

@@ -16,13 +16,8 @@ import asyncio
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from ..core.context import (
-    CLINICAL_TYPES,
-    REFERENCED_TYPES,
-    DischargeContext,
-    assemble_context,
-    check_structure,
-)
+from ..core.context import DischargeContext, assemble_context, check_structure
+from ..core.record_types import CLINICAL_TYPES, REFERENCED_TYPES
 from ..core.references import ResourceIndex, parse_reference
 from ..errors import InvalidInput, PrefetchUnavailable, UnknownEncounter
 from ..types import Resource
