@@ -7,13 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from fhir_discharge import IncompleteRecord, NotOnPathway, context_from_bundle
-from fhir_discharge.core.eligibility import check_eligibility
+from fhir_discharge import IncompleteRecord
 from fhir_discharge.core.phrases import NL_BE_FINDINGS
 from fhir_discharge.errors import FINDING_DISPLAYS, FINDING_SYSTEM, Finding, operation_outcome
 from tests.support.factories import happy_bundle, remove, resource
+from tests.support.gate import gate_refusal
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPILED = ROOT / "profiles" / "fsh-generated" / "resources" / "CodeSystem-lbp-gate-finding.json"
@@ -38,17 +36,10 @@ def test_the_published_code_system_is_the_table() -> None:
     )
 
 
-def _refused(bundle: dict[str, Any]) -> NotOnPathway | IncompleteRecord:
-    with pytest.raises((NotOnPathway, IncompleteRecord)) as raised:
-        check_eligibility(context_from_bundle(bundle))
-    assert isinstance(raised.value, NotOnPathway | IncompleteRecord)
-    return raised.value
-
-
 def test_each_issue_of_a_refusal_carries_its_finding_code_and_display() -> None:
     bundle = remove(happy_bundle(), "QuestionnaireResponse")
     resource(bundle, "Encounter")["period"].pop("end")
-    refusal = _refused(bundle)
+    refusal = gate_refusal(bundle)
     outcome = operation_outcome(refusal)
     codings = [i["details"]["coding"] for i in outcome["issue"]]
     assert [c["code"] for [c] in codings] == [f.code for f in refusal.findings]
@@ -73,6 +64,6 @@ def test_the_operation_outcome_of_a_refusal_is_valid_fhir(fhir_validator: Any) -
     resource(bundle, "Condition")["modifierExtension"] = [
         {"url": "http://example.org/of-a-relative", "valueBoolean": True}
     ]
-    outcome = operation_outcome(_refused(bundle))
+    outcome = operation_outcome(gate_refusal(bundle))
     assert outcome["issue"][0]["details"]["coding"][0]["code"] == "modifier-extension"
     assert fhir_validator.errors(outcome) == []

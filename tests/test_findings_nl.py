@@ -16,10 +16,9 @@ from typing import Any
 
 import pytest
 
-from fhir_discharge import IncompleteRecord, NotOnPathway, context_from_bundle
+from fhir_discharge import IncompleteRecord, NotOnPathway
 from fhir_discharge.core import eligibility
 from fhir_discharge.core.codes import ICD10, RED_FLAG_LABELS, SNOMED
-from fhir_discharge.core.eligibility import check_eligibility
 from fhir_discharge.core.findings_nl import finding_text
 from fhir_discharge.core.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
 from fhir_discharge.core.phrases import NL_BE_FINDING_VALUES, NL_BE_FINDINGS
@@ -37,6 +36,7 @@ from tests.support.factories import (
     screening,
     temperature,
 )
+from tests.support.gate import gate_refusal
 
 # The helpers that pass a finding's code on; the code itself is given where they are called.
 _FINDING_CALLS = {"_off": 2, "_missing": 2, "_flag": 3, "_red_flag_in": 3, "Finding": 2}
@@ -254,13 +254,6 @@ RECORDS: dict[str, Callable[[], dict[str, Any]]] = {
 }
 
 
-def _refusal(bundle: dict[str, Any]) -> NotOnPathway | IncompleteRecord:
-    with pytest.raises((NotOnPathway, IncompleteRecord)) as raised:
-        check_eligibility(context_from_bundle(bundle))
-    assert isinstance(raised.value, NotOnPathway | IncompleteRecord)
-    return raised.value
-
-
 def test_a_record_makes_every_finding_of_the_catalogue() -> None:
     assert set(RECORDS) == set(NL_BE_FINDINGS)
 
@@ -275,7 +268,7 @@ def _said(value: object, names: dict[str, str]) -> list[str]:
 
 @pytest.mark.parametrize("code", sorted(RECORDS))
 def test_each_finding_is_said_in_dutch_with_its_own_values(code: str) -> None:
-    refusal = _refusal(RECORDS[code]())
+    refusal = gate_refusal(RECORDS[code]())
     finding = next((f for f in refusal.findings if f.code == code), None)
     assert finding is not None, [(f.code, f.message) for f in refusal.findings]
     # The values are those the English message was built from (a red flag by its label).
@@ -314,7 +307,7 @@ def test_each_finding_is_said_in_dutch_with_its_own_values(code: str) -> None:
 
 def test_what_a_few_findings_say() -> None:
     def said(code: str) -> str:
-        refusal = _refusal(RECORDS[code]())
+        refusal = gate_refusal(RECORDS[code]())
         return next(str(finding_text(f)) for f in refusal.findings if f.code == code)
 
     assert said("fever") == (
@@ -343,7 +336,9 @@ def test_what_a_few_findings_say() -> None:
 def test_a_value_that_looks_like_markup_or_a_placeholder_is_kept_as_plain_text() -> None:
     # The page puts the text in as text (app.js: textContent); here it stays as recorded.
     name = "<img src=x onerror=alert(1)> {red_flag}"
-    refusal = _refusal(add(happy_bundle(), _named(condition("sprain", SNOMED, "44465007"), name)))
+    refusal = gate_refusal(
+        add(happy_bundle(), _named(condition("sprain", SNOMED, "44465007"), name))
+    )
     (shown,) = [f for f in _findings(refusal)["findings"] if f["code"] == "other-diagnosis"]
     assert shown["message_nl"] == (
         f"Een andere diagnose bij dit bezoek: {name} (de brief zou die niet kunnen beschrijven)."
