@@ -7,7 +7,7 @@ in `assemble_context`, so the pathway sees one shape whatever the source.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -53,6 +53,13 @@ class DischargeContext:
     # The record travels with the letter as conditional creates (carry.py): set by the service
     # for a context Bundle, whose record the FHIR server the letter goes to may not hold.
     carry_record: bool = False
+    # SNOMED CT codes of the record that a terminology server placed below a red-flag concept
+    # (pathway.md, "SNOMED CT descendants"), keyed (system, code) as the record writes them, the
+    # value the red-flag linkId. Filled by the I/O layer before the gate runs (io/terminology.py);
+    # empty without a configured server: the gate then matches the listed concepts only.
+    red_flags_by_terminology_server: Mapping[tuple[str, str], str] = field(
+        default_factory=dict, compare=False
+    )
 
     def resolve(self, reference: Any) -> Resource | None:
         return self.index.resolve(reference)
