@@ -54,8 +54,9 @@ class DischargeContext:
     # for a context Bundle, whose record the FHIR server the letter goes to may not hold.
     carry_record: bool = False
     # SNOMED CT codes of the record that a terminology server placed below a red-flag concept
-    # (pathway.md, "SNOMED CT descendants"), keyed (system, code) as the record writes them, the
-    # value the red-flag linkId. Filled by the I/O layer before the gate runs (io/terminology.py);
+    # (pathway.md, "SNOMED CT descendants"), keyed (system, code) with the system's canonical URI
+    # (http://snomed.info/sct, also for a coding the record writes with the OID), the value the
+    # red-flag linkId. Filled by the I/O layer before the gate runs (io/terminology.py);
     # empty without a configured server: the gate then matches the listed concepts only.
     red_flags_by_terminology_server: Mapping[tuple[str, str], str] = field(
         default_factory=dict, compare=False
