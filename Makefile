@@ -8,19 +8,24 @@ INSTALLED := $(VENV)/.installed
 VALIDATOR := tools/validator/node_modules/.installed
 HAPI_JAR := tools/hapi/target/hapi-fhir-test-server.jar
 
-.PHONY: demo test setup lint clean chromium app
+.PHONY: demo test setup lint clean chromium debian-tools app
 
 demo: $(INSTALLED)
 	$(PY) -m devtools.demo
 
-test: $(INSTALLED) $(VALIDATOR) chromium $(HAPI_JAR)
+test: $(INSTALLED) $(VALIDATOR) debian-tools $(HAPI_JAR)
 	$(PY) -m pytest
 
-setup: $(INSTALLED) $(VALIDATOR) chromium
+setup: $(INSTALLED) $(VALIDATOR) debian-tools
 
 # The browser the physician's app is tested in: Debian's Chromium, driven by Playwright.
 chromium:
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+# What the tests need from Debian besides Chromium: pdftotext (poppler-utils) reads the letter's
+# PDF back, so the PDF text checks run instead of skipping.
+debian-tools: chromium
+	command -v pdftotext >/dev/null || (apt-get update && apt-get install -y poppler-utils)
 
 # The physician's app on loopback: the sandbox (with the example record, unscreened), a test EHR
 # (SMART authorization server) and the service; prints the URL of a standalone launch.
