@@ -267,3 +267,19 @@ def test_without_a_terminology_server_nothing_is_asked_and_the_context_is_unchan
         answer = client.post("/Encounter/$lbp-discharge?_dry-run=true", json=bundle, headers=AUTH)
     # The gate sees the listed concepts only: the descendant passes (the residual risk H56).
     assert answer.status_code == 200, answer.text
+
+
+def test_the_value_sets_asked_for_are_the_published_ones_by_url_and_version() -> None:
+    """The server is asked about profiles/' red-flag ValueSets, the version this release built."""
+    from fhir_discharge.core.canonicals import VERSION, red_flag_value_set
+    from fhir_discharge.core.codes import RED_FLAG_ITEMS
+    from fhir_discharge.io.terminology import CONTROLS
+
+    compiled = PACKAGE.parent / "profiles" / "fsh-generated" / "resources"
+    for item in RED_FLAG_ITEMS:
+        value_set = json.loads((compiled / f"ValueSet-lbp-red-flag-{item}.json").read_text())
+        assert (value_set["url"], value_set["version"]) == (red_flag_value_set(item), VERSION)
+        # The control of each category is one of its own concepts, included with its descendants.
+        includes = value_set["compose"]["include"]
+        filters = [f for include in includes for f in include.get("filter", [])]
+        assert {"property": "concept", "op": "is-a", "value": CONTROLS[item]} in filters
