@@ -12,10 +12,11 @@ URL and version (`url`, `valueSetVersion`), one question per code and category.
 - The ValueSets are the definition: the server evaluates what profiles/ publishes (is-a per
   concept), nothing is re-implemented here, and the version pins the definition this release was
   built with.
-- It works on the servers a hospital runs: HAPI FHIR (SNOMED CT loaded with
-  `$upload-external-code-system`, our ValueSets stored and pre-expanded; measured on 8.8.0 in
-  tests/test_terminology_hapi.py), Ontoserver and Snowstorm (both take stored ValueSets with SNOMED
-  CT filters and answer `$validate-code` on them).
+- It works on HAPI FHIR (SNOMED CT loaded with `$upload-external-code-system`, our ValueSets
+  stored and pre-expanded; measured on 8.8.0 in tests/test_terminology_hapi.py), and Ontoserver
+  and Snowstorm document it (stored ValueSets with SNOMED CT filters, `$validate-code` on them;
+  not tried here). A server that cannot evaluate our ValueSets (Snowstorm without ICD-10 loaded,
+  say) fails the controls below: 503, never a silent "no".
 - Not the implicit `http://snomed.info/sct?fhir_vs=isa/<concept>` value sets: HAPI 8.8.0 answers
   "Unknown or unusable ValueSet" for them. Not `CodeSystem/$subsumes`: it works on all three, but
   asks per pair (each code of the record × each of the ~150 listed concepts) and would restate the
@@ -24,8 +25,8 @@ URL and version (`url`, `valueSetVersion`), one question per code and category.
   server does not know, nobody can place; it refuses the discharge (422), like an uncoded fact.
 
 Batched: the questions of one discharge go in one `batch` Bundle (HAPI, Ontoserver), at most
-CODES_PER_BATCH codes each. A server that takes no batch at its base (404, 405 or 501: Snowstorm
-has none) is asked with plain GETs instead, at most GETS_IN_FLIGHT at a time (remembered).
+CODES_PER_BATCH codes each. A server that takes no batch at its base (404, 405 or 501; Snowstorm
+documents none) is asked with plain GETs instead, at most GETS_IN_FLIGHT at a time (remembered).
 
 Believed only when the server could have meant it: for a ValueSet it cannot evaluate (not loaded,
 not yet pre-expanded, another version) HAPI answers `result: false` with an error message, which
