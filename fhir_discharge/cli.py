@@ -17,12 +17,12 @@ from pathlib import Path
 
 from .config import Settings
 from .core.context import context_from_bundle
-from .core.transaction import build_discharge
 from .errors import DischargeError, operation_outcome
-from .io.discharging import accept_and_deliver, deliverer_for, where_landed
+from .io.discharging import accept_and_deliver, deliverer_for, screened_discharge, where_landed
 from .io.fhir_client import FhirClient
 from .io.outbox import DEAD, FAILED
 from .io.outbox.sqlite import SqliteOutbox
+from .io.terminology import terminology_server_from
 from .logs import configure_logging
 
 EXIT_REFUSED, EXIT_INVALID, EXIT_PENDING = 1, 2, 3
@@ -50,9 +50,15 @@ async def discharge_file(
     find what an earlier attempt made)."""
     bundle = json.loads(path.read_text(encoding="utf-8"))
     settings = Settings()
-    # The same transaction the service would post for this context Bundle.
+    # The same transaction the service would post for this context Bundle, with the configured
+    # terminology server asked as the service asks it (io/terminology.py).
     ctx = replace(context_from_bundle(bundle), carry_record=settings.carry_record)
-    discharge = build_discharge(ctx)
+    terminology = terminology_server_from(settings)
+    try:
+        discharge = await screened_discharge(ctx, terminology)
+    finally:
+        if terminology is not None:
+            await terminology.aclose()
     for warning in discharge.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if dry_run:

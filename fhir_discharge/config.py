@@ -78,6 +78,21 @@ class Settings(BaseSettings):
     # "/cds-services/lbp-discharge", a jti never seen before); unset, the api_* tokens as elsewhere.
     cds_clients: dict[str, CdsClient] = {}
 
+    # A FHIR terminology server (its base URL, e.g. https://tx.example.org/fhir) that holds SNOMED
+    # CT and the red-flag ValueSets of profiles/ (loaded by canonical URL and version): per
+    # discharge, the SNOMED CT codes of the record the listed concepts do not match are asked
+    # whether they are in a red-flag category, i.e. a descendant of one of its concepts
+    # (pathway.md, "SNOMED CT descendants"; io/terminology.py). Unset: the listed concepts only,
+    # said at start-up (the residual risk: docs/safety/hazard-log.md).
+    terminology_server: str | None = None
+    # The most one discharge waits for the terminology server, all its requests together. Past
+    # it, or when the server cannot answer, the discharge is refused with 503 and nothing is
+    # written: a red flag the server would have found is never let through unasked.
+    terminology_deadline_seconds: float = 5.0
+    # How long an answer of the terminology server is reused (an in-process LRU, per code and
+    # red-flag category); 0: never reused.
+    terminology_cache_seconds: float = 3600.0
+
     @field_validator("public_base_url")
     @classmethod
     def _absolute_http_url(cls, value: str | None) -> str | None:
@@ -87,6 +102,40 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
             raise ValueError("public_base_url must be an absolute http(s) URL, without a query")
         return value.rstrip("/")
+
+    @field_validator("terminology_server")
+    @classmethod
+    def _terminology_base_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.query
+            or parts.fragment
+            or parts.username is not None
+            or parts.password is not None
+        ):
+            raise ValueError(
+                "terminology_server must be an absolute http(s) FHIR base URL, without "
+                "credentials, a query or a fragment"
+            )
+        return value.strip().rstrip("/")
+
+    @field_validator("terminology_deadline_seconds")
+    @classmethod
+    def _positive_deadline(cls, value: float) -> float:
+        if not 0 < value <= 120:
+            raise ValueError("terminology_deadline_seconds must be more than 0 and at most 120")
+        return value
+
+    @field_validator("terminology_cache_seconds")
+    @classmethod
+    def _cache_not_negative(cls, value: float) -> float:
+        if value < 0:
+            raise ValueError("terminology_cache_seconds must not be negative")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

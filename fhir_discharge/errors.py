@@ -184,6 +184,16 @@ class FhirServerTimeout(FhirServerError):
     issue_code = "timeout"
 
 
+class TerminologyServerUnavailable(DischargeError):
+    """The configured terminology server could not say, in time, whether the record's SNOMED CT
+    codes are descendants of a red flag (io/terminology.py): down, too slow, an error, or an
+    answer it could not have meant (its red-flag ValueSets not loaded). The discharge is refused
+    and nothing is written: letting it through would assume the record holds no such red flag."""
+
+    http_status = 503
+    issue_code = "transient"
+
+
 def _server_findings(message: str, outcome: dict[str, Any] | None) -> list[Finding]:
     findings = [Finding(message)]
     for issue in (outcome or {}).get("issue", []) or []:

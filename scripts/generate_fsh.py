@@ -4,7 +4,10 @@
   live (each with its display and the source it was verified in); the gate reads it, and the
   ValueSets published with the profiles are generated from it, so the two cannot drift. One
   ValueSet per red-flag screening item (id `lbp-red-flag-<linkId>`), and `lbp-exclusion`, the
-  union of them (the PlanDefinition names it). An ICD range of codes.py ("C00-C97") is written
+  union of them (the PlanDefinition names it). A red flag's SNOMED CT concept is included with
+  its descendants, as an `is-a` filter (pathway.md, "SNOMED CT descendants": what a configured
+  terminology server answers for, io/terminology.py); the low back pain diagnosis is not (the
+  diagnosis matches exactly, never widened). An ICD range of codes.py ("C00-C97") is written
   as the 3-character categories it holds (codes.py ICD_RANGE_CATEGORIES), without display: an FSH
   ValueSet rule cannot express a range or a prefix, and the R4 ICD-10 code systems define no
   filter a ValueSet could use offline. Each such category, like each listed ICD code, stands for
@@ -55,13 +58,19 @@ def valueset_name(item: str) -> str:
     return "LbpRedFlag" + "".join(word.capitalize() for word in item.split("-"))
 
 
-def _concepts(codes: tuple[Code, ...]) -> list[str]:
+def _concepts(codes: tuple[Code, ...], *, descendants: bool = False) -> list[str]:
+    """FSH include rules for `codes`. With `descendants`, a SNOMED CT concept is included with
+    all its descendants (an `is-a` filter: pathway.md, "SNOMED CT descendants"); its display,
+    which a filter cannot carry, goes in a comment above it."""
     lines: list[str] = []
     for c in codes:
         alias = ALIASES[c.system]
         if c.system in ICD_SYSTEMS and "-" in c.code:
             lines.append(f'// {alias} {c.code} "{c.display}": its categories and descendants')
             lines += [f"* {alias}#{cat}" for cat in ICD_RANGE_CATEGORIES[(c.system, c.code)]]
+        elif descendants and c.system == SNOMED:
+            lines.append(f'// {c.code} "{c.display}" and its descendants')
+            lines.append(f"* include codes from system {alias} where concept is-a #{c.code}")
         else:
             lines.append(f'* {alias}#{c.code} "{c.display}"')
     return lines
@@ -92,7 +101,9 @@ def valueset_fsh() -> str:
         *[f"* include codes from valueset {valueset_name(item)}" for item in RED_FLAG_ITEMS],
         "",
         "// One ValueSet per red-flag screening item (Questionnaire linkId); Title = the label the",
-        "// refusal names (codes.py RED_FLAG_LABELS). ICD codes stand for their descendants.",
+        "// refusal names (codes.py RED_FLAG_LABELS). Each SNOMED CT concept is included with its",
+        "// descendants (is-a filter), which a terminology server evaluates (io/terminology.py);",
+        "// ICD codes stand for their descendants (the gate matches them by prefix).",
     ]
     for item in RED_FLAG_ITEMS:
         lines += [
@@ -101,10 +112,11 @@ def valueset_fsh() -> str:
             f"Id: {valueset_id(item)}",
             f'Title: "{RED_FLAG_LABELS[item]}"',
             'Description: "Red flag of the low back pain pathway, screening item (linkId) '
-            f"'{item}': {RED_FLAG_LABELS[item]}. An ICD-10 / ICD-10-CM code stands for itself "
-            'and its descendants; SNOMED CT concepts are listed with the descendants that matter."',
+            f"'{item}': {RED_FLAG_LABELS[item]}. A SNOMED CT concept is included with all its "
+            "descendants (is-a); an ICD-10 / ICD-10-CM code stands for itself and its "
+            'descendants."',
             "* insert ConformanceMetadata",
-            *_concepts(RED_FLAGS[item]),
+            *_concepts(RED_FLAGS[item], descendants=True),
         ]
     return "\n".join(lines) + "\n"
 

@@ -276,5 +276,8 @@ def test_the_generated_valuesets_hold_every_red_flag_code() -> None:
             if "-" in c.code and c.system in ICD_SYSTEMS:
                 for cat in ICD_RANGE_CATEGORIES[(c.system, c.code)]:
                     assert f"#{cat}\n" in block + "\n", (item, cat)
+            elif c.system == SNOMED:  # the concept and its descendants, its display beside
+                assert f"where concept is-a #{c.code}\n" in block + "\n", (item, c.code)
+                assert f'// {c.code} "{c.display}" and its descendants' in block, (item, c.code)
             else:
                 assert f'#{c.code} "{c.display}"' in block, (item, c.code)

@@ -8,7 +8,8 @@ the JSON output is committed so these tests need no Node, except the `slow` one 
 - freshness: profiles/fsh-generated/.fsh-digest (written by build.sh) must match the FSH, the
   SUSHI config and the pinned tools (inputs) and the committed JSON (outputs);
 - every StructureDefinition carries a snapshot;
-- the ValueSets equal fhir_discharge/core/codes.py LOW_BACK_PAIN / RED_FLAGS (per screening item),
+- the ValueSets equal fhir_discharge/core/codes.py LOW_BACK_PAIN / RED_FLAGS (per screening item;
+  a red flag's SNOMED CT concept as an is-a filter: itself and its descendants),
   the letter's section slices equal SECTION_CODES, the fixed types equal ED_DISCHARGE_SUMMARY /
   BROCHURE_TYPE, and the PlanDefinition / ActivityDefinitions say what phrases.NL_BE says;
 - the red-flag screening Questionnaire has pathway.py's linkIds (required booleans, Dutch), the
@@ -38,6 +39,7 @@ from fhir_discharge.core.codes import (
     RED_FLAG_LABELS,
     RED_FLAGS,
     SECTION_CODES,
+    SNOMED,
     Code,
 )
 from fhir_discharge.core.phrases import (
@@ -136,6 +138,19 @@ def vs_codes(valueset: dict[str, Any]) -> set[tuple[str, str, str]]:
         if "system" in include
         for concept in include.get("concept", [])
     }
+
+
+def vs_is_a_filters(valueset: dict[str, Any]) -> set[tuple[str, str]]:
+    """(system, concept) of each include that is one `concept is-a` filter: a concept and all
+    its descendants."""
+    found = set()
+    for include in valueset["compose"]["include"]:
+        filters = include.get("filter", [])
+        if filters:
+            assert len(filters) == 1 and "concept" not in include, include
+            assert (filters[0]["property"], filters[0]["op"]) == ("concept", "is-a"), include
+            found.add((include["system"], filters[0]["value"]))
+    return found
 
 
 def as_set(codes: tuple[Code, ...]) -> set[tuple[str, str, str]]:
@@ -279,14 +294,23 @@ def test_red_flag_valuesets_equal_codes_py_by_screening_item() -> None:
     for item, codes in RED_FLAGS.items():
         vs = load("ValueSet", f"lbp-red-flag-{item}")
         assert vs["title"] == RED_FLAG_LABELS[item], "the title is the label the refusal names"
-        # An ICD range is listed as its categories (FSH cannot express a range).
-        expected = as_set(tuple(c for c in codes if "-" not in c.code)) | {
+        # A SNOMED CT concept with all its descendants: one is-a filter each (pathway.md,
+        # "SNOMED CT descendants"); the other codes listed, an ICD range as its categories (FSH
+        # cannot express a range).
+        assert vs_is_a_filters(vs) == {(c.system, c.code) for c in codes if c.system == SNOMED}
+        listed = tuple(c for c in codes if c.system != SNOMED)
+        expected = as_set(tuple(c for c in listed if "-" not in c.code)) | {
             (c.system, category, "")
-            for c in codes
+            for c in listed
             if "-" in c.code
             for category in ICD_RANGE_CATEGORIES[(c.system, c.code)]
         }
         assert vs_codes(vs) == expected, item
+
+
+def test_the_low_back_pain_diagnosis_is_not_widened_to_descendants() -> None:
+    """pathway.md: hierarchies widen red flags, never the diagnosis."""
+    assert vs_is_a_filters(load("ValueSet", "lbp-low-back-pain-diagnosis")) == set()
 
 
 def test_gp_letter_profile_equals_codes_py() -> None:

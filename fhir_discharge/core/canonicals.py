@@ -5,11 +5,19 @@ from __future__ import annotations
 from typing import Final
 
 BASE: Final = "https://fhir.uzleuven.be/discharge"
+# The version every conformance resource of profiles/ carries (sushi-config.yaml `version`).
+VERSION: Final = "0.1.0"
 
 GP_LETTER_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-gp-letter"
 BROCHURE_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-brochure-reference"
 CARE_PLAN_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-follow-up-care-plan"
 TASK_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-follow-up-task"
+
+
+def red_flag_value_set(item: str) -> str:
+    """The ValueSet of a red-flag screening item (linkId): its concepts and their descendants
+    (scripts/generate_fsh.py)."""
+    return f"{BASE}/ValueSet/lbp-red-flag-{item}"
 
 
 def claims(profile: str) -> dict[str, list[str]]:

@@ -1,5 +1,6 @@
 """The discharge use case, once for the HTTP operation (web/routes.py) and the CLI (cli.py):
-accept a built discharge into the durable outbox, deliver it now, wait up to N seconds.
+build it (`screened_discharge`: the terminology server's answers, then the gate), accept it into
+the durable outbox, deliver it now, wait up to N seconds.
 
 And its wiring from the settings: which outbox (`open_outbox`), which deliverer.
 """
@@ -11,12 +12,14 @@ import logging
 import time
 
 from ..config import Settings
+from ..core.context import DischargeContext
 from ..core.identity import derived_uuid
-from ..core.transaction import Discharge
+from ..core.transaction import Discharge, build_discharge
 from .delivery import Deliverer
 from .fhir_client import FhirClient, Landed
 from .outbox import DELIVERED, Outbox, OutboxItem
 from .outbox.sqlite import SqliteOutbox
+from .terminology import TerminologyServer, with_red_flags_by_terminology_server
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,17 @@ def open_outbox(settings: Settings) -> Outbox:
 
         return PostgresOutbox(settings.outbox_url.get_secret_value())
     return SqliteOutbox(settings.outbox_path)
+
+
+async def screened_discharge(
+    ctx: DischargeContext, terminology: TerminologyServer | None, language: str = "nl-BE"
+) -> Discharge:
+    """The gate, then the transaction, for `ctx` as the service and the CLI see it: with what the
+    configured terminology server says of its SNOMED CT codes (io/terminology.py) filled in
+    first. The one way the operation, the CDS hook, the physician's app and the CLI run the gate
+    (tests/test_terminology.py holds that no other module calls build_discharge)."""
+    ctx = await with_red_flags_by_terminology_server(ctx, terminology)
+    return build_discharge(ctx, language)
 
 
 def deliverer_for(outbox: Outbox, client: FhirClient, settings: Settings) -> Deliverer:

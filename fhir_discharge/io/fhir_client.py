@@ -42,6 +42,11 @@ MAX_SEARCH_PAGES = 20
 SEARCH_PAGE_SIZE = 200
 # A letter references some ten resources; a walk that finds far more is not reading a letter.
 MAX_DOCUMENT_RESOURCES = 100
+# Every read and search asks for the server's current state, not a cached answer (pathway.md:
+# the current record, always). HAPI reuses a search's results for 60 s by default: measured on
+# HAPI 8.8.0, a screening stored and then searched within that minute was not found; HAPI
+# honours this header (tests/test_fresh_reads.py).
+FRESH = {"Cache-Control": "no-cache"}
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,7 @@ class FhirClient:
     # --- reading -------------------------------------------------------------------------
 
     async def read(self, resource_type: str, resource_id: str) -> Resource | None:
-        response = await self._get(f"{resource_type}/{resource_id}")
+        response = await self._get(f"{resource_type}/{resource_id}", headers=FRESH)
         if response.status_code in (404, 410):
             return None
         _raise_for_status(response, f"read {resource_type}")
@@ -110,7 +115,7 @@ class FhirClient:
         for _ in range(MAX_SEARCH_PAGES):
             if url is None:
                 return found
-            response = await self._get(url, params=query)
+            response = await self._get(url, params=query, headers=FRESH)
             _raise_for_status(response, f"search {resource_type}")
             page = _json(response)
             found += [

@@ -22,6 +22,7 @@ from ..io.discharging import deliverer_for, open_outbox
 from ..io.fhir_client import FhirClient
 from ..io.seen_tokens import seen_tokens_for
 from ..io.smart import fhir_auth_from
+from ..io.terminology import TerminologyServer, log_terminology_mode, terminology_server_from
 from ..logs import RequestIdMiddleware
 from .cds_hooks import OPENAPI_REQUEST_MODELS, cds_router
 from .docs import router as docs_router
@@ -102,7 +103,13 @@ def _document_request_models(app: FastAPI, models: Sequence[type[BaseModel]]) ->
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def create_app(settings: Settings | None = None, fhir_client: FhirClient | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    fhir_client: FhirClient | None = None,
+    terminology_server: TerminologyServer | None = None,
+) -> FastAPI:
+    """The service. `fhir_client`, `terminology_server`: given instead of the ones the settings
+    describe (the tests' servers; the caller closes them)."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -121,6 +128,9 @@ def create_app(settings: Settings | None = None, fhir_client: FhirClient | None 
         outbox = open_outbox(settings)
         deliverer = deliverer_for(outbox, client, settings)
         app.state.deliverer = deliverer
+        # SNOMED CT descendants of the red flags (None: the listed concepts only).
+        terminology = terminology_server or terminology_server_from(settings)
+        app.state.terminology_server = terminology
         # CDS Hooks tokens already used: shared where the replicas share the outbox's database.
         seen = seen_tokens_for(settings) if settings.cds_clients else None
         if seen is not None:
@@ -135,6 +145,8 @@ def create_app(settings: Settings | None = None, fhir_client: FhirClient | None 
                 seen.close()
             if fhir_client is None:
                 await client.aclose()
+            if terminology is not None and terminology_server is None:
+                await terminology.aclose()
 
     app = FastAPI(
         title="fhir-discharge",
@@ -155,6 +167,7 @@ def create_app(settings: Settings | None = None, fhir_client: FhirClient | None 
     app.state.authenticator = Authenticator(settings)
     app.state.cds_authenticator = CdsClientAuthenticator(settings)
     log_if_unprotected(app.state.authenticator)
+    log_terminology_mode(settings if terminology_server is None else None)
     app.include_router(router)
     app.include_router(documents_router, dependencies=[Depends(require_caller)])
     app.include_router(cds_router)

@@ -49,7 +49,7 @@ from ..core.phrases import (
     SPINE_PROGRAMME_PHONE,
 )
 from ..core.references import parse_reference
-from ..core.transaction import Discharge, build_discharge
+from ..core.transaction import Discharge
 from ..core.warnings_nl import discharge_warnings
 from ..errors import (
     FhirServerError,
@@ -60,12 +60,13 @@ from ..errors import (
     PrefetchUnavailable,
     UnknownEncounter,
 )
+from ..io.discharging import screened_discharge
 from ..io.fhir_client import FhirClient
 from ..io.gathering import RECORD_SEARCHES, RecordGatherer
 from ..io.retry import RetryPolicy
 from ..types import Resource
 from .body import FhirIdField, fhir_json_body
-from .deps import SettingsDep
+from .deps import SettingsDep, TerminologyDep
 from .security import require_cds_client
 from .urls import public_url_for, trusted_server
 
@@ -290,6 +291,10 @@ _HOOK_ERRORS: Final[dict[int | str, dict[str, Any]]] = {
     403: {"description": "fhirServer is not one this service reads from (an OperationOutcome)"},
     412: {"description": "The data is neither prefetched nor readable from fhirServer"},
     502: {"description": "fhirServer failed"},
+    503: {
+        "description": "The configured terminology server could not say whether the record's "
+        "SNOMED CT codes are descendants of a red flag (an OperationOutcome; io/terminology.py)"
+    },
     504: {"description": "fhirServer did not answer in time"},
 }
 # The body is read raw (fhir_json_body: size limit, media type, then CdsRequest, after the
@@ -335,14 +340,17 @@ async def cds_discovery() -> CdsDiscovery:
     responses=_HOOK_ERRORS,
     openapi_extra={"requestBody": _HOOK_REQUEST_BODY},
 )
-async def lbp_discharge_hook(request: Request, settings: SettingsDep) -> CdsResponse:
+async def lbp_discharge_hook(
+    request: Request, settings: SettingsDep, terminology: TerminologyDep
+) -> CdsResponse:
     """A CDS Hooks 2.0 `encounter-discharge` call: 200 with cards, 400 for a malformed request,
-    412 when the data is neither prefetched nor readable, 502/504 when fhirServer fails."""
+    412 when the data is neither prefetched nor readable, 502/504 when fhirServer fails, 503 when
+    the configured terminology server cannot answer."""
     hook = parse_request(await fhir_json_body(request, settings.max_body_bytes))
     language = settings.language if settings.language in CARD_PHRASES else "nl-BE"
     try:
         ctx = await gather_hook_context(hook, settings)
-        discharge = build_discharge(ctx, settings.language)
+        discharge = await screened_discharge(ctx, terminology, settings.language)
     except (NotOnPathway, IncompleteRecord) as refusal:
         log.info("hook %s: %s", hook.hookInstance, type(refusal).__name__)
         launch_url = settings.app_launch_url or public_url_for(request, settings, "app_launch")

@@ -61,7 +61,7 @@ from ..core.rendering import (
     render_letter_html,
 )
 from ..core.terminology import concept_name
-from ..core.transaction import Discharge, build_discharge
+from ..core.transaction import Discharge
 from ..core.warnings_nl import discharge_warnings
 from ..errors import (
     DischargeError,
@@ -73,12 +73,13 @@ from ..errors import (
     NotOnPathway,
     Unauthenticated,
 )
+from ..io.discharging import screened_discharge
 from ..io.fhir_client import FhirClient
 from ..io.gathering import RecordGatherer
 from ..io.retry import RetryPolicy
 from ..types import Resource
 from .body import FhirIdField, FhirIdQuery
-from .deps import SettingsDep
+from .deps import SettingsDep, TerminologyDep
 from .security import require_caller
 from .urls import public_url_for, trusted_server
 
@@ -509,6 +510,7 @@ def record_summary(ctx: DischargeContext) -> dict[str, Any]:
 async def record(
     who: PhysicianDep,
     settings: SettingsDep,
+    terminology: TerminologyDep,
     iss: Annotated[str, Query(max_length=500)],
     encounter: FhirIdQuery,
 ) -> JSONResponse:
@@ -520,7 +522,7 @@ async def record(
         )
     answer = record_summary(ctx)
     try:
-        build_discharge(ctx, settings.language)
+        await screened_discharge(ctx, terminology, settings.language)
         answer["gate"] = {"outcome": "clear", "findings": []}
     except (NotOnPathway, IncompleteRecord) as refusal:
         answer["gate"] = _findings(refusal)
@@ -531,13 +533,15 @@ async def record(
 
 
 @router.post("/api/preview")
-async def preview(body: ScreeningAnswers, who: PhysicianDep, settings: SettingsDep) -> JSONResponse:
+async def preview(
+    body: ScreeningAnswers, who: PhysicianDep, settings: SettingsDep, terminology: TerminologyDep
+) -> JSONResponse:
     """The dry run with the draft screening: the letter rendered as HTML, the follow-up dates
     and the brochure; or the gate's reasons. Nothing is written."""
     async with _client(body.iss, who, settings) as client:
         ctx, _ = await _gather(client, who, body.encounter, body)
     try:
-        discharge = build_discharge(ctx, settings.language)
+        discharge = await screened_discharge(ctx, terminology, settings.language)
     except (NotOnPathway, IncompleteRecord) as refusal:
         return JSONResponse(_findings(refusal), headers={"Cache-Control": "no-store"})
     phrases = _phrases(settings)

@@ -13,16 +13,17 @@ from fastapi.responses import JSONResponse
 
 from ..config import Settings
 from ..core.context import DischargeContext, context_from_bundle
-from ..core.transaction import ENTRY_ROLES, build_discharge
+from ..core.transaction import ENTRY_ROLES
 from ..errors import InvalidInput, UnknownEncounter, warnings_outcome
 from ..io.delivery import Deliverer
-from ..io.discharging import accept_and_deliver, where_landed
+from ..io.discharging import accept_and_deliver, screened_discharge, where_landed
 from ..io.fhir_client import Landed
 from ..io.gathering import gather_context
 from ..io.json_codec import json_bytes
 from ..io.outbox import DEAD, DELIVERED, FAILED, OutboxItem
+from ..io.terminology import TerminologyServer
 from .body import FhirId, fhir_json_body
-from .deps import ClientDep, DelivererDep, SettingsDep
+from .deps import ClientDep, DelivererDep, SettingsDep, TerminologyDep
 from .operation import capability_statement, operation_definition
 from .security import require_caller
 from .urls import public_base_url, public_url_for
@@ -99,7 +100,11 @@ async def lbp_discharge_definition() -> JSONResponse:
     openapi_extra={"requestBody": FHIR_BODY},
 )
 async def discharge_from_body(
-    request: Request, settings: SettingsDep, client: ClientDep, deliverer: DelivererDep
+    request: Request,
+    settings: SettingsDep,
+    client: ClientDep,
+    deliverer: DelivererDep,
+    terminology: TerminologyDep,
 ) -> JSONResponse:
     """Body: a Bundle with the Encounter and its context, or a bare Encounter (context read from
     the FHIR server). `?_dry-run=true` returns the transaction Bundle without posting it."""
@@ -118,7 +123,7 @@ async def discharge_from_body(
         raise InvalidInput(
             f"expected a Bundle or an Encounter, got {str(body.get('resourceType'))[:40]!r}"
         )
-    return await _discharge(ctx, request, settings, deliverer)
+    return await _discharge(ctx, request, settings, deliverer, terminology)
 
 
 @router.post(
@@ -132,16 +137,22 @@ async def discharge_by_id(
     settings: SettingsDep,
     client: ClientDep,
     deliverer: DelivererDep,
+    terminology: TerminologyDep,
 ) -> JSONResponse:
     """Reads the Encounter and its context from the FHIR server, then discharges it."""
     ctx = await gather_context(client, encounter_id)
-    return await _discharge(ctx, request, settings, deliverer)
+    return await _discharge(ctx, request, settings, deliverer, terminology)
 
 
 async def _discharge(
-    ctx: DischargeContext, request: Request, settings: Settings, deliverer: Deliverer
+    ctx: DischargeContext,
+    request: Request,
+    settings: Settings,
+    deliverer: Deliverer,
+    terminology: TerminologyServer | None,
 ) -> JSONResponse:
-    discharge = build_discharge(ctx, settings.language)
+    # The terminology server's answers, then the gate: a 503 here writes nothing.
+    discharge = await screened_discharge(ctx, terminology, settings.language)
     if _dry_run(request):
         log.info("dry run for Encounter/%s", ctx.encounter.get("id"))
         return fhir_response(discharge.bundle)

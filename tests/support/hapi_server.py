@@ -92,7 +92,11 @@ def build_hapi(log_path: Path) -> None:
         )
 
 
-def start_hapi(workdir: Path, port: int | None = None) -> HapiServer:
+def start_hapi(
+    workdir: Path, port: int | None = None, conformance_dir: Path = CONFORMANCE_DIR
+) -> HapiServer:
+    """`conformance_dir`: the definitions its validator starts with (an empty folder for a plain
+    terminology server: tests/support/terminology_hapi.py)."""
     global _log_path
     port = port or _free_port()
     log_path = workdir / f"hapi-{port}.log"
@@ -101,7 +105,7 @@ def start_hapi(workdir: Path, port: int | None = None) -> HapiServer:
     env = {
         **os.environ,
         "HAPI_PORT": str(port),
-        "HAPI_CONFORMANCE_DIR": str(CONFORMANCE_DIR),
+        "HAPI_CONFORMANCE_DIR": str(conformance_dir),
     }
     started = time.monotonic()
     with open(log_path, "ab") as log:

@@ -297,7 +297,10 @@ def create_app(state: State) -> FastAPI:
                 headers={
                     k: v
                     for k, v in request.headers.items()
-                    if k.lower() in ("content-type", "accept", "prefer", "if-none-exist")
+                    # cache-control: the service asks for the current record (no-cache),
+                    # which an EHR passes on to its FHIR server like the others.
+                    if k.lower()
+                    in ("content-type", "accept", "prefer", "if-none-exist", "cache-control")
                 },
             )
         keep = {"content-type", "location", "etag", "last-modified"}

@@ -27,63 +27,115 @@ Description: "Diagnoses and findings (red flags, radicular pain) that take a pat
 * include codes from valueset LbpRedFlagOtherSeriousCause
 
 // One ValueSet per red-flag screening item (Questionnaire linkId); Title = the label the
-// refusal names (codes.py RED_FLAG_LABELS). ICD codes stand for their descendants.
+// refusal names (codes.py RED_FLAG_LABELS). Each SNOMED CT concept is included with its
+// descendants (is-a filter), which a terminology server evaluates (io/terminology.py);
+// ICD codes stand for their descendants (the gate matches them by prefix).
 
 ValueSet: LbpRedFlagMalignancy
 Id: lbp-red-flag-malignancy
 Title: "malignancy (history of cancer, unexplained weight loss, suspected tumour)"
-Description: "Red flag of the low back pain pathway, screening item (linkId) 'malignancy': malignancy (history of cancer, unexplained weight loss, suspected tumour). An ICD-10 / ICD-10-CM code stands for itself and its descendants; SNOMED CT concepts are listed with the descendants that matter."
+Description: "Red flag of the low back pain pathway, screening item (linkId) 'malignancy': malignancy (history of cancer, unexplained weight loss, suspected tumour). A SNOMED CT concept is included with all its descendants (is-a); an ICD-10 / ICD-10-CM code stands for itself and its descendants."
 * insert ConformanceMetadata
-* $SCT#363346000 "Malignant neoplastic disease"
-* $SCT#405843009 "Widespread metastatic malignant neoplastic disease"
-* $SCT#307593001 "Carcinomatosis"
-* $SCT#94222008 "Metastatic malignant neoplasm to bone"
-* $SCT#94602001 "Metastatic malignant neoplasm to vertebral column"
-* $SCT#428281000 "Malignant neoplasm of bone"
-* $SCT#314990009 "Metastasis from malignant tumor of bone"
-* $SCT#363475005 "Malignant tumor of spinal cord"
-* $SCT#109989006 "Multiple myeloma"
-* $SCT#94704006 "Multiple myeloma in remission"
-* $SCT#118600007 "Malignant lymphoma"
-* $SCT#118601006 "Non-Hodgkin's lymphoma (clinical)"
-* $SCT#118599009 "Hodgkin's disease (clinical)"
-* $SCT#93143009 "Leukemia"
-* $SCT#254837009 "Malignant tumor of breast"
-* $SCT#372064008 "Malignant neoplasm of female breast"
-* $SCT#372096000 "Carcinoma of male breast"
-* $SCT#408643008 "Infiltrating duct carcinoma of breast"
-* $SCT#399068003 "Malignant tumor of prostate"
-* $SCT#399490008 "Adenocarcinoma of prostate"
-* $SCT#363358000 "Malignant tumor of lung"
-* $SCT#448993007 "Carcinoma of lung"
-* $SCT#363518003 "Malignant tumor of kidney"
-* $SCT#363478007 "Malignant tumor of thyroid gland"
-* $SCT#363406005 "Malignant tumor of colon"
-* $SCT#399326009 "Malignant tumor of urinary bladder"
-* $SCT#372244006 "Malignant melanoma"
-* $SCT#415076002 "Personal history of primary malignant neoplasm of breast"
-* $SCT#428262008 "History of malignant neoplasm of prostate"
-* $SCT#415082004 "History of malignant neoplasm of lung"
-* $SCT#415077006 "History of malignant neoplasm of bronchus"
-* $SCT#415081006 "History of malignant neoplasm of kidney"
-* $SCT#429254008 "History of malignant neoplasm of thyroid"
-* $SCT#429014004 "History of malignant lymphoma"
-* $SCT#428046009 "History of non-Hodgkins lymphoma"
-* $SCT#429699009 "History of malignant neoplasm of colon"
-* $SCT#415086001 "History of malignant neoplasm of bladder"
-* $SCT#429090009 "History of malignant neoplasm of ovary"
-* $SCT#429484003 "History of malignant neoplasm of cervix"
-* $SCT#429089000 "History of malignant neoplasm of endometrium"
-* $SCT#428941002 "History of malignant neoplasm of uterine body"
-* $SCT#429444007 "History of malignant neoplasm of ureter"
-* $SCT#429410000 "History of malignant neoplasm of esophagus"
-* $SCT#765378003 "History of primary malignant neoplasm of skin"
-* $SCT#448765001 "Unintentional weight loss"
-* $SCT#422868009 "Unexplained weight loss"
-* $SCT#267024001 "Abnormal weight loss"
-* $SCT#309257005 "Excessive weight loss"
-* $SCT#238108007 "Cachexia"
-* $SCT#788876001 "Cachexia due to malignant neoplastic disease"
+// 363346000 "Malignant neoplastic disease" and its descendants
+* include codes from system $SCT where concept is-a #363346000
+// 405843009 "Widespread metastatic malignant neoplastic disease" and its descendants
+* include codes from system $SCT where concept is-a #405843009
+// 307593001 "Carcinomatosis" and its descendants
+* include codes from system $SCT where concept is-a #307593001
+// 94222008 "Metastatic malignant neoplasm to bone" and its descendants
+* include codes from system $SCT where concept is-a #94222008
+// 94602001 "Metastatic malignant neoplasm to vertebral column" and its descendants
+* include codes from system $SCT where concept is-a #94602001
+// 428281000 "Malignant neoplasm of bone" and its descendants
+* include codes from system $SCT where concept is-a #428281000
+// 314990009 "Metastasis from malignant tumor of bone" and its descendants
+* include codes from system $SCT where concept is-a #314990009
+// 363475005 "Malignant tumor of spinal cord" and its descendants
+* include codes from system $SCT where concept is-a #363475005
+// 109989006 "Multiple myeloma" and its descendants
+* include codes from system $SCT where concept is-a #109989006
+// 94704006 "Multiple myeloma in remission" and its descendants
+* include codes from system $SCT where concept is-a #94704006
+// 118600007 "Malignant lymphoma" and its descendants
+* include codes from system $SCT where concept is-a #118600007
+// 118601006 "Non-Hodgkin's lymphoma (clinical)" and its descendants
+* include codes from system $SCT where concept is-a #118601006
+// 118599009 "Hodgkin's disease (clinical)" and its descendants
+* include codes from system $SCT where concept is-a #118599009
+// 93143009 "Leukemia" and its descendants
+* include codes from system $SCT where concept is-a #93143009
+// 254837009 "Malignant tumor of breast" and its descendants
+* include codes from system $SCT where concept is-a #254837009
+// 372064008 "Malignant neoplasm of female breast" and its descendants
+* include codes from system $SCT where concept is-a #372064008
+// 372096000 "Carcinoma of male breast" and its descendants
+* include codes from system $SCT where concept is-a #372096000
+// 408643008 "Infiltrating duct carcinoma of breast" and its descendants
+* include codes from system $SCT where concept is-a #408643008
+// 399068003 "Malignant tumor of prostate" and its descendants
+* include codes from system $SCT where concept is-a #399068003
+// 399490008 "Adenocarcinoma of prostate" and its descendants
+* include codes from system $SCT where concept is-a #399490008
+// 363358000 "Malignant tumor of lung" and its descendants
+* include codes from system $SCT where concept is-a #363358000
+// 448993007 "Carcinoma of lung" and its descendants
+* include codes from system $SCT where concept is-a #448993007
+// 363518003 "Malignant tumor of kidney" and its descendants
+* include codes from system $SCT where concept is-a #363518003
+// 363478007 "Malignant tumor of thyroid gland" and its descendants
+* include codes from system $SCT where concept is-a #363478007
+// 363406005 "Malignant tumor of colon" and its descendants
+* include codes from system $SCT where concept is-a #363406005
+// 399326009 "Malignant tumor of urinary bladder" and its descendants
+* include codes from system $SCT where concept is-a #399326009
+// 372244006 "Malignant melanoma" and its descendants
+* include codes from system $SCT where concept is-a #372244006
+// 415076002 "Personal history of primary malignant neoplasm of breast" and its descendants
+* include codes from system $SCT where concept is-a #415076002
+// 428262008 "History of malignant neoplasm of prostate" and its descendants
+* include codes from system $SCT where concept is-a #428262008
+// 415082004 "History of malignant neoplasm of lung" and its descendants
+* include codes from system $SCT where concept is-a #415082004
+// 415077006 "History of malignant neoplasm of bronchus" and its descendants
+* include codes from system $SCT where concept is-a #415077006
+// 415081006 "History of malignant neoplasm of kidney" and its descendants
+* include codes from system $SCT where concept is-a #415081006
+// 429254008 "History of malignant neoplasm of thyroid" and its descendants
+* include codes from system $SCT where concept is-a #429254008
+// 429014004 "History of malignant lymphoma" and its descendants
+* include codes from system $SCT where concept is-a #429014004
+// 428046009 "History of non-Hodgkins lymphoma" and its descendants
+* include codes from system $SCT where concept is-a #428046009
+// 429699009 "History of malignant neoplasm of colon" and its descendants
+* include codes from system $SCT where concept is-a #429699009
+// 415086001 "History of malignant neoplasm of bladder" and its descendants
+* include codes from system $SCT where concept is-a #415086001
+// 429090009 "History of malignant neoplasm of ovary" and its descendants
+* include codes from system $SCT where concept is-a #429090009
+// 429484003 "History of malignant neoplasm of cervix" and its descendants
+* include codes from system $SCT where concept is-a #429484003
+// 429089000 "History of malignant neoplasm of endometrium" and its descendants
+* include codes from system $SCT where concept is-a #429089000
+// 428941002 "History of malignant neoplasm of uterine body" and its descendants
+* include codes from system $SCT where concept is-a #428941002
+// 429444007 "History of malignant neoplasm of ureter" and its descendants
+* include codes from system $SCT where concept is-a #429444007
+// 429410000 "History of malignant neoplasm of esophagus" and its descendants
+* include codes from system $SCT where concept is-a #429410000
+// 765378003 "History of primary malignant neoplasm of skin" and its descendants
+* include codes from system $SCT where concept is-a #765378003
+// 448765001 "Unintentional weight loss" and its descendants
+* include codes from system $SCT where concept is-a #448765001
+// 422868009 "Unexplained weight loss" and its descendants
+* include codes from system $SCT where concept is-a #422868009
+// 267024001 "Abnormal weight loss" and its descendants
+* include codes from system $SCT where concept is-a #267024001
+// 309257005 "Excessive weight loss" and its descendants
+* include codes from system $SCT where concept is-a #309257005
+// 238108007 "Cachexia" and its descendants
+* include codes from system $SCT where concept is-a #238108007
+// 788876001 "Cachexia due to malignant neoplastic disease" and its descendants
+* include codes from system $SCT where concept is-a #788876001
 // $ICD10 C00-C97 "Malignant neoplasms": its categories and descendants
 * $ICD10#C00
 * $ICD10#C01
@@ -276,31 +328,54 @@ Description: "Red flag of the low back pain pathway, screening item (linkId) 'ma
 ValueSet: LbpRedFlagFracture
 Id: lbp-red-flag-fracture
 Title: "fracture (vertebral fracture, significant trauma, osteoporosis, long-term corticosteroids)"
-Description: "Red flag of the low back pain pathway, screening item (linkId) 'fracture': fracture (vertebral fracture, significant trauma, osteoporosis, long-term corticosteroids). An ICD-10 / ICD-10-CM code stands for itself and its descendants; SNOMED CT concepts are listed with the descendants that matter."
+Description: "Red flag of the low back pain pathway, screening item (linkId) 'fracture': fracture (vertebral fracture, significant trauma, osteoporosis, long-term corticosteroids). A SNOMED CT concept is included with all its descendants (is-a); an ICD-10 / ICD-10-CM code stands for itself and its descendants."
 * insert ConformanceMetadata
-* $SCT#50448004 "Fracture of vertebral column"
-* $SCT#42157000 "Closed fracture of vertebral column"
-* $SCT#125608002 "Fracture of lumbar spine"
-* $SCT#207957008 "Closed fracture lumbar vertebra"
-* $SCT#125607007 "Fracture of thoracic spine"
-* $SCT#125606003 "Fracture of cervical spine"
-* $SCT#269062008 "Closed fracture of cervical spine"
-* $SCT#42942008 "Compression fracture of vertebral column"
-* $SCT#426646004 "Compression fracture of lumbar spine"
-* $SCT#443395009 "Compression fracture"
-* $SCT#274146004 "Pathological fracture of vertebra"
-* $SCT#84138006 "Collapse of vertebra"
-* $SCT#240198002 "Osteoporotic vertebral collapse"
-* $SCT#311806008 "Osteoporotic collapse of cervical vertebra"
-* $SCT#443165006 "Osteoporotic fracture"
-* $SCT#77493009 "Fracture of pelvis"
-* $SCT#91037003 "Closed fracture of pelvis"
-* $SCT#64859006 "Osteoporosis"
-* $SCT#102447009 "Postmenopausal osteoporosis"
-* $SCT#18040001 "Senile osteoporosis"
-* $SCT#3345002 "Idiopathic osteoporosis"
-* $SCT#203438009 "Vertebral osteoporosis"
-* $SCT#390833005 "Osteoporosis due to corticosteroid"
+// 50448004 "Fracture of vertebral column" and its descendants
+* include codes from system $SCT where concept is-a #50448004
+// 42157000 "Closed fracture of vertebral column" and its descendants
+* include codes from system $SCT where concept is-a #42157000
+// 125608002 "Fracture of lumbar spine" and its descendants
+* include codes from system $SCT where concept is-a #125608002
+// 207957008 "Closed fracture lumbar vertebra" and its descendants
+* include codes from system $SCT where concept is-a #207957008
+// 125607007 "Fracture of thoracic spine" and its descendants
+* include codes from system $SCT where concept is-a #125607007
+// 125606003 "Fracture of cervical spine" and its descendants
+* include codes from system $SCT where concept is-a #125606003
+// 269062008 "Closed fracture of cervical spine" and its descendants
+* include codes from system $SCT where concept is-a #269062008
+// 42942008 "Compression fracture of vertebral column" and its descendants
+* include codes from system $SCT where concept is-a #42942008
+// 426646004 "Compression fracture of lumbar spine" and its descendants
+* include codes from system $SCT where concept is-a #426646004
+// 443395009 "Compression fracture" and its descendants
+* include codes from system $SCT where concept is-a #443395009
+// 274146004 "Pathological fracture of vertebra" and its descendants
+* include codes from system $SCT where concept is-a #274146004
+// 84138006 "Collapse of vertebra" and its descendants
+* include codes from system $SCT where concept is-a #84138006
+// 240198002 "Osteoporotic vertebral collapse" and its descendants
+* include codes from system $SCT where concept is-a #240198002
+// 311806008 "Osteoporotic collapse of cervical vertebra" and its descendants
+* include codes from system $SCT where concept is-a #311806008
+// 443165006 "Osteoporotic fracture" and its descendants
+* include codes from system $SCT where concept is-a #443165006
+// 77493009 "Fracture of pelvis" and its descendants
+* include codes from system $SCT where concept is-a #77493009
+// 91037003 "Closed fracture of pelvis" and its descendants
+* include codes from system $SCT where concept is-a #91037003
+// 64859006 "Osteoporosis" and its descendants
+* include codes from system $SCT where concept is-a #64859006
+// 102447009 "Postmenopausal osteoporosis" and its descendants
+* include codes from system $SCT where concept is-a #102447009
+// 18040001 "Senile osteoporosis" and its descendants
+* include codes from system $SCT where concept is-a #18040001
+// 3345002 "Idiopathic osteoporosis" and its descendants
+* include codes from system $SCT where concept is-a #3345002
+// 203438009 "Vertebral osteoporosis" and its descendants
+* include codes from system $SCT where concept is-a #203438009
+// 390833005 "Osteoporosis due to corticosteroid" and its descendants
+* include codes from system $SCT where concept is-a #390833005
 * $ICD10#S12 "Fracture of neck"
 * $ICD10#S22.0 "Fracture of thoracic vertebra"
 * $ICD10#S22.1 "Multiple fractures of thoracic spine"
@@ -324,35 +399,62 @@ Description: "Red flag of the low back pain pathway, screening item (linkId) 'fr
 ValueSet: LbpRedFlagInfection
 Id: lbp-red-flag-infection
 Title: "infection (fever, spinal infection, sepsis, intravenous drug use, immunosuppression)"
-Description: "Red flag of the low back pain pathway, screening item (linkId) 'infection': infection (fever, spinal infection, sepsis, intravenous drug use, immunosuppression). An ICD-10 / ICD-10-CM code stands for itself and its descendants; SNOMED CT concepts are listed with the descendants that matter."
+Description: "Red flag of the low back pain pathway, screening item (linkId) 'infection': infection (fever, spinal infection, sepsis, intravenous drug use, immunosuppression). A SNOMED CT concept is included with all its descendants (is-a); an ICD-10 / ICD-10-CM code stands for itself and its descendants."
 * insert ConformanceMetadata
-* $SCT#386661006 "Fever"
-* $SCT#7520000 "Pyrexia of unknown origin"
-* $SCT#416113008 "Disorder characterized by fever"
-* $SCT#409089005 "Febrile neutropenia"
-* $SCT#203241002 "Osteomyelitis of vertebra"
-* $SCT#2304001 "Discitis"
-* $SCT#302935008 "Infective discitis"
-* $SCT#35984006 "Tuberculosis of vertebral column"
-* $SCT#447332005 "Tuberculous abscess of epidural space"
-* $SCT#203200007 "Brodie's abscess of lumbar spine"
-* $SCT#203199009 "Brodie's abscess of thoracic spine"
-* $SCT#266463007 "Iliopsoas abscess"
-* $SCT#91302008 "Sepsis"
-* $SCT#447894003 "Sepsis due to Staphylococcus"
-* $SCT#448417001 "Sepsis due to Staphylococcus aureus"
-* $SCT#448418006 "Sepsis due to Streptococcus"
-* $SCT#449082003 "Sepsis due to Gram negative bacteria"
-* $SCT#447899008 "Sepsis due to Escherichia coli"
-* $SCT#721104000 "Sepsis due to urinary tract infection"
-* $SCT#228388006 "Intravenous drug user"
-* $SCT#234532001 "Immunodeficiency disorder"
-* $SCT#86406008 "Human immunodeficiency virus infection"
-* $SCT#91947003 "Asymptomatic human immunodeficiency virus infection"
-* $SCT#165816005 "HIV positive"
-* $SCT#17182001 "Agranulocytosis"
-* $SCT#767658000 "Neutropenia due to and following chemotherapy"
-* $SCT#86553008 "Immunosuppressive therapy"
+// 386661006 "Fever" and its descendants
+* include codes from system $SCT where concept is-a #386661006
+// 7520000 "Pyrexia of unknown origin" and its descendants
+* include codes from system $SCT where concept is-a #7520000
+// 416113008 "Disorder characterized by fever" and its descendants
+* include codes from system $SCT where concept is-a #416113008
+// 409089005 "Febrile neutropenia" and its descendants
+* include codes from system $SCT where concept is-a #409089005
+// 203241002 "Osteomyelitis of vertebra" and its descendants
+* include codes from system $SCT where concept is-a #203241002
+// 2304001 "Discitis" and its descendants
+* include codes from system $SCT where concept is-a #2304001
+// 302935008 "Infective discitis" and its descendants
+* include codes from system $SCT where concept is-a #302935008
+// 35984006 "Tuberculosis of vertebral column" and its descendants
+* include codes from system $SCT where concept is-a #35984006
+// 447332005 "Tuberculous abscess of epidural space" and its descendants
+* include codes from system $SCT where concept is-a #447332005
+// 203200007 "Brodie's abscess of lumbar spine" and its descendants
+* include codes from system $SCT where concept is-a #203200007
+// 203199009 "Brodie's abscess of thoracic spine" and its descendants
+* include codes from system $SCT where concept is-a #203199009
+// 266463007 "Iliopsoas abscess" and its descendants
+* include codes from system $SCT where concept is-a #266463007
+// 91302008 "Sepsis" and its descendants
+* include codes from system $SCT where concept is-a #91302008
+// 447894003 "Sepsis due to Staphylococcus" and its descendants
+* include codes from system $SCT where concept is-a #447894003
+// 448417001 "Sepsis due to Staphylococcus aureus" and its descendants
+* include codes from system $SCT where concept is-a #448417001
+// 448418006 "Sepsis due to Streptococcus" and its descendants
+* include codes from system $SCT where concept is-a #448418006
+// 449082003 "Sepsis due to Gram negative bacteria" and its descendants
+* include codes from system $SCT where concept is-a #449082003
+// 447899008 "Sepsis due to Escherichia coli" and its descendants
+* include codes from system $SCT where concept is-a #447899008
+// 721104000 "Sepsis due to urinary tract infection" and its descendants
+* include codes from system $SCT where concept is-a #721104000
+// 228388006 "Intravenous drug user" and its descendants
+* include codes from system $SCT where concept is-a #228388006
+// 234532001 "Immunodeficiency disorder" and its descendants
+* include codes from system $SCT where concept is-a #234532001
+// 86406008 "Human immunodeficiency virus infection" and its descendants
+* include codes from system $SCT where concept is-a #86406008
+// 91947003 "Asymptomatic human immunodeficiency virus infection" and its descendants
+* include codes from system $SCT where concept is-a #91947003
+// 165816005 "HIV positive" and its descendants
+* include codes from system $SCT where concept is-a #165816005
+// 17182001 "Agranulocytosis" and its descendants
+* include codes from system $SCT where concept is-a #17182001
+// 767658000 "Neutropenia due to and following chemotherapy" and its descendants
+* include codes from system $SCT where concept is-a #767658000
+// 86553008 "Immunosuppressive therapy" and its descendants
+* include codes from system $SCT where concept is-a #86553008
 * $ICD10#R50 "Fever of other and unknown origin"
 * $ICD10#M46.2 "Osteomyelitis of vertebra"
 * $ICD10#M46.3 "Infection of intervertebral disc (pyogenic)"
@@ -403,26 +505,44 @@ Description: "Red flag of the low back pain pathway, screening item (linkId) 'in
 ValueSet: LbpRedFlagCaudaEquina
 Id: lbp-red-flag-cauda-equina
 Title: "cauda equina syndrome (saddle anaesthesia, urinary retention or incontinence, faecal incontinence, erectile dysfunction)"
-Description: "Red flag of the low back pain pathway, screening item (linkId) 'cauda-equina': cauda equina syndrome (saddle anaesthesia, urinary retention or incontinence, faecal incontinence, erectile dysfunction). An ICD-10 / ICD-10-CM code stands for itself and its descendants; SNOMED CT concepts are listed with the descendants that matter."
+Description: "Red flag of the low back pain pathway, screening item (linkId) 'cauda-equina': cauda equina syndrome (saddle anaesthesia, urinary retention or incontinence, faecal incontinence, erectile dysfunction). A SNOMED CT concept is included with all its descendants (is-a); an ICD-10 / ICD-10-CM code stands for itself and its descendants."
 * insert ConformanceMetadata
-* $SCT#192970008 "Cauda equina syndrome"
-* $SCT#12454008 "Cauda equina syndrome with neurogenic bladder"
-* $SCT#705121009 "Saddle anesthesia"
-* $SCT#267064002 "Retention of urine"
-* $SCT#236648008 "Acute retention of urine"
-* $SCT#236650000 "Chronic retention of urine"
-* $SCT#236649000 "Acute-on-chronic retention of urine"
-* $SCT#249288007 "Incomplete emptying of bladder"
-* $SCT#398064005 "Neurogenic bladder"
-* $SCT#427482006 "Flaccid neurogenic bladder"
-* $SCT#425596001 "Spastic neurogenic bladder"
-* $SCT#425671009 "Neurogenic bowel"
-* $SCT#165232002 "Urinary incontinence"
-* $SCT#129853007 "Total urinary incontinence"
-* $SCT#48340000 "Incontinence"
-* $SCT#72042002 "Incontinence of feces"
-* $SCT#860914002 "Erectile dysfunction"
-* $SCT#473021009 "Secondary erectile dysfunction"
+// 192970008 "Cauda equina syndrome" and its descendants
+* include codes from system $SCT where concept is-a #192970008
+// 12454008 "Cauda equina syndrome with neurogenic bladder" and its descendants
+* include codes from system $SCT where concept is-a #12454008
+// 705121009 "Saddle anesthesia" and its descendants
+* include codes from system $SCT where concept is-a #705121009
+// 267064002 "Retention of urine" and its descendants
+* include codes from system $SCT where concept is-a #267064002
+// 236648008 "Acute retention of urine" and its descendants
+* include codes from system $SCT where concept is-a #236648008
+// 236650000 "Chronic retention of urine" and its descendants
+* include codes from system $SCT where concept is-a #236650000
+// 236649000 "Acute-on-chronic retention of urine" and its descendants
+* include codes from system $SCT where concept is-a #236649000
+// 249288007 "Incomplete emptying of bladder" and its descendants
+* include codes from system $SCT where concept is-a #249288007
+// 398064005 "Neurogenic bladder" and its descendants
+* include codes from system $SCT where concept is-a #398064005
+// 427482006 "Flaccid neurogenic bladder" and its descendants
+* include codes from system $SCT where concept is-a #427482006
+// 425596001 "Spastic neurogenic bladder" and its descendants
+* include codes from system $SCT where concept is-a #425596001
+// 425671009 "Neurogenic bowel" and its descendants
+* include codes from system $SCT where concept is-a #425671009
+// 165232002 "Urinary incontinence" and its descendants
+* include codes from system $SCT where concept is-a #165232002
+// 129853007 "Total urinary incontinence" and its descendants
+* include codes from system $SCT where concept is-a #129853007
+// 48340000 "Incontinence" and its descendants
+* include codes from system $SCT where concept is-a #48340000
+// 72042002 "Incontinence of feces" and its descendants
+* include codes from system $SCT where concept is-a #72042002
+// 860914002 "Erectile dysfunction" and its descendants
+* include codes from system $SCT where concept is-a #860914002
+// 473021009 "Secondary erectile dysfunction" and its descendants
+* include codes from system $SCT where concept is-a #473021009
 * $ICD10#G83.4 "Cauda equina syndrome"
 * $ICD10#R33 "Retention of urine"
 * $ICD10#R32 "Unspecified urinary incontinence"
@@ -446,18 +566,28 @@ Description: "Red flag of the low back pain pathway, screening item (linkId) 'ca
 ValueSet: LbpRedFlagNeurologicalDeficit
 Id: lbp-red-flag-neurological-deficit
 Title: "neurological deficit (motor weakness of the legs, foot drop, paraparesis)"
-Description: "Red flag of the low back pain pathway, screening item (linkId) 'neurological-deficit': neurological deficit (motor weakness of the legs, foot drop, paraparesis). An ICD-10 / ICD-10-CM code stands for itself and its descendants; SNOMED CT concepts are listed with the descendants that matter."
+Description: "Red flag of the low back pain pathway, screening item (linkId) 'neurological-deficit': neurological deficit (motor weakness of the legs, foot drop, paraparesis). A SNOMED CT concept is included with all its descendants (is-a); an ICD-10 / ICD-10-CM code stands for itself and its descendants."
 * insert ConformanceMetadata
-* $SCT#102568007 "Paresis of lower extremity"
-* $SCT#16018391000119104 "Paresis of left lower limb"
-* $SCT#16018431000119109 "Paresis of right lower limb"
-* $SCT#249945007 "Monoparesis of lower limb"
-* $SCT#127378008 "Bilateral paresis"
-* $SCT#23042008 "Spinal paraparesis"
-* $SCT#312444006 "Spastic paraparesis"
-* $SCT#60389000 "Paraplegia"
-* $SCT#309249007 "Calf muscle weakness"
-* $SCT#300948004 "Quadriceps weakness"
+// 102568007 "Paresis of lower extremity" and its descendants
+* include codes from system $SCT where concept is-a #102568007
+// 16018391000119104 "Paresis of left lower limb" and its descendants
+* include codes from system $SCT where concept is-a #16018391000119104
+// 16018431000119109 "Paresis of right lower limb" and its descendants
+* include codes from system $SCT where concept is-a #16018431000119109
+// 249945007 "Monoparesis of lower limb" and its descendants
+* include codes from system $SCT where concept is-a #249945007
+// 127378008 "Bilateral paresis" and its descendants
+* include codes from system $SCT where concept is-a #127378008
+// 23042008 "Spinal paraparesis" and its descendants
+* include codes from system $SCT where concept is-a #23042008
+// 312444006 "Spastic paraparesis" and its descendants
+* include codes from system $SCT where concept is-a #312444006
+// 60389000 "Paraplegia" and its descendants
+* include codes from system $SCT where concept is-a #60389000
+// 309249007 "Calf muscle weakness" and its descendants
+* include codes from system $SCT where concept is-a #309249007
+// 300948004 "Quadriceps weakness" and its descendants
+* include codes from system $SCT where concept is-a #300948004
 * $ICD10#G82 "Paraplegia and tetraplegia"
 * $ICD10#G83.1 "Monoplegia of lower limb"
 * $ICD10#M21.3 "Wrist or foot drop (acquired)"
@@ -468,18 +598,28 @@ Description: "Red flag of the low back pain pathway, screening item (linkId) 'ne
 ValueSet: LbpRedFlagRadicularPain
 Id: lbp-red-flag-radicular-pain
 Title: "radicular pain (sciatica, radiculopathy, nerve root compression)"
-Description: "Red flag of the low back pain pathway, screening item (linkId) 'radicular-pain': radicular pain (sciatica, radiculopathy, nerve root compression). An ICD-10 / ICD-10-CM code stands for itself and its descendants; SNOMED CT concepts are listed with the descendants that matter."
+Description: "Red flag of the low back pain pathway, screening item (linkId) 'radicular-pain': radicular pain (sciatica, radiculopathy, nerve root compression). A SNOMED CT concept is included with all its descendants (is-a); an ICD-10 / ICD-10-CM code stands for itself and its descendants."
 * insert ConformanceMetadata
-* $SCT#23056005 "Sciatica"
-* $SCT#72274001 "Nerve root disorder"
-* $SCT#128196005 "Lumbar radiculopathy"
-* $SCT#2415007 "Lumbosacral radiculopathy"
-* $SCT#46578006 "Lumbosacral radiculitis"
-* $SCT#42452002 "Thoracic radiculopathy"
-* $SCT#54404000 "Cervical radiculopathy"
-* $SCT#11049006 "Cervical radiculitis"
-* $SCT#75572007 "Polyradiculopathy"
-* $SCT#202735001 "Lumbar disc prolapse with radiculopathy"
+// 23056005 "Sciatica" and its descendants
+* include codes from system $SCT where concept is-a #23056005
+// 72274001 "Nerve root disorder" and its descendants
+* include codes from system $SCT where concept is-a #72274001
+// 128196005 "Lumbar radiculopathy" and its descendants
+* include codes from system $SCT where concept is-a #128196005
+// 2415007 "Lumbosacral radiculopathy" and its descendants
+* include codes from system $SCT where concept is-a #2415007
+// 46578006 "Lumbosacral radiculitis" and its descendants
+* include codes from system $SCT where concept is-a #46578006
+// 42452002 "Thoracic radiculopathy" and its descendants
+* include codes from system $SCT where concept is-a #42452002
+// 54404000 "Cervical radiculopathy" and its descendants
+* include codes from system $SCT where concept is-a #54404000
+// 11049006 "Cervical radiculitis" and its descendants
+* include codes from system $SCT where concept is-a #11049006
+// 75572007 "Polyradiculopathy" and its descendants
+* include codes from system $SCT where concept is-a #75572007
+// 202735001 "Lumbar disc prolapse with radiculopathy" and its descendants
+* include codes from system $SCT where concept is-a #202735001
 * $ICD10#M54.1 "Radiculopathy"
 * $ICD10#M54.3 "Sciatica"
 * $ICD10#M54.4 "Lumbago with sciatica"
@@ -504,27 +644,46 @@ Description: "Red flag of the low back pain pathway, screening item (linkId) 'ra
 ValueSet: LbpRedFlagOtherSeriousCause
 Id: lbp-red-flag-other-serious-cause
 Title: "another serious cause (aortic aneurysm or dissection, renal or visceral cause, inflammatory back pain)"
-Description: "Red flag of the low back pain pathway, screening item (linkId) 'other-serious-cause': another serious cause (aortic aneurysm or dissection, renal or visceral cause, inflammatory back pain). An ICD-10 / ICD-10-CM code stands for itself and its descendants; SNOMED CT concepts are listed with the descendants that matter."
+Description: "Red flag of the low back pain pathway, screening item (linkId) 'other-serious-cause': another serious cause (aortic aneurysm or dissection, renal or visceral cause, inflammatory back pain). A SNOMED CT concept is included with all its descendants (is-a); an ICD-10 / ICD-10-CM code stands for itself and its descendants."
 * insert ConformanceMetadata
-* $SCT#233985008 "Abdominal aortic aneurysm"
-* $SCT#75878002 "Abdominal aortic aneurysm without rupture"
-* $SCT#14336007 "Ruptured abdominal aortic aneurysm"
-* $SCT#425771001 "Enlarging abdominal aortic aneurysm"
-* $SCT#233984007 "Thoracoabdominal aortic aneurysm"
-* $SCT#67362008 "Aortic aneurysm"
-* $SCT#308546005 "Dissection of aorta"
-* $SCT#7093002 "Renal colic"
-* $SCT#17329003 "Ureteric colic"
-* $SCT#95570007 "Kidney stone"
-* $SCT#266556005 "Calculus of kidney and ureter"
-* $SCT#95566004 "Urolithiasis"
-* $SCT#45816000 "Pyelonephritis"
-* $SCT#36689008 "Acute pyelonephritis"
-* $SCT#75694006 "Pancreatitis"
-* $SCT#197456007 "Acute pancreatitis"
-* $SCT#49120005 "Retroperitoneal fibrosis"
-* $SCT#69559004 "Retroperitoneal mass"
-* $SCT#9631008 "Ankylosing spondylitis"
+// 233985008 "Abdominal aortic aneurysm" and its descendants
+* include codes from system $SCT where concept is-a #233985008
+// 75878002 "Abdominal aortic aneurysm without rupture" and its descendants
+* include codes from system $SCT where concept is-a #75878002
+// 14336007 "Ruptured abdominal aortic aneurysm" and its descendants
+* include codes from system $SCT where concept is-a #14336007
+// 425771001 "Enlarging abdominal aortic aneurysm" and its descendants
+* include codes from system $SCT where concept is-a #425771001
+// 233984007 "Thoracoabdominal aortic aneurysm" and its descendants
+* include codes from system $SCT where concept is-a #233984007
+// 67362008 "Aortic aneurysm" and its descendants
+* include codes from system $SCT where concept is-a #67362008
+// 308546005 "Dissection of aorta" and its descendants
+* include codes from system $SCT where concept is-a #308546005
+// 7093002 "Renal colic" and its descendants
+* include codes from system $SCT where concept is-a #7093002
+// 17329003 "Ureteric colic" and its descendants
+* include codes from system $SCT where concept is-a #17329003
+// 95570007 "Kidney stone" and its descendants
+* include codes from system $SCT where concept is-a #95570007
+// 266556005 "Calculus of kidney and ureter" and its descendants
+* include codes from system $SCT where concept is-a #266556005
+// 95566004 "Urolithiasis" and its descendants
+* include codes from system $SCT where concept is-a #95566004
+// 45816000 "Pyelonephritis" and its descendants
+* include codes from system $SCT where concept is-a #45816000
+// 36689008 "Acute pyelonephritis" and its descendants
+* include codes from system $SCT where concept is-a #36689008
+// 75694006 "Pancreatitis" and its descendants
+* include codes from system $SCT where concept is-a #75694006
+// 197456007 "Acute pancreatitis" and its descendants
+* include codes from system $SCT where concept is-a #197456007
+// 49120005 "Retroperitoneal fibrosis" and its descendants
+* include codes from system $SCT where concept is-a #49120005
+// 69559004 "Retroperitoneal mass" and its descendants
+* include codes from system $SCT where concept is-a #69559004
+// 9631008 "Ankylosing spondylitis" and its descendants
+* include codes from system $SCT where concept is-a #9631008
 * $ICD10#I71 "Aortic aneurysm and dissection"
 * $ICD10#N23 "Unspecified renal colic"
 * $ICD10#N20 "Calculus of kidney and ureter"

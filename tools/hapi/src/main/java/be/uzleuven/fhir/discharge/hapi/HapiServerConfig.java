@@ -16,6 +16,7 @@ import ca.uhn.fhir.jpa.model.config.SubscriptionSettings;
 import ca.uhn.fhir.jpa.model.dialect.HapiFhirH2Dialect;
 import ca.uhn.fhir.jpa.provider.IJpaSystemProvider;
 import ca.uhn.fhir.jpa.provider.JpaCapabilityStatementProvider;
+import ca.uhn.fhir.jpa.provider.TerminologyUploaderProvider;
 import ca.uhn.fhir.jpa.provider.ValueSetOperationProvider;
 import ca.uhn.fhir.jpa.search.DatabaseBackedPagingProvider;
 import ca.uhn.fhir.jpa.subscription.channel.config.SubscriptionChannelConfig;
@@ -82,6 +83,9 @@ public class HapiServerConfig {
 		settings.setAutoCreatePlaceholderReferenceTargets(false);
 		settings.setAllowExternalReferences(false);
 		settings.setResourceClientIdStrategy(JpaStorageSettings.ClientIdStrategyEnum.ALPHANUMERIC);
+		// The Lucene index serves the terminology tables only (see entityManagerFactory).
+		settings.setHibernateSearchIndexFullText(false);
+		settings.setHibernateSearchIndexSearchParams(false);
 		return settings;
 	}
 
@@ -128,8 +132,16 @@ public class HapiServerConfig {
 		props.put("hibernate.cache.use_second_level_cache", "false");
 		props.put("hibernate.cache.use_structured_entries", "false");
 		props.put("hibernate.cache.use_minimal_puts", "false");
-		// No full-text index (Lucene/Elasticsearch): not needed for anything the tests do.
-		props.put("hibernate.search.enabled", "false");
+		// Hibernate Search on a Lucene index in memory: HAPI's terminology service needs it to
+		// expand ValueSets with filters (is-a) and for CodeSystem/$subsumes; without it those
+		// fail with HSEARCH800001. Resources themselves are not full-text indexed (below).
+		props.put("hibernate.search.enabled", "true");
+		props.put("hibernate.search.backend.type", "lucene");
+		props.put("hibernate.search.backend.directory.type", "local-heap");
+		props.put("hibernate.search.backend.lucene_version", "LUCENE_CURRENT");
+		props.put(
+				"hibernate.search.backend.analysis.configurer",
+				"ca.uhn.fhir.jpa.search.HapiHSearchAnalysisConfigurers$HapiLuceneAnalysisConfigurer");
 		emf.setJpaPropertyMap(props);
 		return emf;
 	}
@@ -177,11 +189,15 @@ public class HapiServerConfig {
 			IValidationSupport validationSupport,
 			DatabaseBackedPagingProvider pagingProvider,
 			LoggingInterceptor accessLog,
-			ConformanceResources conformanceResources) {
+			ConformanceResources conformanceResources,
+			TerminologyUploaderProvider terminologyUploaderProvider) {
 		RestfulServer server = new RestfulServer(systemDao.getContext());
 		server.registerProviders(resourceProviderFactory.createProviders());
 		server.registerProvider(systemProvider); // transaction/batch, history, $meta ...
 		server.registerProvider(valueSetOperationProvider); // $expand, $validate-code
+		// $upload-external-code-system: HAPI keeps SNOMED CT out of its terminology tables unless
+		// it comes this way (RF2 files); the terminology-server tests load a small fragment.
+		server.registerProvider(terminologyUploaderProvider);
 		JpaCapabilityStatementProvider capabilities = new JpaCapabilityStatementProvider(
 				server, systemDao, storageSettings, searchParamRegistry, validationSupport);
 		capabilities.setImplementationDescription("HAPI FHIR R4 test server (fhir-discharge)");
@@ -203,6 +219,11 @@ public class HapiServerConfig {
 		registration.setName("fhir");
 		registration.setLoadOnStartup(1);
 		return registration;
+	}
+
+	@Bean
+	public ValueSetPreExpander valueSetPreExpander() {
+		return new ValueSetPreExpander();
 	}
 
 	@Bean
