@@ -1,6 +1,6 @@
 """The gate's findings in Dutch for the physician's app (core/findings_nl.py, FINDING_PHRASES).
 
-Every finding the gate can give has a code (read from eligibility.py's source), the catalogue has
+Every finding the gate can give has a code (read from the source of core/gate/), the catalogue has
 a Dutch sentence for each code and for no other, and a real record built with the factories
 makes the gate give each one: the sentence is filled with the finding's own values, and the
 app's answer carries it beside the English message. Findings without a code fall back to English.
@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from fhir_discharge import IncompleteRecord, NotOnPathway
-from fhir_discharge.core import eligibility
 from fhir_discharge.core.codes import ICD10, RED_FLAG_LABELS, SNOMED
 from fhir_discharge.core.findings_nl import finding_text
+from fhir_discharge.core.gate.record import NOT_HOLDING_CLINICAL
 from fhir_discharge.core.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
 from fhir_discharge.core.phrases import NL_BE_FINDING_VALUES, NL_BE_FINDINGS
 from fhir_discharge.errors import Finding, operation_outcome
@@ -36,10 +36,10 @@ from tests.support.factories import (
     screening,
     temperature,
 )
-from tests.support.gate import gate_refusal
+from tests.support.gate import gate_modules, gate_refusal
 
 # The helpers that pass a finding's code on; the code itself is given where they are called.
-_FINDING_CALLS = {"_off": 2, "_missing": 2, "_flag": 3, "_red_flag_in": 3, "Finding": 2}
+_FINDING_CALLS = {"off": 2, "missing": 2, "_flag": 4, "_red_flag_in": 4, "Finding": 2}
 
 
 def _codes_in_source(module: Any) -> tuple[set[str], list[str]]:
@@ -80,7 +80,12 @@ def _codes_in_source(module: Any) -> tuple[set[str], list[str]]:
 
 
 def test_every_finding_of_the_gate_has_a_code_and_every_code_a_dutch_sentence() -> None:
-    codes, uncoded = _codes_in_source(eligibility)
+    codes: set[str] = set()
+    uncoded: list[str] = []
+    for module in gate_modules():
+        found, missed = _codes_in_source(module)
+        codes |= found
+        uncoded += missed
     assert uncoded == []
     assert len(codes) >= 30  # the reader found the codes, not nothing
     assert codes == set(NL_BE_FINDINGS), (
@@ -94,7 +99,7 @@ def test_every_finding_of_the_gate_has_a_code_and_every_code_a_dutch_sentence() 
 def test_the_catalogue_says_every_red_flag_and_every_screening_item() -> None:
     assert set(NL_BE_FINDING_VALUES["red_flag"]) == set(RED_FLAG_LABELS)
     assert set(NL_BE_FINDING_VALUES["items"]) == {*SCREENING_RED_FLAG_ITEMS, BROCHURE_GIVEN}
-    assert set(NL_BE_FINDING_VALUES["clinical_status"]) == eligibility._NOT_HOLDING_CLINICAL
+    assert set(NL_BE_FINDING_VALUES["clinical_status"]) == NOT_HOLDING_CLINICAL
 
 
 @pytest.mark.parametrize("code", sorted(NL_BE_FINDINGS))

@@ -1,7 +1,7 @@
 """A discharge's warnings in Dutch for the physician's app (core/warnings_nl.py, WARNING_PHRASES).
 
-Every place the core writes a warning (read from the source of context.py, eligibility.py and
-transaction.py) is a kind the module knows, and the catalogue has a Dutch sentence for each kind
+Every place the core writes a warning (read from the source of context.py, the gate's modules
+and transaction.py) is a kind the module knows, and the catalogue has a Dutch sentence for each kind
 and no other. A real record built with the factories makes each warning, through the core: the
 app's answer shows the Dutch sentence, and the English stays the API's. A warning the module
 cannot account for (unknown, changed, or not backed by the discharge's facts) stays English.
@@ -19,13 +19,14 @@ from typing import Any
 import pytest
 
 from fhir_discharge import build_discharge, context_from_bundle
-from fhir_discharge.core import context, eligibility, transaction
+from fhir_discharge.core import context, transaction
 from fhir_discharge.core.phrases import NL_BE_WARNINGS
 from fhir_discharge.core.transaction import Discharge
 from fhir_discharge.core.warnings_nl import KINDS, DischargeWarning, discharge_warnings
 from fhir_discharge.errors import warnings_outcome
 from fhir_discharge.web.physician_app import _warnings
 from tests.support.factories import add, happy_bundle, resource
+from tests.support.gate import gate_modules
 
 # --- the kinds and the catalogue ----------------------------------------------------------
 
@@ -50,7 +51,7 @@ def _warning_sites(module: Any) -> list[str]:
 
 
 def test_every_warning_the_core_writes_is_a_kind_with_a_dutch_sentence() -> None:
-    sites = [s for m in (context, eligibility, transaction) for s in _warning_sites(m)]
+    sites = [s for m in (context, *gate_modules(), transaction) for s in _warning_sites(m)]
     # One note per ignored type (context.py), three of the gate, one of the transaction.
     assert len(sites) == len(KINDS) == 5, (
         "a warning was added or removed in the core: give it a kind in core/warnings_nl.py and "

@@ -1,7 +1,7 @@
 """Every code the module reads or writes, in one place, with its display and where verified.
 
-The eligibility gate reads LOW_BACK_PAIN, RED_FLAGS (per red-flag screening item), BODY_TEMPERATURE
-and the report categories; the builders read the rest. Displays are
+The pathway gate (core/gate/) reads LOW_BACK_PAIN, RED_FLAGS (per red-flag screening item),
+BODY_TEMPERATURE and the report categories; the builders read the rest. Displays are
 the code system's own (LOINC long common name / SNOMED CT preferred term / ICD-10 title), because
 receiving systems compare them. See docs/terminology.md for the verification notes, including the
 few codes whose display could only be checked against a fully specified name or not at all.

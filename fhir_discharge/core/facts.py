@@ -8,7 +8,7 @@ from datetime import datetime
 from ..types import Resource
 from .codes import Code
 from .context import DischargeContext, require
-from .eligibility import Eligibility
+from .gate import Eligibility
 from .identity import derived_uuid, encounter_key
 from .narrative import days_after
 from .pathway import ONE_WEEK, SIX_WEEKS, pathway

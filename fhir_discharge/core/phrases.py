@@ -490,7 +490,7 @@ MONTHS_NL: Final = (
     "december",
 )
 
-# The pathway gate's findings (core/eligibility.py), keyed by Finding.code: why there is no
+# The pathway gate's findings (core/gate/), keyed by Finding.code: why there is no
 # letter, as the physician's app shows it (web/physician_app.py, through core/findings_nl.py).
 # Each says what the English Finding.message says (that one stays English, for integrators, in
 # the OperationOutcome); FHIR element names, codes and statuses stay as the record has them.
@@ -718,13 +718,13 @@ NL_BE_WARNINGS: Final[dict[str, str]] = {
         "de meegestuurde Bundle bevat {count} × {resource_type}: genegeerd, want dat hoort niet "
         "bij een ontslagcontext"
     ),
-    # eligibility.py; pathway.md, "Older patients" (NICE NG59 1.2.13)
+    # core/gate/; pathway.md, "Older patients" (NICE NG59 1.2.13)
     "older-patient": (
         "de patiënt is {age} jaar of ouder: een fractuur of maligniteit is op die leeftijd "
         "waarschijnlijker, en NSAID's houden meer risico in (NICE NG59 1.2.13); de brief raadt "
         "voorzichtigheid aan met NSAID's"
     ),
-    # eligibility.py: Patient.generalPractitioner absent or unresolved
+    # core/gate/: Patient.generalPractitioner absent or unresolved
     "general-practitioner-not-in-use": (
         "de huisarts van de patiënt in het dossier is niet meer actief ({references}, active "
         "false): de brief is gericht aan de behandelende huisarts, en de opvolgtaken aan de "

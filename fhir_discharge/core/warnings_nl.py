@@ -24,8 +24,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from .eligibility import OLDER_PATIENT_AGE
 from .facts import DischargeFacts
+from .gate import OLDER_PATIENT_AGE
 from .phrases import WARNING_PHRASES
 from .transaction import Discharge
 
@@ -63,7 +63,7 @@ _KINDS: tuple[_Kind, ...] = (
         lambda warning, facts: warning in facts.context.notes,
         lambda found: {"count": found["count"], "resource_type": found["resource_type"]},
     ),
-    # eligibility.py, _Gate.run
+    # core/gate/__init__.py, check_eligibility
     _Kind(
         "older-patient",
         re.compile(
