@@ -20,7 +20,29 @@ V2_0074 = "http://terminology.hl7.org/CodeSystem/v2-0074"
 V3_PARTICIPATION_TYPE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
-SYSTEM_NAMES = {LOINC: "LOINC", SNOMED: "SNOMED CT", ICD10: "ICD-10", ICD10_CM: "ICD-10-CM"}
+# WHO ATC, the Anatomical Therapeutic Chemical classification (its HL7 canonical URI).
+ATC = "http://www.whocc.no/atc"
+V2_0136 = "http://terminology.hl7.org/CodeSystem/v2-0136"
+V3_OBSERVATION_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+DIAGNOSIS_ROLE = "http://terminology.hl7.org/CodeSystem/diagnosis-role"
+PRACTITIONER_ROLE = "http://terminology.hl7.org/CodeSystem/practitioner-role"
+SYSTEM_NAMES = {
+    LOINC: "LOINC",
+    SNOMED: "SNOMED CT",
+    ICD10: "ICD-10",
+    ICD10_CM: "ICD-10-CM",
+    ATC: "ATC",
+}
+# pathway.md, "Every code system the record may use": a record may name a code system by its
+# canonical URI or by its OID (HL7 OID registry: 2.16.840.1.113883.6.3 ICD-10, .6.90 ICD-10-CM,
+# .6.96 SNOMED CT, .6.1 LOINC, .6.73 WHO ATC). The gate reads each as the canonical URI.
+SYSTEM_OIDS = {
+    "2.16.840.1.113883.6.3": ICD10,
+    "2.16.840.1.113883.6.90": ICD10_CM,
+    "2.16.840.1.113883.6.96": SNOMED,
+    "2.16.840.1.113883.6.1": LOINC,
+    "2.16.840.1.113883.6.73": ATC,
+}
 
 # Where the displays were verified (the `source` of each Code). Pinned to the commit that was read.
 _GH = "https://github.com"
@@ -89,6 +111,26 @@ SRC_LOINC_US_CORE_DR_CATEGORY = (
     "https://hl7.org/fhir/us/core/ValueSet-us-core-diagnosticreport-category.html "
     "(display as in US Core and its public examples; not pinned)"
 )
+# WHO ATC index, as copied (code and name per level) in SubjectRaw/SubjectRaw at the commit read.
+SRC_ATC_WHO = (
+    f"{_GH}/SubjectRaw/SubjectRaw/blob/154834292a6002541233016df880f09c51200ff5"
+    "/subject/data/eng/atc.md (WHO ATC index)"
+)
+# IPS pregnancy status and expected delivery date value sets (IG-publisher validated displays).
+_IPS_VS = f"{_GH}/HL7/fhir-ips/blob/5f8b4e615e0271b32b9b5e515d47abbde46832fd/input/fsh/valuesets/"
+SRC_SCT_IPS_PREGNANCY_STATUS = f"{_IPS_VS}PregnancyStatusUvIps.fsh"
+SRC_LOINC_IPS_DELIVERY_DATE = f"{_IPS_VS}PregnancyExpectedDeliveryDateMethodUvIps.fsh"
+SRC_SCT_IPS_PRESENCE = f"{_IPS_VS}ResultsPresenceAbsenceSnomedCtIpsFreeSet.fsh"
+# An IPS example instance (IG-publisher validated display).
+SRC_SCT_IPS_EXAMPLE_NEGATIVE = (
+    f"{_GH}/HL7/fhir-ips/blob/5f8b4e615e0271b32b9b5e515d47abbde46832fd"
+    "/input/fsh/instances/IPS-bundle-01.fsh"
+)
+# HL7 terminology as CodeSystems in the FHIR R4 package hl7.fhir.r4.examples 4.0.1 (npm).
+SRC_V2_0136 = "hl7.fhir.r4.examples 4.0.1 (npm), CodeSystem-v2-0136.json (v2 table 0136, 2.9)"
+SRC_V3_INTERPRETATION = (
+    "hl7.fhir.r4.examples 4.0.1 (npm), CodeSystem-v3-ObservationInterpretation.json (2018-08-12)"
+)
 SRC_UNVERIFIED = "UNVERIFIED: no public source found; see docs/terminology.md"
 
 
@@ -128,6 +170,10 @@ def _icd10(code: str, display: str, source: str = SRC_ICD10_WHO) -> Code:
 
 def _icd10cm(code: str, display: str, source: str = SRC_ICD10_CM) -> Code:
     return Code(ICD10_CM, code, display, source)
+
+
+def _atc(code: str, display: str) -> Code:
+    return Code(ATC, code, display, SRC_ATC_WHO)
 
 
 # Encounter.class of an emergency department visit.
@@ -173,6 +219,9 @@ BROCHURE_TYPE = _loinc("34895-3", "Education note")
 BROCHURE_CATEGORY = _loinc("34895-3", "Education note")
 
 # The diagnosis that puts an ED encounter on the pathway (pathway.md: "Who the pathway is for").
+# Matched exactly, in its own system (pathway.md: "Hierarchies widen red flags, never the
+# diagnosis"): WHO M54.5, ICD-10-CM M54.50 and M54.59 (and the category M54.5), never a code
+# below them.
 LOW_BACK_PAIN: tuple[Code, ...] = (
     _sct("279039007", "Low back pain"),
     _sct("278862001", "Acute low back pain"),
@@ -180,6 +229,10 @@ LOW_BACK_PAIN: tuple[Code, ...] = (
     _icd10("M54.5", "Low back pain"),
     _icd10cm("M54.50", "Low back pain, unspecified"),
     _icd10cm("M54.59", "Other low back pain"),
+    # The ICD-10-CM category itself (billable until FY2021, still sent): low back pain, not
+    # further specified. Matched exactly like every diagnosis code: its child M54.51
+    # (vertebrogenic low back pain) is a specific diagnosis, not this pathway's.
+    _icd10cm("M54.5", "Low back pain"),
 )
 
 # -- Red flags, keyed by the linkIds of the physician's red-flag screening Questionnaire ----------
@@ -255,6 +308,27 @@ ICD_RANGE_CATEGORIES: dict[tuple[str, str], tuple[str, ...]] = {
         "C94 C95 C96".split()
     ),
     (ICD10, "B20-B24"): ("B20", "B21", "B22", "B23", "B24"),
+    # pathway.md, "Trauma": falls and transport accidents (external causes) count for fracture.
+    (ICD10, "W00-W19"): tuple(f"W{n:02d}" for n in range(20)),
+    (ICD10_CM, "W00-W19"): tuple(f"W{n:02d}" for n in range(20) if n != 2),
+    (ICD10, "V01-V99"): tuple(f"V{n:02d}" for n in range(1, 100) if n not in (7, 8)),
+    (ICD10_CM, "V00-V99"): tuple(f"V{n:02d}" for n in range(100) if n not in (7, 8)),
+    # pathway.md, "Pregnancy": the blocks of chapter XV about the pregnancy itself.
+    **{
+        (system, block): categories
+        for system in (ICD10, ICD10_CM)
+        for block, categories in (
+            ("O10-O16", ("O10", "O11", "O12", "O13", "O14", "O15", "O16")),
+            ("O20-O29", ("O20", "O21", "O22", "O23", "O24", "O25", "O26", "O28", "O29")),
+            (
+                "O30-O48",
+                (
+                    *(f"O{n}" for n in range(30, 37)),
+                    *(f"O{n}" for n in range(40, 49)),
+                ),
+            ),
+        )
+    },
 }
 
 _FRAILTY = SRC_SCT_VSAC_FRAILTY
@@ -369,6 +443,14 @@ RED_FLAGS: dict[str, tuple[Code, ...]] = {
         _icd10cm("M84.4", "Pathological fracture, not elsewhere classified"),
         _icd10cm("M84.5", "Pathological fracture in neoplastic disease"),
         _icd10cm("Z79.52", "Long term (current) use of systemic steroids"),
+        # Significant trauma (pathway.md, "Trauma"): falls and transport accidents, as the
+        # reason for the visit or a Condition. The ICD-10 external-cause blocks, whole.
+        _sct("1912002", "Fall"),
+        _sct("217082002", "Accidental fall"),
+        _icd10("W00-W19", "Falls"),
+        _icd10("V01-V99", "Transport accidents"),
+        _icd10cm("W00-W19", "Slipping, tripping, stumbling and falls"),
+        _icd10cm("V00-V99", "Transport accidents"),
     ),
     # Fever or systemic illness, spinal infection, sepsis, intravenous drug use,
     # immunosuppression.
@@ -606,6 +688,127 @@ BODY_TEMPERATURE: tuple[Code, ...] = (
     _loinc("104063-3", "Body temperature - Groin", SRC_LOINC_MII_GROIN),
 )
 FEVER_CELSIUS: float = 38.0
+
+# -- Who, when, what is given (pathway.md) ------------------------------------------------------
+
+# pathway.md, "Acute": the pathway is for acute pain (KCE report 287: under 6 weeks). A holding
+# Condition coded as chronic low back pain says the pain is not acute, whatever its onset.
+CHRONIC_LOW_BACK_PAIN: tuple[Code, ...] = (_sct("278860009", "Chronic low back pain"),)
+
+# pathway.md, "Pregnancy": an active pregnancy refuses (NSAIDs are contraindicated from 20 weeks;
+# pregnancy-related pain is outside the pathway's advice). Matched like red flags (ICD by
+# hierarchy and block), in Conditions and in Observations of the visit.
+PREGNANCY: tuple[Code, ...] = (
+    _sct("77386006", "Pregnancy"),
+    _icd10("Z33", "Pregnant state, incidental"),
+    _icd10("Z34", "Supervision of normal pregnancy"),
+    _icd10("Z35", "Supervision of high-risk pregnancy"),
+    _icd10(
+        "O10-O16",
+        "Oedema, proteinuria and hypertensive disorders in pregnancy, childbirth and the "
+        "puerperium",
+    ),
+    _icd10("O20-O29", "Other maternal disorders predominantly related to pregnancy"),
+    _icd10(
+        "O30-O48",
+        "Maternal care related to the fetus and amniotic cavity and possible delivery problems",
+    ),
+    _icd10cm("Z33.1", "Pregnant state, incidental"),
+    _icd10cm("Z34", "Encounter for supervision of normal pregnancy"),
+    _icd10cm("Z3A", "Weeks of gestation"),
+    _icd10cm("O09", "Supervision of high risk pregnancy"),
+    _icd10cm(
+        "O10-O16",
+        "Edema, proteinuria and hypertensive disorders in pregnancy, childbirth and the puerperium",
+    ),
+    _icd10cm("O20-O29", "Other maternal disorders predominantly related to pregnancy"),
+    _icd10cm(
+        "O30-O48",
+        "Maternal care related to the fetus and amniotic cavity and possible delivery problems",
+    ),
+    # An expected delivery date is recorded only for a pregnancy.
+    _loinc("11778-8", "Delivery date Estimated", SRC_LOINC_IPS_DELIVERY_DATE),
+)
+# How long after an Observation the pregnancy it shows may still be going on (42 weeks): a
+# pregnancy seen at an antenatal visit weeks before this one is still active.
+PREGNANCY_OBSERVATION_DAYS = 42 * 7
+
+# pathway.md, "NSAID caution": besides age >= 70, these give the same warning and caution sentence
+# (NICE NG59 1.2.13: renal, cardiovascular and gastro-intestinal risk). Keyed by the reason the
+# letter names. Anticoagulants and antiplatelets are medication: ATC B01A (NSAID_CAUTION_ATC).
+NSAID_CAUTION: dict[str, tuple[Code, ...]] = {
+    "anticoagulant": (
+        _icd10cm("Z79.01", "Long term (current) use of anticoagulants"),
+        _icd10cm("Z79.02", "Long term (current) use of antithrombotics/antiplatelets"),
+    ),
+    "renal-impairment": (
+        _sct("709044004", "Chronic kidney disease"),
+        _sct("90688005", "Chronic renal failure"),
+        _sct("42399005", "Renal failure syndrome"),
+        _sct("46177005", "End-stage renal disease"),
+        _icd10("N18", "Chronic kidney disease"),
+        _icd10("N19", "Unspecified kidney failure"),
+        _icd10cm("N18", "Chronic kidney disease (CKD)"),
+        _icd10cm("N19", "Unspecified kidney failure"),
+    ),
+    "heart-failure": (
+        _sct("84114007", "Heart failure"),
+        _icd10("I50", "Heart failure"),
+        _icd10cm("I50", "Heart failure"),
+    ),
+    "gastro-intestinal": (
+        _sct("13200003", "Peptic ulcer"),
+        _sct("397825006", "Gastric ulcer"),
+        _sct("51868009", "Ulcer of duodenum"),
+        _sct("74474003", "Gastrointestinal hemorrhage"),
+        _sct("8765009", "Hematemesis"),
+        _sct("2901004", "Melena"),
+        _icd10("K25", "Gastric ulcer"),
+        _icd10("K26", "Duodenal ulcer"),
+        _icd10("K27", "Peptic ulcer, site unspecified"),
+        _icd10("K28", "Gastrojejunal ulcer"),
+        _icd10("K92.0", "Haematemesis"),
+        _icd10("K92.1", "Melaena"),
+        _icd10("K92.2", "Gastrointestinal haemorrhage, unspecified"),
+        _icd10cm("K25", "Gastric ulcer"),
+        _icd10cm("K26", "Duodenal ulcer"),
+        _icd10cm("K27", "Peptic ulcer, site unspecified"),
+        _icd10cm("K28", "Gastrojejunal ulcer"),
+        _icd10cm("K92.0", "Hematemesis"),
+        _icd10cm("K92.1", "Melena"),
+        _icd10cm("K92.2", "Gastrointestinal hemorrhage, unspecified"),
+    ),
+}
+NSAID_CAUTION_REASONS: tuple[str, ...] = (
+    "older-patient",
+    "anticoagulant",
+    "renal-impairment",
+    "heart-failure",
+    "gastro-intestinal",
+)
+
+# pathway.md, "Medication as evidence": ATC classes matched by prefix (the ATC hierarchy), on
+# MedicationRequest and MedicationStatement, the medication inline or a Medication. A SNOMED CT or
+# national code is read only through an ATC coding beside it. Each class counts for the screening
+# items named; B01A (anticoagulants and antiplatelets) gives the NSAID caution instead.
+MEDICATION_CLASSES: tuple[tuple[Code, tuple[str, ...]], ...] = (
+    # Long-term systemic corticosteroids: osteoporotic fracture, immunosuppression.
+    (_atc("H02AB", "Glucocorticoids"), ("fracture", "infection")),
+    (_atc("L04A", "IMMUNOSUPPRESSANTS"), ("infection", "malignancy")),
+    (_atc("L01", "ANTINEOPLASTIC AGENTS"), ("infection", "malignancy")),
+)
+NSAID_CAUTION_ATC: tuple[Code, ...] = (_atc("B01A", "ANTITHROMBOTIC AGENTS"),)
+
+# pathway.md, "Reading the whole record": a finding Observation counts as present unless its value
+# (or its interpretation) says absent or negative. These values say so; valueBoolean false too.
+NEGATIVE_VALUES: tuple[Code, ...] = (
+    _sct("2667000", "Absent", SRC_SCT_IPS_PRESENCE),
+    _sct("260385009", "Negative", SRC_SCT_IPS_EXAMPLE_NEGATIVE),
+    _sct("60001007", "Not pregnant", SRC_SCT_IPS_PREGNANCY_STATUS),
+    Code(V2_0136, "N", "No", SRC_V2_0136),
+    Code(V3_OBSERVATION_INTERPRETATION, "NEG", "Negative", SRC_V3_INTERPRETATION),
+    Code(V3_OBSERVATION_INTERPRETATION, "ND", "Not detected", SRC_V3_INTERPRETATION),
+)
 
 
 def _v2_0074(code: str, display: str) -> Code:

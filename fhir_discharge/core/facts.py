@@ -43,6 +43,24 @@ class DischargeFacts:
     record: Eligibility
 
     @property
+    def gp_reference(self) -> Resource | None:
+        """The patient's GP as a Reference: the resource on record, else the logical reference
+        (identifier and display) the record holds (pathway.md, "The GP by identifier only");
+        None without a GP."""
+        if self.general_practitioner is not None:
+            return self.general_practitioner.as_reference()
+        logical = self.context.general_practitioner_logical
+        if logical is None:
+            return None
+        reference: Resource = {"identifier": dict(logical["identifier"])}
+        if isinstance(logical.get("type"), str):
+            reference["type"] = logical["type"]
+        display = logical.get("display")
+        if isinstance(display, str) and display.strip():
+            reference["display"] = display.strip()
+        return reference
+
+    @property
     def patient_resource(self) -> Resource:
         return require(self.context.patient, "Patient")
 

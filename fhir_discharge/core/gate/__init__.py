@@ -12,20 +12,24 @@ never evidence: nothing here fills a gap with the pathway's default.
 
 One module per concern, each a function over the context that adds what it finds to one
 `Findings` collector: `modifiers` (what the service cannot read), `encounter` (the encounter and
-the patient), `diagnosis`, `record_scan` (the coded record, screened for red flags), `screening`
-(the physician's), `examinations` and `medication` (what the letter names); `record` holds how
-they all read the record.
+the patient), `diagnosis`, `record_scan` (one scan of the whole coded record, every position, for
+red flags, pregnancy and the NSAID caution), `screening` (the physician's, and who screened),
+`medication` (home medication the gate must classify; what was prescribed) and `examinations`
+(what the letter names); `record` holds how they all read the record and the one rule of what
+negates a fact, `matching` the one way a coding is matched.
 """
 
 from __future__ import annotations
 
 from ...errors import Finding, IncompleteRecord
+from ..codes import NSAID_CAUTION_REASONS
 from ..context import DischargeContext
+from ..narrative import person_name
 from .diagnosis import check_diagnosis
-from .encounter import OLDER_PATIENT_AGE, check_encounter, check_patient, older_patient
+from .encounter import OLDER_PATIENT_AGE, check_encounter, check_patient, patient_ages
 from .examinations import examinations
 from .findings import Findings
-from .medication import prescriptions
+from .medication import check_home_medication, prescriptions
 from .modifiers import check_modifiers
 from .record import CONFIRMED, holds, verification, visit_start
 from .record_scan import scan_record
@@ -33,6 +37,7 @@ from .result import Eligibility, RecordItem, Screening
 from .screening import check_screening
 
 __all__ = [
+    "NSAID_CAUTION_ENGLISH",
     "OLDER_PATIENT_AGE",
     "Eligibility",
     "RecordItem",
@@ -40,6 +45,14 @@ __all__ = [
     "check_eligibility",
     "holds",
 ]
+
+# How the NSAID-caution warning names each reason besides age (pathway.md, "NSAID caution").
+NSAID_CAUTION_ENGLISH = {
+    "anticoagulant": "an anticoagulant or antiplatelet",
+    "renal-impairment": "renal impairment",
+    "heart-failure": "heart failure",
+    "gastro-intestinal": "a peptic ulcer or gastro-intestinal bleeding",
+}
 
 
 def check_eligibility(ctx: DischargeContext) -> Eligibility:
@@ -55,7 +68,8 @@ def check_eligibility(ctx: DischargeContext) -> Eligibility:
     check_encounter(ctx, findings)
     check_patient(ctx, patient, findings)
     diagnosis = check_diagnosis(ctx, findings)
-    scan_record(ctx, findings)
+    caution = scan_record(ctx, findings)
+    check_home_medication(ctx, findings)
     screening = check_screening(ctx, findings)
     tests, no_imaging = examinations(ctx, findings)
     prescribed = prescriptions(ctx, findings)
@@ -65,6 +79,14 @@ def check_eligibility(ctx: DischargeContext) -> Eligibility:
             "Practitioner participant",
             "Encounter.participant",
             "physician-missing",
+        )
+    elif not person_name(ctx.physician):
+        signer = f"Practitioner/{ctx.physician.get('id')}"
+        findings.missing(
+            f"the physician who signs the letter ({signer}) has no name: record the name",
+            f"{signer}.name",
+            "practitioner-unnamed",
+            resource=signer,
         )
     if ctx.hospital is None:
         findings.missing(
@@ -78,21 +100,32 @@ def check_eligibility(ctx: DischargeContext) -> Eligibility:
     discharge = ctx.discharge_time
     assert visit is not None and discharge is not None
     code, condition = diagnosis
-    older = older_patient(ctx, patient)
+    ages = patient_ages(ctx, patient)
+    older = ages is not None and ages[1] >= OLDER_PATIENT_AGE
     if older:
         findings.warnings.append(
             f"the patient is {OLDER_PATIENT_AGE} or older: fracture and malignancy are more "
             "likely, and NSAIDs carry more risk (NICE NG59 1.2.13); the letter advises "
             "caution with NSAIDs"
         )
-    if ctx.general_practitioner is None and ctx.general_practitioners_not_in_use:
+    others = [r for r in NSAID_CAUTION_REASONS if r in caution]
+    if others:
+        findings.warnings.append(
+            "NSAIDs carry more risk for this patient ("
+            + ", ".join(NSAID_CAUTION_ENGLISH[r] for r in others)
+            + " in the record; NICE NG59 1.2.13): the letter advises caution with NSAIDs"
+        )
+    # A GP recorded by identifier only (no resource) is the patient's GP (pathway.md, "The GP
+    # by identifier only"): no warning claims there is none.
+    has_gp = ctx.general_practitioner is not None or ctx.general_practitioner_logical is not None
+    if not has_gp and ctx.general_practitioners_not_in_use:
         findings.warnings.append(
             "the patient's general practitioner on record is not in use ("
             + ", ".join(ctx.general_practitioners_not_in_use)
             + " active false): the letter is addressed to the treating GP and the follow-up "
             "tasks to the patient"
         )
-    elif ctx.general_practitioner is None:
+    elif not has_gp:
         findings.warnings.append(
             "the patient has no general practitioner on record (Patient.generalPractitioner): "
             "the letter is addressed to the treating GP and the follow-up tasks to the patient"
@@ -111,4 +144,6 @@ def check_eligibility(ctx: DischargeContext) -> Eligibility:
         older_patient=older,
         sex=gender if isinstance(gender, str) else None,
         warnings=tuple(findings.warnings),
+        nsaid_caution=(*(("older-patient",) if older else ()), *others),
+        older_certainly=ages is not None and ages[0] >= OLDER_PATIENT_AGE,
     )

@@ -14,7 +14,8 @@ from .findings import Findings
 from .record import visit_start
 
 _DISCHARGE_DISPOSITION = "http://terminology.hl7.org/CodeSystem/discharge-disposition"
-_HOME = "home"
+# pathway.md, "Home": home and alt-home (HL7 discharge-disposition "Alternative home") are home.
+_HOME = frozenset({"home", "alt-home"})
 ADULT_AGE = 18
 # pathway.md, "Older patients": NICE NG59 1.2.13 (NSAID risk with age), red-flag literature.
 OLDER_PATIENT_AGE = 70
@@ -77,8 +78,8 @@ def _check_disposition(disposition: object, findings: Findings) -> None:
             where,
             "disposition-missing",
         )
-    elif any(c != _HOME for c in codes):
-        other = next(c for c in codes if c != _HOME)
+    elif any(c not in _HOME for c in codes):
+        other = next(c for c in codes if c not in _HOME)
         findings.off(
             f"the patient was not sent home (discharge disposition '{other}')",
             where,

@@ -26,6 +26,9 @@ class RecordItem:
     resource: Resource
     name: str
     detail: str | None = None  # a report's conclusion, a prescription's dosage
+    # The detail is the record's free text (a report's conclusion), quoted verbatim: the gate
+    # cannot read it, and the physician is warned to read it.
+    quoted: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,3 +47,8 @@ class Eligibility:
     older_patient: bool  # 70 or older (or possibly, for a partial birth date)
     sex: str | None  # Patient.gender as recorded
     warnings: tuple[str, ...]
+    # pathway.md, "NSAID caution": why the medication advice says NSAIDs need caution
+    # (codes.NSAID_CAUTION_REASONS, in that order); empty when they do not.
+    nsaid_caution: tuple[str, ...] = ()
+    # 70 or older for certain (False when a partial birth date only may be).
+    older_certainly: bool = False

@@ -4,14 +4,16 @@ every item answered, every red flag absent."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from ...errors import FindingValue
 from ...types import Resource
-from ..codes import RED_FLAG_LABELS
+from ..codes import PRACTITIONER_ROLE, RED_FLAG_LABELS
 from ..context import DischargeContext, parse_instant
+from ..narrative import person_name
 from ..pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS, pathway
-from ..references import parse_reference, ref_of, same_target
+from ..references import Ref, parse_reference, ref_of, same_target
 from .findings import Findings
 from .record import visit_start
 from .result import Screening
@@ -151,6 +153,8 @@ def _red_flags_ticked(response: Resource, where: str, findings: Findings) -> boo
 def _screener(
     ctx: DischargeContext, response: Resource, where: str, findings: Findings
 ) -> Resource | None:
+    """pathway.md, "Who screened": the screening's author is a Practitioner who takes part in
+    the encounter, not shown as a non-physician, and named (the letter names who screened)."""
     reference = response.get("author")
     parsed = parse_reference(str((reference or {}).get("reference", "")))
     if parsed is None or parsed.resource_type not in ("Practitioner", "PractitionerRole"):
@@ -162,7 +166,9 @@ def _screener(
         )
         return None
     author = ctx.resolve(reference)
+    roles: list[Resource] = []
     if author is not None and author.get("resourceType") == "PractitionerRole":
+        roles.append(author)
         author = ctx.resolve(author.get("practitioner"))
     if author is None or author.get("resourceType") != "Practitioner":
         findings.missing(
@@ -172,4 +178,94 @@ def _screener(
             "screening-author-missing",
         )
         return None
+    me = ref_of(author)
+    participant_roles = _participant_roles(ctx, me)
+    if participant_roles is None:
+        findings.missing(
+            f"the practitioner who screened (Practitioner/{author.get('id')}) does not take "
+            "part in the encounter (Encounter.participant): the screening must be by a "
+            "physician of this visit; add them as a participant, or have the ED physician "
+            "screen",
+            f"{where}.author",
+            "screener-not-participant",
+        )
+        return None
+    roles += participant_roles
+    roles += [
+        r
+        for r in ctx.index.resources()
+        if r.get("resourceType") == "PractitionerRole" and same_target(r.get("practitioner"), me)
+    ]
+    shown = non_physician(author, roles)
+    if shown is not None:
+        findings.missing(
+            f"the red-flag screening is authored by a practitioner the record shows as a "
+            f"non-physician ({shown}): the physician screens for red flags; have the ED "
+            "physician screen",
+            f"{where}.author",
+            "screener-not-physician",
+            role=shown,
+        )
+        return None
+    if not person_name(author):
+        findings.missing(
+            f"the practitioner who screened (Practitioner/{author.get('id')}) has no name: the "
+            "letter names who screened; record the name",
+            f"Practitioner/{author.get('id')}.name",
+            "practitioner-unnamed",
+            resource=f"Practitioner/{author.get('id')}",
+        )
+        return None
     return author
+
+
+def _participant_roles(ctx: DischargeContext, practitioner: Ref) -> list[Resource] | None:
+    """The PractitionerRoles by which the practitioner takes part in the encounter (empty when
+    named directly); None when they take no part in it."""
+    found: list[Resource] | None = None
+    for participant in ctx.encounter.get("participant") or []:
+        individual = participant.get("individual") if isinstance(participant, dict) else None
+        if same_target(individual, practitioner):
+            found = found or []
+            continue
+        resolved = ctx.resolve(individual)
+        if (
+            resolved is not None
+            and resolved.get("resourceType") == "PractitionerRole"
+            and same_target(resolved.get("practitioner"), practitioner)
+        ):
+            found = [*(found or []), resolved]
+    return found
+
+
+# What shows a practitioner is not a physician (pathway.md, "Who screened": a nurse): an HL7
+# practitioner-role other than doctor, or any role or qualification coded or named as nursing
+# (a nurse, verpleegkundige, infirmier), in any code system.
+_NON_PHYSICIAN_ROLES = frozenset({"nurse", "pharmacist", "researcher", "teacher", "ict"})
+_NURSING = re.compile(r"nurs|verpleeg|infirmi", re.IGNORECASE)
+
+
+def non_physician(practitioner: Resource, roles: list[Resource]) -> str | None:
+    """How the record shows a practitioner is not a physician, or None."""
+    concepts: list[object] = []
+    for role in roles:
+        concepts += role.get("code") or []
+    for qualification in practitioner.get("qualification") or []:
+        if isinstance(qualification, dict):
+            concepts.append(qualification.get("code"))
+    for concept in concepts:
+        if not isinstance(concept, dict):
+            continue
+        for coding in concept.get("coding") or []:
+            if not isinstance(coding, dict):
+                continue
+            code, display = coding.get("code"), coding.get("display")
+            if coding.get("system") == PRACTITIONER_ROLE and code in _NON_PHYSICIAN_ROLES:
+                return str(code)
+            for said in (code, display):
+                if isinstance(said, str) and _NURSING.search(said):
+                    return said[:100]
+        text = concept.get("text")
+        if isinstance(text, str) and _NURSING.search(text):
+            return text[:100]
+    return None
