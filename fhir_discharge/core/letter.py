@@ -286,7 +286,9 @@ def _letter_xhtml(facts: DischargeFacts, sections: list[Section]) -> str:
         + paragraph(text(about))
         + paragraph(text(p["salutation"]))
     )
-    body = "".join(f"<h2>{text(p[f'section-{key}'])}</h2>{inner}" for key, inner, _ in sections)
+    body = "".join(
+        f"<h2>{text(section_title(facts, key))}</h2>{inner}" for key, inner, _ in sections
+    )
     signature = p["signature"].format(
         physician=person_name(ctx.physician) or "", hospital=person_name(ctx.hospital) or ""
     )

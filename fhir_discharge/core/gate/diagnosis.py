@@ -18,6 +18,7 @@ from ..terminology import (
     LOW_BACK_PAIN_CODES,
     codings,
     concept_name,
+    readable,
 )
 from .findings import Findings
 from .matching import PREGNANCY, categories
@@ -89,8 +90,8 @@ def check_diagnosis(ctx: DischargeContext, findings: Findings) -> tuple[Code, Re
         if not holds(condition):
             refuted = refuted or hit is not None
             continue
-        if not list(codings(condition.get("code"))):
-            continue  # said by the record scan
+        if not readable(condition.get("code")):
+            continue  # no code, or none the gate reads: said by the record scan
         if hit is not None:
             low_back_pain.append((hit[2][1], condition))
         elif not any(
