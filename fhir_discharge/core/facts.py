@@ -53,7 +53,9 @@ class DischargeFacts:
         if logical is None:
             return None
         reference: Resource = {"identifier": dict(logical["identifier"])}
-        if isinstance(logical.get("type"), str):
+        # The profiles let a Task be owned by a Practitioner(Role) or the patient only: another
+        # type the record gives (a practice) is left out, the identifier says who it is.
+        if logical.get("type") in ("Practitioner", "PractitionerRole"):
             reference["type"] = logical["type"]
         display = logical.get("display")
         if isinstance(display, str) and display.strip():
