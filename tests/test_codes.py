@@ -243,7 +243,7 @@ def test_known_red_flag_records_are_caught(item: str, system: str, code: str) ->
 
 def test_body_temperature_codes() -> None:
     assert FEVER_CELSIUS == 38.0
-    assert {c.system for c in BODY_TEMPERATURE} == {LOINC}
+    assert {c.system for c in BODY_TEMPERATURE} == {LOINC, SNOMED}
     found = {c.code for c in BODY_TEMPERATURE}
     # The generic code and the site-specific ones a thermometer in the ED produces.
     assert {"8310-5", "8331-1", "8332-9", "8328-7", "8333-7", "8329-5"} <= found

@@ -503,7 +503,7 @@ def _temperature_placements() -> Iterator[
             "Observation",
             "t",
             status="final",
-            code={"coding": [{**_listed_form(code), "system": _OIDS[LOINC]}]},
+            code={"coding": [{**_listed_form(code), "system": _OIDS[code.system]}]},
             effectiveDateTime="2026-11-25T11:02:00+01:00",
             **value,
         )
@@ -523,7 +523,7 @@ def _temperature_placements() -> Iterator[
         return "Observation/t"
 
     yield "linked", linked
-    yield "in the visit, not linked, LOINC by OID", unlinked
+    yield "in the visit, not linked, the code system by OID", unlinked
     yield "a vital-signs panel's component", component
 
 

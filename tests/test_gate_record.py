@@ -495,3 +495,35 @@ def test_a_home_medication_statement_is_in_the_context() -> None:
     ctx = context_from_bundle(add(happy_bundle(), statin))
     assert [s["id"] for s in ctx.medication_statements] == ["statin"]
     assert not any("ignored" in note for note in ctx.notes)
+
+
+def test_a_physician_taking_part_by_a_role_signs_and_may_screen() -> None:
+    # Encounter.participant names a PractitionerRole; the screening's author is the
+    # Practitioner, referenced by the Bundle's urn:uuid fullUrl.
+    bundle = happy_bundle()
+    role = {
+        "resourceType": "PractitionerRole",
+        "id": "ed-role",
+        "practitioner": {"reference": "Practitioner/lbp-example-ed-physician"},
+        "code": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/practitioner-role",
+                        "code": "doctor",
+                    }
+                ]
+            }
+        ],
+    }
+    add(bundle, role)
+    resource(bundle, "Encounter")["participant"][0]["individual"] = {
+        "reference": "PractitionerRole/ed-role"
+    }
+    for entry in bundle["entry"]:
+        if entry["resource"].get("id") == "lbp-example-ed-physician":
+            entry["fullUrl"] = "urn:uuid:8f3e0c5e-3d1b-4a8e-9a53-1f0b6f1d2c11"
+    screening(bundle)["author"] = {"reference": "urn:uuid:8f3e0c5e-3d1b-4a8e-9a53-1f0b6f1d2c11"}
+    result = gate(bundle)
+    assert result.screening.author["id"] == "lbp-example-ed-physician"
+    assert context_from_bundle(bundle).physician["id"] == "lbp-example-ed-physician"

@@ -111,6 +111,11 @@ SRC_LOINC_US_CORE_DR_CATEGORY = (
     "https://hl7.org/fhir/us/core/ValueSet-us-core-diagnosticreport-category.html "
     "(display as in US Core and its public examples; not pinned)"
 )
+# HL7 Germany basis profiles, ValueSet VitalSignDE_Koerpertemperatur_SNOMED_CT (FSN displays).
+SRC_SCT_DE_BODY_TEMPERATURE = (
+    f"{_GH}/hl7germany/basisprofil-de-r4/blob/1933055849e06ee8373e50435be26d54a2c8deaf"
+    "/resources/input/fsh/valuesets/VitalSignDE_SnomedCT_ValueSets.fsh"
+)
 # WHO ATC index, as copied (code and name per level) in SubjectRaw/SubjectRaw at the commit read.
 SRC_ATC_WHO = (
     f"{_GH}/SubjectRaw/SubjectRaw/blob/154834292a6002541233016df880f09c51200ff5"
@@ -1123,7 +1128,8 @@ IPS_RED_FLAGS: dict[str, tuple[Code, ...]] = {
 RED_FLAGS = {item: (*listed, *IPS_RED_FLAGS[item]) for item, listed in RED_FLAGS.items()}
 
 
-# Vital sign Observation.code of a body temperature (pathway.md: >= 38.0 degC refuses).
+# Vital sign Observation.code of a body temperature (pathway.md: >= 38.0 degC refuses), in LOINC
+# and SNOMED CT.
 BODY_TEMPERATURE: tuple[Code, ...] = (
     _loinc("8310-5", "Body temperature", SRC_LOINC_MII_ICU),
     _loinc("8331-1", "Oral temperature", SRC_LOINC_MII_ICU),
@@ -1137,6 +1143,35 @@ BODY_TEMPERATURE: tuple[Code, ...] = (
     _loinc("76010-8", "Nasal temperature", SRC_LOINC_MII_ICU),
     _loinc("60838-0", "Nasopharyngeal temperature", SRC_LOINC_MII_NASOPHARYNX),
     _loinc("104063-3", "Body temperature - Groin", SRC_LOINC_MII_GROIN),
+    # The same measurements in SNOMED CT observable entities (HL7 Germany's body temperature
+    # ValueSet; FSN without its semantic tag): a record may code the temperature only so.
+    _sct("386725007", "Body temperature", SRC_SCT_DE_BODY_TEMPERATURE),
+    _sct("276885007", "Core body temperature", SRC_SCT_DE_BODY_TEMPERATURE),
+    _sct("307047009", "Core body temperature measured in rectum", SRC_SCT_DE_BODY_TEMPERATURE),
+    _sct(
+        "415974002",
+        "Core body temperature measured at tympanic membrane",
+        SRC_SCT_DE_BODY_TEMPERATURE,
+    ),
+    _sct(
+        "415945006",
+        "Estimated core body temperature measured in sublingual space",
+        SRC_SCT_DE_BODY_TEMPERATURE,
+    ),
+    _sct(
+        "698832009",
+        "Core body temperature measured at urinary bladder",
+        SRC_SCT_DE_BODY_TEMPERATURE,
+    ),
+    _sct(
+        "698831002",
+        "Core body temperature measured in nasopharynx",
+        SRC_SCT_DE_BODY_TEMPERATURE,
+    ),
+    _sct("431598003", "Core body temperature measured in esophagus", SRC_SCT_DE_BODY_TEMPERATURE),
+    _sct("364246006", "Core body temperature measured vaginally", SRC_SCT_DE_BODY_TEMPERATURE),
+    _sct("1222808002", "Core body temperature measured in blood", SRC_SCT_DE_BODY_TEMPERATURE),
+    _sct("415922000", "Temperature of forehead", SRC_SCT_DE_BODY_TEMPERATURE),
 )
 FEVER_CELSIUS: float = 38.0
 

@@ -227,7 +227,11 @@ def _typed(resource: Resource | None, resource_type: str) -> Resource | None:
 def _physician(encounter: Resource, index: ResourceIndex) -> Resource | None:
     ranked: list[tuple[int, Resource]] = []
     for participant in encounter.get("participant") or []:
-        individual = _typed(index.resolve(participant.get("individual")), "Practitioner")
+        individual = index.resolve(participant.get("individual"))
+        if individual is not None and individual.get("resourceType") == "PractitionerRole":
+            # A participant by role: the Practitioner who fills it signs.
+            individual = index.resolve(individual.get("practitioner"))
+        individual = _typed(individual, "Practitioner")
         if individual is None:
             continue
         codes = {

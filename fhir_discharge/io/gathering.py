@@ -89,8 +89,14 @@ class RecordGatherer:
         )
         clinical = [r for batch in found for r in batch]
         clinical += [r for r in resolved if r is not None and r["resourceType"] == "Condition"]
-        # Second hop: who signed the screening, what a medication's Medication is.
+        # Second hop: who signed the screening, what a medication's Medication is, who fills a
+        # participant's PractitionerRole.
         second = [
+            *(
+                r.get("practitioner")
+                for r in resolved
+                if r is not None and r["resourceType"] == "PractitionerRole"
+            ),
             *(
                 a
                 for r in clinical

@@ -157,7 +157,12 @@ def _screener(
     the encounter, not shown as a non-physician, and named (the letter names who screened)."""
     reference = response.get("author")
     parsed = parse_reference(str((reference or {}).get("reference", "")))
-    if parsed is None or parsed.resource_type not in ("Practitioner", "PractitionerRole"):
+    # What the author is: the resource it resolves to (a urn:uuid or fullUrl too), else the
+    # type its reference names.
+    resolved = ctx.resolve(reference)
+    kind = resolved.get("resourceType") if resolved is not None else None
+    kind = kind or (parsed.resource_type if parsed is not None else None)
+    if kind not in ("Practitioner", "PractitionerRole"):
         findings.missing(
             "the red-flag screening is not authored by a practitioner: its author must be "
             "the Practitioner who screened",
@@ -165,7 +170,7 @@ def _screener(
             "screening-author-not-practitioner",
         )
         return None
-    author = ctx.resolve(reference)
+    author = resolved
     roles: list[Resource] = []
     if author is not None and author.get("resourceType") == "PractitionerRole":
         roles.append(author)
@@ -194,7 +199,7 @@ def _screener(
     roles += [
         r
         for r in ctx.index.resources()
-        if r.get("resourceType") == "PractitionerRole" and same_target(r.get("practitioner"), me)
+        if r.get("resourceType") == "PractitionerRole" and _is(ctx, r.get("practitioner"), me)
     ]
     shown = non_physician(author, roles)
     if shown is not None:
@@ -225,17 +230,29 @@ def _participant_roles(ctx: DischargeContext, practitioner: Ref) -> list[Resourc
     found: list[Resource] | None = None
     for participant in ctx.encounter.get("participant") or []:
         individual = participant.get("individual") if isinstance(participant, dict) else None
-        if same_target(individual, practitioner):
+        if _is(ctx, individual, practitioner):
             found = found or []
             continue
         resolved = ctx.resolve(individual)
         if (
             resolved is not None
             and resolved.get("resourceType") == "PractitionerRole"
-            and same_target(resolved.get("practitioner"), practitioner)
+            and _is(ctx, resolved.get("practitioner"), practitioner)
         ):
             found = [*(found or []), resolved]
     return found
+
+
+def _is(ctx: DischargeContext, reference: object, target: Ref) -> bool:
+    """Whether a reference points at the practitioner, by `Type/id` or by whatever else the
+    record resolves to it (a fullUrl, a urn:uuid)."""
+    if same_target(reference, target):
+        return True
+    resolved = ctx.resolve(reference)
+    return resolved is not None and (
+        resolved.get("resourceType"),
+        resolved.get("id"),
+    ) == (target.resource_type, target.id)
 
 
 # What shows a practitioner is not a physician (pathway.md, "Who screened": a nurse): an HL7
