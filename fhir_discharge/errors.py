@@ -66,7 +66,6 @@ FINDING_DISPLAYS: dict[str, str] = {
     "red-flag-earlier": "A red flag in an earlier record that counts whatever its time (cancer)",
     "code-unreadable": "A diagnosis, problem or finding is coded in no system the service reads",
     "pregnancy": "The patient is pregnant",
-    "medication-unclassified": "The patient's medication has no ATC code",
     # the physician's red-flag screening
     "red-flag-screening": "A red flag is present according to the physician's screening",
     "screening-not-completed": "The red-flag screening is not completed",

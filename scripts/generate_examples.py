@@ -227,6 +227,16 @@ def _on_pathway_variants(happy: Resource) -> dict[str, Resource]:
         "ordinary-patient-with-comorbidities-bundle": ordinary,
         "anticoagulant-nsaid-caution-bundle": _add(happy, apixaban),
         "gp-by-identifier-bundle": by_identifier,
+        "home-medication-by-name-bundle": _add(
+            happy,
+            {
+                "resourceType": "MedicationStatement",
+                "id": "lbp-example-paracetamol",
+                "status": "active",
+                "medicationCodeableConcept": {"text": "Paracetamol 1 g, zo nodig"},
+                "subject": _PATIENT,
+            },
+        ),
         "partial-birth-date-bundle": _changed(
             happy, "Patient", lambda p: p.update({"birthDate": "1956"})
         ),
@@ -461,13 +471,13 @@ def _refusals(happy: Resource) -> dict[str, Resource]:
             },
         ),
     )
-    inputs["incomplete-home-medication-without-atc"] = _add(
+    inputs["off-pathway-home-corticosteroid-by-name"] = _add(
         happy,
         {
             "resourceType": "MedicationStatement",
-            "id": "lbp-example-medrol",
+            "id": "lbp-example-prednisolone-text",
             "status": "active",
-            "medicationCodeableConcept": {"text": "Medrol 32 mg"},
+            "medicationCodeableConcept": {"text": "Prednisolon 5 mg, 1 x per dag (al 2 jaar)"},
             "subject": _PATIENT,
         },
     )

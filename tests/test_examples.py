@@ -84,6 +84,6 @@ def test_there_is_an_example_for_every_kind_of_refusal():
         "off-pathway-urinary-retention-observed",
         "incomplete-screened-by-a-nurse",
         "incomplete-unreadable-code-system",
-        "incomplete-home-medication-without-atc",
+        "off-pathway-home-corticosteroid-by-name",
     }
     assert names == expected

@@ -306,7 +306,6 @@ RECORDS: dict[str, Callable[[], dict[str, Any]]] = {
     "pregnancy": lambda: add(
         happy_bundle(), condition("preg", SNOMED, "77386006", encounter=False)
     ),
-    "medication-unclassified": lambda: add(happy_bundle(), _home_medication(None, "Medrol 32 mg")),
     "screener-not-participant": _screener_not_participant,
     "screener-not-physician": lambda: _practitioner(
         lambda p: p.update(

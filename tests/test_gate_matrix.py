@@ -255,8 +255,8 @@ def test_every_nsaid_caution_code_gives_a_letter_with_the_caution() -> None:
     for reason, code in NSAID_CODES:
         for form, coding in [("as listed", _listed_form(code)), *_forms(code)]:
             for placement in PLACEMENTS:
-                if placement.diagnosis or (placement.home_medication and code.system != ATC):
-                    continue  # another diagnosis; home medication without ATC (both refuse)
+                if placement.diagnosis:
+                    continue  # another diagnosis of the visit refuses
                 total += 1
                 answer, _ = _run(lambda b, p=placement, c=coding: p.put(b, c))
                 if not isinstance(answer, Eligibility) or reason not in answer.nsaid_caution:
@@ -420,8 +420,8 @@ def test_ordinary_comorbidities_and_findings_in_every_placement_give_a_letter() 
     failures, total = [], 0
     for coding in BENIGN_FINDINGS:
         for placement in PLACEMENTS:
-            if placement.diagnosis or placement.home_medication:
-                continue  # another diagnosis of the visit; home medication needs its ATC
+            if placement.diagnosis:
+                continue  # another diagnosis of the visit refuses
             total += 1
             answer, _ = _run(lambda b, p=placement, c=coding: p.put(b, c))
             if not isinstance(answer, Eligibility) or answer.nsaid_caution:
@@ -589,3 +589,45 @@ def test_the_matrix_is_generated_from_codes_py(cases: Callable[[], Iterable[Any]
     named = {name.split(" in ", 1)[0] for name, *_ in cases()}
     for item, code in RED_FLAG_CODES:
         assert f"{item} {_id(code)}" in named
+
+
+# --- medication without an ATC code, read by its substance's name --------------------------------
+
+
+def test_every_substance_of_the_classes_named_without_an_atc_code_counts() -> None:
+    # codes.MEDICATION_CLASS_SUBSTANCES, each as home medication written as text only (as a
+    # Dutch record writes it, e.g. "Prednisolon"), refuses for its class's items or gives the
+    # NSAID caution; taken on the skin, in the eye or inhaled, it does not.
+    items = {**{c.code: its for c, its in MEDICATION_CLASSES}, "B01A": ("anticoagulant",)}
+    failures, total = [], 0
+    home = next(p for p in PLACEMENTS if p.name == "home medication")
+    for atc, substances in codes.MEDICATION_CLASS_SUBSTANCES.items():
+        for substance in substances:
+            for text in (f"{substance.capitalize()} 10 mg", f"{substance.rstrip('e')} tablet"):
+                total += 1
+
+                def put(bundle: dict[str, Any], name: str = text) -> str:
+                    where = home.put(bundle, {"system": SNOMED, "code": "1"})
+                    bundle["entry"][-1]["resource"]["medicationCodeableConcept"] = {"text": name}
+                    return where
+
+                answer, where = _run(put)
+                expected = items[atc]
+                if expected == ("anticoagulant",):
+                    ok = isinstance(answer, Eligibility) and "anticoagulant" in answer.nsaid_caution
+                else:
+                    ok = all(
+                        _refused_with(answer, where, "red-flag-medication", i) for i in expected
+                    )
+                if not ok:
+                    failures.append(f"{atc} {text!r}: {_said(answer)}")
+            total += 1
+            answer, _ = _run(
+                lambda b, n=f"{substance} crème": (
+                    home.put(b, {"system": SNOMED, "code": "1"})
+                    and b["entry"][-1]["resource"].update(medicationCodeableConcept={"text": n})
+                )
+            )
+            if not isinstance(answer, Eligibility) or (atc != "B01A" and answer.nsaid_caution):
+                failures.append(f"{atc} {substance} crème (not systemic): {_said(answer)}")
+    _report(failures, total)

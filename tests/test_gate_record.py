@@ -174,12 +174,38 @@ def test_long_term_prednisolone_refuses_for_fracture_and_infection(record: dict[
     assert {f.code for f in found} == {"red-flag-medication"}
 
 
-def test_home_medication_without_an_atc_code_cannot_be_screened() -> None:
-    medrol = statement("medrol", {"text": "Medrol 32 mg"})
-    assert codes_of(add(happy_bundle(), medrol)) == {"medication-unclassified"}
-    # A SNOMED CT or national code counts with its ATC translation beside it.
+def test_home_medication_without_an_atc_code_is_read_by_its_substance_name() -> None:
+    # pathway.md reads medication by ATC; a record that gives none is read by the name of the
+    # substance, taken systemically, and the answer says which medication was read so.
+    prednisolone = statement("pred", {"text": "Prednisolon 10 mg, 1 x per dag"})
+    found = refusal(add(happy_bundle(), prednisolone)).findings
+    assert {(f.code, f.params["red_flag"]) for f in found} == {
+        ("red-flag-medication", "fracture"),
+        ("red-flag-medication", "infection"),
+    }
+    snomed_only = statement(
+        "mtx",
+        {"coding": [{"system": SNOMED, "code": "1", "display": "Methotrexate 2.5 mg tablet"}]},
+    )
+    assert {f.params["red_flag"] for f in refusal(add(happy_bundle(), snomed_only)).findings} == {
+        "infection",
+        "malignancy",
+    }
+    # A cream is not taken systemically; a brand name or paracetamol names no class: a letter,
+    # with a warning naming what was read by its name only.
+    for text in ("Betamethason crème 0,1%", "Medrol 32 mg", "Paracetamol 1 g"):
+        discharge = built(add(happy_bundle(), statement("home", {"text": text})))
+        assert discharge.facts.record.prescriptions == ()
+        assert any(
+            w.startswith(
+                "home medication without an ATC code was screened by its name only: "
+                "MedicationStatement/home"
+            )
+            for w in discharge.warnings
+        ), text
+    # With an ATC code beside a SNOMED CT or national code, the class is read by code.
     with_atc = statement("statin", atc("C10AA05", "Lipitor 20 mg", {"system": SNOMED, "code": "1"}))
-    assert gate(add(happy_bundle(), with_atc)).prescriptions == ()
+    assert built(add(happy_bundle(), with_atc)).warnings == ()
 
 
 def test_vertebrogenic_low_back_pain_is_not_the_pathways_diagnosis() -> None:

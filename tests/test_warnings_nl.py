@@ -52,8 +52,8 @@ def _warning_sites(module: Any) -> list[str]:
 
 def test_every_warning_the_core_writes_is_a_kind_with_a_dutch_sentence() -> None:
     sites = [s for m in (context, *gate_modules(), transaction) for s in _warning_sites(m)]
-    # One note per ignored type (context.py), five of the gate, one of the transaction.
-    assert len(sites) == len(KINDS) == 7, (
+    # One note per ignored type (context.py), six of the gate, one of the transaction.
+    assert len(sites) == len(KINDS) == 8, (
         "a warning was added or removed in the core: give it a kind in core/warnings_nl.py and "
         f"a sentence in phrases.WARNING_PHRASES: {sites}"
     )
@@ -128,6 +128,17 @@ def _nsaid_caution() -> Discharge:
     return _build(add(add(happy_bundle(), apixaban), ckd))
 
 
+def _medication_by_name() -> Discharge:
+    paracetamol = {
+        "resourceType": "MedicationStatement",
+        "id": "paracetamol",
+        "status": "active",
+        "medicationCodeableConcept": {"text": "Paracetamol 1 g"},
+        "subject": {"reference": "Patient/lbp-example-patient"},
+    }
+    return _build(add(happy_bundle(), paracetamol))
+
+
 def _report_free_text() -> Discharge:
     report = clinical(
         "DiagnosticReport",
@@ -144,6 +155,7 @@ RECORDS: dict[str, Callable[[], Discharge]] = {
     "older-patient": _older_patient,
     "nsaid-caution": _nsaid_caution,
     "report-free-text": _report_free_text,
+    "medication-by-name": _medication_by_name,
     "no-general-practitioner": _no_general_practitioner,
     "general-practitioner-not-in-use": _general_practitioner_not_in_use,
     "referenced-by-id": _referenced_by_id,
@@ -154,6 +166,7 @@ ENGLISH = {
     "older-patient": "the patient is 70 or older",
     "nsaid-caution": "NSAIDs carry more risk for this patient",
     "report-free-text": "the report DiagnosticReport/xray has a free-text conclusion",
+    "medication-by-name": "home medication without an ATC code was screened by its name only",
     "no-general-practitioner": "the patient has no general practitioner on record",
     "general-practitioner-not-in-use": "the patient's general practitioner on record is not in use",
     "referenced-by-id": "referenced by id, not written with the letter",
@@ -176,6 +189,10 @@ DUTCH = {
     "report-free-text": (
         "Het verslag DiagnosticReport/xray heeft een besluit in vrije tekst dat de dienst niet "
         "kan lezen: de brief citeert het zoals het er staat; lees het voor u de brief bevestigt."
+    ),
+    "medication-by-name": (
+        "Thuismedicatie zonder ATC-code werd enkel op haar naam nagekeken: "
+        "MedicationStatement/paracetamol; voeg de ATC-code toe om ze per klasse na te kijken."
     ),
     "no-general-practitioner": (
         "Er staat geen huisarts van de patiënt in het dossier (Patient.generalPractitioner): de "

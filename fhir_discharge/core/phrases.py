@@ -688,12 +688,6 @@ NL_BE_FINDINGS: Final[dict[str, str]] = {
         "omvatten NSAID's, die vanaf 20 weken zwangerschap gecontra-indiceerd zijn, en "
         "zwangerschapsgebonden pijn valt buiten het zorgpad"
     ),
-    "medication-unclassified": (
-        "het geneesmiddel {name} van de patiënt heeft geen ATC-code: de dienst kan niet "
-        "uitmaken of het een corticosteroïd, immunosuppressivum, antineoplastisch middel of "
-        "antistollingsmiddel is; voeg de ATC-code (WHO ATC) toe, naast eventuele andere codes, "
-        "of markeer het als entered-in-error"
-    ),
     # the physician's screening (pathway.md, "The red-flag screening the physician documents")
     "red-flag-screening": "{red_flag}: aanwezig volgens de screening op alarmsignalen door de arts",
     "screening-not-completed": (
@@ -830,6 +824,11 @@ NL_BE_WARNINGS: Final[dict[str, str]] = {
     "nsaid-caution": (
         "NSAID's houden voor deze patiënt meer risico in ({reasons} in het dossier; NICE NG59 "
         "1.2.13): de brief raadt voorzichtigheid aan met NSAID's"
+    ),
+    # core/gate/medication.py; pathway.md, "Medication as evidence"
+    "medication-by-name": (
+        "thuismedicatie zonder ATC-code werd enkel op haar naam nagekeken: {references}; voeg "
+        "de ATC-code toe om ze per klasse na te kijken"
     ),
     # core/gate/examinations.py; pathway.md, "Reports read as free text"
     "report-free-text": (

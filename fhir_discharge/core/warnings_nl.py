@@ -115,6 +115,23 @@ _KINDS: tuple[_Kind, ...] = (
             )
         },
     ),
+    # core/gate/medication.py: home medication without an ATC code, read by its name only
+    _Kind(
+        "medication-by-name",
+        re.compile(
+            r"home medication without an ATC code was screened by its name only: "
+            rf"(?P<references>{_REFERENCE}(?:, {_REFERENCE})*); add the ATC code to screen it "
+            r"by class"
+        ),
+        lambda warning, facts: all(
+            any(
+                f"{r.get('resourceType')}/{r.get('id')}" == reference
+                for r in (*facts.context.medication_statements, *facts.context.medication_requests)
+            )
+            for reference in warning.split(": ", 1)[1].split(";", 1)[0].split(", ")
+        ),
+        lambda found: {"references": found["references"]},
+    ),
     # core/gate/examinations.py: a report's free-text conclusion, quoted in the letter
     _Kind(
         "report-free-text",

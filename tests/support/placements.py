@@ -34,7 +34,7 @@ class Placement:
     finding: str  # the finding code a current red flag here gets
     put: Callable[[Resource, Coding], str]
     diagnosis: bool = False  # a diagnosis of this visit: anything but low back pain refuses
-    home_medication: bool = False  # home medication: without an ATC code it is unreadable
+    home_medication: bool = False  # home medication (screened, never listed as prescribed)
 
 
 def _concept(coding: Coding) -> Resource:

@@ -29,7 +29,7 @@ from .diagnosis import check_diagnosis
 from .encounter import OLDER_PATIENT_AGE, check_encounter, check_patient, patient_ages
 from .examinations import examinations
 from .findings import Findings
-from .medication import check_home_medication, prescriptions
+from .medication import prescriptions, warn_of_home_medication_by_name
 from .modifiers import check_modifiers
 from .record import CONFIRMED, holds, verification, visit_start
 from .record_scan import scan_record
@@ -69,7 +69,7 @@ def check_eligibility(ctx: DischargeContext) -> Eligibility:
     check_patient(ctx, patient, findings)
     diagnosis = check_diagnosis(ctx, findings)
     caution = scan_record(ctx, findings)
-    check_home_medication(ctx, findings)
+    warn_of_home_medication_by_name(ctx, findings)
     screening = check_screening(ctx, findings)
     tests, no_imaging = examinations(ctx, findings)
     prescribed = prescriptions(ctx, findings)

@@ -32,7 +32,9 @@ from ...types import Resource
 from ..codes import (
     BODY_TEMPERATURE,
     FEVER_CELSIUS,
+    MEDICATION_CLASSES,
     NEGATIVE_VALUES,
+    NSAID_CAUTION_ATC,
     PREGNANCY_OBSERVATION_DAYS,
     RED_FLAG_ITEMS,
     RED_FLAG_LABELS,
@@ -41,7 +43,7 @@ from ..context import DischargeContext
 from ..terminology import canonical_system, codings, readable
 from .findings import Findings
 from .matching import PREGNANCY, Match, categories
-from .medication import medication_concepts
+from .medication import classes_by_name, medication_concepts
 from .record import (
     ANY_STATUS_RED_FLAGS,
     Holding,
@@ -71,6 +73,14 @@ POSITIONS: tuple[str, ...] = (
     "MedicationStatement.medication",
 )
 _TEMPERATURE_CODES = {(c.system, c.code) for c in BODY_TEMPERATURE}
+# What each ATC class counts for, and its name (codes.MEDICATION_CLASSES, NSAID_CAUTION_ATC).
+_CLASS_CATEGORIES = {
+    **{c.code: items for c, items in MEDICATION_CLASSES},
+    **{c.code: ("anticoagulant",) for c in NSAID_CAUTION_ATC},
+}
+_CLASS_NAMES = {
+    c.code: c.display for c in (*(c for c, _ in MEDICATION_CLASSES), *NSAID_CAUTION_ATC)
+}
 _NEGATIVE_CODES = {(c.system, c.code) for c in NEGATIVE_VALUES}
 # A body temperature outside this range (degrees Celsius) is a unit or typing error: unreadable.
 _PLAUSIBLE_CELSIUS = (25.0, 45.0)
@@ -131,6 +141,13 @@ class _Scan:
                 continue
             for match in categories(self.ctx, element.concept):
                 self.consequence(resource, element, state, match, where)
+        if resource.get("resourceType") in ("MedicationRequest", "MedicationStatement"):
+            # No ATC code: the classes' substances by name (medication.classes_by_name).
+            element = Element("medication", None, f"{resource['resourceType']}.medication", False)
+            for atc, substance in classes_by_name(self.ctx, resource):
+                for category in _CLASS_CATEGORIES[atc]:
+                    match = Match(category, substance, f"{_CLASS_NAMES[atc]}, by its name")
+                    self.consequence(resource, element, state, match, _where(resource))
 
     def unreadable(self, resource: Resource, element: Element, where: str) -> None:
         systems = sorted({s for s, _ in codings(element.concept)})

@@ -48,7 +48,6 @@ Description: "The findings of the pathway gate of fhir-discharge: each issue of 
 * #red-flag-earlier "A red flag in an earlier record that counts whatever its time (cancer)"
 * #code-unreadable "A diagnosis, problem or finding is coded in no system the service reads"
 * #pregnancy "The patient is pregnant"
-* #medication-unclassified "The patient's medication has no ATC code"
 * #red-flag-screening "A red flag is present according to the physician's screening"
 * #screening-not-completed "The red-flag screening is not completed"
 * #screening-of-another-encounter "The red-flag screening is of another encounter or patient"
