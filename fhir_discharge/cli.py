@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .config import Settings
 from .core.context import context_from_bundle
-from .errors import DischargeError, operation_outcome
+from .errors import DischargeError, InvalidInput, operation_outcome
 from .io.discharging import accept_and_deliver, deliverer_for, screened_discharge, where_landed
 from .io.fhir_client import FhirClient
 from .io.outbox import DEAD, FAILED
@@ -48,7 +48,10 @@ async def discharge_file(
     this command deliver, and then abandon, other discharges). So a discharge still pending
     when the wait is over is not kept: run the command again (safe: the conditional creates
     find what an earlier attempt made)."""
-    bundle = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        bundle = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise InvalidInput(f"{path.name}: not a readable JSON file") from None
     settings = Settings()
     # The same transaction the service would post for this context Bundle, with the configured
     # terminology server asked as the service asks it (io/terminology.py).
@@ -122,6 +125,16 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(discharge_file(args.file, args.server, args.dry_run, args.wait))
     except DischargeError as error:
         print(json.dumps(operation_outcome(error), indent=2, ensure_ascii=False), file=sys.stderr)
+        return EXIT_INVALID
+    except Exception:  # a dry run answers every input with a Bundle or an OperationOutcome
+        if not args.dry_run:
+            raise
+        # A record this service cannot process is not one it writes a letter for: refuse, as an
+        # OperationOutcome, never a traceback (the dry run's interface).
+        refused = InvalidInput(
+            "the record could not be processed: no letter is made; check the record's structure"
+        )
+        print(json.dumps(operation_outcome(refused), indent=2, ensure_ascii=False), file=sys.stderr)
         return EXIT_INVALID
 
 

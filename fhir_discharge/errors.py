@@ -48,6 +48,9 @@ FINDING_DISPLAYS: dict[str, str] = {
     "diagnosis-not-holding": "The low back pain diagnosis does not hold",
     "diagnosis-missing": "No low back pain diagnosis on this encounter",
     "condition-uncoded": "A condition of the patient has no code",
+    "low-back-pain-not-acute": "The low back pain began more than 6 weeks before the visit",
+    "low-back-pain-chronic": "The low back pain is recorded as chronic",
+    "onset-unreadable": "The onset of the low back pain cannot be read as a date",
     # red flags in the coded record
     "red-flag-reason": "A red flag is the reason for the encounter",
     "red-flag-encounter": "A red flag is recorded on this encounter",
@@ -57,6 +60,12 @@ FINDING_DISPLAYS: dict[str, str] = {
     "red-flag-observation": "An observation of this encounter records a red flag",
     "fever": "Fever on this encounter",
     "temperature-unreadable": "A body temperature has no readable value",
+    "red-flag-report": "A report of this visit records a red flag",
+    "red-flag-procedure": "A procedure of this visit records a red flag",
+    "red-flag-medication": "The patient's medication is a red flag (its code or ATC class)",
+    "red-flag-earlier": "A red flag in an earlier record that counts whatever its time (cancer)",
+    "code-unreadable": "A diagnosis, problem or finding is coded in no system the service reads",
+    "pregnancy": "The patient is pregnant",
     # the physician's red-flag screening
     "red-flag-screening": "A red flag is present according to the physician's screening",
     "screening-not-completed": "The red-flag screening is not completed",
@@ -68,6 +77,9 @@ FINDING_DISPLAYS: dict[str, str] = {
     "screening-before-visit": "The red-flag screening is dated before the visit started",
     "screening-author-not-practitioner": "The red-flag screening is not authored by a practitioner",
     "screening-author-missing": "The practitioner who screened is not in the record",
+    "screener-not-participant": "The practitioner who screened takes no part in the encounter",
+    "screener-not-physician": "The practitioner who screened is shown as a non-physician",
+    "practitioner-unnamed": "A practitioner the letter names has no name",
     # what the letter names
     "examination-unnamed": "An examination of this encounter cannot be named",
     "prescription-unnamed": "A prescription of this encounter does not name its medication",

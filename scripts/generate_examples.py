@@ -41,6 +41,10 @@ def _find(bundle: Resource, resource_type: str) -> Resource:
 
 
 _CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
+_ROLE = "http://terminology.hl7.org/CodeSystem/diagnosis-role"
+_OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+ICD10 = "http://hl7.org/fhir/sid/icd-10"
 _VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 _PATIENT = {"reference": "Patient/lbp-example-patient"}
 _ENCOUNTER = {"reference": "Encounter/lbp-example-encounter"}
@@ -144,10 +148,119 @@ def _on_pathway_variants(happy: Resource) -> dict[str, Resource]:
         "Condition",
         lambda c: c.update({"verificationStatus": _status(_VERIFICATION, "provisional")}),
     )
+    # An ordinary ED patient (pathway.md, "Reading the whole record"): comorbidities on the
+    # problem list and as a comorbidity of the encounter, the usual home medication by ATC, a
+    # normal temperature written as text and timed in the visit without a link, and a lumbar
+    # X-ray's ImagingStudy with the report that references it (one examination, one line).
+    hypertension = _condition(
+        "hypertension",
+        {
+            "coding": [
+                {"system": SNOMED, "code": "38341003", "display": "Hypertensive disorder"},
+                {"system": ICD10, "code": "I10", "display": "Essential (primary) hypertension"},
+            ],
+            "text": "Arteriële hypertensie",
+        },
+    )
+    diabetes = _condition(
+        "diabetes",
+        {"coding": [{"system": ICD10, "code": "E11.9"}], "text": "Diabetes mellitus type 2"},
+        category=[_status(_CATEGORY, "problem-list-item")],
+    )
+    comorbid = _changed(
+        _add(happy, hypertension, diabetes),
+        "Encounter",
+        lambda e: e["diagnosis"].append(
+            {
+                "condition": {"reference": "Condition/lbp-example-hypertension"},
+                "use": _status(_ROLE, "CM"),
+            }
+        ),
+    )
+    statin = _statement("atorvastatin", "C10AA05", "Atorvastatine 20 mg, 1 x per dag")
+    metformin = _statement("metformin", "A10BA02", "Metformine 850 mg, 2 x per dag")
+    temperature = {
+        "resourceType": "Observation",
+        "id": "lbp-example-temperature-triage",
+        "status": "final",
+        "category": [_status(_OBSERVATION_CATEGORY, "vital-signs")],
+        "code": {"coding": [{"system": "http://loinc.org", "code": "8310-5"}]},
+        "subject": _PATIENT,
+        "effectiveDateTime": "2026-11-25T09:18:00+01:00",
+        "valueString": "37,2 °C",
+    }
+    study = {
+        "resourceType": "ImagingStudy",
+        "id": "lbp-example-lumbar-study",
+        "status": "available",
+        "subject": _PATIENT,
+        "encounter": _ENCOUNTER,
+        "description": "RX lumbale wervelzuil, 2 opnamen",
+    }
+    report = {**x_ray, "imagingStudy": [{"reference": "ImagingStudy/lbp-example-lumbar-study"}]}
+    ordinary = _add(comorbid, statin, metformin, temperature, study, report)
+    # An apixaban user (ATC B01A): the NSAID caution, with its warning.
+    apixaban = _statement("apixaban", "B01AF02", "Eliquis 5 mg, 2 x per dag")
+    # The GP recorded only by NIHDI number and name, no resource (as many Belgian EHRs hold the
+    # GMD holder).
+    by_identifier = _changed(
+        _without_id(happy, "lbp-example-gp"),
+        "Patient",
+        lambda p: p.update(
+            {
+                "generalPractitioner": [
+                    {
+                        "identifier": {
+                            "system": "https://www.ehealth.fgov.be/standards/fhir/core/"
+                            "NamingSystem/nihdi",
+                            "value": "10000000002",
+                        },
+                        "display": "dr. Pieter Claes",
+                    }
+                ]
+            }
+        ),
+    )
     return {
         "imaging-and-prescription-bundle": _add(happy, x_ray, tramadol),
         "older-man-working-diagnosis-bundle": _answer(older_man, "brochure-given", False),
+        "ordinary-patient-with-comorbidities-bundle": ordinary,
+        "anticoagulant-nsaid-caution-bundle": _add(happy, apixaban),
+        "gp-by-identifier-bundle": by_identifier,
+        "home-medication-by-name-bundle": _add(
+            happy,
+            {
+                "resourceType": "MedicationStatement",
+                "id": "lbp-example-paracetamol",
+                "status": "active",
+                "medicationCodeableConcept": {"text": "Paracetamol 1 g, zo nodig"},
+                "subject": _PATIENT,
+            },
+        ),
+        "partial-birth-date-bundle": _changed(
+            happy, "Patient", lambda p: p.update({"birthDate": "1956"})
+        ),
     }
+
+
+def _statement(slug: str, atc: str, text: str) -> Resource:
+    """Home medication, by its ATC code (pathway.md, "Medication as evidence")."""
+    return {
+        "resourceType": "MedicationStatement",
+        "id": f"lbp-example-{slug}",
+        "status": "active",
+        "medicationCodeableConcept": {
+            "coding": [{"system": "http://www.whocc.no/atc", "code": atc}],
+            "text": text,
+        },
+        "subject": _PATIENT,
+    }
+
+
+def _without_id(bundle: Resource, resource_id: str) -> Resource:
+    bundle = copy.deepcopy(bundle)
+    bundle["entry"] = [e for e in bundle["entry"] if e["resource"].get("id") != resource_id]
+    return bundle
 
 
 def _refusals(happy: Resource) -> dict[str, Resource]:
@@ -261,6 +374,112 @@ def _refusals(happy: Resource) -> dict[str, Resource]:
     )
     inputs["incomplete-no-discharge-disposition"] = _changed(
         happy, "Encounter", lambda e: e.pop("hospitalization")
+    )
+    # Issue 17: the whole record, and who, when, what is given.
+    inputs["off-pathway-pregnancy"] = _add(
+        happy,
+        _condition(
+            "pregnancy",
+            {"coding": [{"system": SNOMED, "code": "77386006"}], "text": "Zwanger, 31 weken"},
+        ),
+    )
+    inputs["off-pathway-not-acute"] = _changed(
+        happy, "Condition", lambda c: c.update({"onsetDateTime": "2026-07-20"})
+    )
+    inputs["off-pathway-home-corticosteroid"] = _add(
+        happy, _statement("prednisolone", "H02AB06", "Prednisolon 10 mg, 1 x per dag")
+    )
+    inputs["off-pathway-fall-from-a-ladder"] = _changed(
+        happy,
+        "Encounter",
+        lambda e: e.update(
+            {
+                "reasonCode": [
+                    {
+                        "coding": [{"system": ICD10, "code": "W11"}],
+                        "text": "Val van een ladder",
+                    }
+                ]
+            }
+        ),
+    )
+    inputs["off-pathway-report-vertebral-fracture"] = _add(
+        happy,
+        {
+            "resourceType": "DiagnosticReport",
+            "id": "lbp-example-ct",
+            "status": "final",
+            "code": {"text": "CT lumbale wervelzuil"},
+            "subject": _PATIENT,
+            "encounter": _ENCOUNTER,
+            "conclusionCode": [{"coding": [{"system": SNOMED, "code": "426646004"}]}],
+        },
+    )
+    inputs["off-pathway-urinary-retention-observed"] = _add(
+        happy,
+        {
+            "resourceType": "Observation",
+            "id": "lbp-example-retention",
+            "status": "final",
+            "code": {"coding": [{"system": SNOMED, "code": "267064002"}]},
+            "subject": _PATIENT,
+            "encounter": _ENCOUNTER,
+            "valueString": "aanwezig",
+        },
+    )
+    nurse_takes_part = _changed(
+        happy,
+        "Encounter",
+        lambda e: e["participant"].append(
+            {"individual": {"reference": "Practitioner/lbp-example-triage-nurse"}}
+        ),
+    )
+    inputs["incomplete-screened-by-a-nurse"] = _changed(
+        _add(
+            nurse_takes_part,
+            {
+                "resourceType": "Practitioner",
+                "id": "lbp-example-triage-nurse",
+                "name": [{"family": "Peeters", "given": ["Els"]}],
+                "qualification": [
+                    {
+                        "code": {
+                            "coding": [
+                                {
+                                    "system": "http://terminology.hl7.org/CodeSystem/v2-0360",
+                                    "code": "RN",
+                                    "display": "Registered Nurse",
+                                }
+                            ]
+                        }
+                    }
+                ],
+            },
+        ),
+        "QuestionnaireResponse",
+        lambda q: q.update({"author": {"reference": "Practitioner/lbp-example-triage-nurse"}}),
+    )
+    inputs["incomplete-unreadable-code-system"] = _add(
+        happy,
+        _condition(
+            "local-code",
+            {
+                "coding": [
+                    {"system": "https://ehr.uzleuven.example/codes/problems", "code": "R17"}
+                ],
+                "text": "Rugprobleem",
+            },
+        ),
+    )
+    inputs["off-pathway-home-corticosteroid-by-name"] = _add(
+        happy,
+        {
+            "resourceType": "MedicationStatement",
+            "id": "lbp-example-prednisolone-text",
+            "status": "active",
+            "medicationCodeableConcept": {"text": "Prednisolon 5 mg, 1 x per dag (al 2 jaar)"},
+            "subject": _PATIENT,
+        },
     )
     return inputs
 

@@ -13,7 +13,7 @@
   filter a ValueSet could use offline. Each such category, like each listed ICD code, stands for
   itself and its descendants in the gate.
 - findings.fsh from fhir_discharge/errors.py FINDING_DISPLAYS: the gate's findings have stable
-  codes (core/eligibility.py); every refusal's OperationOutcome carries them in
+  codes (core/gate/); every refusal's OperationOutcome carries them in
   `issue.details.coding` with the displays of that table, and the CodeSystem published with the
   profiles is generated from it.
 

@@ -57,6 +57,7 @@ def test_follow_up_dates_keep_the_wall_clock_across_a_dst_change():
         "end": "2027-03-25T09:30:00Z",
     }
     screening(bundle)["authored"] = "2027-03-25T09:00:00Z"  # screened during that visit
+    resource(bundle, "Condition")["onsetDateTime"] = "2027-03-24"  # acute, as at that visit
     entries, _ = built(bundle)
     assert entries[3]["resource"]["restriction"]["period"]["start"] == "2027-04-01T10:30:00+02:00"
 

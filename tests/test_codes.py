@@ -24,6 +24,11 @@ from fhir_discharge.core.codes import (
     LAB_REPORT_CATEGORIES,
     LOINC,
     LOW_BACK_PAIN,
+    MEDICATION_CLASSES,
+    NEGATIVE_VALUES,
+    NSAID_CAUTION,
+    NSAID_CAUTION_ATC,
+    PREGNANCY,
     RED_FLAG_ITEMS,
     RED_FLAG_LABELS,
     RED_FLAGS,
@@ -77,7 +82,13 @@ def all_codes() -> list[Code]:
         *singles,
         *codes.SECTION_CODES.values(),
         *LOW_BACK_PAIN,
+        *codes.CHRONIC_LOW_BACK_PAIN,
         *(c for listed in RED_FLAGS.values() for c in listed),
+        *PREGNANCY,
+        *(c for listed in NSAID_CAUTION.values() for c in listed),
+        *(c for c, _ in MEDICATION_CLASSES),
+        *NSAID_CAUTION_ATC,
+        *NEGATIVE_VALUES,
         *BODY_TEMPERATURE,
         *IMAGING_REPORT_CATEGORIES,
         *LAB_REPORT_CATEGORIES,
@@ -149,7 +160,7 @@ def test_the_pathway_diagnosis_is_no_red_flag() -> None:
 def test_icd_ranges_are_well_formed() -> None:
     ranges = [
         (c.system, c.code)
-        for listed in RED_FLAGS.values()
+        for listed in [*RED_FLAGS.values(), PREGNANCY]
         for c in listed
         if c.system in ICD_SYSTEMS and "-" in c.code
     ]
@@ -232,7 +243,7 @@ def test_known_red_flag_records_are_caught(item: str, system: str, code: str) ->
 
 def test_body_temperature_codes() -> None:
     assert FEVER_CELSIUS == 38.0
-    assert {c.system for c in BODY_TEMPERATURE} == {LOINC}
+    assert {c.system for c in BODY_TEMPERATURE} == {LOINC, SNOMED}
     found = {c.code for c in BODY_TEMPERATURE}
     # The generic code and the site-specific ones a thermometer in the ED produces.
     assert {"8310-5", "8331-1", "8332-9", "8328-7", "8333-7", "8329-5"} <= found
@@ -281,3 +292,34 @@ def test_the_generated_valuesets_hold_every_red_flag_code() -> None:
                 assert f'// {c.code} "{c.display}" and its descendants' in block, (item, c.code)
             else:
                 assert f'#{c.code} "{c.display}"' in block, (item, c.code)
+
+
+def test_the_other_code_lists_hold_together() -> None:
+    """Pregnancy, the NSAID-caution reasons and the medication classes (pathway.md, "Who, when,
+    what is given", "Medication as evidence"): no code is also a red flag or the diagnosis, and
+    each medication class names screening items."""
+    others = [*PREGNANCY, *(c for listed in NSAID_CAUTION.values() for c in listed)]
+    for c in others:
+        assert red_flags_of(c.system, c.code.split("-")[0]) == set(), c
+    diagnosis = {(c.system, c.code) for c in LOW_BACK_PAIN}
+    assert not diagnosis & {(c.system, c.code) for c in others}
+    assert set(NSAID_CAUTION) == set(codes.NSAID_CAUTION_REASONS) - {"older-patient"}
+    for atc, items in MEDICATION_CLASSES:
+        assert atc.system == codes.ATC and set(items) <= set(RED_FLAG_ITEMS), atc
+    assert [c.code for c in NSAID_CAUTION_ATC] == ["B01A"]
+    # The diagnosis is the pathway's, never widened: ICD-10-CM M54.51 (vertebrogenic) is out.
+    assert ("http://hl7.org/fhir/sid/icd-10-cm", "M54.51") not in diagnosis
+
+
+@pytest.mark.parametrize(
+    ("system", "code"),
+    [
+        ("urn:oid:2.16.840.1.113883.6.3", "C61"),
+        ("urn:oid:2.16.840.1.113883.6.90", "C61"),
+        ("urn:oid:2.16.840.1.113883.6.96", "399068003"),
+        ("https://snomed.info/sct/", "399068003"),
+    ],
+)
+def test_a_code_system_named_by_its_oid_is_read_as_its_uri(system: str, code: str) -> None:
+    hit = RED_FLAG_CODES.match(system, code)
+    assert hit is not None and hit[0] == "malignancy"

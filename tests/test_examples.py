@@ -38,7 +38,15 @@ def test_every_refusal_names_the_offending_data(path):
     assert issue["severity"] == "error"
     assert issue["code"] == ("business-rule" if off else "required")
     assert issue["expression"][0].startswith(
-        ("Condition/", "Encounter.", "Patient.", "Observation/", "QuestionnaireResponse")
+        (
+            "Condition/",
+            "Encounter.",
+            "Patient.",
+            "Observation/",
+            "QuestionnaireResponse",
+            "DiagnosticReport/",
+            "MedicationStatement/",
+        )
     )
 
 
@@ -67,5 +75,15 @@ def test_there_is_an_example_for_every_kind_of_refusal():
         "incomplete-screening-not-by-a-practitioner",
         "incomplete-uncoded-diagnosis",
         "incomplete-no-discharge-disposition",
+        # issue 17: the whole record, and who, when, what is given
+        "off-pathway-pregnancy",
+        "off-pathway-not-acute",
+        "off-pathway-home-corticosteroid",
+        "off-pathway-fall-from-a-ladder",
+        "off-pathway-report-vertebral-fracture",
+        "off-pathway-urinary-retention-observed",
+        "incomplete-screened-by-a-nurse",
+        "incomplete-unreadable-code-system",
+        "off-pathway-home-corticosteroid-by-name",
     }
     assert names == expected

@@ -1,6 +1,6 @@
 """The gate's findings in Dutch for the physician's app (core/findings_nl.py, FINDING_PHRASES).
 
-Every finding the gate can give has a code (read from eligibility.py's source), the catalogue has
+Every finding the gate can give has a code (read from the source of core/gate/), the catalogue has
 a Dutch sentence for each code and for no other, and a real record built with the factories
 makes the gate give each one: the sentence is filled with the finding's own values, and the
 app's answer carries it beside the English message. Findings without a code fall back to English.
@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from fhir_discharge import IncompleteRecord, NotOnPathway
-from fhir_discharge.core import eligibility
 from fhir_discharge.core.codes import ICD10, RED_FLAG_LABELS, SNOMED
 from fhir_discharge.core.findings_nl import finding_text
+from fhir_discharge.core.gate.record import NOT_HOLDING_CLINICAL
 from fhir_discharge.core.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
 from fhir_discharge.core.phrases import NL_BE_FINDING_VALUES, NL_BE_FINDINGS
 from fhir_discharge.errors import Finding, operation_outcome
@@ -36,10 +36,14 @@ from tests.support.factories import (
     screening,
     temperature,
 )
-from tests.support.gate import gate_refusal
+from tests.support.gate import gate_modules, gate_refusal
 
 # The helpers that pass a finding's code on; the code itself is given where they are called.
-_FINDING_CALLS = {"_off": 2, "_missing": 2, "_flag": 3, "_red_flag_in": 3, "Finding": 2}
+_FINDING_CALLS = {"off": 2, "missing": 2, "once": 0, "Finding": 2}
+# Functions that forward a code another function chose (record_scan.py: red_flag), and the
+# functions that choose it: each returns a tuple whose first element is the code.
+_FORWARDERS = {"red_flag"}
+_CODE_CHOOSERS = {"_finding_kind"}
 
 
 def _codes_in_source(module: Any) -> tuple[set[str], list[str]]:
@@ -48,7 +52,17 @@ def _codes_in_source(module: Any) -> tuple[set[str], list[str]]:
     codes: set[str] = set()
     uncoded: list[str] = []
     for function in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
-        if function.name in _FINDING_CALLS:
+        if function.name in _CODE_CHOOSERS:
+            codes |= {
+                node.value.elts[0].value
+                for node in ast.walk(function)
+                if isinstance(node, ast.Return)
+                and isinstance(node.value, ast.Tuple)
+                and isinstance(node.value.elts[0], ast.Constant)
+                and isinstance(node.value.elts[0].value, str)
+            }
+            continue
+        if function.name in _FINDING_CALLS or function.name in _FORWARDERS:
             continue  # the helpers themselves: they forward the code they were given
         assigned: dict[str, list[ast.expr]] = {}
         for node in ast.walk(function):
@@ -80,7 +94,12 @@ def _codes_in_source(module: Any) -> tuple[set[str], list[str]]:
 
 
 def test_every_finding_of_the_gate_has_a_code_and_every_code_a_dutch_sentence() -> None:
-    codes, uncoded = _codes_in_source(eligibility)
+    codes: set[str] = set()
+    uncoded: list[str] = []
+    for module in gate_modules():
+        found, missed = _codes_in_source(module)
+        codes |= found
+        uncoded += missed
     assert uncoded == []
     assert len(codes) >= 30  # the reader found the codes, not nothing
     assert codes == set(NL_BE_FINDINGS), (
@@ -94,7 +113,7 @@ def test_every_finding_of_the_gate_has_a_code_and_every_code_a_dutch_sentence() 
 def test_the_catalogue_says_every_red_flag_and_every_screening_item() -> None:
     assert set(NL_BE_FINDING_VALUES["red_flag"]) == set(RED_FLAG_LABELS)
     assert set(NL_BE_FINDING_VALUES["items"]) == {*SCREENING_RED_FLAG_ITEMS, BROCHURE_GIVEN}
-    assert set(NL_BE_FINDING_VALUES["clinical_status"]) == eligibility._NOT_HOLDING_CLINICAL
+    assert set(NL_BE_FINDING_VALUES["clinical_status"]) == NOT_HOLDING_CLINICAL
 
 
 @pytest.mark.parametrize("code", sorted(NL_BE_FINDINGS))
@@ -143,6 +162,36 @@ def _diagnosis_refuted() -> dict[str, Any]:
 
 
 _CAUDA = {"coding": [{"system": ICD10, "code": "G83.4"}]}
+_ATC = "http://www.whocc.no/atc"
+
+
+def _home_medication(system: str | None, code: str) -> dict[str, Any]:
+    concept = {"coding": [{"system": system, "code": code}]} if system else {"text": code}
+    return {
+        "resourceType": "MedicationStatement",
+        "id": "home",
+        "status": "active",
+        "medicationCodeableConcept": concept,
+        "subject": {"reference": "Patient/lbp-example-patient"},
+    }
+
+
+def _condition(change: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+    bundle = happy_bundle()
+    change(resource(bundle, "Condition"))
+    return bundle
+
+
+def _practitioner(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    bundle = happy_bundle()
+    change(resource(bundle, "Practitioner", "lbp-example-ed-physician"))
+    return bundle
+
+
+def _screener_not_participant() -> dict[str, Any]:
+    # The GP (a Practitioner of the record) is named as the screening's author.
+    return _screening(lambda s: s.update(author={"reference": "Practitioner/lbp-example-gp"}))
+
 
 RECORDS: dict[str, Callable[[], dict[str, Any]]] = {
     "patient-missing": lambda: remove(happy_bundle(), "Patient"),
@@ -214,7 +263,68 @@ RECORDS: dict[str, Callable[[], dict[str, Any]]] = {
         ),
     ),
     "fever": lambda: add(happy_bundle(), temperature("temp", 38.64)),
-    "temperature-unreadable": lambda: add(happy_bundle(), temperature("temp", 311.0, unit="K")),
+    "temperature-unreadable": lambda: add(happy_bundle(), temperature("temp", 39.0, unit="mm[Hg]")),
+    "low-back-pain-not-acute": lambda: _set(
+        happy_bundle(), "Condition", onsetDateTime="2026-07-01"
+    ),
+    "low-back-pain-chronic": lambda: add(
+        happy_bundle(), condition("chronic", SNOMED, "278860009", encounter=False)
+    ),
+    "onset-unreadable": lambda: _condition(
+        lambda c: c.update(onsetString="ergens vorig jaar") or c.pop("onsetDateTime")
+    ),
+    "red-flag-report": lambda: add(
+        happy_bundle(),
+        clinical(
+            "DiagnosticReport", "mri", status="final", code={"text": "MRI"}, conclusionCode=[_CAUDA]
+        ),
+    ),
+    "red-flag-procedure": lambda: add(
+        happy_bundle(),
+        clinical(
+            "Procedure",
+            "p",
+            status="completed",
+            code={"coding": [{"system": SNOMED, "code": "86553008"}]},
+        ),
+    ),
+    "red-flag-medication": lambda: add(happy_bundle(), _home_medication(_ATC, "H02AB06")),
+    "red-flag-earlier": lambda: add(
+        happy_bundle(),
+        clinical(
+            "DiagnosticReport",
+            "old",
+            status="final",
+            code={"text": "PET-CT"},
+            encounter={"reference": "Encounter/earlier"},
+            conclusionCode=[{"coding": [{"system": ICD10, "code": "C50.9"}]}],
+        ),
+    ),
+    "code-unreadable": lambda: add(
+        happy_bundle(), condition("local", "https://example.org/local-codes", "X1", encounter=False)
+    ),
+    "pregnancy": lambda: add(
+        happy_bundle(), condition("preg", SNOMED, "77386006", encounter=False)
+    ),
+    "screener-not-participant": _screener_not_participant,
+    "screener-not-physician": lambda: _practitioner(
+        lambda p: p.update(
+            qualification=[
+                {
+                    "code": {
+                        "coding": [
+                            {
+                                "system": "http://terminology.hl7.org/CodeSystem/v2-0360",
+                                "code": "RN",
+                                "display": "Registered Nurse",
+                            }
+                        ]
+                    }
+                }
+            ]
+        )
+    ),
+    "practitioner-unnamed": lambda: _practitioner(lambda p: p.pop("name")),
     "red-flag-screening": lambda: answer(happy_bundle(), "cauda-equina", True),
     "screening-not-completed": lambda: _screening(lambda s: s.update(status="in-progress")),
     "screening-of-another-encounter": lambda: _screening(

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from fhir_discharge import InvalidInput, NotOnPathway, context_from_bundle
-from fhir_discharge.core.eligibility import check_eligibility
+from fhir_discharge.core.gate import check_eligibility
 from fhir_discharge.io.fhir_client import FhirClient
 from fhir_discharge.io.gathering import (
     MAX_READS_IN_FLIGHT,

@@ -242,7 +242,7 @@ def test_imaging_and_prescriptions_on_the_server_reach_the_letter(fhir_base_url,
     assert response.status_code == 200, response.text
     letter = response.json()["entry"][0]["resource"]
     text = letter["text"]["div"]
-    assert "RX lumbale wervelzuil: Geen fractuur." in text
+    assert "RX lumbale wervelzuil, besluit van het verslag: “Geen fractuur.”" in text
     assert "Tramadol 50 mg" in text
     assert "geen beeldvorming" not in text.lower()
 
@@ -397,3 +397,86 @@ def test_the_cli_exits_3_when_the_discharge_did_not_land_in_time(cli_file, capsy
     nobody = f"http://127.0.0.1:{free_port()}/fhir"
     assert run_cli(str(path), "--server", nobody, "--wait", "0.5") == 3
     assert "not delivered within 0.5 s" in capsys.readouterr().err
+
+
+# --- the whole record, read from the server (issue 17) ------------------------------------------
+
+
+def _gathered_from_the_server(fhir_base_url, record, *extra):
+    """The context of `record`'s encounter as the gatherer reads it from the real server, after
+    the record and `extra` were put there."""
+    from fhir_discharge.io.gathering import gather_context
+
+    async def run():
+        async with FhirClient(fhir_base_url) as client:
+            await client.upsert([e["resource"] for e in record["entry"]] + list(extra))
+            return await gather_context(client, resource(record, "Encounter")["id"])
+
+    return asyncio.run(run())
+
+
+def test_an_observation_timed_in_the_visit_without_a_link_is_read_and_screened(fhir_base_url):
+    from fhir_discharge import NotOnPathway
+    from fhir_discharge.core.gate import check_eligibility
+
+    record = fresh_record(uuid.uuid4().hex[:10])
+    patient = f"Patient/{resource(record, 'Patient')['id']}"
+    fever = {
+        "resourceType": "Observation",
+        "id": f"fever-{uuid.uuid4().hex[:8]}",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "8310-5"}]},
+        "subject": {"reference": patient},
+        "effectiveDateTime": "2026-11-25T10:41:00+01:00",  # during the visit; no encounter
+        "valueString": "39,1 °C",
+    }
+    earlier = {
+        **fever,
+        "id": f"earlier-{uuid.uuid4().hex[:8]}",
+        "effectiveDateTime": "2024-02-02T10:00:00+01:00",
+    }
+    ctx = _gathered_from_the_server(fhir_base_url, record, fever, earlier)
+    assert {o["id"] for o in ctx.observations} >= {fever["id"]}
+    with pytest.raises(NotOnPathway) as refused:
+        check_eligibility(ctx)
+    [finding] = refused.value.findings
+    assert (finding.code, finding.expression) == ("fever", f"Observation/{fever['id']}")
+
+
+def test_home_medication_on_the_server_is_read_and_screened(fhir_base_url):
+    from fhir_discharge import NotOnPathway
+    from fhir_discharge.core.gate import check_eligibility
+
+    record = fresh_record(uuid.uuid4().hex[:10])
+    patient = {"reference": f"Patient/{resource(record, 'Patient')['id']}"}
+    tag = uuid.uuid4().hex[:8]
+    medication = {
+        "resourceType": "Medication",
+        "id": f"pred-{tag}",
+        "code": {"coding": [{"system": "http://www.whocc.no/atc", "code": "H02AB06"}]},
+    }
+    statement = {
+        "resourceType": "MedicationStatement",
+        "id": f"home-{tag}",
+        "status": "active",
+        "medicationReference": {"reference": f"Medication/{medication['id']}"},
+        "subject": patient,
+    }
+    statin = {
+        "resourceType": "MedicationRequest",
+        "id": f"statin-{tag}",
+        "status": "active",
+        "intent": "order",
+        "medicationCodeableConcept": {
+            "coding": [{"system": "http://www.whocc.no/atc", "code": "C10AA05"}]
+        },
+        "subject": patient,
+        "encounter": {"reference": "Encounter/chronic-care"},
+    }
+    ctx = _gathered_from_the_server(fhir_base_url, record, medication, statement, statin)
+    assert [s["id"] for s in ctx.medication_statements] == [statement["id"]]
+    assert [r["id"] for r in ctx.medication_requests] == [statin["id"]]
+    with pytest.raises(NotOnPathway) as refused:
+        check_eligibility(ctx)
+    found = {(f.code, f.params["red_flag"]) for f in refused.value.findings}
+    assert found == {("red-flag-medication", "fracture"), ("red-flag-medication", "infection")}

@@ -75,15 +75,17 @@ def test_the_narrative_states_the_pathway_facts():
     assert "Uw patiënte werd op 25 november 2026 gezien" in text  # a woman; the visit's start
     assert "Diagnose: niet-specifieke mechanische lage rugpijn" in text
     assert "Werkdiagnose" not in text
-    assert "heeft op 25 november 2026 om 11.55 gezocht naar alarmsignalen" in text
-    assert "Er werden er geen gevonden." in text
+    assert "Dr. Sofie Maes screende op 25 november 2026 om 11.55 uur op alarmsignalen" in text
+    assert "Er werden geen alarmsignalen gevonden." in text
     assert "geen radiculaire pijn" in text
     assert "geen beeldvorming (RX, CT of MRI)" in text
-    assert "Volgens het dossier werd bij dit bezoek geen medicatie voorgeschreven." in text
+    assert "Tijdens dit bezoek werd geen medicatie voorgeschreven." in text
     assert "maximaal 1 g vier keer per dag" in text
     assert "rekening houdend met de (pijn)signalen" in text
-    assert "Houdt de pijn na 1 week nog aan (vanaf 2 december 2026)" in text
-    assert "Is de pijn na 6 weken (vanaf 6 januari 2027) niet verbeterd" in text
+    assert "Houdt de pijn na 1 week nog aan (vanaf 2 december 2026), dan neemt de patiënte " in text
+    assert (
+        "Is er na 6 weken (vanaf 6 januari 2027) geen verbetering, dan kunt u de patiënte" in text
+    )
     assert "016 34 25 60" in text
     assert "kreeg de brochure van UZ Leuven" in text
     assert "https://www.uzleuven.be/brochure/700457" in text
@@ -94,7 +96,8 @@ def test_the_narrative_states_the_pathway_facts():
 def test_the_screener_is_named_as_the_record_names_them():
     bundle = happy_bundle()
     resource(bundle, "Practitioner", "lbp-example-ed-physician")["name"] = [{"text": "dr. X Y"}]
-    assert "dr. X Y heeft op 25 november 2026 om 11.55 gezocht" in text_of(bundle)
+    # The name starts the sentence: with a capital.
+    assert "Dr. X Y screende op 25 november 2026 om 11.55 uur" in text_of(bundle)
 
 
 def test_a_man_is_a_patient_and_is_told_about_erectile_dysfunction():
@@ -145,7 +148,8 @@ def test_imaging_in_the_record_is_named_and_never_denied():
     discharge = build_discharge(context_from_bundle(add(happy_bundle(), x_ray)))
     text = plain_text(discharge.letter["text"]["div"])
     assert "geen beeldvorming" not in text.lower()
-    assert "RX lumbale wervelzuil: Geen fractuur." in text
+    # A free-text conclusion is quoted as written (pathway.md, "Reports read as free text").
+    assert "RX lumbale wervelzuil, besluit van het verslag: “Geen fractuur.”" in text
     section = next(s for s in discharge.letter["section"] if s["title"].startswith("Beeldvorming"))
     assert section["entry"] == [{"reference": "DiagnosticReport/xray"}]
 
@@ -244,7 +248,11 @@ def test_hostile_record_text_in_examinations_and_prescriptions_stays_text():
     # The record's own words reach the letter (a report's name and conclusion, a prescription's
     # medication and dosage): they are escaped like names, never markup.
     report = clinical(
-        "DiagnosticReport", "xray", status="final", code={"text": HOSTILE}, conclusion=HOSTILE
+        "DiagnosticReport",
+        "xray",
+        status="final",
+        code={"text": HOSTILE},
+        conclusion="Besluit " + HOSTILE,
     )
     rx = clinical(
         "MedicationRequest",

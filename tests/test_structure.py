@@ -275,7 +275,20 @@ def _new_types() -> list[dict[str, Any]]:
         "location": [{"display": "Spoed"}],
         "telecom": [TELECOM],
     }
-    return [study, report, procedure, medication, role]
+    home_medication = clinical(
+        "MedicationStatement",
+        "statin",
+        status="active",
+        medicationCodeableConcept={
+            "coding": [{"system": "http://www.whocc.no/atc", "code": "C10AA05"}],
+            "text": "Atorvastatine 20 mg",
+        },
+        effectiveDateTime="2025-01-01",
+        dateAsserted="2026-12-01T09:20:00+01:00",
+        dosage=[{"text": "1 x per dag"}],
+    )
+    home_medication["context"] = home_medication.pop("encounter")
+    return [study, report, procedure, medication, role, home_medication]
 
 
 def _every_element(bundle: dict[str, Any]) -> list[dict[str, Any]]:
@@ -375,7 +388,14 @@ def test_the_usual_records_take_the_fast_path() -> None:
         assert conforms(document), document["resourceType"]
 
 
-NEWLY_COVERED = ("ImagingStudy", "DiagnosticReport", "Procedure", "Medication", "PractitionerRole")
+NEWLY_COVERED = (
+    "ImagingStudy",
+    "DiagnosticReport",
+    "Procedure",
+    "Medication",
+    "PractitionerRole",
+    "MedicationStatement",
+)
 
 
 def test_a_record_with_narratives_extensions_and_examinations_takes_the_fast_path(

@@ -9,7 +9,7 @@ and why this way). The record's FHIR server is the sandbox; the service runs in-
 - the questions of a discharge go in one batch Bundle; a second discharge with the same codes
   asks nothing (the cache); a server without batch is asked with GETs;
 - a code the server does not know refuses (422);
-- the refusal itself waits for the gate to read red_flags_by_terminology_server (strict xfail).
+- the gate reads what the server placed: the descendant refuses the discharge as its red flag.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from fhir_discharge.core.codes import SNOMED
 from fhir_discharge.core.context import DischargeContext, context_from_bundle
 from fhir_discharge.core.pathway import pathway
 from fhir_discharge.core.terminology import RED_FLAG_CODES
-from fhir_discharge.errors import IncompleteRecord
+from fhir_discharge.errors import IncompleteRecord, NotOnPathway
 from fhir_discharge.io.fhir_client import FhirClient
 from fhir_discharge.io.terminology import (
     CONTROLS,
@@ -310,7 +310,8 @@ def test_every_path_that_runs_the_gate_hands_it_what_the_server_said(
     bundle_file = tmp_path / "record.json"
     bundle_file.write_text(json.dumps(record), encoding="utf-8")
     monkeypatch.setenv("FHIR_DISCHARGE_TERMINOLOGY_SERVER", terminology_url)
-    asyncio.run(discharge_file(bundle_file, None, dry_run=True))
+    with pytest.raises(NotOnPathway):  # the gate reads what the server placed
+        asyncio.run(discharge_file(bundle_file, None, dry_run=True))
     paths["CLI"] = None
 
     assert len(handed_to_the_gate) == len(paths)
@@ -318,7 +319,6 @@ def test_every_path_that_runs_the_gate_hands_it_what_the_server_said(
         assert ctx.red_flags_by_terminology_server == PLACED, path
 
 
-@pytest.mark.xfail(strict=True, reason="gate consults red_flags_by_terminology_server: helper gate")
 def test_the_descendant_refuses_the_discharge_as_malignancy(
     terminology_url: str, tmp_path: Path
 ) -> None:

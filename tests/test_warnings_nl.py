@@ -1,7 +1,7 @@
 """A discharge's warnings in Dutch for the physician's app (core/warnings_nl.py, WARNING_PHRASES).
 
-Every place the core writes a warning (read from the source of context.py, eligibility.py and
-transaction.py) is a kind the module knows, and the catalogue has a Dutch sentence for each kind
+Every place the core writes a warning (read from the source of context.py, the gate's modules
+and transaction.py) is a kind the module knows, and the catalogue has a Dutch sentence for each kind
 and no other. A real record built with the factories makes each warning, through the core: the
 app's answer shows the Dutch sentence, and the English stays the API's. A warning the module
 cannot account for (unknown, changed, or not backed by the discharge's facts) stays English.
@@ -19,13 +19,14 @@ from typing import Any
 import pytest
 
 from fhir_discharge import build_discharge, context_from_bundle
-from fhir_discharge.core import context, eligibility, transaction
+from fhir_discharge.core import context, transaction
 from fhir_discharge.core.phrases import NL_BE_WARNINGS
 from fhir_discharge.core.transaction import Discharge
 from fhir_discharge.core.warnings_nl import KINDS, DischargeWarning, discharge_warnings
 from fhir_discharge.errors import warnings_outcome
 from fhir_discharge.web.physician_app import _warnings
-from tests.support.factories import add, happy_bundle, resource
+from tests.support.factories import add, clinical, condition, happy_bundle, resource
+from tests.support.gate import gate_modules
 
 # --- the kinds and the catalogue ----------------------------------------------------------
 
@@ -50,9 +51,9 @@ def _warning_sites(module: Any) -> list[str]:
 
 
 def test_every_warning_the_core_writes_is_a_kind_with_a_dutch_sentence() -> None:
-    sites = [s for m in (context, eligibility, transaction) for s in _warning_sites(m)]
-    # One note per ignored type (context.py), three of the gate, one of the transaction.
-    assert len(sites) == len(KINDS) == 5, (
+    sites = [s for m in (context, *gate_modules(), transaction) for s in _warning_sites(m)]
+    # One note per ignored type (context.py), six of the gate, one of the transaction.
+    assert len(sites) == len(KINDS) == 8, (
         "a warning was added or removed in the core: give it a kind in core/warnings_nl.py and "
         f"a sentence in phrases.WARNING_PHRASES: {sites}"
     )
@@ -111,9 +112,50 @@ def _referenced_by_id() -> Discharge:
     return _build(bundle, carry=True)
 
 
+def _nsaid_caution() -> Discharge:
+    # An apixaban user with chronic kidney disease (pathway.md, "NSAID caution").
+    apixaban = {
+        "resourceType": "MedicationStatement",
+        "id": "apixaban",
+        "status": "active",
+        "medicationCodeableConcept": {
+            "coding": [{"system": "http://www.whocc.no/atc", "code": "B01AF02"}],
+            "text": "Eliquis 5 mg",
+        },
+        "subject": {"reference": "Patient/lbp-example-patient"},
+    }
+    ckd = condition("ckd", "http://hl7.org/fhir/sid/icd-10", "N18.3", encounter=False)
+    return _build(add(add(happy_bundle(), apixaban), ckd))
+
+
+def _medication_by_name() -> Discharge:
+    paracetamol = {
+        "resourceType": "MedicationStatement",
+        "id": "paracetamol",
+        "status": "active",
+        "medicationCodeableConcept": {"text": "Paracetamol 1 g"},
+        "subject": {"reference": "Patient/lbp-example-patient"},
+    }
+    return _build(add(happy_bundle(), paracetamol))
+
+
+def _report_free_text() -> Discharge:
+    report = clinical(
+        "DiagnosticReport",
+        "xray",
+        status="final",
+        code={"text": "RX lumbale wervelzuil"},
+        conclusion="Geen fractuur.",
+    )
+    return _build(add(happy_bundle(), report))
+
+
 RECORDS: dict[str, Callable[[], Discharge]] = {
     "entries-ignored": _ignored_entries,
     "older-patient": _older_patient,
+    "nsaid-caution": _nsaid_caution,
+    "report-free-text": _report_free_text,
+    "medication-by-name": _medication_by_name,
     "no-general-practitioner": _no_general_practitioner,
     "general-practitioner-not-in-use": _general_practitioner_not_in_use,
     "referenced-by-id": _referenced_by_id,
@@ -122,6 +164,9 @@ RECORDS: dict[str, Callable[[], Discharge]] = {
 ENGLISH = {
     "entries-ignored": "Bundle entries ignored: 2 AllergyIntolerance",
     "older-patient": "the patient is 70 or older",
+    "nsaid-caution": "NSAIDs carry more risk for this patient",
+    "report-free-text": "the report DiagnosticReport/xray has a free-text conclusion",
+    "medication-by-name": "home medication without an ATC code was screened by its name only",
     "no-general-practitioner": "the patient has no general practitioner on record",
     "general-practitioner-not-in-use": "the patient's general practitioner on record is not in use",
     "referenced-by-id": "referenced by id, not written with the letter",
@@ -135,6 +180,19 @@ DUTCH = {
         "De patiënt is 70 jaar of ouder: een fractuur of maligniteit is op die leeftijd "
         "waarschijnlijker, en NSAID's houden meer risico in (NICE NG59 1.2.13); de brief raadt "
         "voorzichtigheid aan met NSAID's."
+    ),
+    "nsaid-caution": (
+        "NSAID's houden voor deze patiënt meer risico in (een anticoagulans of plaatjesremmer, "
+        "nierinsufficiëntie in het dossier; NICE NG59 1.2.13): de brief raadt voorzichtigheid "
+        "aan met NSAID's."
+    ),
+    "report-free-text": (
+        "Het verslag DiagnosticReport/xray heeft een besluit in vrije tekst dat de dienst niet "
+        "kan lezen: de brief citeert het zoals het er staat; lees het voor u de brief bevestigt."
+    ),
+    "medication-by-name": (
+        "Thuismedicatie zonder ATC-code werd enkel op haar naam nagekeken: "
+        "MedicationStatement/paracetamol; voeg de ATC-code toe om ze per klasse na te kijken."
     ),
     "no-general-practitioner": (
         "Er staat geen huisarts van de patiënt in het dossier (Patient.generalPractitioner): de "

@@ -299,10 +299,12 @@ def prefetch_without_screening(record: dict[str, Any]) -> dict[str, Any]:
         "conditions": of("Condition"),
         "screenings": None,
         "observations": of("Observation"),
+        "observationsOfVisit": of("Observation"),
         "imagingStudies": None,
         "diagnosticReports": None,
         "procedures": None,
         "medicationRequests": None,
+        "medicationStatements": None,
         "encounterParticipants": of("Encounter", "Practitioner", "Organization"),
         "generalPractitioner": of("Patient", "Practitioner"),
     }

@@ -13,7 +13,7 @@ from .canonicals import CARE_PLAN_PROFILE, TASK_PROFILE, claims
 from .codes import ADVICE_CODES, FOLLOW_UP_CODES, Code
 from .facts import DischargeFacts
 from .identity import business_identifier
-from .letter import medication_advice_keys, safety_net_keys
+from .letter import medication_advice, medication_advice_keys, safety_net_keys
 from .narrative import dutch_date, fhir_datetime, generated, paragraph, text
 from .pathway import ONE_WEEK, SIX_WEEKS, pathway
 from .phrases import ADVICE_KEYS, SAFETY_NET_ED_KEYS, SAFETY_NET_GP_KEYS, SPINE_PROGRAMME_PHONE
@@ -100,8 +100,9 @@ def _task(
     description: str,
     start: datetime,
 ) -> Resource:
-    # Without a GP on record the patient arranges the visit: the Task is the patient's.
-    owner = facts.general_practitioner or facts.patient
+    # Without a GP on record the patient arranges the visit: the Task is the patient's. A GP
+    # recorded by identifier only owns it by that identifier.
+    owner = facts.gp_reference or facts.patient.as_reference()
     task: Resource = {
         "resourceType": "Task",
         "meta": claims(TASK_PROFILE),
@@ -119,7 +120,7 @@ def _task(
         "encounter": facts.encounter.as_reference(),
         "authoredOn": fhir_datetime(facts.discharge),
         "requester": facts.physician.as_reference(),
-        "owner": owner.as_reference(),
+        "owner": owner,
     }
     task["reasonReference"] = facts.diagnosis_condition.as_reference()
     task["restriction"] = {"period": {"start": fhir_datetime(start)}}
@@ -128,7 +129,7 @@ def _task(
 
 def _advice_text(facts: DischargeFacts, key: str) -> str:
     if key == "medication":
-        return " ".join(facts.say(k) for k in medication_advice_keys(facts))
+        return " ".join(medication_advice(facts, k) for k in medication_advice_keys(facts))
     return facts.say(f"advice-{key}")
 
 

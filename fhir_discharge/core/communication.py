@@ -10,8 +10,10 @@ from .narrative import fhir_datetime, generated, paragraph, text
 
 
 def build_letter_communication(facts: DischargeFacts) -> Resource | None:
-    """None without a GP on record: there is no one to address it to."""
-    if facts.general_practitioner is None:
+    """None without a GP on record: there is no one to address it to. A GP recorded by
+    identifier only is addressed by that identifier (a logical reference)."""
+    recipient = facts.gp_reference
+    if recipient is None:
         return None
     p = facts.phrases
     return {
@@ -24,7 +26,7 @@ def build_letter_communication(facts: DischargeFacts) -> Resource | None:
         "subject": facts.patient.as_reference(),
         "encounter": facts.encounter.as_reference(),
         "sent": fhir_datetime(facts.discharge),
-        "recipient": [facts.general_practitioner.as_reference()],
+        "recipient": [recipient],
         "sender": facts.hospital.as_reference(),
         "payload": [{"contentReference": facts.letter.as_reference()}],
     }

@@ -44,12 +44,17 @@ class DischargeContext:
     diagnostic_reports: tuple[Resource, ...] = ()
     procedures: tuple[Resource, ...] = ()
     medication_requests: tuple[Resource, ...] = ()
+    medication_statements: tuple[Resource, ...] = ()  # home medication: screened, never listed
     # resolves the record's other references (a screening's author, a prescription's Medication)
     index: ResourceIndex = field(default_factory=lambda: ResourceIndex(()), compare=False)
     notes: tuple[str, ...] = ()  # said to the caller as warnings (e.g. ignored Bundle entries)
     # `Type/id` of the patient's GPs on record who are not in use (`active` false): passed over,
     # and said to the caller (the letter is then addressed to the treating GP).
     general_practitioners_not_in_use: tuple[str, ...] = ()
+    # The patient's GP recorded only as a logical reference (an identifier such as the NIHDI
+    # number, and a display; no resource), as many Belgian systems hold the GMD holder: the
+    # Reference as recorded, when no GP resource in use is on record.
+    general_practitioner_logical: Resource | None = None
     # The record travels with the letter as conditional creates (carry.py): set by the service
     # for a context Bundle, whose record the FHIR server the letter goes to may not hold.
     carry_record: bool = False
@@ -182,6 +187,7 @@ def assemble_context(
     )
     end = (encounter.get("period") or {}).get("end")
     general_practitioner, not_in_use = _general_practitioner(patient, index)
+    logical = None if general_practitioner else _logical_general_practitioner(patient, index)
     return DischargeContext(
         encounter=encounter,
         patient=patient,
@@ -189,6 +195,7 @@ def assemble_context(
         hospital=_typed(index.resolve(encounter.get("serviceProvider")), "Organization"),
         general_practitioner=general_practitioner,
         general_practitioners_not_in_use=not_in_use,
+        general_practitioner_logical=logical,
         conditions=tuple(by_type["Condition"]),
         discharge_time=parse_instant(end, "Encounter.period.end") if end is not None else None,
         screenings=tuple(by_type["QuestionnaireResponse"]),
@@ -197,6 +204,7 @@ def assemble_context(
         diagnostic_reports=tuple(by_type["DiagnosticReport"]),
         procedures=tuple(by_type["Procedure"]),
         medication_requests=tuple(by_type["MedicationRequest"]),
+        medication_statements=tuple(by_type["MedicationStatement"]),
         index=index,
         notes=tuple(notes),
     )
@@ -219,7 +227,11 @@ def _typed(resource: Resource | None, resource_type: str) -> Resource | None:
 def _physician(encounter: Resource, index: ResourceIndex) -> Resource | None:
     ranked: list[tuple[int, Resource]] = []
     for participant in encounter.get("participant") or []:
-        individual = _typed(index.resolve(participant.get("individual")), "Practitioner")
+        individual = index.resolve(participant.get("individual"))
+        if individual is not None and individual.get("resourceType") == "PractitionerRole":
+            # A participant by role: the Practitioner who fills it signs.
+            individual = index.resolve(individual.get("practitioner"))
+        individual = _typed(individual, "Practitioner")
         if individual is None:
             continue
         codes = {
@@ -251,6 +263,25 @@ def _general_practitioner(
             continue
         return resource, tuple(not_in_use)
     return None, tuple(not_in_use)
+
+
+def _logical_general_practitioner(
+    patient: Resource | None, index: ResourceIndex
+) -> Resource | None:
+    """The first Patient.generalPractitioner that names the GP by identifier (system and value)
+    and no resource of the record: a logical reference (FHIR R4 Reference.identifier)."""
+    for reference in (patient or {}).get("generalPractitioner") or []:
+        if not isinstance(reference, dict) or index.resolve(reference) is not None:
+            continue
+        identifier = reference.get("identifier")
+        if (
+            isinstance(identifier, dict)
+            and isinstance(identifier.get("system"), str)
+            and isinstance(identifier.get("value"), str)
+            and identifier["value"].strip()
+        ):
+            return reference
+    return None
 
 
 def require(value: Resource | None, what: str) -> Resource:

@@ -8,7 +8,7 @@ from datetime import datetime
 from ..types import Resource
 from .codes import Code
 from .context import DischargeContext, require
-from .eligibility import Eligibility
+from .gate import Eligibility
 from .identity import derived_uuid, encounter_key
 from .narrative import days_after
 from .pathway import ONE_WEEK, SIX_WEEKS, pathway
@@ -41,6 +41,26 @@ class DischargeFacts:
     context: DischargeContext
     # what the gate found the record shows: the screening, tests, prescriptions, age, sex
     record: Eligibility
+
+    @property
+    def gp_reference(self) -> Resource | None:
+        """The patient's GP as a Reference: the resource on record, else the logical reference
+        (identifier and display) the record holds (pathway.md, "The GP by identifier only");
+        None without a GP."""
+        if self.general_practitioner is not None:
+            return self.general_practitioner.as_reference()
+        logical = self.context.general_practitioner_logical
+        if logical is None:
+            return None
+        reference: Resource = {"identifier": dict(logical["identifier"])}
+        # The profiles let a Task be owned by a Practitioner(Role) or the patient only: another
+        # type the record gives (a practice) is left out, the identifier says who it is.
+        if logical.get("type") in ("Practitioner", "PractitionerRole"):
+            reference["type"] = logical["type"]
+        display = logical.get("display")
+        if isinstance(display, str) and display.strip():
+            reference["display"] = display.strip()
+        return reference
 
     @property
     def patient_resource(self) -> Resource:

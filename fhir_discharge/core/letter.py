@@ -9,13 +9,16 @@ from ..types import Resource
 from .canonicals import GP_LETTER_PROFILE, claims
 from .codes import ED_DISCHARGE_SUMMARY, SECTION_CODES
 from .facts import DischargeFacts
+from .gate import RecordItem
 from .identity import business_identifier
 from .narrative import (
     bullet_list,
     dutch_date,
     fhir_datetime,
     generated,
+    is_partial_date,
     local,
+    one_line,
     paragraph,
     person_name,
     text,
@@ -26,6 +29,7 @@ from .phrases import (
     MALE_ONLY_KEYS,
     MEDICATION_KEYS,
     MEDICATION_NSAID_OLDER,
+    NSAID_REASONS,
     SAFETY_NET_ED_KEYS,
     SAFETY_NET_GP_KEYS,
     SPINE_PROGRAMME_PHONE,
@@ -62,7 +66,7 @@ def build_letter(facts: DischargeFacts) -> Resource:
         "custodian": facts.hospital.as_reference(),
         "section": [
             {
-                "title": p[f"section-{key}"],
+                "title": section_title(facts, key),
                 "code": SECTION_CODES[key].concept(),
                 "text": generated(inner),
                 **({"entry": entries} if entries else {}),
@@ -90,7 +94,7 @@ def letter_sections(facts: DischargeFacts) -> list[Section]:
         ("imaging", _tests(facts), tests),
         (
             "advice",
-            paragraph(text(facts.say("advice-intro")))
+            paragraph(text(facts.say(_given(facts, "advice-intro"))))
             + bullet_list(_advice_item(facts, key) for key in ADVICE_KEYS)
             + paragraph(text(facts.say("advice-summary"))),
             [],
@@ -115,9 +119,9 @@ def letter_sections(facts: DischargeFacts) -> list[Section]:
         ),
         (
             "safety-net",
-            paragraph(text(facts.say("safety-net-intro-gp")))
+            paragraph(text(facts.say(_given(facts, "safety-net-intro-gp"))))
             + bullet_list(text(facts.say(k)) for k in safety_net_keys(facts, SAFETY_NET_GP_KEYS))
-            + paragraph(text(facts.say("safety-net-intro-ed")))
+            + paragraph(text(facts.say(_given(facts, "safety-net-intro-ed"))))
             + bullet_list(text(facts.say(k)) for k in safety_net_keys(facts, SAFETY_NET_ED_KEYS)),
             [],
         ),
@@ -130,25 +134,53 @@ def letter_sections(facts: DischargeFacts) -> list[Section]:
     ]
 
 
+def section_title(facts: DischargeFacts, key: str) -> str:
+    """A section's title; the advice is "given" only when the brochure was (pathway.md)."""
+    if key == "advice" and not facts.record.screening.brochure_given:
+        return facts.phrases["section-advice-to-pass-on"]
+    return facts.phrases[f"section-{key}"]
+
+
+def _given(facts: DischargeFacts, key: str) -> str:
+    """pathway.md, "Given to the patient": the advice and the safety net are said as given to
+    the patient only when `brochure-given` is true; otherwise as the pathway's advice for the
+    GP to pass on."""
+    return key if facts.record.screening.brochure_given else f"{key}-to-pass-on"
+
+
 def _assessment(facts: DischargeFacts) -> str:
     record = facts.record
     screening = record.screening
     authored = local(screening.authored)
+    screener = person_name(screening.author) or ""
     out = paragraph(text(diagnosis_sentence(facts)))
     out += paragraph(
         text(
             facts.say(
                 "assessment-red-flags",
-                screener=person_name(screening.author) or "",
+                # The screener's name starts the sentence: a capital ("Dr. X screende ...").
+                screener=screener[:1].upper() + screener[1:],
                 date=dutch_date(authored),
                 time=authored.strftime("%H.%M"),
             )
         )
     )
     out += paragraph(text(facts.say("assessment-radicular")))
-    if record.older_patient:
+    if record.older_patient and record.older_certainly:
         out += paragraph(text(facts.say("assessment-older")))
+    elif record.older_patient:
+        birth = str(facts.patient_resource.get("birthDate"))
+        out += paragraph(text(facts.say("assessment-older-possibly", birth_date=dutch_date(birth))))
+    reasons = nsaid_reasons(facts)
+    if reasons:
+        out += paragraph(text(facts.say("assessment-nsaid-caution", reasons=reasons)))
     return out
+
+
+def nsaid_reasons(facts: DischargeFacts) -> str:
+    """The NSAID-caution reasons besides age, in words (pathway.md, "NSAID caution")."""
+    said = NSAID_REASONS[facts.language]
+    return ", ".join(said[r] for r in facts.record.nsaid_caution if r in said)
 
 
 def diagnosis_sentence(facts: DischargeFacts) -> str:
@@ -160,20 +192,25 @@ def diagnosis_sentence(facts: DischargeFacts) -> str:
 def _tests(facts: DischargeFacts) -> str:
     # pathway.md, "Why no imaging": "none was done" only when the record shows none.
     record = facts.record
-    items = [
-        text(
-            facts.say("imaging-item-conclusion", name=i.name, conclusion=i.detail)
-            if i.detail
-            else facts.say("imaging-item", name=i.name)
-        )
-        for i in record.tests
-    ]
+    items = [text(examination_line(facts, i)) for i in record.tests]
     if not record.no_imaging_shown:
         return paragraph(text(facts.say("imaging-recorded"))) + bullet_list(items)
     out = paragraph(text(facts.say("imaging-none")))
     if items:
         out += paragraph(text(facts.say("imaging-labs"))) + bullet_list(items)
     return out
+
+
+def examination_line(facts: DischargeFacts, item: RecordItem) -> str:
+    """One examination, one line: its name and conclusion; a free-text conclusion quoted as
+    written, the name not repeated when the conclusion begins with it ("CRP 3 mg/L")."""
+    if not item.detail:
+        return facts.say("imaging-item", name=item.name)
+    if not item.quoted:
+        return facts.say("imaging-item-conclusion", name=item.name, conclusion=item.detail)
+    if item.detail.casefold().startswith(item.name.casefold()):
+        return facts.say("imaging-item-quoted-only", conclusion=item.detail)
+    return facts.say("imaging-item-quoted", name=item.name, conclusion=item.detail)
 
 
 def _prescriptions(facts: DischargeFacts) -> str:
@@ -194,14 +231,27 @@ def _advice_item(facts: DischargeFacts, key: str) -> str:
     if key != "medication":
         return text(facts.say(f"advice-{key}"))
     return text(facts.say("advice-medication")) + bullet_list(
-        text(facts.say(k)) for k in medication_advice_keys(facts)
+        text(medication_advice(facts, k)) for k in medication_advice_keys(facts)
     )
 
 
 def medication_advice_keys(facts: DischargeFacts) -> list[str]:
-    """pathway.md advice 5; from 70 years the NSAID sentence advises caution ("Older patients")."""
-    nsaid = MEDICATION_NSAID_OLDER if facts.record.older_patient else "medication-nsaid"
+    """pathway.md advice 5; from 70 years the NSAID sentence advises caution ("Older patients"),
+    and for the other reasons of "NSAID caution" the same caution, naming them."""
+    if facts.record.older_patient:
+        nsaid = MEDICATION_NSAID_OLDER
+    elif nsaid_reasons(facts):
+        nsaid = "medication-nsaid-caution"
+    else:
+        nsaid = "medication-nsaid"
     return [nsaid if k == "medication-nsaid" else k for k in MEDICATION_KEYS]
+
+
+def medication_advice(facts: DischargeFacts, key: str) -> str:
+    """One sentence of the medication advice (the caution names its reasons)."""
+    if key == "medication-nsaid-caution":
+        return facts.say(key, reasons=nsaid_reasons(facts))
+    return facts.say(key)
 
 
 def safety_net_keys(facts: DischargeFacts, keys: tuple[str, ...]) -> list[str]:
@@ -219,12 +269,14 @@ def brochure_sentence(facts: DischargeFacts) -> str:
 def _letter_xhtml(facts: DischargeFacts, sections: list[Section]) -> str:
     p = facts.phrases
     ctx = facts.context
-    gp_name = person_name(ctx.general_practitioner)
+    gp_name = person_name(ctx.general_practitioner) or _logical_gp_name(facts)
     patient = facts.patient_resource
     patient_name = person_name(patient) or patient.get("id", "")
     birth = patient.get("birthDate")
+    # pathway.md, "Partial birth dates": what is recorded ("geboren in 1956").
+    born = "about-patient-partial-birth-date" if is_partial_date(birth) else "about-patient"
     about = (
-        p["about-patient"].format(patient=patient_name, birth_date=dutch_date(birth))
+        p[born].format(patient=patient_name, birth_date=dutch_date(birth))
         if isinstance(birth, str)
         else p["about-patient-no-birth-date"].format(patient=patient_name)
     )
@@ -234,12 +286,21 @@ def _letter_xhtml(facts: DischargeFacts, sections: list[Section]) -> str:
         + paragraph(text(about))
         + paragraph(text(p["salutation"]))
     )
-    body = "".join(f"<h2>{text(p[f'section-{key}'])}</h2>{inner}" for key, inner, _ in sections)
+    body = "".join(
+        f"<h2>{text(section_title(facts, key))}</h2>{inner}" for key, inner, _ in sections
+    )
     signature = p["signature"].format(
         physician=person_name(ctx.physician) or "", hospital=person_name(ctx.hospital) or ""
     )
     tail = paragraph(text(p["closing"])) + paragraph(text(signature))
     return head + body + tail
+
+
+def _logical_gp_name(facts: DischargeFacts) -> str | None:
+    """The display of a GP recorded by identifier only (pathway.md, "The GP by identifier")."""
+    reference = facts.gp_reference
+    display = reference.get("display") if reference is not None else None
+    return one_line(display) or None
 
 
 def plain_text(xhtml_div: str) -> str:

@@ -95,15 +95,26 @@ def fhir_datetime(moment: datetime) -> str:
     return local(moment).isoformat(timespec="seconds")
 
 
+def is_partial_date(value: object) -> bool:
+    """A FHIR date of a year or a year and month only (a partial birth date)."""
+    return isinstance(value, str) and len(value.split("-")) < 3
+
+
 def days_after(moment: datetime, days: int) -> datetime:
     # Calendar days in Brussels: +7 days across a DST change is still the same wall-clock time.
     return local(moment) + timedelta(days=days)
 
 
 def dutch_date(moment: datetime | str) -> str:
-    """'2 december 2026' (a dateTime in Brussels time, or a FHIR date)."""
+    """'2 december 2026' (a dateTime in Brussels time, or a FHIR date); a partial FHIR date as
+    recorded: 'maart 1956', '1956'."""
     if isinstance(moment, str):
-        year, month, day = (int(p) for p in moment[:10].split("-"))
+        parts = [int(p) for p in moment[:10].split("-")]
+        if len(parts) == 1:
+            return str(parts[0])
+        if len(parts) == 2:
+            return f"{MONTHS_NL[parts[1] - 1]} {parts[0]}"
+        year, month, day = parts
     else:
         moment = local(moment)
         year, month, day = moment.year, moment.month, moment.day

@@ -63,6 +63,8 @@ NL_BE: Final[dict[str, str]] = {
     "to-unknown-gp": "Aan: de behandelende huisarts",
     "salutation": "Geachte collega,",
     "about-patient": "Betreft: {patient}, geboren op {birth_date}",
+    # pathway.md, "Partial birth dates": what is recorded ("geboren in 1956", "in maart 1956")
+    "about-patient-partial-birth-date": "Betreft: {patient}, geboren in {birth_date}",
     "about-patient-no-birth-date": "Betreft: {patient}",
     "closing": "Met collegiale groeten,",
     "signature": "{physician}, spoedgevallendienst {hospital}",
@@ -74,6 +76,7 @@ NL_BE: Final[dict[str, str]] = {
     "section-assessment": "Beoordeling",
     "section-imaging": "Beeldvorming en onderzoeken",
     "section-advice": "Gegeven adviezen",
+    "section-advice-to-pass-on": "Adviezen van het zorgpad",
     "section-medication": "Voorgeschreven medicatie",
     "section-follow-up": "Opvolging",
     "section-safety-net": "Wanneer opnieuw een arts raadplegen",
@@ -93,30 +96,53 @@ NL_BE: Final[dict[str, str]] = {
         "van gewrichten, ligamenten en/of spieren van de rug. De diagnose is nog niet bevestigd."
     ),
     # the physician's documented screening (pathway.md, "The red-flag screening")
+    # {screener} starts the sentence: the builder gives it a capital ("Dr. X screende ...").
     "assessment-red-flags": (
-        "{screener} heeft op {date} om {time} gezocht naar alarmsignalen (red flags) van een "
+        "{screener} screende op {date} om {time} uur op alarmsignalen (red flags) van een "
         "ernstige onderliggende oorzaak: maligniteit, fractuur, infectie, caudasyndroom, "
-        "neurologische uitval of een andere ernstige oorzaak. Er werden er geen gevonden."
+        "neurologische uitval of een andere ernstige oorzaak. Er werden geen alarmsignalen "
+        "gevonden."
     ),
     "assessment-radicular": (
         "Volgens dezelfde screening is er geen radiculaire pijn (zenuwwortelpijn) in de benen."
     ),
     "assessment-older": (
         "Uw {patient} is 70 jaar of ouder: een fractuur of maligniteit is op die leeftijd "
-        "waarschijnlijker, en ontstekingsremmers (NSAID) vragen voorzichtigheid."
+        "waarschijnlijker, en ontstekingsremmers (NSAID's) vragen voorzichtigheid."
+    ),
+    # A partial birth date whose range reaches 70 (pathway.md, "Partial birth dates").
+    "assessment-older-possibly": (
+        "Uw {patient} is mogelijk 70 jaar of ouder (het dossier vermeldt enkel {birth_date} als "
+        "geboortedatum): een fractuur of maligniteit is op die leeftijd waarschijnlijker, en "
+        "ontstekingsremmers (NSAID's) vragen voorzichtigheid."
+    ),
+    # pathway.md, "NSAID caution": the reasons besides age, as the record shows them.
+    "assessment-nsaid-caution": (
+        "Ontstekingsremmers (NSAID's) vragen bij uw {patient} voorzichtigheid: {reasons}."
     ),
     # pathway.md, "Why no imaging": only when the record shows none
     "imaging-none": (
         "Er werd geen beeldvorming (RX, CT of MRI) uitgevoerd: bij niet-specifieke mechanische "
-        "lage rugpijn levert beeldvorming geen nuttige bijkomende informatie op en verandert ze "
-        "noch de behandeling noch het herstel."
+        "lage rugpijn levert beeldvorming geen nuttige bijkomende informatie op en heeft ze "
+        "geen invloed op de behandeling of het herstel."
     ),
-    "imaging-recorded": "Volgens het dossier werden bij dit bezoek uitgevoerd:",
-    "imaging-labs": "Volgens het dossier werd bij dit bezoek verder uitgevoerd:",
+    "imaging-recorded": "Tijdens dit bezoek werden uitgevoerd:",
+    "imaging-labs": "Tijdens dit bezoek werd verder uitgevoerd:",
     "imaging-item": "{name}",
+    # a coded conclusion, named by its codes' displays
     "imaging-item-conclusion": "{name}: {conclusion}",
+    # pathway.md, "Reports read as free text": the conclusion quoted verbatim, the report named
+    # once (a conclusion that begins with the report's name is not preceded by it again)
+    "imaging-item-quoted": "{name}, besluit van het verslag: “{conclusion}”",
+    "imaging-item-quoted-only": "Besluit van het verslag: “{conclusion}”",
     # advice (pathway.md, "Advice given to the patient")
+    # pathway.md, "Given to the patient": given only when brochure-given is true; otherwise the
+    # pathway's advice for the GP to pass on.
     "advice-intro": "De {patient} kreeg de volgende adviezen mee.",
+    "advice-intro-to-pass-on": (
+        "Het zorgpad geeft de volgende adviezen; ze werden niet als meegegeven geregistreerd. "
+        "Wilt u ze aan uw {patient} doorgeven?"
+    ),
     "advice-resume-activities": (
         "De gewone dagelijkse activiteiten zo snel mogelijk hervatten, rekening houdend met de "
         "(pijn)signalen van het lichaam, en activiteiten doseren waar nodig."
@@ -148,6 +174,12 @@ NL_BE: Final[dict[str, str]] = {
         "voorzichtigheid, na overleg met de huisarts over het nier-, cardiovasculaire en "
         "gastro-intestinale risico."
     ),
+    # pathway.md, "NSAID caution": the same caution for the reasons besides age
+    "medication-nsaid-caution": (
+        "Een ontstekingsremmer (NSAID) kan helpen in de beginfase, maar bij deze {patient} enkel "
+        "met voorzichtigheid ({reasons}), na overleg met de huisarts over het nier-, "
+        "cardiovasculaire en gastro-intestinale risico."
+    ),
     "medication-paracetamol": (
         "Paracetamol voor bijkomende pijnstilling, maximaal 1 g vier keer per dag."
     ),
@@ -157,7 +189,7 @@ NL_BE: Final[dict[str, str]] = {
         "eigen grenzen te gaan."
     ),
     # prescriptions of the encounter (pathway.md, "Medication"), as the record shows them
-    "prescriptions-none": "Volgens het dossier werd bij dit bezoek geen medicatie voorgeschreven.",
+    "prescriptions-none": "Tijdens dit bezoek werd geen medicatie voorgeschreven.",
     "prescription": "{name}",
     "prescription-dosage": "{name}: {dosage}",
     # pathway.md, "Expected course and follow-up"
@@ -165,23 +197,28 @@ NL_BE: Final[dict[str, str]] = {
         "Spontane verbetering binnen enkele dagen tot een week is waarschijnlijk."
     ),
     "follow-up-week": (
-        "Houdt de pijn na 1 week nog aan (vanaf {date}), dan raadpleegt de {patient} u als "
-        "huisarts."
+        "Houdt de pijn na 1 week nog aan (vanaf {date}), dan neemt de {patient} contact met u op."
     ),
     "follow-up-six-weeks": (
-        "Is de pijn na 6 weken (vanaf {date}) niet verbeterd, dan zijn verdere maatregelen "
-        "nodig: via u als huisarts kan de {patient} snel terecht op de raadpleging fysische "
-        "geneeskunde van het zorgprogramma wervelkolomaandoeningen van UZ Leuven (afspraken via "
-        "tel. {phone})."
+        "Is er na 6 weken (vanaf {date}) geen verbetering, dan kunt u de {patient} verwijzen "
+        "naar de raadpleging fysische geneeskunde van het zorgprogramma "
+        "wervelkolomaandoeningen van UZ Leuven (afspraken: {phone})."
     ),
     # pathway.md, "Safety-netting"
     "safety-net-intro-gp": "De {patient} werd gevraagd de huisarts te raadplegen bij:",
+    "safety-net-intro-gp-to-pass-on": (
+        "Het zorgpad vraagt de {patient} de huisarts te raadplegen bij (wilt u dit doorgeven?):"
+    ),
     "safety-net-radicular": (
         "Radiculaire pijn (zenuwwortelpijn) in één of beide benen: stekende, schietende of "
         "snijdende, intense pijn die vanuit de rug uitstraalt naar één of beide benen."
     ),
     "safety-net-intro-ed": (
         "De {patient} werd gevraagd onmiddellijk naar de spoedgevallendienst te gaan bij:"
+    ),
+    "safety-net-intro-ed-to-pass-on": (
+        "Het zorgpad vraagt de {patient} onmiddellijk naar de spoedgevallendienst te gaan bij "
+        "(wilt u dit doorgeven?):"
     ),
     "safety-net-weakness": (
         "Krachtverlies in de benen: de voet niet goed op en neer kunnen bewegen, niet op de "
@@ -203,8 +240,8 @@ NL_BE: Final[dict[str, str]] = {
     ),
     "brochure-title": "Brochure UZ Leuven 700457: acute lage rugpijn (spoedgevallen)",
     "care-plan": (
-        "Het zorgplan met de adviezen, de waarschuwingssignalen en de twee opvolgmomenten is "
-        "als gestructureerd zorgplan bij deze brief gevoegd."
+        "Het zorgplan met de adviezen, de waarschuwingssignalen en de twee opvolgmomenten is in "
+        "gestructureerde vorm bij deze brief gevoegd."
     ),
     "communication": "Ontslagbrief van de spoedgevallendienst voor de huisarts.",
     "communication-category": "Ontslagbrief",
@@ -470,7 +507,16 @@ NL_BE_APP: Final[dict[str, str]] = {
     ),
 }
 
+# pathway.md, "NSAID caution": each reason besides age as the letter names it.
+NL_BE_NSAID_REASONS: Final[dict[str, str]] = {
+    "anticoagulant": "gebruik van een anticoagulans of plaatjesremmer",
+    "renal-impairment": "nierinsufficiëntie",
+    "heart-failure": "hartfalen",
+    "gastro-intestinal": "een maagzweer of gastro-intestinale bloeding in de voorgeschiedenis",
+}
+
 PHRASES: Final[dict[str, dict[str, str]]] = {"nl-BE": NL_BE}
+NSAID_REASONS: Final[dict[str, dict[str, str]]] = {"nl-BE": NL_BE_NSAID_REASONS}
 APP_PHRASES: Final[dict[str, dict[str, str]]] = {"nl-BE": NL_BE_APP}
 CARD_PHRASES: Final[dict[str, dict[str, str]]] = {"nl-BE": NL_BE_CARDS}
 PAGE_LABELS: Final[dict[str, dict[str, str]]] = {"nl-BE": NL_BE_PAGE}
@@ -490,7 +536,7 @@ MONTHS_NL: Final = (
     "december",
 )
 
-# The pathway gate's findings (core/eligibility.py), keyed by Finding.code: why there is no
+# The pathway gate's findings (core/gate/), keyed by Finding.code: why there is no
 # letter, as the physician's app shows it (web/physician_app.py, through core/findings_nl.py).
 # Each says what the English Finding.message says (that one stays English, for integrators, in
 # the OperationOutcome); FHIR element names, codes and statuses stay as the record has them.
@@ -578,6 +624,18 @@ NL_BE_FINDINGS: Final[dict[str, str]] = {
         "(Encounter.diagnosis) met een code voor lage rugpijn is vereist; een klacht in "
         "Encounter.reasonCode is geen diagnose"
     ),
+    "low-back-pain-not-acute": (
+        "de lage rugpijn begon meer dan 6 weken vóór het bezoek (begin {since}): het zorgpad is "
+        "voor acute lage rugpijn, korter dan 6 weken (KCE-rapport 287)"
+    ),
+    "low-back-pain-chronic": (
+        "de lage rugpijn staat in het dossier als chronisch: het zorgpad is voor acute lage "
+        "rugpijn, korter dan 6 weken (KCE-rapport 287)"
+    ),
+    "onset-unreadable": (
+        "het begin van de lage rugpijn kan niet als datum gelezen worden (Condition.onset[x]): "
+        "registreer het als onsetDateTime, of laat het weg"
+    ),
     "condition-uncoded": (
         "een aandoening (Condition) van de patiënt heeft geen code (enkel tekst) en kan niet "
         "op alarmsignalen nagekeken worden: codeer ze (SNOMED CT of ICD-10) of markeer ze als "
@@ -603,8 +661,32 @@ NL_BE_FINDINGS: Final[dict[str, str]] = {
         "{red_flag}: lichaamstemperatuur {celsius} °C bij dit bezoek (koorts vanaf {fever_from} °C)"
     ),
     "temperature-unreadable": (
-        "een lichaamstemperatuur van dit bezoek heeft geen leesbare waarde in UCUM Cel of "
-        "[degF]: corrigeer ze of markeer ze als entered-in-error"
+        "een lichaamstemperatuur van dit bezoek heeft geen waarde die als graden Celsius "
+        "leesbaar is (een Quantity in Cel, [degF] of K, een geheel getal, of een getal met zijn "
+        "eenheid): corrigeer ze of markeer ze als entered-in-error"
+    ),
+    "red-flag-report": (
+        "{red_flag}: vermeld in een verslag van dit bezoek ({display}, {matched_code})"
+    ),
+    "red-flag-procedure": (
+        "{red_flag}: vermeld in een ingreep of onderzoek van dit bezoek ({display}, {matched_code})"
+    ),
+    "red-flag-medication": (
+        "{red_flag}: blijkt uit de medicatie van de patiënt ({display}, {matched_code})"
+    ),
+    "red-flag-earlier": (
+        "{red_flag}: in een vroegere registratie bij de patiënt, die telt ongeacht het tijdstip "
+        "({display}, {matched_code})"
+    ),
+    "code-unreadable": (
+        "{resource} {element} is gecodeerd in een codesysteem dat deze dienst niet kan lezen, en "
+        "kan niet op alarmsignalen nagekeken worden: voeg de SNOMED CT-, ICD-10-, ICD-10-CM- of "
+        "LOINC-code toe, of markeer het als entered-in-error"
+    ),
+    "pregnancy": (
+        "de patiënt is zwanger ({display}, {matched_code}): de adviezen van het zorgpad "
+        "omvatten NSAID's, die vanaf 20 weken zwangerschap gecontra-indiceerd zijn, en "
+        "zwangerschapsgebonden pijn valt buiten het zorgpad"
     ),
     # the physician's screening (pathway.md, "The red-flag screening the physician documents")
     "red-flag-screening": "{red_flag}: aanwezig volgens de screening op alarmsignalen door de arts",
@@ -644,6 +726,20 @@ NL_BE_FINDINGS: Final[dict[str, str]] = {
     "screening-author-missing": (
         "de zorgverlener die de screening uitvoerde, staat niet in het dossier: neem de "
         "Practitioner op (de brief vermeldt wie de screening uitvoerde)"
+    ),
+    "screener-not-participant": (
+        "de zorgverlener die de screening uitvoerde, neemt niet deel aan het bezoek "
+        "(Encounter.participant): de screening hoort te gebeuren door een arts van dit bezoek; "
+        "voeg die toe als deelnemer, of laat de spoedarts screenen"
+    ),
+    "screener-not-physician": (
+        "de screening op alarmsignalen werd uitgevoerd door een zorgverlener die volgens het "
+        "dossier geen arts is ({role}): de arts screent op alarmsignalen; laat de spoedarts "
+        "screenen"
+    ),
+    "practitioner-unnamed": (
+        "een zorgverlener die de brief vermeldt ({resource}), heeft geen naam in het dossier: "
+        "registreer de naam"
     ),
     # what was done and prescribed
     "examination-unnamed": (
@@ -718,13 +814,28 @@ NL_BE_WARNINGS: Final[dict[str, str]] = {
         "de meegestuurde Bundle bevat {count} × {resource_type}: genegeerd, want dat hoort niet "
         "bij een ontslagcontext"
     ),
-    # eligibility.py; pathway.md, "Older patients" (NICE NG59 1.2.13)
+    # core/gate/; pathway.md, "Older patients" (NICE NG59 1.2.13)
     "older-patient": (
         "de patiënt is {age} jaar of ouder: een fractuur of maligniteit is op die leeftijd "
         "waarschijnlijker, en NSAID's houden meer risico in (NICE NG59 1.2.13); de brief raadt "
         "voorzichtigheid aan met NSAID's"
     ),
-    # eligibility.py: Patient.generalPractitioner absent or unresolved
+    # core/gate/; pathway.md, "NSAID caution": the reasons besides age
+    "nsaid-caution": (
+        "NSAID's houden voor deze patiënt meer risico in ({reasons} in het dossier; NICE NG59 "
+        "1.2.13): de brief raadt voorzichtigheid aan met NSAID's"
+    ),
+    # core/gate/medication.py; pathway.md, "Medication as evidence"
+    "medication-by-name": (
+        "thuismedicatie zonder ATC-code werd enkel op haar naam nagekeken: {references}; voeg "
+        "de ATC-code toe om ze per klasse na te kijken"
+    ),
+    # core/gate/examinations.py; pathway.md, "Reports read as free text"
+    "report-free-text": (
+        "het verslag {reference} heeft een besluit in vrije tekst dat de dienst niet kan lezen: "
+        "de brief citeert het zoals het er staat; lees het voor u de brief bevestigt"
+    ),
+    # core/gate/: Patient.generalPractitioner absent or unresolved
     "general-practitioner-not-in-use": (
         "de huisarts van de patiënt in het dossier is niet meer actief ({references}, active "
         "false): de brief is gericht aan de behandelende huisarts, en de opvolgtaken aan de "

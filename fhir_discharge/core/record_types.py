@@ -17,5 +17,6 @@ CLINICAL_TYPES = (
     "DiagnosticReport",
     "Procedure",
     "MedicationRequest",
+    "MedicationStatement",
 )
 CONTEXT_TYPES = ("Encounter", *REFERENCED_TYPES, *CLINICAL_TYPES)

@@ -76,6 +76,8 @@ _ELEMENTS: dict[str, frozenset[str]] = {
         "ProcedurePerformer": "function actor onBehalfOf",
         "MedicationRequest": "resourceType id meta text identifier status intent "
         "medicationCodeableConcept subject encounter authoredOn requester dosageInstruction",
+        "MedicationStatement": "resourceType id meta text identifier status "
+        "medicationCodeableConcept subject context effectiveDateTime dateAsserted dosage",
         "Medication": "resourceType id meta text identifier code status manufacturer form "
         "ingredient",
         "MedicationIngredient": "itemCodeableConcept isActive strength",

@@ -14,8 +14,8 @@ from .careplan import build_care_plan, follow_up_tasks
 from .carry import carry_record
 from .communication import build_letter_communication
 from .context import DischargeContext
-from .eligibility import check_eligibility
 from .facts import DischargeFacts, discharge_facts
+from .gate import check_eligibility
 from .identity import if_none_exist
 from .letter import build_letter
 

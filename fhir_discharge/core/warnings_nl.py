@@ -24,8 +24,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from .eligibility import OLDER_PATIENT_AGE
 from .facts import DischargeFacts
+from .gate import NSAID_CAUTION_ENGLISH, OLDER_PATIENT_AGE
 from .phrases import WARNING_PHRASES
 from .transaction import Discharge
 
@@ -52,6 +52,26 @@ class _Kind:
 _TYPE = r"[A-Z][A-Za-z]{0,63}"
 _REFERENCE = _TYPE + r"/[A-Za-z0-9\-.]{1,64}"
 
+# The NSAID-caution reasons as the English warning names them, and as the Dutch one does.
+_REASON_CODES = {english: code for code, english in NSAID_CAUTION_ENGLISH.items()}
+_REASONS = "(?:" + "|".join(re.escape(r) for r in _REASON_CODES) + ")"
+_REASONS_NL = {
+    "anticoagulant": "een anticoagulans of plaatjesremmer",
+    "renal-impairment": "nierinsufficiëntie",
+    "heart-failure": "hartfalen",
+    "gastro-intestinal": "een maagzweer of gastro-intestinale bloeding",
+}
+
+
+def _reasons_in(warning: str) -> list[str]:
+    inside = warning.split("(", 1)[1].split(" in the record;", 1)[0]
+    return inside.split(", ")
+
+
+def _reference_in(warning: str) -> str:
+    return warning.removeprefix("the report ").split(" ", 1)[0]
+
+
 _KINDS: tuple[_Kind, ...] = (
     # context.py, context_from_bundle: one note per type ignored
     _Kind(
@@ -63,7 +83,7 @@ _KINDS: tuple[_Kind, ...] = (
         lambda warning, facts: warning in facts.context.notes,
         lambda found: {"count": found["count"], "resource_type": found["resource_type"]},
     ),
-    # eligibility.py, _Gate.run
+    # core/gate/__init__.py, check_eligibility
     _Kind(
         "older-patient",
         re.compile(
@@ -75,6 +95,57 @@ _KINDS: tuple[_Kind, ...] = (
         ),
         lambda _, facts: facts.record.older_patient,
         lambda _: {"age": str(OLDER_PATIENT_AGE)},
+    ),
+    _Kind(
+        "nsaid-caution",
+        re.compile(
+            r"NSAIDs carry more risk for this patient \((?P<reasons>"
+            + _REASONS
+            + r"(?:, "
+            + _REASONS
+            + r")*) in the record; NICE NG59 1\.2\.13\): the letter advises caution with "
+            r"NSAIDs"
+        ),
+        lambda warning, facts: all(
+            _REASON_CODES[r] in facts.record.nsaid_caution for r in _reasons_in(warning)
+        ),
+        lambda found: {
+            "reasons": ", ".join(
+                _REASONS_NL[_REASON_CODES[r]] for r in found["reasons"].split(", ")
+            )
+        },
+    ),
+    # core/gate/medication.py: home medication without an ATC code, read by its name only
+    _Kind(
+        "medication-by-name",
+        re.compile(
+            r"home medication without an ATC code was screened by its name only: "
+            rf"(?P<references>{_REFERENCE}(?:, {_REFERENCE})*); add the ATC code to screen it "
+            r"by class"
+        ),
+        lambda warning, facts: all(
+            any(
+                f"{r.get('resourceType')}/{r.get('id')}" == reference
+                for r in (*facts.context.medication_statements, *facts.context.medication_requests)
+            )
+            for reference in warning.split(": ", 1)[1].split(";", 1)[0].split(", ")
+        ),
+        lambda found: {"references": found["references"]},
+    ),
+    # core/gate/examinations.py: a report's free-text conclusion, quoted in the letter
+    _Kind(
+        "report-free-text",
+        re.compile(
+            rf"the report (?P<reference>{_REFERENCE}) has a free-text conclusion the service "
+            r"cannot read: the letter quotes it as written; read it before confirming the letter"
+        ),
+        lambda warning, facts: any(
+            item.quoted
+            and f"{item.resource.get('resourceType')}/{item.resource.get('id')}"
+            == _reference_in(warning)
+            for item in facts.record.tests
+        ),
+        lambda found: {"reference": found["reference"]},
     ),
     _Kind(
         "no-general-practitioner",

@@ -2,9 +2,11 @@
 
 Used by `$lbp-discharge` with a bare Encounter or an id, and by the CDS Hooks service with its
 prefetch. It reads the Encounter, its Patient, every resource the record references that the
-letter names (physicians, hospital, GP, diagnoses, the screening's author, a prescription's
-Medication), and searches the patient's Conditions and the encounter's screening, observations,
-imaging, reports, procedures and prescriptions. Reads go out in parallel, but never more than
+letter names (physicians, hospital, GP, diagnoses, the screening's author, a medication's
+Medication), and searches the patient's Conditions, medication requests and statements (home
+medication is screened too), the Observations of the patient in the visit's period (linked to
+the encounter or not: pathway.md, "Observations of the visit"), and the encounter's screening,
+observations, imaging, reports and procedures. Reads go out in parallel, but never more than
 MAX_READS_IN_FLIGHT at once and never more than MAX_REFERENCES in all: a hostile Encounter with
 thousands of participants is refused, not read for minutes. A context Bundle needs no reads:
 `context.context_from_bundle` takes it, and both end in `context.assemble_context`.
@@ -28,16 +30,21 @@ MAX_REFERENCES: Final = 64
 MAX_READS_IN_FLIGHT: Final = 8
 
 # The searches that make up the record, by the name a CDS Hooks prefetch key gives them:
-# (resource type, search parameter, whether it takes the patient or the encounter).
+# (resource type, what it searches by: the patient, the encounter, or the patient in the
+# visit's period).
 RECORD_SEARCHES: Final[dict[str, tuple[str, str]]] = {
     # All the patient's Conditions: a red flag anywhere on the record keeps them off the pathway.
     "conditions": ("Condition", "patient"),
     "screenings": ("QuestionnaireResponse", "encounter"),
     "observations": ("Observation", "encounter"),
+    # An Observation of the patient timed in the visit is of the visit, linked or not.
+    "observationsOfVisit": ("Observation", "visit"),
     "imagingStudies": ("ImagingStudy", "encounter"),
     "diagnosticReports": ("DiagnosticReport", "encounter"),
     "procedures": ("Procedure", "encounter"),
-    "medicationRequests": ("MedicationRequest", "encounter"),
+    # The patient's medication, of this visit and at home: screened for its ATC classes.
+    "medicationRequests": ("MedicationRequest", "patient"),
+    "medicationStatements": ("MedicationStatement", "patient"),
 }
 assert {t for t, _ in RECORD_SEARCHES.values()} == set(CLINICAL_TYPES)
 
@@ -82,8 +89,14 @@ class RecordGatherer:
         )
         clinical = [r for batch in found for r in batch]
         clinical += [r for r in resolved if r is not None and r["resourceType"] == "Condition"]
-        # Second hop: who signed the screening, what a prescription's Medication is.
+        # Second hop: who signed the screening, what a medication's Medication is, who fills a
+        # participant's PractitionerRole.
         second = [
+            *(
+                r.get("practitioner")
+                for r in resolved
+                if r is not None and r["resourceType"] == "PractitionerRole"
+            ),
             *(
                 a
                 for r in clinical
@@ -93,7 +106,7 @@ class RecordGatherer:
             *(
                 r.get("medicationReference")
                 for r in clinical
-                if r["resourceType"] == "MedicationRequest"
+                if r["resourceType"] in ("MedicationRequest", "MedicationStatement")
             ),
         ]
         more = await self.resolve_all(second)
@@ -167,13 +180,18 @@ class RecordGatherer:
                 f"prefetch.{key} is missing or incomplete and the request names no fhirServer "
                 f"to search the {resource_type} resources of the record"
             )
-        if by == "patient":
+        params: dict[str, str]
+        if by in ("patient", "visit"):
             if patient is None:
                 return []
-            value = f"Patient/{patient['id']}"
+            params = {"patient": f"Patient/{patient['id']}"}
+            start = (encounter.get("period") or {}).get("start")
+            if by == "visit" and isinstance(start, str):
+                # From the visit's start; the gate decides what lies within its period.
+                params["date"] = f"ge{start}"
         else:
-            value = f"Encounter/{encounter['id']}"
-        found = await self.server.search(resource_type, {by: value})
+            params = {"encounter": f"Encounter/{encounter['id']}"}
+        found = await self.server.search(resource_type, params)
         self.read_from_server += found
         return found
 

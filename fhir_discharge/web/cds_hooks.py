@@ -87,10 +87,14 @@ PREFETCH: Final = {
     # The rest of the record the gate screens and the letter cites (gathering.RECORD_SEARCHES).
     "screenings": "QuestionnaireResponse?encounter={{context.encounterId}}",
     "observations": "Observation?encounter={{context.encounterId}}",
+    # The patient's Observations (the gate keeps those of the visit's period, linked or not).
+    "observationsOfVisit": "Observation?patient={{context.patientId}}",
     "imagingStudies": "ImagingStudy?encounter={{context.encounterId}}",
     "diagnosticReports": "DiagnosticReport?encounter={{context.encounterId}}",
     "procedures": "Procedure?encounter={{context.encounterId}}",
-    "medicationRequests": "MedicationRequest?encounter={{context.encounterId}}",
+    # The patient's medication, of this visit and at home (screened for its ATC classes).
+    "medicationRequests": "MedicationRequest?patient={{context.patientId}}",
+    "medicationStatements": "MedicationStatement?patient={{context.patientId}}",
     "encounterParticipants": (
         "Encounter?_id={{context.encounterId}}"
         "&_include=Encounter:participant&_include=Encounter:service-provider"
@@ -110,7 +114,9 @@ DESCRIPTION: Final = (
     "Data: prefetch `patient`, `encounter`, `conditions` (all the patient's Conditions, to "
     "screen for red flags), and the encounter's `screenings` (the physician's red-flag screening, "
     "a QuestionnaireResponse to lbp-red-flag-screening), `observations`, `imagingStudies`, "
-    "`diagnosticReports`, `procedures` and `medicationRequests`; `encounterParticipants` (the "
+    "`diagnosticReports` and `procedures`; the patient's `observationsOfVisit` (those timed "
+    "in the visit count, linked or not), `medicationRequests` and `medicationStatements` (home "
+    "medication is screened too); `encounterParticipants` (the "
     "Encounter with its Practitioners and serviceProvider Organization) and "
     "`generalPractitioner` (the Patient with Patient.generalPractitioner) use _include and may "
     "be left out: what the prefetch lacks is read from fhirServer with fhirAuthorization's "
@@ -120,7 +126,8 @@ DESCRIPTION: Final = (
 USAGE_REQUIREMENTS: Final = (
     "Needs either every prefetch key, or fhirServer (with fhirAuthorization granting read "
     "access to Patient, Encounter, Condition, QuestionnaireResponse, Observation, ImagingStudy, "
-    "DiagnosticReport, Procedure, MedicationRequest, Medication, Practitioner, PractitionerRole "
+    "DiagnosticReport, Procedure, MedicationRequest, MedicationStatement, Medication, "
+    "Practitioner, PractitionerRole "
     "and Organization); "
     "otherwise it answers 412. Suggested resources reference each other as Type/id with the id "
     "of each created resource, to be applied as one transaction against fhirServer."

@@ -49,8 +49,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..config import Settings
 from ..core.context import DischargeContext
 from ..core.document import build_document, document_identifier, landed_resources
-from ..core.eligibility import holds
 from ..core.findings_nl import finding_text
+from ..core.gate import holds
 from ..core.identity import IDENTIFIER_SYSTEM
 from ..core.narrative import dutch_date, fhir_datetime, person_name
 from ..core.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS, pathway

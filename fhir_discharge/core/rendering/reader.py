@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any, Final
 
 from ...types import Resource
-from ..narrative import dutch_date, local, one_line, person_name
+from ..narrative import dutch_date, is_partial_date, local, one_line, person_name
 from ..phrases import (
     BROCHURE_URL,
     HOSPITAL_ADDRESS,
@@ -89,9 +89,12 @@ def letter_view(document_bundle: Resource) -> Letter:
 
     patient = _resolve(index, composition.get("subject"), "Patient")
     patient_name = _name(patient) or (one_line(patient.get("id")) if patient else "")
-    birth = _dutch(patient.get("birthDate")) if patient else None
+    recorded = patient.get("birthDate") if patient else None
+    birth = _dutch(recorded)
+    # A partial birth date is said as recorded: "geboren in 1956" (pathway.md).
+    born = "about-patient-partial-birth-date" if is_partial_date(recorded) else "about-patient"
     about = (
-        p["about-patient"].format(patient=patient_name, birth_date=birth)
+        p[born].format(patient=patient_name, birth_date=birth)
         if birth
         else p["about-patient-no-birth-date"].format(patient=patient_name)
     )
@@ -272,7 +275,10 @@ def _dutch(value: Any) -> str | None:
     if moment is not None:
         return dutch_date(moment)
     try:
-        date.fromisoformat(value)
+        if is_partial_date(value):
+            date(int(value[:4]), int(value[5:7] or 1) if len(value) > 4 else 1, 1)
+        else:
+            date.fromisoformat(value)
     except ValueError:
         return one_line(value) or None
     return dutch_date(value)

@@ -12,6 +12,7 @@ Description: "Diagnoses that put an emergency department encounter on the acute 
 * $ICD10#M54.5 "Low back pain"
 * $ICD10CM#M54.50 "Low back pain, unspecified"
 * $ICD10CM#M54.59 "Other low back pain"
+* $ICD10CM#M54.5 "Low back pain"
 
 ValueSet: LbpExclusion
 Id: lbp-exclusion
@@ -324,6 +325,586 @@ Description: "Red flag of the low back pain pathway, screening item (linkId) 'ma
 * $ICD10CM#Z85 "Personal history of malignant neoplasm"
 * $ICD10CM#R63.4 "Abnormal weight loss"
 * $ICD10CM#R64 "Cachexia"
+// 91855006 "Acute leukemia" and its descendants
+* include codes from system $SCT where concept is-a #91855006
+// 91857003 "Acute lymphoid leukemia" and its descendants
+* include codes from system $SCT where concept is-a #91857003
+// 91856007 "Acute lymphoid leukemia in remission" and its descendants
+* include codes from system $SCT where concept is-a #91856007
+// 91860005 "Acute myeloid leukemia in remission" and its descendants
+* include codes from system $SCT where concept is-a #91860005
+// 359648001 "Acute myeloid leukemia with maturation, FAB M2" and its descendants
+* include codes from system $SCT where concept is-a #359648001
+// 91861009 "Acute myeloid leukemia, disease" and its descendants
+* include codes from system $SCT where concept is-a #91861009
+// 110005000 "Acute myelomonocytic leukemia, FAB M4" and its descendants
+* include codes from system $SCT where concept is-a #110005000
+// 110004001 "Acute promyelocytic leukemia, FAB M3" and its descendants
+* include codes from system $SCT where concept is-a #110004001
+// 123845008 "Adenocarcinoma of endometrium" and its descendants
+* include codes from system $SCT where concept is-a #123845008
+// 408645001 "Adenocarcinoma of large intestine" and its descendants
+* include codes from system $SCT where concept is-a #408645001
+// 254626006 "Adenocarcinoma of lung" and its descendants
+* include codes from system $SCT where concept is-a #254626006
+// 254582000 "Adenocarcinoma of rectum" and its descendants
+* include codes from system $SCT where concept is-a #254582000
+// 408647009 "Adenocarcinoma of stomach" and its descendants
+* include codes from system $SCT where concept is-a #408647009
+// 255035007 "Adrenal carcinoma" and its descendants
+* include codes from system $SCT where concept is-a #255035007
+// 254794007 "Angiosarcoma of skin" and its descendants
+* include codes from system $SCT where concept is-a #254794007
+// 277571004 "B-cell acute lymphoblastic leukemia" and its descendants
+* include codes from system $SCT where concept is-a #277571004
+// 402820007 "Basal cell carcinoma of ear" and its descendants
+* include codes from system $SCT where concept is-a #402820007
+// 231832009 "Basal cell carcinoma of eyelid" and its descendants
+* include codes from system $SCT where concept is-a #231832009
+// 402519009 "Basal cell carcinoma of face" and its descendants
+* include codes from system $SCT where concept is-a #402519009
+// 402522006 "Basal cell carcinoma of lower extremity" and its descendants
+* include codes from system $SCT where concept is-a #402522006
+// 402509003 "Basal cell carcinoma of neck" and its descendants
+* include codes from system $SCT where concept is-a #402509003
+// 402818009 "Basal cell carcinoma of nose" and its descendants
+* include codes from system $SCT where concept is-a #402818009
+// 403915004 "Basal cell carcinoma of scalp" and its descendants
+* include codes from system $SCT where concept is-a #403915004
+// 254701007 "Basal cell carcinoma of skin" and its descendants
+* include codes from system $SCT where concept is-a #254701007
+// 402523001 "Basal cell carcinoma of truncal skin" and its descendants
+* include codes from system $SCT where concept is-a #402523001
+// 36222008 "Carcinoid heart disease" and its descendants
+* include codes from system $SCT where concept is-a #36222008
+// 35868009 "Carcinoid syndrome" and its descendants
+* include codes from system $SCT where concept is-a #35868009
+// 443492008 "Carcinoid tumor" and its descendants
+* include codes from system $SCT where concept is-a #443492008
+// 254609000 "Carcinoma of ampulla of Vater" and its descendants
+* include codes from system $SCT where concept is-a #254609000
+// 285310000 "Carcinoma of anal canal" and its descendants
+* include codes from system $SCT where concept is-a #285310000
+// 271943005 "Carcinoma of base of tongue" and its descendants
+* include codes from system $SCT where concept is-a #271943005
+// 255108000 "Carcinoma of bladder" and its descendants
+* include codes from system $SCT where concept is-a #255108000
+// 254557000 "Carcinoma of body of stomach" and its descendants
+* include codes from system $SCT where concept is-a #254557000
+// 254838004 "Carcinoma of breast" and its descendants
+* include codes from system $SCT where concept is-a #254838004
+// 286895009 "Carcinoma of breast - upper, outer quadrant" and its descendants
+* include codes from system $SCT where concept is-a #286895009
+// 254553001 "Carcinoma of cardia" and its descendants
+* include codes from system $SCT where concept is-a #254553001
+// 708921005 "Carcinoma of central portion of breast" and its descendants
+* include codes from system $SCT where concept is-a #708921005
+// 285432005 "Carcinoma of cervix" and its descendants
+* include codes from system $SCT where concept is-a #285432005
+// 269533000 "Carcinoma of colon" and its descendants
+* include codes from system $SCT where concept is-a #269533000
+// 254570009 "Carcinoma of duodenum" and its descendants
+* include codes from system $SCT where concept is-a #254570009
+// 372098004 "Carcinoma of endocervix" and its descendants
+* include codes from system $SCT where concept is-a #372098004
+// 254612002 "Carcinoma of endocrine pancreas" and its descendants
+* include codes from system $SCT where concept is-a #254612002
+// 372138000 "Carcinoma of esophagus" and its descendants
+* include codes from system $SCT where concept is-a #372138000
+// 372100004 "Carcinoma of exocervix" and its descendants
+* include codes from system $SCT where concept is-a #372100004
+// 276870001 "Carcinoma of fallopian tube" and its descendants
+* include codes from system $SCT where concept is-a #276870001
+// 372140005 "Carcinoma of gallbladder" and its descendants
+* include codes from system $SCT where concept is-a #372140005
+// 372103002 "Carcinoma of glottis" and its descendants
+* include codes from system $SCT where concept is-a #372103002
+// 276975007 "Carcinoma of larynx" and its descendants
+* include codes from system $SCT where concept is-a #276975007
+// 372111007 "Carcinoma of lower lobe, bronchus or lung" and its descendants
+* include codes from system $SCT where concept is-a #372111007
+// 372120003 "Carcinoma of main bronchus" and its descendants
+* include codes from system $SCT where concept is-a #372120003
+// 372142002 "Carcinoma of pancreas" and its descendants
+* include codes from system $SCT where concept is-a #372142002
+// 254462001 "Carcinoma of parotid gland" and its descendants
+* include codes from system $SCT where concept is-a #254462001
+// 254900004 "Carcinoma of prostate" and its descendants
+* include codes from system $SCT where concept is-a #254900004
+// 254559002 "Carcinoma of pyloric antrum" and its descendants
+* include codes from system $SCT where concept is-a #254559002
+// 254561006 "Carcinoma of pylorus" and its descendants
+* include codes from system $SCT where concept is-a #254561006
+// 285312008 "Carcinoma of sigmoid colon" and its descendants
+* include codes from system $SCT where concept is-a #285312008
+// 372143007 "Carcinoma of stomach" and its descendants
+* include codes from system $SCT where concept is-a #372143007
+// 254547001 "Carcinoma of upper third of esophagus" and its descendants
+* include codes from system $SCT where concept is-a #254547001
+// 423973006 "Carcinoma of uterine cervix, invasive" and its descendants
+* include codes from system $SCT where concept is-a #423973006
+// 312104005 "Cholangiocarcinoma of biliary tract" and its descendants
+* include codes from system $SCT where concept is-a #312104005
+// 443520009 "Chondrosarcoma" and its descendants
+* include codes from system $SCT where concept is-a #443520009
+// 92812005 "Chronic leukemia" and its descendants
+* include codes from system $SCT where concept is-a #92812005
+// 92813000 "Chronic lymphoid leukemia in remission" and its descendants
+* include codes from system $SCT where concept is-a #92813000
+// 92814006 "Chronic lymphoid leukemia, disease" and its descendants
+* include codes from system $SCT where concept is-a #92814006
+// 92818009 "Chronic myeloid leukemia" and its descendants
+* include codes from system $SCT where concept is-a #92818009
+// 127225006 "Chronic myelomonocytic leukemia" and its descendants
+* include codes from system $SCT where concept is-a #127225006
+// 254915003 "Clear cell carcinoma of kidney" and its descendants
+* include codes from system $SCT where concept is-a #254915003
+// 254878006 "Endometrial carcinoma" and its descendants
+* include codes from system $SCT where concept is-a #254878006
+// 307608006 "Ewing's sarcoma of bone" and its descendants
+* include codes from system $SCT where concept is-a #307608006
+// 109972003 "Follicular non-Hodgkin's lymphoma, large cell (clinical)" and its descendants
+* include codes from system $SCT where concept is-a #109972003
+// 255028004 "Follicular thyroid carcinoma" and its descendants
+* include codes from system $SCT where concept is-a #255028004
+// 393563007 "Glioblastoma multiforme" and its descendants
+* include codes from system $SCT where concept is-a #393563007
+// 161432005 "H/O Malignant melanoma" and its descendants
+* include codes from system $SCT where concept is-a #161432005
+// 118613001 "Hairy cell leukemia (clinical)" and its descendants
+* include codes from system $SCT where concept is-a #118613001
+// 109843000 "Hepatoblastoma" and its descendants
+* include codes from system $SCT where concept is-a #109843000
+// 428053000 "History of malignant basal cell neoplasm of skin" and its descendants
+* include codes from system $SCT where concept is-a #428053000
+// 429409005 "History of malignant neoplasm of tongue" and its descendants
+* include codes from system $SCT where concept is-a #429409005
+// 429016002 "History of medullary carcinoma of thyroid" and its descendants
+* include codes from system $SCT where concept is-a #429016002
+// 429255009 "History of papillary adenocarcinoma of thyroid" and its descendants
+* include codes from system $SCT where concept is-a #429255009
+// 429024007 "History of squamous cell carcinoma of skin" and its descendants
+* include codes from system $SCT where concept is-a #429024007
+// 118608000 "Hodgkin's disease, nodular sclerosis (clinical)" and its descendants
+* include codes from system $SCT where concept is-a #118608000
+// 109385007 "Kaposi's sarcoma (clinical)" and its descendants
+* include codes from system $SCT where concept is-a #109385007
+// 443719001 "Leiomyosarcoma" and its descendants
+* include codes from system $SCT where concept is-a #443719001
+// 109841003 "Liver cell carcinoma" and its descendants
+* include codes from system $SCT where concept is-a #109841003
+// 314955001 "Local recurrence of malignant tumor of breast" and its descendants
+* include codes from system $SCT where concept is-a #314955001
+// 314965007 "Local recurrence of malignant tumor of colon" and its descendants
+* include codes from system $SCT where concept is-a #314965007
+// 314966008 "Local recurrence of malignant tumor of rectum" and its descendants
+* include codes from system $SCT where concept is-a #314966008
+// 118607005 "Lymphocyte-rich classical Hodgkin lymphoma" and its descendants
+* include codes from system $SCT where concept is-a #118607005
+// 188507008 "Lymphosarcoma of lymph nodes of multiple sites" and its descendants
+* include codes from system $SCT where concept is-a #188507008
+// 443961001 "Malignant adenomatous neoplasm" and its descendants
+* include codes from system $SCT where concept is-a #443961001
+// 236005001 "Malignant ascites" and its descendants
+* include codes from system $SCT where concept is-a #236005001
+// 445238008 "Malignant carcinoid tumor" and its descendants
+* include codes from system $SCT where concept is-a #445238008
+// 443250000 "Malignant fibromatous neoplasm" and its descendants
+* include codes from system $SCT where concept is-a #443250000
+// 443439001 "Malignant fibrous histiocytoma" and its descendants
+* include codes from system $SCT where concept is-a #443439001
+// 276826005 "Malignant glioma of brain" and its descendants
+* include codes from system $SCT where concept is-a #276826005
+// 93199007 "Malignant lymphoma of extranodal AND/OR solid organ site" and its descendants
+* include codes from system $SCT where concept is-a #93199007
+// 93195001 "Malignant lymphoma of lymph nodes of head, face AND/OR neck" and its descendants
+* include codes from system $SCT where concept is-a #93195001
+// 93197009 "Malignant lymphoma of lymph nodes of multiple sites" and its descendants
+* include codes from system $SCT where concept is-a #93197009
+// 420519005 "Malignant lymphoma of the eye region" and its descendants
+* include codes from system $SCT where concept is-a #420519005
+// 255021005 "Malignant melanoma of choroid" and its descendants
+* include codes from system $SCT where concept is-a #255021005
+// 188075008 "Malignant melanoma of foot" and its descendants
+* include codes from system $SCT where concept is-a #188075008
+// 269578002 "Malignant melanoma of head and neck" and its descendants
+* include codes from system $SCT where concept is-a #269578002
+// 269581007 "Malignant melanoma of lower limb" and its descendants
+* include codes from system $SCT where concept is-a #269581007
+// 188044004 "Malignant melanoma of scalp and/or neck" and its descendants
+* include codes from system $SCT where concept is-a #188044004
+// 188060000 "Malignant melanoma of shoulder" and its descendants
+* include codes from system $SCT where concept is-a #188060000
+// 93655004 "Malignant melanoma of skin" and its descendants
+* include codes from system $SCT where concept is-a #93655004
+// 93225001 "Malignant melanoma of skin of face" and its descendants
+* include codes from system $SCT where concept is-a #93225001
+// 93651008 "Malignant melanoma of skin of trunk" and its descendants
+* include codes from system $SCT where concept is-a #93651008
+// 269579005 "Malignant melanoma of trunk" and its descendants
+* include codes from system $SCT where concept is-a #269579005
+// 188061001 "Malignant melanoma of upper arm" and its descendants
+* include codes from system $SCT where concept is-a #188061001
+// 230156002 "Malignant meningitis" and its descendants
+* include codes from system $SCT where concept is-a #230156002
+// 254645002 "Malignant mesothelioma of pleura" and its descendants
+* include codes from system $SCT where concept is-a #254645002
+// 428061005 "Malignant neoplasm of brain" and its descendants
+* include codes from system $SCT where concept is-a #428061005
+// 187734007 "Malignant neoplasm of cardio-esophageal junction of stomach" and its descendants
+* include codes from system $SCT where concept is-a #187734007
+// 188151006 "Malignant neoplasm of central part of female breast" and its descendants
+* include codes from system $SCT where concept is-a #188151006
+// 187999008 "Malignant neoplasm of connective and soft tissue of hip and lower limb" and its descendants
+* include codes from system $SCT where concept is-a #187999008
+// 188189001 "Malignant neoplasm of corpus uteri, excluding isthmus" and its descendants
+* include codes from system $SCT where concept is-a #188189001
+// 428905002 "Malignant neoplasm of gastrointestinal tract" and its descendants
+* include codes from system $SCT where concept is-a #428905002
+// 188241004 "Malignant neoplasm of lateral wall of urinary bladder" and its descendants
+* include codes from system $SCT where concept is-a #188241004
+// 93870000 "Malignant neoplasm of liver" and its descendants
+* include codes from system $SCT where concept is-a #93870000
+// 188153009 "Malignant neoplasm of lower-inner quadrant of female breast" and its descendants
+* include codes from system $SCT where concept is-a #188153009
+// 188155002 "Malignant neoplasm of lower-outer quadrant of female breast" and its descendants
+* include codes from system $SCT where concept is-a #188155002
+// 187865009 "Malignant neoplasm of middle lobe bronchus" and its descendants
+* include codes from system $SCT where concept is-a #187865009
+// 188243001 "Malignant neoplasm of posterior wall of urinary bladder" and its descendants
+* include codes from system $SCT where concept is-a #188243001
+// 372130007 "Malignant neoplasm of skin" and its descendants
+* include codes from system $SCT where concept is-a #372130007
+// 372126009 "Malignant neoplasm of skin of trunk" and its descendants
+* include codes from system $SCT where concept is-a #372126009
+// 188152004 "Malignant neoplasm of upper-inner quadrant of female breast" and its descendants
+* include codes from system $SCT where concept is-a #188152004
+// 188154003 "Malignant neoplasm of upper-outer quadrant of female breast" and its descendants
+* include codes from system $SCT where concept is-a #188154003
+// 371973000 "Malignant neoplasm of uterus" and its descendants
+* include codes from system $SCT where concept is-a #371973000
+// 363352004 "Malignant tumor of anal canal" and its descendants
+* include codes from system $SCT where concept is-a #363352004
+// 363360003 "Malignant tumor of anterior two-thirds of tongue" and its descendants
+* include codes from system $SCT where concept is-a #363360003
+// 363411007 "Malignant tumor of appendix" and its descendants
+* include codes from system $SCT where concept is-a #363411007
+// 363412000 "Malignant tumor of ascending colon" and its descendants
+* include codes from system $SCT where concept is-a #363412000
+// 187791002 "Malignant tumor of body of pancreas" and its descendants
+* include codes from system $SCT where concept is-a #187791002
+// 187732006 "Malignant tumor of cardia" and its descendants
+* include codes from system $SCT where concept is-a #187732006
+// 363350007 "Malignant tumor of cecum" and its descendants
+* include codes from system $SCT where concept is-a #363350007
+// 363354003 "Malignant tumor of cervix" and its descendants
+* include codes from system $SCT where concept is-a #363354003
+// 363409003 "Malignant tumor of descending colon" and its descendants
+* include codes from system $SCT where concept is-a #363409003
+// 363402007 "Malignant tumor of esophagus" and its descendants
+* include codes from system $SCT where concept is-a #363402007
+// 363501002 "Malignant tumor of face" and its descendants
+* include codes from system $SCT where concept is-a #363501002
+// 363385007 "Malignant tumor of floor of mouth" and its descendants
+* include codes from system $SCT where concept is-a #363385007
+// 363353009 "Malignant tumor of gallbladder" and its descendants
+* include codes from system $SCT where concept is-a #363353009
+// 187841006 "Malignant tumor of glottis" and its descendants
+* include codes from system $SCT where concept is-a #187841006
+// 269460009 "Malignant tumor of greater curve of stomach" and its descendants
+* include codes from system $SCT where concept is-a #269460009
+// 255056009 "Malignant tumor of head and neck" and its descendants
+* include codes from system $SCT where concept is-a #255056009
+// 363419009 "Malignant tumor of head of pancreas" and its descendants
+* include codes from system $SCT where concept is-a #363419009
+// 363407001 "Malignant tumor of hepatic flexure" and its descendants
+* include codes from system $SCT where concept is-a #363407001
+// 363399006 "Malignant tumor of hypopharynx" and its descendants
+* include codes from system $SCT where concept is-a #363399006
+// 363510005 "Malignant tumor of large intestine" and its descendants
+* include codes from system $SCT where concept is-a #363510005
+// 363429002 "Malignant tumor of larynx" and its descendants
+* include codes from system $SCT where concept is-a #363429002
+// 269459004 "Malignant tumor of lesser curve of stomach" and its descendants
+* include codes from system $SCT where concept is-a #269459004
+// 187727005 "Malignant tumor of lower third of esophagus" and its descendants
+* include codes from system $SCT where concept is-a #187727005
+// 363425008 "Malignant tumor of maxillary sinus" and its descendants
+* include codes from system $SCT where concept is-a #363425008
+// 363494000 "Malignant tumor of mediastinum" and its descendants
+* include codes from system $SCT where concept is-a #363494000
+// 187726001 "Malignant tumor of middle third of esophagus" and its descendants
+* include codes from system $SCT where concept is-a #187726001
+// 363422006 "Malignant tumor of nasal cavity" and its descendants
+* include codes from system $SCT where concept is-a #363422006
+// 187692001 "Malignant tumor of nasopharynx" and its descendants
+* include codes from system $SCT where concept is-a #187692001
+// 363489000 "Malignant tumor of neck" and its descendants
+* include codes from system $SCT where concept is-a #363489000
+// 363505006 "Malignant tumor of oral cavity" and its descendants
+* include codes from system $SCT where concept is-a #363505006
+// 363392002 "Malignant tumor of oropharynx" and its descendants
+* include codes from system $SCT where concept is-a #363392002
+// 363443007 "Malignant tumor of ovary" and its descendants
+* include codes from system $SCT where concept is-a #363443007
+// 363390005 "Malignant tumor of palate" and its descendants
+* include codes from system $SCT where concept is-a #363390005
+// 363418001 "Malignant tumor of pancreas" and its descendants
+* include codes from system $SCT where concept is-a #363418001
+// 187793004 "Malignant tumor of pancreatic duct" and its descendants
+* include codes from system $SCT where concept is-a #187793004
+// 363379000 "Malignant tumor of parotid gland" and its descendants
+* include codes from system $SCT where concept is-a #363379000
+// 363516004 "Malignant tumor of penis" and its descendants
+* include codes from system $SCT where concept is-a #363516004
+// 363492001 "Malignant tumor of peritoneum" and its descendants
+* include codes from system $SCT where concept is-a #363492001
+// 363414004 "Malignant tumor of rectosigmoid junction" and its descendants
+* include codes from system $SCT where concept is-a #363414004
+// 363457009 "Malignant tumor of renal pelvis" and its descendants
+* include codes from system $SCT where concept is-a #363457009
+// 255072001 "Malignant tumor of salivary gland" and its descendants
+* include codes from system $SCT where concept is-a #255072001
+// 363410008 "Malignant tumor of sigmoid colon" and its descendants
+* include codes from system $SCT where concept is-a #363410008
+// 363413005 "Malignant tumor of splenic flexure" and its descendants
+* include codes from system $SCT where concept is-a #363413005
+// 363349007 "Malignant tumor of stomach" and its descendants
+* include codes from system $SCT where concept is-a #363349007
+// 187842004 "Malignant tumor of supraglottis" and its descendants
+* include codes from system $SCT where concept is-a #187842004
+// 187792009 "Malignant tumor of tail of pancreas" and its descendants
+* include codes from system $SCT where concept is-a #187792009
+// 363449006 "Malignant tumor of testis" and its descendants
+* include codes from system $SCT where concept is-a #363449006
+// 187723009 "Malignant tumor of thoracic part of esophagus" and its descendants
+* include codes from system $SCT where concept is-a #187723009
+// 363375006 "Malignant tumor of tongue" and its descendants
+* include codes from system $SCT where concept is-a #363375006
+// 363393007 "Malignant tumor of tonsil" and its descendants
+* include codes from system $SCT where concept is-a #363393007
+// 363408006 "Malignant tumor of transverse colon" and its descendants
+* include codes from system $SCT where concept is-a #363408006
+// 188239000 "Malignant tumor of trigone of urinary bladder" and its descendants
+* include codes from system $SCT where concept is-a #188239000
+// 255052006 "Malignant tumor of unknown origin" and its descendants
+* include codes from system $SCT where concept is-a #255052006
+// 363458004 "Malignant tumor of ureter" and its descendants
+* include codes from system $SCT where concept is-a #363458004
+// 363459007 "Malignant tumor of urethra" and its descendants
+* include codes from system $SCT where concept is-a #363459007
+// 363517008 "Malignant tumor of urinary tract proper" and its descendants
+* include codes from system $SCT where concept is-a #363517008
+// 363445000 "Malignant tumor of vagina" and its descendants
+* include codes from system $SCT where concept is-a #363445000
+// 188240003 "Malignant tumor of vault of bladder" and its descendants
+* include codes from system $SCT where concept is-a #188240003
+// 363367000 "Malignant tumor of vulva" and its descendants
+* include codes from system $SCT where concept is-a #363367000
+// 443487006 "Mantle cell lymphoma" and its descendants
+* include codes from system $SCT where concept is-a #443487006
+// 255032005 "Medullary thyroid carcinoma" and its descendants
+* include codes from system $SCT where concept is-a #255032005
+// 443333004 "Medulloblastoma" and its descendants
+* include codes from system $SCT where concept is-a #443333004
+// 253001006 "Merkel cell carcinoma" and its descendants
+* include codes from system $SCT where concept is-a #253001006
+// 275266006 "Metastasis to digestive organs" and its descendants
+* include codes from system $SCT where concept is-a #275266006
+// 303194003 "Metastasis to head and neck lymph node" and its descendants
+* include codes from system $SCT where concept is-a #303194003
+// 443493003 "Metastatic malignant melanoma" and its descendants
+* include codes from system $SCT where concept is-a #443493003
+// 128462008 "Metastatic malignant neoplasm" and its descendants
+* include codes from system $SCT where concept is-a #128462008
+// 94161006 "Metastatic malignant neoplasm to adrenal gland" and its descendants
+* include codes from system $SCT where concept is-a #94161006
+// 94180008 "Metastatic malignant neoplasm to axilla" and its descendants
+* include codes from system $SCT where concept is-a #94180008
+// 94186002 "Metastatic malignant neoplasm to bladder" and its descendants
+* include codes from system $SCT where concept is-a #94186002
+// 94225005 "Metastatic malignant neoplasm to brain" and its descendants
+* include codes from system $SCT where concept is-a #94225005
+// 188462001 "Metastatic malignant neoplasm to brain and spinal cord" and its descendants
+* include codes from system $SCT where concept is-a #188462001
+// 94243009 "Metastatic malignant neoplasm to central nervous system" and its descendants
+* include codes from system $SCT where concept is-a #94243009
+// 94254004 "Metastatic malignant neoplasm to choroid" and its descendants
+* include codes from system $SCT where concept is-a #94254004
+// 94260004 "Metastatic malignant neoplasm to colon" and its descendants
+* include codes from system $SCT where concept is-a #94260004
+// 94281004 "Metastatic malignant neoplasm to endometrium" and its descendants
+* include codes from system $SCT where concept is-a #94281004
+// 94286009 "Metastatic malignant neoplasm to esophagus" and its descendants
+* include codes from system $SCT where concept is-a #94286009
+// 94297009 "Metastatic malignant neoplasm to female breast" and its descendants
+* include codes from system $SCT where concept is-a #94297009
+// 94347008 "Metastatic malignant neoplasm to intra-abdominal lymph nodes" and its descendants
+* include codes from system $SCT where concept is-a #94347008
+// 94350006 "Metastatic malignant neoplasm to intrapelvic lymph nodes" and its descendants
+* include codes from system $SCT where concept is-a #94350006
+// 94351005 "Metastatic malignant neoplasm to intrathoracic lymph nodes" and its descendants
+* include codes from system $SCT where concept is-a #94351005
+// 94360002 "Metastatic malignant neoplasm to kidney" and its descendants
+* include codes from system $SCT where concept is-a #94360002
+// 94365007 "Metastatic malignant neoplasm to large intestine" and its descendants
+* include codes from system $SCT where concept is-a #94365007
+// 94381002 "Metastatic malignant neoplasm to liver" and its descendants
+* include codes from system $SCT where concept is-a #94381002
+// 94391008 "Metastatic malignant neoplasm to lung" and its descendants
+* include codes from system $SCT where concept is-a #94391008
+// 94392001 "Metastatic malignant neoplasm to lymph node" and its descendants
+* include codes from system $SCT where concept is-a #94392001
+// 94393006 "Metastatic malignant neoplasm to lymph nodes of face" and its descendants
+* include codes from system $SCT where concept is-a #94393006
+// 94397007 "Metastatic malignant neoplasm to lymph nodes of neck" and its descendants
+* include codes from system $SCT where concept is-a #94397007
+// 94409002 "Metastatic malignant neoplasm to mediastinum" and its descendants
+* include codes from system $SCT where concept is-a #94409002
+// 94455000 "Metastatic malignant neoplasm to ovary" and its descendants
+* include codes from system $SCT where concept is-a #94455000
+// 94459006 "Metastatic malignant neoplasm to pancreas" and its descendants
+* include codes from system $SCT where concept is-a #94459006
+// 94627008 "Metastatic malignant neoplasm to peritoneum" and its descendants
+* include codes from system $SCT where concept is-a #94627008
+// 94493005 "Metastatic malignant neoplasm to pleura" and its descendants
+* include codes from system $SCT where concept is-a #94493005
+// 94503003 "Metastatic malignant neoplasm to prostate" and its descendants
+* include codes from system $SCT where concept is-a #94503003
+// 94513006 "Metastatic malignant neoplasm to rectum" and its descendants
+* include codes from system $SCT where concept is-a #94513006
+// 94628003 "Metastatic malignant neoplasm to retroperitoneum" and its descendants
+* include codes from system $SCT where concept is-a #94628003
+// 94579000 "Metastatic malignant neoplasm to skin" and its descendants
+* include codes from system $SCT where concept is-a #94579000
+// 94264008 "Metastatic malignant neoplasm to soft tissues" and its descendants
+* include codes from system $SCT where concept is-a #94264008
+// 94623007 "Metastatic malignant neoplasm to testis" and its descendants
+* include codes from system $SCT where concept is-a #94623007
+// 443144000 "Metastatic sarcoma" and its descendants
+* include codes from system $SCT where concept is-a #443144000
+// 403906006 "Metastatic squamous cell carcinoma" and its descendants
+* include codes from system $SCT where concept is-a #403906006
+// 444597005 "Mucosa-associated lymphoid tissue (MALT) lymphoma of stomach" and its descendants
+* include codes from system $SCT where concept is-a #444597005
+// 277622004 "Mucosa-associated lymphoma" and its descendants
+* include codes from system $SCT where concept is-a #277622004
+// 302849000 "Nephroblastoma" and its descendants
+* include codes from system $SCT where concept is-a #302849000
+// 432328008 "Neuroblastoma" and its descendants
+* include codes from system $SCT where concept is-a #432328008
+// 269476000 "Nodular lymphoma" and its descendants
+* include codes from system $SCT where concept is-a #269476000
+// 95192000 "Nodular lymphoma of lymph nodes of multiple sites" and its descendants
+* include codes from system $SCT where concept is-a #95192000
+// 254637007 "Non-small cell lung cancer" and its descendants
+* include codes from system $SCT where concept is-a #254637007
+// 422886007 "Olfactory neuroblastoma" and its descendants
+* include codes from system $SCT where concept is-a #422886007
+// 307576001 "Osteosarcoma of bone" and its descendants
+* include codes from system $SCT where concept is-a #307576001
+// 109371002 "Overlapping malignant neoplasm of bronchus and lung" and its descendants
+* include codes from system $SCT where concept is-a #109371002
+// 443261008 "Oxyphilic adenocarcinoma" and its descendants
+* include codes from system $SCT where concept is-a #443261008
+// 255029007 "Papillary thyroid carcinoma" and its descendants
+* include codes from system $SCT where concept is-a #255029007
+// 860792009 "Pleural effusion due to malignant neoplastic disease" and its descendants
+* include codes from system $SCT where concept is-a #860792009
+// 187769009 "Primary carcinoma of liver" and its descendants
+* include codes from system $SCT where concept is-a #187769009
+// 307649006 "Primary central nervous system lymphoma" and its descendants
+* include codes from system $SCT where concept is-a #307649006
+// 400122007 "Primary cutaneous T-cell lymphoma" and its descendants
+* include codes from system $SCT where concept is-a #400122007
+// 93797001 "Primary malignant neoplasm of female genital organ" and its descendants
+* include codes from system $SCT where concept is-a #93797001
+// 95214007 "Primary malignant neoplasm of liver" and its descendants
+* include codes from system $SCT where concept is-a #95214007
+// 93880001 "Primary malignant neoplasm of lung" and its descendants
+* include codes from system $SCT where concept is-a #93880001
+// 93934004 "Primary malignant neoplasm of ovary" and its descendants
+* include codes from system $SCT where concept is-a #93934004
+// 372003004 "Primary malignant neoplasm of pancreas" and its descendants
+* include codes from system $SCT where concept is-a #372003004
+// 93974005 "Primary malignant neoplasm of prostate" and its descendants
+* include codes from system $SCT where concept is-a #93974005
+// 93980002 "Primary malignant neoplasm of rectosigmoid junction" and its descendants
+* include codes from system $SCT where concept is-a #93980002
+// 94022001 "Primary malignant neoplasm of skin of face" and its descendants
+* include codes from system $SCT where concept is-a #94022001
+// 94038007 "Primary malignant neoplasm of skin of scalp" and its descendants
+* include codes from system $SCT where concept is-a #94038007
+// 372010005 "Primary malignant neoplasm of soft tissues" and its descendants
+* include codes from system $SCT where concept is-a #372010005
+// 94057003 "Primary malignant neoplasm of soft tissues of lower limb" and its descendants
+* include codes from system $SCT where concept is-a #94057003
+// 372016004 "Primary malignant neoplasm of the peritoneum" and its descendants
+* include codes from system $SCT where concept is-a #372016004
+// 94098005 "Primary malignant neoplasm of thyroid gland" and its descendants
+* include codes from system $SCT where concept is-a #94098005
+// 399374009 "Regional lymph node metastasis present" and its descendants
+* include codes from system $SCT where concept is-a #399374009
+// 373168002 "Reticulosarcoma" and its descendants
+* include codes from system $SCT where concept is-a #373168002
+// 302847003 "Rhabdomyosarcoma" and its descendants
+* include codes from system $SCT where concept is-a #302847003
+// 424413001 "Sarcoma" and its descendants
+* include codes from system $SCT where concept is-a #424413001
+// 423812005 "Sarcoma of head and neck" and its descendants
+* include codes from system $SCT where concept is-a #423812005
+// 443675005 "Seminoma" and its descendants
+* include codes from system $SCT where concept is-a #443675005
+// 254632001 "Small cell carcinoma of lung" and its descendants
+* include codes from system $SCT where concept is-a #254632001
+// 402815007 "Squamous cell carcinoma" and its descendants
+* include codes from system $SCT where concept is-a #402815007
+// 423700001 "Squamous cell carcinoma of auricle of ear" and its descendants
+* include codes from system $SCT where concept is-a #423700001
+// 254622008 "Squamous cell carcinoma of bronchus" and its descendants
+* include codes from system $SCT where concept is-a #254622008
+// 422572002 "Squamous cell carcinoma of chin" and its descendants
+* include codes from system $SCT where concept is-a #422572002
+// 276954004 "Squamous cell carcinoma of floor of mouth" and its descendants
+* include codes from system $SCT where concept is-a #276954004
+// 403896003 "Squamous cell carcinoma of hand" and its descendants
+* include codes from system $SCT where concept is-a #403896003
+// 405822008 "Squamous cell carcinoma of larynx" and its descendants
+* include codes from system $SCT where concept is-a #405822008
+// 255071008 "Squamous cell carcinoma of lip" and its descendants
+* include codes from system $SCT where concept is-a #255071008
+// 254634000 "Squamous cell carcinoma of lung" and its descendants
+* include codes from system $SCT where concept is-a #254634000
+// 307502000 "Squamous cell carcinoma of mouth" and its descendants
+* include codes from system $SCT where concept is-a #307502000
+// 276962007 "Squamous cell carcinoma of palate" and its descendants
+* include codes from system $SCT where concept is-a #276962007
+// 403891008 "Squamous cell carcinoma of scalp" and its descendants
+* include codes from system $SCT where concept is-a #403891008
+// 254651007 "Squamous cell carcinoma of skin" and its descendants
+* include codes from system $SCT where concept is-a #254651007
+// 403892001 "Squamous cell carcinoma of skin of face" and its descendants
+* include codes from system $SCT where concept is-a #403892001
+// 403898002 "Squamous cell carcinoma of skin of lower extremity" and its descendants
+* include codes from system $SCT where concept is-a #403898002
+// 423284006 "Squamous cell carcinoma of skin of neck" and its descendants
+* include codes from system $SCT where concept is-a #423284006
+// 403899005 "Squamous cell carcinoma of skin of trunk" and its descendants
+* include codes from system $SCT where concept is-a #403899005
+// 276952000 "Squamous cell carcinoma of tongue" and its descendants
+* include codes from system $SCT where concept is-a #276952000
+// 302851001 "Synovial sarcoma" and its descendants
+* include codes from system $SCT where concept is-a #302851001
+// 277545003 "T-cell chronic lymphocytic leukemia" and its descendants
+* include codes from system $SCT where concept is-a #277545003
+// 269516007 "Tongue carcinoma" and its descendants
+* include codes from system $SCT where concept is-a #269516007
+// 274085008 "Tonsil carcinoma" and its descendants
+* include codes from system $SCT where concept is-a #274085008
+// 255109008 "Transitional cell carcinoma of bladder" and its descendants
+* include codes from system $SCT where concept is-a #255109008
+// 408642003 "Transitional cell carcinoma of kidney" and its descendants
+* include codes from system $SCT where concept is-a #408642003
 
 ValueSet: LbpRedFlagFracture
 Id: lbp-red-flag-fracture
@@ -395,6 +976,328 @@ Description: "Red flag of the low back pain pathway, screening item (linkId) 'fr
 * $ICD10CM#M84.4 "Pathological fracture, not elsewhere classified"
 * $ICD10CM#M84.5 "Pathological fracture in neoplastic disease"
 * $ICD10CM#Z79.52 "Long term (current) use of systemic steroids"
+// 1912002 "Fall" and its descendants
+* include codes from system $SCT where concept is-a #1912002
+// 217082002 "Accidental fall" and its descendants
+* include codes from system $SCT where concept is-a #217082002
+// $ICD10 W00-W19 "Falls": its categories and descendants
+* $ICD10#W00
+* $ICD10#W01
+* $ICD10#W02
+* $ICD10#W03
+* $ICD10#W04
+* $ICD10#W05
+* $ICD10#W06
+* $ICD10#W07
+* $ICD10#W08
+* $ICD10#W09
+* $ICD10#W10
+* $ICD10#W11
+* $ICD10#W12
+* $ICD10#W13
+* $ICD10#W14
+* $ICD10#W15
+* $ICD10#W16
+* $ICD10#W17
+* $ICD10#W18
+* $ICD10#W19
+// $ICD10 V01-V99 "Transport accidents": its categories and descendants
+* $ICD10#V01
+* $ICD10#V02
+* $ICD10#V03
+* $ICD10#V04
+* $ICD10#V05
+* $ICD10#V06
+* $ICD10#V09
+* $ICD10#V10
+* $ICD10#V11
+* $ICD10#V12
+* $ICD10#V13
+* $ICD10#V14
+* $ICD10#V15
+* $ICD10#V16
+* $ICD10#V17
+* $ICD10#V18
+* $ICD10#V19
+* $ICD10#V20
+* $ICD10#V21
+* $ICD10#V22
+* $ICD10#V23
+* $ICD10#V24
+* $ICD10#V25
+* $ICD10#V26
+* $ICD10#V27
+* $ICD10#V28
+* $ICD10#V29
+* $ICD10#V30
+* $ICD10#V31
+* $ICD10#V32
+* $ICD10#V33
+* $ICD10#V34
+* $ICD10#V35
+* $ICD10#V36
+* $ICD10#V37
+* $ICD10#V38
+* $ICD10#V39
+* $ICD10#V40
+* $ICD10#V41
+* $ICD10#V42
+* $ICD10#V43
+* $ICD10#V44
+* $ICD10#V45
+* $ICD10#V46
+* $ICD10#V47
+* $ICD10#V48
+* $ICD10#V49
+* $ICD10#V50
+* $ICD10#V51
+* $ICD10#V52
+* $ICD10#V53
+* $ICD10#V54
+* $ICD10#V55
+* $ICD10#V56
+* $ICD10#V57
+* $ICD10#V58
+* $ICD10#V59
+* $ICD10#V60
+* $ICD10#V61
+* $ICD10#V62
+* $ICD10#V63
+* $ICD10#V64
+* $ICD10#V65
+* $ICD10#V66
+* $ICD10#V67
+* $ICD10#V68
+* $ICD10#V69
+* $ICD10#V70
+* $ICD10#V71
+* $ICD10#V72
+* $ICD10#V73
+* $ICD10#V74
+* $ICD10#V75
+* $ICD10#V76
+* $ICD10#V77
+* $ICD10#V78
+* $ICD10#V79
+* $ICD10#V80
+* $ICD10#V81
+* $ICD10#V82
+* $ICD10#V83
+* $ICD10#V84
+* $ICD10#V85
+* $ICD10#V86
+* $ICD10#V87
+* $ICD10#V88
+* $ICD10#V89
+* $ICD10#V90
+* $ICD10#V91
+* $ICD10#V92
+* $ICD10#V93
+* $ICD10#V94
+* $ICD10#V95
+* $ICD10#V96
+* $ICD10#V97
+* $ICD10#V98
+* $ICD10#V99
+// $ICD10CM W00-W19 "Slipping, tripping, stumbling and falls": its categories and descendants
+* $ICD10CM#W00
+* $ICD10CM#W01
+* $ICD10CM#W03
+* $ICD10CM#W04
+* $ICD10CM#W05
+* $ICD10CM#W06
+* $ICD10CM#W07
+* $ICD10CM#W08
+* $ICD10CM#W09
+* $ICD10CM#W10
+* $ICD10CM#W11
+* $ICD10CM#W12
+* $ICD10CM#W13
+* $ICD10CM#W14
+* $ICD10CM#W15
+* $ICD10CM#W16
+* $ICD10CM#W17
+* $ICD10CM#W18
+* $ICD10CM#W19
+// $ICD10CM V00-V99 "Transport accidents": its categories and descendants
+* $ICD10CM#V00
+* $ICD10CM#V01
+* $ICD10CM#V02
+* $ICD10CM#V03
+* $ICD10CM#V04
+* $ICD10CM#V05
+* $ICD10CM#V06
+* $ICD10CM#V09
+* $ICD10CM#V10
+* $ICD10CM#V11
+* $ICD10CM#V12
+* $ICD10CM#V13
+* $ICD10CM#V14
+* $ICD10CM#V15
+* $ICD10CM#V16
+* $ICD10CM#V17
+* $ICD10CM#V18
+* $ICD10CM#V19
+* $ICD10CM#V20
+* $ICD10CM#V21
+* $ICD10CM#V22
+* $ICD10CM#V23
+* $ICD10CM#V24
+* $ICD10CM#V25
+* $ICD10CM#V26
+* $ICD10CM#V27
+* $ICD10CM#V28
+* $ICD10CM#V29
+* $ICD10CM#V30
+* $ICD10CM#V31
+* $ICD10CM#V32
+* $ICD10CM#V33
+* $ICD10CM#V34
+* $ICD10CM#V35
+* $ICD10CM#V36
+* $ICD10CM#V37
+* $ICD10CM#V38
+* $ICD10CM#V39
+* $ICD10CM#V40
+* $ICD10CM#V41
+* $ICD10CM#V42
+* $ICD10CM#V43
+* $ICD10CM#V44
+* $ICD10CM#V45
+* $ICD10CM#V46
+* $ICD10CM#V47
+* $ICD10CM#V48
+* $ICD10CM#V49
+* $ICD10CM#V50
+* $ICD10CM#V51
+* $ICD10CM#V52
+* $ICD10CM#V53
+* $ICD10CM#V54
+* $ICD10CM#V55
+* $ICD10CM#V56
+* $ICD10CM#V57
+* $ICD10CM#V58
+* $ICD10CM#V59
+* $ICD10CM#V60
+* $ICD10CM#V61
+* $ICD10CM#V62
+* $ICD10CM#V63
+* $ICD10CM#V64
+* $ICD10CM#V65
+* $ICD10CM#V66
+* $ICD10CM#V67
+* $ICD10CM#V68
+* $ICD10CM#V69
+* $ICD10CM#V70
+* $ICD10CM#V71
+* $ICD10CM#V72
+* $ICD10CM#V73
+* $ICD10CM#V74
+* $ICD10CM#V75
+* $ICD10CM#V76
+* $ICD10CM#V77
+* $ICD10CM#V78
+* $ICD10CM#V79
+* $ICD10CM#V80
+* $ICD10CM#V81
+* $ICD10CM#V82
+* $ICD10CM#V83
+* $ICD10CM#V84
+* $ICD10CM#V85
+* $ICD10CM#V86
+* $ICD10CM#V87
+* $ICD10CM#V88
+* $ICD10CM#V89
+* $ICD10CM#V90
+* $ICD10CM#V91
+* $ICD10CM#V92
+* $ICD10CM#V93
+* $ICD10CM#V94
+* $ICD10CM#V95
+* $ICD10CM#V96
+* $ICD10CM#V97
+* $ICD10CM#V98
+* $ICD10CM#V99
+// 217839002 "Accidentally struck by falling object" and its descendants
+* include codes from system $SCT where concept is-a #217839002
+// 423125000 "Closed fracture" and its descendants
+* include codes from system $SCT where concept is-a #423125000
+// 33118001 "Closed fracture of acetabulum" and its descendants
+* include codes from system $SCT where concept is-a #33118001
+// 1705000 "Closed fracture of base of neck of femur" and its descendants
+* include codes from system $SCT where concept is-a #1705000
+// 20100009 "Closed fracture of intracapsular section of femur" and its descendants
+* include codes from system $SCT where concept is-a #20100009
+// 359820003 "Closed fracture of neck of femur" and its descendants
+* include codes from system $SCT where concept is-a #359820003
+// 208164008 "Closed fracture pubis" and its descendants
+* include codes from system $SCT where concept is-a #208164008
+// 207938004 "Closed fracture thoracic vertebra" and its descendants
+* include codes from system $SCT where concept is-a #207938004
+// 89820008 "Closed intertrochanteric fracture" and its descendants
+* include codes from system $SCT where concept is-a #89820008
+// 79484004 "Closed transcervical fracture of femur" and its descendants
+* include codes from system $SCT where concept is-a #79484004
+// 125665001 "Crushing injury" and its descendants
+* include codes from system $SCT where concept is-a #125665001
+// 217142006 "Fall from chair or bed" and its descendants
+* include codes from system $SCT where concept is-a #217142006
+// 86591008 "Fall from ladder" and its descendants
+* include codes from system $SCT where concept is-a #86591008
+// 242408008 "Fall from one level to another" and its descendants
+* include codes from system $SCT where concept is-a #242408008
+// 41411008 "Fall from playground equipment" and its descendants
+* include codes from system $SCT where concept is-a #41411008
+// 217094006 "Fall from steps" and its descendants
+* include codes from system $SCT where concept is-a #217094006
+// 274919008 "Fall on same level due to impact against another person" and its descendants
+* include codes from system $SCT where concept is-a #274919008
+// 217155007 "Fall on same level from slipping" and its descendants
+* include codes from system $SCT where concept is-a #217155007
+// 217154006 "Fall on same level from slipping, tripping or stumbling" and its descendants
+* include codes from system $SCT where concept is-a #217154006
+// 217157004 "Fall on same level from stumbling" and its descendants
+* include codes from system $SCT where concept is-a #217157004
+// 217093000 "Fall on steps" and its descendants
+* include codes from system $SCT where concept is-a #217093000
+// 64455005 "Fracture of acetabulum" and its descendants
+* include codes from system $SCT where concept is-a #64455005
+// 125605004 "Fracture of bone" and its descendants
+* include codes from system $SCT where concept is-a #125605004
+// 301034006 "Fracture of greater trochanter" and its descendants
+* include codes from system $SCT where concept is-a #301034006
+// 5913000 "Fracture of neck of femur" and its descendants
+* include codes from system $SCT where concept is-a #5913000
+// 263225007 "Fracture of proximal end of femur" and its descendants
+* include codes from system $SCT where concept is-a #263225007
+// 712893003 "Injury of back" and its descendants
+* include codes from system $SCT where concept is-a #712893003
+// 219346009 "Injury of unknown intent due to fall from height" and its descendants
+* include codes from system $SCT where concept is-a #219346009
+// 127287001 "Intertrochanteric fracture" and its descendants
+* include codes from system $SCT where concept is-a #127287001
+// 214206004 "Motor vehicle on road in collision with pedestrian" and its descendants
+* include codes from system $SCT where concept is-a #214206004
+// 214031005 "Motor vehicle traffic accident" and its descendants
+* include codes from system $SCT where concept is-a #214031005
+// 297186008 "Motorcycle accident" and its descendants
+* include codes from system $SCT where concept is-a #297186008
+// 287065007 "Pathological fracture - upper arm" and its descendants
+* include codes from system $SCT where concept is-a #287065007
+// 409667007 "Pathological fracture of femur" and its descendants
+* include codes from system $SCT where concept is-a #409667007
+// 409666003 "Pathological fracture of neck of femur" and its descendants
+* include codes from system $SCT where concept is-a #409666003
+// 386662004 "Pedal cycle accident" and its descendants
+* include codes from system $SCT where concept is-a #386662004
+// 71893005 "Struck by falling object" and its descendants
+* include codes from system $SCT where concept is-a #71893005
+// 263229001 "Subtrochanteric fracture of femur" and its descendants
+* include codes from system $SCT where concept is-a #263229001
+// 417746004 "Traumatic injury" and its descendants
+* include codes from system $SCT where concept is-a #417746004
+// 212454006 "Traumatic rupture of lumbar intervertebral disc" and its descendants
+* include codes from system $SCT where concept is-a #212454006
 
 ValueSet: LbpRedFlagInfection
 Id: lbp-red-flag-infection
@@ -501,6 +1404,110 @@ Description: "Red flag of the low back pain pathway, screening item (linkId) 'in
 * $ICD10CM#D83 "Common variable immunodeficiency"
 * $ICD10CM#D84 "Other immunodeficiencies"
 * $ICD10CM#Z79.6 "Long term (current) use of immunomodulators and immunosuppressants"
+// 75100008 "Abdominal abscess" and its descendants
+* include codes from system $SCT where concept is-a #75100008
+// 309083007 "Abscess of back" and its descendants
+* include codes from system $SCT where concept is-a #309083007
+// 27916005 "Abscess of liver" and its descendants
+* include codes from system $SCT where concept is-a #27916005
+// 73452002 "Abscess of lung" and its descendants
+* include codes from system $SCT where concept is-a #73452002
+// 233844002 "Accelerated coronary artery disease in transplanted heart" and its descendants
+* include codes from system $SCT where concept is-a #233844002
+// 427099000 "Active tuberculosis" and its descendants
+* include codes from system $SCT where concept is-a #427099000
+// 51036000 "Acute appendicitis with peritoneal abscess" and its descendants
+* include codes from system $SCT where concept is-a #51036000
+// 409780002 "Acute osteomyelitis" and its descendants
+* include codes from system $SCT where concept is-a #409780002
+// 268017000 "Acute osteomyelitis of ankle and/or foot" and its descendants
+* include codes from system $SCT where concept is-a #268017000
+// 5758002 "Bacteremia" and its descendants
+* include codes from system $SCT where concept is-a #5758002
+// 301183007 "Bacterial endocarditis" and its descendants
+* include codes from system $SCT where concept is-a #301183007
+// 200676005 "Cellulitis and abscess of buttock" and its descendants
+* include codes from system $SCT where concept is-a #200676005
+// 200655000 "Cellulitis and abscess of trunk" and its descendants
+* include codes from system $SCT where concept is-a #200655000
+// 60404007 "Cerebral abscess" and its descendants
+* include codes from system $SCT where concept is-a #60404007
+// 54084005 "Cervical tuberculous lymphadenitis" and its descendants
+* include codes from system $SCT where concept is-a #54084005
+// 40970001 "Chronic osteomyelitis" and its descendants
+* include codes from system $SCT where concept is-a #40970001
+// 268019002 "Chronic osteomyelitis of ankle and/or foot" and its descendants
+* include codes from system $SCT where concept is-a #268019002
+// 33167004 "Complication of transplanted liver" and its descendants
+* include codes from system $SCT where concept is-a #33167004
+// 79369007 "Complication of transplanted pancreas" and its descendants
+* include codes from system $SCT where concept is-a #79369007
+// 58797008 "Disorder of transplanted kidney" and its descendants
+* include codes from system $SCT where concept is-a #58797008
+// 405543000 "Drug-induced hyperpyrexia" and its descendants
+* include codes from system $SCT where concept is-a #405543000
+// 56819008 "Endocarditis" and its descendants
+* include codes from system $SCT where concept is-a #56819008
+// 161665007 "History of renal transplant" and its descendants
+* include codes from system $SCT where concept is-a #161665007
+// 427889009 "Hypertension associated with transplantation" and its descendants
+* include codes from system $SCT where concept is-a #427889009
+// 310643001 "Infection of intravenous catheter" and its descendants
+* include codes from system $SCT where concept is-a #310643001
+// 36046008 "Ischiorectal abscess" and its descendants
+* include codes from system $SCT where concept is-a #36046008
+// 235911006 "Liver transplant rejection" and its descendants
+* include codes from system $SCT where concept is-a #235911006
+// 301802001 "Loin abscess" and its descendants
+* include codes from system $SCT where concept is-a #301802001
+// 267340006 "Maternal pyrexia in labor" and its descendants
+* include codes from system $SCT where concept is-a #267340006
+// 47604008 "Miliary tuberculosis" and its descendants
+* include codes from system $SCT where concept is-a #47604008
+// 165517008 "Neutropenia" and its descendants
+* include codes from system $SCT where concept is-a #165517008
+// 303011007 "Neutropenic disorder" and its descendants
+* include codes from system $SCT where concept is-a #303011007
+// 60168000 "Osteomyelitis" and its descendants
+* include codes from system $SCT where concept is-a #60168000
+// 28769004 "Osteomyelitis of ankle AND/OR foot" and its descendants
+* include codes from system $SCT where concept is-a #28769004
+// 21120002 "Osteomyelitis of lower leg" and its descendants
+* include codes from system $SCT where concept is-a #21120002
+// 237348005 "Puerperal pyrexia" and its descendants
+* include codes from system $SCT where concept is-a #237348005
+// 154283005 "Pulmonary tuberculosis" and its descendants
+* include codes from system $SCT where concept is-a #154283005
+// 236570004 "Renal transplant rejection" and its descendants
+* include codes from system $SCT where concept is-a #236570004
+// 449505005 "Sepsis due to coagulase negative Staphylococcus" and its descendants
+* include codes from system $SCT where concept is-a #449505005
+// 76571007 "Septic shock" and its descendants
+* include codes from system $SCT where concept is-a #76571007
+// 73774007 "Subacute bacterial endocarditis" and its descendants
+* include codes from system $SCT where concept is-a #73774007
+// 183655000 "Transplant follow-up" and its descendants
+* include codes from system $SCT where concept is-a #183655000
+// 213148006 "Transplanted organ rejection" and its descendants
+* include codes from system $SCT where concept is-a #213148006
+// 56717001 "Tuberculosis" and its descendants
+* include codes from system $SCT where concept is-a #56717001
+// 186194007 "Tuberculosis of lung, confirmed by culture only" and its descendants
+* include codes from system $SCT where concept is-a #186194007
+// 186193001 "Tuberculosis of lung, confirmed by sputum microscopy with or without culture" and its descendants
+* include codes from system $SCT where concept is-a #186193001
+// 186195008 "Tuberculosis of lung, confirmed histologically" and its descendants
+* include codes from system $SCT where concept is-a #186195008
+// 58437007 "Tuberculosis of meninges" and its descendants
+* include codes from system $SCT where concept is-a #58437007
+// 186182003 "Tuberculosis of pleura" and its descendants
+* include codes from system $SCT where concept is-a #186182003
+// 10893003 "Tuberculous adenitis" and its descendants
+* include codes from system $SCT where concept is-a #10893003
+// 58949002 "Tubo-ovarian abscess" and its descendants
+* include codes from system $SCT where concept is-a #58949002
+// 4834000 "Typhoid fever" and its descendants
+* include codes from system $SCT where concept is-a #4834000
 
 ValueSet: LbpRedFlagCaudaEquina
 Id: lbp-red-flag-cauda-equina
@@ -562,6 +1569,10 @@ Description: "Red flag of the low back pain pathway, screening item (linkId) 'ca
 * $ICD10CM#R15 "Fecal incontinence"
 * $ICD10CM#K59.2 "Neurogenic bowel, not elsewhere classified"
 * $ICD10CM#N52 "Male erectile dysfunction"
+// 40492006 "Bladder dysfunction" and its descendants
+* include codes from system $SCT where concept is-a #40492006
+// 73149003 "Encopresis with constipation AND overflow incontinence" and its descendants
+* include codes from system $SCT where concept is-a #73149003
 
 ValueSet: LbpRedFlagNeurologicalDeficit
 Id: lbp-red-flag-neurological-deficit
@@ -594,6 +1605,40 @@ Description: "Red flag of the low back pain pathway, screening item (linkId) 'ne
 * $ICD10CM#G82 "Paraplegia (paraparesis) and quadriplegia (quadriparesis)"
 * $ICD10CM#G83.1 "Monoplegia of lower limb"
 * $ICD10CM#M21.37 "Foot drop (acquired)"
+// 202664003 "Cervical myelopathy" and its descendants
+* include codes from system $SCT where concept is-a #202664003
+// 441705005 "Complete tetraplegia due to lesion at C1-C4 level" and its descendants
+* include codes from system $SCT where concept is-a #441705005
+// 441980007 "Complete tetraplegia due to lesion at C5-C7 level" and its descendants
+* include codes from system $SCT where concept is-a #441980007
+// 275468009 "Congenital quadriplegia" and its descendants
+* include codes from system $SCT where concept is-a #275468009
+// 6077001 "Foot-drop" and its descendants
+* include codes from system $SCT where concept is-a #6077001
+// 441794001 "Incomplete tetraplegia due to lesion at C5-C7 level" and its descendants
+* include codes from system $SCT where concept is-a #441794001
+// 441688003 "Incomplete tetraplegia due to spinal cord lesion at C1-C4 level" and its descendants
+* include codes from system $SCT where concept is-a #441688003
+// 75467001 "Intervertebral disc disorder of cervical region with myelopathy" and its descendants
+* include codes from system $SCT where concept is-a #75467001
+// 34139004 "Intervertebral disc disorder of lumbar region with myelopathy" and its descendants
+* include codes from system $SCT where concept is-a #34139004
+// 67437007 "Lumbar spondylosis with myelopathy" and its descendants
+* include codes from system $SCT where concept is-a #67437007
+// 1156963006 "Myelopathy due to cervical spondylosis" and its descendants
+* include codes from system $SCT where concept is-a #1156963006
+// 44695005 "Paralysis" and its descendants
+* include codes from system $SCT where concept is-a #44695005
+// 247390002 "Sciatic nerve palsy" and its descendants
+* include codes from system $SCT where concept is-a #247390002
+// 71286001 "Spinal cord compression" and its descendants
+* include codes from system $SCT where concept is-a #71286001
+// 91327001 "Tetraparesis" and its descendants
+* include codes from system $SCT where concept is-a #91327001
+// 11538006 "Tetraplegia" and its descendants
+* include codes from system $SCT where concept is-a #11538006
+// 16631009 "Transverse myelopathy syndrome" and its descendants
+* include codes from system $SCT where concept is-a #16631009
 
 ValueSet: LbpRedFlagRadicularPain
 Id: lbp-red-flag-radicular-pain
@@ -640,6 +1685,8 @@ Description: "Red flag of the low back pain pathway, screening item (linkId) 'ra
 * $ICD10CM#G54.1 "Lumbosacral plexus disorders"
 * $ICD10CM#G54.4 "Lumbosacral root disorders, not elsewhere classified"
 * $ICD10CM#G55 "Nerve root and plexus compressions in diseases classified elsewhere"
+// 52585001 "Sciatic neuropathy" and its descendants
+* include codes from system $SCT where concept is-a #52585001
 
 ValueSet: LbpRedFlagOtherSeriousCause
 Id: lbp-red-flag-other-serious-cause
@@ -702,3 +1749,41 @@ Description: "Red flag of the low back pain pathway, screening item (linkId) 'ot
 * $ICD10CM#M46.1 "Sacroiliitis, not elsewhere classified"
 * $ICD10CM#M46.8 "Other specified inflammatory spondylopathies"
 * $ICD10CM#M46.9 "Unspecified inflammatory spondylopathy"
+// 197458008 "Acute recurrent pancreatitis" and its descendants
+* include codes from system $SCT where concept is-a #197458008
+// 432119003 "Aneurysm" and its descendants
+* include codes from system $SCT where concept is-a #432119003
+// 425963007 "Aneurysm of ascending aorta" and its descendants
+* include codes from system $SCT where concept is-a #425963007
+// 13290008 "Aneurysm of iliac artery" and its descendants
+* include codes from system $SCT where concept is-a #13290008
+// 444569004 "Aneurysm of infrarenal abdominal aorta" and its descendants
+* include codes from system $SCT where concept is-a #444569004
+// 36184004 "Aneurysm of renal artery" and its descendants
+* include codes from system $SCT where concept is-a #36184004
+// 433068007 "Aneurysm of thoracic aorta" and its descendants
+* include codes from system $SCT where concept is-a #433068007
+// 427649000 "Calcium renal calculus" and its descendants
+* include codes from system $SCT where concept is-a #427649000
+// 236711008 "Calculus in pelviureteric junction" and its descendants
+* include codes from system $SCT where concept is-a #236711008
+// 236708007 "Calyceal renal calculus" and its descendants
+* include codes from system $SCT where concept is-a #236708007
+// 235494005 "Chronic pancreatitis" and its descendants
+* include codes from system $SCT where concept is-a #235494005
+// 233994002 "Dissection of thoracic aorta" and its descendants
+* include codes from system $SCT where concept is-a #233994002
+// 713029000 "Dissection of thoracoabdominal aorta" and its descendants
+* include codes from system $SCT where concept is-a #713029000
+// 95563007 "Gallstone pancreatitis" and its descendants
+* include codes from system $SCT where concept is-a #95563007
+// 197764002 "Non-obstructive reflux-associated chronic pyelonephritis" and its descendants
+* include codes from system $SCT where concept is-a #197764002
+// 127154008 "Retroperitoneal lymphadenopathy" and its descendants
+* include codes from system $SCT where concept is-a #127154008
+// 197794008 "Staghorn calculus" and its descendants
+* include codes from system $SCT where concept is-a #197794008
+// 74883004 "Thoracic aortic aneurysm without rupture" and its descendants
+* include codes from system $SCT where concept is-a #74883004
+// 267441009 "Uric acid urolithiasis" and its descendants
+* include codes from system $SCT where concept is-a #267441009
