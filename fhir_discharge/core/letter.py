@@ -15,6 +15,7 @@ from .narrative import (
     dutch_date,
     fhir_datetime,
     generated,
+    is_partial_date,
     local,
     paragraph,
     person_name,
@@ -224,7 +225,7 @@ def _letter_xhtml(facts: DischargeFacts, sections: list[Section]) -> str:
     patient_name = person_name(patient) or patient.get("id", "")
     birth = patient.get("birthDate")
     about = (
-        p["about-patient"].format(patient=patient_name, birth_date=dutch_date(birth))
+        p[about_patient_key(birth)].format(patient=patient_name, birth_date=dutch_date(birth))
         if isinstance(birth, str)
         else p["about-patient-no-birth-date"].format(patient=patient_name)
     )
@@ -240,6 +241,11 @@ def _letter_xhtml(facts: DischargeFacts, sections: list[Section]) -> str:
     )
     tail = paragraph(text(p["closing"])) + paragraph(text(signature))
     return head + body + tail
+
+
+def about_patient_key(birth_date: str) -> str:
+    """'geboren op 14 maart 1981', or for a partial birth date 'geboren in maart 1981'."""
+    return "about-patient-partial-birth-date" if is_partial_date(birth_date) else "about-patient"
 
 
 def plain_text(xhtml_div: str) -> str:

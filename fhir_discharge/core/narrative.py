@@ -26,6 +26,7 @@ _UNSAFE = re.compile(
     "\ud800-\udfff\ufeff\ufffe\uffff]"
 )
 _SPACE = re.compile(r"\s+")
+_PARTIAL_DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2]))?")
 
 
 def clean(value: str) -> str:
@@ -82,6 +83,11 @@ def person_name(resource: Mapping[str, Any] | None) -> str | None:
     return one_line(" ".join(p for p in parts if isinstance(p, str))) or None
 
 
+def is_partial_date(value: Any) -> bool:
+    """A FHIR date of a year (YYYY) or a month (YYYY-MM), not a day."""
+    return isinstance(value, str) and _PARTIAL_DATE.fullmatch(value) is not None
+
+
 def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
@@ -101,9 +107,15 @@ def days_after(moment: datetime, days: int) -> datetime:
 
 
 def dutch_date(moment: datetime | str) -> str:
-    """'2 december 2026' (a dateTime in Brussels time, or a FHIR date)."""
+    """'2 december 2026' (a dateTime in Brussels time, or a FHIR date); a partial FHIR date as
+    much as it says: 'maart 1981', '1981'."""
     if isinstance(moment, str):
-        year, month, day = (int(p) for p in moment[:10].split("-"))
+        parts = [int(p) for p in moment[:10].split("-")]
+        if len(parts) == 1:
+            return str(parts[0])
+        if len(parts) == 2:
+            return f"{MONTHS_NL[parts[1] - 1]} {parts[0]}"
+        year, month, day = parts
     else:
         moment = local(moment)
         year, month, day = moment.year, moment.month, moment.day

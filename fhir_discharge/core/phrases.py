@@ -63,6 +63,8 @@ NL_BE: Final[dict[str, str]] = {
     "to-unknown-gp": "Aan: de behandelende huisarts",
     "salutation": "Geachte collega,",
     "about-patient": "Betreft: {patient}, geboren op {birth_date}",
+    # a partial birth date (FHIR date YYYY or YYYY-MM): "geboren in maart 1981"
+    "about-patient-partial-birth-date": "Betreft: {patient}, geboren in {birth_date}",
     "about-patient-no-birth-date": "Betreft: {patient}",
     "closing": "Met collegiale groeten,",
     "signature": "{physician}, spoedgevallendienst {hospital}",

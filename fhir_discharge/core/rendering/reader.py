@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any, Final
 
 from ...types import Resource
-from ..narrative import dutch_date, local, one_line, person_name
+from ..narrative import dutch_date, is_partial_date, local, one_line, person_name
 from ..phrases import (
     BROCHURE_URL,
     HOSPITAL_ADDRESS,
@@ -90,8 +90,11 @@ def letter_view(document_bundle: Resource) -> Letter:
     patient = _resolve(index, composition.get("subject"), "Patient")
     patient_name = _name(patient) or (one_line(patient.get("id")) if patient else "")
     birth = _dutch(patient.get("birthDate")) if patient else None
+    partial = patient is not None and is_partial_date(patient.get("birthDate"))
     about = (
-        p["about-patient"].format(patient=patient_name, birth_date=birth)
+        p["about-patient-partial-birth-date" if partial else "about-patient"].format(
+            patient=patient_name, birth_date=birth
+        )
         if birth
         else p["about-patient-no-birth-date"].format(patient=patient_name)
     )
@@ -271,6 +274,8 @@ def _dutch(value: Any) -> str | None:
     moment = parse_datetime(value)
     if moment is not None:
         return dutch_date(moment)
+    if is_partial_date(value):
+        return dutch_date(value)  # a birth year or month: 'maart 1981'
     try:
         date.fromisoformat(value)
     except ValueError:
