@@ -134,11 +134,7 @@ def _on_pathway_variants(happy: Resource) -> dict[str, Resource]:
         "requester": {"reference": "Practitioner/lbp-example-ed-physician"},
         "dosageInstruction": [{"text": "1 capsule tot 3 keer per dag indien nodig, max. 5 dagen"}],
     }
-    older_man = _changed(
-        happy,
-        "Patient",
-        lambda p: p.update({"gender": "male", "birthDate": "1949-06-02"}),
-    )
+    older_man = _changed(happy, "Patient", _older_man)
     older_man = _changed(
         older_man,
         "Condition",
@@ -148,6 +144,13 @@ def _on_pathway_variants(happy: Resource) -> dict[str, Resource]:
         "imaging-and-prescription-bundle": _add(happy, x_ray, tramadol),
         "older-man-working-diagnosis-bundle": _answer(older_man, "brochure-given", False),
     }
+
+
+def _older_man(patient: Resource) -> None:
+    """Another patient: a man born on 2 June 1949, with an SSIN of his own (the first six digits
+    his birth date, an odd sequence number for a man, its check digits)."""
+    patient.update({"gender": "male", "birthDate": "1949-06-02"})
+    patient["identifier"][0]["value"] = "49060212315"
 
 
 def _refusals(happy: Resource) -> dict[str, Resource]:

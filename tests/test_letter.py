@@ -202,8 +202,9 @@ def test_a_gp_not_in_use_is_passed_over_and_said_so():
         e["resource"] for e in discharge.bundle["entry"] if e["resource"]["resourceType"] == "Task"
     ]
     assert tasks and all(t["owner"]["reference"].startswith("Patient/") for t in tasks)
-    [warning] = discharge.warnings
+    warning, not_electronic = discharge.warnings
     assert "not in use (Practitioner/lbp-example-gp active false)" in warning
+    assert "cannot receive the letter electronically" in not_electronic
 
 
 def test_the_first_gp_in_use_is_the_one_written_to():
@@ -223,7 +224,7 @@ def test_the_first_gp_in_use_is_the_one_written_to():
         for e in discharge.bundle["entry"]
         if e["resource"]["resourceType"] == "Communication"
     )
-    assert communication["recipient"] == [{"reference": "Practitioner/lbp-example-gp"}]
+    assert [r["reference"] for r in communication["recipient"]] == ["Practitioner/lbp-example-gp"]
 
 
 HOSTILE = '<script>alert("x")</script>&amp; \u202eevil\u202c \x07bell ]]> <b onclick="x">'

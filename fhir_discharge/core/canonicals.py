@@ -10,6 +10,7 @@ GP_LETTER_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-gp-letter"
 BROCHURE_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-brochure-reference"
 CARE_PLAN_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-follow-up-care-plan"
 TASK_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-follow-up-task"
+GP_MESSAGE_TASK_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-gp-message-task"
 
 
 def claims(profile: str) -> dict[str, list[str]]:

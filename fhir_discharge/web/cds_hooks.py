@@ -342,7 +342,8 @@ async def lbp_discharge_hook(request: Request, settings: SettingsDep) -> CdsResp
     language = settings.language if settings.language in CARD_PHRASES else "nl-BE"
     try:
         ctx = await gather_hook_context(hook, settings)
-        discharge = build_discharge(ctx, settings.language)
+        # The card previews the letter: no KMEHR message (its PDF alone costs ~0.3 s of CPU).
+        discharge = build_discharge(ctx, settings.language, gp_message=False)
     except (NotOnPathway, IncompleteRecord) as refusal:
         log.info("hook %s: %s", hook.hookInstance, type(refusal).__name__)
         launch_url = settings.app_launch_url or public_url_for(request, settings, "app_launch")

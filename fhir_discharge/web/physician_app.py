@@ -520,7 +520,7 @@ async def record(
         )
     answer = record_summary(ctx)
     try:
-        build_discharge(ctx, settings.language)
+        build_discharge(ctx, settings.language, gp_message=False)
         answer["gate"] = {"outcome": "clear", "findings": []}
     except (NotOnPathway, IncompleteRecord) as refusal:
         answer["gate"] = _findings(refusal)
@@ -537,7 +537,8 @@ async def preview(body: ScreeningAnswers, who: PhysicianDep, settings: SettingsD
     async with _client(body.iss, who, settings) as client:
         ctx, _ = await _gather(client, who, body.encounter, body)
     try:
-        discharge = build_discharge(ctx, settings.language)
+        # A preview: no KMEHR message (its PDF alone costs ~0.3 s of CPU); the same warnings.
+        discharge = build_discharge(ctx, settings.language, gp_message=False)
     except (NotOnPathway, IncompleteRecord) as refusal:
         return JSONResponse(_findings(refusal), headers={"Cache-Control": "no-store"})
     phrases = _phrases(settings)
