@@ -205,7 +205,8 @@ def build_gp_message(
     the GP would read from `$document?_format=pdf`."""
     from .rendering import render_letter_pdf  # fpdf2, loaded only where a PDF is made
 
-    assert route.patient and route.recipient and route.physician and route.hospital
+    if not (route.patient and route.recipient and route.physician and route.hospital):
+        raise ValueError(f"no KMEHR message for a letter that cannot reach the GP: {route.reasons}")
     letter = new_resources[0][1]
     pdf = render_letter_pdf(letter_document(facts, new_resources))
     letter_text = plain_text(letter["text"]["div"])
@@ -271,7 +272,8 @@ def with_gp_message(
     """The Communication to the GP carrying the KMEHR message beside the letter, with what the
     eHealthBox envelope needs: the GP's NIHDI number (recipient), the patient's SSIN (subject),
     the title and size (the attachment), the publication id (an identifier)."""
-    assert route.patient and route.recipient
+    if route.patient is None or route.recipient is None:
+        raise ValueError(f"no KMEHR message for a letter that cannot reach the GP: {route.reasons}")
     payload = {
         "contentAttachment": {
             "contentType": KMEHR_CONTENT_TYPE,
