@@ -138,11 +138,7 @@ def _on_pathway_variants(happy: Resource) -> dict[str, Resource]:
         "requester": {"reference": "Practitioner/lbp-example-ed-physician"},
         "dosageInstruction": [{"text": "1 capsule tot 3 keer per dag indien nodig, max. 5 dagen"}],
     }
-    older_man = _changed(
-        happy,
-        "Patient",
-        lambda p: p.update({"gender": "male", "birthDate": "1949-06-02"}),
-    )
+    older_man = _changed(happy, "Patient", _older_man)
     older_man = _changed(
         older_man,
         "Condition",
@@ -213,7 +209,7 @@ def _on_pathway_variants(happy: Resource) -> dict[str, Resource]:
                         "identifier": {
                             "system": "https://www.ehealth.fgov.be/standards/fhir/core/"
                             "NamingSystem/nihdi",
-                            "value": "10000000002",
+                            "value": "12345625003",
                         },
                         "display": "dr. Pieter Claes",
                     }
@@ -261,6 +257,13 @@ def _without_id(bundle: Resource, resource_id: str) -> Resource:
     bundle = copy.deepcopy(bundle)
     bundle["entry"] = [e for e in bundle["entry"] if e["resource"].get("id") != resource_id]
     return bundle
+
+
+def _older_man(patient: Resource) -> None:
+    """Another patient: a man born on 2 June 1949, with an SSIN of his own (the first six digits
+    his birth date, an odd sequence number for a man, its check digits)."""
+    patient.update({"gender": "male", "birthDate": "1949-06-02"})
+    patient["identifier"][0]["value"] = "49060212315"
 
 
 def _refusals(happy: Resource) -> dict[str, Resource]:

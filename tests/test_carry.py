@@ -23,15 +23,16 @@ def entries_by_type(bundle):
 def test_the_record_the_letter_references_travels_as_conditional_creates():
     built = carried_build(happy_bundle()).bundle
     by_type = entries_by_type(built)
-    assert [e["resource"]["resourceType"] for e in built["entry"][:6]] == [
+    assert [e["resource"]["resourceType"] for e in built["entry"][:7]] == [
         "Composition",
         "DocumentReference",
         "CarePlan",
         "Task",
         "Task",
         "Communication",
+        "Task",
     ]
-    carried = built["entry"][6:]
+    carried = built["entry"][7:]
     assert sorted(e["resource"]["resourceType"] for e in carried) == [
         "Condition",
         "Encounter",
@@ -47,7 +48,7 @@ def test_the_record_the_letter_references_travels_as_conditional_creates():
         assert entry["request"]["ifNoneExist"].startswith("identifier=")
         assert "id" not in entry["resource"] and "meta" not in entry["resource"]
     (patient,) = by_type["Patient"]
-    assert patient["request"]["ifNoneExist"] == f"identifier={SSIN}|81031412345"
+    assert patient["request"]["ifNoneExist"] == f"identifier={SSIN}|81031412414"
     assert all(
         e["request"]["ifNoneExist"].startswith(f"identifier={NIHDI}|")
         for e in by_type["Practitioner"] + by_type["Organization"]
@@ -118,7 +119,7 @@ def test_identifier_values_are_escaped_in_the_search():
 
 def test_without_carrying_the_record_is_referenced_by_id():
     built = build_discharge(context_from_bundle(happy_bundle())).bundle
-    assert len(built["entry"]) == 6
+    assert len(built["entry"]) == 7
     assert built["entry"][0]["resource"]["subject"] == {"reference": "Patient/lbp-example-patient"}
 
 

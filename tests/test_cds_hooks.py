@@ -475,6 +475,23 @@ def test_the_cards_warnings_are_in_dutch(service_url):
     assert "or older" not in detail  # not the API's English
 
 
+def test_the_card_says_when_the_gp_cannot_receive_the_letter_electronically(service_url):
+    # The GP's NIHDI number has a typo: no KMEHR message for the eHealthBox (core/ehealthbox.py);
+    # the physician is told, in Dutch, to hand the letter over.
+    record = new_record()
+    gp_id = resource(record, "Patient")["generalPractitioner"][0]["reference"].split("/")[1]
+    # 12345625003 with its check digits swapped
+    resource(record, "Practitioner", gp_id)["identifier"][0]["value"] = "12345652003"
+    card = check_discharge_card(
+        cds_response(call(service_url, hook_request(record, prefetch=full_prefetch(record)))),
+        record,
+    )
+    detail = card.detail or ""
+    assert "De huisarts kan de brief niet elektronisch ontvangen" in detail
+    assert "het RIZIV-nummer van de huisarts is geen geldig artsennummer" in detail
+    assert "cannot receive" not in detail  # not the API's English
+
+
 def test_a_fever_read_from_the_fhir_server_gives_a_warning_card(service_url, fhir_base_url):
     record = new_record()
     patient_id, encounter_id = ids(record)

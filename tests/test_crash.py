@@ -16,6 +16,7 @@ from devtools.sandbox import free_port, start_sandbox
 from fhir_discharge.io.fhir_client import FhirClient
 from tests.support.deliveries import (
     FHIR_JSON,
+    NEW_RESOURCES,
     QUICK,
     assert_exactly_once,
     derived_letter,
@@ -82,7 +83,8 @@ def test_killed_during_delivery_then_restarted_delivers_once(tmp_path):
             for part in p.get("part", [])
             if part["name"] == "status"
         ]
-        assert statuses == ["existing"] * 6  # found by the redelivery, not made again
+        # found by the redelivery, not made again
+        assert statuses == ["existing"] * NEW_RESOURCES
         assert_exactly_once(sandbox.base_url, [rec])
     finally:
         if restarted:

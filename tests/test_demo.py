@@ -15,7 +15,15 @@ import pytest
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
-ROLES = ("letter", "brochure", "carePlan", "followUpOneWeek", "followUpSixWeeks", "letterToGp")
+ROLES = (
+    "letter",
+    "brochure",
+    "carePlan",
+    "followUpOneWeek",
+    "followUpSixWeeks",
+    "letterToGp",
+    "ehealthboxTask",
+)
 
 
 def test_the_demo_discharges_the_example_once_and_reads_the_letter_back() -> None:

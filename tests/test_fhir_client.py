@@ -48,7 +48,7 @@ def answer_entries(statuses, locations):
     }
 
 
-TYPES = ["Composition", "DocumentReference", "CarePlan", "Task", "Task", "Communication"]
+TYPES = ["Composition", "DocumentReference", "CarePlan", "Task", "Task", "Communication", "Task"]
 
 
 def test_hapi_style_answers_are_understood_in_every_location_form():
@@ -59,8 +59,9 @@ def test_hapi_style_answers_are_understood_in_every_location_form():
         f"{BASE}/Task/t1",
         "Task/t2/_history/1",
         "Communication/m1",
+        "Task/t3",
     ]
-    statuses = ["201 Created", "200 OK", "201", "200 OK", "201 Created", "201 Created"]
+    statuses = ["201 Created", "200 OK", "201", "200 OK", "201 Created", "201 Created", "201"]
     landed = post_with(lambda r: httpx.Response(200, json=answer_entries(statuses, locations)))
     assert [x.reference for x in landed] == [
         "Composition/c1",
@@ -69,8 +70,9 @@ def test_hapi_style_answers_are_understood_in_every_location_form():
         "Task/t1",
         "Task/t2",
         "Communication/m1",
+        "Task/t3",
     ]
-    assert [x.created for x in landed] == [True, False, True, False, True, True]
+    assert [x.created for x in landed] == [True, False, True, False, True, True, True]
 
 
 def test_the_transaction_is_posted_as_fhir_json_to_the_base():
@@ -80,7 +82,8 @@ def test_the_transaction_is_posted_as_fhir_json_to_the_base():
         seen["url"], seen["type"] = str(request.url), request.headers["content-type"]
         seen["body"] = json.loads(request.content)
         return httpx.Response(
-            200, json=answer_entries(["201"] * 6, [f"{t}/x{i}" for i, t in enumerate(TYPES)])
+            200,
+            json=answer_entries(["201"] * len(TYPES), [f"{t}/x{i}" for i, t in enumerate(TYPES)]),
         )
 
     post_with(handler)
@@ -130,7 +133,7 @@ def test_a_hapi_operation_outcome_reaches_the_caller():
         {"resourceType": "Bundle", "type": "transaction-response", "entry": []},
         {"resourceType": "Bundle", "type": "batch-response", "entry": []},
         answer_entries(["201"] * 6, ["Patient/x"] * 6),
-        answer_entries(["400 Bad Request"] * 6, [f"{t}/x" for t in TYPES]),
+        answer_entries(["400 Bad Request"] * len(TYPES), [f"{t}/x" for t in TYPES]),
     ],
     ids=["no-entries", "batch", "wrong-type", "entry-failed"],
 )

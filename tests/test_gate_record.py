@@ -489,7 +489,7 @@ def _gp_by_identifier(bundle: dict[str, Any]) -> dict[str, Any]:
         {
             "identifier": {
                 "system": "https://www.ehealth.fgov.be/standards/fhir/core/NamingSystem/nihdi",
-                "value": "19234567004",
+                "value": "19234506004",
             },
             "display": "Dr. Lieve Wouters",
         }
@@ -507,12 +507,15 @@ def test_a_gp_recorded_by_identifier_only_gets_the_letter() -> None:
         if e["resource"]["resourceType"] == "Communication"
     )
     [recipient] = communication["recipient"]
-    assert recipient["identifier"]["value"] == "19234567004"
+    assert recipient["identifier"]["value"] == "19234506004"
     assert recipient["display"] == "Dr. Lieve Wouters" and "reference" not in recipient
-    tasks = [
-        e["resource"] for e in discharge.bundle["entry"] if e["resource"]["resourceType"] == "Task"
+    follow_ups = [
+        e["resource"]
+        for e in discharge.bundle["entry"]
+        if e["resource"]["resourceType"] == "Task" and "focus" not in e["resource"]
     ]
-    assert all(t["owner"]["identifier"]["value"] == "19234567004" for t in tasks)
+    assert len(follow_ups) == 2
+    assert all(t["owner"]["identifier"]["value"] == "19234506004" for t in follow_ups)
     assert not any("general practitioner" in w for w in discharge.warnings)
 
 

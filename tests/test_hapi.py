@@ -63,13 +63,19 @@ def _pinned_hapi_version() -> str:
 
 
 def _our_profiles() -> dict[str, str]:
-    """Resource type -> canonical URL of our profile of it (profiles/fsh-generated/resources)."""
-    profiles = {}
+    """Resource type -> canonical URL of our (first, by file name) profile of it
+    (profiles/fsh-generated/resources). Task has two: the follow-up (lbp-follow-up-task) and
+    the one for the integration engine (lbp-gp-message-task), which its builder declares."""
+    profiles: dict[str, str] = {}
     for path in sorted(CONFORMANCE_DIR.glob("StructureDefinition-*.json")):
         sd = _load(path)
         if sd.get("kind") == "resource" and sd.get("derivation") == "constraint":
-            profiles[sd["type"]] = sd["url"]
+            profiles.setdefault(sd["type"], sd["url"])
     return profiles
+
+
+def _published_profiles() -> set[str]:
+    return {_load(p)["url"] for p in CONFORMANCE_DIR.glob("StructureDefinition-*.json")}
 
 
 def _without_declared_profiles(resource: Any) -> Any:
@@ -385,7 +391,7 @@ def test_our_profiles_are_known_to_the_validator() -> None:
         for e in _load(HAPPY_PATH_TRANSACTION)["entry"]
         for p in e["resource"].get("meta", {}).get("profile", [])
     }
-    assert declared <= set(profiles.values()), "a resource declares a profile we do not publish"
+    assert declared <= _published_profiles(), "a resource declares a profile we do not publish"
 
 
 @pytest.mark.parametrize(("index", "profile"), _happy_path_resources())

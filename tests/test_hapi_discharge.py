@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from fhir_discharge import build_discharge, context_from_bundle
+from fhir_discharge.core.ehealthbox import GP_MESSAGE_SYSTEM, SEND_CODE
 from tests.support.factories import fresh_record, resource
 from tests.support.hapi_server import log_hint
 from tests.support.servers import AUTH, start_service
@@ -80,6 +81,10 @@ def search(base: str, resource_type: str, **params: str) -> list[dict]:
     return [e["resource"] for e in response.json().get("entry", [])]
 
 
+def gp_id(record: dict) -> str:
+    return str(resource(record, "Patient")["generalPractitioner"][0]["reference"].split("/")[1])
+
+
 def identifier_of(record: dict, resource_type: str, resource_id: str | None = None) -> str:
     first = resource(record, resource_type, resource_id)["identifier"]
     first = first[0] if isinstance(first, list) else first
@@ -100,6 +105,7 @@ def test_a_discharge_lands_on_hapi_once_and_a_repeat_creates_nothing(
         "followUpOneWeek",
         "followUpSixWeeks",
         "letterToGp",
+        "ehealthboxTask",
     }
     assert {r["status"] for r in landed.values()} == {"created"}
     second = discharge(service_on_hapi, record)
@@ -123,6 +129,25 @@ def test_a_discharge_lands_on_hapi_once_and_a_repeat_creates_nothing(
     patient = search(hapi_base_url, "Patient", identifier=identifier_of(record, "Patient"))[0]
     letters = search(hapi_base_url, "Composition", subject=f"Patient/{patient['id']}")
     assert len(letters) == 1
+    # One KMEHR message to send, found as the hospital's integration engine finds it (README,
+    # "The GP's eHealthBox"): one Task still to send, its focus the one Communication.
+    (hospital,) = search(
+        hapi_base_url, "Organization", identifier=identifier_of(record, "Organization")
+    )
+    to_send = search(
+        hapi_base_url,
+        "Task",
+        status="requested",
+        code=f"{GP_MESSAGE_SYSTEM}|{SEND_CODE}",
+        owner=f"Organization/{hospital['id']}",
+    )
+    assert [f"Task/{t['id']}" for t in to_send] == [landed["ehealthboxTask"]["reference"]]
+    (communication,) = search(hapi_base_url, "Communication", subject=f"Patient/{patient['id']}")
+    assert to_send[0]["focus"]["reference"] == f"Communication/{communication['id']}"
+    assert communication["payload"][1]["contentAttachment"]["contentType"] == "application/xml"
+    # the message in it names the GP as the Communication's recipient does
+    gp_nihdi = communication["recipient"][0]["identifier"]["value"]
+    assert gp_nihdi == resource(record, "Practitioner", gp_id(record))["identifier"][0]["value"]
 
 
 def test_the_gp_system_finds_the_letter_and_reads_it_whole(

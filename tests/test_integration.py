@@ -59,7 +59,8 @@ def test_discharging_twice_creates_nothing_twice(fhir_base_url, service_url):
     assert len(search(fhir_base_url, "Composition", encounter=encounter)) == 1
     assert len(search(fhir_base_url, "CarePlan", encounter=encounter)) == 1
     assert len(search(fhir_base_url, "DocumentReference", encounter=encounter)) == 1
-    assert len(search(fhir_base_url, "Task", encounter=encounter)) == 2
+    # the two follow-ups, and the one for the integration engine (the eHealthBox)
+    assert len(search(fhir_base_url, "Task", encounter=encounter)) == 3
 
 
 def test_the_resources_are_found_by_encounter_and_by_subject(fhir_base_url, service_url):
@@ -69,7 +70,7 @@ def test_the_resources_are_found_by_encounter_and_by_subject(fhir_base_url, serv
     letters = search(fhir_base_url, "Composition", subject=patient)
     assert [c["type"]["coding"][0]["code"] for c in letters] == ["59258-4"]
     assert len(search(fhir_base_url, "CarePlan", subject=patient)) == 1
-    assert len(search(fhir_base_url, "Task", patient=patient)) == 2
+    assert len(search(fhir_base_url, "Task", patient=patient)) == 3  # 2 follow-ups, 1 to send
     identifier = letters[0]["identifier"]
     found = search(
         fhir_base_url, "Composition", identifier=f"{identifier['system']}|{identifier['value']}"

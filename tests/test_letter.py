@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.core.letter import plain_text
 from tests.support.factories import (
@@ -204,8 +206,9 @@ def test_a_gp_not_in_use_is_passed_over_and_said_so():
         e["resource"] for e in discharge.bundle["entry"] if e["resource"]["resourceType"] == "Task"
     ]
     assert tasks and all(t["owner"]["reference"].startswith("Patient/") for t in tasks)
-    [warning] = discharge.warnings
+    warning, not_electronic = discharge.warnings
     assert "not in use (Practitioner/lbp-example-gp active false)" in warning
+    assert "cannot receive the letter electronically" in not_electronic
 
 
 def test_the_first_gp_in_use_is_the_one_written_to():
@@ -225,7 +228,7 @@ def test_the_first_gp_in_use_is_the_one_written_to():
         for e in discharge.bundle["entry"]
         if e["resource"]["resourceType"] == "Communication"
     )
-    assert communication["recipient"] == [{"reference": "Practitioner/lbp-example-gp"}]
+    assert [r["reference"] for r in communication["recipient"]] == ["Practitioner/lbp-example-gp"]
 
 
 HOSTILE = '<script>alert("x")</script>&amp; \u202eevil\u202c \x07bell ]]> <b onclick="x">'
@@ -268,3 +271,15 @@ def test_hostile_record_text_in_examinations_and_prescriptions_stays_text():
     assert tags <= {"div", "h1", "h2", "p", "ul", "li"}
     assert "<script>" not in div and "\u202e" not in div and "\x07" not in div
     assert "".join(tree.itertext()).count('<script>alert("x")</script>') == 4
+
+
+@pytest.mark.parametrize(
+    ("birth_date", "said"),
+    [("1981-03", "geboren in maart 1981"), ("1981", "geboren in 1981")],
+)
+def test_a_partial_birth_date_is_said_as_far_as_it_goes(birth_date: str, said: str) -> None:
+    # FHIR allows a birth year or month only; the letter once failed on it (ValueError).
+    bundle = happy_bundle()
+    resource(bundle, "Patient")["birthDate"] = birth_date
+    discharge = build_discharge(context_from_bundle(bundle))
+    assert f"Betreft: An Janssens, {said}" in plain_text(discharge.letter["text"]["div"])

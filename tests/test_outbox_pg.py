@@ -18,7 +18,14 @@ from fhir_discharge.config import Settings
 from fhir_discharge.io.discharging import open_outbox
 from fhir_discharge.io.outbox import DELIVERING, QUEUED
 from fhir_discharge.io.outbox.postgres import PostgresOutbox
-from tests.support.deliveries import QUICK, assert_exactly_once, copies_on_server, post, records
+from tests.support.deliveries import (
+    NEW_RESOURCES,
+    QUICK,
+    assert_exactly_once,
+    copies_on_server,
+    post,
+    records,
+)
 from tests.support.deliveries import wait_delivered as wait_delivered_on
 from tests.support.postgres import fresh_database
 from tests.support.servers import start_service
@@ -145,7 +152,7 @@ def test_two_service_replicas_sharing_a_postgres_outbox_deliver_each_discharge_o
         wait_delivered_on(replicas[1].url, status_urls)
         wait_delivered_on(replicas[0].url, status_urls)
         assert_exactly_once(sandbox.base_url, recs)
-        assert sum(copies_on_server(sandbox.base_url, recs).values()) == 6 * 30
+        assert sum(copies_on_server(sandbox.base_url, recs).values()) == NEW_RESOURCES * 30
         # And no discharge was delivered by both replicas.
         logs = [delivered_in_log(r.log_path.read_text(encoding="utf-8")) for r in replicas]
         ids = {url.rsplit("/", 1)[1] for url in status_urls}

@@ -311,6 +311,8 @@ def _sentence(code: str, **values: str) -> str:
 
 OLDER = _sentence("older-patient", age="70")
 NO_GP = _sentence("no-general-practitioner")
+# ... and so the letter cannot reach a GP electronically (core/ehealthbox.py)
+NOT_ELECTRONIC = _sentence("not-electronic-no-general-practitioner")
 
 
 def _older_without_gp(patient: dict[str, Any]) -> None:
@@ -331,10 +333,11 @@ def _browser_problems(page: Any) -> list[str]:
 
 
 def test_warnings_are_dutch(stack: Stack, page: Any) -> None:
-    # 70 or older, no GP on record: the gate's two warnings (core/warnings_nl.py).
+    # 70 or older, no GP on record: the gate's two warnings, and no GP to reach electronically
+    # (core/warnings_nl.py).
     record = new_record(stack, patient=_older_without_gp)
     _preview(page, stack, record)
-    assert page.locator("#warnings-list li").all_inner_texts() == [OLDER, NO_GP]
+    assert page.locator("#warnings-list li").all_inner_texts() == [OLDER, NO_GP, NOT_ELECTRONIC]
     assert OLDER.startswith("De patiënt is 70 jaar of ouder: een fractuur of maligniteit")
     shown = page.inner_text("#warnings")
     assert shown.startswith("Let op")
@@ -358,7 +361,7 @@ def test_a_warning_without_dutch_is_shown_in_english_and_only_as_text(
     page.route(re.compile(r"/app/api/preview$"), with_an_unknown_warning)
     record = new_record(stack, patient=lambda p: p.pop("generalPractitioner"))
     _preview(page, stack, record)
-    assert page.locator("#warnings-list li").all_inner_texts() == [NO_GP, hostile]
+    assert page.locator("#warnings-list li").all_inner_texts() == [NO_GP, NOT_ELECTRONIC, hostile]
     assert page.locator("#warnings img, #warnings b").count() == 0
     assert page.evaluate("window.injected") is None
     assert page.seen.problems == []

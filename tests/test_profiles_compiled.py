@@ -70,6 +70,9 @@ PROFILES = {
 # The profile of the physician's documented red-flag screening (an input of the discharge, not
 # part of its transaction).
 SCREENING_PROFILE = "lbp-red-flag-screening-response"
+# The Task for the hospital's integration engine (send the letter to the GP's eHealthBox): a
+# second profile of Task, claimed by the builder itself (core/ehealthbox.py).
+GP_MESSAGE_TASK_PROFILE = "lbp-gp-message-task"
 SCREENING_URL = f"{CANONICAL}/Questionnaire/lbp-red-flag-screening"
 EXAMPLES = REPO / "examples"
 FOLLOW_UPS = {
@@ -243,7 +246,8 @@ def test_recompiling_the_fsh_reproduces_the_committed_output(tmp_path: Path) -> 
 def test_every_structure_definition_has_a_snapshot() -> None:
     sds = {n: r for n, r in all_resources().items() if r["resourceType"] == "StructureDefinition"}
     assert set(sds) == {
-        f"StructureDefinition-{i}.json" for i in (*PROFILES.values(), SCREENING_PROFILE)
+        f"StructureDefinition-{i}.json"
+        for i in (*PROFILES.values(), SCREENING_PROFILE, GP_MESSAGE_TASK_PROFILE)
     }
     for name, sd in sds.items():
         elements = sd.get("snapshot", {}).get("element", [])
@@ -424,12 +428,14 @@ def _claiming_profiles() -> list[dict[str, Any]]:
             continue  # other resources of the transaction have no profile of ours
         url = _profile_url(resource["resourceType"])
         claimed = resource.setdefault("meta", {}).setdefault("profile", [])
-        if url not in claimed:
+        if not claimed:  # a resource claiming another profile of its type keeps it
             claimed.append(url)
         resources.append(resource)
     assert sorted(r["resourceType"] for r in resources) == sorted(
-        ["Composition", "DocumentReference", "CarePlan", "Task", "Task"]
+        ["Composition", "DocumentReference", "CarePlan", "Task", "Task", "Task"]
     )
+    gp_message = f"{CANONICAL}/StructureDefinition/{GP_MESSAGE_TASK_PROFILE}"
+    assert [r["meta"]["profile"] for r in resources].count([gp_message]) == 1
     return resources
 
 
@@ -439,6 +445,29 @@ def test_the_discharge_conforms_to_the_profiles(fhir_validator: Any) -> None:
     for resource in _claiming_profiles():
         errors = fhir_validator.errors(resource)
         assert errors == [], f"{resource['resourceType']}:\n{format_issues(errors)}"
+
+
+def test_the_integration_engines_states_of_the_task_conform(fhir_validator: Any) -> None:
+    """README, "The GP's eHealthBox": what the engine writes back is valid for the profile."""
+    from fhir_discharge.core.ehealthbox import gp_message_coding
+    from tests.support.fhir_validator import format_issues
+
+    gp_message = f"{CANONICAL}/StructureDefinition/{GP_MESSAGE_TASK_PROFILE}"
+    (send,) = [r for r in _claiming_profiles() if r["meta"]["profile"] == [gp_message]]
+    engine = {"reference": "Device/integration-engine"}
+    states = [
+        {**send, "status": "in-progress", "owner": engine},
+        {**send, "status": "completed", "businessStatus": {"coding": [gp_message_coding("sent")]}},
+        {
+            **send,
+            "status": "failed",
+            "businessStatus": {"coding": [gp_message_coding("failed")]},
+            "statusReason": {"text": "eHealthBox: recipient has no eHealthBox (code 102)"},
+        },
+    ]
+    for state in states:
+        errors = fhir_validator.errors(state)
+        assert errors == [], f"{state['status']}:\n{format_issues(errors)}"
 
 
 def test_the_profiles_reject_what_the_pathway_forbids(fhir_validator: Any) -> None:
@@ -465,6 +494,13 @@ def test_the_profiles_reject_what_the_pathway_forbids(fhir_validator: Any) -> No
     task = json.loads(json.dumps(by_type["Task"]))
     del task["restriction"]
     broken.append((task, "Task.restriction"))
+    gp_message = f"{CANONICAL}/StructureDefinition/{GP_MESSAGE_TASK_PROFILE}"
+    (send,) = [r for r in _claiming_profiles() if r["meta"]["profile"] == [gp_message]]
+    failed = {**send, "status": "failed"}  # failed without saying why
+    broken.append((failed, "lbp-gp-message-failed-reason"))
+    broken.append(({**send, "intent": "plan"}, "Task.intent"))
+    without_focus = {k: v for k, v in send.items() if k != "focus"}
+    broken.append((without_focus, "Task.focus"))
 
     for resource, fragment in broken:
         errors = fhir_validator.errors(resource)

@@ -36,6 +36,7 @@ def test_entries_are_conditional_creates_on_their_business_identifier():
         "Task",
         "Task",
         "Communication",
+        "Task",  # for the integration engine: send the letter to the GP's eHealthBox
     ]
     for entry in bundle["entry"]:
         assert entry["fullUrl"].startswith("urn:uuid:")
@@ -66,11 +67,14 @@ def test_the_bundle_parses_with_the_r4b_models():
 
 def test_the_letter_is_addressed_to_the_gp_by_a_communication():
     bundle = bundle_of(happy_bundle())
-    communication = bundle["entry"][-1]["resource"]
-    assert communication["recipient"] == [{"reference": "Practitioner/lbp-example-gp"}]
-    assert communication["payload"] == [
-        {"contentReference": {"reference": bundle["entry"][0]["fullUrl"]}}
-    ]
+    communication = bundle["entry"][5]["resource"]
+    (recipient,) = communication["recipient"]
+    assert recipient["reference"] == "Practitioner/lbp-example-gp"
+    assert communication["payload"][0] == {
+        "contentReference": {"reference": bundle["entry"][0]["fullUrl"]}
+    }
+    # and beside the letter, the letter as a KMEHR message (tests/test_ehealthbox.py)
+    assert communication["payload"][1]["contentAttachment"]["contentType"] == "application/xml"
     assert communication["status"] == "completed"
     assert communication["sent"] == "2026-11-25T12:40:00+01:00"
 

@@ -15,11 +15,13 @@ import string
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
+from unittest import mock
 
 import pytest
 
 from fhir_discharge import build_discharge, context_from_bundle
-from fhir_discharge.core import context, transaction
+from fhir_discharge.core import context, ehealthbox, transaction
+from fhir_discharge.core.ehealthbox import UNREACHABLE, unreachable_warning
 from fhir_discharge.core.phrases import NL_BE_WARNINGS
 from fhir_discharge.core.transaction import Discharge
 from fhir_discharge.core.warnings_nl import KINDS, DischargeWarning, discharge_warnings
@@ -52,8 +54,10 @@ def _warning_sites(module: Any) -> list[str]:
 
 def test_every_warning_the_core_writes_is_a_kind_with_a_dutch_sentence() -> None:
     sites = [s for m in (context, *gate_modules(), transaction) for s in _warning_sites(m)]
-    # One note per ignored type (context.py), six of the gate, one of the transaction.
-    assert len(sites) == len(KINDS) == 8, (
+    # One note per ignored type (context.py), six of the gate, three of the transaction: the
+    # record referenced by id, and the letter that cannot reach the GP electronically, one kind
+    # per reason (ehealthbox.UNREACHABLE: the route's reasons, and a message too large).
+    assert len(sites) == 10 and len(KINDS) == 8 + len(UNREACHABLE), (
         "a warning was added or removed in the core: give it a kind in core/warnings_nl.py and "
         f"a sentence in phrases.WARNING_PHRASES: {sites}"
     )
@@ -150,6 +154,53 @@ def _report_free_text() -> Discharge:
     return _build(add(happy_bundle(), report))
 
 
+def _changed(change: Callable[[dict[str, Any]], object]) -> Callable[[], Discharge]:
+    def build() -> Discharge:
+        bundle = happy_bundle()
+        change(bundle)
+        return _build(bundle)
+
+    return build
+
+
+def _gp(bundle: dict[str, Any]) -> dict[str, Any]:
+    return resource(bundle, "Practitioner", "lbp-example-gp")
+
+
+def _physician(bundle: dict[str, Any]) -> dict[str, Any]:
+    return resource(bundle, "Practitioner", "lbp-example-ed-physician")
+
+
+def _set_number(holder: Callable[[dict[str, Any]], dict[str, Any]], number: str):
+    return lambda bundle: holder(bundle)["identifier"][0].update(value=number)
+
+
+def _message_too_large() -> Discharge:
+    with mock.patch.object(ehealthbox, "EHEALTHBOX_MAX_BYTES", 1000):
+        return _build(happy_bundle())
+
+
+# ehealthbox.py: the letter cannot reach the GP electronically, for each reason.
+NOT_ELECTRONIC: dict[str, Callable[[], Discharge]] = {
+    "no-general-practitioner": _no_general_practitioner,
+    "general-practitioner-no-nihdi": _changed(lambda b: _gp(b).pop("identifier")),
+    "general-practitioner-nihdi-invalid": _changed(_set_number(_gp, "12345652003")),
+    "patient-no-ssin": _changed(lambda b: resource(b, "Patient")["identifier"].pop(0)),
+    "patient-ssin-invalid": _changed(_set_number(lambda b: resource(b, "Patient"), "81031412441")),
+    "patient-no-name": _changed(lambda b: resource(b, "Patient").pop("name")),
+    "physician-no-nihdi": _changed(lambda b: _physician(b).pop("identifier")),
+    "physician-nihdi-invalid": _changed(_set_number(_physician, "16543205000")),
+    "hospital-no-nihdi": _changed(lambda b: resource(b, "Organization").pop("identifier")),
+    "hospital-nihdi-invalid": _changed(
+        _set_number(lambda b: resource(b, "Organization"), "12345625003")
+    ),
+    "message-too-large": _message_too_large,
+}
+_NOT_ELECTRONIC_NL = (
+    "De huisarts kan de brief niet elektronisch ontvangen (geen KMEHR-bericht naar de eHealthBox): "
+)
+_HAND_OVER_NL = "; geef de brief op papier mee aan de patiënt of bezorg hem zelf."
+
 RECORDS: dict[str, Callable[[], Discharge]] = {
     "entries-ignored": _ignored_entries,
     "older-patient": _older_patient,
@@ -159,6 +210,7 @@ RECORDS: dict[str, Callable[[], Discharge]] = {
     "no-general-practitioner": _no_general_practitioner,
     "general-practitioner-not-in-use": _general_practitioner_not_in_use,
     "referenced-by-id": _referenced_by_id,
+    **{f"not-electronic-{reason}": build for reason, build in NOT_ELECTRONIC.items()},
 }
 # What the English says, and what its Dutch must say instead (the values included).
 ENGLISH = {
@@ -170,6 +222,7 @@ ENGLISH = {
     "no-general-practitioner": "the patient has no general practitioner on record",
     "general-practitioner-not-in-use": "the patient's general practitioner on record is not in use",
     "referenced-by-id": "referenced by id, not written with the letter",
+    **{f"not-electronic-{reason}": unreachable_warning(reason) for reason in UNREACHABLE},
 }
 DUTCH = {
     "entries-ignored": (
@@ -207,6 +260,37 @@ DUTCH = {
         "Niet met de brief meegeschreven, enkel via hun id naar verwezen (ze hebben geen "
         "identifier): Practitioner/lbp-example-ed-physician; de FHIR-server moet ze al bevatten."
     ),
+    **{
+        f"not-electronic-{reason}": f"{_NOT_ELECTRONIC_NL}{why}{_HAND_OVER_NL}"
+        for reason, why in {
+            "no-general-practitioner": "er staat geen huisarts van de patiënt in het dossier",
+            "general-practitioner-no-nihdi": (
+                "de huisarts in het dossier heeft geen RIZIV-nummer van een arts"
+            ),
+            "general-practitioner-nihdi-invalid": (
+                "het RIZIV-nummer van de huisarts is geen geldig artsennummer (11 cijfers, "
+                "beginnend met 1, juiste controlecijfers)"
+            ),
+            "patient-no-ssin": (
+                "de patiënt heeft geen INSZ (rijksregister- of bisnummer) in het dossier"
+            ),
+            "patient-ssin-invalid": "het INSZ van de patiënt klopt niet (controlecijfers)",
+            "patient-no-name": "de naam van de patiënt staat niet in het dossier",
+            "physician-no-nihdi": (
+                "de arts die de brief ondertekent, heeft geen RIZIV-nummer in het dossier"
+            ),
+            "physician-nihdi-invalid": (
+                "het RIZIV-nummer van de arts die de brief ondertekent, is geen geldig artsennummer"
+            ),
+            "hospital-no-nihdi": "het ziekenhuis heeft geen RIZIV-nummer in het dossier",
+            "hospital-nihdi-invalid": (
+                "het RIZIV-nummer van het ziekenhuis is geen geldig ziekenhuisnummer"
+            ),
+            "message-too-large": (
+                "het bericht zou groter zijn dan de 10 MB die de eHealthBox toelaat"
+            ),
+        }.items()
+    },
 }
 
 
@@ -251,13 +335,15 @@ def test_every_warning_of_one_discharge_is_said_in_its_order() -> None:
         "entries-ignored",
         "older-patient",
         "no-general-practitioner",
+        "not-electronic-no-general-practitioner",
+        "not-electronic-physician-no-nihdi",
         "referenced-by-id",
     ]
     assert all(w.message_nl for w in said)
     assert said[0].message_nl is not None and said[0].message_nl.startswith(
         "De meegestuurde Bundle bevat 1 × AllergyIntolerance:"
     )
-    assert said[3].message_nl is not None and said[3].message_nl.endswith(
+    assert said[-1].message_nl is not None and said[-1].message_nl.endswith(
         "identifier): Practitioner/lbp-example-ed-physician; de FHIR-server moet ze al bevatten."
     )
 
@@ -291,6 +377,9 @@ def test_a_changed_english_sentence_is_not_said_with_the_old_dutch() -> None:
         ("no-general-practitioner", _older_patient),  # a GP on record
         ("entries-ignored", _older_patient),  # not one of the context's notes
         ("referenced-by-id", _older_patient),  # the record was not carried
+        ("not-electronic-patient-no-ssin", _older_patient),  # the SSIN is on record
+        ("not-electronic-no-general-practitioner", _older_patient),  # a GP on record
+        ("not-electronic-message-too-large", _no_general_practitioner),  # nothing was built
     ],
 )
 def test_a_warning_the_facts_do_not_back_is_shown_in_english(

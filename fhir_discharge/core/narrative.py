@@ -26,6 +26,7 @@ _UNSAFE = re.compile(
     "\ud800-\udfff\ufeff\ufffe\uffff]"
 )
 _SPACE = re.compile(r"\s+")
+_PARTIAL_DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2]))?")
 
 
 def clean(value: str) -> str:
@@ -82,6 +83,11 @@ def person_name(resource: Mapping[str, Any] | None) -> str | None:
     return one_line(" ".join(p for p in parts if isinstance(p, str))) or None
 
 
+def is_partial_date(value: Any) -> bool:
+    """A FHIR date of a year (YYYY) or a month (YYYY-MM), not a day."""
+    return isinstance(value, str) and _PARTIAL_DATE.fullmatch(value) is not None
+
+
 def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
@@ -93,11 +99,6 @@ def local(moment: datetime) -> datetime:
 def fhir_datetime(moment: datetime) -> str:
     """A FHIR dateTime/instant with seconds and the Brussels offset."""
     return local(moment).isoformat(timespec="seconds")
-
-
-def is_partial_date(value: object) -> bool:
-    """A FHIR date of a year or a year and month only (a partial birth date)."""
-    return isinstance(value, str) and len(value.split("-")) < 3
 
 
 def days_after(moment: datetime, days: int) -> datetime:

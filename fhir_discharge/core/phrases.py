@@ -245,6 +245,12 @@ NL_BE: Final[dict[str, str]] = {
     ),
     "communication": "Ontslagbrief van de spoedgevallendienst voor de huisarts.",
     "communication-category": "Ontslagbrief",
+    # core/ehealthbox.py: the letter as a KMEHR message for the GP's eHealthBox
+    "gp-message-title": "{title} ({date})",
+    "gp-message-task": (
+        "De ontslagbrief als KMEHR-bericht (contactverslag met de brief als pdf) naar de "
+        "eHealthBox van de huisarts sturen."
+    ),
     "care-plan-title": "Zorgplan acute lage rugpijn",
     "care-plan-description": "Actief blijven geeft de beste kans op een snel herstel.",
     "care-plan-safety-net-gp": "De huisarts raadplegen bij: {items}",
@@ -422,6 +428,7 @@ NL_BE_APP: Final[dict[str, str]] = {
     "role-followUpOneWeek": "Opvolgtaak na 1 week",
     "role-followUpSixWeeks": "Opvolgtaak na 6 weken",
     "role-letterToGp": "Bericht aan de huisarts",
+    "role-ehealthboxTask": "Verzending naar de eHealthBox van de huisarts",
     "queued": (
         "Het ontslag is aanvaard en staat in de wachtrij: de FHIR-server heeft het nog niet "
         "verwerkt. Status: {state}."
@@ -852,5 +859,41 @@ NL_BE_WARNINGS: Final[dict[str, str]] = {
         "identifier): {references}; de FHIR-server moet ze al bevatten"
     ),
 }
+
+# core/ehealthbox.py: why the letter cannot reach the GP electronically (no KMEHR message for
+# the eHealthBox), each said in the one sentence below (NOT_ELECTRONIC_NL), keyed like
+# ehealthbox.UNREACHABLE; the physician then hands the letter over.
+NOT_ELECTRONIC_NL: Final = (
+    "de huisarts kan de brief niet elektronisch ontvangen (geen KMEHR-bericht naar de "
+    "eHealthBox): {reason}; geef de brief op papier mee aan de patiënt of bezorg hem zelf"
+)
+NL_BE_NOT_ELECTRONIC_REASONS: Final[dict[str, str]] = {
+    "no-general-practitioner": "er staat geen huisarts van de patiënt in het dossier",
+    "general-practitioner-no-nihdi": (
+        "de huisarts in het dossier heeft geen RIZIV-nummer van een arts"
+    ),
+    "general-practitioner-nihdi-invalid": (
+        "het RIZIV-nummer van de huisarts is geen geldig artsennummer (11 cijfers, beginnend "
+        "met 1, juiste controlecijfers)"
+    ),
+    "patient-no-ssin": "de patiënt heeft geen INSZ (rijksregister- of bisnummer) in het dossier",
+    "patient-ssin-invalid": "het INSZ van de patiënt klopt niet (controlecijfers)",
+    "patient-no-name": "de naam van de patiënt staat niet in het dossier",
+    "physician-no-nihdi": (
+        "de arts die de brief ondertekent, heeft geen RIZIV-nummer in het dossier"
+    ),
+    "physician-nihdi-invalid": (
+        "het RIZIV-nummer van de arts die de brief ondertekent, is geen geldig artsennummer"
+    ),
+    "hospital-no-nihdi": "het ziekenhuis heeft geen RIZIV-nummer in het dossier",
+    "hospital-nihdi-invalid": "het RIZIV-nummer van het ziekenhuis is geen geldig ziekenhuisnummer",
+    "message-too-large": "het bericht zou groter zijn dan de 10 MB die de eHealthBox toelaat",
+}
+NL_BE_WARNINGS.update(
+    {
+        f"not-electronic-{reason}": NOT_ELECTRONIC_NL.format(reason=said)
+        for reason, said in NL_BE_NOT_ELECTRONIC_REASONS.items()
+    }
+)
 
 WARNING_PHRASES: Final[dict[str, dict[str, str]]] = {"nl-BE": NL_BE_WARNINGS}

@@ -14,6 +14,15 @@ from .careplan import build_care_plan, follow_up_tasks
 from .carry import carry_record
 from .communication import build_letter_communication
 from .context import DischargeContext
+from .ehealthbox import (
+    GpMessage,
+    GpRoute,
+    build_gp_message,
+    ehealthbox_task,
+    gp_route,
+    unreachable_warning,
+    with_gp_message,
+)
 from .facts import DischargeFacts, discharge_facts
 from .gate import check_eligibility
 from .identity import if_none_exist
@@ -27,19 +36,32 @@ class Discharge:
     bundle: Resource
     warnings: tuple[str, ...]
     facts: DischargeFacts
+    # The letter's way to the GP's eHealthBox (core/ehealthbox.py): who it names or why not, and
+    # the KMEHR message when one was built (in the Communication, with a Task for the engine).
+    gp_route: GpRoute | None = None
+    gp_message: GpMessage | None = None
 
     @property
     def letter(self) -> Resource:
         return dict(self.bundle["entry"][0]["resource"])
 
 
-def build_discharge(ctx: DischargeContext, language: str = "nl-BE") -> Discharge:
-    """Gate the encounter, then build letter, brochure reference, care plan and follow-up tasks.
+def build_discharge(
+    ctx: DischargeContext, language: str = "nl-BE", *, gp_message: bool = True
+) -> Discharge:
+    """Gate the encounter, then build letter, brochure reference, care plan and follow-up tasks,
+    and the Communication to the GP with the letter as a KMEHR message (and its PDF) and the
+    Task that has the hospital's integration engine send it to the GP's eHealthBox.
+
+    `gp_message=False` leaves the KMEHR message and its Task out (no PDF is rendered: ~0.3 s of
+    CPU); the warnings stay the same. For previews only (the CDS Hooks card, the physician's
+    app), never for a transaction that is posted.
 
     Raises NotOnPathway / IncompleteRecord (422) when the encounter is not for this pathway.
     """
     eligibility = check_eligibility(ctx)
     facts = discharge_facts(ctx, eligibility, language)
+    route = gp_route(facts)
     new_resources = [
         (facts.letter.literal, build_letter(facts)),
         (facts.brochure.literal, build_brochure_reference(facts)),
@@ -50,13 +72,24 @@ def build_discharge(ctx: DischargeContext, language: str = "nl-BE") -> Discharge
             strict=True,
         ),
     ]
+    warnings = list(eligibility.warnings)
+    # A letter the GP cannot receive electronically says why (the physician hands it over).
+    warnings.extend(route.warnings())
+    message = None
     communication = build_letter_communication(facts)
+    if communication is not None and route.reachable and gp_message:
+        message = build_gp_message(facts, route, new_resources)
+        if message.fits:
+            communication = with_gp_message(communication, facts, route, message)
+        else:
+            warnings.append(unreachable_warning("message-too-large"))
     if communication is not None:
         new_resources.append((facts.communication.literal, communication))
+    if message is not None and message.fits:
+        new_resources.append((message.task.literal, ehealthbox_task(facts, message)))
     # Conditional creates: a second discharge of this encounter finds these and creates nothing
     # (HAPI answers "200 OK" for an ifNoneExist match).
     entries = [(urn, resource, if_none_exist(urn)) for urn, resource in new_resources]
-    warnings = list(eligibility.warnings)
     if ctx.carry_record:
         # The record the EHR sent goes along, after the new resources (carry.py).
         carried, by_id = carry_record([r for _, r in new_resources], ctx, facts.key)
@@ -83,7 +116,8 @@ def build_discharge(ctx: DischargeContext, language: str = "nl-BE") -> Discharge
             for urn, resource, condition in entries
         ],
     }
-    return Discharge(bundle, tuple(warnings), facts)
+    sent = message if message is not None and message.fits else None
+    return Discharge(bundle, tuple(warnings), facts, route, sent)
 
 
 # What each entry of the transaction is, by position (the roles of the operation's answer).
@@ -94,4 +128,5 @@ ENTRY_ROLES = (
     "followUpOneWeek",
     "followUpSixWeeks",
     "letterToGp",
+    "ehealthboxTask",
 )

@@ -3,7 +3,8 @@
 `Discharge.warnings` are English sentences, for integrators (the operation's answer); unlike a
 Finding they carry no code. This module says what each one is: a warning counts as one of the
 kinds below only when the discharge's own facts back it (the gate found the patient 70 or older,
-the context has no GP, the warning is one of the context's notes, the record was carried) and
+the context has no GP, the warning is one of the context's notes, the record was carried, the
+letter cannot reach the GP electronically for that reason: ehealthbox.gp_route) and
 its English is exactly the sentence the core writes for that kind. Then it is said with the
 kind's sentence of phrases.WARNING_PHRASES, written and reviewed in advance, never translated at
 run time. The values a sentence needs come from the facts where the core keeps them (the age);
@@ -24,6 +25,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from .ehealthbox import UNREACHABLE, gp_route, unreachable_warning
 from .facts import DischargeFacts
 from .gate import NSAID_CAUTION_ENGLISH, OLDER_PATIENT_AGE
 from .phrases import WARNING_PHRASES
@@ -182,6 +184,26 @@ _KINDS: tuple[_Kind, ...] = (
         lambda found: {"references": found["references"]},
     ),
 )
+
+
+def _not_electronic(reason: str) -> _Kind:
+    """ehealthbox.py: the letter cannot reach the GP electronically, for `reason`; backed when
+    the discharge's own facts give that reason (a message too large for the eHealthBox: when
+    they give none, for only then was a message built)."""
+
+    def backed(_: str, facts: DischargeFacts) -> bool:
+        reasons = gp_route(facts).reasons
+        return not reasons if reason == "message-too-large" else reason in reasons
+
+    return _Kind(
+        f"not-electronic-{reason}",
+        re.compile(re.escape(unreachable_warning(reason))),
+        backed,
+        lambda _: {},
+    )
+
+
+_KINDS += tuple(_not_electronic(reason) for reason in UNREACHABLE)
 
 KINDS: tuple[str, ...] = tuple(kind.code for kind in _KINDS)
 

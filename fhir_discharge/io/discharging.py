@@ -36,14 +36,23 @@ def open_outbox(settings: Settings) -> Outbox:
 
 
 async def screened_discharge(
-    ctx: DischargeContext, terminology: TerminologyServer | None, language: str = "nl-BE"
+    ctx: DischargeContext,
+    terminology: TerminologyServer | None,
+    language: str = "nl-BE",
+    *,
+    gp_message: bool = True,
 ) -> Discharge:
     """The gate, then the transaction, for `ctx` as the service and the CLI see it: with what the
     configured terminology server says of its SNOMED CT codes (io/terminology.py) filled in
     first. The one way the operation, the CDS hook, the physician's app and the CLI run the gate
-    (tests/test_terminology.py holds that no other module calls build_discharge)."""
+    (tests/test_terminology.py holds that no other module calls build_discharge).
+
+    `gp_message=False` (previews: the CDS card, the app) leaves out the KMEHR message and its PDF;
+    with it the build runs off the event loop (the letter's PDF costs CPU: benchmarks/README.md)."""
     ctx = await with_red_flags_by_terminology_server(ctx, terminology)
-    return build_discharge(ctx, language)
+    if not gp_message:
+        return build_discharge(ctx, language, gp_message=False)
+    return await asyncio.to_thread(build_discharge, ctx, language)
 
 
 def deliverer_for(outbox: Outbox, client: FhirClient, settings: Settings) -> Deliverer:

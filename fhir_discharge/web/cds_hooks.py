@@ -357,7 +357,7 @@ async def lbp_discharge_hook(
     language = settings.language if settings.language in CARD_PHRASES else "nl-BE"
     try:
         ctx = await gather_hook_context(hook, settings)
-        discharge = await screened_discharge(ctx, terminology, settings.language)
+        discharge = await screened_discharge(ctx, terminology, settings.language, gp_message=False)
     except (NotOnPathway, IncompleteRecord) as refusal:
         log.info("hook %s: %s", hook.hookInstance, type(refusal).__name__)
         launch_url = settings.app_launch_url or public_url_for(request, settings, "app_launch")

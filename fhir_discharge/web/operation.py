@@ -62,7 +62,7 @@ def operation_definition() -> dict[str, Any]:
                 {
                     "name": role,
                     "use": "out",
-                    "min": 0 if role == "letterToGp" else 1,
+                    "min": 0 if role in ("letterToGp", "ehealthboxTask") else 1,
                     "max": "1",
                     "documentation": f"{what}: parts 'reference' (where it is on the server), "
                     "'location' (as the server gave it) and 'status' (created | existing).",
@@ -89,6 +89,9 @@ ROLE_DESCRIPTIONS = {
     "followUpOneWeek": "The 1-week GP follow-up (Task)",
     "followUpSixWeeks": "The 6-week spine programme follow-up (Task)",
     "letterToGp": "The letter's delivery to the GP (Communication); absent without a GP",
+    "ehealthboxTask": "What the hospital's integration engine is to send to the GP's eHealthBox "
+    "(Task, focus the Communication with the letter as a KMEHR message); absent when the letter "
+    "cannot reach the GP electronically (the warnings say why)",
 }
 
 

@@ -522,7 +522,7 @@ async def record(
         )
     answer = record_summary(ctx)
     try:
-        await screened_discharge(ctx, terminology, settings.language)
+        await screened_discharge(ctx, terminology, settings.language, gp_message=False)
         answer["gate"] = {"outcome": "clear", "findings": []}
     except (NotOnPathway, IncompleteRecord) as refusal:
         answer["gate"] = _findings(refusal)
@@ -541,7 +541,7 @@ async def preview(
     async with _client(body.iss, who, settings) as client:
         ctx, _ = await _gather(client, who, body.encounter, body)
     try:
-        discharge = await screened_discharge(ctx, terminology, settings.language)
+        discharge = await screened_discharge(ctx, terminology, settings.language, gp_message=False)
     except (NotOnPathway, IncompleteRecord) as refusal:
         return JSONResponse(_findings(refusal), headers={"Cache-Control": "no-store"})
     phrases = _phrases(settings)

@@ -227,6 +227,8 @@ def discharge_result(item: OutboxItem, landed: list[Landed] | None) -> dict[str,
     for role, where in zip(ENTRY_ROLES, landed or [], strict=False):
         if role == "letterToGp" and where.resource_type != "Communication":
             break  # no GP on record: what follows is the record carried along (carry.py)
+        if role == "ehealthboxTask" and where.resource_type != "Task":
+            break  # no KMEHR message (the warnings say why): what follows is the record
         parameters.append(
             {
                 "name": role,

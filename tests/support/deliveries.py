@@ -84,9 +84,14 @@ def derived_letter(record: dict) -> str:
     return build_discharge(context_from_bundle(record)).bundle["entry"][0]["fullUrl"]
 
 
+# The new resources of a discharge: the letter, the brochure reference, the care plan, the two
+# follow-up Tasks, the Communication to the GP and the Task to send it to the eHealthBox.
+NEW_RESOURCES = 7
+
+
 def assert_exactly_once(fhir_base_url: str, recs: list[dict]) -> dict[str, int]:
     """Each new resource of each record's discharge is on the server once; the counts."""
     counts = copies_on_server(fhir_base_url, recs)
-    assert len(counts) == 6 * len(recs)
+    assert len(counts) == NEW_RESOURCES * len(recs)
     assert set(counts.values()) == {1}, {k: v for k, v in counts.items() if v != 1}
     return counts

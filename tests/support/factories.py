@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -107,15 +108,50 @@ def with_encounter(bundle: Resource, encounter_id: str, identifier_value: str) -
     return bundle
 
 
+# The SSIN and NIHDI numbers of the example's patient, ED physician, GP and hospital.
+EXAMPLE_SSIN = "81031412414"
+EXAMPLE_PHYSICIAN_NIHDI = "16543250000"
+EXAMPLE_GP_NIHDI = "12345625003"
+EXAMPLE_HOSPITAL_NIHDI = "71000436000"
+
+
 def fresh_record(tag: str) -> Resource:
     """The example record under ids and identifiers of its own, so tests sharing one FHIR
-    server never see each other's data."""
+    server never see each other's data. Its SSIN and NIHDI numbers are well formed (check
+    digits), so the letter can still go to the GP as a KMEHR message."""
     text = HAPPY_PATH.read_text(encoding="utf-8")
     text = text.replace("lbp-example-", f"t-{tag}-").replace("SPO-2026-004711", f"SPO-{tag}")
-    # the SSIN and NIHDI numbers of the example's people and hospital
-    for number in ("81031412345", "10000000001", "10000000002", "71000000001"):
-        text = text.replace(f'"{number}"', f'"{number}-{tag}"')
+    numbers = {
+        EXAMPLE_SSIN: tagged_ssin(tag),
+        EXAMPLE_PHYSICIAN_NIHDI: tagged_nihdi(tag, "physician", "1"),
+        EXAMPLE_GP_NIHDI: tagged_nihdi(tag, "gp", "1"),
+        EXAMPLE_HOSPITAL_NIHDI: tagged_nihdi(tag, "hospital", "7"),
+    }
+    for number, fresh in numbers.items():
+        text = text.replace(f'"{number}"', f'"{fresh}"')
     return json.loads(text.replace("P-0000042", f"P-{tag}"))
+
+
+def _tag_number(*parts: str) -> int:
+    return int.from_bytes(hashlib.sha256("|".join(parts).encode()).digest()[:8], "big")
+
+
+def tagged_ssin(tag: str) -> str:
+    """A well-formed SSIN of its own for `tag`: a BIS-style month (+ 40), so it is no one's
+    national register number; year, month, day and sequence from the tag (33 million of them)."""
+    number = _tag_number(tag, "ssin")
+    year, month = number % 100, number // 100 % 12 + 41
+    day, sequence = number // 1200 % 28 + 1, number // 33600 % 998 + 1
+    body = f"{year:02d}{month:02d}{day:02d}{sequence:03d}"
+    return f"{body}{97 - int(body) % 97:02d}"
+
+
+def tagged_nihdi(tag: str, role: str, first_digit: str) -> str:
+    """A well-formed 11-digit NIHDI number of its own for `tag` and `role` (check digits
+    modulo 97; the number and the qualification from the tag: 100 million of them)."""
+    number = _tag_number(tag, role)
+    base = f"{first_digit}{number % 100_000:05d}"
+    return f"{base}{97 - int(base) % 97:02d}{number // 100_000 % 1000:03d}"
 
 
 def references_in(node: object):
