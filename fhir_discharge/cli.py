@@ -12,7 +12,6 @@ import asyncio
 import json
 import sys
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 from .config import Settings
@@ -51,8 +50,7 @@ async def discharge_file(
     bundle = json.loads(path.read_text(encoding="utf-8"))
     settings = Settings()
     # The same transaction the service would post for this context Bundle.
-    ctx = replace(context_from_bundle(bundle), carry_record=settings.carry_record)
-    discharge = build_discharge(ctx)
+    discharge = build_discharge(context_from_bundle(bundle))
     for warning in discharge.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if dry_run:

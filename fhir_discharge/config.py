@@ -110,8 +110,9 @@ class Settings(BaseSettings):
     # may name, besides fhir_base_url: the app reads and writes there with the physician's token.
     app_fhir_servers: list[str] = []
     # A context Bundle's record (Patient, physicians, hospital, Encounter, diagnosis, screening...)
-    # travels with the letter as conditional creates on business identifiers (carry.py), so the
-    # letter is whole on a server that does not hold them; false: reference them by id only.
+    # always travels with the letter as conditional creates on business identifiers (carry.py).
+    # `false` (reference the record by id on a server that is not its source, where the ids may
+    # be somebody else's) is no longer allowed: the service refuses to start with it.
     carry_record: bool = True
     language: str = "nl-BE"
     max_body_bytes: int = 1_000_000
@@ -147,6 +148,12 @@ def settings_problems(settings: Settings) -> list[str]:
             f"{_env(*given)} configure SMART Backend Services, which FHIR_DISCHARGE_FHIR_AUTH="
             f"{s.fhir_auth} does not use: set FHIR_DISCHARGE_FHIR_AUTH=smart (with "
             f"{_env(*smart[:2])}), or unset them"
+        )
+    if not s.carry_record:
+        problems.append(
+            f"{_env('carry_record')}=false is no longer supported: a context Bundle's record "
+            "always travels with the letter (by id, it would be filed on whoever holds those ids "
+            "on the FHIR server); unset it"
         )
     jwks = s.api_jwks_file or s.api_jwks_url
     if s.api_jwks_file and s.api_jwks_url:

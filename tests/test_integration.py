@@ -14,7 +14,7 @@ from fhir_discharge.io.fhir_client import FhirClient
 from tests.support.discharges import discharge, parts, seeded, store
 from tests.support.factories import condition, fresh_record, references_in, resource
 from tests.support.servers import AUTH
-from tests.support.stub_http import StubHttpServer, json_reply
+from tests.support.stub_http import StubHttpServer, StubReply, StubRequest, json_reply
 
 pytestmark = pytest.mark.integration
 
@@ -340,7 +340,13 @@ def refusing_fhir_server(status: int) -> StubHttpServer:
         "resourceType": "OperationOutcome",
         "issue": [{"severity": "error", "code": "invalid", "diagnostics": "stub"}],
     }
-    return StubHttpServer(lambda request: json_reply(status, outcome), methods=("POST",))
+    empty = {"resourceType": "Bundle", "type": "searchset", "entry": []}
+
+    def answer(request: StubRequest) -> StubReply:
+        # It holds nothing under the record's identifiers (the reads before the transaction).
+        return json_reply(200, empty) if request.method == "GET" else json_reply(status, outcome)
+
+    return StubHttpServer(answer, methods=("GET", "POST"))
 
 
 def run_cli(*argv: str) -> int:
@@ -385,7 +391,8 @@ def test_the_cli_exits_non_zero_with_the_outcome_when_refused_or_dead(
     path, _ = cli_file
     with refusing_fhir_server(status) as server:
         assert run_cli(str(path), "--server", f"{server.origin}/fhir") == 1
-    assert len(server.requests) == posts  # a refusal once; a transient failure once per attempt
+    posted = [r for r in server.requests if r.method == "POST"]
+    assert len(posted) == posts  # a refusal once; a transient failure once per attempt
     err = capsys.readouterr().err
     assert '"resourceType": "OperationOutcome"' in err and "FHIR server: stub" in err
 

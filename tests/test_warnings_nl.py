@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from fhir_discharge import build_discharge, context_from_bundle
-from fhir_discharge.core import context, eligibility, transaction
+from fhir_discharge.core import carry, context, eligibility, transaction
 from fhir_discharge.core.phrases import NL_BE_WARNINGS
 from fhir_discharge.core.transaction import Discharge
 from fhir_discharge.core.warnings_nl import KINDS, DischargeWarning, discharge_warnings
@@ -50,8 +50,8 @@ def _warning_sites(module: Any) -> list[str]:
 
 
 def test_every_warning_the_core_writes_is_a_kind_with_a_dutch_sentence() -> None:
-    sites = [s for m in (context, eligibility, transaction) for s in _warning_sites(m)]
-    # One note per ignored type (context.py), three of the gate, one of the transaction.
+    sites = [s for m in (context, eligibility, transaction, carry) for s in _warning_sites(m)]
+    # One note per ignored type (context.py), three of the gate, one of the carried record.
     assert len(sites) == len(KINDS) == 5, (
         "a warning was added or removed in the core: give it a kind in core/warnings_nl.py and "
         f"a sentence in phrases.WARNING_PHRASES: {sites}"
@@ -104,10 +104,10 @@ def _general_practitioner_not_in_use() -> Discharge:
     return _build(bundle)
 
 
-def _referenced_by_id() -> Discharge:
-    # The record travels with the letter; the ED physician has no business identifier.
+def _national_number_not_matched() -> Discharge:
+    # The record travels with the letter; the GP's NIHDI number fails its check digits.
     bundle = happy_bundle()
-    del resource(bundle, "Practitioner", "lbp-example-ed-physician")["identifier"]
+    resource(bundle, "Practitioner", "lbp-example-gp")["identifier"][0]["value"] = "10001293004"
     return _build(bundle, carry=True)
 
 
@@ -116,7 +116,7 @@ RECORDS: dict[str, Callable[[], Discharge]] = {
     "older-patient": _older_patient,
     "no-general-practitioner": _no_general_practitioner,
     "general-practitioner-not-in-use": _general_practitioner_not_in_use,
-    "referenced-by-id": _referenced_by_id,
+    "national-number-not-matched": _national_number_not_matched,
 }
 # What the English says, and what its Dutch must say instead (the values included).
 ENGLISH = {
@@ -124,7 +124,7 @@ ENGLISH = {
     "older-patient": "the patient is 70 or older",
     "no-general-practitioner": "the patient has no general practitioner on record",
     "general-practitioner-not-in-use": "the patient's general practitioner on record is not in use",
-    "referenced-by-id": "referenced by id, not written with the letter",
+    "national-number-not-matched": "the NIHDI number of Practitioner/lbp-example-gp",
 }
 DUTCH = {
     "entries-ignored": (
@@ -145,9 +145,9 @@ DUTCH = {
         "(Practitioner/lbp-example-gp, active false): de brief is gericht aan de behandelende "
         "huisarts, en de opvolgtaken aan de patiënt."
     ),
-    "referenced-by-id": (
-        "Niet met de brief meegeschreven, enkel via hun id naar verwezen (ze hebben geen "
-        "identifier): Practitioner/lbp-example-ed-physician; de FHIR-server moet ze al bevatten."
+    "national-number-not-matched": (
+        "Het RIZIV-nummer van Practitioner/lbp-example-gp is ongeldig: er wordt niet op gezocht "
+        "op de FHIR-server en het wordt niet met de brief meegeschreven; verbeter het in het EPD."
     ),
 }
 
@@ -185,7 +185,7 @@ def test_every_warning_of_one_discharge_is_said_in_its_order() -> None:
     patient = resource(bundle, "Patient")
     patient["birthDate"] = "1948-06-02"
     del patient["generalPractitioner"]
-    del resource(bundle, "Practitioner", "lbp-example-ed-physician")["identifier"]
+    resource(bundle, "Practitioner", "lbp-example-ed-physician")["identifier"][0]["value"] = "1"
     discharge = _build(bundle, carry=True)
     said = discharge_warnings(discharge)
     assert [w.message for w in said] == list(discharge.warnings)
@@ -193,14 +193,16 @@ def test_every_warning_of_one_discharge_is_said_in_its_order() -> None:
         "entries-ignored",
         "older-patient",
         "no-general-practitioner",
-        "referenced-by-id",
+        "national-number-not-matched",
     ]
     assert all(w.message_nl for w in said)
     assert said[0].message_nl is not None and said[0].message_nl.startswith(
         "De meegestuurde Bundle bevat 1 × AllergyIntolerance:"
     )
-    assert said[3].message_nl is not None and said[3].message_nl.endswith(
-        "identifier): Practitioner/lbp-example-ed-physician; de FHIR-server moet ze al bevatten."
+    assert said[3].message_nl == (
+        "Het RIZIV-nummer van Practitioner/lbp-example-ed-physician is ongeldig: er wordt niet op "
+        "gezocht op de FHIR-server en het wordt niet met de brief meegeschreven; verbeter het in "
+        "het EPD."
     )
 
 
@@ -232,7 +234,7 @@ def test_a_changed_english_sentence_is_not_said_with_the_old_dutch() -> None:
         ("older-patient", _no_general_practitioner),  # a patient of 44
         ("no-general-practitioner", _older_patient),  # a GP on record
         ("entries-ignored", _older_patient),  # not one of the context's notes
-        ("referenced-by-id", _older_patient),  # the record was not carried
+        ("national-number-not-matched", _older_patient),  # the record was not carried
     ],
 )
 def test_a_warning_the_facts_do_not_back_is_shown_in_english(
@@ -248,8 +250,8 @@ def test_a_warning_the_facts_do_not_back_is_shown_in_english(
     [
         "Bundle entries ignored: 1 <img src=x onerror=alert(1)> (not part of a discharge context)",
         "Bundle entries ignored: 1 {resource_type} (not part of a discharge context)",
-        "referenced by id, not written with the letter (no business identifier): "
-        "Practitioner/<b>x</b>; the FHIR server must hold them",
+        "the NIHDI number of Practitioner/<b>x</b> fails its NIHDI check digits: it is not "
+        "matched on the FHIR server nor written with the letter; correct it in the EHR",
     ],
     ids=["markup", "placeholder", "markup reference"],
 )

@@ -21,13 +21,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi.testclient import TestClient
 
-from fhir_discharge import build_discharge, context_from_bundle
+from fhir_discharge import build_discharge
 from fhir_discharge.config import Settings
 from fhir_discharge.core.references import is_fhir_id, parse_reference, ref_of
 from fhir_discharge.errors import InvalidInput
 from fhir_discharge.web.cds_hooks import parse_request
 from fhir_discharge.web.physician_app import Launched
 from fhir_discharge.web.urls import trusted_server
+from tests.support.contexts import held_by_server
 from tests.support.factories import happy_bundle, resource
 from tests.support.in_process import in_process_app
 from tests.support.stub_http import StubHttpServer, StubReply, json_reply
@@ -176,7 +177,7 @@ def landed_letter() -> list[dict[str, Any]]:
     """The discharge of the example record as a server would hold it once posted: the record,
     and the new resources under ids of their own with `Type/id` references between them."""
     record = happy_bundle()
-    transaction = build_discharge(context_from_bundle(record)).bundle
+    transaction = build_discharge(held_by_server(record)).bundle
     ids = {
         e["fullUrl"]: f"{e['resource']['resourceType']}/letter-{n}"
         for n, e in enumerate(transaction["entry"])

@@ -31,6 +31,7 @@ from .codes import (
     Code,
 )
 from .context import DischargeContext, parse_instant
+from .identifiers import SSIN_SYSTEMS, ssin_problem
 from .narrative import local
 from .pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS, pathway
 from .references import parse_reference, ref_of, same_target
@@ -329,6 +330,7 @@ class _Gate:
                     other=other,
                 )
                 break
+        self._check_national_number(patient)
         if patient.get("deceasedBoolean") is True or "deceasedDateTime" in patient:
             self._off("the patient is recorded as deceased", "Patient.deceased", "patient-deceased")
         ages = self._ages(patient)
@@ -344,6 +346,37 @@ class _Gate:
                 "the patient is not (certainly) an adult: the pathway is for adults",
                 "Patient.birthDate",
                 "patient-not-adult",
+            )
+
+    def _check_national_number(self, patient: Resource) -> None:
+        # The letter is filed under the patient's national number (SSIN) on the FHIR server it
+        # goes to (carry.py matches on it): a malformed one would file it under no one, or under
+        # whoever holds that number; two different ones leave it open which patient it is.
+        identifiers = patient.get("identifier")
+        numbers: dict[str, int] = {}
+        for index, identifier in enumerate(identifiers if isinstance(identifiers, list) else []):
+            if not isinstance(identifier, dict) or identifier.get("system") not in SSIN_SYSTEMS:
+                continue
+            where = f"Patient.identifier[{index}].value"
+            problem = ssin_problem(identifier.get("value"))
+            if problem is not None:
+                self._missing(
+                    f"the patient's national number (SSIN, {where}) {problem}: correct it in "
+                    "the EHR (the letter is never filed under a malformed national number)",
+                    where,
+                    "patient-ssin-invalid",
+                    element=where,
+                )
+            elif identifier.get("use") != "old":  # one no longer in use is no alternative
+                numbers.setdefault(str(identifier["value"]), index)
+        if len(numbers) > 1:
+            where = "Patient.identifier"
+            self._missing(
+                f"the patient has {len(numbers)} different national numbers (SSIN, {where}): "
+                "keep the one in use, mark the others `old`, in the EHR",
+                where,
+                "patient-ssin-ambiguous",
+                count=str(len(numbers)),
             )
 
     def _ages(self, patient: Resource) -> tuple[int, int] | None:

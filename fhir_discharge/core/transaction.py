@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ..types import Resource
 from .brochure import build_brochure_reference
 from .careplan import build_care_plan, follow_up_tasks
-from .carry import carry_record
+from .carry import CarriedEntry, carry_record
 from .communication import build_letter_communication
 from .context import DischargeContext
 from .eligibility import check_eligibility
@@ -27,6 +27,9 @@ class Discharge:
     bundle: Resource
     warnings: tuple[str, ...]
     facts: DischargeFacts
+    # The record carried with the letter (a context Bundle's), each with what it is matched on:
+    # what the I/O layer reads back from the server before posting (core/matching.py).
+    carried: tuple[CarriedEntry, ...] = ()
 
     @property
     def letter(self) -> Resource:
@@ -57,16 +60,14 @@ def build_discharge(ctx: DischargeContext, language: str = "nl-BE") -> Discharge
     # (HAPI answers "200 OK" for an ifNoneExist match).
     entries = [(urn, resource, if_none_exist(urn)) for urn, resource in new_resources]
     warnings = list(eligibility.warnings)
+    carried: tuple[CarriedEntry, ...] = ()
     if ctx.carry_record:
-        # The record the EHR sent goes along, after the new resources (carry.py).
-        carried, by_id = carry_record([r for _, r in new_resources], ctx, facts.key)
-        entries += carried
-        if by_id:
-            warnings.append(
-                "referenced by id, not written with the letter (no business identifier): "
-                + ", ".join(by_id)
-                + "; the FHIR server must hold them"
-            )
+        # The record the EHR sent goes along, after the new resources (carry.py): never
+        # referenced by id on a server that is not its source.
+        record = carry_record([r for _, r in new_resources], ctx, facts.key)
+        carried = record.entries
+        entries += [(e.urn, e.resource, e.condition) for e in carried]
+        warnings += record.warnings
     bundle: Resource = {
         "resourceType": "Bundle",
         "type": "transaction",
@@ -83,7 +84,7 @@ def build_discharge(ctx: DischargeContext, language: str = "nl-BE") -> Discharge
             for urn, resource, condition in entries
         ],
     }
-    return Discharge(bundle, tuple(warnings), facts)
+    return Discharge(bundle, tuple(warnings), facts, carried)
 
 
 # What each entry of the transaction is, by position (the roles of the operation's answer).

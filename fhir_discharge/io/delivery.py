@@ -23,10 +23,11 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from ..errors import FhirServerError, operation_outcome
+from ..errors import FhirServerError, IdentityConflict, operation_outcome
 from .fhir_client import FhirClient
 from .outbox import DEAD, DELIVERED, FAILED, QUEUED, Outbox, OutboxItem
 from .retry import backoff, is_transient
+from .server_identity import check_identity_on_server
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +175,18 @@ class Deliverer:
         """Post one claimed item and record what happened; the item as now recorded."""
         now = time.time()
         try:
+            # What the server holds under the record's identifiers, read just before each post:
+            # someone else's record there refuses the discharge, nothing written.
+            await check_identity_on_server(self.client, item.bundle)
             landed = await self.client.post_transaction(item.bundle)
+        except IdentityConflict as conflict:
+            outcome = operation_outcome(conflict)
+            await asyncio.to_thread(self.outbox.mark_failed, item.id, FAILED, outcome, now)
+            log.warning(
+                "outbox: %s for %s: identity conflict on the FHIR server", item.id, item.encounter
+            )
+            self._finish(item.id)
+            return replace(item, state=FAILED, outcome=outcome, claimed=False)
         except FhirServerError as error:
             outcome = operation_outcome(error)
             if not is_transient(error):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -107,15 +108,62 @@ def with_encounter(bundle: Resource, encounter_id: str, identifier_value: str) -
     return bundle
 
 
+# The example's national numbers (SSIN, NIHDI of the GP, of the ED physician, of the hospital).
+EXAMPLE_SSIN = "81031412414"
+EXAMPLE_NIHDI = {"gp": "10001292004", "ed": "10002777580", "hospital": "71001228000"}
+_numbers_given: set[str] = set()
+
+
+def valid_ssin(seed: int) -> str:
+    """An SSIN that passes its check (11 digits, mod 97), different for each seed: a birth date
+    in 1950-1999 and a day counter, then the check number."""
+    year, rest = 50 + seed % 50, seed // 50
+    month, rest = 1 + rest % 12, rest // 12
+    day, rest = 1 + rest % 28, rest // 28
+    counter = 1 + rest % 997
+    base = int(f"{year:02d}{month:02d}{day:02d}{counter:03d}")
+    return f"{base:09d}{97 - base % 97:02d}"
+
+
+def valid_nihdi(first_six: int, qualification: str = "000") -> str:
+    """A NIHDI number that passes its check (modulo 97) from its first six digits."""
+    return f"{first_six:06d}{97 - first_six % 97:02d}{qualification}"
+
+
+def _unique(make, seed: int) -> str:  # type: ignore[no-untyped-def]
+    while (number := make(seed)) in _numbers_given:
+        seed += 1
+    _numbers_given.add(number)
+    return str(number)
+
+
 def fresh_record(tag: str) -> Resource:
     """The example record under ids and identifiers of its own, so tests sharing one FHIR
-    server never see each other's data."""
+    server never see each other's data (national numbers that pass their checks, and that no
+    other fresh record of this process has)."""
     text = HAPPY_PATH.read_text(encoding="utf-8")
     text = text.replace("lbp-example-", f"t-{tag}-").replace("SPO-2026-004711", f"SPO-{tag}")
-    # the SSIN and NIHDI numbers of the example's people and hospital
-    for number in ("81031412345", "10000000001", "10000000002", "71000000001"):
-        text = text.replace(f'"{number}"', f'"{number}-{tag}"')
+    seed = int(hashlib.sha256(tag.encode()).hexdigest()[:12], 16)
+    numbers = {
+        EXAMPLE_SSIN: _unique(valid_ssin, seed),
+        EXAMPLE_NIHDI["gp"]: _unique(lambda s: valid_nihdi(100000 + s % 900000, "004"), seed),
+        EXAMPLE_NIHDI["ed"]: _unique(lambda s: valid_nihdi(100000 + s % 900000, "580"), seed + 7),
+        EXAMPLE_NIHDI["hospital"]: _unique(lambda s: valid_nihdi(700000 + s % 100000), seed),
+    }
+    for number, fresh in numbers.items():
+        text = text.replace(f'"{number}"', f'"{fresh}"')
     return json.loads(text.replace("P-0000042", f"P-{tag}"))
+
+
+def record_with_ids_only() -> Resource:
+    """The example record as an integrator on a shared sandbox sends it: ids such as
+    `Patient/1` and `Encounter/1`, and no business identifier on any resource."""
+    text = HAPPY_PATH.read_text(encoding="utf-8")
+    text = text.replace("lbp-example-patient", "1").replace("lbp-example-encounter", "1")
+    bundle = json.loads(text)
+    for entry in bundle["entry"]:
+        entry["resource"].pop("identifier", None)
+    return bundle
 
 
 def references_in(node: object):
