@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     # "/cds-services/lbp-discharge", a jti never seen before); unset, the api_* tokens as elsewhere.
     cds_clients: dict[str, CdsClient] = {}
 
+    @field_validator("outbox_retention_days")
+    @classmethod
+    def _positive_retention(cls, value: float) -> float:
+        if not value > 0:
+            raise ValueError("outbox_retention_days must be more than 0")
+        return value
+
     @field_validator("public_base_url")
     @classmethod
     def _absolute_http_url(cls, value: str | None) -> str | None:
@@ -122,6 +129,10 @@ class Settings(BaseSettings):
     # service replicas; needs the [postgres] extra. When set, outbox_path is not used. A secret
     # (it may carry a password): never logged.
     outbox_url: SecretStr | None = None
+    # How long a delivered discharge keeps its payload (the transaction: the patient's record and
+    # the letter) in the outbox, in days; then it is emptied, its state, ids and where each
+    # resource landed kept. The letters it wrote stay recorded (for `$document`) for ever.
+    outbox_retention_days: float = 7.0
     # How long a discharge request waits for delivery before answering 202 with a status URL.
     sync_wait_seconds: float = 10.0
     # After this many failed deliveries an item is dead-lettered (kept, visible, re-drivable).
