@@ -296,3 +296,30 @@ def test_a_patient_id_that_exists_on_a_shared_hapi_never_gets_the_letter(
     patient = httpx.get(f"{hapi_base_url}/{letter['subject']['reference']}", headers=FHIR).json()
     assert patient["name"] == resource(record, "Patient")["name"]
     assert search(hapi_base_url, "Composition", subject=f"Patient/{taken}") == []
+
+
+def test_an_identifier_that_reads_as_a_search_parameter_never_finds_the_victim_on_hapi(
+    service_on_hapi: str, hapi_base_url: str
+) -> None:
+    # HAPI parses a conditional create's search as a URL query: unencoded, a value `&_id=N` is a
+    # search of its own, and the letter's subject became Patient/N.
+    victim = httpx.post(
+        f"{hapi_base_url}/Patient",
+        json={"resourceType": "Patient", "name": [{"family": "Victim"}]},
+        headers=POST,
+        timeout=60,
+    )
+    assert victim.status_code == 201, victim.text
+    victim_id = victim.json()["id"]
+    record = new_record()
+    resource(record, "Patient")["identifier"] = [
+        {"system": "https://example.uzleuven.be/sid/patient", "value": f"&_id={victim_id}"}
+    ]
+    answer = discharge(service_on_hapi, record)
+    assert answer.status_code == 201, f"{answer.text} {log_hint()}"
+    letter = httpx.get(
+        f"{hapi_base_url}/{roles(answer.json())['letter']['reference']}", headers=FHIR
+    ).json()
+    assert letter["subject"]["reference"] != f"Patient/{victim_id}"
+    patient = httpx.get(f"{hapi_base_url}/{letter['subject']['reference']}", headers=FHIR).json()
+    assert patient["name"] == resource(record, "Patient")["name"]
