@@ -114,3 +114,18 @@ def test_an_encounter_on_the_server_when_the_patient_is_not_is_somebody_elses():
 def test_several_matches_for_one_identifier_are_a_conflict():
     found = {BY_TYPE["Patient"]: [on_server(), on_server(id="srv-p2")]}
     assert codes(found) == ["identifier-matches-several"]
+
+
+@pytest.mark.parametrize(
+    "held",
+    [
+        {"resourceType": "Patient", "id": "p", "name": "Peeters", "birthDate": 7},
+        {"resourceType": "Patient", "id": "p", "name": [7, None, {"family": 7}]},
+    ],
+)
+def test_whatever_shape_the_server_answers_is_compared_without_failing(held):
+    found = {
+        BY_TYPE["Patient"]: [held],
+        BY_TYPE["Encounter"]: [{"resourceType": "Encounter", "id": "e", "subject": "Patient/p"}],
+    }
+    assert codes(found) == ["encounter-of-another-patient"]

@@ -570,3 +570,28 @@ def test_the_service_purges_a_delivered_discharge_after_its_retention(fhir_base_
         assert httpx.get(f"{service.url}/{letter}/$document", headers=AUTH).status_code == 200
     finally:
         service.stop()
+
+
+def test_an_outbox_file_of_an_earlier_version_is_migrated_and_kept(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "outbox" / "outbox.sqlite3"
+    path.parent.mkdir()
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE discharge (id TEXT PRIMARY KEY, encounter TEXT NOT NULL, bundle TEXT NOT"
+        " NULL, warnings TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT"
+        " 0, next_attempt_at REAL NOT NULL, lease_until REAL, result TEXT, outcome TEXT,"
+        " accepted_at REAL NOT NULL, updated_at REAL NOT NULL);"
+        "INSERT INTO discharge VALUES ('a', 'Encounter/a', '{\"n\": 1}', '[]', 'delivered', 1,"
+        f" {T0}, NULL, '[]', NULL, {T0}, {T0});"
+    )
+    old.commit()
+    old.close()
+    box = SqliteOutbox(path)
+    try:
+        assert box.get("a").bundle == {"n": 1}  # type: ignore[union-attr]
+        assert box.purge_delivered(T0 + 1, T0 + 1) == 1
+        assert box.get("a").bundle == {}  # type: ignore[union-attr]
+    finally:
+        box.close()

@@ -210,7 +210,8 @@ class _Links:
         """A copy of `node` whose references point to carried resources' urns, and without the
         others. An element of a list that holds such a reference (Encounter.participant,
         Encounter.diagnosis) is left out whole, so no element is written without the reference
-        that made it. One walk: the copy and the pruning together."""
+        that made it; an element left empty (or given empty, or null) is left out too (FHIR JSON
+        has neither). One walk: the copy and the pruning together."""
         copy: dict[str, Any] = {}
         for name, value in node.items():
             if _is_reference(value):
@@ -227,7 +228,7 @@ class _Links:
                         if any(_is_reference(v) and not self.resolved(v) for v in item.values()):
                             item = None
                         else:
-                            item = self.resolvable_copy(item)
+                            item = self.resolvable_copy(item) or None
                     else:
                         item = copy_resource(item)
                     if item is not None:
@@ -235,7 +236,10 @@ class _Links:
                 if items:
                     copy[name] = items
             elif isinstance(value, dict):
-                copy[name] = self.resolvable_copy(value)
+                if kept := self.resolvable_copy(value):
+                    copy[name] = kept
+            elif value is None:  # FHIR JSON has no null element: the record's is left out
+                continue
             else:
                 copy[name] = value
         return copy

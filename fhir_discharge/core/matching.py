@@ -101,7 +101,10 @@ def identity_conflicts(
         resource_type = resource.get("resourceType")
         if resource_type not in ("Encounter", "Composition") or len(matches) != 1:
             continue
-        subject = parse_reference(str((matches[0].get("subject") or {}).get("reference", "")))
+        held = matches[0].get("subject")
+        subject = (
+            parse_reference(str(held.get("reference", ""))) if isinstance(held, dict) else None
+        )
         if subject is not None and subject.literal == patient_on_server:
             continue
         if resource_type == "Encounter":
@@ -152,7 +155,8 @@ def _name_parts(person: Resource, part: str) -> set[str]:
     """Every family name (or every given name) of every HumanName, compared without case,
     accents, spaces or punctuation ("Van den Bossche" is "vandenbossche")."""
     found = set()
-    for name in person.get("name") or []:
+    names = person.get("name")
+    for name in names if isinstance(names, list) else []:
         if not isinstance(name, dict):
             continue
         values = name.get(part)
