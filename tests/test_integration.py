@@ -278,8 +278,8 @@ def test_a_screening_stored_on_the_server_for_another_encounter_does_not_count(
     assert "screening of this encounter is not documented" in response.text
 
 
-def test_an_encounter_with_thousands_of_references_is_refused_quickly(service_url):
-    record = fresh_record(uuid.uuid4().hex[:10])
+def test_an_encounter_with_thousands_of_references_is_refused_quickly(fhir_base_url, service_url):
+    record = seeded(fhir_base_url)  # a bare Encounter is the one the server holds
     encounter = resource(record, "Encounter")
     encounter["participant"] = [
         {"individual": {"reference": f"Practitioner/p{i}"}} for i in range(10_000)
@@ -288,6 +288,23 @@ def test_an_encounter_with_thousands_of_references_is_refused_quickly(service_ur
     assert response.status_code == 400, response.text
     assert "references more than" in response.text
     assert httpx.get(f"{service_url}/health", timeout=5).status_code == 200
+
+
+def test_a_bare_encounter_is_the_one_the_server_holds_for_its_patient(fhir_base_url, service_url):
+    record = seeded(fhir_base_url)
+    someone = seeded(fhir_base_url)
+    # Named by its id, given with another patient: the letter would reference a stranger's
+    # encounter on the server.
+    encounter = {
+        **resource(record, "Encounter"),
+        "subject": {"reference": f"Patient/{resource(someone, 'Patient')['id']}"},
+    }
+    response = discharge(service_url, "/Encounter/$lbp-discharge", encounter)
+    assert response.status_code == 409, response.text
+    assert "encounter-of-another-patient" in response.text
+    # An id the server does not hold: nothing there to reference.
+    unknown = {**resource(record, "Encounter"), "id": f"nowhere-{uuid.uuid4().hex[:8]}"}
+    assert discharge(service_url, "/Encounter/$lbp-discharge", unknown).status_code == 404
 
 
 def test_a_context_bundle_with_other_resource_types_is_discharged_with_a_warning(

@@ -101,11 +101,8 @@ def identity_conflicts(
         resource_type = resource.get("resourceType")
         if resource_type not in ("Encounter", "Composition") or len(matches) != 1:
             continue
-        held = matches[0].get("subject")
-        subject = (
-            parse_reference(str(held.get("reference", ""))) if isinstance(held, dict) else None
-        )
-        if subject is not None and subject.literal == patient_on_server:
+        subject = _subject(matches[0])
+        if subject is not None and subject == patient_on_server:
             continue
         if resource_type == "Encounter":
             findings.append(
@@ -128,6 +125,28 @@ def identity_conflicts(
                 )
             )
     return findings
+
+
+def given_encounter_conflicts(given: Resource, held: Resource) -> list[Finding]:
+    """A bare Encounter the caller gives, beside the one the FHIR server holds under its id (the
+    letter will reference that one): of another patient, it is a conflict."""
+    if _subject(given) == _subject(held):
+        return []
+    return [
+        Finding(
+            "the FHIR server holds this Encounter's id for another patient than the Encounter "
+            "given names: the letter would be filed on their record; nothing was written (send "
+            "the encounter as the server holds it, or a context Bundle)",
+            "Encounter.subject",
+            "encounter-of-another-patient",
+        )
+    ]
+
+
+def _subject(resource: Resource) -> str | None:
+    held = resource.get("subject")
+    parsed = parse_reference(str(held.get("reference", ""))) if isinstance(held, dict) else None
+    return parsed.literal if parsed is not None else None
 
 
 def _type(entry: Mapping[str, Any]) -> str:
