@@ -252,3 +252,17 @@ def _ids_of_nodes(node, found=None):
         for value in node:
             _ids_of_nodes(value, found)
     return found
+
+
+def test_the_copy_always_carries_the_identifier_it_is_matched_on():
+    # The identifier names its assigner, an Organization the Bundle does not hold: the element
+    # with the dangling reference is left out, but the conditional create's identifier stays
+    # (a server refuses a create that does not satisfy its own search).
+    bundle = happy_bundle()
+    resource(bundle, "Condition")["identifier"][0]["assigner"] = {"reference": "Organization/x"}
+    built = carried_build(bundle).bundle
+    (condition,) = entries_by_type(built)["Condition"]
+    assert condition["resource"]["identifier"] == [
+        {"system": "https://example.uzleuven.be/sid/condition", "value": "lbp-example-diagnosis"}
+    ]
+    assert condition["request"]["ifNoneExist"].endswith("condition|lbp-example-diagnosis")

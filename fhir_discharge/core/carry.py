@@ -129,6 +129,8 @@ def carry_record(
             _add_identifier(copy, identifier)
         else:
             identifier = {"system": identifier["system"], "value": identifier["value"]}
+            if not _holds(copy, identifier):  # left out with a reference it held (an assigner)
+                _add_identifier(copy, identifier)
         entries.append(CarriedEntry(urns[literal], copy, identifier, derived, literal))
     return CarriedRecord(tuple(entries), tuple(warnings))
 
@@ -147,6 +149,18 @@ def _derived_value(copy: Resource, ctx: DischargeContext, key: str, identity: st
     if resource_type == "Patient":  # never merged with anyone: bound to this encounter
         return derived_uuid(key, "patient:" + patient_basis(ctx.patient))
     return derived_uuid(identity, f"{resource_type}:{content_digest(copy)}")
+
+
+def _holds(copy: Resource, identifier: dict[str, str]) -> bool:
+    """Whether the copy carries the identifier it is matched on (the server checks that a
+    conditional create's resource satisfies its own search)."""
+    held = copy.get("identifier")
+    for candidate in held if isinstance(held, list) else [held]:
+        if isinstance(candidate, dict) and all(
+            candidate.get(k) == identifier[k] for k in ("system", "value")
+        ):
+            return True
+    return False
 
 
 def _add_identifier(copy: Resource, identifier: dict[str, str]) -> None:
