@@ -5,7 +5,9 @@
 Raw asyncio HTTP/1.1 (keep-alive, Content-Length bodies). `GET /fhir/metadata` answers 200;
 any `POST /fhir` answers at once with a valid transaction-response: one "201 Created" entry with
 a new id per entry of the posted Bundle, of the type its `request.url` names (the body is
-parsed for that only, so the stub follows build_discharge's entries as they change). Used only
+parsed for that only, so the stub follows build_discharge's entries as they change); any search
+(`GET /fhir/Type?...`, the reads of what the server holds under a carried record's identifiers
+before each transaction, io/server_identity.py) an empty searchset: it holds no one. Used only
 by benchmarks/throughput.py, so the service's own cost is what the benchmark measures.
 """
 
@@ -45,6 +47,7 @@ def transaction_response(body: bytes) -> bytes:
     ).encode()
 
 
+EMPTY_SEARCHSET = json.dumps({"resourceType": "Bundle", "type": "searchset", "entry": []}).encode()
 METADATA = json.dumps(
     {"resourceType": "CapabilityStatement", "status": "active", "fhirVersion": "4.0.1"}
 ).encode()
@@ -86,6 +89,8 @@ class StubProtocol(asyncio.Protocol):
                 self.transport.write(_reply("200 OK", transaction_response(body)))
             elif method == "GET" and path.startswith("/fhir/metadata"):
                 self.transport.write(_reply("200 OK", METADATA))
+            elif method == "GET" and path.startswith("/fhir/") and "?" in path:
+                self.transport.write(_reply("200 OK", EMPTY_SEARCHSET))
             else:
                 self.transport.write(
                     _reply("404 Not Found", b'{"resourceType":"OperationOutcome"}')

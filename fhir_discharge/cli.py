@@ -12,7 +12,6 @@ import asyncio
 import json
 import sys
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 from .config import Settings
@@ -55,7 +54,7 @@ async def discharge_file(
     settings = Settings()
     # The same transaction the service would post for this context Bundle, with the configured
     # terminology server asked as the service asks it (io/terminology.py).
-    ctx = replace(context_from_bundle(bundle), carry_record=settings.carry_record)
+    ctx = context_from_bundle(bundle)
     terminology = terminology_server_from(settings)
     try:
         discharge = await screened_discharge(ctx, terminology)

@@ -93,6 +93,13 @@ class Settings(BaseSettings):
     # red-flag category); 0: never reused.
     terminology_cache_seconds: float = 3600.0
 
+    @field_validator("outbox_retention_days")
+    @classmethod
+    def _positive_retention(cls, value: float) -> float:
+        if not value > 0:
+            raise ValueError("outbox_retention_days must be more than 0")
+        return value
+
     @field_validator("public_base_url")
     @classmethod
     def _absolute_http_url(cls, value: str | None) -> str | None:
@@ -159,8 +166,9 @@ class Settings(BaseSettings):
     # may name, besides fhir_base_url: the app reads and writes there with the physician's token.
     app_fhir_servers: list[str] = []
     # A context Bundle's record (Patient, physicians, hospital, Encounter, diagnosis, screening...)
-    # travels with the letter as conditional creates on business identifiers (carry.py), so the
-    # letter is whole on a server that does not hold them; false: reference them by id only.
+    # always travels with the letter as conditional creates on business identifiers (carry.py).
+    # `false` (reference the record by id on a server that is not its source, where the ids may
+    # be somebody else's) is no longer allowed: the service refuses to start with it.
     carry_record: bool = True
     language: str = "nl-BE"
     max_body_bytes: int = 1_000_000
@@ -170,6 +178,10 @@ class Settings(BaseSettings):
     # service replicas; needs the [postgres] extra. When set, outbox_path is not used. A secret
     # (it may carry a password): never logged.
     outbox_url: SecretStr | None = None
+    # How long a delivered discharge keeps its payload (the transaction: the patient's record and
+    # the letter) in the outbox, in days; then it is emptied, its state, ids and where each
+    # resource landed kept. The letters it wrote stay recorded (for `$document`) for ever.
+    outbox_retention_days: float = 7.0
     # How long a discharge request waits for delivery before answering 202 with a status URL.
     sync_wait_seconds: float = 10.0
     # After this many failed deliveries an item is dead-lettered (kept, visible, re-drivable).
@@ -196,6 +208,12 @@ def settings_problems(settings: Settings) -> list[str]:
             f"{_env(*given)} configure SMART Backend Services, which FHIR_DISCHARGE_FHIR_AUTH="
             f"{s.fhir_auth} does not use: set FHIR_DISCHARGE_FHIR_AUTH=smart (with "
             f"{_env(*smart[:2])}), or unset them"
+        )
+    if not s.carry_record:
+        problems.append(
+            f"{_env('carry_record')}=false is no longer supported: a context Bundle's record "
+            "always travels with the letter (by id, it would be filed on whoever holds those ids "
+            "on the FHIR server); unset it"
         )
     jwks = s.api_jwks_file or s.api_jwks_url
     if s.api_jwks_file and s.api_jwks_url:

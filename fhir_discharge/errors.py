@@ -41,6 +41,8 @@ FINDING_DISPLAYS: dict[str, str] = {
     "patient-deceased": "The patient is recorded as deceased",
     "birth-date-missing": "The patient's birth date is not on record",
     "patient-not-adult": "The patient is not certainly an adult",
+    "patient-ssin-invalid": "The patient's national number (SSIN) fails its check",
+    "patient-ssin-ambiguous": "The patient has more than one national number (SSIN)",
     # the diagnosis
     "diagnosis-not-in-record": "A diagnosis of the encounter is not in the record",
     "other-diagnosis": "Another diagnosis on this encounter",
@@ -83,6 +85,11 @@ FINDING_DISPLAYS: dict[str, str] = {
     # what the letter names
     "examination-unnamed": "An examination of this encounter cannot be named",
     "prescription-unnamed": "A prescription of this encounter does not name its medication",
+    # what the FHIR server already holds under the record's identifiers (core/matching.py)
+    "patient-identity-conflict": "The FHIR server holds another person under this identifier",
+    "encounter-of-another-patient": "The FHIR server holds this encounter for another patient",
+    "letter-of-another-patient": "The FHIR server holds this letter for another patient",
+    "identifier-matches-several": "The FHIR server holds several resources under one identifier",
 }
 
 
@@ -168,6 +175,16 @@ class NotOnPathway(DischargeError):
 
     http_status = 422
     issue_code = "business-rule"
+
+
+class IdentityConflict(DischargeError):
+    """The FHIR server holds, under the record's identifiers, someone else's record: another
+    person under the patient's national number, the encounter or the letter for another patient.
+    409: the record is not wrong on its own, it conflicts with what the server holds, and a person
+    must decide which side to correct; nothing is written until then."""
+
+    http_status = 409
+    issue_code = "conflict"
 
 
 class FhirServerError(DischargeError):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fhir_discharge import build_discharge, context_from_bundle
+from fhir_discharge import build_discharge
 from fhir_discharge.core.phrases import ADVICE_KEYS
+from tests.support.contexts import held_by_server
 from tests.support.factories import happy_bundle, resource, screening
 
 
 def built(bundle):
-    entries = build_discharge(context_from_bundle(bundle)).bundle["entry"]
+    entries = build_discharge(held_by_server(bundle)).bundle["entry"]
     return entries, {e["resource"]["resourceType"]: e["resource"] for e in entries[:3]}
 
 

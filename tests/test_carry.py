@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import json
+from urllib.parse import parse_qsl
 
 from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.core.carry import NIHDI, SSIN
-from tests.support.factories import happy_bundle, references_in, resource
+from fhir_discharge.core.ehealthbox import unreachable_warning
+from tests.support.contexts import held_by_server
+from tests.support.factories import happy_bundle, record_with_ids_only, references_in, resource
 
 
 def carried_build(bundle):
-    return build_discharge(replace(context_from_bundle(bundle), carry_record=True))
+    return build_discharge(context_from_bundle(bundle))  # a context Bundle: always carried
 
 
 def entries_by_type(bundle):
@@ -75,51 +78,154 @@ def test_the_same_record_gives_the_same_transaction():
     assert carried_build(happy_bundle()).bundle == carried_build(happy_bundle()).bundle
 
 
-def test_a_resource_without_business_identifier_is_referenced_by_id_with_a_warning():
+def test_a_resource_without_business_identifier_travels_with_one_the_service_derives():
     bundle = happy_bundle()
     del resource(bundle, "Practitioner", "lbp-example-ed-physician")["identifier"]
     discharge = carried_build(bundle)
     built = discharge.bundle
-    types = [e["resource"]["resourceType"] for e in built["entry"][6:]]
-    assert types.count("Practitioner") == 1  # the GP; the ED physician is not written
-    letter = built["entry"][0]["resource"]
-    assert letter["author"] == [{"reference": "Practitioner/lbp-example-ed-physician"}]
-    carried_encounter = next(
-        e["resource"] for e in built["entry"] if e["resource"]["resourceType"] == "Encounter"
+    physicians = [e for e in entries_by_type(built)["Practitioner"]]
+    ed = next(e for e in physicians if e["resource"]["name"][0]["family"] == "Maes")
+    assert ed["resource"]["identifier"] == [
+        {"system": "urn:ietf:rfc:3986", "value": ed["resource"]["identifier"][0]["value"]}
+    ]
+    assert ed["resource"]["identifier"][0]["value"].startswith("urn:uuid:")
+    assert ed["request"]["ifNoneExist"] == (
+        f"identifier=urn:ietf:rfc:3986|{ed['resource']['identifier'][0]['value']}"
     )
-    assert carried_encounter["participant"][0]["individual"] == {
-        "reference": "Practitioner/lbp-example-ed-physician"
-    }
+    letter = built["entry"][0]["resource"]
+    assert letter["author"] == [{"reference": ed["fullUrl"]}]  # never Practitioner/<id>
+    # Carried with a derived identifier, no warning of its own; only that without the signer's
+    # NIHDI number no KMEHR message can be addressed (core/ehealthbox.py).
+    assert discharge.warnings == (unreachable_warning("physician-no-nihdi"),)
+    # The same record, the same identifier: a repeat creates nothing twice.
+    again = carried_build(bundle).bundle
+    assert again == built
+
+
+def test_a_record_with_ids_only_is_never_referenced_by_id():
+    """A context Bundle whose resources have ids and no business identifier (an integrator on
+    a shared sandbox: Patient/1, Encounter/1): every reference of the transaction is to one of
+    its own entries, never to `Type/id` on the server, where those ids are somebody else's."""
+    bundle = record_with_ids_only()
+    built = carried_build(bundle).bundle
+    full_urls = {e["fullUrl"] for e in built["entry"]}
+    references = set(references_in(built))
+    assert references and references <= full_urls
+    assert all(r.startswith("urn:uuid:") for r in references)
+    types = sorted(e["resource"]["resourceType"] for e in built["entry"][6:])
+    carried = ["Condition", "Encounter", "Organization", "Patient", "Practitioner"]
+    assert types == sorted([*carried, "Practitioner", "QuestionnaireResponse"])
+    for entry in built["entry"][6:]:
+        identifier = entry["resource"]["identifier"]
+        identifier = identifier if isinstance(identifier, dict) else identifier[0]
+        assert identifier["system"] == "urn:ietf:rfc:3986"
+        assert entry["request"]["ifNoneExist"] == (
+            f"identifier=urn:ietf:rfc:3986|{identifier['value']}"
+        )
+
+
+def test_derived_identifiers_are_never_another_patients():
+    # The same physician (no identifier) and the same encounter ids, two patients: nothing of
+    # one discharge is matched by the other's identifiers.
+    one = carried_build(record_with_ids_only()).bundle
+    other_record = record_with_ids_only()
+    resource(other_record, "Patient")["identifier"] = [{"system": SSIN, "value": "85073003328"}]
+    other = carried_build(other_record).bundle
+    assert {e["request"]["ifNoneExist"] for e in one["entry"]}.isdisjoint(
+        e["request"]["ifNoneExist"] for e in other["entry"]
+    )
+
+
+def test_a_patient_without_any_identifier_is_never_merged_with_another_person():
+    one = carried_build(record_with_ids_only()).bundle
+    # Another person under the same EHR ids, the same encounter: another Patient, another letter.
+    someone_else = record_with_ids_only()
+    resource(someone_else, "Patient")["name"] = [{"family": "Peeters", "given": ["Jan"]}]
+    other = carried_build(someone_else).bundle
+    # The same person at another encounter: written again rather than risk a merge.
+    later = record_with_ids_only()
+    resource(later, "Encounter")["period"]["start"] = "2026-11-25T08:05:00+01:00"
+    again = carried_build(later).bundle
+
+    def patient_condition(built):
+        return next(
+            e["request"]["ifNoneExist"]
+            for e in built["entry"]
+            if e["resource"]["resourceType"] == "Patient"
+        )
+
+    conditions = {patient_condition(b) for b in (one, other, again)}
+    assert len(conditions) == 3
+    assert len({b["entry"][0]["fullUrl"] for b in (one, other, again)}) == 3  # three letters
+    assert patient_condition(carried_build(record_with_ids_only()).bundle) == patient_condition(one)
+
+
+def test_identifier_values_are_escaped_and_encoded_in_the_search():
+    bundle = happy_bundle()
+    resource(bundle, "Condition")["identifier"][0]["value"] = "a|b,c$d\\e&_id=victim-1#x y+%"
+    built = carried_build(bundle).bundle
+    (condition,) = entries_by_type(built)["Condition"]
+    search = condition["request"]["ifNoneExist"]
+    assert "&" not in search and "#" not in search and " " not in search
+    # What a server reads from it: one parameter, the value escaped as FHIR search says.
+    assert parse_qsl(search, keep_blank_values=True) == [
+        (
+            "identifier",
+            "https://example.uzleuven.be/sid/condition|a\\|b\\,c\\$d\\\\e&_id=victim-1#x y+%",
+        )
+    ]
+
+
+def test_a_gp_whose_nihdi_fails_its_check_is_not_matched_by_it():
+    bundle = happy_bundle()
+    resource(bundle, "Practitioner", "lbp-example-gp")["identifier"][0]["value"] = "10001293004"
+    discharge = carried_build(bundle)
+    gp = next(
+        e
+        for e in entries_by_type(discharge.bundle)["Practitioner"]
+        if e["resource"]["name"][0]["family"] == "Claes"
+    )
+    # Neither matched on nor written: a server never holds the malformed number from us.
+    assert "10001293004" not in json.dumps(discharge.bundle)
+    assert gp["resource"]["identifier"][0]["system"] == "urn:ietf:rfc:3986"
+    assert discharge.warnings == (
+        unreachable_warning("general-practitioner-nihdi-invalid"),
+        "the NIHDI number of Practitioner/lbp-example-gp fails its NIHDI check digits: it is not "
+        "matched on the FHIR server nor written with the letter; correct it in the EHR",
+    )
+    # The discharge still happens: the letter still goes to that GP.
+    communication = discharge.bundle["entry"][5]["resource"]
+    assert communication["recipient"] == [{"reference": gp["fullUrl"]}]
+
+
+def test_the_ed_physicians_malformed_nihdi_is_not_matched_by_it_either():
+    bundle = happy_bundle()
+    physician = resource(bundle, "Practitioner", "lbp-example-ed-physician")
+    physician["identifier"][0]["value"] = "10002778580"
+    discharge = carried_build(bundle)
+    letter = discharge.bundle["entry"][0]["resource"]
+    author = next(
+        e for e in discharge.bundle["entry"] if e["fullUrl"] == letter["author"][0]["reference"]
+    )
+    assert author["resource"]["name"][0]["family"] == "Maes"
+    assert author["resource"]["identifier"][0]["system"] == "urn:ietf:rfc:3986"
     assert any("Practitioner/lbp-example-ed-physician" in w for w in discharge.warnings)
 
 
-def test_references_outside_the_context_are_left_out_of_the_copies():
-    bundle = happy_bundle()
-    resource(bundle, "Patient")["managingOrganization"] = {"reference": "Organization/elsewhere"}
-    encounter = resource(bundle, "Encounter")
-    encounter["participant"].append({"individual": {"reference": "Practitioner/nurse-not-sent"}})
-    encounter["location"] = [{"location": {"reference": "Location/ward-3"}}]
-    built = carried_build(bundle).bundle
-    by_type = entries_by_type(built)
-    patient = by_type["Patient"][0]["resource"]
-    carried_encounter = by_type["Encounter"][0]["resource"]
-    assert "managingOrganization" not in patient
-    assert len(carried_encounter["participant"]) == 1  # the ED physician, the nurse left out
-    assert "location" not in carried_encounter
-    assert set(references_in(built)) <= {e["fullUrl"] for e in built["entry"]}
+def test_an_encounter_known_by_its_id_only_is_bound_to_its_patient():
+    # Two EHRs' Encounter/1, two patients: two letters, never one.
+    one = record_with_ids_only()
+    other = record_with_ids_only()
+    resource(other, "Patient")["name"] = [{"family": "Peeters", "given": ["Jan"]}]
+    assert (
+        carried_build(one).bundle["entry"][0]["fullUrl"]
+        != (carried_build(other).bundle["entry"][0]["fullUrl"])
+    )
 
 
-def test_identifier_values_are_escaped_in_the_search():
-    bundle = happy_bundle()
-    resource(bundle, "Condition")["identifier"][0]["value"] = "a|b,c$d"
-    built = carried_build(bundle).bundle
-    (condition,) = entries_by_type(built)["Condition"]
-    assert condition["request"]["ifNoneExist"].endswith("|a\\|b\\,c\\$d")
-
-
-def test_without_carrying_the_record_is_referenced_by_id():
-    built = build_discharge(context_from_bundle(happy_bundle())).bundle
-    assert len(built["entry"]) == 7
+def test_a_record_read_from_the_server_is_referenced_there():
+    built = build_discharge(held_by_server(happy_bundle())).bundle
+    assert len(built["entry"]) == 7  # the new resources only (the eHealthBox Task the 7th)
     assert built["entry"][0]["resource"]["subject"] == {"reference": "Patient/lbp-example-patient"}
 
 
@@ -132,7 +238,7 @@ def test_the_carried_record_shares_nothing_with_the_context():
         "system": NIHDI,
         "value": "71000436",
     }
-    ctx = replace(context_from_bundle(bundle), carry_record=True)
+    ctx = context_from_bundle(bundle)
     context_nodes = _ids_of_nodes(list(ctx.index.resources()))
     built = build_discharge(ctx).bundle
     carried = [e["resource"] for e in built["entry"][5:]]
@@ -151,3 +257,17 @@ def _ids_of_nodes(node, found=None):
         for value in node:
             _ids_of_nodes(value, found)
     return found
+
+
+def test_the_copy_always_carries_the_identifier_it_is_matched_on():
+    # The identifier names its assigner, an Organization the Bundle does not hold: the element
+    # with the dangling reference is left out, but the conditional create's identifier stays
+    # (a server refuses a create that does not satisfy its own search).
+    bundle = happy_bundle()
+    resource(bundle, "Condition")["identifier"][0]["assigner"] = {"reference": "Organization/x"}
+    built = carried_build(bundle).bundle
+    (condition,) = entries_by_type(built)["Condition"]
+    assert condition["resource"]["identifier"] == [
+        {"system": "https://example.uzleuven.be/sid/condition", "value": "lbp-example-diagnosis"}
+    ]
+    assert condition["request"]["ifNoneExist"].endswith("condition|lbp-example-diagnosis")

@@ -17,13 +17,14 @@ from fhir.resources.R4B import get_fhir_model_class
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from devtools.sandbox import free_port
-from fhir_discharge import build_discharge, context_from_bundle
+from fhir_discharge import build_discharge
 from fhir_discharge.core.codes import SNOMED
 from fhir_discharge.core.narrative import dutch_date
 from fhir_discharge.core.phrases import BROCHURE_URL
 from fhir_discharge.io.fhir_client import FhirClient
 from fhir_discharge.io.gathering import RECORD_SEARCHES
 from fhir_discharge.web.cds_hooks import PREFETCH, as_action_resources
+from tests.support.contexts import held_by_server
 from tests.support.factories import condition, fresh_record, references_in, resource
 from tests.support.servers import AUTH
 from tests.support.stub_http import StubHttpServer, StubReply, StubRequest, json_reply
@@ -277,7 +278,7 @@ def check_discharge_card(answer: CdsResponse, record: dict) -> Card:
     created = [a.resource or {} for a in actions]
     assert [r["resourceType"] for r in created] == CREATED_TYPES
 
-    local = build_discharge(context_from_bundle(copy.deepcopy(record)))
+    local = build_discharge(held_by_server(copy.deepcopy(record)))
     assert created == as_action_resources(local.bundle["entry"][:5])
 
     ours = {f"{r['resourceType']}/{r['id']}" for r in created}

@@ -14,11 +14,12 @@ _ROOT = Path(__file__).resolve().parents[1]
 if str(_ROOT) not in sys.path:  # lets `pytest` (not only `python -m pytest`) import tests.*
     sys.path.insert(0, str(_ROOT))
 
-from fhir_discharge import build_discharge, context_from_bundle  # noqa: E402
+from fhir_discharge import build_discharge  # noqa: E402
 from fhir_discharge.core.document import (  # noqa: E402
     build_document,
     document_identifier,
 )
+from tests.support.contexts import held_by_server  # noqa: E402
 from tests.support.documents import BASE, example_document, land, landed_example  # noqa: E402
 from tests.support.factories import happy_bundle, references_in  # noqa: E402
 from tests.support.fhir_validator import format_issues  # noqa: E402
@@ -29,7 +30,7 @@ from tests.support.validator_fixture import fhir_validator  # noqa: E402, F401
 
 
 def test_landing_gives_ids_and_leaves_no_urn_references():
-    discharge = build_discharge(context_from_bundle(happy_bundle()))
+    discharge = build_discharge(held_by_server(happy_bundle()))
     landed = land(discharge.bundle)
     assert [r["id"] for r in landed] == [f"srv-{n}" for n in range(1, 8)]
     refs = set(references_in(landed))

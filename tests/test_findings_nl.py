@@ -16,10 +16,12 @@ from typing import Any
 
 import pytest
 
-from fhir_discharge import IncompleteRecord, NotOnPathway
+from fhir_discharge import IncompleteRecord, NotOnPathway, build_discharge, context_from_bundle
+from fhir_discharge.core import matching
 from fhir_discharge.core.codes import ICD10, RED_FLAG_LABELS, SNOMED
 from fhir_discharge.core.findings_nl import finding_text
 from fhir_discharge.core.gate.record import NOT_HOLDING_CLINICAL
+from fhir_discharge.core.identifiers import SSIN
 from fhir_discharge.core.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
 from fhir_discharge.core.phrases import NL_BE_FINDING_VALUES, NL_BE_FINDINGS
 from fhir_discharge.errors import Finding, operation_outcome
@@ -100,6 +102,10 @@ def test_every_finding_of_the_gate_has_a_code_and_every_code_a_dutch_sentence() 
         found, missed = _codes_in_source(module)
         codes |= found
         uncoded += missed
+    # and the refusals of what the FHIR server already holds (core/matching.py)
+    server_codes, server_uncoded = _codes_in_source(matching)
+    assert server_codes == SERVER_FINDINGS and server_uncoded == []
+    codes |= server_codes
     assert uncoded == []
     assert len(codes) >= 30  # the reader found the codes, not nothing
     assert codes == set(NL_BE_FINDINGS), (
@@ -225,6 +231,12 @@ RECORDS: dict[str, Callable[[], dict[str, Any]]] = {
     "patient-deceased": lambda: _set(happy_bundle(), "Patient", deceasedBoolean=True),
     "birth-date-missing": lambda: _patient(lambda p: p.pop("birthDate")),
     "patient-not-adult": lambda: _set(happy_bundle(), "Patient", birthDate="2010-01-01"),
+    "patient-ssin-invalid": lambda: _patient(
+        lambda p: p["identifier"][0].update(value="81031412345")  # fails its mod-97 check
+    ),
+    "patient-ssin-ambiguous": lambda: _patient(
+        lambda p: p["identifier"].append({"system": SSIN, "value": "85073003328"})
+    ),
     "diagnosis-not-in-record": lambda: _encounter(
         lambda e: e["diagnosis"].append({"condition": {"reference": "Condition/not-sent"}})
     ),
@@ -365,7 +377,54 @@ RECORDS: dict[str, Callable[[], dict[str, Any]]] = {
 
 
 def test_a_record_makes_every_finding_of_the_catalogue() -> None:
-    assert set(RECORDS) == set(NL_BE_FINDINGS)
+    # A record alone makes every finding of the gate; the others need a server that holds
+    # someone else's record (below).
+    assert set(RECORDS) == set(NL_BE_FINDINGS) - SERVER_FINDINGS
+
+
+# --- what the FHIR server already holds (core/matching.py) ------------------------------------
+
+SERVER_FINDINGS = {
+    "patient-identity-conflict",
+    "encounter-of-another-patient",
+    "letter-of-another-patient",
+    "identifier-matches-several",
+}
+
+
+def _server_conflicts() -> list[Finding]:
+    """Every server finding, from a carried transaction and what a server holds under its
+    identifiers: another person under the SSIN (twice), the encounter and the letter for a
+    third patient."""
+    transaction = build_discharge(context_from_bundle(happy_bundle())).bundle
+    by_type = {e["resource"]["resourceType"]: e["fullUrl"] for e in transaction["entry"]}
+    stranger = {"resourceType": "Patient", "id": "p9", "name": [{"family": "Peeters"}]}
+    someone_else = {"subject": {"reference": "Patient/p7"}}
+    found = {
+        by_type["Patient"]: [stranger, {**stranger, "id": "p8"}],
+        by_type["Encounter"]: [{"resourceType": "Encounter", "id": "e1", **someone_else}],
+        by_type["Composition"]: [{"resourceType": "Composition", "id": "c1", **someone_else}],
+    }
+    findings = matching.identity_conflicts(transaction, found)
+    found[by_type["Patient"]] = [{**stranger, "birthDate": "1990-01-01"}]
+    return findings + matching.identity_conflicts(transaction, found)
+
+
+def test_every_server_finding_is_said_in_dutch_with_its_own_values() -> None:
+    findings = _server_conflicts()
+    assert {f.code for f in findings} == SERVER_FINDINGS
+    for finding in findings:
+        assert finding.code is not None
+        template = NL_BE_FINDINGS[finding.code]
+        fields = {f for _, f, _, _ in string.Formatter().parse(template) if f}
+        assert fields == set(finding.params)
+        text = finding_text(finding)
+        assert text and text[0].isupper() and text.endswith(".") and "{" not in text
+        for field in fields:
+            for said in _said(finding.params[field], NL_BE_FINDING_VALUES.get(field, {})):
+                assert said in text, (field, said, text)
+    conflict = next(f for f in findings if f.code == "patient-identity-conflict")
+    assert "(andere naam, geboortedatum)" in str(finding_text(conflict))
 
 
 def _said(value: object, names: dict[str, str]) -> list[str]:

@@ -15,6 +15,7 @@ import pytest
 
 from fhir_discharge import InvalidInput, NotOnPathway, context_from_bundle
 from fhir_discharge.core.gate import check_eligibility
+from fhir_discharge.errors import IdentityConflict, UnknownEncounter
 from fhir_discharge.io.fhir_client import FhirClient
 from fhir_discharge.io.gathering import (
     MAX_READS_IN_FLIGHT,
@@ -116,7 +117,7 @@ def test_an_encounter_with_thousands_of_references_is_refused_without_reading_th
     with pytest.raises(InvalidInput, match=f"more than {MAX_REFERENCES}"):
         gathered(server, encounter)
     assert time.monotonic() - started < 5
-    assert server.reads <= 1  # the patient, nothing of the 10,000
+    assert server.reads <= 2  # the Encounter the server holds, the patient: none of the 10,000
 
 
 def test_reads_in_flight_are_bounded_and_duplicates_read_once():
@@ -150,3 +151,20 @@ def test_a_context_bundle_carries_every_clinical_type_and_ignores_others_with_a_
     assert context.notes == (
         "Bundle entries ignored: 1 AllergyIntolerance (not part of a discharge context)",
     )
+
+
+def test_a_bare_encounter_the_server_holds_for_another_patient_is_refused():
+    # The letter would reference Encounter/lbp-example-encounter on the server: somebody else's.
+    encounter = resource(happy_bundle(), "Encounter")
+    encounter["subject"] = {"reference": "Patient/someone-else"}
+    with pytest.raises(IdentityConflict) as raised:
+        gathered(on_server(), encounter)
+    assert raised.value.http_status == 409
+    assert [f.code for f in raised.value.findings] == ["encounter-of-another-patient"]
+
+
+def test_a_bare_encounter_the_server_does_not_hold_is_unknown():
+    # Its id would reference nothing there (or whatever is created under it later).
+    encounter = {**resource(happy_bundle(), "Encounter"), "id": "not-on-the-server"}
+    with pytest.raises(UnknownEncounter):
+        gathered(on_server(), encounter)

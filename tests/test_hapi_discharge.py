@@ -7,6 +7,7 @@ which the light sandbox does not: here a reference that dangles is refused.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 
@@ -15,8 +16,8 @@ import pytest
 
 from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.core.ehealthbox import GP_MESSAGE_SYSTEM, SEND_CODE
-from tests.support.factories import fresh_record, resource
-from tests.support.hapi_server import log_hint
+from tests.support.factories import fresh_record, record_with_ids_only, resource
+from tests.support.hapi_server import errors, log_hint, validate
 from tests.support.servers import AUTH, start_service
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -28,25 +29,6 @@ POST = {"Content-Type": "application/fhir+json", **AUTH}
 @pytest.fixture(scope="module")
 def service_on_hapi(hapi_base_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     service = start_service(hapi_base_url, tmp_path_factory.mktemp("service-hapi"))
-    try:
-        yield service.url
-    finally:
-        service.stop()
-
-
-@pytest.fixture(scope="module")
-def referencing_service_on_hapi(
-    hapi_base_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """The service with the record referenced by id only (FHIR_DISCHARGE_CARRY_RECORD=false),
-    and few delivery attempts: HAPI's refusal is final."""
-    service = start_service(
-        hapi_base_url,
-        tmp_path_factory.mktemp("service-hapi-ref"),
-        carry_record="false",
-        max_delivery_attempts="1",
-        sync_wait_seconds="20",
-    )
     try:
         yield service.url
     finally:
@@ -224,11 +206,21 @@ def test_a_record_held_on_hapi_is_read_from_it_by_encounter_id(
 
 
 def test_hapi_refusing_the_transaction_is_a_502_with_its_diagnostics_and_nothing_written(
-    referencing_service_on_hapi: str, hapi_base_url: str
+    service_on_hapi: str, hapi_base_url: str
 ) -> None:
-    # Referenced by id only, and HAPI does not hold the Patient: it refuses the transaction.
+    # HAPI holds two Practitioners under the ED physician's NIHDI number: the conditional
+    # create of the record's copy matches both, and HAPI refuses the whole transaction.
     record = new_record()
-    answer = discharge(referencing_service_on_hapi, record)
+    physician = resource(
+        record,
+        "Practitioner",
+        resource(record, "Encounter")["participant"][0]["individual"]["reference"].split("/")[1],
+    )
+    for _ in range(2):
+        twin = {"resourceType": "Practitioner", "identifier": physician["identifier"]}
+        created = httpx.post(f"{hapi_base_url}/Practitioner", json=twin, headers=POST, timeout=60)
+        assert created.status_code == 201, created.text
+    answer = discharge(service_on_hapi, record)
     assert answer.status_code == 502, answer.text
     outcome = answer.json()
     assert outcome["resourceType"] == "OperationOutcome"
@@ -237,6 +229,8 @@ def test_hapi_refusing_the_transaction_is_a_502_with_its_diagnostics_and_nothing
     # None of the transaction's resources is on HAPI: each is searched by its business identifier.
     built = build_discharge(context_from_bundle(record)).bundle
     for entry in built["entry"]:
+        if entry["resource"]["resourceType"] == "Practitioner":
+            continue  # the two HAPI was given above
         identifier = entry["resource"]["identifier"]
         identifier = identifier[0] if isinstance(identifier, list) else identifier
         found = search(
@@ -245,3 +239,112 @@ def test_hapi_refusing_the_transaction_is_a_502_with_its_diagnostics_and_nothing
             identifier=f"{identifier['system']}|{identifier['value']}",
         )
         assert found == [], entry["resource"]["resourceType"]
+
+
+# --- issue 18: an ordinary record, and ids that exist on a shared server ----------------------
+
+
+def ordinary_record() -> dict:
+    """A fresh record whose ED physician, diagnosis and screening carry no business identifier
+    (the EHR's export of an ordinary record: only the patient, GP and hospital have one)."""
+    record = new_record()
+    encounter = resource(record, "Encounter")
+    physician_id = encounter["participant"][0]["individual"]["reference"].split("/")[1]
+    del resource(record, "Practitioner", physician_id)["identifier"]
+    del resource(record, "Condition")["identifier"]
+    del resource(record, "QuestionnaireResponse")["identifier"]
+    return record
+
+
+def test_an_ordinary_record_is_discharged_whole_twice_on_an_empty_hapi(
+    service_on_hapi: str, hapi_base_url: str
+) -> None:
+    record = ordinary_record()
+    first = discharge(service_on_hapi, record)
+    assert first.status_code == 201, f"{first.text} {log_hint()}"  # before: HAPI-1094
+    second = discharge(service_on_hapi, record)
+    assert second.status_code == 200, second.text
+    landed = roles(first.json())
+    assert {k: v["reference"] for k, v in roles(second.json()).items()} == {
+        k: v["reference"] for k, v in landed.items()
+    }
+    letter = httpx.get(f"{hapi_base_url}/{landed['letter']['reference']}", headers=FHIR).json()
+    # Its subject and author resolve, on HAPI, to the record's patient and physician.
+    patient = httpx.get(f"{hapi_base_url}/{letter['subject']['reference']}", headers=FHIR)
+    assert patient.status_code == 200
+    assert patient.json()["name"] == resource(record, "Patient")["name"]
+    author = httpx.get(f"{hapi_base_url}/{letter['author'][0]['reference']}", headers=FHIR)
+    assert author.status_code == 200 and author.json()["name"][0]["family"] == "Maes"
+    # One letter, two Tasks (not four), one of each record copy.
+    subject = letter["subject"]["reference"]
+    assert len(search(hapi_base_url, "Composition", subject=subject)) == 1
+    assert len(search(hapi_base_url, "Task", patient=subject)) == 2
+    assert len(search(hapi_base_url, "Condition", subject=subject)) == 1
+    assert len(search(hapi_base_url, "QuestionnaireResponse", subject=subject)) == 1
+    # HAPI's $validate of everything that landed (our $document gathers it): no error.
+    document = httpx.get(
+        f"{service_on_hapi}/{landed['letter']['reference']}/$document", headers=AUTH, timeout=60
+    )
+    assert document.status_code == 200, document.text
+    found = {}
+    for entry in document.json()["entry"]:
+        _, outcome = validate(hapi_base_url, entry["resource"])
+        found[entry["fullUrl"]] = errors(outcome)
+    assert not any(found.values()), found
+    assert len(found) >= 12
+
+
+def test_a_patient_id_that_exists_on_a_shared_hapi_never_gets_the_letter(
+    service_on_hapi: str, hapi_base_url: str
+) -> None:
+    # Somebody is Patient/N on the shared server; an integrator's record uses ids N and no
+    # business identifier at all.
+    someone = httpx.post(
+        f"{hapi_base_url}/Patient",
+        json={"resourceType": "Patient", "name": [{"family": "Peeters", "given": ["Jan"]}]},
+        headers=POST,
+        timeout=60,
+    )
+    assert someone.status_code == 201, someone.text
+    taken = someone.json()["id"]
+    text = json.dumps(record_with_ids_only()).replace('"1"', f'"{taken}"')
+    text = text.replace("Patient/1", f"Patient/{taken}").replace(
+        "Encounter/1", f"Encounter/{taken}"
+    )
+    record = json.loads(text)
+    resource(record, "Patient")["name"] = [{"family": f"Janssens-{uuid.uuid4().hex[:6]}"}]
+    answer = discharge(service_on_hapi, record)
+    assert answer.status_code == 201, f"{answer.text} {log_hint()}"
+    letter_ref = roles(answer.json())["letter"]["reference"]
+    letter = httpx.get(f"{hapi_base_url}/{letter_ref}", headers=FHIR).json()
+    assert letter["subject"]["reference"] != f"Patient/{taken}"
+    patient = httpx.get(f"{hapi_base_url}/{letter['subject']['reference']}", headers=FHIR).json()
+    assert patient["name"] == resource(record, "Patient")["name"]
+    assert search(hapi_base_url, "Composition", subject=f"Patient/{taken}") == []
+
+
+def test_an_identifier_that_reads_as_a_search_parameter_never_finds_the_victim_on_hapi(
+    service_on_hapi: str, hapi_base_url: str
+) -> None:
+    # HAPI parses a conditional create's search as a URL query: unencoded, a value `&_id=N` is a
+    # search of its own, and the letter's subject became Patient/N.
+    victim = httpx.post(
+        f"{hapi_base_url}/Patient",
+        json={"resourceType": "Patient", "name": [{"family": "Victim"}]},
+        headers=POST,
+        timeout=60,
+    )
+    assert victim.status_code == 201, victim.text
+    victim_id = victim.json()["id"]
+    record = new_record()
+    resource(record, "Patient")["identifier"] = [
+        {"system": "https://example.uzleuven.be/sid/patient", "value": f"&_id={victim_id}"}
+    ]
+    answer = discharge(service_on_hapi, record)
+    assert answer.status_code == 201, f"{answer.text} {log_hint()}"
+    letter = httpx.get(
+        f"{hapi_base_url}/{roles(answer.json())['letter']['reference']}", headers=FHIR
+    ).json()
+    assert letter["subject"]["reference"] != f"Patient/{victim_id}"
+    patient = httpx.get(f"{hapi_base_url}/{letter['subject']['reference']}", headers=FHIR).json()
+    assert patient["name"] == resource(record, "Patient")["name"]

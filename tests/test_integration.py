@@ -14,7 +14,7 @@ from fhir_discharge.io.fhir_client import FhirClient
 from tests.support.discharges import discharge, parts, seeded, store
 from tests.support.factories import condition, fresh_record, references_in, resource
 from tests.support.servers import AUTH
-from tests.support.stub_http import StubHttpServer, json_reply
+from tests.support.stub_http import StubHttpServer, StubReply, StubRequest, json_reply
 
 pytestmark = pytest.mark.integration
 
@@ -279,8 +279,8 @@ def test_a_screening_stored_on_the_server_for_another_encounter_does_not_count(
     assert "screening of this encounter is not documented" in response.text
 
 
-def test_an_encounter_with_thousands_of_references_is_refused_quickly(service_url):
-    record = fresh_record(uuid.uuid4().hex[:10])
+def test_an_encounter_with_thousands_of_references_is_refused_quickly(fhir_base_url, service_url):
+    record = seeded(fhir_base_url)  # a bare Encounter is the one the server holds
     encounter = resource(record, "Encounter")
     encounter["participant"] = [
         {"individual": {"reference": f"Practitioner/p{i}"}} for i in range(10_000)
@@ -289,6 +289,23 @@ def test_an_encounter_with_thousands_of_references_is_refused_quickly(service_ur
     assert response.status_code == 400, response.text
     assert "references more than" in response.text
     assert httpx.get(f"{service_url}/health", timeout=5).status_code == 200
+
+
+def test_a_bare_encounter_is_the_one_the_server_holds_for_its_patient(fhir_base_url, service_url):
+    record = seeded(fhir_base_url)
+    someone = seeded(fhir_base_url)
+    # Named by its id, given with another patient: the letter would reference a stranger's
+    # encounter on the server.
+    encounter = {
+        **resource(record, "Encounter"),
+        "subject": {"reference": f"Patient/{resource(someone, 'Patient')['id']}"},
+    }
+    response = discharge(service_url, "/Encounter/$lbp-discharge", encounter)
+    assert response.status_code == 409, response.text
+    assert "encounter-of-another-patient" in response.text
+    # An id the server does not hold: nothing there to reference.
+    unknown = {**resource(record, "Encounter"), "id": f"nowhere-{uuid.uuid4().hex[:8]}"}
+    assert discharge(service_url, "/Encounter/$lbp-discharge", unknown).status_code == 404
 
 
 def test_a_context_bundle_with_other_resource_types_is_discharged_with_a_warning(
@@ -341,7 +358,13 @@ def refusing_fhir_server(status: int) -> StubHttpServer:
         "resourceType": "OperationOutcome",
         "issue": [{"severity": "error", "code": "invalid", "diagnostics": "stub"}],
     }
-    return StubHttpServer(lambda request: json_reply(status, outcome), methods=("POST",))
+    empty = {"resourceType": "Bundle", "type": "searchset", "entry": []}
+
+    def answer(request: StubRequest) -> StubReply:
+        # It holds nothing under the record's identifiers (the reads before the transaction).
+        return json_reply(200, empty) if request.method == "GET" else json_reply(status, outcome)
+
+    return StubHttpServer(answer, methods=("GET", "POST"))
 
 
 def run_cli(*argv: str) -> int:
@@ -386,7 +409,8 @@ def test_the_cli_exits_non_zero_with_the_outcome_when_refused_or_dead(
     path, _ = cli_file
     with refusing_fhir_server(status) as server:
         assert run_cli(str(path), "--server", f"{server.origin}/fhir") == 1
-    assert len(server.requests) == posts  # a refusal once; a transient failure once per attempt
+    posted = [r for r in server.requests if r.method == "POST"]
+    assert len(posted) == posts  # a refusal once; a transient failure once per attempt
     err = capsys.readouterr().err
     assert '"resourceType": "OperationOutcome"' in err and "FHIR server: stub" in err
 

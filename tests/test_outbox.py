@@ -3,12 +3,19 @@ PostgreSQL (several replicas; a real server, see tests/support/postgres.py)."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import stat
+import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from fhir_discharge.config import Settings
+from fhir_discharge.io.delivery import Deliverer
 from fhir_discharge.io.discharging import open_outbox
+from fhir_discharge.io.fhir_client import FhirClient
 from fhir_discharge.io.outbox import (
     DEAD,
     DELIVERED,
@@ -17,6 +24,7 @@ from fhir_discharge.io.outbox import (
     QUEUED,
     STATES,
     Outbox,
+    WrittenLetter,
 )
 from fhir_discharge.io.outbox.sqlite import SqliteOutbox
 from tests.support.imports import cycles, module_imports
@@ -388,3 +396,202 @@ def test_the_outbox_package_imports_neither_psycopg_nor_a_module_that_imports_it
     assert answer.stdout.strip() == "False"
     graph = module_imports()
     assert cycles(graph) == []
+
+
+# --- at rest: what is kept, for how long, and who may read the file (issue 18) ---------------
+
+PATIENT_NAME = "Janssens-Purgeable"
+
+
+def patient_bundle() -> dict:
+    """A transaction that holds a patient's name (what a purge must remove)."""
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [{"resource": {"resourceType": "Patient", "name": [{"family": PATIENT_NAME}]}}],
+    }
+
+
+def delivered(box: Outbox, item_id: str, at: float) -> None:
+    box.accept(item_id, f"Encounter/{item_id}", patient_bundle(), ("w",), at)
+    box.claim_due(at, LEASE, 10)
+    box.mark_delivered(item_id, [{"reference": f"Composition/{item_id}", "created": True}], at)
+
+
+def test_a_delivered_payload_is_purged_after_the_retention_its_state_and_ids_kept(outbox):
+    delivered(outbox, "old", T0)
+    delivered(outbox, "new", T0 + 100)
+    accept(outbox, "queued")  # not delivered: kept whole whatever its age
+    outbox.accept("failed", "Encounter/failed", patient_bundle(), (), T0)
+    outbox.claim_due(T0, LEASE, 10)
+    outbox.mark_failed("failed", FAILED, OUTCOME, T0)
+    assert outbox.purge_delivered(T0 + 50, T0 + 200) == 1
+    old = outbox.get("old")
+    assert old is not None
+    assert (old.state, old.encounter, old.attempts) == (DELIVERED, "Encounter/old", 1)
+    assert old.result == [{"reference": "Composition/old", "created": True}]
+    assert old.bundle == {} and old.warnings == ()
+    assert outbox.get("new").bundle == patient_bundle()  # type: ignore[union-attr]
+    assert outbox.get("queued").bundle == bundle(1)  # type: ignore[union-attr]
+    assert outbox.get("failed").bundle == patient_bundle()  # type: ignore[union-attr]
+    assert outbox.purge_delivered(T0 + 50, T0 + 300) == 0  # purged once
+    # A repeat of a purged discharge is accepted with its payload again.
+    outbox.accept("old", "Encounter/old", patient_bundle(), ("w",), T0 + 400)
+    assert outbox.get("old").bundle == patient_bundle()  # type: ignore[union-attr]
+
+
+def test_a_letter_recorded_with_its_delivery_is_known_and_never_purged(outbox):
+    outbox.accept("a", "Encounter/a", patient_bundle(), (), T0)
+    outbox.claim_due(T0, LEASE, 10)
+    letter = WrittenLetter("http://fhir.test/fhir", "c1", "1")
+    outbox.mark_delivered("a", [], T0, [letter])
+    assert outbox.written_letter("http://fhir.test/fhir", "c1") == letter
+    assert outbox.written_letter("http://other.test/fhir", "c1") is None  # on another server
+    assert outbox.written_letter("http://fhir.test/fhir", "c2") is None
+    # Recorded again (a repeat finds it "existing"): what was recorded first stays.
+    outbox.mark_delivered("a", [], T0 + 1, [WrittenLetter("http://fhir.test/fhir", "c1", "7")])
+    assert outbox.written_letter("http://fhir.test/fhir", "c1") == letter
+    assert outbox.purge_delivered(T0 + 10, T0 + 10) == 1
+    assert outbox.written_letter("http://fhir.test/fhir", "c1") == letter
+
+
+def test_the_sqlite_outbox_is_the_service_users_alone(tmp_path):
+    directory = tmp_path / "var" / "outbox"
+    box = SqliteOutbox(directory / "outbox.sqlite3")
+    try:
+        delivered(box, "a", T0)  # the WAL and shared-memory files exist now
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+        files = sorted(directory.iterdir())
+        assert [f.name for f in files] == [
+            "outbox.sqlite3",
+            "outbox.sqlite3-shm",
+            "outbox.sqlite3-wal",
+        ]
+        assert {stat.S_IMODE(f.stat().st_mode) for f in files} == {0o600}
+    finally:
+        box.close()
+
+
+def test_an_existing_outbox_found_readable_is_tightened_at_start(tmp_path):
+    directory = tmp_path / "outbox"
+    box = SqliteOutbox(directory / "outbox.sqlite3")
+    delivered(box, "a", T0)
+    box.close()
+    os.chmod(directory, 0o755)
+    for found in directory.iterdir():
+        os.chmod(found, 0o644)
+    SqliteOutbox(directory / "outbox.sqlite3").close()
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(f.stat().st_mode) for f in directory.iterdir()} == {0o600}
+
+
+def test_a_shared_directory_is_left_as_it_is_and_said(tmp_path, caplog):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)  # sticky and world-writable, like /tmp
+    SqliteOutbox(shared / "outbox.sqlite3").close()
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    assert stat.S_IMODE((shared / "outbox.sqlite3").stat().st_mode) == 0o600
+    assert "give the outbox a directory of its own" in caplog.text
+
+
+def test_a_purged_payload_is_gone_from_the_files_not_only_from_the_rows(tmp_path):
+    path = tmp_path / "outbox" / "outbox.sqlite3"
+    box = SqliteOutbox(path)
+    try:
+        for n in range(20):
+            delivered(box, f"d{n}", T0)
+
+        def on_disk() -> bytes:
+            return b"".join(p.read_bytes() for p in path.parent.iterdir())
+
+        assert PATIENT_NAME.encode() in on_disk()
+        assert box.purge_delivered(T0 + 1, T0 + 2) == 20
+        assert PATIENT_NAME.encode() not in on_disk()
+    finally:
+        box.close()
+
+
+def test_the_deliverer_purges_what_is_older_than_the_retention(tmp_path):
+    async def run() -> None:
+        box = SqliteOutbox(tmp_path / "outbox.sqlite3")
+        deliverer = Deliverer(box, FhirClient("http://fhir.test/fhir"), retention_seconds=3600)
+        try:
+            now = time.time()
+            delivered(box, "old", now - 7200)
+            delivered(box, "new", now - 60)
+            await deliverer.purge_if_due()
+            assert box.get("old").bundle == {}  # type: ignore[union-attr]
+            assert box.get("new").bundle == patient_bundle()  # type: ignore[union-attr]
+        finally:
+            await deliverer.client.aclose()
+            box.close()
+
+    asyncio.run(run())
+
+
+def test_the_retention_is_a_setting_of_days_seven_by_default(monkeypatch):
+    assert Settings().outbox_retention_days == 7
+    monkeypatch.setenv("FHIR_DISCHARGE_OUTBOX_RETENTION_DAYS", "0.5")
+    assert Settings().outbox_retention_days == 0.5
+    monkeypatch.setenv("FHIR_DISCHARGE_OUTBOX_RETENTION_DAYS", "0")
+    with pytest.raises(ValueError, match="outbox_retention_days"):
+        Settings()
+
+
+@pytest.mark.integration
+def test_the_service_purges_a_delivered_discharge_after_its_retention(fhir_base_url, tmp_path):
+    import httpx
+
+    from tests.support.discharges import discharge
+    from tests.support.factories import fresh_record
+    from tests.support.servers import AUTH, start_service
+
+    retention_days = 2 / 86400  # two seconds, checked twice a second
+    service = start_service(fhir_base_url, tmp_path, outbox_retention_days=str(retention_days))
+    try:
+        record = fresh_record(uuid.uuid4().hex[:10])
+        answer = discharge(service.url, "/Encounter/$lbp-discharge", record)
+        assert answer.status_code == 201, answer.text
+        outbox_files = [p for p in tmp_path.iterdir() if p.name.startswith("outbox.sqlite3")]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            held = b"".join(p.read_bytes() for p in outbox_files if p.exists())
+            if b"Janssens" not in held:
+                break
+            time.sleep(0.5)
+        assert b"Janssens" not in held, "the patient's record is still in the outbox"
+        # What was delivered, and where, is still answered.
+        status = httpx.get(answer.headers["content-location"], headers=AUTH, timeout=30).json()
+        parameters = {p["name"]: p for p in status["parameter"]}
+        assert parameters["state"]["valueCode"] == "delivered"
+        assert "letter" in parameters
+        letter = parameters["letter"]["part"][0]["valueReference"]["reference"]
+        assert httpx.get(f"{service.url}/{letter}/$document", headers=AUTH).status_code == 200
+    finally:
+        service.stop()
+
+
+def test_an_outbox_file_of_an_earlier_version_is_migrated_and_kept(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "outbox" / "outbox.sqlite3"
+    path.parent.mkdir()
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE discharge (id TEXT PRIMARY KEY, encounter TEXT NOT NULL, bundle TEXT NOT"
+        " NULL, warnings TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT"
+        " 0, next_attempt_at REAL NOT NULL, lease_until REAL, result TEXT, outcome TEXT,"
+        " accepted_at REAL NOT NULL, updated_at REAL NOT NULL);"
+        "INSERT INTO discharge VALUES ('a', 'Encounter/a', '{\"n\": 1}', '[]', 'delivered', 1,"
+        f" {T0}, NULL, '[]', NULL, {T0}, {T0});"
+    )
+    old.commit()
+    old.close()
+    box = SqliteOutbox(path)
+    try:
+        assert box.get("a").bundle == {"n": 1}  # type: ignore[union-attr]
+        assert box.purge_delivered(T0 + 1, T0 + 1) == 1
+        assert box.get("a").bundle == {}  # type: ignore[union-attr]
+    finally:
+        box.close()

@@ -18,13 +18,14 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from fhir_discharge import FhirServerError, build_discharge, context_from_bundle
+from fhir_discharge import FhirServerError, build_discharge
 from fhir_discharge.io.delivery import Deliverer
 from fhir_discharge.io.discharging import accept_and_deliver, where_landed
 from fhir_discharge.io.fhir_client import FhirClient
 from fhir_discharge.io.outbox import DEAD, DELIVERED, FAILED, QUEUED
 from fhir_discharge.io.outbox.sqlite import SqliteOutbox
 from fhir_discharge.io.retry import RetryPolicy, backoff, parse_retry_after
+from tests.support.contexts import held_by_server
 from tests.support.factories import fresh_record, happy_bundle
 
 BASE = "http://fhir.test/fhir"
@@ -94,7 +95,9 @@ class Server:
 
 
 def discharge(record: dict | None = None):
-    return build_discharge(context_from_bundle(record or happy_bundle()))
+    # The record as the server holds it: the transaction only, no identity reads before it
+    # (those are tests/test_server_identity.py's), so the requests counted are its POSTs.
+    return build_discharge(held_by_server(record or happy_bundle()))
 
 
 # --- the one backoff -------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from devtools.sandbox import RunningServer, start_sandbox
-from fhir_discharge import FhirServerError, build_discharge, context_from_bundle
+from fhir_discharge import FhirServerError, build_discharge
 from fhir_discharge.config import Settings
 from fhir_discharge.errors import operation_outcome
 from fhir_discharge.io.fhir_client import FhirClient
@@ -35,6 +35,7 @@ from fhir_discharge.io.smart import (
     jwk_thumbprint,
     public_jwk,
 )
+from tests.support.contexts import held_by_server
 from tests.support.factories import fresh_record, resource
 
 NO_RETRY = RetryPolicy(attempts=1)
@@ -189,7 +190,7 @@ def test_a_smart_client_reads_and_posts_a_discharge(
         async with FhirClient(protected, auth=auth, retry=NO_RETRY) as client:
             context = await gather_context(client, encounter_id)
             assert context.patient["id"] == resource(record, "Patient")["id"]
-            bundle = build_discharge(context_from_bundle(record)).bundle
+            bundle = build_discharge(held_by_server(record)).bundle
             return await client.post_transaction(bundle)
 
     landed = asyncio.run(discharge())
@@ -276,7 +277,7 @@ def test_an_expired_token_is_refreshed_once_and_the_request_succeeds(short_lived
 def test_a_read_only_client_reads_but_its_transaction_is_refused(protected, rsa_key):
     record = seeded(protected, rsa_key)
     auth = SmartBackendAuth(protected, "discharge-ro", pem(rsa_key))  # asks for the default
-    bundle = build_discharge(context_from_bundle(record)).bundle
+    bundle = build_discharge(held_by_server(record)).bundle
 
     async def discharge() -> None:
         async with FhirClient(protected, auth=auth, retry=NO_RETRY) as client:

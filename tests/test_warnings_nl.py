@@ -20,7 +20,7 @@ from unittest import mock
 import pytest
 
 from fhir_discharge import build_discharge, context_from_bundle
-from fhir_discharge.core import context, ehealthbox, transaction
+from fhir_discharge.core import carry, context, ehealthbox, transaction
 from fhir_discharge.core.ehealthbox import UNREACHABLE, unreachable_warning
 from fhir_discharge.core.phrases import NL_BE_WARNINGS
 from fhir_discharge.core.transaction import Discharge
@@ -53,10 +53,10 @@ def _warning_sites(module: Any) -> list[str]:
 
 
 def test_every_warning_the_core_writes_is_a_kind_with_a_dutch_sentence() -> None:
-    sites = [s for m in (context, *gate_modules(), transaction) for s in _warning_sites(m)]
-    # One note per ignored type (context.py), six of the gate, three of the transaction: the
-    # record referenced by id, and the letter that cannot reach the GP electronically, one kind
-    # per reason (ehealthbox.UNREACHABLE: the route's reasons, and a message too large).
+    sites = [s for m in (context, *gate_modules(), transaction, carry) for s in _warning_sites(m)]
+    # One note per ignored type (context.py), six of the gate, two of the transaction (the letter
+    # that cannot reach the GP electronically, one kind per reason: ehealthbox.UNREACHABLE, and a
+    # message too large), one of the carried record (a national number not matched on).
     assert len(sites) == 10 and len(KINDS) == 8 + len(UNREACHABLE), (
         "a warning was added or removed in the core: give it a kind in core/warnings_nl.py and "
         f"a sentence in phrases.WARNING_PHRASES: {sites}"
@@ -109,10 +109,10 @@ def _general_practitioner_not_in_use() -> Discharge:
     return _build(bundle)
 
 
-def _referenced_by_id() -> Discharge:
-    # The record travels with the letter; the ED physician has no business identifier.
+def _national_number_not_matched() -> Discharge:
+    # The record travels with the letter; the GP's NIHDI number fails its check digits.
     bundle = happy_bundle()
-    del resource(bundle, "Practitioner", "lbp-example-ed-physician")["identifier"]
+    resource(bundle, "Practitioner", "lbp-example-gp")["identifier"][0]["value"] = "10001293004"
     return _build(bundle, carry=True)
 
 
@@ -186,7 +186,7 @@ NOT_ELECTRONIC: dict[str, Callable[[], Discharge]] = {
     "general-practitioner-no-nihdi": _changed(lambda b: _gp(b).pop("identifier")),
     "general-practitioner-nihdi-invalid": _changed(_set_number(_gp, "12345652003")),
     "patient-no-ssin": _changed(lambda b: resource(b, "Patient")["identifier"].pop(0)),
-    "patient-ssin-invalid": _changed(_set_number(lambda b: resource(b, "Patient"), "81031412441")),
+    # "patient-ssin-invalid": the gate refuses a malformed SSIN first (patient-ssin-invalid, 422).
     "patient-no-name": _changed(lambda b: resource(b, "Patient").pop("name")),
     "physician-no-nihdi": _changed(lambda b: _physician(b).pop("identifier")),
     "physician-nihdi-invalid": _changed(_set_number(_physician, "16543205000")),
@@ -209,7 +209,7 @@ RECORDS: dict[str, Callable[[], Discharge]] = {
     "medication-by-name": _medication_by_name,
     "no-general-practitioner": _no_general_practitioner,
     "general-practitioner-not-in-use": _general_practitioner_not_in_use,
-    "referenced-by-id": _referenced_by_id,
+    "national-number-not-matched": _national_number_not_matched,
     **{f"not-electronic-{reason}": build for reason, build in NOT_ELECTRONIC.items()},
 }
 # What the English says, and what its Dutch must say instead (the values included).
@@ -221,7 +221,7 @@ ENGLISH = {
     "medication-by-name": "home medication without an ATC code was screened by its name only",
     "no-general-practitioner": "the patient has no general practitioner on record",
     "general-practitioner-not-in-use": "the patient's general practitioner on record is not in use",
-    "referenced-by-id": "referenced by id, not written with the letter",
+    "national-number-not-matched": "the NIHDI number of Practitioner/lbp-example-gp",
     **{f"not-electronic-{reason}": unreachable_warning(reason) for reason in UNREACHABLE},
 }
 DUTCH = {
@@ -256,9 +256,9 @@ DUTCH = {
         "(Practitioner/lbp-example-gp, active false): de brief is gericht aan de behandelende "
         "huisarts, en de opvolgtaken aan de patiënt."
     ),
-    "referenced-by-id": (
-        "Niet met de brief meegeschreven, enkel via hun id naar verwezen (ze hebben geen "
-        "identifier): Practitioner/lbp-example-ed-physician; de FHIR-server moet ze al bevatten."
+    "national-number-not-matched": (
+        "Het RIZIV-nummer van Practitioner/lbp-example-gp is ongeldig: er wordt niet op gezocht "
+        "op de FHIR-server en het wordt niet met de brief meegeschreven; verbeter het in het EPD."
     ),
     **{
         f"not-electronic-{reason}": f"{_NOT_ELECTRONIC_NL}{why}{_HAND_OVER_NL}"
@@ -295,7 +295,10 @@ DUTCH = {
 
 
 def test_a_record_makes_every_warning_of_the_catalogue() -> None:
-    assert set(RECORDS) == set(DUTCH) == set(NL_BE_WARNINGS)
+    # but a malformed SSIN, which the gate refuses before the letter's route is asked
+    # (tests/test_ehealthbox.py::test_a_malformed_ssin_is_refused_before_any_message_is_addressed)
+    unmade = {"not-electronic-patient-ssin-invalid"}
+    assert set(RECORDS) | unmade == set(DUTCH) | unmade == set(NL_BE_WARNINGS)
 
 
 def test_the_example_has_no_warning() -> None:
@@ -327,7 +330,7 @@ def test_every_warning_of_one_discharge_is_said_in_its_order() -> None:
     patient = resource(bundle, "Patient")
     patient["birthDate"] = "1948-06-02"
     del patient["generalPractitioner"]
-    del resource(bundle, "Practitioner", "lbp-example-ed-physician")["identifier"]
+    resource(bundle, "Practitioner", "lbp-example-ed-physician")["identifier"][0]["value"] = "1"
     discharge = _build(bundle, carry=True)
     said = discharge_warnings(discharge)
     assert [w.message for w in said] == list(discharge.warnings)
@@ -336,15 +339,18 @@ def test_every_warning_of_one_discharge_is_said_in_its_order() -> None:
         "older-patient",
         "no-general-practitioner",
         "not-electronic-no-general-practitioner",
-        "not-electronic-physician-no-nihdi",
-        "referenced-by-id",
+        "not-electronic-physician-nihdi-invalid",
+        "national-number-not-matched",
     ]
     assert all(w.message_nl for w in said)
     assert said[0].message_nl is not None and said[0].message_nl.startswith(
         "De meegestuurde Bundle bevat 1 × AllergyIntolerance:"
     )
-    assert said[-1].message_nl is not None and said[-1].message_nl.endswith(
-        "identifier): Practitioner/lbp-example-ed-physician; de FHIR-server moet ze al bevatten."
+    (not_matched,) = [w for w in said if w.code == "national-number-not-matched"]
+    assert not_matched.message_nl == (
+        "Het RIZIV-nummer van Practitioner/lbp-example-ed-physician is ongeldig: er wordt niet op "
+        "gezocht op de FHIR-server en het wordt niet met de brief meegeschreven; verbeter het in "
+        "het EPD."
     )
 
 
@@ -376,7 +382,7 @@ def test_a_changed_english_sentence_is_not_said_with_the_old_dutch() -> None:
         ("older-patient", _no_general_practitioner),  # a patient of 44
         ("no-general-practitioner", _older_patient),  # a GP on record
         ("entries-ignored", _older_patient),  # not one of the context's notes
-        ("referenced-by-id", _older_patient),  # the record was not carried
+        ("national-number-not-matched", _older_patient),  # the record was not carried
         ("not-electronic-patient-no-ssin", _older_patient),  # the SSIN is on record
         ("not-electronic-no-general-practitioner", _older_patient),  # a GP on record
         ("not-electronic-message-too-large", _no_general_practitioner),  # nothing was built
@@ -395,8 +401,8 @@ def test_a_warning_the_facts_do_not_back_is_shown_in_english(
     [
         "Bundle entries ignored: 1 <img src=x onerror=alert(1)> (not part of a discharge context)",
         "Bundle entries ignored: 1 {resource_type} (not part of a discharge context)",
-        "referenced by id, not written with the letter (no business identifier): "
-        "Practitioner/<b>x</b>; the FHIR server must hold them",
+        "the NIHDI number of Practitioner/<b>x</b> fails its NIHDI check digits: it is not "
+        "matched on the FHIR server nor written with the letter; correct it in the EHR",
     ],
     ids=["markup", "placeholder", "markup reference"],
 )

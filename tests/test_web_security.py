@@ -21,13 +21,16 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi.testclient import TestClient
 
-from fhir_discharge import build_discharge, context_from_bundle
+from fhir_discharge import build_discharge
 from fhir_discharge.config import Settings
 from fhir_discharge.core.references import is_fhir_id, parse_reference, ref_of
 from fhir_discharge.errors import InvalidInput
+from fhir_discharge.io.outbox import WrittenLetter
+from fhir_discharge.io.outbox.sqlite import SqliteOutbox
 from fhir_discharge.web.cds_hooks import parse_request
 from fhir_discharge.web.physician_app import Launched
 from fhir_discharge.web.urls import trusted_server
+from tests.support.contexts import held_by_server
 from tests.support.factories import happy_bundle, resource
 from tests.support.in_process import in_process_app
 from tests.support.stub_http import StubHttpServer, StubReply, json_reply
@@ -176,7 +179,7 @@ def landed_letter() -> list[dict[str, Any]]:
     """The discharge of the example record as a server would hold it once posted: the record,
     and the new resources under ids of their own with `Type/id` references between them."""
     record = happy_bundle()
-    transaction = build_discharge(context_from_bundle(record)).bundle
+    transaction = build_discharge(held_by_server(record)).bundle
     ids = {
         e["fullUrl"]: f"{e['resource']['resourceType']}/letter-{n}"
         for n, e in enumerate(transaction["entry"])
@@ -201,6 +204,18 @@ def landed_letter() -> list[dict[str, Any]]:
     return [e["resource"] for e in record["entry"]] + landed
 
 
+def written_by_this_service(config: Settings, composition: dict[str, Any]) -> None:
+    """Record `composition` in the service's outbox as a letter it wrote, as the deliverer does
+    when its transaction creates one (tests/test_document_authorship.py proves that part)."""
+    outbox = SqliteOutbox(config.outbox_path)
+    try:
+        outbox.accept("d1", "Encounter/e1", {}, (), time.time())
+        letter = WrittenLetter(config.fhir_base_url, composition["id"], None)
+        outbox.mark_delivered("d1", [], time.time(), [letter])
+    finally:
+        outbox.close()
+
+
 def test_document_serves_only_letters_this_service_wrote(tmp_path):
     resources = landed_letter()
     ours = next(r for r in resources if r["resourceType"] == "Composition")
@@ -208,22 +223,27 @@ def test_document_serves_only_letters_this_service_wrote(tmp_path):
     del foreign["meta"]  # another system's letter about the same patient
     other_identifier = {**copy.deepcopy(ours), "id": "other-identifier"}
     other_identifier["identifier"] = {"system": "https://other.example/id", "value": "x-1"}
-    fhir = FakeFhir([*resources, foreign, other_identifier])
-    with app_client(settings(tmp_path), fhir) as service:
+    # Written straight to the FHIR server with our profile and a urn:uuid identifier: claims
+    # are not proof (issue 18).
+    forged = {**copy.deepcopy(ours), "id": "forged"}
+    fhir = FakeFhir([*resources, foreign, other_identifier, forged])
+    config = settings(tmp_path)
+    written_by_this_service(config, ours)
+    with app_client(config, fhir) as service:
         mine = service.get(f"/Composition/{ours['id']}/$document", headers=AUTH)
         assert mine.status_code == 200, mine.text
         assert mine.json()["entry"][0]["resource"]["id"] == ours["id"]
 
         unknown = service.get("/Composition/nope/$document", headers=AUTH)
         assert unknown.status_code == 404
-        for other in ("foreign", "other-identifier"):
+        for other in ("foreign", "other-identifier", "forged"):
             fhir.requests.clear()
             response = service.get(f"/Composition/{other}/$document", headers=AUTH)
             assert response.status_code == 404, response.text
             # Told apart from an unknown id by nothing but the id itself.
             assert response.text.replace(other, "nope") == unknown.text
-            # Nothing it references was read on the service's credentials.
-            assert fhir.requests == [f"GET Composition/{other}"]
+            # Not read at all on the service's credentials, nor anything it references.
+            assert fhir.requests == []
 
 
 # --- 3. ids of dots only are no FHIR ids ----------------------------------------------------
@@ -419,7 +439,9 @@ def test_a_jwt_may_not_live_longer_than_the_maximum(tmp_path, fhir, keys):
 def test_every_answer_says_nosniff_and_html_carries_its_csp_as_a_header(tmp_path):
     resources = landed_letter()
     letter = next(r for r in resources if r["resourceType"] == "Composition")
-    with app_client(settings(tmp_path), FakeFhir(resources)) as service:
+    config = settings(tmp_path)
+    written_by_this_service(config, letter)
+    with app_client(config, FakeFhir(resources)) as service:
         answers = [
             service.get("/health"),
             service.get("/metadata"),

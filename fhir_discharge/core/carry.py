@@ -1,20 +1,27 @@
 """The record travels with the letter: the context's resources as conditional creates.
 
-A context Bundle comes from the EHR; the FHIR server the letter goes to may not hold the Patient,
-the physicians, the hospital, the Encounter or the diagnosis it references (an empty HAPI sandbox,
-a regional server). HAPI refuses a transaction whose references dangle. So the resources the new
-ones reference, and those they reference in turn, go into the same transaction, each as a
-conditional create on its business identifier: on a server that holds them already (same
-identifier) nothing new is created and the references resolve to what is there; on one that does
-not, they are created once. A resource without a business identifier cannot be written without
-risking a copy per discharge: it is referenced by its id, as the EHR's own server holds it, and the
-caller is warned that another server must hold it too (HAPI refuses the transaction otherwise,
-and nothing is written).
+A context Bundle comes from the EHR; the FHIR server the letter goes to is not that record's
+source, and may not hold the Patient, the physicians, the hospital, the Encounter or the
+diagnosis it references (an empty HAPI sandbox, a regional server), or may hold other resources
+under the same ids (`Patient/1` on a shared sandbox is somebody's). So nothing of the record is
+ever referenced there by its id: every resource the new ones reference, and those they reference
+in turn, goes into the same transaction, as a conditional create on a business identifier. On a
+server that holds it already (same identifier) nothing new is created and the references resolve
+to what is there; on one that does not, it is created once.
 
-Copies carry no `id` or `meta` (the server gives its own). A reference in a copy points to the
-carried resource's urn, or by id to a resource of the context that is not carried; a reference to
-something outside the context (a ward, a nurse not in the Bundle) is left out of the copy rather
-than written dangling.
+The business identifier is the resource's own (identity.match_identifier: a national number that
+passes its check first), or, where it has none, one derived here:
+- the Encounter: from the discharge's key (identity.discharge_key), like the letter;
+- the Patient: from the discharge's key and who they are (names, birth date, gender), so a
+  patient without any identifier is never merged with another person: at worst, the same person
+  is written once per encounter;
+- anything else: from the patient's identity, its resource type and its canonical content, so
+  the same record gives the same identifier on every repeat, and another patient's never does.
+
+Copies carry no `id` or `meta` (the server gives its own). A reference in a copy points to a
+carried resource's urn; a reference to anything outside the context (a ward, a nurse not in the
+Bundle) is left out of the copy rather than written dangling. A national number that fails its
+check is neither matched on nor written: the caller is warned.
 
 Pure: no network, no clock.
 """
@@ -22,38 +29,58 @@ Pure: no network, no clock.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from ..errors import InvalidInput
 from ..types import Resource
 from .context import DischargeContext
 from .document import copy_resource, reference_holders
-from .identity import derived_uuid
+from .identifiers import NIHDI, SSIN, SSIN_SYSTEMS, identifier_condition, identifier_problem
+from .identity import (
+    business_identifier,
+    content_digest,
+    derived_uuid,
+    match_identifier,
+    patient_basis,
+)
 from .references import parse_reference
 
-# National identifiers first where the type has one (Belgian core naming systems), so the match
-# is the one a regional server indexes by.
-SSIN = "https://www.ehealth.fgov.be/standards/fhir/core/NamingSystem/ssin"
-NIHDI = "https://www.ehealth.fgov.be/standards/fhir/core/NamingSystem/nihdi"
-_PREFERRED_SYSTEMS = {
-    "Patient": SSIN,
-    "Practitioner": NIHDI,
-    "Organization": NIHDI,
-}
+__all__ = ["NIHDI", "SSIN", "CarriedEntry", "CarriedRecord", "carry_record"]
+
+# Resource types whose `identifier` is a single Identifier, not a list (FHIR R4).
+_SINGLE_IDENTIFIER = {"QuestionnaireResponse", "Composition", "Bundle"}
+
+
+@dataclass(frozen=True)
+class CarriedEntry:
+    """One resource of the record in the transaction."""
+
+    urn: str
+    resource: Resource  # the copy, as posted
+    identifier: dict[str, str]  # what it is matched on
+    derived: bool  # the identifier is one the service derived (the record gave none)
+    source: str  # `Type/id` in the EHR's record
+
+    @property
+    def condition(self) -> str:
+        return identifier_condition(self.identifier["system"], self.identifier["value"])
+
+
+@dataclass(frozen=True)
+class CarriedRecord:
+    entries: tuple[CarriedEntry, ...]
+    warnings: tuple[str, ...]
 
 
 def carry_record(
     new_resources: Iterable[Resource], ctx: DischargeContext, key: str
-) -> tuple[list[tuple[str, Resource, str]], list[str]]:
+) -> CarriedRecord:
     """The record the new resources reach, to travel with them; the new resources' references
-    to it are pointed at its urns, in place.
-
-    Returns (urn, copy, ifNoneExist) of every context resource with a business identifier that
-    the new resources reach, directly or through each other, and the `Type/id` of those reached
-    that have no identifier (referenced by id: the server must hold them, and the caller is
-    warned)."""
+    to it are pointed at its urns, in place. Every context resource the new resources reach,
+    directly or through each other, is carried."""
     order: list[str] = []
     found: dict[str, Resource] = {}
-    by_id: list[str] = []
     new_holders: list[dict[str, Any]] = []
     frontier = list(new_resources)
     first = True
@@ -68,10 +95,7 @@ def carry_record(
                 if target is None or "id" not in target:
                     continue
                 literal = f"{target['resourceType']}/{target['id']}"
-                if literal in found or literal in by_id:
-                    continue
-                if _identifier(target) is None:
-                    by_id.append(literal)
+                if literal in found:
                     continue
                 found[literal] = target
                 order.append(literal)
@@ -81,17 +105,97 @@ def carry_record(
     urns = {literal: derived_uuid(key, f"carried:{literal}") for literal in order}
     links = _Links(ctx, urns)
     for holder in new_holders:
+        if str(holder["reference"]).startswith("urn:uuid:"):
+            continue  # one new resource to another, in the same transaction
         points_to = links.literal(holder["reference"])
-        if points_to in urns:
-            holder["reference"] = urns[points_to]
-    entries = []
+        if points_to not in urns:
+            # Never a bare id on a server that is not the record's source (it may be anyone's).
+            raise InvalidInput(
+                f"the letter would reference {str(holder['reference'])[:80]}, which the record "
+                "does not hold: include it in the Bundle"
+            )
+        holder["reference"] = urns[points_to]
+    identity = _patient_identity(ctx, key)
+    entries: list[CarriedEntry] = []
+    warnings: list[str] = []
     for literal in order:
         original = found[literal]
-        carried = links.resolvable_copy(
-            {k: v for k, v in original.items() if k not in ("id", "meta")}
+        copy = links.resolvable_copy({k: v for k, v in original.items() if k not in ("id", "meta")})
+        warnings += _drop_failing_national_numbers(copy, literal)
+        identifier = match_identifier(original)
+        derived = identifier is None
+        if identifier is None:
+            identifier = business_identifier(_derived_value(copy, ctx, key, identity))
+            _add_identifier(copy, identifier)
+        else:
+            identifier = {"system": identifier["system"], "value": identifier["value"]}
+            if not _holds(copy, identifier):  # left out with a reference it held (an assigner)
+                _add_identifier(copy, identifier)
+        entries.append(CarriedEntry(urns[literal], copy, identifier, derived, literal))
+    return CarriedRecord(tuple(entries), tuple(warnings))
+
+
+def _patient_identity(ctx: DischargeContext, key: str) -> str:
+    """Whose record this is, as the derived identifiers are bound to it: the patient's business
+    identifier, else (a patient the record does not identify) this discharge and who they are."""
+    basis = patient_basis(ctx.patient)
+    return basis if not basis.startswith("unidentified:") else f"{key}|{basis}"
+
+
+def _derived_value(copy: Resource, ctx: DischargeContext, key: str, identity: str) -> str:
+    resource_type = str(copy.get("resourceType"))
+    if resource_type == "Encounter":  # the visit: its identity is the discharge's
+        return derived_uuid(key, "encounter")
+    if resource_type == "Patient":  # never merged with anyone: bound to this encounter
+        return derived_uuid(key, "patient:" + patient_basis(ctx.patient))
+    return derived_uuid(identity, f"{resource_type}:{content_digest(copy)}")
+
+
+def _holds(copy: Resource, identifier: dict[str, str]) -> bool:
+    """Whether the copy carries the identifier it is matched on (the server checks that a
+    conditional create's resource satisfies its own search)."""
+    held = copy.get("identifier")
+    for candidate in held if isinstance(held, list) else [held]:
+        if isinstance(candidate, dict) and all(
+            candidate.get(k) == identifier[k] for k in ("system", "value")
+        ):
+            return True
+    return False
+
+
+def _add_identifier(copy: Resource, identifier: dict[str, str]) -> None:
+    if copy.get("resourceType") in _SINGLE_IDENTIFIER:
+        copy["identifier"] = dict(identifier)
+    else:
+        copy["identifier"] = [*(copy.get("identifier") or []), dict(identifier)]
+
+
+def _drop_failing_national_numbers(copy: Resource, literal: str) -> list[str]:
+    """Leave out of the copy the national numbers that fail their check (so the FHIR server
+    never holds a malformed one that a later search would match), and say which."""
+    identifiers = copy.get("identifier")
+    if not isinstance(identifiers, list):
+        return []
+    kept, warnings = [], []
+    for identifier in identifiers:
+        problem = (
+            identifier_problem(identifier.get("system"), identifier.get("value"))
+            if isinstance(identifier, dict)
+            else None
         )
-        entries.append((urns[literal], carried, _if_none_exist(original)))
-    return entries, by_id
+        if problem is None:
+            kept.append(identifier)
+            continue
+        label = "SSIN" if identifier.get("system") in SSIN_SYSTEMS else "NIHDI"
+        warnings.append(
+            f"the {label} number of {literal} {problem}: it is not matched on the FHIR server "
+            "nor written with the letter; correct it in the EHR"
+        )
+    if kept:
+        copy["identifier"] = kept
+    else:
+        copy.pop("identifier", None)
+    return warnings
 
 
 class _Links:
@@ -120,7 +224,8 @@ class _Links:
         """A copy of `node` whose references point to carried resources' urns, and without the
         others. An element of a list that holds such a reference (Encounter.participant,
         Encounter.diagnosis) is left out whole, so no element is written without the reference
-        that made it. One walk: the copy and the pruning together."""
+        that made it; an element left empty (or given empty, or null) is left out too (FHIR JSON
+        has neither). One walk: the copy and the pruning together."""
         copy: dict[str, Any] = {}
         for name, value in node.items():
             if _is_reference(value):
@@ -137,7 +242,7 @@ class _Links:
                         if any(_is_reference(v) and not self.resolved(v) for v in item.values()):
                             item = None
                         else:
-                            item = self.resolvable_copy(item)
+                            item = self.resolvable_copy(item) or None
                     else:
                         item = copy_resource(item)
                     if item is not None:
@@ -145,48 +250,22 @@ class _Links:
                 if items:
                     copy[name] = items
             elif isinstance(value, dict):
-                copy[name] = self.resolvable_copy(value)
+                if kept := self.resolvable_copy(value):
+                    copy[name] = kept
+            elif value is None:  # FHIR JSON has no null element: the record's is left out
+                continue
             else:
                 copy[name] = value
         return copy
 
     def resolved(self, reference: Resource) -> Resource | None:
-        """The reference as the copy keeps it: to a carried resource's urn, to a resource of the
-        context that is not carried by its `Type/id`, and to anything else not at all."""
+        """The reference as the copy keeps it: to a carried resource's urn, and to anything else
+        (by id it could be anyone's on a server that is not the record's source) not at all."""
         literal = self.literal(reference["reference"])
         if literal in self.urns:
             return {**reference, "reference": self.urns[literal]}
-        if literal is not None and self.ctx.resolve(reference) is not None:
-            return {**reference, "reference": literal}
         return None
 
 
 def _is_reference(value: Any) -> bool:
     return isinstance(value, dict) and isinstance(value.get("reference"), str)
-
-
-def _identifier(resource: Resource) -> dict[str, str] | None:
-    identifiers = resource.get("identifier")
-    if isinstance(identifiers, dict):  # Composition-like single identifier
-        identifiers = [identifiers]
-    usable = [
-        i
-        for i in identifiers or []
-        if isinstance(i, dict) and isinstance(i.get("system"), str) and i.get("value")
-    ]
-    preferred = _PREFERRED_SYSTEMS.get(str(resource.get("resourceType")))
-    usable.sort(key=lambda i: (i["system"] != preferred, i.get("use") != "official"))
-    return usable[0] if usable else None
-
-
-def _if_none_exist(resource: Resource) -> str:
-    identifier = _identifier(resource)
-    assert identifier is not None
-    return f"identifier={_escape(identifier['system'])}|{_escape(str(identifier['value']))}"
-
-
-def _escape(value: str) -> str:
-    # FHIR search escaping (R4 3.1.1.5.7): \ , $ | are escaped with a backslash.
-    for special in ("\\", ",", "$", "|"):
-        value = value.replace(special, "\\" + special)
-    return value

@@ -8,7 +8,7 @@ in `assemble_context`, so the pathway sees one shape whatever the source.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -55,8 +55,9 @@ class DischargeContext:
     # number, and a display; no resource), as many Belgian systems hold the GMD holder: the
     # Reference as recorded, when no GP resource in use is on record.
     general_practitioner_logical: Resource | None = None
-    # The record travels with the letter as conditional creates (carry.py): set by the service
-    # for a context Bundle, whose record the FHIR server the letter goes to may not hold.
+    # The record travels with the letter as conditional creates (carry.py): a context Bundle's,
+    # whose source is the EHR, not the FHIR server the letter goes to (which may not hold it, or
+    # hold somebody else under the same ids). False for a record read from that server itself.
     carry_record: bool = False
     # SNOMED CT codes of the record that a terminology server placed below a red-flag concept
     # (pathway.md, "SNOMED CT descendants"), keyed (system, code) with the system's canonical URI
@@ -122,7 +123,8 @@ def parse_instant(value: Any, where: str) -> datetime:
 
 
 def context_from_bundle(bundle: Any) -> DischargeContext:
-    """The context from a Bundle holding exactly one Encounter and the record around it.
+    """The context from a Bundle holding exactly one Encounter and the record around it; its
+    record travels with the letter (`carry_record`).
 
     Entries of a type the discharge never reads are ignored with a warning, not refused: an
     EHR's export may carry more than we need."""
@@ -150,7 +152,8 @@ def context_from_bundle(bundle: Any) -> DischargeContext:
         for rtype, count in sorted(ignored.items())
     )
     clinical = [r for _, r in entries if r["resourceType"] in CLINICAL_TYPES]
-    return assemble_context(encounters[0], ResourceIndex(entries), clinical, notes)
+    ctx = assemble_context(encounters[0], ResourceIndex(entries), clinical, notes)
+    return replace(ctx, carry_record=True)  # the EHR's record: it travels with the letter
 
 
 def assemble_context(

@@ -9,7 +9,7 @@ from ..types import Resource
 from .codes import Code
 from .context import DischargeContext, require
 from .gate import Eligibility
-from .identity import derived_uuid, encounter_key
+from .identity import derived_uuid, discharge_key
 from .narrative import days_after
 from .pathway import ONE_WEEK, SIX_WEEKS, pathway
 from .phrases import PHRASES
@@ -84,7 +84,7 @@ class DischargeFacts:
 def discharge_facts(
     ctx: DischargeContext, eligibility: Eligibility, language: str = "nl-BE"
 ) -> DischargeFacts:
-    key = encounter_key(ctx.encounter)
+    key = discharge_key(ctx.encounter, ctx.patient, carried=ctx.carry_record)
 
     def new(role: str) -> Ref:
         return Ref(None, None, urn=derived_uuid(key, role))

@@ -610,6 +610,14 @@ NL_BE_FINDINGS: Final[dict[str, str]] = {
     "patient-not-adult": (
         "de patiënt is niet (met zekerheid) volwassen: het zorgpad is voor volwassenen"
     ),
+    "patient-ssin-invalid": (
+        "het rijksregisternummer (INSZ, {element}) van de patiënt is ongeldig: verbeter het in "
+        "het EPD (een brief wordt nooit onder een ongeldig rijksregisternummer geklasseerd)"
+    ),
+    "patient-ssin-ambiguous": (
+        "de patiënt heeft {count} verschillende rijksregisternummers (INSZ, Patient.identifier): "
+        "behoud in het EPD het nummer dat in gebruik is, en markeer de andere als 'old'"
+    ),
     # the diagnoses (pathway.md, "The diagnosis", "No other diagnosis of the encounter")
     "diagnosis-not-in-record": (
         "een diagnose van dit bezoek staat niet in het dossier: neem de Condition op"
@@ -757,6 +765,27 @@ NL_BE_FINDINGS: Final[dict[str, str]] = {
         "een voorschrift van dit bezoek vermeldt het geneesmiddel niet: documenteer de tekst "
         "of de weergavenaam van het geneesmiddel"
     ),
+    # what the FHIR server already holds under the record's identifiers (core/matching.py)
+    "patient-identity-conflict": (
+        "de FHIR-server bevat onder de identificatie van de patiënt een andere persoon (andere "
+        "{differs}): de brief zou in diens dossier terechtkomen; er werd niets geschreven "
+        "(controleer de identificatie, of de persoon op de server)"
+    ),
+    "encounter-of-another-patient": (
+        "de FHIR-server bevat de identificatie van dit bezoek (Encounter) voor een andere "
+        "patiënt: de brief zou in diens dossier terechtkomen; er werd niets geschreven "
+        "(controleer de identificatie in het EPD)"
+    ),
+    "letter-of-another-patient": (
+        "de FHIR-server bevat de identificatie van deze brief (Composition) voor een andere "
+        "patiënt: de brief zou in diens dossier terechtkomen; er werd niets geschreven "
+        "(controleer de identificatie van het bezoek in het EPD)"
+    ),
+    "identifier-matches-several": (
+        "de FHIR-server bevat meerdere resources ({resource_type}) onder één identificatie uit "
+        "het dossier: welke bedoeld is, valt niet uit te maken; er werd niets geschreven (laat "
+        "de dubbels op de server samenvoegen)"
+    ),
 }
 
 # How the findings say some of their values: a red flag of the screening (linkId), the items
@@ -800,6 +829,8 @@ NL_BE_FINDING_VALUES: Final[dict[str, dict[str, str]]] = {
         "other-serious-cause": "andere ernstige oorzaak",
         "brochure-given": "brochure meegegeven",
     },
+    # core/matching.py: what tells the FHIR server's person apart from the record's
+    "differs": {"name": "naam", "birth date": "geboortedatum"},
     "clinical_status": {
         "inactive": "inactief",
         "remission": "in remissie",
@@ -852,11 +883,10 @@ NL_BE_WARNINGS: Final[dict[str, str]] = {
         "er staat geen huisarts van de patiënt in het dossier (Patient.generalPractitioner): de "
         "brief is gericht aan de behandelende huisarts, en de opvolgtaken aan de patiënt"
     ),
-    # transaction.py, carry.py: the record travels with the letter, except what has no
-    # business identifier
-    "referenced-by-id": (
-        "niet met de brief meegeschreven, enkel via hun id naar verwezen (ze hebben geen "
-        "identifier): {references}; de FHIR-server moet ze al bevatten"
+    # carry.py: a national number that fails its check is neither matched on nor written
+    "national-number-not-matched": (
+        "het {label}-nummer van {reference} is ongeldig: er wordt niet op gezocht op de "
+        "FHIR-server en het wordt niet met de brief meegeschreven; verbeter het in het EPD"
     ),
 }
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ..types import Resource
 from .brochure import build_brochure_reference
 from .careplan import build_care_plan, follow_up_tasks
-from .carry import carry_record
+from .carry import CarriedEntry, carry_record
 from .communication import build_letter_communication
 from .context import DischargeContext
 from .ehealthbox import (
@@ -40,6 +40,9 @@ class Discharge:
     # the KMEHR message when one was built (in the Communication, with a Task for the engine).
     gp_route: GpRoute | None = None
     gp_message: GpMessage | None = None
+    # The record carried with the letter (a context Bundle's), each with what it is matched on:
+    # what the I/O layer reads back from the server before posting (core/matching.py).
+    carried: tuple[CarriedEntry, ...] = ()
 
     @property
     def letter(self) -> Resource:
@@ -90,16 +93,14 @@ def build_discharge(
     # Conditional creates: a second discharge of this encounter finds these and creates nothing
     # (HAPI answers "200 OK" for an ifNoneExist match).
     entries = [(urn, resource, if_none_exist(urn)) for urn, resource in new_resources]
+    carried: tuple[CarriedEntry, ...] = ()
     if ctx.carry_record:
-        # The record the EHR sent goes along, after the new resources (carry.py).
-        carried, by_id = carry_record([r for _, r in new_resources], ctx, facts.key)
-        entries += carried
-        if by_id:
-            warnings.append(
-                "referenced by id, not written with the letter (no business identifier): "
-                + ", ".join(by_id)
-                + "; the FHIR server must hold them"
-            )
+        # The record the EHR sent goes along, after the new resources (carry.py): never
+        # referenced by id on a server that is not its source.
+        record = carry_record([r for _, r in new_resources], ctx, facts.key)
+        carried = record.entries
+        entries += [(e.urn, e.resource, e.condition) for e in carried]
+        warnings += record.warnings
     bundle: Resource = {
         "resourceType": "Bundle",
         "type": "transaction",
@@ -117,7 +118,7 @@ def build_discharge(
         ],
     }
     sent = message if message is not None and message.fits else None
-    return Discharge(bundle, tuple(warnings), facts, route, sent)
+    return Discharge(bundle, tuple(warnings), facts, route, sent, carried)
 
 
 # What each entry of the transaction is, by position (the roles of the operation's answer).

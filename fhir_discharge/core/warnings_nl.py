@@ -8,9 +8,9 @@ letter cannot reach the GP electronically for that reason: ehealthbox.gp_route) 
 its English is exactly the sentence the core writes for that kind. Then it is said with the
 kind's sentence of phrases.WARNING_PHRASES, written and reviewed in advance, never translated at
 run time. The values a sentence needs come from the facts where the core keeps them (the age);
-an ignored entry's type and count, and the references of a carried record, are kept nowhere
-else than in the warning, and are read from it by a pattern that admits only a number, a FHIR
-resource type and `Type/id` references.
+an ignored entry's type and count, and the reference of a record whose national number failed
+its check, are kept nowhere else than in the warning, and are read from it by a pattern that
+admits only a number, a FHIR resource type, a national number's name and `Type/id` references.
 
 Anything else (a warning of a kind this module does not know, a changed English sentence, a
 warning the facts do not back) has no Dutch: `message_nl` is None, and the caller shows the
@@ -73,6 +73,9 @@ def _reasons_in(warning: str) -> list[str]:
 def _reference_in(warning: str) -> str:
     return warning.removeprefix("the report ").split(" ", 1)[0]
 
+
+# The national numbers as a Dutch-reading physician knows them.
+_DUTCH_LABELS = {"NIHDI": "RIZIV", "SSIN": "INSZ"}
 
 _KINDS: tuple[_Kind, ...] = (
     # context.py, context_from_bundle: one note per type ignored
@@ -173,15 +176,17 @@ _KINDS: tuple[_Kind, ...] = (
         ),
         lambda found: {"references": found["references"]},
     ),
-    # transaction.py, build_discharge: what carry.py could not write with the letter
+    # carry.py: a national number that fails its check (identifiers.py)
     _Kind(
-        "referenced-by-id",
+        "national-number-not-matched",
         re.compile(
-            r"referenced by id, not written with the letter \(no business identifier\): "
-            rf"(?P<references>{_REFERENCE}(?:, {_REFERENCE})*); the FHIR server must hold them"
+            rf"the (?P<label>SSIN|NIHDI) number of (?P<reference>{_REFERENCE}) "
+            r"(?:is not 11 digits|fails its check digits \(mod 97\)|fails its NIHDI check "
+            r"digits): it is not matched on the FHIR server nor written with the letter; "
+            r"correct it in the EHR"
         ),
         lambda _, facts: facts.context.carry_record,
-        lambda found: {"references": found["references"]},
+        lambda found: {"label": _DUTCH_LABELS[found["label"]], "reference": found["reference"]},
     ),
 )
 

@@ -19,14 +19,16 @@ import asyncio
 import contextlib
 import logging
 import random
+import re
 import time
 from dataclasses import replace
 from typing import Any
 
-from ..errors import FhirServerError, operation_outcome
-from .fhir_client import FhirClient
-from .outbox import DEAD, DELIVERED, FAILED, QUEUED, Outbox, OutboxItem
+from ..errors import FhirServerError, IdentityConflict, operation_outcome
+from .fhir_client import FhirClient, Landed
+from .outbox import DEAD, DELIVERED, FAILED, QUEUED, Outbox, OutboxItem, WrittenLetter
 from .retry import backoff, is_transient
+from .server_identity import check_identity_on_server
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ class Deliverer:
         lease_seconds: float = 300.0,
         concurrency: int = 8,
         rng: random.Random | None = None,
+        retention_seconds: float | None = None,
     ) -> None:
         self.outbox = outbox
         self.client = client
@@ -64,6 +67,11 @@ class Deliverer:
         self.inline_limit = 64
         self._inline: set[asyncio.Task[OutboxItem]] = set()
         self._rng = rng  # the backoff's jitter (tests pass a seeded one)
+        # How long a delivered discharge keeps its payload (None: for ever); checked at most
+        # every `purge_every` seconds (an hour, or a fraction of a short retention).
+        self.retention_seconds = retention_seconds
+        self.purge_every = min(3600.0, max(0.5, (retention_seconds or 0) / 4))
+        self._next_purge = 0.0
 
     async def start(self) -> None:
         released = await asyncio.to_thread(self.outbox.release_leases, time.time())
@@ -150,6 +158,7 @@ class Deliverer:
         failures = 0  # in a row: the outbox itself failing (e.g. its database restarting)
         while True:
             try:
+                await self.purge_if_due()
                 items = await asyncio.to_thread(
                     self.outbox.claim_due, time.time(), self.lease_seconds, self.concurrency
                 )
@@ -174,7 +183,18 @@ class Deliverer:
         """Post one claimed item and record what happened; the item as now recorded."""
         now = time.time()
         try:
+            # What the server holds under the record's identifiers, read just before each post:
+            # someone else's record there refuses the discharge, nothing written.
+            await check_identity_on_server(self.client, item.bundle)
             landed = await self.client.post_transaction(item.bundle)
+        except IdentityConflict as conflict:
+            outcome = operation_outcome(conflict)
+            await asyncio.to_thread(self.outbox.mark_failed, item.id, FAILED, outcome, now)
+            log.warning(
+                "outbox: %s for %s: identity conflict on the FHIR server", item.id, item.encounter
+            )
+            self._finish(item.id)
+            return replace(item, state=FAILED, outcome=outcome, claimed=False)
         except FhirServerError as error:
             outcome = operation_outcome(error)
             if not is_transient(error):
@@ -199,7 +219,8 @@ class Deliverer:
             self.wake()  # the loop may be asleep for longer than this retry's delay
             return replace(item, state=QUEUED, outcome=outcome, claimed=False)
         result: list[dict[str, Any]] = [vars(x).copy() for x in landed]  # asdict: 10x slower
-        await asyncio.to_thread(self.outbox.mark_delivered, item.id, result, time.time())
+        letters = self._letters_written(item, landed)
+        await asyncio.to_thread(self.outbox.mark_delivered, item.id, result, time.time(), letters)
         self.delivered_total += 1
         log.info(
             "outbox: %s for %s delivered: %s",
@@ -209,6 +230,31 @@ class Deliverer:
         )
         self._finish(item.id)
         return replace(item, state=DELIVERED, result=result, outcome=None, claimed=False)
+
+    def _letters_written(self, item: OutboxItem, landed: list[Landed]) -> list[WrittenLetter]:
+        """The letters this delivery wrote, for `$document` to know them by (web/documents.py):
+        a Composition the server says it created now; or one it found existing, on a later
+        attempt of this item only (an earlier attempt of ours may have created it, its answer
+        lost). An existing letter on a first attempt is not taken for ours: it was there before
+        this service posted anything (another replica's is recorded by that replica)."""
+        return [
+            WrittenLetter(self.client.base_url, x.id, _version(x.location))
+            for x in landed
+            if x.resource_type == "Composition" and (x.created or item.attempts > 1)
+        ]
+
+    async def purge_if_due(self) -> None:
+        """Empty the payloads of discharges delivered longer ago than the retention (the
+        outbox's purge_delivered), at most every `purge_every` seconds."""
+        if self.retention_seconds is None or time.monotonic() < self._next_purge:
+            return
+        self._next_purge = time.monotonic() + self.purge_every
+        now = time.time()
+        purged = await asyncio.to_thread(
+            self.outbox.purge_delivered, now - self.retention_seconds, now
+        )
+        if purged:
+            log.info("outbox: %d delivered discharge(s) purged of their payload", purged)
 
     def _backoff(
         self, attempt: int, retry_after: float | None = None, max_delay: float | None = None
@@ -220,3 +266,12 @@ class Deliverer:
         event = self._finished.pop(item_id, None)
         if event is not None:
             event.set()
+
+
+_VERSION = re.compile(r"/_history/([A-Za-z0-9\-.]{1,64})$")
+
+
+def _version(location: str) -> str | None:
+    """The version a transaction-response's location names (`Type/id/_history/N`), if any."""
+    found = _VERSION.search(location.split("?", 1)[0])
+    return found.group(1) if found else None

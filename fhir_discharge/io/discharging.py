@@ -62,6 +62,7 @@ def deliverer_for(outbox: Outbox, client: FhirClient, settings: Settings) -> Del
         client,
         max_attempts=settings.max_delivery_attempts,
         base_delay=settings.delivery_base_delay_seconds,
+        retention_seconds=settings.outbox_retention_days * 86400,
     )
 
 

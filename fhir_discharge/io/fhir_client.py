@@ -127,10 +127,38 @@ class FhirClient:
                 (link["url"] for link in page.get("link") or [] if link.get("relation") == "next"),
                 None,
             )
+            if url is not None:
+                url = self._on_this_server(url, f"search {resource_type}")
             query = None
         if url is not None:
             raise FhirServerError(f"search {resource_type}: more than {MAX_SEARCH_PAGES} pages")
         return found
+
+    def _on_this_server(self, link: object, what: str) -> str:
+        """A link the server gave (a search's `next` page), as an absolute URL on this very base
+        URL: same scheme, host, port and path (or below it), no userinfo. Any other is refused,
+        never followed: the request would carry this client's credentials (the service's own
+        token, a hook's access token) to whoever the link names."""
+        base = httpx.URL(self.base_url + "/")
+        try:
+            url = base.join(link) if isinstance(link, str) else None
+        except (httpx.InvalidURL, ValueError, TypeError):
+            url = None
+        path = url.path if url is not None else ""
+        if (
+            url is None
+            or url.scheme != base.scheme
+            or url.host != base.host
+            or url.port != base.port  # None for the scheme's default port, on both sides
+            or url.userinfo
+            or not (path + "/").startswith(base.path)
+            or "/../" in path + "/"
+            or "/./" in path + "/"
+        ):
+            raise FhirServerError(
+                f"{what}: the FHIR server's next page is not on its own base URL; not followed"
+            )
+        return str(url)
 
     async def read_encounter(self, encounter_id: str) -> Resource:
         encounter = await self.read("Encounter", encounter_id)

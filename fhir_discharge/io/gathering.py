@@ -19,9 +19,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from ..core.context import DischargeContext, assemble_context, check_structure
+from ..core.matching import given_encounter_conflicts
 from ..core.record_types import CLINICAL_TYPES, REFERENCED_TYPES
-from ..core.references import ResourceIndex, parse_reference
-from ..errors import InvalidInput, PrefetchUnavailable, UnknownEncounter
+from ..core.references import ResourceIndex, is_fhir_id, parse_reference
+from ..errors import IdentityConflict, InvalidInput, PrefetchUnavailable, UnknownEncounter
 from ..types import Resource
 from .fhir_client import FhirClient
 
@@ -225,9 +226,17 @@ def _check_all(resources: list[Resource]) -> None:
 
 async def gather_context(server: FhirClient, encounter: Resource | str) -> DischargeContext:
     """The context of an Encounter (given, or by id) read from `server`: `$lbp-discharge`'s
-    bare-Encounter and by-id forms."""
+    bare-Encounter and by-id forms.
+
+    Nothing of this record is carried: the letter references it on `server` by its ids. So a
+    given Encounter must be the one `server` holds under its id, of the same patient; else the
+    letter would reference another patient's encounter there (409), or none (404)."""
     if isinstance(encounter, dict):
         check_structure(encounter, "Encounter")
-        if encounter.get("resourceType") != "Encounter" or not encounter.get("id"):
+        if encounter.get("resourceType") != "Encounter" or not is_fhir_id(encounter.get("id")):
             raise InvalidInput("expected an Encounter with its server id")
+        held = await server.read_encounter(str(encounter["id"]))
+        conflicts = given_encounter_conflicts(encounter, held)
+        if conflicts:
+            raise IdentityConflict(conflicts[0].message, conflicts)
     return await RecordGatherer(server).gather(encounter)

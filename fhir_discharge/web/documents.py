@@ -16,9 +16,10 @@ from ..core.canonicals import GP_LETTER_PROFILE
 from ..core.document import build_document, document_identifier
 from ..core.identity import IDENTIFIER_SYSTEM
 from ..errors import InvalidInput, UnknownResource
+from ..io.outbox import WrittenLetter
 from ..types import Resource
 from .body import FhirId
-from .deps import ClientDep
+from .deps import ClientDep, DelivererDep
 
 router = APIRouter()
 
@@ -50,16 +51,24 @@ def _wanted_format(request: Request) -> str:
 
 @router.get("/Composition/{composition_id}/$document", tags=["letter"])
 async def composition_document(
-    composition_id: FhirId, request: Request, client: ClientDep
+    composition_id: FhirId, request: Request, client: ClientDep, deliverer: DelivererDep
 ) -> Response:
     """The letter as a `document` Bundle (Composition first, then all it references)."""
     media = _wanted_format(request)
-    # Read with the service's credentials: only a letter this service wrote, checked before a
-    # reference of it is followed. Any other Composition is "not found", as one that does not
-    # exist, so a caller learns nothing of what else the server holds.
+    # Read with the service's credentials: only a letter this service wrote, as the outbox
+    # recorded when it wrote it (io/outbox: `written_letter`, shared by the replicas of a
+    # PostgreSQL outbox), never taken from what the Composition claims (a profile, an
+    # identifier: anyone who can write to the FHIR server can write those). Any other is "not
+    # found", as one that does not exist, so a caller learns nothing of what else the server
+    # holds; and it is not read at all.
+    written = await asyncio.to_thread(
+        deliverer.outbox.written_letter, client.base_url, composition_id
+    )
+    if written is None:
+        raise _not_ours(composition_id)
     try:
         composition, resources = await client.read_with_references(
-            "Composition", composition_id, accept=_written_here
+            "Composition", composition_id, accept=lambda found: _as_written(found, written)
         )
     except UnknownResource:
         raise _not_ours(composition_id) from None
@@ -85,6 +94,14 @@ async def composition_document(
         pdf = await asyncio.to_thread(render_letter_pdf, document)
         return Response(pdf, media_type="application/pdf")
     return JSONResponse(document, media_type="application/fhir+json")
+
+
+def _as_written(composition: Resource, written: WrittenLetter) -> bool:
+    """The letter as this service wrote it: a GP letter of ours, in the version the server gave
+    it then (a letter changed on the server since is no longer the one this service wrote)."""
+    version = (composition.get("meta") or {}).get("versionId")
+    unchanged = written.version is None or version is None or str(version) == written.version
+    return unchanged and _written_here(composition)
 
 
 def _written_here(composition: Resource) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -14,7 +13,7 @@ from fastapi.responses import JSONResponse
 from ..config import Settings
 from ..core.context import DischargeContext, context_from_bundle
 from ..core.transaction import ENTRY_ROLES
-from ..errors import InvalidInput, UnknownEncounter, warnings_outcome
+from ..errors import IdentityConflict, InvalidInput, UnknownEncounter, warnings_outcome
 from ..io.delivery import Deliverer
 from ..io.discharging import accept_and_deliver, screened_discharge, where_landed
 from ..io.fhir_client import Landed
@@ -116,7 +115,6 @@ async def discharge_from_body(
             ctx = context_from_bundle(body)
         else:
             ctx = await asyncio.to_thread(context_from_bundle, body)
-        ctx = replace(ctx, carry_record=settings.carry_record)
     elif body.get("resourceType") == "Encounter":
         ctx = await gather_context(client, body)
     else:
@@ -174,11 +172,20 @@ def _item_response(item: OutboxItem, status_url: str) -> JSONResponse:
         response = fhir_response(discharge_result(item, landed), 201 if created else 200)
     elif item.state in (FAILED, DEAD):
         outcome = dict(item.outcome or {"resourceType": "OperationOutcome", "issue": []})
-        response = fhir_response(outcome, 502)
+        response = fhir_response(outcome, 409 if _identity_conflict(outcome) else 502)
     else:
         response = fhir_response(discharge_result(item, None), 202)
     response.headers.update(headers)
     return response
+
+
+def _identity_conflict(outcome: dict[str, Any]) -> bool:
+    """A refusal of ours (io/server_identity.py), not the FHIR server's: someone else's record
+    under the record's identifiers (409, errors.IdentityConflict)."""
+    return any(
+        isinstance(i, dict) and i.get("code") == IdentityConflict.issue_code
+        for i in outcome.get("issue") or []
+    )
 
 
 @router.get(

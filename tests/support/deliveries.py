@@ -57,8 +57,11 @@ def copies_on_server(fhir_base_url: str, recs: list[dict]) -> dict[str, int]:
     discharges (one search per resource type and 25 identifiers, OR-ed)."""
     wanted: dict[str, list[str]] = {}
     for record in recs:
-        for entry in build_discharge(context_from_bundle(record)).bundle["entry"]:
-            wanted.setdefault(entry["resource"]["resourceType"], []).append(entry["fullUrl"])
+        discharge = build_discharge(context_from_bundle(record))
+        carried = {c.urn for c in discharge.carried}  # the record's copies: matched, not made
+        for entry in discharge.bundle["entry"]:
+            if entry["fullUrl"] not in carried:
+                wanted.setdefault(entry["resource"]["resourceType"], []).append(entry["fullUrl"])
     counts: dict[str, int] = {}
     for resource_type, values in wanted.items():
         for start in range(0, len(values), 25):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fhir_discharge import build_discharge, context_from_bundle
+from fhir_discharge import build_discharge
 from fhir_discharge.core.document import build_document, document_identifier, landed_resources
+from tests.support.contexts import held_by_server
 from tests.support.factories import happy_bundle
 
 BASE = "https://fhir.example.org/fhir"
@@ -22,7 +23,7 @@ def land(discharge_bundle: dict, prefix: str = "srv") -> list[dict]:
 def landed_example(record: dict | None = None) -> tuple[dict, list[dict]]:
     """(the landed Composition, every resource on the 'server': the record and the new ones)."""
     record = record or happy_bundle()
-    discharge = build_discharge(context_from_bundle(record))
+    discharge = build_discharge(held_by_server(record))
     new = land(discharge.bundle)
     return new[0], [e["resource"] for e in record["entry"]] + new
 

@@ -115,6 +115,22 @@ EXAMPLE_GP_NIHDI = "12345625003"
 EXAMPLE_HOSPITAL_NIHDI = "71000436000"
 
 
+def valid_ssin(seed: int) -> str:
+    """An SSIN that passes its check (11 digits, mod 97), different for each seed: a birth date
+    in 1950-1999 and a day counter, then the check number."""
+    year, rest = 50 + seed % 50, seed // 50
+    month, rest = 1 + rest % 12, rest // 12
+    day, rest = 1 + rest % 28, rest // 28
+    counter = 1 + rest % 997
+    base = int(f"{year:02d}{month:02d}{day:02d}{counter:03d}")
+    return f"{base:09d}{97 - base % 97:02d}"
+
+
+def valid_nihdi(first_six: int, qualification: str = "000") -> str:
+    """A NIHDI number that passes its check (modulo 97) from its first six digits."""
+    return f"{first_six:06d}{97 - first_six % 97:02d}{qualification}"
+
+
 def fresh_record(tag: str) -> Resource:
     """The example record under ids and identifiers of its own, so tests sharing one FHIR
     server never see each other's data. Its SSIN and NIHDI numbers are well formed (check
@@ -152,6 +168,17 @@ def tagged_nihdi(tag: str, role: str, first_digit: str) -> str:
     number = _tag_number(tag, role)
     base = f"{first_digit}{number % 100_000:05d}"
     return f"{base}{97 - int(base) % 97:02d}{number // 100_000 % 1000:03d}"
+
+
+def record_with_ids_only() -> Resource:
+    """The example record as an integrator on a shared sandbox sends it: ids such as
+    `Patient/1` and `Encounter/1`, and no business identifier on any resource."""
+    text = HAPPY_PATH.read_text(encoding="utf-8")
+    text = text.replace("lbp-example-patient", "1").replace("lbp-example-encounter", "1")
+    bundle = json.loads(text)
+    for entry in bundle["entry"]:
+        entry["resource"].pop("identifier", None)
+    return bundle
 
 
 def references_in(node: object):

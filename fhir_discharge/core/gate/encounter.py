@@ -8,6 +8,7 @@ from datetime import date
 from ...types import Resource
 from ..codes import EMERGENCY
 from ..context import DischargeContext
+from ..identifiers import SSIN_SYSTEMS, ssin_problem
 from ..narrative import local
 from ..terminology import codings
 from .findings import Findings
@@ -109,6 +110,7 @@ def check_patient(ctx: DischargeContext, patient: Resource, findings: Findings) 
                 other=other,
             )
             break
+    check_national_number(patient, findings)
     if patient.get("deceasedBoolean") is True or "deceasedDateTime" in patient:
         findings.off("the patient is recorded as deceased", "Patient.deceased", "patient-deceased")
     ages = patient_ages(ctx, patient)
@@ -152,3 +154,35 @@ def older_patient(ctx: DischargeContext, patient: Resource) -> bool:
 
 def _age(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def check_national_number(patient: Resource, findings: Findings) -> None:
+    """The letter is filed under the patient's national number (SSIN) on the FHIR server it goes
+    to (carry.py matches on it): a malformed one would file it under no one, or under whoever
+    holds that number; two different ones leave it open which patient it is."""
+    identifiers = patient.get("identifier")
+    numbers: dict[str, int] = {}
+    for index, identifier in enumerate(identifiers if isinstance(identifiers, list) else []):
+        if not isinstance(identifier, dict) or identifier.get("system") not in SSIN_SYSTEMS:
+            continue
+        where = f"Patient.identifier[{index}].value"
+        problem = ssin_problem(identifier.get("value"))
+        if problem is not None:
+            findings.missing(
+                f"the patient's national number (SSIN, {where}) {problem}: correct it in "
+                "the EHR (the letter is never filed under a malformed national number)",
+                where,
+                "patient-ssin-invalid",
+                element=where,
+            )
+        elif identifier.get("use") != "old":  # one no longer in use is no alternative
+            numbers.setdefault(str(identifier["value"]), index)
+    if len(numbers) > 1:
+        where = "Patient.identifier"
+        findings.missing(
+            f"the patient has {len(numbers)} different national numbers (SSIN, {where}): "
+            "keep the one in use, mark the others `old`, in the EHR",
+            where,
+            "patient-ssin-ambiguous",
+            count=str(len(numbers)),
+        )

@@ -15,7 +15,15 @@ States:   queued → delivering → delivered
   delivering, attempts + 1;
 - release_leases: delivering → queued, where the backend can know the lease is a dead
   process's (SQLite: one process per outbox; PostgreSQL cannot, and waits for the lease);
-- redrive: failed | dead → queued, attempts back to 0.
+- redrive: failed | dead → queued, attempts back to 0;
+- purge_delivered: a delivered item's payload (the transaction: the patient's record and the
+  letter; the warnings) is emptied once it is older than the retention; its state, ids, where
+  each resource landed and its times are kept.
+
+Beside the items, the letters this service wrote (`written_letter`: the FHIR server, the
+Composition's id there and its version, the discharge), recorded with the delivery that wrote
+them and never purged: `$document` serves only these (web/documents.py), so a Composition
+written to the FHIR server by anyone else is not taken for ours, whatever it claims.
 
 This module holds what both backends share: the `Outbox` protocol the deliverer and the routes
 are written against, `OutboxItem`, the states, and `SqlOutbox`, the state machine written once
@@ -36,6 +44,16 @@ from typing import Any, Protocol
 QUEUED, DELIVERING, DELIVERED, FAILED, DEAD = "queued", "delivering", "delivered", "failed", "dead"
 STATES = (QUEUED, DELIVERING, DELIVERED, FAILED, DEAD)
 FINAL_FAILURES = (FAILED, DEAD)  # what mark_failed may record; what redrive takes back
+
+
+@dataclass(frozen=True)
+class WrittenLetter:
+    """A letter this service wrote: its Composition on a FHIR server, as the server named it in
+    the answer to the transaction that created it."""
+
+    server: str  # the FHIR base URL
+    composition_id: str
+    version: str | None  # its version then (`_history/N` of the location), if the server said
 
 
 @dataclass(frozen=True)
@@ -86,7 +104,25 @@ class Outbox(Protocol):
         delivery safe). Never the same item to two claimers whose leases overlap."""
         ...
 
-    def mark_delivered(self, item_id: str, result: list[dict[str, Any]], now: float) -> None: ...
+    def mark_delivered(
+        self,
+        item_id: str,
+        result: list[dict[str, Any]],
+        now: float,
+        letters: Sequence[WrittenLetter] = (),
+    ) -> None:
+        """Record a delivery, and in the same commit the `letters` it wrote (a letter already
+        recorded keeps what was recorded first)."""
+        ...
+
+    def written_letter(self, server: str, composition_id: str) -> WrittenLetter | None:
+        """The letter this service recorded writing as `composition_id` on `server`, or None."""
+        ...
+
+    def purge_delivered(self, before: float, now: float) -> int:
+        """Empty the payload (bundle, warnings) of every delivered item last updated before
+        `before`; its state, ids, result and times are kept. How many were purged."""
+        ...
 
     def mark_failed(self, item_id: str, state: str, outcome: dict[str, Any], now: float) -> None:
         """Record a final failure: `state` FAILED (refused) or DEAD (too many attempts)."""
@@ -136,7 +172,7 @@ UPSERT = (
     "INSERT INTO discharge (id, encounter, bundle, warnings, state, attempts,"
     " next_attempt_at, lease_until, accepted_at, updated_at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (id) DO UPDATE SET bundle = excluded.bundle,"
+    " ON CONFLICT (id) DO UPDATE SET bundle = excluded.bundle, purged_at = NULL,"
     " warnings = excluded.warnings, state = excluded.state,"
     " attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at,"
     " lease_until = excluded.lease_until, updated_at = excluded.updated_at"
@@ -164,6 +200,15 @@ REQUEUE = (
 REDRIVE = (
     "UPDATE discharge SET state = ?, attempts = 0, next_attempt_at = ?,"
     " updated_at = ? WHERE id = ? AND state IN (?, ?)"
+)
+RECORD_LETTER = (
+    "INSERT INTO written_letter (server, composition_id, version, discharge, recorded_at)"
+    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (server, composition_id) DO NOTHING"
+)
+SELECT_LETTER = "SELECT * FROM written_letter WHERE server = ? AND composition_id = ?"
+PURGE = (
+    "UPDATE discharge SET bundle = ?, warnings = ?, purged_at = ?"
+    " WHERE state = ? AND updated_at < ? AND purged_at IS NULL"
 )
 COUNTS = "SELECT state, COUNT(*) AS n FROM discharge GROUP BY state"
 NEXT_DUE = (
@@ -274,17 +319,44 @@ class SqlOutbox(ABC):
             ).fetchall()
         return [self._item(row) for row in rows]
 
-    def mark_delivered(self, item_id: str, result: list[dict[str, Any]], now: float) -> None:
+    def mark_delivered(
+        self,
+        item_id: str,
+        result: list[dict[str, Any]],
+        now: float,
+        letters: Sequence[WrittenLetter] = (),
+    ) -> None:
         """Committed WITHOUT waiting for the disk (`durable=False`). Durability decision: on a
         crash of the machine or the database server the last marks may be lost (never
         corrupted), and those items are back in 'delivering'; they are claimed again
         (release_leases, or claim_due once their lease ran out) and posted again, where the
-        conditional creates find every resource ("existing") and nothing is duplicated.
-        accept() keeps its durable commit: nothing accepted is ever lost."""
+        conditional creates find every resource ("existing") and nothing is duplicated; the
+        deliverer records the letter then (a later attempt of the same item: see
+        io/delivery.py). accept() keeps its durable commit: nothing accepted is ever lost."""
         with self._transaction(durable=False) as db:
             db.execute(
                 self._native(MARK_DELIVERED), (DELIVERED, self._encode(result), now, item_id)
             )
+            for letter in letters:
+                db.execute(
+                    self._native(RECORD_LETTER),
+                    (letter.server, letter.composition_id, letter.version, item_id, now),
+                )
+
+    def written_letter(self, server: str, composition_id: str) -> WrittenLetter | None:
+        with self._read() as db:
+            row = db.execute(self._native(SELECT_LETTER), (server, composition_id)).fetchone()
+        if row is None:
+            return None
+        return WrittenLetter(row["server"], row["composition_id"], row["version"])
+
+    def purge_delivered(self, before: float, now: float) -> int:
+        with self._transaction() as db:
+            cursor = db.execute(
+                self._native(PURGE),
+                (self._encode({}), self._encode([]), now, DELIVERED, before),
+            )
+            return cursor.rowcount
 
     def mark_failed(self, item_id: str, state: str, outcome: dict[str, Any], now: float) -> None:
         if state not in FINAL_FAILURES:

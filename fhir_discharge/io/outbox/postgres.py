@@ -19,6 +19,11 @@ What differs, and why:
   the outbox database with synchronous_commit = off or fsync = off.
 - Times are epoch seconds (double precision) from the callers' clocks, as in SQLite: the
   replicas' clocks must agree (NTP) to well within a lease.
+- Purging: the same UPDATE as SQLite's empties a delivered payload; PostgreSQL keeps the old row
+  version until (auto)vacuum reclaims it, so a purged payload leaves the database's files at
+  the next vacuum of the table (autovacuum's default; `VACUUM discharge` does it at once).
+- The letters this service wrote (`written_letter`) are in the same database: every replica's
+  `$document` knows every replica's letters.
 
 Connections: one per thread, as io/postgres.py `ThreadConnections` keeps them; a connection
 that broke is replaced on the next call, and the deliverer retries the call that saw it break.
@@ -51,10 +56,23 @@ CREATE TABLE IF NOT EXISTS discharge (
     result          JSONB,
     outcome         JSONB,
     accepted_at     DOUBLE PRECISION NOT NULL,
-    updated_at      DOUBLE PRECISION NOT NULL
+    updated_at      DOUBLE PRECISION NOT NULL,
+    purged_at       DOUBLE PRECISION
 )
 """,
     "CREATE INDEX IF NOT EXISTS discharge_due ON discharge (state, next_attempt_at)",
+    # an outbox of an earlier version
+    "ALTER TABLE discharge ADD COLUMN IF NOT EXISTS purged_at DOUBLE PRECISION",
+    """
+CREATE TABLE IF NOT EXISTS written_letter (
+    server          TEXT NOT NULL,
+    composition_id  TEXT NOT NULL,
+    version         TEXT,
+    discharge       TEXT NOT NULL,
+    recorded_at     DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (server, composition_id)
+)
+""",
 )
 _SCHEMA_LOCK = 0x6668_6972_6464  # arbitrary, fixed: "fhirdd"
 

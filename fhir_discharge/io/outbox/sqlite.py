@@ -6,12 +6,22 @@ One connection, shared by the process's threads under a lock. What differs from 
   in one transaction, one fsync;
 - release_leases requeues every item left delivering: one process serves one outbox file, so a
   lease found at start-up is a dead process's.
+
+At rest the file holds patients' records and letters until they are purged (purge_delivered):
+so it and its WAL and shared-memory files are the service user's alone (0600), in a directory
+that is too (0700): created so, and tightened at start when found wider. `secure_delete` zeroes
+what a purge (or any update) frees in the file, and a purge ends with a WAL checkpoint that
+truncates the WAL, so a purged payload is not left behind in either.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +31,8 @@ from typing import Any
 
 from ..json_codec import json_text
 from . import DELIVERING, QUEUED, SqlOutbox
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS discharge (
@@ -35,10 +47,21 @@ CREATE TABLE IF NOT EXISTS discharge (
     result          TEXT,
     outcome         TEXT,
     accepted_at     REAL NOT NULL,
-    updated_at      REAL NOT NULL
+    updated_at      REAL NOT NULL,
+    purged_at       REAL
 );
 CREATE INDEX IF NOT EXISTS discharge_due ON discharge (state, next_attempt_at);
+CREATE TABLE IF NOT EXISTS written_letter (
+    server          TEXT NOT NULL,
+    composition_id  TEXT NOT NULL,
+    version         TEXT,
+    discharge       TEXT NOT NULL,
+    recorded_at     REAL NOT NULL,
+    PRIMARY KEY (server, composition_id)
+);
 """
+_FILE_MODE = 0o600
+_DIRECTORY_MODE = 0o700
 
 
 @dataclass
@@ -56,7 +79,12 @@ class SqliteOutbox(SqlOutbox):
     """SQLite-backed; safe to share between the threads of one process."""
 
     def __init__(self, path: str | Path) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._path = Path(path)
+        _private_directory(self._path.parent)
+        # Created 0600 before SQLite opens it (SQLite gives its WAL and shared-memory files the
+        # database file's mode); an existing file, and those, tightened.
+        os.close(os.open(self._path, os.O_RDWR | os.O_CREAT, _FILE_MODE))
+        self._private_files()
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.Lock()
@@ -66,7 +94,26 @@ class SqliteOutbox(SqlOutbox):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.execute("PRAGMA secure_delete=ON")  # freed content is zeroed, not left behind
         self._db.executescript(_SCHEMA)
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(discharge)")}
+        if "purged_at" not in columns:  # an outbox file of an earlier version
+            self._db.execute("ALTER TABLE discharge ADD COLUMN purged_at REAL")
+        self._private_files()
+
+    def _private_files(self) -> None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(f"{self._path}{suffix}", _FILE_MODE)
+
+    def purge_delivered(self, before: float, now: float) -> int:
+        """As SqlOutbox's, then the WAL checkpointed and truncated: the purged payloads' pages
+        are zeroed in the file (secure_delete) and gone from the WAL."""
+        purged = super().purge_delivered(before, now)
+        if purged:
+            with self._lock:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return purged
 
     def close(self) -> None:
         with self._lock:
@@ -158,3 +205,21 @@ class SqliteOutbox(SqlOutbox):
                 (QUEUED, now, now, DELIVERING),
             )
             return cursor.rowcount
+
+
+def _private_directory(directory: Path) -> None:
+    """The outbox's directory, the service user's alone (0700): created so, or tightened. A
+    directory shared with others (not the service user's own, or sticky like /tmp) is left as it
+    is, and the log says so: give the outbox a directory of its own."""
+    directory.mkdir(mode=_DIRECTORY_MODE, parents=True, exist_ok=True)
+    found = directory.stat()
+    if stat.S_IMODE(found.st_mode) & 0o077 == 0:
+        return
+    if found.st_uid != os.getuid() or found.st_mode & stat.S_ISVTX:
+        log.warning(
+            "outbox: its directory %s is shared (mode %o): give the outbox a directory of its own",
+            directory,
+            stat.S_IMODE(found.st_mode),
+        )
+        return
+    os.chmod(directory, _DIRECTORY_MODE)

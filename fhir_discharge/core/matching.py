@@ -1,0 +1,190 @@
+"""Whose record the server already holds: what a conditional create would match, compared with
+what the letter is about, before anything is written.
+
+A conditional create on a business identifier takes whatever the server holds under it. The
+identifier says who the patient is only if the server's resource is the same person: a national
+number with a typo that passes its check, a number recycled by a test system, an Encounter
+identifier the EHR reused, a letter planted under the identifier this service derives: each
+would file the letter on somebody else's record. So before the transaction is posted, the I/O
+layer reads what each of the transaction's identity-bearing entries would match (the same search
+as its `ifNoneExist`), and this module says whether that is the record the letter is about:
+- the Patient: one at most, with a name and birth date that agree with the record's;
+- the Encounter and the letter (Composition): one at most, whose subject is that Patient (or, if
+  the server holds no such Patient yet, none at all: whatever it holds is somebody else's).
+
+Pure: the resources in, findings out.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import Finding
+from ..types import Resource
+from .references import parse_reference
+
+# The entries whose match decides whose record the letter lands on, in the order they are told.
+CHECKED_TYPES = ("Patient", "Encounter", "Composition")
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What the server is asked for one entry of the transaction: its conditional create's
+    search (`ifNoneExist`, already escaped and encoded)."""
+
+    full_url: str
+    resource_type: str
+    condition: str
+
+
+def lookups(transaction: Resource) -> list[Lookup]:
+    """The searches to make before `transaction` is posted: none for a transaction that carries
+    no Patient (a record read from the server itself is referenced there by its ids)."""
+    entries = [e for e in transaction.get("entry") or [] if isinstance(e, dict)]
+    if not any(_type(e) == "Patient" for e in entries):
+        return []
+    return [
+        Lookup(str(e["fullUrl"]), _type(e), str(e["request"]["ifNoneExist"]))
+        for e in entries
+        if _type(e) in CHECKED_TYPES and (e.get("request") or {}).get("ifNoneExist")
+    ]
+
+
+def identity_conflicts(
+    transaction: Resource, found: Mapping[str, Sequence[Resource]]
+) -> list[Finding]:
+    """What the server holds under the identifiers of `transaction` that is not the record the
+    letter is about; `found`: for each Lookup's fullUrl, what its search found."""
+    entries = {
+        str(e.get("fullUrl")): e["resource"]
+        for e in transaction.get("entry") or []
+        if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+    }
+    findings: list[Finding] = []
+    patient_urn = next((u for u, r in entries.items() if r.get("resourceType") == "Patient"), None)
+    patient_on_server: str | None = None
+    for urn, matches in found.items():
+        resource_type = str(entries.get(urn, {}).get("resourceType"))
+        if len(matches) > 1:
+            findings.append(
+                Finding(
+                    f"the FHIR server holds {len(matches)} {resource_type} resources under the "
+                    f"identifier of the record's {resource_type}: which one is meant cannot be "
+                    "told; nothing was written (have the duplicates merged on the server)",
+                    resource_type,
+                    "identifier-matches-several",
+                    {"resource_type": resource_type},
+                )
+            )
+    if patient_urn is not None:
+        matches = found.get(patient_urn, ())
+        if len(matches) == 1:
+            patient_on_server = f"Patient/{matches[0].get('id')}"
+            differs = _how_people_differ(entries[patient_urn], matches[0])
+            if differs:
+                findings.append(
+                    Finding(
+                        "the FHIR server holds another person under the patient's identifier "
+                        f"(another {' and '.join(differs)}): the letter would be filed on their "
+                        "record; nothing was written (check the identifier, or the person on "
+                        "the server)",
+                        "Patient.identifier",
+                        "patient-identity-conflict",
+                        {"differs": tuple(differs)},
+                    )
+                )
+    for urn, matches in found.items():
+        resource = entries.get(urn, {})
+        resource_type = resource.get("resourceType")
+        if resource_type not in ("Encounter", "Composition") or len(matches) != 1:
+            continue
+        subject = _subject(matches[0])
+        if subject is not None and subject == patient_on_server:
+            continue
+        if resource_type == "Encounter":
+            findings.append(
+                Finding(
+                    "the FHIR server holds the encounter's identifier (Encounter) for another "
+                    "patient: the letter would be filed on their record; nothing was written "
+                    "(check the identifier in the EHR)",
+                    "Encounter.identifier",
+                    "encounter-of-another-patient",
+                )
+            )
+        else:
+            findings.append(
+                Finding(
+                    "the FHIR server holds the letter's identifier (Composition) for another "
+                    "patient: the letter would be filed on their record; nothing was written "
+                    "(check the encounter's identifier in the EHR)",
+                    "Composition.identifier",
+                    "letter-of-another-patient",
+                )
+            )
+    return findings
+
+
+def given_encounter_conflicts(given: Resource, held: Resource) -> list[Finding]:
+    """A bare Encounter the caller gives, beside the one the FHIR server holds under its id (the
+    letter will reference that one): of another patient, it is a conflict."""
+    if _subject(given) == _subject(held):
+        return []
+    return [
+        Finding(
+            "the FHIR server holds this Encounter's id for another patient than the Encounter "
+            "given names: the letter would be filed on their record; nothing was written (send "
+            "the encounter as the server holds it, or a context Bundle)",
+            "Encounter.subject",
+            "encounter-of-another-patient",
+        )
+    ]
+
+
+def _subject(resource: Resource) -> str | None:
+    held = resource.get("subject")
+    parsed = parse_reference(str(held.get("reference", ""))) if isinstance(held, dict) else None
+    return parsed.literal if parsed is not None else None
+
+
+def _type(entry: Mapping[str, Any]) -> str:
+    return str((entry.get("resource") or {}).get("resourceType"))
+
+
+def _how_people_differ(ours: Resource, theirs: Resource) -> list[str]:
+    """What tells the server's person apart from the record's: another birth date, another
+    name (no family name in common, or no given name in common); what either side does not
+    record is no difference."""
+    differs = []
+    if _name_parts(ours, "family") and _name_parts(theirs, "family"):
+        if not _name_parts(ours, "family") & _name_parts(theirs, "family"):
+            differs.append("name")
+    if "name" not in differs and _name_parts(ours, "given") and _name_parts(theirs, "given"):
+        if not _name_parts(ours, "given") & _name_parts(theirs, "given"):
+            differs.append("name")
+    born, their_born = ours.get("birthDate"), theirs.get("birthDate")
+    if isinstance(born, str) and isinstance(their_born, str) and born != their_born:
+        differs.append("birth date")
+    return differs
+
+
+def _name_parts(person: Resource, part: str) -> set[str]:
+    """Every family name (or every given name) of every HumanName, compared without case,
+    accents, spaces or punctuation ("Van den Bossche" is "vandenbossche")."""
+    found = set()
+    names = person.get("name")
+    for name in names if isinstance(names, list) else []:
+        if not isinstance(name, dict):
+            continue
+        values = name.get(part)
+        for value in values if isinstance(values, list) else [values]:
+            if isinstance(value, str) and (folded := _folded(value)):
+                found.add(folded)
+    return found
+
+
+def _folded(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed.casefold() if c.isalnum())
