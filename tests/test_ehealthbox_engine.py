@@ -184,13 +184,19 @@ def test_a_letter_that_cannot_reach_the_gp_electronically_leaves_nothing_to_send
     fhir_base_url: str, service_url: str
 ) -> None:
     record = fresh_record(uuid.uuid4().hex[:10])
-    resource(record, "Patient")["identifier"][0]["value"] = "81031412441"  # a typo
+    # A GP on record whose NIHDI number fails its check (a malformed SSIN the gate refuses).
+    gp = resource(
+        record,
+        "Practitioner",
+        resource(record, "Patient")["generalPractitioner"][0]["reference"].split("/")[1],
+    )
+    gp["identifier"][0]["value"] = "12345652003"  # a typo: two digits swapped
     answer = discharge(service_url, "/Encounter/$lbp-discharge", record)
     assert answer.status_code == 201, answer.text
     landed = parts(answer.json())
     assert "letterToGp" in landed and "ehealthboxTask" not in landed
     outcome = next(p["resource"] for p in answer.json()["parameter"] if p["name"] == "outcome")
     warnings = outcome["issue"]
-    assert any("SSIN fails its check digits" in i["diagnostics"] for i in warnings)
+    assert any("NIHDI number is not a valid physician" in i["diagnostics"] for i in warnings), warnings
     hospital = f"Organization/{resource(record, 'Organization')['id']}"
     assert to_send(fhir_base_url, hospital) == []

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from fhir_discharge import build_discharge, context_from_bundle
+from fhir_discharge import build_discharge
 from fhir_discharge.core.document import build_document, document_identifier, landed_resources
 from fhir_discharge.core.kmehr import (
     KMEHR_STANDARD,
@@ -34,6 +34,7 @@ from fhir_discharge.core.kmehr import (
 from fhir_discharge.core.letter import plain_text
 from fhir_discharge.core.rendering import render_letter_pdf
 from fhir_discharge.core.transaction import Discharge
+from tests.support.contexts import held_by_server
 from tests.support.factories import (
     EXAMPLE_GP_NIHDI,
     EXAMPLE_HOSPITAL_NIHDI,
@@ -53,7 +54,9 @@ from tests.support.kmehr_schemas import (
 
 
 def _discharge(bundle: dict[str, Any] | None = None) -> Discharge:
-    return build_discharge(context_from_bundle(bundle or happy_bundle()))
+    # The record as the FHIR server holds it (referenced there, not carried): some of these
+    # records hold what no FHIR string may (a control character), to see what KMEHR makes of it.
+    return build_discharge(held_by_server(bundle or happy_bundle()))
 
 
 def kmehr_in(bundle: dict[str, Any]) -> bytes:

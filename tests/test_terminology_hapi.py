@@ -210,9 +210,9 @@ def handed_to_the_gate(monkeypatch: pytest.MonkeyPatch) -> list[DischargeContext
     seen: list[DischargeContext] = []
     real = fhir_discharge.io.discharging.build_discharge
 
-    def build(ctx: DischargeContext, language: str = "nl-BE") -> Any:
+    def build(ctx: DischargeContext, language: str = "nl-BE", **options: Any) -> Any:
         seen.append(ctx)
-        return real(ctx, language)
+        return real(ctx, language, **options)
 
     monkeypatch.setattr(fhir_discharge.io.discharging, "build_discharge", build)
     return seen
