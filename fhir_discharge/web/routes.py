@@ -21,14 +21,14 @@ from ..io.fhir_client import Landed
 from ..io.gathering import gather_context
 from ..io.json_codec import json_bytes
 from ..io.outbox import DEAD, DELIVERED, FAILED, OutboxItem
-from .body import FhirId, fhir_json_body
+from .body import FhirId, StrictJsonRoute, fhir_json_body
 from .deps import ClientDep, DelivererDep, SettingsDep
 from .operation import capability_statement, operation_definition
-from .security import require_caller
+from .security import require_system
 from .urls import public_base_url, public_url_for
 
 log = logging.getLogger(__name__)
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)
 # Context Bundles of up to this many bytes are checked on the event loop (the example is ~6 kB and
 # costs ~0.2 ms; a resource the compiled check does not cover costs ~0.3 ms in the R4B models,
 # core/structure.py): by size, because one entry can be as big as the body.
@@ -84,7 +84,7 @@ async def health() -> dict[str, str]:
 
 @router.get("/metadata", tags=["service"])
 async def metadata(request: Request, settings: SettingsDep) -> JSONResponse:
-    return fhir_response(capability_statement(public_base_url(request, settings)))
+    return fhir_response(capability_statement(public_base_url(request, settings), settings))
 
 
 @router.get("/OperationDefinition/lbp-discharge", tags=["service"])
@@ -95,7 +95,7 @@ async def lbp_discharge_definition() -> JSONResponse:
 @router.post(
     "/Encounter/$lbp-discharge",
     tags=["discharge"],
-    dependencies=[Depends(require_caller)],
+    dependencies=[Depends(require_system)],
     openapi_extra={"requestBody": FHIR_BODY},
 )
 async def discharge_from_body(
@@ -118,13 +118,13 @@ async def discharge_from_body(
         raise InvalidInput(
             f"expected a Bundle or an Encounter, got {str(body.get('resourceType'))[:40]!r}"
         )
-    return await _discharge(ctx, request, settings, deliverer)
+    return await discharge_answer(ctx, request, settings, deliverer)
 
 
 @router.post(
     "/Encounter/{encounter_id}/$lbp-discharge",
     tags=["discharge"],
-    dependencies=[Depends(require_caller)],
+    dependencies=[Depends(require_system)],
 )
 async def discharge_by_id(
     encounter_id: FhirId,
@@ -135,19 +135,25 @@ async def discharge_by_id(
 ) -> JSONResponse:
     """Reads the Encounter and its context from the FHIR server, then discharges it."""
     ctx = await gather_context(client, encounter_id)
-    return await _discharge(ctx, request, settings, deliverer)
+    return await discharge_answer(ctx, request, settings, deliverer)
 
 
-async def _discharge(
-    ctx: DischargeContext, request: Request, settings: Settings, deliverer: Deliverer
+async def discharge_answer(
+    ctx: DischargeContext,
+    request: Request,
+    settings: Settings,
+    deliverer: Deliverer,
+    status_route: str = "discharge_status",
 ) -> JSONResponse:
+    """The operation's answer for `ctx` (the physician's app answers with it too, its status
+    URL on its own route, `status_route`)."""
     discharge = build_discharge(ctx, settings.language)
     if _dry_run(request):
         log.info("dry run for Encounter/%s", ctx.encounter.get("id"))
         return fhir_response(discharge.bundle)
     wait = 0.0 if _respond_async(request) else settings.sync_wait_seconds
     item = await accept_and_deliver(deliverer, discharge, wait)
-    status_url = public_url_for(request, settings, "discharge_status", item_id=item.id)
+    status_url = public_url_for(request, settings, status_route, item_id=item.id)
     return _item_response(item, status_url)
 
 
@@ -174,7 +180,7 @@ def _item_response(item: OutboxItem, status_url: str) -> JSONResponse:
     "/discharges/{item_id}",
     name="discharge_status",
     tags=["discharge"],
-    dependencies=[Depends(require_caller)],
+    dependencies=[Depends(require_system)],
 )
 async def discharge_status(
     item_id: FhirId, deliverer: DelivererDep, request: Request
@@ -188,7 +194,7 @@ async def discharge_status(
 
 
 @router.post(
-    "/discharges/{item_id}/$redeliver", tags=["discharge"], dependencies=[Depends(require_caller)]
+    "/discharges/{item_id}/$redeliver", tags=["discharge"], dependencies=[Depends(require_system)]
 )
 async def redeliver(
     item_id: FhirId, deliverer: DelivererDep, request: Request, settings: SettingsDep
