@@ -130,7 +130,7 @@ def test_a_big_context_bundle_is_checked_off_the_event_loop(
                 DISCHARGE, params={"_dry-run": "true"}, content=json.dumps(bundle), headers=HEADERS
             )
             assert answer.status_code == 200, answer.text
-    assert sent_to_threads.count("context_from_bundle") == 1
+    assert sent_to_threads.count("checked_context") == 1
 
 
 def large_hook() -> bytes:

@@ -73,6 +73,18 @@ def empty_fhir_server(request: StubRequest) -> StubReply:
     return json_reply(404, {"resourceType": "OperationOutcome", "issue": []})
 
 
+@pytest.fixture(autouse=True)
+def unrecorded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mutated records are invalid on purpose, also in ways the input check does not claim
+    to catch (code bindings: README, "Decisions"): what a dry run builds from them is not the
+    suite's output that tests/test_conformance.py validates."""
+    import fhir_discharge.core.transaction
+    from tests.support.built_bundles import RecordedDischarge
+
+    plain = RecordedDischarge.__mro__[1]
+    monkeypatch.setattr(fhir_discharge.core.transaction, "Discharge", plain)
+
+
 @pytest.fixture(scope="module")
 def ehr() -> Iterator[StubHttpServer]:
     """The launch's FHIR server, and the hook's fhirServer."""
@@ -358,4 +370,38 @@ def test_a_hook_access_token_that_cannot_be_a_bearer_header_is_400(service, ehr,
         headers={**SYSTEM, "Content-Type": "application/json"},
     )
     assert answer.status_code == 400, answer.text
-    assert "access_token" in answer.json()["issue"][0]["diagnostics"]
+    said = answer.json()["issue"][0]["diagnostics"]
+    assert "access_token" in said or "lone surrogate" in said  # \ud800: not even JSON text
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "path", "value"),
+    [
+        ("Organization", ("address", 0, "postalCode"), None),
+        ("Patient", ("name", 0, "family"), None),
+        ("Patient", ("gender",), None),
+        ("Encounter", ("hospitalization",), None),
+        ("Condition", ("category", 0, "coding", 0), {}),
+        ("Patient", ("name", 0), {}),
+        ("Encounter", ("hospitalization",), {}),
+    ],
+)
+def test_a_null_or_empty_value_in_a_record_is_400_and_never_carried(
+    service, resource_type, path, value
+):
+    # FHIR JSON has no null member and no empty object: the structure check took them as valid
+    # (the compiled subset an empty object, the R4B models both), and the record carried with
+    # the letter kept them, an invalid transaction (found by the mutation test above).
+    record = happy_bundle()
+    target = resource(record, resource_type)
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = value
+    answer = service.post(
+        "/Encounter/$lbp-discharge",
+        params={"_dry-run": "true"},
+        content=_ascii_json(record),
+        headers={**SYSTEM, "Content-Type": "application/fhir+json"},
+    )
+    assert answer.status_code == 400, answer.text
+    assert "null or empty is not a value" in answer.json()["issue"][0]["diagnostics"]

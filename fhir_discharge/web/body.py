@@ -73,6 +73,39 @@ def parse_json(raw: bytes | bytearray) -> Any:
     return value
 
 
+def _empty_or_null_at(node: Any) -> str | None:
+    """The path of an empty object or a null object member in `node`, if any (a null inside an
+    array is FHIR's, beside a primitive's extensions; an empty array is let through, as the
+    R4B models read it as absent and nothing carries it on). Iterative: ~30 µs for the usual
+    record."""
+    stack: list[tuple[Any, str]] = [(node, "")]
+    while stack:
+        current, path = stack.pop()
+        is_object = type(current) is dict
+        if is_object and not current:
+            return path
+        for key, value in current.items() if is_object else enumerate(current):
+            kind = type(value)
+            if kind is dict or kind is list:
+                stack.append((value, f"{path}.{key}" if path else str(key)))
+            elif value is None and is_object:
+                return f"{path}.{key}" if path else str(key)
+    return None
+
+
+def check_fhir_json(resource: Any, where: str) -> None:
+    """InvalidInput (400) for an empty object or a null member anywhere in a FHIR resource the
+    service was sent (FHIR R4 "JSON Format" has neither). The structure check takes both as an
+    absent element (the compiled subset an empty object, the R4B models both), and the record
+    carried with the letter would keep them: an invalid transaction."""
+    if isinstance(resource, dict):
+        found = _empty_or_null_at(resource)
+        if found is not None:
+            rtype = str(resource.get("resourceType", "resource"))[:40]
+            at = ".".join(p for p in (rtype, found) if p)
+            raise InvalidInput(f"{where}: invalid {rtype} at {at}: null or empty is not a value")
+
+
 class StrictJsonRequest(Request):
     """A request whose JSON, as FastAPI reads it for a model-typed body, is parse_json's, from
     at most MODEL_BODY_MAX_BYTES (413 beyond)."""

@@ -66,7 +66,7 @@ from ..io.fhir_client import FhirClient
 from ..io.gathering import RECORD_SEARCHES, RecordGatherer
 from ..io.retry import RetryPolicy
 from ..types import Resource
-from .body import FhirIdField, StrictJsonRoute, fhir_json_body
+from .body import FhirIdField, StrictJsonRoute, check_fhir_json, fhir_json_body
 from .deps import SettingsDep
 from .security import BEARER_TOKEN_PATTERN, Caller, require_cds_client
 from .urls import public_url_for, trusted_server
@@ -406,6 +406,7 @@ def read_prefetch(hook: CdsRequest) -> Prefetched:
         if value is None:  # the client has no data for this template
             prefetched.values[key] = []
             continue
+        check_fhir_json(value, f"prefetch.{key}")
         check_structure(value, f"prefetch.{key}")
         if value["resourceType"] == "OperationOutcome":  # the client failed to prefetch it
             prefetched.values[key] = None

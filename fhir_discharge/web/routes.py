@@ -21,7 +21,7 @@ from ..io.fhir_client import Landed
 from ..io.gathering import gather_context
 from ..io.json_codec import json_bytes
 from ..io.outbox import DEAD, DELIVERED, FAILED, OutboxItem
-from .body import FhirId, StrictJsonRoute, fhir_json_body
+from .body import FhirId, StrictJsonRoute, check_fhir_json, fhir_json_body
 from .deps import ClientDep, DelivererDep, SettingsDep
 from .operation import capability_statement, operation_definition
 from .security import require_system
@@ -108,17 +108,24 @@ async def discharge_from_body(
         # A structure check of every entry: ~0.2 ms for the usual record, less than a thread hop;
         # a big record (hundreds of entries) is checked off the event loop.
         if request.state.body_bytes <= CONTEXT_INLINE_MAX_BYTES:
-            ctx = context_from_bundle(body)
+            ctx = checked_context(body)
         else:
-            ctx = await asyncio.to_thread(context_from_bundle, body)
+            ctx = await asyncio.to_thread(checked_context, body)
         ctx = replace(ctx, carry_record=settings.carry_record)
     elif body.get("resourceType") == "Encounter":
+        check_fhir_json(body, "request body")
         ctx = await gather_context(client, body)
     else:
         raise InvalidInput(
             f"expected a Bundle or an Encounter, got {str(body.get('resourceType'))[:40]!r}"
         )
     return await discharge_answer(ctx, request, settings, deliverer)
+
+
+def checked_context(bundle: dict[str, Any]) -> DischargeContext:
+    """The context of a context Bundle: its FHIR JSON, then its structure checked."""
+    check_fhir_json(bundle, "request body")
+    return context_from_bundle(bundle)
 
 
 @router.post(
