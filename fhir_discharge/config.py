@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+/?")
 
 
 class CdsClient(BaseModel):
-    """An EHR allowed to call the CDS Hooks service, with where its public keys are."""
+    """An EHR allowed to call the CDS Hooks service, with where its public keys are and the FHIR
+    servers its hook requests may name as `fhirServer`."""
 
     model_config = ConfigDict(extra="forbid")
 
     jwks_url: str | None = None
     jwks_file: str | None = None
     jku_allowed: list[str] = []
+    # This EHR's own FHIR servers (base URLs; an entry ending in ":" is a scheme and host on any
+    # port), so that EHR A cannot name EHR B's server and have the service read it with A's
+    # token. None (unset): the one configured client inherits fhir_base_url and cds_fhir_servers,
+    # as before this setting existed; with several clients each must name its own (settings
+    # check). [] : the client's hooks may name no fhirServer (prefetch only).
+    fhir_servers: list[str] | None = None
 
     @model_validator(mode="after")
     def _has_keys(self) -> CdsClient:
@@ -65,6 +75,10 @@ class Settings(BaseSettings):
     api_jwt_issuer: str | None = None
     # A scope the JWT must carry (in its space-separated `scope` claim); 403 without it.
     api_required_scope: str | None = None
+    # Where a system caller gets such a JWT (the authorization server behind the JWKS): declared
+    # in /metadata (rest.security, the SMART oauth-uris extension), both or neither.
+    api_oauth_authorize_url: str | None = None
+    api_oauth_token_url: str | None = None
     # The longest a caller's JWT may live: `iat` and `exp` are required, exp - iat <= this.
     api_jwt_max_lifetime_seconds: int = 3600
     # The service's own base URL as callers reach it (e.g. https://discharge.uzleuven.be), used in
@@ -99,6 +113,21 @@ class Settings(BaseSettings):
         if not value > 0:
             raise ValueError("outbox_retention_days must be more than 0")
         return value
+
+    @field_validator("app_frame_ancestors")
+    @classmethod
+    def _origins(cls, values: list[str]) -> list[str]:
+        # Each goes into a header as it is: an origin and nothing else (no path, no ";" or ",").
+        for value in values:
+            parts = urlsplit(value)
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.hostname
+                or not _ORIGIN.fullmatch(value)
+                or value.rstrip("/") != f"{parts.scheme}://{parts.netloc}"
+            ):
+                raise ValueError("app_frame_ancestors holds origins: scheme://host[:port]")
+        return [value.rstrip("/") for value in values]
 
     @field_validator("public_base_url")
     @classmethod
@@ -164,7 +193,16 @@ class Settings(BaseSettings):
     app_client_id: str = "fhir-discharge-app"
     # The FHIR servers (base URLs; a value ending in ":" is a scheme+host prefix) a launch's `iss`
     # may name, besides fhir_base_url: the app reads and writes there with the physician's token.
+    # They are the EHR's FHIR endpoints onto the record fhir_base_url holds (the same ids): the
+    # app's discharge reads that encounter from fhir_base_url, and refuses if its patient is not
+    # the launch's.
     app_fhir_servers: list[str] = []
+    # How long the app's session (the opaque handle the browser holds in place of the SMART
+    # access token, web/physician_app.py) lives at most; never longer than that token.
+    app_session_seconds: int = Field(default=900, ge=30, le=12 * 3600)
+    # The EHR origins (scheme://host[:port]) that may frame the app's pages (SMART apps are often
+    # embedded in the EHR): Content-Security-Policy frame-ancestors. Empty: no one ('none').
+    app_frame_ancestors: list[str] = []
     # A context Bundle's record (Patient, physicians, hospital, Encounter, diagnosis, screening...)
     # always travels with the letter as conditional creates on business identifiers (carry.py).
     # `false` (reference the record by id on a server that is not its source, where the ids may
@@ -227,4 +265,33 @@ def settings_problems(settings: Settings) -> list[str]:
             f"{_env(*given)} check caller JWTs, which need {_env('api_jwks_url')} "
             f"or {_env('api_jwks_file')}"
         )
+    oauth = ("api_oauth_authorize_url", "api_oauth_token_url")
+    if (given := [name for name in oauth if getattr(s, name)]) and len(given) != len(oauth):
+        problems.append(f"{_env(*oauth)} are declared together (the oauth-uris extension)")
+    if given and not jwks:
+        problems.append(f"{_env(*given)} name where JWTs of a JWKS are issued: set a JWKS too")
+    if s.api_jwt_audience and s.api_jwt_audience.rstrip("/") in fhir_server_urls(s):
+        # A token the EHR issued for its own FHIR server is no caller of this service.
+        problems.append(
+            f"{_env('api_jwt_audience')} names a FHIR server: it must name this service"
+        )
+    if len(s.cds_clients) > 1 and (
+        unnamed := sorted(iss for iss, c in s.cds_clients.items() if c.fhir_servers is None)
+    ):
+        problems.append(
+            "with several CDS clients each names its own fhir_servers (EHR A may not name EHR "
+            f"B's server); missing for {', '.join(unnamed)}"
+        )
     return problems
+
+
+def fhir_server_urls(settings: Settings) -> set[str]:
+    """The FHIR base URLs this service is configured with, exactly (not the any-port entries),
+    without a trailing slash: tokens for them are the FHIR servers', not this service's."""
+    named = [
+        settings.fhir_base_url,
+        *settings.app_fhir_servers,
+        *settings.cds_fhir_servers,
+        *(url for c in settings.cds_clients.values() for url in c.fhir_servers or []),
+    ]
+    return {url.rstrip("/") for url in named if not url.endswith(":")}

@@ -2,6 +2,9 @@
 
 What goes into a log message is decided where it is logged: resource ids, outbox ids, HTTP
 statuses and error types only; never names, birth dates, free text, tokens or request bodies.
+And whatever logger wrote it, a URL's query values never reach the log (`redact_query_values`):
+the access log would otherwise keep the app's `/app/callback?code=...&state=...` (an
+authorization code and its state) and `/app/launch?launch=...`; the parameter names stay.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +21,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _SAFE_ID = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._")
+_QUERY = re.compile(r"\?[^\s\"'<>]+")
+_PARAMETER_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,40}")
+
+
+def _redacted_query(match: re.Match[str]) -> str:
+    parts = []
+    for parameter in match.group(0)[1:].split("&"):
+        name, has_value, _ = parameter.partition("=")
+        name = name if _PARAMETER_NAME.fullmatch(name) else "…"
+        parts.append(f"{name}=…" if has_value else name)
+    return "?" + "&".join(parts)
+
+
+def redact_query_values(text: str) -> str:
+    """`text` with every URL query's values replaced by "…" (names kept when plain)."""
+    return _QUERY.sub(_redacted_query, text) if "?" in text else text
 
 
 class JsonFormatter(logging.Formatter):
@@ -26,7 +46,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "request_id": request_id.get(),
-            "message": record.getMessage(),
+            "message": redact_query_values(record.getMessage()),
         }
         if record.exc_info and record.exc_info[0] is not None:
             entry["error"] = record.exc_info[0].__name__  # the type only: no values, no trace

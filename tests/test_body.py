@@ -130,4 +130,71 @@ def test_a_big_context_bundle_is_checked_off_the_event_loop(
                 DISCHARGE, params={"_dry-run": "true"}, content=json.dumps(bundle), headers=HEADERS
             )
             assert answer.status_code == 200, answer.text
-    assert sent_to_threads.count("context_from_bundle") == 1
+    assert sent_to_threads.count("checked_context") == 1
+
+
+def large_hook() -> bytes:
+    """A CDS Hooks call whose prefetch is ~0.9 MB: the patient's many Conditions (the issue's
+    shape: checking it took 1-4 s on the event loop)."""
+    record = happy_bundle()
+    patient = next(
+        e["resource"] for e in record["entry"] if e["resource"]["resourceType"] == "Patient"
+    )
+    encounter = next(
+        e["resource"] for e in record["entry"] if e["resource"]["resourceType"] == "Encounter"
+    )
+    condition = next(
+        e["resource"] for e in record["entry"] if e["resource"]["resourceType"] == "Condition"
+    )
+    conditions = [{**condition, "id": f"c{n}"} for n in range(950)]
+    hook = {
+        "hook": "encounter-discharge",
+        "hookInstance": str(uuid.uuid4()),
+        "context": {
+            "userId": "Practitioner/dr",
+            "patientId": patient["id"],
+            "encounterId": encounter["id"],
+        },
+        "prefetch": {
+            "patient": patient,
+            "encounter": encounter,
+            "conditions": {
+                "resourceType": "Bundle",
+                "type": "searchset",
+                "entry": [{"resource": c} for c in conditions],
+            },
+        },
+    }
+    raw = json.dumps(hook).encode()
+    assert 500_000 < len(raw) < 1_000_000
+    return raw
+
+
+def test_health_answers_while_a_large_prefetch_is_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fhir_discharge.web import cds_hooks
+
+    checking = threading.Event()
+    health_answered = threading.Event()
+    answered_while_checking: list[bool] = []
+    real_read_prefetch = cds_hooks.read_prefetch
+
+    def check_until_health_answers(hook: Any) -> Any:
+        checking.set()
+        # On the event loop this wait would hold /health back until it gave up: False.
+        answered_while_checking.append(health_answered.wait(timeout=10))
+        return real_read_prefetch(hook)
+
+    monkeypatch.setattr(cds_hooks, "read_prefetch", check_until_health_answers)
+    with app(tmp_path) as client, ThreadPoolExecutor(max_workers=1) as pool:
+        posting = pool.submit(
+            client.post, "/cds-services/lbp-discharge", content=large_hook(), headers=HEADERS
+        )
+        assert checking.wait(timeout=30)
+        assert client.get("/health").status_code == 200
+        health_answered.set()
+        answer = posting.result(timeout=120)
+    assert answered_while_checking == [True]
+    # The prefetch lacks the screening and the rest, and there is no fhirServer: 412.
+    assert answer.status_code == 412, answer.text

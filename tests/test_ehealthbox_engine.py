@@ -197,6 +197,8 @@ def test_a_letter_that_cannot_reach_the_gp_electronically_leaves_nothing_to_send
     assert "letterToGp" in landed and "ehealthboxTask" not in landed
     outcome = next(p["resource"] for p in answer.json()["parameter"] if p["name"] == "outcome")
     warnings = outcome["issue"]
-    assert any("NIHDI number is not a valid physician" in i["diagnostics"] for i in warnings), warnings
+    assert any("NIHDI number is not a valid physician" in i["diagnostics"] for i in warnings), (
+        warnings
+    )
     hospital = f"Organization/{resource(record, 'Organization')['id']}"
     assert to_send(fhir_base_url, hospital) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 
 import httpx
@@ -59,3 +60,35 @@ def test_a_full_run_logs_ids_but_no_patient_data_and_no_token(fhir_base_url, tmp
     text = "\n".join(lines)
     for secret in (NAME, GIVEN, BIRTH, TEST_TOKEN, "Claes", "Maes", "rugpijn", "Janssens"):
         assert secret not in text, f"{secret!r} leaked into the service log"
+
+
+def test_no_query_value_reaches_a_log_line():
+    from fhir_discharge.logs import JsonFormatter, redact_query_values
+
+    assert (
+        redact_query_values('127.0.0.1:5 - "GET /app/callback?code=c0de&state=st4te HTTP/1.1" 200')
+        == '127.0.0.1:5 - "GET /app/callback?code=…&state=… HTTP/1.1" 200'
+    )
+    record = logging.LogRecord(
+        "any", logging.INFO, __file__, 1, "%s went to %s", ("x", "/a?b=s3cret&c"), None
+    )
+    message = json.loads(JsonFormatter().format(record))["message"]
+    assert message == "x went to /a?b=…&c"
+
+
+def test_the_access_log_keeps_no_authorization_code_state_or_launch(fhir_base_url, tmp_path):
+    code, state, launch = (uuid.uuid4().hex for _ in range(3))
+    service = start_service(fhir_base_url, tmp_path)
+    try:
+        for path, params in (
+            ("/app/callback", {"code": code, "state": state}),
+            ("/app/launch", {"iss": "http://127.0.0.1:1/fhir", "launch": launch}),
+            ("/app/callback", {"error": "access_denied", "state": state}),
+        ):
+            assert httpx.get(f"{service.url}{path}", params=params).status_code == 200
+    finally:
+        service.stop()
+    log = service.log_path.read_text(encoding="utf-8")
+    assert "/app/callback?code=…&state=…" in log  # the access log has the request, its names
+    for secret in (code, state, launch):
+        assert secret not in log

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -29,6 +30,7 @@ from fhir_discharge.core.phrases import NL_BE_WARNINGS
 from tests.support.app_stack import Stack, seed, start_stack, unscreened_record
 from tests.support.factories import condition, fresh_record
 from tests.support.servers import AUTH
+from tests.support.stub_http import StubHttpServer, StubReply
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -295,7 +297,7 @@ def test_a_finding_without_dutch_is_shown_in_english(stack: Stack, page: Any) ->
             finding["code"] = finding["message_nl"] = None
         route.fulfill(response=response, json=answer)
 
-    page.route(re.compile(r"/app/api/record\?"), without_dutch)
+    page.route(re.compile(r"/app/api/record$"), without_dutch)
     cauda = condition("lbp-example-cauda", "http://hl7.org/fhir/sid/icd-10", "G83.4")
     record = new_record(stack, [cauda])
     ehr_launch(page, stack, record)
@@ -406,7 +408,8 @@ def test_a_refusal_at_confirm_is_said_in_dutch_and_its_values_only_text(
     assert on_server(stack, "Composition", record["encounter"]) == []
 
 
-_DISCHARGE = re.compile(r"/Encounter/[^/?]+/\$lbp-discharge$")
+# The app asks the discharge through its own API, for its launch's encounter.
+_DISCHARGE = re.compile(r"/app/api/discharge$")
 
 
 @pytest.mark.parametrize(
@@ -491,7 +494,7 @@ def test_a_refusal_the_app_cannot_say_is_listed_in_english(stack: Stack, page: A
 
 
 def test_a_queued_discharge_that_fails_is_said_in_dutch(stack: Stack, page: Any) -> None:
-    status_url = f"{stack.service.url}/discharges/d-{uuid.uuid4().hex}"
+    status_url = f"{stack.service.url}/app/api/discharges/d-{uuid.uuid4().hex}"
 
     def parameters(state: str, failure: dict[str, Any] | None = None) -> dict[str, Any]:
         found: list[dict[str, Any]] = [{"name": "state", "valueCode": state}]
@@ -588,7 +591,7 @@ def test_an_encounter_not_on_the_server_is_said_in_dutch(stack: Stack, page: Any
 
 
 def test_a_record_the_fhir_server_fails_to_give_is_said_in_dutch(stack: Stack, page: Any) -> None:
-    page.route(re.compile(r"/app/api/record\?"), _failing(502, _HOSTILE))
+    page.route(re.compile(r"/app/api/record$"), _failing(502, _HOSTILE))
     record = new_record(stack)
     launch = stack.ehr_launch_url(record["patient"], record["encounter"], 300, record["physician"])
     page.goto(launch)
@@ -647,7 +650,7 @@ def test_a_failure_storing_the_screening_is_said_in_dutch(
     page.click("#confirm")
     _failure_shown(page, "Ontslag niet verstuurd", intro, next_, _HOSTILE)
     # The discharge is asked only once the screening is stored: it was not asked.
-    assert [r for r in page.seen.requests if "lbp-discharge" in r] == []
+    assert [r for r in page.seen.requests if "api/discharge" in r] == []
     assert on_server(stack, "QuestionnaireResponse", record["encounter"]) == []
     assert on_server(stack, "Composition", record["encounter"]) == []
 
@@ -690,7 +693,7 @@ def test_double_click_discharges_once(stack: Stack, page: Any) -> None:
     page.evaluate("document.getElementById('confirm').click()")
     page.locator("#result").wait_for(state="visible", timeout=30_000)
     time.sleep(1)  # anything a second click sent would have landed by now
-    posts = [r for r in page.seen.requests if r.startswith("POST") and "lbp-discharge" in r]
+    posts = [r for r in page.seen.requests if r.startswith("POST") and "api/discharge" in r]
     assert len(posts) == 1
     assert len(on_server(stack, "QuestionnaireResponse", record["encounter"])) == 1
     assert len(on_server(stack, "Composition", record["encounter"])) == 1
@@ -795,6 +798,60 @@ def test_readable_at(stack: Stack, browser: Any, viewport: dict[str, int]) -> No
         context.close()
 
 
+# --- the launch: the service keeps the SMART token, the page a session; who may frame it ----
+
+
+def test_the_page_holds_a_session_never_the_smart_token_and_no_log_keeps_the_code(
+    stack: Stack, page: Any
+) -> None:
+    record = new_record(stack)
+    exchanged: list[Any] = []
+    callbacks: list[str] = []
+    page.on("response", lambda r: exchanged.append(r) if r.url.endswith("/app/api/token") else None)
+    page.on("request", lambda r: callbacks.append(r.url) if "/app/callback?" in r.url else None)
+    ehr_launch(page, stack, record)
+    (answer,) = [r.json() for r in exchanged]
+    # The service's own handle, opaque; no access token, id_token, JWT or launch context.
+    assert set(answer) == {"session", "token_type", "expires_in"}
+    assert "." not in answer["session"] and not answer["session"].startswith("eyJ")
+    assert answer["expires_in"] <= 300  # never beyond the SMART token (the test EHR's: 300 s)
+    # The page's requests carry the handle, and nothing of the SMART token's.
+    (callback,) = callbacks
+    query = parse_qs(urlsplit(callback).query)
+    code, state = query["code"][0], query["state"][0]
+    log = stack.service.log_path.read_text(encoding="utf-8")
+    assert code not in log and state not in log
+    assert "/app/callback?code=…&state=…" in log
+    for secret in ("eyJ", answer["session"]):
+        assert secret not in log
+
+
+def test_the_ehr_may_frame_the_app_and_a_stranger_may_not(stack: Stack, page: Any) -> None:
+    record = new_record(stack)
+    launch = stack.ehr_launch_url(record["patient"], record["encounter"], 300, record["physician"])
+    # Framed by the EHR (app_frame_ancestors): the whole launch runs in the frame.
+    page.goto(stack.framed_url(launch))
+    app = page.frame_locator("#app")
+    app.locator("#screening-form").wait_for(state="visible", timeout=30_000)
+    assert app.locator("#patient-name").inner_text() == "An Janssens"
+
+    # Framed by another origin: the browser refuses to render the app.
+    again = stack.ehr_launch_url(record["patient"], record["encounter"], 300, record["physician"])
+    stranger_page = (
+        f'<!DOCTYPE html><html><body><iframe id="app" src="{again}"></iframe></body></html>'
+    ).encode()
+    reply = StubReply(200, stranger_page, {"Content-Type": "text/html"})
+    with StubHttpServer(lambda request: reply) as stranger:
+        seen_before = len(page.seen.problems)
+        page.goto(f"{stranger.origin}/")
+        page.wait_for_timeout(1500)
+        refusals = [p for p in page.seen.problems[seen_before:] if "frame-ancestors" in p]
+        assert refusals, page.seen.problems[seen_before:]
+        for frame in page.frames[1:]:
+            assert not frame.url.startswith(stack.service.url + "/app/callback")
+            assert frame.locator("#app-data").count() == 0
+
+
 # --- the service side ----------------------------------------------------------------------
 
 
@@ -847,3 +904,88 @@ def test_cds_card_for_a_missing_screening_launches_the_app(stack: Stack) -> None
             "type": "smart",
         }
     ]
+
+
+# --- the session through the real code exchange: its launch only ----------------------------
+
+
+def test_a_real_session_acts_on_its_launch_only(stack: Stack) -> None:
+    a, b = new_record(stack), new_record(stack)
+    session = stack.open_session(a["patient"], a["encounter"], a["physician"])
+    mine = {"Authorization": f"Bearer {session}"}
+    url = stack.service.url
+    record = httpx.get(f"{url}/app/api/record", headers=mine, timeout=30)
+    assert record.status_code == 200 and record.json()["encounter"]["id"] == a["encounter"]
+    refused = [
+        httpx.get(f"{url}/app/api/record", params={"encounter": b["encounter"]}, headers=mine),
+        httpx.post(f"{url}/Encounter/{b['encounter']}/$lbp-discharge", headers=mine),
+        httpx.post(f"{url}/Encounter/{a['encounter']}/$lbp-discharge", headers=mine),
+        httpx.get(f"{url}/Composition/any/$document", headers=mine),
+        httpx.get(f"{url}/discharges/any", headers=mine),
+    ]
+    for answer in refused:
+        assert answer.status_code == 403, (answer.request.url, answer.text)
+        assert answer.json()["resourceType"] == "OperationOutcome"
+
+
+def test_a_launch_without_patient_or_encounter_opens_no_session(stack: Stack) -> None:
+    record = new_record(stack)
+    for patient, encounter in ((None, record["encounter"]), (record["patient"], None)):
+        with pytest.raises(AssertionError, match="403"):  # the exchange answers 403
+            stack.open_session(patient, encounter, record["physician"])
+
+
+def test_the_ehrs_tokens_for_its_fhir_server_call_nothing_here(stack: Stack) -> None:
+    """The SMART access token the EHR issues at a launch (audience: its FHIR server, with the
+    launch's patient, encounter and fhirUser) is no caller of this service, on any route."""
+    record = new_record(stack)
+    verifier = "v" * 43
+    launch = httpx.post(
+        f"{stack.ehr_url}/_test/launches",
+        json={"patient": record["patient"], "encounter": record["encounter"]},
+    ).json()["launch"]
+    import base64
+    import hashlib
+
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
+    redirect = f"{stack.service.url}/app/callback"
+    authorized = httpx.get(
+        f"{stack.ehr_url}/oauth/authorize?"
+        + urlencode(
+            {
+                "response_type": "code",
+                "client_id": "fhir-discharge-app",
+                "redirect_uri": redirect,
+                "scope": "launch openid fhirUser patient/*.rs",
+                "state": "s",
+                "aud": stack.iss,
+                "launch": launch,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+        )
+    )
+    code = parse_qs(urlsplit(authorized.headers["location"]).query)["code"][0]
+    smart = httpx.post(
+        f"{stack.ehr_url}/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect,
+            "client_id": "fhir-discharge-app",
+            "code_verifier": verifier,
+        },
+    ).json()
+    for token in (smart["access_token"], smart["id_token"]):
+        headers = {"Authorization": f"Bearer {token}"}
+        for method, path in (
+            ("POST", f"/Encounter/{record['encounter']}/$lbp-discharge"),
+            ("GET", "/Composition/any/$document"),
+            ("GET", "/app/api/record"),
+            ("POST", "/app/api/discharge"),
+        ):
+            answer = httpx.request(method, f"{stack.service.url}{path}", headers=headers)
+            assert answer.status_code == 401, (path, answer.text)
+    assert on_server(stack, "Composition", record["encounter"]) == []

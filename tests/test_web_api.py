@@ -28,9 +28,14 @@ PROTECTED = {
     ("get", "/discharges/{item_id}"),
     ("post", "/discharges/{item_id}/$redeliver"),
     ("get", "/Composition/{composition_id}/$document"),
+}
+# The physician's app: its session handle, not a caller token (web/security.py, the roles).
+APP_SESSION = {
     ("get", "/app/api/record"),
     ("post", "/app/api/preview"),
     ("post", "/app/api/screening"),
+    ("post", "/app/api/discharge"),
+    ("get", "/app/api/discharges/{item_id}"),
 }
 OPEN = {
     ("get", "/health"),
@@ -87,13 +92,16 @@ def test_the_openapi_names_the_bearer_schemes(openapi):
     assert schemes["callerToken"]["scheme"] == "bearer"
     assert schemes["cdsClientJwt"]["scheme"] == "bearer"
     assert "FHIR_DISCHARGE_API_TOKENS" in schemes["callerToken"]["description"]
+    assert schemes["appSession"]["scheme"] == "bearer"
 
 
 def test_every_patient_data_operation_requires_the_caller_token(openapi):
     ops = operations(openapi)
-    assert PROTECTED | OPEN | {CDS_CALL} <= ops.keys()
+    assert PROTECTED | APP_SESSION | OPEN | {CDS_CALL} <= ops.keys()
     for key in PROTECTED:
         assert ops[key].get("security") == [{"callerToken": []}], key
+    for key in APP_SESSION:
+        assert ops[key].get("security") == [{"appSession": []}], key
     for key in OPEN:
         assert "security" not in ops[key], key
     # The EHR's JWT when CDS clients are configured, else the caller token: either.

@@ -544,3 +544,252 @@ def test_cds_hooks_calls_need_the_ehrs_own_jwt_for_this_service_once(tmp_path, f
 def test_without_cds_clients_the_cds_call_takes_the_api_tokens_as_before(service):
     assert service.post(CDS, json=hook(), headers=AUTH).status_code == 412
     assert service.post(CDS, json=hook()).status_code == 401
+
+
+# --- 7. Framing: who may frame each page (issue 18) ------------------------------------------
+
+
+def _frame_ancestors(response: httpx.Response) -> list[str]:
+    policy = response.headers.get("content-security-policy", "")
+    return [d.strip() for d in policy.split(";") if d.strip().startswith("frame-ancestors")]
+
+
+def test_nothing_the_service_serves_may_be_framed_by_default(tmp_path):
+    resources = landed_letter()
+    letter = next(r for r in resources if r["resourceType"] == "Composition")
+    with app_client(settings(tmp_path), FakeFhir(resources)) as service:
+        answers = [
+            service.get(path, headers=AUTH)
+            for path in (
+                "/app/",
+                "/app/launch",
+                "/app/callback",
+                "/app/static/app.js",
+                "/docs",
+                "/health",
+                "/metadata",
+                "/no-such-path",
+                f"/Composition/{letter['id']}/$document?_format=html",
+            )
+        ]
+    for response in answers:
+        assert _frame_ancestors(response) == ["frame-ancestors 'none'"], response.request.url
+        assert response.headers["x-frame-options"] == "DENY", response.request.url
+
+
+def test_the_app_may_be_framed_by_the_configured_ehr_origins_only(tmp_path):
+    origins = ["https://ehr.uzleuven.example", "https://ehr-test.uzleuven.example:8443"]
+    resources = landed_letter()
+    letter = next(r for r in resources if r["resourceType"] == "Composition")
+    config = settings(tmp_path, app_frame_ancestors=origins)
+    with app_client(config, FakeFhir(resources)) as service:
+        app_pages = [service.get(path) for path in ("/app/", "/app/launch", "/app/callback")]
+        others = [
+            service.get("/docs"),
+            service.get(f"/Composition/{letter['id']}/$document?_format=html", headers=AUTH),
+        ]
+    for page in app_pages:
+        assert _frame_ancestors(page) == [f"frame-ancestors {' '.join(origins)}"]
+        # X-Frame-Options cannot name origins: SAMEORIGIN, which frame-ancestors overrides in
+        # any browser that knows it (tests/test_physician_app.py frames the app in Chromium).
+        assert page.headers["x-frame-options"] == "SAMEORIGIN"
+        assert "script-src 'self'" in page.headers["content-security-policy"]  # its own kept
+    for page in others:
+        assert _frame_ancestors(page) == ["frame-ancestors 'none'"]
+        assert page.headers["x-frame-options"] == "DENY"
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://ehr.example/app",
+        "https://ehr.example; script-src *",
+        "https://ehr.example https://evil.example",
+        "'self'",
+        "*",
+        "javascript:alert(1)",
+        "https://",
+    ],
+)
+def test_a_frame_ancestor_must_be_an_origin(tmp_path, origin):
+    with pytest.raises(ValueError, match="app_frame_ancestors"):
+        settings(tmp_path, app_frame_ancestors=[origin])
+
+
+# --- 8. CDS Hooks: each EHR its own FHIR servers (issue 18) ----------------------------------
+
+EHR_B = "https://ehr-b.uzleuven.example"
+
+
+def test_a_cds_client_may_name_only_its_own_fhir_servers(tmp_path, fhir, keys, spy):
+    path = tmp_path / "ehr-jwks.json"
+    path.write_text(json.dumps(jwks((keys["rsa"], "ehr-1"))))
+    a_server, b_server = f"{spy.origin}/ehr-a/fhir", f"{spy.origin}/ehr-b/fhir"
+    clients = {
+        EHR: {"jwks_file": str(path), "fhir_servers": [a_server]},
+        EHR_B: {"jwks_file": str(path), "fhir_servers": [b_server]},
+    }
+    config = settings(tmp_path, public_base_url=PUBLIC, cds_clients=clients)
+
+    def call(iss: str, server: str) -> httpx.Response:
+        token = signed(keys["rsa"], "ehr-1", iss=iss, aud=PUBLIC + CDS, jti=uuid.uuid4().hex)
+        body = hook(fhirServer=server)
+        return service.post(CDS, json=body, headers={"Authorization": f"Bearer {token}"})
+
+    with app_client(config, fhir) as service:
+        for iss, other in ((EHR, b_server), (EHR_B, a_server)):
+            refused = call(iss, other)
+            assert refused.status_code == 403, refused.text
+            assert "fhirServer" in refused.json()["issue"][0]["diagnostics"]
+        assert spy.requests == []  # never read with A's token at B's server
+        # Its own: read (the spy answers 404 to the Encounter: 412, the data is not there).
+        assert call(EHR, a_server).status_code == 412
+        assert call(EHR_B, b_server).status_code == 412
+        # The configured FHIR server is no EHR's unless it names it.
+        assert call(EHR, FHIR_BASE).status_code == 403
+
+
+def test_several_cds_clients_each_name_their_fhir_servers_one_inherits(tmp_path):
+    keys = {"jku_allowed": ["https://ehr.example/jwks"]}
+    with pytest.raises(ValueError, match="each names its own fhir_servers"):
+        settings(tmp_path, cds_clients={EHR: keys, EHR_B: {**keys, "fhir_servers": []}})
+    # One client, as before per-client lists existed: the configured servers are its own.
+    one = settings(tmp_path, cds_clients={EHR: keys}, cds_fhir_servers=["https://ehr.example/fhir"])
+    from fhir_discharge.web.security import CdsClientAuthenticator
+
+    servers = CdsClientAuthenticator(one)._fhir_servers[EHR]
+    assert servers == (FHIR_BASE, "https://ehr.example/fhir")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("userId", "nobody"),
+        ("userId", "Patient/x"),
+        ("userId", "Practitioner/"),
+        ("userId", "Practitioner/a b"),
+        ("userId", "RelatedPerson/x"),
+        ("userId", "https://ehr.example/fhir/Practitioner/x"),
+        ("userId", "Practitioner/x/_history/1"),
+        ("token_type", "bearer"),
+        ("token_type", "BEARER"),
+        ("token_type", "MAC"),
+    ],
+)
+def test_cds_hooks_user_and_token_type_are_as_the_specification_says(service, field, value):
+    body = hook(
+        fhirServer="http://127.0.0.1:1/fhir",
+        fhirAuthorization={
+            "access_token": "t",
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "scope": "patient/*.rs",
+            "subject": "ehr",
+        },
+    )
+    target = body["context"] if field == "userId" else body["fhirAuthorization"]
+    target[field] = value
+    refused = service.post(CDS, json=body, headers=AUTH)
+    assert refused.status_code == 400, refused.text
+    assert field in refused.json()["issue"][0]["diagnostics"]
+
+
+@pytest.mark.parametrize("user", ["Practitioner/dr-1", "PractitionerRole/role.1"])
+def test_a_practitioner_or_practitioner_role_is_a_cds_user(user):
+    body = hook()
+    body["context"]["userId"] = user
+    assert parse_request(body).context.userId == user
+
+
+# --- 9. /metadata declares its security (issue 23) -------------------------------------------
+
+
+def test_metadata_declares_bearer_tokens_and_smart(tmp_path, fhir):
+    with app_client(settings(tmp_path), fhir) as service:
+        (rest,) = service.get("/metadata").json()["rest"]
+    security = rest["security"]
+    (coding,) = security["service"][0]["coding"]
+    assert coding == {
+        "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+        "code": "SMART-on-FHIR",
+        "display": "SMART-on-FHIR",
+    }
+    assert "Bearer" in security["description"] and security["cors"] is False
+    assert "extension" not in security  # no authorization server configured: none declared
+
+
+def test_metadata_names_the_authorization_server_when_configured(tmp_path, fhir, keys):
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps(jwks((keys["rsa"], "rsa-1"))))
+    config = settings(
+        tmp_path,
+        api_jwks_file=str(path),
+        api_jwt_audience=PUBLIC,
+        api_oauth_authorize_url="https://auth.uzleuven.example/authorize",
+        api_oauth_token_url="https://auth.uzleuven.example/token",
+    )
+    with app_client(config, fhir) as service:
+        (rest,) = service.get("/metadata").json()["rest"]
+    (oauth,) = rest["security"]["extension"]
+    assert oauth == {
+        "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+        "extension": [
+            {"url": "authorize", "valueUri": "https://auth.uzleuven.example/authorize"},
+            {"url": "token", "valueUri": "https://auth.uzleuven.example/token"},
+        ],
+    }
+    with pytest.raises(ValueError, match="declared together"):
+        settings(
+            tmp_path,
+            api_jwks_file=str(path),
+            api_jwt_audience=PUBLIC,
+            api_oauth_token_url="https://auth.uzleuven.example/token",
+        )
+
+
+# --- 10. The app's SMART discovery: App Launch 2.2's required fields (issue 23) -------------
+
+SMART_CONFIGURATION = {
+    "issuer": "https://ehr.example",
+    "jwks_uri": "https://ehr.example/jwks",
+    "authorization_endpoint": "https://ehr.example/authorize",
+    "token_endpoint": "https://ehr.example/token",
+    "grant_types_supported": ["authorization_code"],
+    "capabilities": ["launch-ehr", "client-public", "sso-openid-connect", "context-ehr-patient"],
+    "code_challenge_methods_supported": ["S256"],
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"capabilities": None}, "capabilities"),
+        ({"capabilities": "launch-ehr"}, "capabilities"),
+        ({"capabilities": ["client-public"]}, "launch-ehr or launch-standalone"),
+        ({"grant_types_supported": None}, "grant_types_supported"),
+        ({"grant_types_supported": ["client_credentials"]}, "authorization_code"),
+        ({"token_endpoint": None}, "token_endpoint"),
+        ({"authorization_endpoint": None}, "authorization_endpoint"),
+        ({"code_challenge_methods_supported": None}, "code_challenge_methods_supported"),
+        ({"code_challenge_methods_supported": ["S256", "plain"]}, "without plain"),
+        ({"jwks_uri": None}, "jwks_uri"),  # sso-openid-connect needs it
+        ({"issuer": None}, "issuer"),
+    ],
+)
+def test_the_apps_discovery_refuses_what_smart_2_2_requires_and_lacks(service, change, named):
+    found = {k: v for k, v in {**SMART_CONFIGURATION, **change}.items() if v is not None}
+    reply = json_reply(200, found, content_type="application/json")
+    with StubHttpServer(lambda request: reply) as ehr:
+        answer = service.get("/app/api/discover", params={"iss": f"{ehr.origin}/fhir"})
+    assert answer.status_code == 502, answer.text
+    assert named in answer.json()["issue"][0]["diagnostics"]
+
+
+def test_the_apps_discovery_takes_a_smart_2_2_configuration(service):
+    without_sso = {**SMART_CONFIGURATION, "capabilities": ["launch-standalone"]}
+    for found in (SMART_CONFIGURATION, {k: v for k, v in without_sso.items() if k != "jwks_uri"}):
+        reply = json_reply(200, found, content_type="application/json")
+        with StubHttpServer(lambda request, reply=reply: reply) as ehr:
+            answer = service.get("/app/api/discover", params={"iss": f"{ehr.origin}/fhir"})
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"authorization_endpoint": "https://ehr.example/authorize"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import Settings
 from ..errors import DischargeError, operation_outcome
+from ..io.app_sessions import AppSessions, MemoryStore, app_sessions_for
 from ..io.delivery import Deliverer
 from ..io.discharging import deliverer_for, open_outbox
 from ..io.fhir_client import FhirClient
@@ -36,10 +38,20 @@ from .security import (
     Authenticator,
     CdsClientAuthenticator,
     log_if_unprotected,
-    require_caller,
+    require_system,
 )
 
 log = logging.getLogger(__name__)
+
+
+class OutcomeResponse(JSONResponse):
+    """An OperationOutcome, written even when a message quotes text that is not UTF-8 (a lone
+    surrogate): never a failure while saying what failed."""
+
+    media_type = FHIR_JSON
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False).encode("utf-8", errors="replace")
 
 
 def _outcome(status: int, code: str, message: str) -> JSONResponse:
@@ -47,27 +59,61 @@ def _outcome(status: int, code: str, message: str) -> JSONResponse:
         "resourceType": "OperationOutcome",
         "issue": [{"severity": "error", "code": code, "diagnostics": message}],
     }
-    return JSONResponse(body, status_code=status, media_type=FHIR_JSON)
+    return OutcomeResponse(body, status_code=status)
 
 
-class NoSniffMiddleware:
-    """`X-Content-Type-Options: nosniff` on every answer: a browser renders a body only as the
-    type it is sent as (never JSON with record text as HTML)."""
+def _is_app_page(scope: Scope) -> bool:
+    path = str(scope.get("path", ""))
+    root = str(scope.get("root_path", ""))
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    return path == "/app" or path.startswith("/app/")
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class SecurityHeadersMiddleware:
+    """On every answer, whatever route (or none) made it:
+    - `X-Content-Type-Options: nosniff`: a browser renders a body only as the type it is sent as
+      (never JSON with record text as HTML);
+    - who may frame it (clickjacking: the app's confirm button): `Content-Security-Policy:
+      frame-ancestors`, added to the page's own policy. The app's pages (`/app/...`): the EHR
+      origins configured (`app_frame_ancestors`), else `'none'`; everything else (the letter as
+      HTML, /docs, JSON): `'none'`. And `X-Frame-Options`, for browsers without CSP 2: `DENY`;
+      it cannot list origins (ALLOW-FROM is obsolete, ignored by current browsers), so with EHR
+      origins configured the app's pages say `SAMEORIGIN`, which a browser that knows
+      frame-ancestors ignores for it (HTML, "X-Frame-Options": a frame-ancestors directive
+      wins) and an old one obeys: it refuses the EHR's frame rather than allow every origin's.
+    """
+
+    def __init__(self, app: ASGIApp, frame_ancestors: Sequence[str]) -> None:
         self.app = app
+        origins = " ".join(frame_ancestors)
+        self._app_page = (
+            f"frame-ancestors {origins or chr(39) + 'none' + chr(39)}",
+            "SAMEORIGIN" if origins else "DENY",
+        )
+        self._elsewhere = ("frame-ancestors 'none'", "DENY")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        ancestors, frame_options = self._app_page if _is_app_page(scope) else self._elsewhere
 
-        async def send_with_header(message: Message) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["X-Content-Type-Options"] = "nosniff"
+                headers = MutableHeaders(scope=message)
+                headers["X-Content-Type-Options"] = "nosniff"
+                # The page's own policy, with this one frame-ancestors directive in place of any.
+                directives = [
+                    d.strip()
+                    for d in headers.get("content-security-policy", "").split(";")
+                    if d.strip() and not d.strip().lower().startswith("frame-ancestors")
+                ]
+                headers["Content-Security-Policy"] = "; ".join([*directives, ancestors])
+                headers["X-Frame-Options"] = frame_options
             await send(message)
 
-        await self.app(scope, receive, send_with_header)
+        await self.app(scope, receive, send_with_headers)
 
 
 def _service_readings(app: FastAPI) -> ServiceReadings:
@@ -135,12 +181,17 @@ def create_app(
         seen = seen_tokens_for(settings) if settings.cds_clients else None
         if seen is not None:
             app.state.cds_authenticator.seen_tokens = seen
+        # The physician app's sessions: shared where the replicas share the outbox's database.
+        if settings.outbox_url is not None:
+            app.state.app_sessions = app_sessions_for(settings)
+        sessions: AppSessions = app.state.app_sessions
         await deliverer.start()
         try:
             yield
         finally:
             await deliverer.stop()
             outbox.close()
+            sessions.close()
             if seen is not None:
                 seen.close()
             if fhir_client is None:
@@ -162,14 +213,15 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = ServiceMetrics(_service_readings(app))
     app.add_middleware(RequestIdMiddleware)
-    app.add_middleware(NoSniffMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, frame_ancestors=settings.app_frame_ancestors)
     app.add_middleware(RequestMetricsMiddleware, metrics=app.state.metrics)  # outermost: all
     app.state.authenticator = Authenticator(settings)
     app.state.cds_authenticator = CdsClientAuthenticator(settings)
+    app.state.app_sessions = AppSessions(MemoryStore())  # the lifespan's store replaces it
     log_if_unprotected(app.state.authenticator)
     log_terminology_mode(settings if terminology_server is None else None)
     app.include_router(router)
-    app.include_router(documents_router, dependencies=[Depends(require_caller)])
+    app.include_router(documents_router, dependencies=[Depends(require_system)])
     app.include_router(cds_router)
     app.include_router(physician_app_router)
     app.include_router(docs_router)
@@ -185,10 +237,9 @@ def create_app(
             error.http_status,
             type(error).__name__,
         )
-        return JSONResponse(
+        return OutcomeResponse(
             operation_outcome(error),
             status_code=error.http_status,
-            media_type=FHIR_JSON,
             headers=CHALLENGE if error.http_status == 401 else None,
         )
 
@@ -198,7 +249,8 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not-found", 405: "not-supported"}.get(error.status_code, "processing")
+        codes = {404: "not-found", 405: "not-supported", 413: "too-costly", 415: "not-supported"}
+        code = codes.get(error.status_code, "processing")
         return _outcome(error.status_code, code, str(error.detail))
 
     @app.exception_handler(Exception)

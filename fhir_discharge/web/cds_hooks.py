@@ -15,11 +15,13 @@ Cards are written in the service's language (nl-BE), the language of the letter 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import (
@@ -48,7 +50,7 @@ from ..core.phrases import (
     SAFETY_NET_ED_KEYS,
     SPINE_PROGRAMME_PHONE,
 )
-from ..core.references import parse_reference
+from ..core.references import FHIR_ID_MAX_LENGTH, FHIR_ID_PATTERN, parse_reference
 from ..core.transaction import Discharge
 from ..core.warnings_nl import discharge_warnings
 from ..errors import (
@@ -65,13 +67,17 @@ from ..io.fhir_client import FhirClient
 from ..io.gathering import RECORD_SEARCHES, RecordGatherer
 from ..io.retry import RetryPolicy
 from ..types import Resource
-from .body import FhirIdField, fhir_json_body
+from .body import FhirIdField, StrictJsonRoute, check_fhir_json, fhir_json_body
 from .deps import SettingsDep, TerminologyDep
-from .security import require_cds_client
+from .security import BEARER_TOKEN_PATTERN, Caller, require_cds_client
 from .urls import public_url_for, trusted_server
 
 log = logging.getLogger(__name__)
-cds_router = APIRouter(tags=["cds-hooks"])
+cds_router = APIRouter(tags=["cds-hooks"], route_class=StrictJsonRoute)
+# Hook requests of up to this many bytes are read on the event loop (the usual prefetch is a few
+# kB); a bigger one is checked in a worker thread, as a big context Bundle is (routes.py): a ~1 MB
+# prefetch takes seconds of structure checks, and /health must answer meanwhile.
+HOOK_INLINE_MAX_BYTES: Final = 16 * 1024
 
 HOOK: Final = "encounter-discharge"
 SERVICE_ID: Final = "lbp-discharge"
@@ -148,7 +154,8 @@ _CDS_TIMEOUT_SECONDS: Final = 10.0
 class FhirAuthorization(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    access_token: str = Field(min_length=1)
+    # Sent as a bearer token (RFC 6750 b64token): no other character can be in a header.
+    access_token: str = Field(pattern=BEARER_TOKEN_PATTERN, max_length=8192)
     token_type: str
     expires_in: int
     scope: str
@@ -158,7 +165,7 @@ class FhirAuthorization(BaseModel):
     @field_validator("token_type")
     @classmethod
     def _bearer(cls, value: str) -> str:
-        if value.lower() != "bearer":
+        if value != "Bearer":  # CDS Hooks 2.0: "Fixed value: Bearer"
             raise ValueError("token_type must be 'Bearer'")
         return value
 
@@ -166,10 +173,16 @@ class FhirAuthorization(BaseModel):
         return f"FhirAuthorization(subject={self.subject!r}, scope={self.scope!r})"
 
 
+# encounter-discharge: "userId: The id of the current user. Must be in the format
+# [ResourceType]/[id]. For this hook, the user is expected to be of type Practitioner or
+# PractitionerRole."
+USER_ID_PATTERN: Final = r"^(Practitioner|PractitionerRole)/" + FHIR_ID_PATTERN.removeprefix("^")
+
+
 class EncounterDischargeContext(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    userId: str = Field(min_length=1)
+    userId: str = Field(pattern=USER_ID_PATTERN, max_length=17 + FHIR_ID_MAX_LENGTH)
     patientId: FhirIdField
     encounterId: FhirIdField
 
@@ -340,23 +353,35 @@ async def cds_discovery() -> CdsDiscovery:
     return CdsDiscovery.model_validate(discovery())
 
 
+CdsClientDep = Annotated[Caller, Depends(require_cds_client(f"/cds-services/{SERVICE_ID}"))]
+
+
 @cds_router.post(
     f"/cds-services/{SERVICE_ID}",
-    dependencies=[Depends(require_cds_client(f"/cds-services/{SERVICE_ID}"))],
     response_model_exclude_none=True,
     responses=_HOOK_ERRORS,
     openapi_extra={"requestBody": _HOOK_REQUEST_BODY},
 )
 async def lbp_discharge_hook(
-    request: Request, settings: SettingsDep, terminology: TerminologyDep
+    request: Request, settings: SettingsDep, caller: CdsClientDep, terminology: TerminologyDep
 ) -> CdsResponse:
     """A CDS Hooks 2.0 `encounter-discharge` call: 200 with cards, 400 for a malformed request,
-    412 when the data is neither prefetched nor readable, 502/504 when fhirServer fails, 503 when
-    the configured terminology server cannot answer."""
-    hook = parse_request(await fhir_json_body(request, settings.max_body_bytes))
+    403 for a fhirServer not the caller's, 412 when the data is neither prefetched nor
+    readable, 502/504 when fhirServer fails, 503 when the configured terminology server cannot
+    answer."""
+    body = await fhir_json_body(request, settings.max_body_bytes)
+    if request.state.body_bytes <= HOOK_INLINE_MAX_BYTES:
+        hook, prefetched = read_hook(body)
+    else:
+        hook, prefetched = await asyncio.to_thread(read_hook, body)
     language = settings.language if settings.language in CARD_PHRASES else "nl-BE"
+    servers = (
+        caller.fhir_servers
+        if caller.fhir_servers is not None
+        else (settings.fhir_base_url, *settings.cds_fhir_servers)
+    )
     try:
-        ctx = await gather_hook_context(hook, settings)
+        ctx = await gather_hook_context(hook, prefetched, settings, servers)
         discharge = await screened_discharge(ctx, terminology, settings.language, gp_message=False)
     except (NotOnPathway, IncompleteRecord) as refusal:
         log.info("hook %s: %s", hook.hookInstance, type(refusal).__name__)
@@ -394,6 +419,7 @@ def read_prefetch(hook: CdsRequest) -> Prefetched:
         if value is None:  # the client has no data for this template
             prefetched.values[key] = []
             continue
+        check_fhir_json(value, f"prefetch.{key}")
         check_structure(value, f"prefetch.{key}")
         if value["resourceType"] == "OperationOutcome":  # the client failed to prefetch it
             prefetched.values[key] = None
@@ -442,15 +468,24 @@ async def _gather(
     return await gatherer.gather(encounter)
 
 
-async def gather_hook_context(hook: CdsRequest, settings: Settings) -> DischargeContext:
-    prefetched = read_prefetch(hook)
+def read_hook(body: dict[str, Any]) -> tuple[CdsRequest, Prefetched]:
+    """The request and its prefetch, checked (every prefetched resource's structure)."""
+    hook = parse_request(body)
+    return hook, read_prefetch(hook)
+
+
+async def gather_hook_context(
+    hook: CdsRequest, prefetched: Prefetched, settings: Settings, servers: Sequence[str]
+) -> DischargeContext:
+    """The hook's context: the prefetch, then `fhirServer` if it is one of `servers` (the
+    calling EHR's own)."""
     server = hook.fhir_server
     if server is None:
         return await _gather(hook, prefetched, None)
-    # The request names the server we read, with a token it gives: only servers this service
-    # was configured to trust, or a caller could make it fetch from anywhere.
-    if not trusted_server(server, [settings.fhir_base_url, *settings.cds_fhir_servers]):
-        raise Forbidden("fhirServer is not one this service is configured to read from")
+    # The request names the server we read, with a token it gives: only the calling EHR's own
+    # servers, or a caller could make it fetch from anywhere, or from another EHR.
+    if not trusted_server(server, servers):
+        raise Forbidden("fhirServer is not one this service reads from for this CDS client")
     token = hook.fhirAuthorization.access_token if hook.fhirAuthorization else None
     client = FhirClient(
         server,

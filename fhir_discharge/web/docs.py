@@ -37,12 +37,13 @@ def _csp_hash(script: str) -> str:
 
 
 def content_security_policy(page: str) -> str:
-    # Swagger UI's CSS inlines its icons as data: URIs; it fetches the OpenAPI from here.
+    # Swagger UI's CSS inlines its icons as data: URIs; it fetches the OpenAPI from here. Who
+    # may frame it is said for every answer in one place (app.SecurityHeadersMiddleware).
     scripts = " ".join(_csp_hash(s) for s in _INLINE_SCRIPT.findall(page))
     return (
         f"default-src 'none'; script-src 'self' {scripts}; style-src 'self'; "
         "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
-        "frame-ancestors 'none'; object-src 'none'"
+        "object-src 'none'"
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..config import Settings
+
 OPERATION_URL = "https://fhir.uzleuven.be/discharge/OperationDefinition/lbp-discharge"
 
 
@@ -95,7 +97,51 @@ ROLE_DESCRIPTIONS = {
 }
 
 
-def capability_statement(base_url: str) -> dict[str, Any]:
+SECURITY_SERVICE_SYSTEM = "http://terminology.hl7.org/CodeSystem/restful-security-service"
+OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
+
+
+def rest_security(settings: Settings) -> dict[str, Any]:
+    """CapabilityStatement.rest.security: bearer tokens on every patient-data endpoint (web/
+    security.py), SMART on FHIR; the authorization server's URIs (the SMART oauth-uris
+    extension, R4) when they are configured."""
+    security: dict[str, Any] = {
+        "cors": False,  # the service sends no CORS headers: browsers reach it from its own pages
+        "service": [
+            {
+                "coding": [
+                    {
+                        "system": SECURITY_SERVICE_SYSTEM,
+                        "code": "SMART-on-FHIR",
+                        "display": "SMART-on-FHIR",
+                    }
+                ],
+                "text": "OAuth 2.0 bearer tokens (RFC 6750), SMART on FHIR",
+            }
+        ],
+        "description": (
+            "Every operation on patient data needs `Authorization: Bearer`. The EHR as a "
+            "system ($lbp-discharge, /discharges, $document; the CDS Hooks call): a JWT of the "
+            "configured authorization server whose audience is this service (SMART Backend "
+            "Services), or, with CDS clients configured, the EHR's CDS Hooks JWT. The "
+            "physician: the app's session handle, from a SMART App Launch this service saw "
+            "through, on that launch's patient and encounter, through /app/api only."
+        ),
+    }
+    if settings.api_oauth_authorize_url and settings.api_oauth_token_url:
+        security["extension"] = [
+            {
+                "url": OAUTH_URIS,
+                "extension": [
+                    {"url": "authorize", "valueUri": settings.api_oauth_authorize_url},
+                    {"url": "token", "valueUri": settings.api_oauth_token_url},
+                ],
+            }
+        ]
+    return security
+
+
+def capability_statement(base_url: str, settings: Settings) -> dict[str, Any]:
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -108,6 +154,7 @@ def capability_statement(base_url: str) -> dict[str, Any]:
         "rest": [
             {
                 "mode": "server",
+                "security": rest_security(settings),
                 "resource": [
                     {
                         "type": "Encounter",

@@ -6,17 +6,25 @@ step, nothing from a CDN). The EHR launches it (SMART App Launch 2.0, from the C
 integration testers has `iss` only. The app is a public client: authorization code with PKCE
 (S256), the scopes below, the patient and encounter from the launch context.
 
-The browser keeps the access token in memory only; the authorization code and state leave the
-address bar as soon as the callback page has read them. This router is the app's backend:
-- `GET /app/api/discover`, `POST /app/api/token`: the SMART discovery and the code exchange, for
-  a trusted `iss` only (fhir_base_url, app_fhir_servers), so the page talks to this service
-  alone (CSP `connect-src 'self'`) and an `iss` of a launch cannot make it talk elsewhere;
+This router is the app's backend, and a backend for the frontend: the SMART access token never
+reaches the browser. The service exchanges the authorization code itself and keeps the token
+(io/app_sessions.py); the page gets an opaque, short-lived session handle instead, bound to that
+launch's FHIR server, patient, encounter and physician, which it keeps in memory and sends as a
+bearer header (not a cookie: the app is often framed by the EHR, where third-party cookies are
+blocked). The authorization code and state leave the address bar as soon as the callback page
+has read them.
+- `GET /app/api/discover`, `POST /app/api/token`: the SMART discovery (App Launch 2.2's required
+  fields checked) and the code exchange, for a trusted `iss` only (fhir_base_url,
+  app_fhir_servers), so the page talks to this service alone (CSP `connect-src 'self'`) and an
+  `iss` of a launch cannot make it talk elsewhere. The exchange opens the session;
 - `GET /app/api/record`, `POST /app/api/preview`, `POST /app/api/screening`: read the record,
   run the gate with the draft screening (the dry run and the HTML letter the GP will read), and
-  store the screening, each with the physician's token: the service checks it (security.py),
-  then reads and writes the FHIR server (`iss`) with it. The physician's Practitioner (the
-  token's `fhirUser`) is the screening's author.
-Then the page calls `POST /Encounter/{id}/$lbp-discharge` with the same token.
+  store the screening, each on the launch's encounter only (security.require_physician), read
+  and written on the launch's FHIR server with the physician's SMART token. The physician's
+  Practitioner (the id_token's `fhirUser`) is the screening's author;
+- `POST /app/api/discharge`, `GET /app/api/discharges/{id}`: the launch's encounter discharged as
+  `$lbp-discharge` does it (the record read from the service's FHIR server, whose Encounter must
+  be the launch patient's), and where that discharge stands. A session reaches no other route.
 
 Dutch (nl-BE) text of the app: core/phrases.py APP_PHRASES, beside the letter's (the screening's
 questions and explanations come from the Questionnaire, pathway().screening). The gate's findings
@@ -27,12 +35,14 @@ no sentence.
 
 from __future__ import annotations
 
+import asyncio
 import base64
-import dataclasses
 import hashlib
 import html
 import json
 import re
+import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from functools import cache
@@ -55,7 +65,14 @@ from ..core.identity import IDENTIFIER_SYSTEM
 from ..core.narrative import dutch_date, fhir_datetime, person_name
 from ..core.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS, pathway
 from ..core.phrases import APP_PHRASES, BROCHURE_URL, SPINE_PROGRAMME_PHONE
-from ..core.references import parse_reference, ref_of, same_target
+from ..core.references import (
+    FHIR_ID_MAX_LENGTH,
+    FHIR_ID_PATTERN,
+    is_fhir_id,
+    parse_reference,
+    ref_of,
+    same_target,
+)
 from ..core.rendering import (
     LETTER_CSS,  # the letter's one inline stylesheet (CSP hash)
     render_letter_html,
@@ -73,17 +90,20 @@ from ..errors import (
     NotOnPathway,
     Unauthenticated,
 )
-from ..io.discharging import screened_discharge
+from ..io.app_sessions import AppSession
+from ..io.discharging import screened_discharge, where_landed
 from ..io.fhir_client import FhirClient
-from ..io.gathering import RecordGatherer
+from ..io.gathering import RecordGatherer, gather_context
 from ..io.retry import RetryPolicy
 from ..types import Resource
-from .body import FhirIdField, FhirIdQuery
-from .deps import SettingsDep, TerminologyDep
-from .security import require_caller
+from .body import FhirId, FhirIdField, StrictJsonRoute
+from .deps import ClientDep, DelivererDep, SettingsDep, TerminologyDep
+from .routes import UnknownDischarge, discharge_answer, discharge_result, fhir_response
+from .security import BEARER_TOKEN_PATTERN, JWT_ALGORITHMS, app_sessions, require_physician
 from .urls import public_url_for, trusted_server
 
-router = APIRouter(prefix="/app", tags=["physician-app"])
+# Its bodies are read as models: StrictJsonRoute parses them (and limits their size).
+router = APIRouter(prefix="/app", tags=["physician-app"], route_class=StrictJsonRoute)
 STATIC = Path(__file__).resolve().parent / "app_static"
 _STATIC_FILES: Final = {"app.js": "text/javascript", "app.css": "text/css"}
 
@@ -211,6 +231,42 @@ def trusted_iss(iss: str, settings: Settings) -> str:
     return server
 
 
+def _smart_configuration_problems(found: dict[str, Any]) -> list[str]:
+    """What SMART App Launch 2.2 (Conformance, "Metadata") requires of a discovery document
+    that this one lacks, for an app that launches, authorizes by code and uses PKCE."""
+    problems = []
+
+    def url(name: str) -> bool:
+        value = found.get(name)
+        return isinstance(value, str) and re.match(r"^https?://[^\s]+$", value) is not None
+
+    def strings(name: str) -> list[str] | None:
+        value = found.get(name)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+        problems.append(f"{name} (a list of strings)")
+        return None
+
+    if not url("token_endpoint"):
+        problems.append("token_endpoint")
+    grants = strings("grant_types_supported")
+    if grants is not None and "authorization_code" not in grants:
+        problems.append("authorization_code in grant_types_supported")
+    capabilities = strings("capabilities")
+    if capabilities is not None:
+        if not {"launch-ehr", "launch-standalone"} & set(capabilities):
+            problems.append("launch-ehr or launch-standalone in capabilities")
+        # Required with the launch capabilities; issuer and jwks_uri with sso-openid-connect.
+        if not url("authorization_endpoint"):
+            problems.append("authorization_endpoint")
+        if "sso-openid-connect" in capabilities:
+            problems += [name for name in ("issuer", "jwks_uri") if not url(name)]
+    methods = strings("code_challenge_methods_supported")
+    if methods is not None and ("S256" not in methods or "plain" in methods):
+        problems.append("code_challenge_methods_supported with S256 and without plain")
+    return problems
+
+
 async def _smart_configuration(iss: str, settings: Settings) -> dict[str, Any]:
     url = f"{iss}/.well-known/smart-configuration"
     try:
@@ -219,12 +275,14 @@ async def _smart_configuration(iss: str, settings: Settings) -> dict[str, Any]:
         found = response.json() if response.status_code == 200 else None
     except (httpx.HTTPError, ValueError):
         found = None
-    if not isinstance(found, dict) or not all(
-        isinstance(found.get(k), str) for k in ("authorization_endpoint", "token_endpoint")
-    ):
+    if not isinstance(found, dict):
         raise FhirServerError(f"{url} does not describe a SMART authorization server")
-    if "S256" not in (found.get("code_challenge_methods_supported") or []):
-        raise FhirServerError("the authorization server does not support PKCE with S256")
+    problems = _smart_configuration_problems(found)
+    if problems:
+        raise FhirServerError(
+            "the authorization server's SMART configuration (App Launch 2.2) lacks "
+            + ", ".join(problems)
+        )
     return found
 
 
@@ -248,10 +306,12 @@ class TokenRequest(BaseModel):
 
 @router.post("/api/token")
 async def exchange_code(body: TokenRequest, request: Request, settings: SettingsDep) -> Response:
-    """The authorization code and PKCE verifier for the token (a public client: no secret)."""
+    """The authorization code and PKCE verifier for the token (a public client: no secret),
+    kept here; the page gets a session handle bound to the launch, never the token."""
     if body.redirect_uri != public_url_for(request, settings, "app_callback"):
         raise InvalidInput("redirect_uri is not this app's")
-    found = await _smart_configuration(trusted_iss(body.iss, settings), settings)
+    iss = trusted_iss(body.iss, settings)
+    found = await _smart_configuration(iss, settings)
     form = {
         "grant_type": "authorization_code",
         "code": body.code,
@@ -267,57 +327,105 @@ async def exchange_code(body: TokenRequest, request: Request, settings: Settings
         raise FhirServerError("the authorization server did not answer the token request") from None
     if response.status_code != 200 or not isinstance(answer, dict):
         error = answer.get("error") if isinstance(answer, dict) else None
+        error = error if isinstance(error, str) and re.fullmatch(r"[a-z_]{1,40}", error) else None
         raise Unauthenticated(f"the authorization server refused the code ({error or 'error'})")
-    if not answer.get("access_token") or not answer.get("encounter") or not answer.get("patient"):
-        raise InvalidInput("the launch gave no patient and encounter: launch the app for one")
-    keep = ("access_token", "token_type", "expires_in", "scope", "patient", "encounter")
+    token, token_type = answer.get("access_token"), answer.get("token_type")
+    if (
+        not isinstance(token, str)
+        or not re.fullmatch(BEARER_TOKEN_PATTERN, token)  # it goes into a header as it is
+        or str(token_type).lower() != "bearer"  # RFC 6749 5.1: case-insensitive
+    ):
+        raise FhirServerError("the authorization server gave no bearer access token")
+    patient, encounter = answer.get("patient"), answer.get("encounter")
+    if not is_fhir_id(patient) or not is_fhir_id(encounter):
+        # A session acts on its launch's patient and encounter only: none, no session.
+        raise Forbidden("the launch gave no patient and encounter: launch the app for one")
+    practitioner = await _physician_of(answer.get("id_token"), iss, found, settings)
+    now = time.time()
+    lifetime = settings.app_session_seconds
+    expires_in = answer.get("expires_in")
+    if isinstance(expires_in, int) and not isinstance(expires_in, bool) and expires_in > 0:
+        lifetime = min(lifetime, expires_in)  # never longer than the SMART token
+    session = AppSession(iss, str(patient), str(encounter), practitioner, token, now + lifetime)
+    handle = await asyncio.to_thread(app_sessions(request).open, session, now)
     return JSONResponse(
-        {k: answer[k] for k in keep if k in answer},
+        {"session": handle, "token_type": "Bearer", "expires_in": lifetime},
         headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
     )
+
+
+async def _physician_of(
+    id_token: object, iss: str, found: dict[str, Any], settings: Settings
+) -> str:
+    """The Practitioner id of the physician who authorized the launch: the OpenID id_token's
+    `fhirUser` (SMART App Launch, scopes `openid fhirUser`)."""
+    if not isinstance(id_token, str):
+        raise Forbidden("the launch named no physician: no id_token (scopes openid fhirUser)")
+    claims = await asyncio.to_thread(_verified_id_token, id_token, found, settings.app_client_id)
+    fhir_user = str(claims.get("fhirUser", ""))
+    user = parse_reference(fhir_user)
+    on_the_launch_server = not fhir_user.startswith(("http:", "https:")) or (
+        fhir_user.rsplit("/", 2)[0].rstrip("/") == iss
+    )
+    if user is None or user.resource_type != "Practitioner" or user.id is None:
+        raise Forbidden("the launch's user (fhirUser) is no Practitioner: the screening needs one")
+    if not on_the_launch_server:
+        raise Forbidden("the launch's user (fhirUser) is not on the launch's FHIR server")
+    return user.id
+
+
+_KEY_FETCHERS: dict[str, jwt.PyJWKClient] = {}
+_KEY_FETCHERS_LOCK = threading.Lock()
+
+
+def _verified_id_token(id_token: str, found: dict[str, Any], client_id: str) -> dict[str, Any]:
+    """The id_token's claims: for this app (`aud`), unexpired, and, where the server publishes
+    its keys (`jwks_uri`), signed by them and from its `issuer`. Without keys, the token came
+    straight from the token endpoint over the connection the service opened (OpenID Connect Core
+    3.1.3.7, 6). Blocking (it may fetch the keys): call it from a thread."""
+    require = {"require": ["sub", "aud", "exp", "iat"]}
+    try:
+        jwks_uri, issuer = found.get("jwks_uri"), found.get("issuer")
+        if isinstance(jwks_uri, str):
+            with _KEY_FETCHERS_LOCK:  # one per trusted server's jwks_uri, its keys cached
+                fetcher = _KEY_FETCHERS.get(jwks_uri)
+                if fetcher is None:
+                    fetcher = jwt.PyJWKClient(jwks_uri, cache_keys=True, timeout=5)
+                    _KEY_FETCHERS[jwks_uri] = fetcher
+            key = fetcher.get_signing_key_from_jwt(id_token).key
+            return dict(
+                jwt.decode(
+                    id_token,
+                    key,
+                    algorithms=JWT_ALGORITHMS,
+                    audience=client_id,
+                    issuer=issuer if isinstance(issuer, str) else None,
+                    options=require,  # type: ignore[arg-type]
+                )
+            )
+        options = {"verify_signature": False, "verify_aud": True, "verify_exp": True, **require}
+        return dict(jwt.decode(id_token, audience=client_id, options=options))  # type: ignore[arg-type]
+    except jwt.PyJWTError:
+        raise Unauthenticated("the launch's id_token is not valid for this app") from None
 
 
 # --- the physician and the launch context --------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class Physician:
-    token: str = dataclasses.field(repr=False)  # never in a log line or a traceback
-    practitioner_id: str
-    patient: str | None  # the launch context the token was issued for, when it says so
-    encounter: str | None
-
-
-async def physician(request: Request, _: Annotated[object, Depends(require_caller)]) -> Physician:
-    """The physician behind the (already verified) bearer token: their Practitioner from the
-    token's `fhirUser` claim (SMART `fhirUser` scope)."""
-    token = request.headers.get("authorization", "").partition(" ")[2].strip()
-    try:
-        claims = jwt.decode(token, options={"verify_signature": False})  # verified above
-    except jwt.PyJWTError:
-        claims = {}
-    user = parse_reference(str(claims.get("fhirUser", "")))
-    if user is None or user.resource_type != "Practitioner" or user.id is None:
-        raise Forbidden(
-            "the token names no Practitioner (fhirUser): the screening needs its author"
-        )
-    patient, encounter = claims.get("patient"), claims.get("encounter")
-    return Physician(
-        token,
-        user.id,
-        patient if isinstance(patient, str) else None,
-        encounter if isinstance(encounter, str) else None,
-    )
-
-
-PhysicianDep = Annotated[Physician, Depends(physician)]
+PhysicianDep = Annotated[AppSession, Depends(require_physician)]
+# What the page may still name (the app of an earlier release sent them): the launch's own
+# server and encounter, or nothing. Anything else is another launch's: refused.
+IssQuery = Annotated[str | None, Query(max_length=500)]
+EncounterQuery = Annotated[
+    str | None, Query(pattern=FHIR_ID_PATTERN, max_length=FHIR_ID_MAX_LENGTH)
+]
 
 
 class Launched(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    iss: str = Field(max_length=500)
-    encounter: FhirIdField
+    iss: str | None = Field(default=None, max_length=500)
+    encounter: FhirIdField | None = None
 
 
 class ScreeningAnswers(Launched):
@@ -327,22 +435,32 @@ class ScreeningAnswers(Launched):
     )
 
 
-def _client(iss: str, who: Physician, settings: Settings) -> FhirClient:
+def _bound(who: AppSession, iss: str | None, encounter: str | None) -> None:
+    """Forbidden when the request names another launch than the session's."""
+    if iss is not None and iss.rstrip("/") != who.iss:
+        raise Forbidden("the app's session was opened for another FHIR server")
+    if encounter is not None and encounter != who.encounter:
+        raise Forbidden("the app's session was opened for another encounter")
+
+
+def _client(who: AppSession, settings: Settings) -> FhirClient:
+    """The launch's FHIR server, with the physician's SMART token."""
     return FhirClient(
-        trusted_iss(iss, settings),
+        trusted_iss(who.iss, settings),
         timeout=settings.fhir_timeout_seconds,
-        bearer_token=who.token,
+        bearer_token=who.access_token,
         retry=_APP_RETRY,
     )
 
 
 async def _gather(
-    client: FhirClient, who: Physician, encounter_id: str, draft: ScreeningAnswers | None
+    client: FhirClient, who: AppSession, draft: ScreeningAnswers | None
 ) -> tuple[DischargeContext, Resource | None]:
-    """The encounter's record as the physician may read it, with the draft screening (from
-    `draft`'s answers) added to the screenings on record; and that draft."""
+    """The launch encounter's record as the physician may read it, with the draft screening
+    (from `draft`'s answers) added to the screenings on record; and that draft."""
+    encounter_id = who.encounter
     try:
-        encounter = await _encounter_of_launch(client, who, encounter_id)
+        encounter = await _encounter_of_launch(client, who)
         patient_id = _subject_id(encounter)
         screening = (
             _draft_screening(who, encounter, patient_id, draft.answers, draft.screening_id)
@@ -362,13 +480,11 @@ async def _gather(
         raise _refused_token(error) from None
 
 
-async def _encounter_of_launch(client: FhirClient, who: Physician, encounter_id: str) -> Resource:
-    """The Encounter, when it is the one (and of the patient) the token was issued for."""
-    if who.encounter is not None and who.encounter != encounter_id:
-        raise Forbidden("the token was issued for another encounter")
-    encounter = await client.read_encounter(encounter_id)
-    if who.patient is not None and _subject_id(encounter) != who.patient:
-        raise Forbidden("the encounter is not of the patient the token was issued for")
+async def _encounter_of_launch(client: FhirClient, who: AppSession) -> Resource:
+    """The launch's Encounter, when it is of the launch's patient."""
+    encounter = await client.read_encounter(who.encounter)
+    if _subject_id(encounter) != who.patient:
+        raise Forbidden("the encounter is not of the patient the app was launched for")
     return encounter
 
 
@@ -391,7 +507,7 @@ def _refused_token(error: FhirServerError) -> DischargeError:
 
 
 def _draft_screening(
-    who: Physician,
+    who: AppSession,
     encounter: Resource,
     patient_id: str,
     answers: dict[str, bool],
@@ -414,7 +530,7 @@ def _draft_screening(
         "subject": {"reference": f"Patient/{patient_id}"},
         "encounter": {"reference": f"Encounter/{encounter['id']}"},
         "authored": fhir_datetime(datetime.now(UTC)),
-        "author": {"reference": f"Practitioner/{who.practitioner_id}"},
+        "author": {"reference": f"Practitioner/{who.practitioner}"},
         "item": [
             {
                 "linkId": item.link_id,
@@ -426,13 +542,11 @@ def _draft_screening(
     }
 
 
-def _all_clear(launched: Launched) -> ScreeningAnswers:
+def _all_clear(who: AppSession) -> ScreeningAnswers:
     """A screening with every red flag absent: what the record says without the physician's."""
-    screening_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{launched.iss}|{launched.encounter}"))
+    screening_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{who.iss}|{who.encounter}"))
     answers = {**dict.fromkeys(SCREENING_RED_FLAG_ITEMS, False), BROCHURE_GIVEN: False}
-    return ScreeningAnswers(
-        iss=launched.iss, encounter=launched.encounter, answers=answers, screening_id=screening_id
-    )
+    return ScreeningAnswers(answers=answers, screening_id=screening_id)
 
 
 def _findings(refusal: NotOnPathway | IncompleteRecord) -> dict[str, Any]:
@@ -511,15 +625,14 @@ async def record(
     who: PhysicianDep,
     settings: SettingsDep,
     terminology: TerminologyDep,
-    iss: Annotated[str, Query(max_length=500)],
-    encounter: FhirIdQuery,
+    iss: IssQuery = None,
+    encounter: EncounterQuery = None,
 ) -> JSONResponse:
-    """The patient, the encounter, what the record says, and whether the record itself keeps
-    the patient off the pathway (the gate run as if the screening were all clear)."""
-    async with _client(iss, who, settings) as client:
-        ctx, _ = await _gather(
-            client, who, encounter, _all_clear(Launched(iss=iss, encounter=encounter))
-        )
+    """The launch's patient and encounter, what the record says, and whether the record itself
+    keeps the patient off the pathway (the gate run as if the screening were all clear)."""
+    _bound(who, iss, encounter)
+    async with _client(who, settings) as client:
+        ctx, _ = await _gather(client, who, _all_clear(who))
     answer = record_summary(ctx)
     try:
         await screened_discharge(ctx, terminology, settings.language, gp_message=False)
@@ -538,8 +651,9 @@ async def preview(
 ) -> JSONResponse:
     """The dry run with the draft screening: the letter rendered as HTML, the follow-up dates
     and the brochure; or the gate's reasons. Nothing is written."""
-    async with _client(body.iss, who, settings) as client:
-        ctx, _ = await _gather(client, who, body.encounter, body)
+    _bound(who, body.iss, body.encounter)
+    async with _client(who, settings) as client:
+        ctx, _ = await _gather(client, who, body)
     try:
         discharge = await screened_discharge(ctx, terminology, settings.language, gp_message=False)
     except (NotOnPathway, IncompleteRecord) as refusal:
@@ -613,12 +727,13 @@ async def store_screening(
     """Store the all-clear screening on the FHIR server, as the physician (their token; their
     Practitioner as author). A conditional create on the screening's identifier (a uuid the page
     makes once per screening): sent twice, it is stored once."""
+    _bound(who, body.iss, body.encounter)
     ticked = [link for link in SCREENING_RED_FLAG_ITEMS if body.answers.get(link)]
     if ticked:  # the page sends nothing then; a red flag is never stored as a discharge's
         raise InvalidInput("a red flag is present: nothing is stored (" + ", ".join(ticked) + ")")
-    async with _client(body.iss, who, settings) as client:
+    async with _client(who, settings) as client:
         try:
-            encounter = await _encounter_of_launch(client, who, body.encounter)
+            encounter = await _encounter_of_launch(client, who)
         except FhirServerError as error:
             raise _refused_token(error) from None
         draft = _draft_screening(
@@ -646,3 +761,44 @@ async def store_screening(
         {"reference": where.reference, "status": "created" if where.created else "existing"},
         status_code=201 if where.created else 200,
     )
+
+
+# --- the discharge of the launch's encounter -----------------------------------------------
+
+
+@router.post("/api/discharge")
+async def discharge_launch(
+    request: Request,
+    who: PhysicianDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    deliverer: DelivererDep,
+    terminology: TerminologyDep,
+) -> JSONResponse:
+    """`$lbp-discharge` of the launch's encounter, and of no other: the physician may read it
+    (their token, on the launch's server) and, on the service's FHIR server, it is the launch
+    patient's. The answer is the operation's (201, 200, 202 with a status URL, 422...)."""
+    async with _client(who, settings) as mine:
+        try:
+            await _encounter_of_launch(mine, who)
+        except FhirServerError as error:
+            raise _refused_token(error) from None
+    ctx = await gather_context(client, who.encounter)
+    if ctx.encounter.get("id") != who.encounter or _subject_id(ctx.encounter) != who.patient:
+        # app_fhir_servers are the EHR's endpoints onto this record: where they are not, the
+        # same id may be another patient's encounter.
+        raise Forbidden("on the service's FHIR server, this encounter is not the launch patient's")
+    return await discharge_answer(
+        ctx, request, settings, deliverer, terminology, "app_discharge_status"
+    )
+
+
+@router.get("/api/discharges/{item_id}", name="app_discharge_status")
+async def app_discharge_status(
+    item_id: FhirId, who: PhysicianDep, deliverer: DelivererDep
+) -> JSONResponse:
+    """Where the launch's discharge stands (as `GET /discharges/{id}`); any other is unknown."""
+    item = await asyncio.to_thread(deliverer.outbox.get, item_id)
+    if item is None or item.encounter != f"Encounter/{who.encounter}":
+        raise UnknownDischarge(f"no discharge {item_id[:64]!r} of this launch")
+    return fhir_response(discharge_result(item, where_landed(item)))

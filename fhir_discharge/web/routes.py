@@ -21,14 +21,14 @@ from ..io.gathering import gather_context
 from ..io.json_codec import json_bytes
 from ..io.outbox import DEAD, DELIVERED, FAILED, OutboxItem
 from ..io.terminology import TerminologyServer
-from .body import FhirId, fhir_json_body
+from .body import FhirId, StrictJsonRoute, check_fhir_json, fhir_json_body
 from .deps import ClientDep, DelivererDep, SettingsDep, TerminologyDep
 from .operation import capability_statement, operation_definition
-from .security import require_caller
+from .security import require_system
 from .urls import public_base_url, public_url_for
 
 log = logging.getLogger(__name__)
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)
 # Context Bundles of up to this many bytes are checked on the event loop (the example is ~6 kB and
 # costs ~0.2 ms; a resource the compiled check does not cover costs ~0.3 ms in the R4B models,
 # core/structure.py): by size, because one entry can be as big as the body.
@@ -84,7 +84,7 @@ async def health() -> dict[str, str]:
 
 @router.get("/metadata", tags=["service"])
 async def metadata(request: Request, settings: SettingsDep) -> JSONResponse:
-    return fhir_response(capability_statement(public_base_url(request, settings)))
+    return fhir_response(capability_statement(public_base_url(request, settings), settings))
 
 
 @router.get("/OperationDefinition/lbp-discharge", tags=["service"])
@@ -95,7 +95,7 @@ async def lbp_discharge_definition() -> JSONResponse:
 @router.post(
     "/Encounter/$lbp-discharge",
     tags=["discharge"],
-    dependencies=[Depends(require_caller)],
+    dependencies=[Depends(require_system)],
     openapi_extra={"requestBody": FHIR_BODY},
 )
 async def discharge_from_body(
@@ -112,22 +112,29 @@ async def discharge_from_body(
         # A structure check of every entry: ~0.2 ms for the usual record, less than a thread hop;
         # a big record (hundreds of entries) is checked off the event loop.
         if request.state.body_bytes <= CONTEXT_INLINE_MAX_BYTES:
-            ctx = context_from_bundle(body)
+            ctx = checked_context(body)
         else:
-            ctx = await asyncio.to_thread(context_from_bundle, body)
+            ctx = await asyncio.to_thread(checked_context, body)
     elif body.get("resourceType") == "Encounter":
+        check_fhir_json(body, "request body")
         ctx = await gather_context(client, body)
     else:
         raise InvalidInput(
             f"expected a Bundle or an Encounter, got {str(body.get('resourceType'))[:40]!r}"
         )
-    return await _discharge(ctx, request, settings, deliverer, terminology)
+    return await discharge_answer(ctx, request, settings, deliverer, terminology)
+
+
+def checked_context(bundle: dict[str, Any]) -> DischargeContext:
+    """The context of a context Bundle: its FHIR JSON, then its structure checked."""
+    check_fhir_json(bundle, "request body")
+    return context_from_bundle(bundle)
 
 
 @router.post(
     "/Encounter/{encounter_id}/$lbp-discharge",
     tags=["discharge"],
-    dependencies=[Depends(require_caller)],
+    dependencies=[Depends(require_system)],
 )
 async def discharge_by_id(
     encounter_id: FhirId,
@@ -139,24 +146,27 @@ async def discharge_by_id(
 ) -> JSONResponse:
     """Reads the Encounter and its context from the FHIR server, then discharges it."""
     ctx = await gather_context(client, encounter_id)
-    return await _discharge(ctx, request, settings, deliverer, terminology)
+    return await discharge_answer(ctx, request, settings, deliverer, terminology)
 
 
-async def _discharge(
+async def discharge_answer(
     ctx: DischargeContext,
     request: Request,
     settings: Settings,
     deliverer: Deliverer,
     terminology: TerminologyServer | None,
+    status_route: str = "discharge_status",
 ) -> JSONResponse:
-    # The terminology server's answers, then the gate: a 503 here writes nothing.
+    """The operation's answer for `ctx` (the physician's app answers with it too, its status
+    URL on its own route, `status_route`). The terminology server's answers, then the gate: a
+    503 there writes nothing."""
     discharge = await screened_discharge(ctx, terminology, settings.language)
     if _dry_run(request):
         log.info("dry run for Encounter/%s", ctx.encounter.get("id"))
         return fhir_response(discharge.bundle)
     wait = 0.0 if _respond_async(request) else settings.sync_wait_seconds
     item = await accept_and_deliver(deliverer, discharge, wait)
-    status_url = public_url_for(request, settings, "discharge_status", item_id=item.id)
+    status_url = public_url_for(request, settings, status_route, item_id=item.id)
     return _item_response(item, status_url)
 
 
@@ -192,7 +202,7 @@ def _identity_conflict(outcome: dict[str, Any]) -> bool:
     "/discharges/{item_id}",
     name="discharge_status",
     tags=["discharge"],
-    dependencies=[Depends(require_caller)],
+    dependencies=[Depends(require_system)],
 )
 async def discharge_status(
     item_id: FhirId, deliverer: DelivererDep, request: Request
@@ -206,7 +216,7 @@ async def discharge_status(
 
 
 @router.post(
-    "/discharges/{item_id}/$redeliver", tags=["discharge"], dependencies=[Depends(require_caller)]
+    "/discharges/{item_id}/$redeliver", tags=["discharge"], dependencies=[Depends(require_system)]
 )
 async def redeliver(
     item_id: FhirId, deliverer: DelivererDep, request: Request, settings: SettingsDep

@@ -1,17 +1,27 @@
-"""Who may call the patient-data endpoints: bearer tokens, static (development) or JWT (JWKS).
+"""Who may call what: three roles, each one dependency that every route of that role declares.
 
-Secure by default: with nothing configured, every patient-data endpoint answers 401 and the
-service says once, in its log, how to configure it. Health, metadata and discovery stay open.
-Tokens are compared in constant time and never logged. A JWT must say when it was issued and
-must not live longer than `api_jwt_max_lifetime_seconds`.
+- **system** (`require_system`): the EHR as a system. A static (development) token, or a JWT
+  checked against the configured JWKS whose audience names this service. A JWT whose audience
+  also names a FHIR server this service knows, or that carries a user's launch context
+  (`fhirUser`, `patient`, `encounter`), is not a system caller: a token the EHR issued for its
+  own FHIR server, or for a physician's launch, never calls `$lbp-discharge` or `$document`.
+- **physician** (`require_physician`): the physician's app (web/physician_app.py) only, through
+  the app's API (`/app/api/...`): an opaque session handle this service issued when it exchanged
+  the launch's authorization code (io/app_sessions.py), bound to that launch's FHIR server,
+  patient, encounter and physician. The SMART access token stays on the service's side.
+- **cds-client** (`require_cds_client`): the CDS Hooks call. With `cds_clients` set, the EHR's
+  own JWT (CDS Hooks 2.0, "Trusting CDS Clients": its `iss` with its own JWKS, a `jku` header
+  only when listed for that `iss`, `aud` the service's endpoint URL, a `jti` refused if seen
+  before within the token's lifetime, io/seen_tokens.py), and that EHR's own FHIR servers; else
+  a system caller.
 
-CDS Hooks 2.0 ("Trusting CDS Clients"), when `cds_clients` is set: the hook call carries the
-EHR's own JWT, the EHR known by its `iss` with its own JWKS (a `jku` header only when listed for
-that `iss`), `aud` the service's endpoint URL, and a `jti` refused if seen before within the
-token's lifetime (io/seen_tokens.py: in memory for one process, in the shared PostgreSQL
-database where the replicas share their outbox).
+A credential of another role is refused with 403 (it is known, but not for this route); none, or
+an unknown one, with 401. Secure by default: with nothing configured, every patient-data
+endpoint answers 401 and the service says once, in its log, how to configure it. Health,
+metadata and discovery stay open. Tokens are compared in constant time and never logged. A JWT
+must say when it was issued and must not live longer than `api_jwt_max_lifetime_seconds`.
 
-Both read the `Authorization` header through `fastapi.security.HTTPBearer`, so the OpenAPI
+All read the `Authorization` header through `fastapi.security.HTTPBearer`, so the OpenAPI
 document names the schemes (components.securitySchemes) and the operations that need them.
 """
 
@@ -26,14 +36,15 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, Final, cast
 
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ..config import CdsClient, Settings
-from ..errors import Forbidden, Unauthenticated
+from ..config import CdsClient, Settings, fhir_server_urls
+from ..errors import DischargeError, Forbidden, Unauthenticated
+from ..io.app_sessions import AppSession, AppSessions
 from ..io.seen_tokens import MemorySeenTokens, SeenTokens
 from .urls import public_base_url
 
@@ -41,6 +52,8 @@ log = logging.getLogger(__name__)
 
 JWT_ALGORITHMS = ["RS256", "RS384", "ES256", "ES384", "PS256", "PS384"]
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="fhir-discharge"'}
+# A bearer token as a header carries it (RFC 6750 2.1, b64token): what this service sends on.
+BEARER_TOKEN_PATTERN: Final = r"^[A-Za-z0-9\-._~+/]+=*$"  # noqa: S105 (a syntax)
 _JWKS_TIMEOUT_SECONDS = 5
 
 # auto_error=False: a missing or non-Bearer Authorization header is refused by us, as every other
@@ -65,9 +78,28 @@ cds_client_bearer = HTTPBearer(
     ),
     auto_error=False,
 )
+app_session_bearer = HTTPBearer(
+    scheme_name="appSession",
+    description=(
+        "The physician's app only: the session handle this service gave the app when it "
+        "exchanged the launch's authorization code (POST /app/api/token). Bound to that launch's "
+        "patient and encounter; short-lived."
+    ),
+    auto_error=False,
+)
 Credentials = HTTPAuthorizationCredentials | None
 CallerCredentials = Annotated[Credentials, Depends(caller_bearer)]
 CdsClientCredentials = Annotated[Credentials, Depends(cds_client_bearer)]
+AppSessionCredentials = Annotated[Credentials, Depends(app_session_bearer)]
+
+# The roles, by the dependency that stands for each (CALLER_ROLES): tests/test_caller_roles.py
+# walks every route, checks which one it declares, and who gets through.
+SYSTEM: Final = "system"
+PHYSICIAN: Final = "physician"
+CDS_CLIENT: Final = "cds-client"
+CALLER_ROLES: dict[Callable[..., Awaitable[Any]], str] = {}
+# Claims of a user's launch (SMART App Launch): a token carrying them is a physician's.
+_USER_CONTEXT_CLAIMS: Final = ("fhirUser", "patient", "encounter")
 
 
 def _bearer(credentials: Credentials) -> str:
@@ -89,6 +121,8 @@ def _check_lifetime(claims: dict[str, Any], max_seconds: int) -> None:
 class Caller:
     subject: str  # "static-token" or the JWT's sub: the only caller detail that reaches logs
     scopes: frozenset[str]
+    # A CDS client's own FHIR servers (its hooks' fhirServer); None: the configured ones.
+    fhir_servers: tuple[str, ...] | None = None
 
 
 class Authenticator:
@@ -111,6 +145,7 @@ class Authenticator:
         self._issuer = settings.api_jwt_issuer
         self._required_scope = settings.api_required_scope
         self._max_lifetime = settings.api_jwt_max_lifetime_seconds
+        self._fhir_servers = fhir_server_urls(settings)
 
     @property
     def fetches_keys(self) -> bool:
@@ -132,6 +167,16 @@ class Authenticator:
         if self._jwks is None and self._jwks_client is None:
             raise Unauthenticated("the bearer token is not valid")
         claims = self._verified_claims(token)
+        audiences = claims.get("aud")
+        named = [audiences] if isinstance(audiences, str) else audiences or []
+        if any(isinstance(a, str) and a.rstrip("/") in self._fhir_servers for a in named):
+            # Good for a FHIR server too: one leaked there must not call this service.
+            raise Unauthenticated("the bearer token is for a FHIR server, not for this service")
+        if any(claim in claims for claim in _USER_CONTEXT_CLAIMS):
+            raise Forbidden(
+                "the token is a user's launch token: a physician acts through the app "
+                "(/app/api/...), the EHR as a system with a token of its own"
+            )
         scopes = frozenset(str(claims.get("scope", "")).split())
         if self._required_scope and self._required_scope not in scopes:
             raise Forbidden(f"the token lacks the scope '{self._required_scope}'")
@@ -169,15 +214,70 @@ def authenticator(request: Request) -> Authenticator:
     return cast(Authenticator, request.app.state.authenticator)
 
 
-async def require_caller(request: Request, credentials: CallerCredentials) -> Caller:
-    """The dependency of every patient-data endpoint."""
+async def _system_caller(request: Request, credentials: Credentials) -> Caller:
     auth = authenticator(request)
     if auth.fetches_keys:  # PyJWKClient may fetch the JWKS: not on the event loop
-        caller = await asyncio.to_thread(auth.authenticate, credentials)
-    else:
-        caller = auth.authenticate(credentials)
+        return await asyncio.to_thread(auth.authenticate, credentials)
+    return auth.authenticate(credentials)
+
+
+def app_sessions(request: Request) -> AppSessions:
+    return cast(AppSessions, request.app.state.app_sessions)
+
+
+async def _app_session(request: Request, credentials: Credentials) -> AppSession | None:
+    token = credentials.credentials.strip() if credentials is not None else ""
+    if not token:
+        return None
+    return await asyncio.to_thread(app_sessions(request).find, token, time.time())
+
+
+async def _refused_as_another_role(request: Request, credentials: Credentials) -> None:
+    """Forbidden (403) when the credential is a physician's app session: known, but not here."""
+    if await _app_session(request, credentials) is not None:
+        raise Forbidden(
+            "a physician's app session acts only through the app's API (/app/api/...), on its "
+            "launch's patient and encounter"
+        )
+
+
+async def require_system(request: Request, credentials: CallerCredentials) -> Caller:
+    """The dependency of every route of the EHR as a system: `$lbp-discharge`, `/discharges`,
+    `$document` (and the CDS Hooks call without `cds_clients`)."""
+    try:
+        caller = await _system_caller(request, credentials)
+    except Unauthenticated:
+        await _refused_as_another_role(request, credentials)
+        raise
     request.state.caller = caller
     return caller
+
+
+CALLER_ROLES[require_system] = SYSTEM
+
+
+async def require_physician(request: Request, credentials: AppSessionCredentials) -> AppSession:
+    """The dependency of every route of the physician's app that touches patient data: the
+    live session behind the handle, whose launch is all it may act on."""
+    _bearer(credentials)  # 401 without one
+    session = await _app_session(request, credentials)
+    if session is None:
+        try:
+            await _system_caller(request, credentials)
+        except DischargeError:
+            raise Unauthenticated(
+                "no app session for this token: it expired or was never opened (launch the app "
+                "again from the EHR)"
+            ) from None
+        raise Forbidden(
+            "the app's API acts for a physician's launch (an app session): a system token "
+            "names no physician, patient or encounter"
+        )
+    request.state.caller = Caller(f"Practitioner/{session.practitioner}"[:64], frozenset())
+    return session
+
+
+CALLER_ROLES[require_physician] = PHYSICIAN
 
 
 def log_if_unprotected(auth: Authenticator) -> None:
@@ -199,6 +299,13 @@ class CdsClientAuthenticator:
         # a database (io/seen_tokens.py).
         self.seen_tokens: SeenTokens = MemorySeenTokens()
         self._max_lifetime = settings.api_jwt_max_lifetime_seconds
+        # Each EHR's own FHIR servers; unnamed (one client only: settings check), the
+        # configured ones, as before clients named theirs.
+        inherited = (settings.fhir_base_url, *settings.cds_fhir_servers)
+        self._fhir_servers = {
+            iss: tuple(c.fhir_servers) if c.fhir_servers is not None else inherited
+            for iss, c in self._clients.items()
+        }
         self._files: dict[str, jwt.PyJWKSet] = {}
         for iss, client in self._clients.items():
             if client.jwks_file:
@@ -240,7 +347,7 @@ class CdsClientAuthenticator:
             raise Unauthenticated("the bearer token is not valid") from None
         _check_lifetime(claims, self._max_lifetime)
         self._remember(iss, str(claims["jti"]), float(claims["exp"]))
-        return Caller(iss[:64], frozenset())
+        return Caller(iss[:64], frozenset(), self._fhir_servers[iss])
 
     def _signing_key(self, iss: str, client: CdsClient, header: dict[str, Any]) -> Any:
         kid = header.get("kid")
@@ -286,11 +393,16 @@ def require_cds_client(path: str) -> Callable[..., Awaitable[Caller]]:
     ) -> Caller:
         cds = cast(CdsClientAuthenticator, request.app.state.cds_authenticator)
         if not cds.configured:
-            return await require_caller(request, credentials)
+            return await require_system(request, credentials)
         settings = cast(Settings, request.app.state.settings)
         audience = public_base_url(request, settings) + path
-        caller = await asyncio.to_thread(cds.authenticate, cds_credentials, audience)
+        try:
+            caller = await asyncio.to_thread(cds.authenticate, cds_credentials, audience)
+        except Unauthenticated:
+            await _refused_as_another_role(request, cds_credentials)
+            raise
         request.state.caller = caller
         return caller
 
+    CALLER_ROLES[dependency] = CDS_CLIENT
     return dependency

@@ -1,12 +1,18 @@
 """The physician's app on loopback: the FHIR sandbox, the test EHR (tests/support/smart_ehr.py)
-in front of it, and the service configured to accept the EHR's tokens. Used by
-tests/test_physician_app.py and by `make app` (`python -m tests.support.app_stack`).
+in front of it, and the service configured to launch from the EHR (its FHIR endpoint an `iss`
+the service trusts, its origin one that may frame the app). The service takes no token of the
+EHR's as a caller: the app's session comes from the code exchange the service does itself.
+Used by tests/test_physician_app.py, tests/test_caller_roles.py and by `make app`
+(`python -m tests.support.app_stack`).
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import json
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -14,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
@@ -57,6 +63,63 @@ class Stack:
         ).json()["launch"]
         return f"{self.service.url}/app/launch?{urlencode({'iss': self.iss, 'launch': launch})}"
 
+    def framed_url(self, url: str) -> str:
+        """A page of the EHR's origin that frames `url` (the EHR embedding the app)."""
+        return f"{self.ehr_url}/_test/frame?{urlencode({'src': url})}"
+
+    def open_session(
+        self, patient: str | None, encounter: str | None, practitioner: str = PHYSICIAN
+    ) -> str:
+        """What the app's page does, without a browser: an EHR launch for `patient` and
+        `encounter` (None: a launch without that context), the authorization at the test EHR,
+        then the code exchanged by the service (POST /app/api/token); the app's session
+        handle."""
+        registered = httpx.post(
+            f"{self.ehr_url}/_test/launches",
+            json={
+                "patient": patient,
+                "encounter": encounter,
+                "practitioner": practitioner,
+            },
+            timeout=10,
+        ).json()["launch"]
+        verifier = secrets.token_urlsafe(48)
+        challenge = (
+            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+            .rstrip(b"=")
+            .decode()
+        )
+        redirect_uri = f"{self.service.url}/app/callback"
+        authorized = httpx.get(
+            f"{self.ehr_url}/oauth/authorize",
+            params={
+                "response_type": "code",
+                "client_id": "fhir-discharge-app",
+                "redirect_uri": redirect_uri,
+                "scope": "launch openid fhirUser patient/*.rs patient/QuestionnaireResponse.c",
+                "state": "s",
+                "aud": self.iss,
+                "launch": registered,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            },
+            timeout=10,
+        )
+        assert authorized.status_code == 302, authorized.text
+        code = parse_qs(urlsplit(authorized.headers["location"]).query)["code"][0]
+        exchanged = httpx.post(
+            f"{self.service.url}/app/api/token",
+            json={
+                "iss": self.iss,
+                "code": code,
+                "code_verifier": verifier,
+                "redirect_uri": redirect_uri,
+            },
+            timeout=30,
+        )
+        assert exchanged.status_code == 200, f"{exchanged.status_code} {exchanged.text}"
+        return str(exchanged.json()["session"])
+
     def stop(self) -> None:
         self.service.stop()
         if self.ehr.poll() is None:
@@ -94,10 +157,8 @@ def start_stack(workdir: Path, fhir_base_url: str | None = None) -> Stack:
             fhir,
             workdir,
             port=service_port,
-            api_jwks_url=f"{ehr_url}/oauth/jwks",
-            api_jwt_audience=f"{ehr_url}/fhir",
-            api_jwt_issuer=ehr_url,
             app_fhir_servers=json.dumps([f"{ehr_url}/fhir"]),
+            app_frame_ancestors=json.dumps([ehr_url]),
         )
     except BaseException:
         ehr.terminate()

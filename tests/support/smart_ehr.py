@@ -15,6 +15,8 @@ The sandbox (sekmet-fhir) does SMART Backend Services only: its /auth/authorize 
 - `GET {base}/oauth/jwks`: the public key, for FHIR_DISCHARGE_API_JWKS_URL.
 - `{base}/fhir/...`: the FHIR API, proxied to the sandbox once the token is checked (signature,
   expiry, audience, a scope for the resource type and interaction).
+- `GET {base}/_test/frame?src=URL`: a page of the EHR's origin framing URL (the EHR embedding
+  the app).
 
 Run it with `python -m tests.support.smart_ehr --port P --upstream SANDBOX_FHIR_BASE`.
 """
@@ -46,8 +48,8 @@ _V1 = {"read": "rs", "write": "cud", "*": "cruds"}
 
 @dataclass
 class Launch:
-    patient: str
-    encounter: str
+    patient: str | None  # None: a launch that gives no patient (or encounter) context
+    encounter: str | None
     practitioner: str
     token_lifetime: int = DEFAULT_TOKEN_LIFETIME
 
@@ -149,12 +151,20 @@ def create_app(state: State) -> FastAPI:
         body = await request.json()
         launch_id = secrets.token_urlsafe(16)
         state.launches[launch_id] = Launch(
-            patient=body["patient"],
-            encounter=body["encounter"],
+            patient=body.get("patient"),
+            encounter=body.get("encounter"),
             practitioner=body.get("practitioner", state.practitioner),
             token_lifetime=int(body.get("token_lifetime", DEFAULT_TOKEN_LIFETIME)),
         )
         return JSONResponse({"launch": launch_id})
+
+    @app.get("/_test/frame")
+    async def frame(src: str) -> HTMLResponse:
+        return HTMLResponse(
+            '<!DOCTYPE html><html lang="nl-BE"><head><meta charset="utf-8"><title>Test-EPD'
+            f'</title></head><body><iframe id="app" title="app" src="{html.escape(src)}" '
+            'width="1200" height="700"></iframe></body></html>'
+        )
 
     @app.get("/_test/stats")
     async def stats() -> JSONResponse:
@@ -221,6 +231,8 @@ def create_app(state: State) -> FastAPI:
         now = int(time.time())
         launch = grant.launch
         fhir_user = f"{state.fhir_base}/Practitioner/{launch.practitioner}"
+        context = {"patient": launch.patient, "encounter": launch.encounter}
+        context = {k: v for k, v in context.items() if v is not None}
         claims = {
             "iss": state.base_url,
             "aud": state.fhir_base,
@@ -228,8 +240,7 @@ def create_app(state: State) -> FastAPI:
             "client_id": grant.client_id,
             "scope": grant.scope,
             "fhirUser": fhir_user,
-            "patient": launch.patient,
-            "encounter": launch.encounter,
+            **context,
             "iat": now,
             "exp": now + launch.token_lifetime,
             "jti": secrets.token_hex(8),
@@ -240,8 +251,7 @@ def create_app(state: State) -> FastAPI:
             "token_type": "Bearer",
             "expires_in": launch.token_lifetime,
             "scope": grant.scope,
-            "patient": launch.patient,
-            "encounter": launch.encounter,
+            **context,
         }
         if "openid" in grant.scope.split():
             answer["id_token"] = jwt.encode(

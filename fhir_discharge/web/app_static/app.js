@@ -1,7 +1,9 @@
 // The ED physician's app: SMART App Launch 2.0 (authorization code + PKCE, public client),
 // then screen, preview, confirm. Served by fhir-discharge under /app/; its text comes from the
-// page's data block (APP_PHRASES in fhir_discharge/core/phrases.py). The access token is
-// kept in memory only, and the code and state leave the address bar as soon as they are read.
+// page's data block (APP_PHRASES in fhir_discharge/core/phrases.py). The service exchanges the
+// code and keeps the SMART access token: this page only ever holds the service's session
+// handle for this launch (in memory, sent as a bearer header: no cookie, so it works framed
+// by the EHR), and the code and state leave the address bar as soon as they are read.
 "use strict";
 
 (function () {
@@ -10,7 +12,7 @@
   const C = data.config;
   const $ = (id) => document.getElementById(id);
 
-  let session = null; // {iss, token, patient, encounter}
+  let session = null; // {handle}: the service's session for this launch (its patient, encounter)
   let screeningId = null; // one per screening form: a repeat stores the screening once
   let confirming = false;
 
@@ -105,7 +107,7 @@
   async function call(method, url, body, withToken) {
     const headers = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    if (withToken) headers.Authorization = "Bearer " + session.token;
+    if (withToken) headers.Authorization = "Bearer " + session.handle;
     const response = await fetch(url, {
       method,
       headers,
@@ -201,13 +203,7 @@
       alertBox(say("launch-failed", { reason: problem(exchanged.body) }));
       return;
     }
-    const token = exchanged.body;
-    session = {
-      iss: pending.iss,
-      token: token.access_token,
-      patient: token.patient,
-      encounter: token.encounter,
-    };
+    session = { handle: exchanged.body.session };
     await start();
   }
 
@@ -215,8 +211,8 @@
 
   async function start() {
     status(say("loading"));
-    const query = new URLSearchParams({ iss: session.iss, encounter: session.encounter });
-    const record = await api("record", "GET", "api/record?" + query.toString());
+    // The launch's patient and encounter: the session names them, the page does not.
+    const record = await api("record", "GET", "api/record");
     renderRecord(record);
     renderItems();
     screeningId = crypto.randomUUID();
@@ -354,12 +350,7 @@
   }
 
   function body(given) {
-    return {
-      iss: session.iss,
-      encounter: session.encounter,
-      answers: given,
-      screening_id: screeningId,
-    };
+    return { answers: given, screening_id: screeningId };
   }
 
   function showOff(incomplete, screened, found) {
@@ -408,8 +399,8 @@
     $("back").disabled = true;
     status(say("sending"));
     const stored = await api("screening", "POST", "api/screening", body(session.answers));
-    const url = "../Encounter/" + encodeURIComponent(session.encounter) + "/$lbp-discharge";
-    const answer = await call("POST", url, undefined, true);
+    // $lbp-discharge of the launch's encounter, through the app's API (the session's only way).
+    const answer = await call("POST", "api/discharge", undefined, true);
     const screened = { role: "screening", reference: stored.reference, status: stored.status };
     // A refusal: say why in Dutch; the reasons from the app's own check of the record, run again.
     const reasons = answer.status === 422 ? await refusalReasons(issues(answer.body)) : [];
