@@ -14,14 +14,10 @@ finds it.
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import secrets
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -29,7 +25,6 @@ import pytest
 from fhir_discharge.core.pathway import pathway
 from fhir_discharge.io.fhir_client import SEARCH_PAGE_SIZE, FhirClient
 from fhir_discharge.io.gathering import gather_context
-from fhir_discharge.web.physician_app import EHR_LAUNCH_SCOPE
 from tests.support.app_stack import Stack, seed, start_stack, unscreened_record
 from tests.support.factories import fresh_record, resource
 from tests.support.hapi_server import log_hint
@@ -130,48 +125,6 @@ def app_on_hapi(hapi_base_url: str, tmp_path_factory: pytest.TempPathFactory) ->
         stack.stop()
 
 
-def physician_token(stack: Stack, patient: str, encounter: str, physician: str) -> str:
-    """What the app's page does at launch, without a browser: the EHR launch, authorization code
-    with PKCE at the test EHR, the code exchanged through the service's /app/api/token."""
-    launch = httpx.post(
-        f"{stack.ehr_url}/_test/launches",
-        json={"patient": patient, "encounter": encounter, "practitioner": physician},
-        timeout=10,
-    ).json()["launch"]
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-    redirect_uri = f"{stack.service.url}/app/callback"
-    authorized = httpx.get(
-        f"{stack.ehr_url}/oauth/authorize",
-        params={
-            "response_type": "code",
-            "client_id": "fhir-discharge-app",
-            "redirect_uri": redirect_uri,
-            "scope": EHR_LAUNCH_SCOPE,
-            "state": secrets.token_hex(8),
-            "aud": stack.iss,
-            "launch": launch,
-            "code_challenge": challenge.decode().rstrip("="),
-            "code_challenge_method": "S256",
-        },
-        timeout=10,
-    )
-    assert authorized.status_code == 302, authorized.text
-    code = parse_qs(urlsplit(authorized.headers["location"]).query)["code"][0]
-    token = httpx.post(
-        f"{stack.service.url}/app/api/token",
-        json={
-            "iss": stack.iss,
-            "code": code,
-            "code_verifier": verifier,
-            "redirect_uri": redirect_uri,
-        },
-        timeout=30,
-    )
-    assert token.status_code == 200, token.text
-    return str(token.json()["access_token"])
-
-
 @pytest.mark.integration
 @pytest.mark.slow
 def test_on_hapi_the_apps_flow_stores_the_screening_and_the_discharge_right_after_finds_it(
@@ -182,8 +135,9 @@ def test_on_hapi_the_apps_flow_stores_the_screening_and_the_discharge_right_afte
     seed(stack.fhir, unscreened_record(fresh_record(tag)))
     patient, encounter = f"t-{tag}-patient", f"t-{tag}-encounter"
     physician = f"t-{tag}-ed-physician"
-    token = physician_token(stack, patient, encounter, physician)
-    auth = {"Authorization": f"Bearer {token}"}
+    # The app's session (the service keeps the SMART token: web/physician_app.py).
+    session = stack.open_session(patient, encounter, physician)
+    auth = {"Authorization": f"Bearer {session}"}
     launched = {"iss": stack.iss, "encounter": encounter}
     service = stack.service.url
 
@@ -199,11 +153,7 @@ def test_on_hapi_the_apps_flow_stores_the_screening_and_the_discharge_right_afte
     # "Ontslag bevestigen": the screening stored, then the discharge, at once.
     stored = httpx.post(f"{service}/app/api/screening", json=screening, headers=auth, timeout=60)
     assert stored.status_code == 201, stored.text
-    discharged = httpx.post(
-        f"{service}/Encounter/{encounter}/$lbp-discharge",
-        headers={**auth, "Content-Type": FHIR_JSON},
-        timeout=120,
-    )
+    discharged = httpx.post(f"{service}/app/api/discharge", headers=auth, timeout=120)
     assert discharged.status_code == 201, f"{discharged.text} {log_hint()}"
     letters = httpx.get(
         f"{stack.fhir}/Composition",

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from fastapi.testclient import TestClient
 
@@ -34,6 +34,7 @@ from fhir_discharge.core.context import DischargeContext, context_from_bundle
 from fhir_discharge.core.pathway import pathway
 from fhir_discharge.core.terminology import RED_FLAG_CODES
 from fhir_discharge.errors import IncompleteRecord, NotOnPathway
+from fhir_discharge.io.app_sessions import AppSession
 from fhir_discharge.io.fhir_client import FhirClient
 from fhir_discharge.io.terminology import (
     CONTROLS,
@@ -230,18 +231,21 @@ def seeded(fhir_base_url: str) -> dict[str, Any]:
     return record
 
 
-def physician_token(record: dict[str, Any]) -> str:
-    """A bearer token as the EHR gives the physician's app (its claims read, not verified, by
-    web/physician_app.physician; the service accepts it as one of its api_tokens here)."""
+def physician_session(app: Any, record: dict[str, Any], iss: str) -> str:
+    """The app's session for the record's launch, as the service opens one after the code
+    exchange (web/physician_app.py): bound to the patient, the encounter and the physician."""
     physician = next(
         p["individual"]["reference"] for p in resource(record, "Encounter")["participant"]
     )
-    claims = {
-        "fhirUser": physician,
-        "patient": resource(record, "Patient")["id"],
-        "encounter": resource(record, "Encounter")["id"],
-    }
-    return jwt.encode(claims, "not-checked-here-" + uuid.uuid4().hex, algorithm="HS256")
+    launch = AppSession(
+        iss=iss,
+        patient=resource(record, "Patient")["id"],
+        encounter=resource(record, "Encounter")["id"],
+        practitioner=physician,
+        access_token="sandbox-" + uuid.uuid4().hex,
+        expires=time.time() + 600,
+    )
+    return str(app.state.app_sessions.open(launch, time.time()))
 
 
 def test_every_path_that_runs_the_gate_hands_it_what_the_server_said(
@@ -253,18 +257,18 @@ def test_every_path_that_runs_the_gate_hands_it_what_the_server_said(
 ) -> None:
     record = seeded(fhir_base_url)
     encounter = resource(record, "Encounter")
-    token = physician_token(record)
     settings = Settings(
         fhir_base_url=fhir_base_url,
-        api_tokens=[TEST_TOKEN, token],
+        api_tokens=[TEST_TOKEN],
         outbox_path=str(tmp_path / "outbox.sqlite3"),
         terminology_server=terminology_url,
     )
     dry = "?_dry-run=true"
-    physician = {"Authorization": f"Bearer {token}"}
     answers = {**{i.link_id: False for i in pathway().screening.items}, "brochure-given": True}
     paths: dict[str, Any] = {}
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        physician = {"Authorization": f"Bearer {physician_session(app, record, fhir_base_url)}"}
         paths["operation, context Bundle"] = client.post(
             f"/Encounter/$lbp-discharge{dry}", json=record, headers=AUTH
         )
