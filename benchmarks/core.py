@@ -29,8 +29,8 @@ from collections.abc import Callable
 import orjson
 
 from benchmarks.common import Deadline, Stats, footer, header, ratio, table, us, verdict
-from fhir_discharge.core.context import check_with_models, context_from_bundle
-from fhir_discharge.core.structure import conforms
+from fhir_discharge.core.record.context import check_with_models, context_from_bundle
+from fhir_discharge.core.record.structure import conforms
 from fhir_discharge.core.transaction import build_discharge
 from tests.support.factories import happy_bundle
 from tests.support.models import model_check

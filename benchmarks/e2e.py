@@ -49,7 +49,7 @@ from benchmarks.common import (
     verdict,
 )
 from devtools.sandbox import free_port, start_sandbox, wait_until_up
-from fhir_discharge.core.context import context_from_bundle
+from fhir_discharge.core.record.context import context_from_bundle
 from fhir_discharge.core.transaction import build_discharge
 from fhir_discharge.io.fhir_client import FhirClient
 

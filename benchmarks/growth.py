@@ -20,8 +20,8 @@ import time
 from collections.abc import Callable
 
 from benchmarks.common import Deadline, Stats, footer, header, table, us
-from fhir_discharge.core.context import context_from_bundle
 from fhir_discharge.core.gate import check_eligibility
+from fhir_discharge.core.record.context import context_from_bundle
 from fhir_discharge.core.transaction import build_discharge
 from tests.support.factories import add, condition, happy_bundle
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from fhir_discharge.core.letter import plain_text
+from fhir_discharge.core.letter.composition import plain_text
 
 from .sandbox import free_port, start_sandbox, wait_until_up
 

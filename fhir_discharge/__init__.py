@@ -4,7 +4,7 @@ Build a discharge from a context (pure), post it to a FHIR server (one transacti
 errors either may raise.
 """
 
-from .core.context import DischargeContext, context_from_bundle
+from .core.record.context import DischargeContext, context_from_bundle
 from .core.transaction import Discharge, build_discharge
 from .errors import (
     DischargeError,

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from .config import Settings
-from .core.context import context_from_bundle
+from .core.record.context import context_from_bundle
 from .errors import DischargeError, InvalidInput, operation_outcome
 from .io.discharging import accept_and_deliver, deliverer_for, screened_discharge, where_landed
 from .io.fhir_client import FhirClient

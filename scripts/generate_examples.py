@@ -20,8 +20,8 @@ from typing import Any
 
 from fhir_discharge import DischargeError, build_discharge, context_from_bundle, operation_outcome
 from fhir_discharge.core.codes import RED_FLAGS, SNOMED
-from fhir_discharge.core.letter import plain_text
-from fhir_discharge.core.pathway import SCREENING_RED_FLAG_ITEMS
+from fhir_discharge.core.letter.composition import plain_text
+from fhir_discharge.core.pathway.definition import SCREENING_RED_FLAG_ITEMS
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 HAPPY = "happy-path-bundle"

@@ -25,7 +25,11 @@ BASE_URL = "https://fhir.example.org/fhir"
 
 def example_document() -> dict[str, Any]:
     from fhir_discharge import build_discharge, context_from_bundle
-    from fhir_discharge.core.document import build_document, document_identifier, landed_resources
+    from fhir_discharge.core.letter.document import (
+        build_document,
+        document_identifier,
+        landed_resources,
+    )
 
     record = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     discharge = build_discharge(context_from_bundle(record))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from fhir_discharge.core.belgian_ids import (
+from fhir_discharge.core.record.belgian_ids import (
     NIHDI_SYSTEM,
     SSIN_SYSTEM,
     hospital_nihdi,
@@ -18,7 +18,7 @@ from fhir_discharge.core.belgian_ids import (
     physician_nihdi,
     ssin,
 )
-from fhir_discharge.core.carry import NIHDI, SSIN
+from fhir_discharge.core.record.carry import NIHDI, SSIN
 
 
 def _with_check_digits(body: str, *, born_2000s: bool = False) -> str:

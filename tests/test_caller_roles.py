@@ -31,7 +31,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute
 
 from fhir_discharge.config import Settings, settings_problems
-from fhir_discharge.core.pathway import pathway
+from fhir_discharge.core.pathway.definition import pathway
 from fhir_discharge.io.app_sessions import AppSession, AppSessions
 from fhir_discharge.web.app import create_app
 from fhir_discharge.web.body import StrictJsonRoute

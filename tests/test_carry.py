@@ -6,8 +6,8 @@ import json
 from urllib.parse import parse_qsl
 
 from fhir_discharge import build_discharge, context_from_bundle
-from fhir_discharge.core.carry import NIHDI, SSIN
-from fhir_discharge.core.ehealthbox import unreachable_warning
+from fhir_discharge.core.gp_message.ehealthbox import unreachable_warning
+from fhir_discharge.core.record.carry import NIHDI, SSIN
 from tests.support.contexts import held_by_server
 from tests.support.factories import happy_bundle, record_with_ids_only, references_in, resource
 

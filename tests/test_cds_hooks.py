@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from devtools.sandbox import free_port
 from fhir_discharge import build_discharge
 from fhir_discharge.core.codes import SNOMED
-from fhir_discharge.core.narrative import dutch_date
+from fhir_discharge.core.letter.narrative import dutch_date
 from fhir_discharge.core.phrases import BROCHURE_URL
 from fhir_discharge.io.fhir_client import FhirClient
 from fhir_discharge.io.gathering import RECORD_SEARCHES

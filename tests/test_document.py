@@ -15,7 +15,7 @@ if str(_ROOT) not in sys.path:  # lets `pytest` (not only `python -m pytest`) im
     sys.path.insert(0, str(_ROOT))
 
 from fhir_discharge import build_discharge  # noqa: E402
-from fhir_discharge.core.document import (  # noqa: E402
+from fhir_discharge.core.letter.document import (  # noqa: E402
     build_document,
     document_identifier,
 )

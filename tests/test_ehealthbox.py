@@ -15,10 +15,8 @@ from typing import Any
 import pytest
 
 from fhir_discharge import IncompleteRecord, build_discharge
-from fhir_discharge.core import ehealthbox
-from fhir_discharge.core.belgian_ids import NIHDI_SYSTEM, SSIN_SYSTEM
-from fhir_discharge.core.canonicals import GP_MESSAGE_TASK_PROFILE
-from fhir_discharge.core.ehealthbox import (
+from fhir_discharge.core.gp_message import ehealthbox
+from fhir_discharge.core.gp_message.ehealthbox import (
     GP_MESSAGE_CODES,
     GP_MESSAGE_SYSTEM,
     PUBLICATION_ID_SYSTEM,
@@ -27,6 +25,8 @@ from fhir_discharge.core.ehealthbox import (
     publication_id,
     unreachable_warning,
 )
+from fhir_discharge.core.pathway.canonicals import GP_MESSAGE_TASK_PROFILE
+from fhir_discharge.core.record.belgian_ids import NIHDI_SYSTEM, SSIN_SYSTEM
 from fhir_discharge.core.transaction import Discharge
 from tests.support.contexts import held_by_server
 from tests.support.factories import (

@@ -17,13 +17,13 @@ import httpx
 import pytest
 from lxml import etree
 
-from fhir_discharge.core.belgian_ids import NIHDI_SYSTEM, SSIN_SYSTEM
-from fhir_discharge.core.ehealthbox import (
+from fhir_discharge.core.gp_message.ehealthbox import (
     GP_MESSAGE_SYSTEM,
     PUBLICATION_ID_SYSTEM,
     SEND_CODE,
     gp_message_coding,
 )
+from fhir_discharge.core.record.belgian_ids import NIHDI_SYSTEM, SSIN_SYSTEM
 from tests.support.discharges import discharge, parts, seeded
 from tests.support.factories import fresh_record, resource
 from tests.support.kmehr_schemas import NS, code_list_errors, schema_errors

@@ -11,7 +11,7 @@ import pytest
 from fhir_discharge import IncompleteRecord, InvalidInput, NotOnPathway, context_from_bundle
 from fhir_discharge.core.codes import ICD10, ICD10_CM, RED_FLAG_LABELS, RED_FLAGS, SNOMED
 from fhir_discharge.core.gate import check_eligibility
-from fhir_discharge.core.pathway import SCREENING_RED_FLAG_ITEMS
+from fhir_discharge.core.pathway.definition import SCREENING_RED_FLAG_ITEMS
 from tests.support.factories import (
     add,
     answer,

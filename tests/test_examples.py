@@ -52,7 +52,7 @@ def test_every_refusal_names_the_offending_data(path):
 
 def test_there_is_an_example_for_every_kind_of_refusal():
     from fhir_discharge.core.codes import RED_FLAGS
-    from fhir_discharge.core.pathway import SCREENING_RED_FLAG_ITEMS
+    from fhir_discharge.core.pathway.definition import SCREENING_RED_FLAG_ITEMS
 
     names = {p.name.removesuffix(".outcome.json") for p in EXAMPLES.glob("output/*.outcome.json")}
     expected = {f"off-pathway-coded-{item}" for item in RED_FLAGS}

@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 
 from fhir_discharge import IncompleteRecord, NotOnPathway, build_discharge, context_from_bundle
-from fhir_discharge.core import matching
 from fhir_discharge.core.codes import ICD10, RED_FLAG_LABELS, SNOMED
 from fhir_discharge.core.findings_nl import finding_text
 from fhir_discharge.core.gate.record import NOT_HOLDING_CLINICAL
-from fhir_discharge.core.identifiers import SSIN
-from fhir_discharge.core.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
+from fhir_discharge.core.pathway.definition import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
 from fhir_discharge.core.phrases import NL_BE_FINDING_VALUES, NL_BE_FINDINGS
+from fhir_discharge.core.record import matching
+from fhir_discharge.core.record.identifiers import SSIN
 from fhir_discharge.errors import Finding, operation_outcome
 from fhir_discharge.web import physician_app
 from fhir_discharge.web.physician_app import _findings

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fhir_discharge.core.pathway import pathway
+from fhir_discharge.core.pathway.definition import pathway
 from fhir_discharge.io.fhir_client import SEARCH_PAGE_SIZE, FhirClient
 from fhir_discharge.io.gathering import gather_context
 from tests.support.app_stack import Stack, seed, start_stack, unscreened_record

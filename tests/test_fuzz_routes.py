@@ -29,7 +29,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from fhir_discharge.config import Settings
-from fhir_discharge.core.pathway import pathway
+from fhir_discharge.core.pathway.definition import pathway
 from fhir_discharge.io.app_sessions import AppSession
 from fhir_discharge.web.security import CALLER_ROLES, PHYSICIAN
 from tests.support.factories import happy_bundle, resource

@@ -27,7 +27,6 @@ import pytest
 
 from fhir_discharge import DischargeError, IncompleteRecord, NotOnPathway, context_from_bundle
 from fhir_discharge.core import codes
-from fhir_discharge.core import context as context_module
 from fhir_discharge.core.codes import (
     ATC,
     ICD10,
@@ -44,6 +43,7 @@ from fhir_discharge.core.codes import (
 )
 from fhir_discharge.core.gate import Eligibility, check_eligibility
 from fhir_discharge.core.gate.record_scan import POSITIONS
+from fhir_discharge.core.record import context as context_module
 from tests.support.factories import add, clinical, happy_bundle
 from tests.support.placements import LONG_AGO, PLACEMENTS, Placement
 
@@ -161,7 +161,7 @@ def test_every_placement_is_a_valid_record_the_gate_reads() -> None:
     # Each placement with a red flag, a benign code and a medication class: the record stays
     # valid FHIR R4 by the real structure check (not the fixture's), and the gate reaches a
     # verdict (no crash).
-    from fhir_discharge.core.context import check_with_models
+    from fhir_discharge.core.record.context import check_with_models
 
     for coding in (_coding(SNOMED, "38341003"), _coding(ICD10, "C61"), _coding(ATC, "H02AB06")):
         for placement in PLACEMENTS:

@@ -16,7 +16,7 @@ from fhir_discharge import IncompleteRecord, NotOnPathway, build_discharge, cont
 from fhir_discharge.cli import main as cli
 from fhir_discharge.core.codes import ICD10, ICD10_CM, SNOMED
 from fhir_discharge.core.gate import Eligibility, check_eligibility
-from fhir_discharge.core.letter import plain_text
+from fhir_discharge.core.letter.composition import plain_text
 from fhir_discharge.core.transaction import Discharge
 from tests.support.factories import (
     add,

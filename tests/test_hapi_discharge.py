@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from fhir_discharge import build_discharge, context_from_bundle
-from fhir_discharge.core.ehealthbox import GP_MESSAGE_SYSTEM, SEND_CODE
+from fhir_discharge.core.gp_message.ehealthbox import GP_MESSAGE_SYSTEM, SEND_CODE
 from tests.support.factories import fresh_record, record_with_ids_only, resource
 from tests.support.hapi_server import errors, log_hint, validate
 from tests.support.servers import AUTH, start_service

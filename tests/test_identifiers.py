@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from fhir_discharge.core.identifiers import (
+from fhir_discharge.core.record.identifiers import (
     NIHDI,
     SSIN,
     identifier_condition,
@@ -15,7 +15,7 @@ from fhir_discharge.core.identifiers import (
     nihdi_valid,
     ssin_problem,
 )
-from fhir_discharge.core.identity import match_identifier
+from fhir_discharge.core.record.identity import match_identifier
 from tests.support.factories import valid_nihdi, valid_ssin
 
 

@@ -23,15 +23,19 @@ import pytest
 from lxml import etree
 
 from fhir_discharge import build_discharge
-from fhir_discharge.core.document import build_document, document_identifier, landed_resources
-from fhir_discharge.core.kmehr import (
+from fhir_discharge.core.gp_message.kmehr import (
     KMEHR_STANDARD,
     ContactReport,
     HealthcareParty,
     KmehrPatient,
     kmehr_message,
 )
-from fhir_discharge.core.letter import plain_text
+from fhir_discharge.core.letter.composition import plain_text
+from fhir_discharge.core.letter.document import (
+    build_document,
+    document_identifier,
+    landed_resources,
+)
 from fhir_discharge.core.rendering import render_letter_pdf
 from fhir_discharge.core.transaction import Discharge
 from tests.support.contexts import held_by_server

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from fhir_discharge import build_discharge, context_from_bundle
-from fhir_discharge.core.letter import plain_text
+from fhir_discharge.core.letter.composition import plain_text
 from tests.support.contexts import held_by_server
 from tests.support.factories import (
     SECTION_TITLES,

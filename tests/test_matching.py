@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from fhir_discharge import build_discharge, context_from_bundle
-from fhir_discharge.core.matching import identity_conflicts, lookups
+from fhir_discharge.core.record.matching import identity_conflicts, lookups
 from tests.support.contexts import held_by_server
 from tests.support.factories import happy_bundle
 

@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from fhir_discharge.core.codes import SNOMED
-from fhir_discharge.core.pathway import pathway
+from fhir_discharge.core.pathway.definition import pathway
 from fhir_discharge.core.phrases import NL_BE_WARNINGS
 from tests.support.app_stack import Stack, seed, start_stack, unscreened_record
 from tests.support.factories import condition, fresh_record

@@ -13,7 +13,7 @@ the JSON output is committed so these tests need no Node, except the `slow` one 
   the letter's section slices equal SECTION_CODES, the fixed types equal ED_DISCHARGE_SUMMARY /
   BROCHURE_TYPE, and the PlanDefinition / ActivityDefinitions say what phrases.NL_BE says;
 - the red-flag screening Questionnaire has pathway.py's linkIds (required booleans, Dutch), the
-  PlanDefinition requires it, its copies in fhir_discharge/core/definitions and
+  PlanDefinition requires it, its copies in fhir_discharge/core/pathway/definitions and
   examples/definitions are
   the compiled one, and the example screening follows the QuestionnaireResponse profile;
 - the definitional instances carry what R4 requires of them.
@@ -416,7 +416,7 @@ def _profile_url(resource_type: str) -> str:
 
 def _claiming_profiles() -> list[dict[str, Any]]:
     """The happy-path discharge's resources, each claiming its profile (as the builders will)."""
-    from fhir_discharge.core.context import context_from_bundle
+    from fhir_discharge.core.record.context import context_from_bundle
     from fhir_discharge.core.transaction import build_discharge
     from tests.support.factories import happy_bundle
 
@@ -449,7 +449,7 @@ def test_the_discharge_conforms_to_the_profiles(fhir_validator: Any) -> None:
 
 def test_the_integration_engines_states_of_the_task_conform(fhir_validator: Any) -> None:
     """README, "The GP's eHealthBox": what the engine writes back is valid for the profile."""
-    from fhir_discharge.core.ehealthbox import gp_message_coding
+    from fhir_discharge.core.gp_message.ehealthbox import gp_message_coding
     from tests.support.fhir_validator import format_issues
 
     gp_message = f"{CANONICAL}/StructureDefinition/{GP_MESSAGE_TASK_PROFILE}"
@@ -520,8 +520,9 @@ def test_the_valueset_fsh_is_generated_from_codes_py():
 
 
 def test_the_package_ships_the_compiled_pathway_definition():
-    """fhir_discharge/core/definitions/ is what build.sh copied from the compiled profiles/."""
-    from fhir_discharge.core.pathway import DEFINITIONS
+    """fhir_discharge/core/pathway/definitions/ is what build.sh copied from the compiled
+    profiles/."""
+    from fhir_discharge.core.pathway.definition import DEFINITIONS
 
     shipped = sorted(p.name for p in DEFINITIONS.glob("*.json"))
     assert shipped, "no pathway definition in the package"
@@ -531,7 +532,7 @@ def test_the_package_ships_the_compiled_pathway_definition():
 
 
 def test_the_pathway_definition_drives_the_care_plan():
-    from fhir_discharge.core.pathway import ONE_WEEK, SIX_WEEKS, pathway
+    from fhir_discharge.core.pathway.definition import ONE_WEEK, SIX_WEEKS, pathway
     from fhir_discharge.core.phrases import PHRASES
 
     plan = pathway()
@@ -547,7 +548,7 @@ def test_the_pathway_definition_drives_the_care_plan():
 
 
 def test_the_screening_questionnaire_has_the_linkids_pathway_py_reads() -> None:
-    from fhir_discharge.core.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
+    from fhir_discharge.core.pathway.definition import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
 
     q = load("Questionnaire", "lbp-red-flag-screening")
     assert q["url"] == SCREENING_URL
@@ -610,7 +611,7 @@ def test_the_plan_definition_requires_the_screening() -> None:
 
 
 def test_the_screening_response_profile() -> None:
-    from fhir_discharge.core.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
+    from fhir_discharge.core.pathway.definition import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
 
     sd = load("StructureDefinition", SCREENING_PROFILE)
     assert sd["type"] == "QuestionnaireResponse"
@@ -636,7 +637,7 @@ def test_the_screening_response_profile() -> None:
 
 
 def test_the_copies_of_the_questionnaire_are_the_compiled_one() -> None:
-    from fhir_discharge.core.pathway import DEFINITIONS
+    from fhir_discharge.core.pathway.definition import DEFINITIONS
 
     name = "Questionnaire-lbp-red-flag-screening.json"
     compiled = (RESOURCES / name).read_bytes()
@@ -647,7 +648,11 @@ def test_the_copies_of_the_questionnaire_are_the_compiled_one() -> None:
 
 
 def test_pathway_exposes_the_screening() -> None:
-    from fhir_discharge.core.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS, pathway
+    from fhir_discharge.core.pathway.definition import (
+        BROCHURE_GIVEN,
+        SCREENING_RED_FLAG_ITEMS,
+        pathway,
+    )
 
     q = load("Questionnaire", "lbp-red-flag-screening")
     screening = pathway().screening
@@ -663,7 +668,7 @@ def test_pathway_exposes_the_screening() -> None:
 
 
 def test_pathway_refuses_a_questionnaire_with_other_linkids() -> None:
-    from fhir_discharge.core.pathway import PathwayDefinitionError, _screening
+    from fhir_discharge.core.pathway.definition import PathwayDefinitionError, _screening
 
     q = load("Questionnaire", "lbp-red-flag-screening")
     assert _screening(q, "0.1.0").canonical == SCREENING_URL
@@ -689,7 +694,7 @@ def _example_screening() -> dict[str, Any]:
 def test_the_example_screening_is_an_all_clear_of_the_happy_path_encounter() -> None:
     from datetime import datetime
 
-    from fhir_discharge.core.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
+    from fhir_discharge.core.pathway.definition import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
 
     qr = _example_screening()
     record = json.loads((EXAMPLES / "input" / "happy-path-bundle.json").read_text("utf-8"))

@@ -18,9 +18,9 @@ import pytest
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import StringConstraints
 
-from fhir_discharge.core import context
-from fhir_discharge.core.context import check_structure, check_with_models
-from fhir_discharge.core.structure import (
+from fhir_discharge.core.record import context
+from fhir_discharge.core.record.context import check_structure, check_with_models
+from fhir_discharge.core.record.structure import (
     SubsetError,
     _check_narrowed,
     _model_of,

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from fhir_discharge.config import Settings
 from fhir_discharge.core.codes import SNOMED
-from fhir_discharge.core.context import context_from_bundle
+from fhir_discharge.core.record.context import context_from_bundle
 from fhir_discharge.io.terminology import (
     SNOMED_OID,
     TerminologyServer,
@@ -271,8 +271,8 @@ def test_without_a_terminology_server_nothing_is_asked_and_the_context_is_unchan
 
 def test_the_value_sets_asked_for_are_the_published_ones_by_url_and_version() -> None:
     """The server is asked about profiles/' red-flag ValueSets, the version this release built."""
-    from fhir_discharge.core.canonicals import VERSION, red_flag_value_set
     from fhir_discharge.core.codes import RED_FLAG_ITEMS
+    from fhir_discharge.core.pathway.canonicals import VERSION, red_flag_value_set
     from fhir_discharge.io.terminology import CONTROLS
 
     compiled = PACKAGE.parent / "profiles" / "fsh-generated" / "resources"

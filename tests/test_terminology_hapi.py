@@ -30,8 +30,8 @@ import fhir_discharge.io.discharging
 from fhir_discharge.cli import discharge_file
 from fhir_discharge.config import Settings
 from fhir_discharge.core.codes import SNOMED
-from fhir_discharge.core.context import DischargeContext, context_from_bundle
-from fhir_discharge.core.pathway import pathway
+from fhir_discharge.core.pathway.definition import pathway
+from fhir_discharge.core.record.context import DischargeContext, context_from_bundle
 from fhir_discharge.core.terminology import RED_FLAG_CODES
 from fhir_discharge.errors import IncompleteRecord, NotOnPathway
 from fhir_discharge.io.app_sessions import AppSession

@@ -20,9 +20,11 @@ from unittest import mock
 import pytest
 
 from fhir_discharge import build_discharge, context_from_bundle
-from fhir_discharge.core import carry, context, ehealthbox, transaction
-from fhir_discharge.core.ehealthbox import UNREACHABLE, unreachable_warning
+from fhir_discharge.core import transaction
+from fhir_discharge.core.gp_message import ehealthbox
+from fhir_discharge.core.gp_message.ehealthbox import UNREACHABLE, unreachable_warning
 from fhir_discharge.core.phrases import NL_BE_WARNINGS
+from fhir_discharge.core.record import carry, context
 from fhir_discharge.core.transaction import Discharge
 from fhir_discharge.core.warnings_nl import KINDS, DischargeWarning, discharge_warnings
 from fhir_discharge.errors import warnings_outcome

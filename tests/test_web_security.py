@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 
 from fhir_discharge import build_discharge
 from fhir_discharge.config import Settings
-from fhir_discharge.core.references import is_fhir_id, parse_reference, ref_of
+from fhir_discharge.core.record.references import is_fhir_id, parse_reference, ref_of
 from fhir_discharge.errors import InvalidInput
 from fhir_discharge.io.outbox import WrittenLetter
 from fhir_discharge.io.outbox.sqlite import SqliteOutbox

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .pathway import pathway
+from .pathway.definition import pathway
 
 # From the pathway definition (profiles/): the brochure, and which advice items there are.
 BROCHURE_URL: Final = pathway().brochure_url

@@ -9,12 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..types import Resource
-from .brochure import build_brochure_reference
-from .careplan import build_care_plan, follow_up_tasks
-from .carry import CarriedEntry, carry_record
-from .communication import build_letter_communication
-from .context import DischargeContext
-from .ehealthbox import (
+from .gate import check_eligibility
+from .gp_message.ehealthbox import (
     GpMessage,
     GpRoute,
     build_gp_message,
@@ -23,10 +19,14 @@ from .ehealthbox import (
     unreachable_warning,
     with_gp_message,
 )
-from .facts import DischargeFacts, discharge_facts
-from .gate import check_eligibility
-from .identity import if_none_exist
-from .letter import build_letter
+from .letter.brochure import build_brochure_reference
+from .letter.careplan import build_care_plan, follow_up_tasks
+from .letter.communication import build_letter_communication
+from .letter.composition import build_letter
+from .letter.facts import DischargeFacts, discharge_facts
+from .record.carry import CarriedEntry, carry_record
+from .record.context import DischargeContext
+from .record.identity import if_none_exist
 
 
 @dataclass(frozen=True)

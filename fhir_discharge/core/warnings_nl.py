@@ -25,9 +25,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from .ehealthbox import UNREACHABLE, gp_route, unreachable_warning
-from .facts import DischargeFacts
 from .gate import NSAID_CAUTION_ENGLISH, OLDER_PATIENT_AGE
+from .gp_message.ehealthbox import UNREACHABLE, gp_route, unreachable_warning
+from .letter.facts import DischargeFacts
 from .phrases import WARNING_PHRASES
 from .transaction import Discharge
 

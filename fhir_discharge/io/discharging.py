@@ -12,8 +12,8 @@ import logging
 import time
 
 from ..config import Settings
-from ..core.context import DischargeContext
-from ..core.identity import derived_uuid
+from ..core.record.context import DischargeContext
+from ..core.record.identity import derived_uuid
 from ..core.transaction import Discharge, build_discharge
 from .delivery import Deliverer
 from .fhir_client import FhirClient, Landed

@@ -20,8 +20,8 @@ from typing import Any
 
 import httpx
 
-from ..core.document import references_of
-from ..core.references import parse_reference
+from ..core.letter.document import references_of
+from ..core.record.references import parse_reference
 from ..errors import (
     FhirServerError,
     FhirServerTimeout,

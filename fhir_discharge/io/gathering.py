@@ -18,10 +18,10 @@ import asyncio
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from ..core.context import DischargeContext, assemble_context, check_structure
-from ..core.matching import given_encounter_conflicts
-from ..core.record_types import CLINICAL_TYPES, REFERENCED_TYPES
-from ..core.references import ResourceIndex, is_fhir_id, parse_reference
+from ..core.record.context import DischargeContext, assemble_context, check_structure
+from ..core.record.matching import given_encounter_conflicts
+from ..core.record.record_types import CLINICAL_TYPES, REFERENCED_TYPES
+from ..core.record.references import ResourceIndex, is_fhir_id, parse_reference
 from ..errors import IdentityConflict, InvalidInput, PrefetchUnavailable, UnknownEncounter
 from ..types import Resource
 from .fhir_client import FhirClient

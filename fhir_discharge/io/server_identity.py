@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import parse_qsl
 
-from ..core.matching import identity_conflicts, lookups
+from ..core.record.matching import identity_conflicts, lookups
 from ..errors import IdentityConflict
 from ..types import Resource
 from .fhir_client import FhirClient

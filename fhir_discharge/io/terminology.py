@@ -60,9 +60,9 @@ from urllib.parse import urlencode
 import httpx
 
 from ..config import Settings
-from ..core.canonicals import VERSION, red_flag_value_set
 from ..core.codes import RED_FLAG_ITEMS, RED_FLAGS, SNOMED
-from ..core.context import DischargeContext
+from ..core.pathway.canonicals import VERSION, red_flag_value_set
+from ..core.record.context import DischargeContext
 from ..core.terminology import RED_FLAG_CODES
 from ..errors import (
     Finding,

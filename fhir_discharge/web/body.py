@@ -12,7 +12,7 @@ from fastapi import HTTPException, Path, Query, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import StringConstraints
 
-from ..core.references import FHIR_ID_MAX_LENGTH, FHIR_ID_PATTERN
+from ..core.record.references import FHIR_ID_MAX_LENGTH, FHIR_ID_PATTERN
 from ..errors import DischargeError, InvalidInput
 
 _JSON_TYPES = ("application/fhir+json", "application/json")

@@ -35,22 +35,22 @@ from pydantic import (
 )
 
 from ..config import Settings
-from ..core.context import DischargeContext, check_structure
 from ..core.findings_nl import finding_text
-from ..core.letter import (
+from ..core.letter.composition import (
     brochure_sentence,
     diagnosis_sentence,
     medication_advice_keys,
     safety_net_keys,
 )
-from ..core.narrative import dutch_date, person_name
+from ..core.letter.narrative import dutch_date, person_name
 from ..core.phrases import (
     BROCHURE_URL,
     CARD_PHRASES,
     SAFETY_NET_ED_KEYS,
     SPINE_PROGRAMME_PHONE,
 )
-from ..core.references import FHIR_ID_MAX_LENGTH, FHIR_ID_PATTERN, parse_reference
+from ..core.record.context import DischargeContext, check_structure
+from ..core.record.references import FHIR_ID_MAX_LENGTH, FHIR_ID_PATTERN, parse_reference
 from ..core.transaction import Discharge
 from ..core.warnings_nl import discharge_warnings
 from ..errors import (

@@ -12,9 +12,9 @@ import asyncio
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from ..core.canonicals import GP_LETTER_PROFILE
-from ..core.document import build_document, document_identifier
-from ..core.identity import IDENTIFIER_SYSTEM
+from ..core.letter.document import build_document, document_identifier
+from ..core.pathway.canonicals import GP_LETTER_PROFILE
+from ..core.record.identity import IDENTIFIER_SYSTEM
 from ..errors import InvalidInput, UnknownResource
 from ..io.outbox import WrittenLetter
 from ..types import Resource

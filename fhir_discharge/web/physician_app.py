@@ -57,15 +57,15 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..config import Settings
-from ..core.context import DischargeContext
-from ..core.document import build_document, document_identifier, landed_resources
 from ..core.findings_nl import finding_text
 from ..core.gate import holds
-from ..core.identity import IDENTIFIER_SYSTEM
-from ..core.narrative import dutch_date, fhir_datetime, person_name
-from ..core.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS, pathway
+from ..core.letter.document import build_document, document_identifier, landed_resources
+from ..core.letter.narrative import dutch_date, fhir_datetime, person_name
+from ..core.pathway.definition import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS, pathway
 from ..core.phrases import APP_PHRASES, BROCHURE_URL, SPINE_PROGRAMME_PHONE
-from ..core.references import (
+from ..core.record.context import DischargeContext
+from ..core.record.identity import IDENTIFIER_SYSTEM
+from ..core.record.references import (
     FHIR_ID_MAX_LENGTH,
     FHIR_ID_PATTERN,
     is_fhir_id,

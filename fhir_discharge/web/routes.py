@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from ..config import Settings
-from ..core.context import DischargeContext, context_from_bundle
+from ..core.record.context import DischargeContext, context_from_bundle
 from ..core.transaction import ENTRY_ROLES
 from ..errors import IdentityConflict, InvalidInput, UnknownEncounter, warnings_outcome
 from ..io.delivery import Deliverer

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from fhir_discharge import build_discharge
-from fhir_discharge.core.document import build_document, document_identifier, landed_resources
+from fhir_discharge.core.letter.document import (
+    build_document,
+    document_identifier,
+    landed_resources,
+)
 from tests.support.contexts import held_by_server
 from tests.support.factories import happy_bundle
 

@@ -50,8 +50,8 @@ from typing import Final
 
 import httpx
 
-from fhir_discharge.core.canonicals import VERSION, red_flag_value_set
 from fhir_discharge.core.codes import LOW_BACK_PAIN, RED_FLAG_ITEMS, RED_FLAGS, SNOMED
+from fhir_discharge.core.pathway.canonicals import VERSION, red_flag_value_set
 from fhir_discharge.io.terminology import CONTROLS
 from tests.support.hapi_server import CONFORMANCE_DIR, HapiServer, start_hapi
 

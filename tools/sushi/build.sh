@@ -94,9 +94,9 @@ cp -R "$scratch/out/fsh-generated" "$project/fsh-generated"
 # The pathway as data ships with the package (the core builds its CarePlan and Tasks from it, and
 # reads the red-flag screening's items from the Questionnaire).
 if [[ "$project" == "$root/profiles" ]]; then
-  rm -f "$root"/fhir_discharge/core/definitions/*.json
+  rm -f "$root"/fhir_discharge/core/pathway/definitions/*.json
   cp "$project"/fsh-generated/resources/{PlanDefinition,ActivityDefinition,Questionnaire}-*.json \
-    "$root/fhir_discharge/core/definitions/"
+    "$root/fhir_discharge/core/pathway/definitions/"
 fi
 
 # 5. Freshness stamp.

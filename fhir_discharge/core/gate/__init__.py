@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from ...errors import Finding, IncompleteRecord
 from ..codes import NSAID_CAUTION_REASONS
-from ..context import DischargeContext
-from ..narrative import person_name
+from ..letter.narrative import person_name
+from ..record.context import DischargeContext
 from .diagnosis import check_diagnosis
 from .encounter import OLDER_PATIENT_AGE, check_encounter, check_patient, patient_ages
 from .examinations import examinations

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 
 from ...types import Resource
 from ..codes import DIAGNOSIS_ROLE, RED_FLAG_ITEMS, Code
-from ..context import DischargeContext
-from ..references import ref_of, same_target
+from ..record.context import DischargeContext
+from ..record.references import ref_of, same_target
 from ..terminology import (
     CHRONIC_LOW_BACK_PAIN_CODES,
     LOW_BACK_PAIN_CODES,

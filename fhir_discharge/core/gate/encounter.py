@@ -7,9 +7,9 @@ from datetime import date
 
 from ...types import Resource
 from ..codes import EMERGENCY
-from ..context import DischargeContext
-from ..identifiers import SSIN_SYSTEMS, ssin_problem
-from ..narrative import local
+from ..letter.narrative import local
+from ..record.context import DischargeContext
+from ..record.identifiers import SSIN_SYSTEMS, ssin_problem
 from ..terminology import codings
 from .findings import Findings
 from .record import visit_start

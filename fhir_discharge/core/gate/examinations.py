@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from ...types import Resource
 from ..codes import LAB_REPORT_CATEGORIES
-from ..context import DischargeContext
-from ..references import ref_of, same_target
+from ..record.context import DischargeContext
+from ..record.references import ref_of, same_target
 from ..terminology import concept_name
 from .findings import Findings
 from .record import Holding, all_codings, holding

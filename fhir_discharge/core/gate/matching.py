@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..codes import MEDICATION_CLASSES, NSAID_CAUTION_ATC, RED_FLAG_ITEMS, SNOMED
-from ..context import DischargeContext
+from ..record.context import DischargeContext
 from ..terminology import (
     NSAID_CAUTION_CODES,
     PREGNANCY_CODES,

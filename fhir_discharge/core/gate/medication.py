@@ -17,7 +17,7 @@ import re
 
 from ...types import Resource
 from ..codes import ATC, MEDICATION_CLASS_SUBSTANCES
-from ..context import DischargeContext
+from ..record.context import DischargeContext
 from ..terminology import canonical_system, codings, concept_name
 from .findings import Findings
 from .record import Holding, holding, of_encounter

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...types import Resource
-from ..context import DischargeContext
+from ..record.context import DischargeContext
 from .findings import Findings
 
 # Enough to say what to correct; a record with hundreds is named by its first ones.

@@ -11,9 +11,9 @@ from enum import Enum
 
 from ...types import Resource
 from ..codes import CONDITION_CLINICAL, CONDITION_VERIFICATION
-from ..context import DischargeContext, parse_instant
-from ..narrative import BRUSSELS
-from ..references import ref_of, same_target
+from ..letter.narrative import BRUSSELS
+from ..record.context import DischargeContext, parse_instant
+from ..record.references import ref_of, same_target
 from ..terminology import codings
 
 # A Condition the physician ruled out, or recorded in error, does not hold (condition-ver-status).

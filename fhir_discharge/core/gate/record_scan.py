@@ -39,7 +39,7 @@ from ..codes import (
     RED_FLAG_ITEMS,
     RED_FLAG_LABELS,
 )
-from ..context import DischargeContext
+from ..record.context import DischargeContext
 from ..terminology import canonical_system, codings, readable
 from .findings import Findings
 from .matching import PREGNANCY, Match, categories

@@ -10,10 +10,10 @@ from datetime import datetime
 from ...errors import FindingValue
 from ...types import Resource
 from ..codes import PRACTITIONER_ROLE, RED_FLAG_LABELS
-from ..context import DischargeContext, parse_instant
-from ..narrative import person_name
-from ..pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS, pathway
-from ..references import Ref, parse_reference, ref_of, same_target
+from ..letter.narrative import person_name
+from ..pathway.definition import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS, pathway
+from ..record.context import DischargeContext, parse_instant
+from ..record.references import Ref, parse_reference, ref_of, same_target
 from .findings import Findings
 from .record import visit_start
 from .result import Screening

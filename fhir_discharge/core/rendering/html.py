@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from ...types import Resource
-from ..narrative import clean
+from ..letter.narrative import clean
 from .reader import letter_view
 
 TEMPLATES: Final = Path(__file__).resolve().parent / "templates"

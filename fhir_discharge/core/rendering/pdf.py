@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from ...types import Resource
-from ..narrative import clean
+from ..letter.narrative import clean
 from .reader import FollowUp, Letter, letter_view, parse_datetime
 from .sanitise import Node
 

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any, Final
 
 from ...types import Resource
-from ..narrative import dutch_date, is_partial_date, local, one_line, person_name
+from ..letter.narrative import dutch_date, is_partial_date, local, one_line, person_name
 from ..phrases import (
     BROCHURE_URL,
     HOSPITAL_ADDRESS,
@@ -23,7 +23,7 @@ from ..phrases import (
     PAGE_LABELS,
     PHRASES,
 )
-from ..references import ResourceIndex
+from ..record.references import ResourceIndex
 from .sanitise import Node, sanitise_narrative
 
 DEFAULT_LANGUAGE: Final = "nl-BE"

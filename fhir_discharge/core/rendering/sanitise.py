@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import nh3
 
-from ..narrative import clean
+from ..letter.narrative import clean
 
 # Elements a narrative keeps; any other element is unwrapped to its text.
 ALLOWED_TAGS: Final = frozenset(

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from .narrative import clean, local, one_line
+from ..letter.narrative import clean, local, one_line
 
 KMEHR_NAMESPACE: Final = "http://www.ehealth.fgov.be/standards/kmehr/schema/v1"
 # CD-STANDARD of KMEHR 1.43 (release 20260210, release-notes.txt of the schemas).

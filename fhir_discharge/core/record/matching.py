@@ -22,8 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import Finding
-from ..types import Resource
+from ...errors import Finding
+from ...types import Resource
 from .references import parse_reference
 
 # The entries whose match decides whose record the letter lands on, in the order they are told.

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..types import Resource
-from .canonicals import CARE_PLAN_PROFILE, TASK_PROFILE, claims
-from .codes import ADVICE_CODES, FOLLOW_UP_CODES, Code
+from ...types import Resource
+from ..codes import ADVICE_CODES, FOLLOW_UP_CODES, Code
+from ..pathway.canonicals import CARE_PLAN_PROFILE, TASK_PROFILE, claims
+from ..pathway.definition import ONE_WEEK, SIX_WEEKS, pathway
+from ..phrases import ADVICE_KEYS, SAFETY_NET_ED_KEYS, SAFETY_NET_GP_KEYS, SPINE_PROGRAMME_PHONE
+from ..record.identity import business_identifier
+from ..record.references import Ref
+from .composition import medication_advice, medication_advice_keys, safety_net_keys
 from .facts import DischargeFacts
-from .identity import business_identifier
-from .letter import medication_advice, medication_advice_keys, safety_net_keys
 from .narrative import dutch_date, fhir_datetime, generated, paragraph, text
-from .pathway import ONE_WEEK, SIX_WEEKS, pathway
-from .phrases import ADVICE_KEYS, SAFETY_NET_ED_KEYS, SAFETY_NET_GP_KEYS, SPINE_PROGRAMME_PHONE
-from .references import Ref
 
 
 def build_care_plan(facts: DischargeFacts) -> Resource:

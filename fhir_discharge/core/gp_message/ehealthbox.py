@@ -24,8 +24,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ..types import Resource
-from .belgian_ids import (
+from ...types import Resource
+from ..letter.composition import plain_text
+from ..letter.document import build_document, document_identifier, landed_resources
+from ..letter.facts import DischargeFacts
+from ..letter.narrative import dutch_date, fhir_datetime, generated, one_line, paragraph, text
+from ..pathway.canonicals import BASE, GP_MESSAGE_TASK_PROFILE, claims
+from ..phrases import HOSPITAL_NAME
+from ..record.belgian_ids import (
     NIHDI_SYSTEM,
     SSIN_SYSTEM,
     hospital_nihdi,
@@ -33,15 +39,9 @@ from .belgian_ids import (
     physician_nihdi,
     ssin,
 )
-from .canonicals import BASE, GP_MESSAGE_TASK_PROFILE, claims
-from .document import build_document, document_identifier, landed_resources
-from .facts import DischargeFacts
-from .identity import business_identifier, derived_uuid
+from ..record.identity import business_identifier, derived_uuid
+from ..record.references import Ref
 from .kmehr import HOSPITAL, PHYSICIAN, ContactReport, HealthcareParty, KmehrPatient, kmehr_message
-from .letter import plain_text
-from .narrative import dutch_date, fhir_datetime, generated, one_line, paragraph, text
-from .phrases import HOSPITAL_NAME
-from .references import Ref
 
 # The eHealthBox takes messages of at most 10 MB (eHealthBox's cookbook); the engine's
 # encryption adds to it, so this is a floor the message itself must stay under.
@@ -212,7 +212,7 @@ def build_gp_message(
     """The KMEHR message of the letter (the first of `new_resources`, the Composition, with the
     brochure reference, care plan and Tasks it references): its narrative as text, and the PDF
     the GP would read from `$document?_format=pdf`."""
-    from .rendering import render_letter_pdf  # fpdf2, loaded only where a PDF is made
+    from ..rendering import render_letter_pdf  # fpdf2, loaded only where a PDF is made
 
     if not (route.patient and route.recipient and route.physician and route.hospital):
         raise ValueError(f"no KMEHR message for a letter that cannot reach the GP: {route.reasons}")

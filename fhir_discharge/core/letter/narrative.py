@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .phrases import MONTHS_NL
+from ..phrases import MONTHS_NL
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 BRUSSELS = ZoneInfo("Europe/Brussels")

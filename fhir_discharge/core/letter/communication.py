@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from ..types import Resource
+from ...types import Resource
+from ..record.identity import business_identifier
 from .facts import DischargeFacts
-from .identity import business_identifier
 from .narrative import fhir_datetime, generated, paragraph, text
 
 

@@ -14,8 +14,8 @@ import json
 import uuid
 from typing import Any
 
-from ..errors import InvalidInput
-from ..types import Resource
+from ...errors import InvalidInput
+from ...types import Resource
 from .identifiers import NIHDI_SYSTEMS, SSIN, identifier_condition, identifier_problem
 
 # RFC 3986 URI identifiers (FHIR "identifier.system = urn:ietf:rfc:3986"): globally unique

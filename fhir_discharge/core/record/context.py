@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import IncompleteRecord, InvalidInput
-from ..types import Resource
-from .codes import V3_PARTICIPATION_TYPE
+from ...errors import IncompleteRecord, InvalidInput
+from ...types import Resource
+from ..codes import V3_PARTICIPATION_TYPE
 from .record_types import CLINICAL_TYPES, CONTEXT_TYPES
 from .references import Ref, ResourceIndex, parse_reference, ref_of
 from .structure import conforms

@@ -5,14 +5,14 @@ The brochure's text is the hospital's and is not copied: the attachment is a lin
 
 from __future__ import annotations
 
-from ..types import Resource
-from .canonicals import BROCHURE_PROFILE, claims
-from .codes import BROCHURE_CATEGORY, BROCHURE_TYPE
+from ...types import Resource
+from ..codes import BROCHURE_CATEGORY, BROCHURE_TYPE
+from ..pathway.canonicals import BROCHURE_PROFILE, claims
+from ..phrases import BROCHURE_URL
+from ..record.identity import business_identifier
+from .composition import brochure_sentence
 from .facts import DischargeFacts
-from .identity import business_identifier
-from .letter import brochure_sentence
 from .narrative import fhir_datetime, generated, paragraph, text
-from .phrases import BROCHURE_URL
 
 
 def build_brochure_reference(facts: DischargeFacts) -> Resource:

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ..errors import InvalidInput
-from ..types import Resource
+from ...errors import InvalidInput
+from ...types import Resource
 
 # A FHIR logical id (R4 datatypes, "id": 1 to 64 of [A-Za-z0-9\-.]), the one definition every
 # id check uses (references, request paths and bodies, CDS Hooks context). An id of dots only is

@@ -5,12 +5,24 @@ from __future__ import annotations
 import html
 import re
 
-from ..types import Resource
-from .canonicals import GP_LETTER_PROFILE, claims
-from .codes import ED_DISCHARGE_SUMMARY, SECTION_CODES
+from ...types import Resource
+from ..codes import ED_DISCHARGE_SUMMARY, SECTION_CODES
+from ..gate import RecordItem
+from ..pathway.canonicals import GP_LETTER_PROFILE, claims
+from ..phrases import (
+    ADVICE_KEYS,
+    BROCHURE_URL,
+    MALE_ONLY_KEYS,
+    MEDICATION_KEYS,
+    MEDICATION_NSAID_OLDER,
+    NSAID_REASONS,
+    SAFETY_NET_ED_KEYS,
+    SAFETY_NET_GP_KEYS,
+    SPINE_PROGRAMME_PHONE,
+)
+from ..record.identity import business_identifier
+from ..record.references import ref_of
 from .facts import DischargeFacts
-from .gate import RecordItem
-from .identity import business_identifier
 from .narrative import (
     bullet_list,
     dutch_date,
@@ -23,18 +35,6 @@ from .narrative import (
     person_name,
     text,
 )
-from .phrases import (
-    ADVICE_KEYS,
-    BROCHURE_URL,
-    MALE_ONLY_KEYS,
-    MEDICATION_KEYS,
-    MEDICATION_NSAID_OLDER,
-    NSAID_REASONS,
-    SAFETY_NET_ED_KEYS,
-    SAFETY_NET_GP_KEYS,
-    SPINE_PROGRAMME_PHONE,
-)
-from .references import ref_of
 
 Section = tuple[str, str, list[dict[str, str]]]  # (key, XHTML inner, entries)
 

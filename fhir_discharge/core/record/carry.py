@@ -32,10 +32,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import InvalidInput
-from ..types import Resource
+from ...errors import InvalidInput
+from ...types import Resource
+from ..letter.document import copy_resource, reference_holders
 from .context import DischargeContext
-from .document import copy_resource, reference_holders
 from .identifiers import NIHDI, SSIN, SSIN_SYSTEMS, identifier_condition, identifier_problem
 from .identity import (
     business_identifier,

@@ -27,9 +27,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..types import Resource
-from .identity import IDENTIFIER_SYSTEM, derived_uuid
-from .references import parse_reference
+from ...types import Resource
+from ..record.identity import IDENTIFIER_SYSTEM, derived_uuid
+from ..record.references import parse_reference
 
 # FHIR R4 `instant`: a full date and time with seconds and a time zone.
 _INSTANT = re.compile(

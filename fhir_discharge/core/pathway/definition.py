@@ -24,7 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .codes import RED_FLAG_ITEMS
+from ..codes import RED_FLAG_ITEMS
 
 DEFINITIONS = Path(__file__).resolve().parent / "definitions"
 # The action ids of the two timed follow-ups (pathway.md, "Expected course and follow-up").

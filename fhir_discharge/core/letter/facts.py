@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..types import Resource
-from .codes import Code
-from .context import DischargeContext, require
-from .gate import Eligibility
-from .identity import derived_uuid, discharge_key
+from ...types import Resource
+from ..codes import Code
+from ..gate import Eligibility
+from ..pathway.definition import ONE_WEEK, SIX_WEEKS, pathway
+from ..phrases import PHRASES
+from ..record.context import DischargeContext, require
+from ..record.identity import derived_uuid, discharge_key
+from ..record.references import Ref, ref_of
 from .narrative import days_after
-from .pathway import ONE_WEEK, SIX_WEEKS, pathway
-from .phrases import PHRASES
-from .references import Ref, ref_of
 
 
 @dataclass(frozen=True)
