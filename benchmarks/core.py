@@ -3,8 +3,8 @@
     .venv/bin/python -m benchmarks.core [--rounds 20] [--per-round 100]
 
 Side by side, in one run, interleaved round by round so drift hits every case alike:
-  build                build_discharge(ctx)                     (the gate + the five resources)
-  build+model_check    build_discharge(ctx) then model_check()  (the R4B models' self-check)
+  build                build_discharge(ctx, SITE)               (the gate + the five resources)
+  build+model_check    build_discharge(ctx, SITE) then model_check() (R4B models' self-check)
   model_check          model_check(bundle) of an already built Bundle
   context              context_from_bundle(example)             (request body -> context; it
                                                                   validates the input Bundle
@@ -29,6 +29,7 @@ from collections.abc import Callable
 import orjson
 
 from benchmarks.common import Deadline, Stats, footer, header, ratio, table, us, verdict
+from fhir_discharge.config import DEFAULT_SITE_FILE, load_site
 from fhir_discharge.core.record.context import check_with_models, context_from_bundle
 from fhir_discharge.core.record.structure import conforms
 from fhir_discharge.core.transaction import build_discharge
@@ -37,22 +38,24 @@ from tests.support.models import model_check
 
 GOAL_NS = 1_000_000
 
+SITE = load_site(DEFAULT_SITE_FILE)
+
 
 def cases() -> dict[str, Callable[[], object]]:
     example = happy_bundle()
     ctx = context_from_bundle(example)
-    built = build_discharge(ctx).bundle
+    built = build_discharge(ctx, SITE).bundle
     model_check(built)
 
     def build_and_check() -> None:
-        model_check(build_discharge(ctx).bundle)
+        model_check(build_discharge(ctx, SITE).bundle)
 
     return {
-        "build": lambda: build_discharge(ctx),
+        "build": lambda: build_discharge(ctx, SITE),
         "build+model_check": build_and_check,
         "model_check": lambda: model_check(built),
         "context": lambda: context_from_bundle(example),
-        "context+build": lambda: build_discharge(context_from_bundle(example)),
+        "context+build": lambda: build_discharge(context_from_bundle(example), SITE),
         "check: R4B models": lambda: check_with_models(example, "body"),
         "check: subset": lambda: conforms(example),
         "orjson floor": lambda: orjson.dumps(built),
@@ -125,7 +128,7 @@ def main(argv: list[str] | None = None) -> dict[str, Stats]:
             rows,
         )
     )
-    size = len(orjson.dumps(build_discharge(context_from_bundle(happy_bundle())).bundle))
+    size = len(orjson.dumps(build_discharge(context_from_bundle(happy_bundle()), SITE).bundle))
     print(f"\nbuilt transaction Bundle: {size:,} bytes (orjson, compact), 5 entries")
     build, checked = cpu["build"].p50, cpu["build+model_check"].p50
     print(

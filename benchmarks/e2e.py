@@ -49,12 +49,15 @@ from benchmarks.common import (
     verdict,
 )
 from devtools.sandbox import free_port, start_sandbox, wait_until_up
+from fhir_discharge.config import DEFAULT_SITE_FILE, load_site
 from fhir_discharge.core.record.context import context_from_bundle
 from fhir_discharge.core.transaction import build_discharge
 from fhir_discharge.io.fhir_client import FhirClient
 
 GOAL = 1.10
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
+
+SITE = load_site(DEFAULT_SITE_FILE)
 
 
 async def seed(base_url: str, records: list[dict]) -> None:
@@ -68,7 +71,7 @@ async def seed(base_url: str, records: list[dict]) -> None:
 def transaction_bytes(record: dict) -> bytes:
     # The transaction the service posts for this context Bundle (the record carried along).
     ctx = replace(context_from_bundle(record), carry_record=True)
-    bundle = build_discharge(ctx).bundle
+    bundle = build_discharge(ctx, SITE).bundle
     # As httpx serialises `json=` (what FhirClient.post_transaction sends).
     return json.dumps(bundle, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 

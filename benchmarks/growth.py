@@ -5,10 +5,10 @@
 The extra Conditions are active, confirmed, non-red-flag (SNOMED 38341003 hypertension), on the
 patient but not on this encounter: the gate must screen each for red flags and pass. Side by
 side, per size, interleaved round by round (CPU time, time.process_time_ns):
-  gate       check_eligibility(ctx)                   (red-flag screen + diagnosis)
-  build      build_discharge(ctx)                     (gate + the five resources)
+  gate       check_eligibility(ctx, SITE.pathway)                   (red-flag screen + diagnosis)
+  build      build_discharge(ctx, SITE)                     (gate + the five resources)
   context    context_from_bundle(bundle)              (R4B structure check of the whole input)
-  total      build_discharge(context_from_bundle(bundle))
+  total      build_discharge(context_from_bundle(bundle), SITE)
 The slope is (t[max] - t[min]) / (max - min) per extra Condition; linear growth shows as
 t[1000] / t[100] close to 10 (not 100).
 """
@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 
 from benchmarks.common import Deadline, Stats, footer, header, table, us
+from fhir_discharge.config import DEFAULT_SITE_FILE, load_site
 from fhir_discharge.core.gate import check_eligibility
 from fhir_discharge.core.record.context import context_from_bundle
 from fhir_discharge.core.transaction import build_discharge
@@ -28,6 +29,8 @@ from tests.support.factories import add, condition, happy_bundle
 SNOMED = "http://snomed.info/sct"
 HYPERTENSION = "38341003"
 STAGES = ("gate", "build", "context", "total")
+
+SITE = load_site(DEFAULT_SITE_FILE)
 
 
 def record_with(n: int) -> dict[str, object]:
@@ -42,12 +45,12 @@ def stages(n: int) -> dict[str, Callable[[], object]]:
     bundle = record_with(n)
     ctx = context_from_bundle(bundle)
     assert len(ctx.conditions) == n
-    build_discharge(ctx)  # passes the gate
+    build_discharge(ctx, SITE)  # passes the gate
     return {
-        "gate": lambda: check_eligibility(ctx),
-        "build": lambda: build_discharge(ctx),
+        "gate": lambda: check_eligibility(ctx, SITE.pathway),
+        "build": lambda: build_discharge(ctx, SITE),
         "context": lambda: context_from_bundle(bundle),
-        "total": lambda: build_discharge(context_from_bundle(bundle)),
+        "total": lambda: build_discharge(context_from_bundle(bundle), SITE),
     }
 
 

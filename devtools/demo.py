@@ -1,7 +1,7 @@
 """`make demo`: a local FHIR sandbox and the service on loopback, the example discharged twice.
 
 The sandbox starts empty, as a server other than the EHR's: the record travels with the letter
-(fhir_discharge/core/carry.py), so the letter is whole there. Both processes stop at the end.
+(fhir_discharge/core/record/carry.py), so the letter is whole there. Both processes stop at the end.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""fhir-discharge: FHIR R4 discharge of acute non-specific mechanical low back pain (UZ Leuven ED).
+"""fhir-discharge: FHIR R4 discharge of acute non-specific mechanical low back pain at a Belgian ED.
 
 Build a discharge from a context (pure), post it to a FHIR server (one transaction), and the
 errors either may raise.

@@ -14,6 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from .config import Settings
 from .core.record.context import context_from_bundle
 from .errors import DischargeError, InvalidInput, operation_outcome
@@ -37,7 +39,11 @@ def serve(host: str, port: int) -> None:
 
 
 async def discharge_file(
-    path: Path, server: str | None, dry_run: bool, wait_seconds: float = 60.0
+    path: Path,
+    server: str | None,
+    dry_run: bool,
+    wait_seconds: float = 60.0,
+    settings: Settings | None = None,
 ) -> int:
     """Discharge a context Bundle as the service does (io/discharging.py): accepted into an
     outbox, delivered by the Deliverer with its retries, for up to `wait_seconds`.
@@ -46,18 +52,18 @@ async def discharge_file(
     belongs to the service (one process per SQLite file; a shared PostgreSQL queue would have
     this command deliver, and then abandon, other discharges). So a discharge still pending
     when the wait is over is not kept: run the command again (safe: the conditional creates
-    find what an earlier attempt made)."""
+    find what an earlier attempt made). The letter is the site's (FHIR_DISCHARGE_SITE)."""
     try:
         bundle = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise InvalidInput(f"{path.name}: not a readable JSON file") from None
-    settings = Settings()
+    settings = settings or Settings()
     # The same transaction the service would post for this context Bundle, with the configured
     # terminology server asked as the service asks it (io/terminology.py).
     ctx = context_from_bundle(bundle)
     terminology = terminology_server_from(settings)
     try:
-        discharge = await screened_discharge(ctx, terminology)
+        discharge = await screened_discharge(ctx, terminology, settings.site)
     finally:
         if terminology is not None:
             await terminology.aclose()
@@ -121,9 +127,20 @@ def main(argv: list[str] | None = None) -> int:
         serve(args.host, args.port)
         return 0
     try:
-        return asyncio.run(discharge_file(args.file, args.server, args.dry_run, args.wait))
+        settings = Settings()
+    except ValidationError as error:  # names the setting (or the site file's key), no values
+        print(f"settings: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    base = settings.site.canonical_base
+    try:
+        return asyncio.run(
+            discharge_file(args.file, args.server, args.dry_run, args.wait, settings)
+        )
     except DischargeError as error:
-        print(json.dumps(operation_outcome(error), indent=2, ensure_ascii=False), file=sys.stderr)
+        print(
+            json.dumps(operation_outcome(error, base), indent=2, ensure_ascii=False),
+            file=sys.stderr,
+        )
         return EXIT_INVALID
     except Exception:  # a dry run answers every input with a Bundle or an OperationOutcome
         if not args.dry_run:
@@ -133,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         refused = InvalidInput(
             "the record could not be processed: no letter is made; check the record's structure"
         )
-        print(json.dumps(operation_outcome(refused), indent=2, ensure_ascii=False), file=sys.stderr)
+        outcome = operation_outcome(refused, base)
+        print(json.dumps(outcome, indent=2, ensure_ascii=False), file=sys.stderr)
         return EXIT_INVALID
 
 

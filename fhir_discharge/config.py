@@ -1,13 +1,43 @@
-"""Settings, from the environment (FHIR_DISCHARGE_*), built once and injected."""
+"""Settings, from the environment (FHIR_DISCHARGE_*), built once and injected; and the site, the
+hospital the service writes letters for, read from its file (FHIR_DISCHARGE_SITE)."""
 
 from __future__ import annotations
 
 import re
-from typing import Literal
+import tomllib
+from pathlib import Path
+from typing import Final, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .core.i18n.catalogue import LANGUAGES
+from .core.site import Site, SiteError, site_from_toml
+
+# The site a service runs as when FHIR_DISCHARGE_SITE names none (shipped in the wheel).
+DEFAULT_SITE_FILE: Final = Path(__file__).resolve().parent / "sites" / "uz-leuven.toml"
+
+
+def load_site(path: str | Path) -> Site:
+    """The site of a site file; SiteError naming the file and the key it lacks or cannot use."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise SiteError(f"{path}: cannot be read ({error.strerror or error})") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise SiteError(f"{path}: not a TOML file ({error})") from None
+    return site_from_toml(data, str(path))
+
 
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+/?")
 
@@ -81,7 +111,7 @@ class Settings(BaseSettings):
     api_oauth_token_url: str | None = None
     # The longest a caller's JWT may live: `iat` and `exp` are required, exp - iat <= this.
     api_jwt_max_lifetime_seconds: int = 3600
-    # The service's own base URL as callers reach it (e.g. https://discharge.uzleuven.be), used in
+    # The service's own base URL as callers reach it (https://discharge.example.org), used in
     # everything it answers that names itself (status URLs, /metadata, the CDS card's app link,
     # the app's redirect URI, the `aud` of CDS Hooks JWTs). Unset: the request's base URL when its
     # Host is a loopback address, else the address the connection reached; never another Host.
@@ -173,6 +203,29 @@ class Settings(BaseSettings):
             raise ValueError("terminology_cache_seconds must not be negative")
         return value
 
+    @field_validator("language")
+    @classmethod
+    def _a_catalogue_language(cls, value: str | None) -> str | None:
+        # Else every discharge would fail on a catalogue that does not exist (a 500, issue 21).
+        if value is not None and value not in LANGUAGES:
+            raise ValueError(f"language must be one of the catalogues' languages {list(LANGUAGES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _site_readable(self) -> Settings:
+        try:
+            site = load_site(self.site_file or DEFAULT_SITE_FILE)
+            self._site = site.speaking(self.language) if self.language else site
+        except SiteError as error:
+            raise ValueError(f"FHIR_DISCHARGE_SITE: {error}") from None
+        return self
+
+    @property
+    def site(self) -> Site:
+        """The site the service runs as, in the language the settings give it."""
+        assert self._site is not None  # set by the validator
+        return self._site
+
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
         # A half-configured deployment would start and then fail, or worse pass, at each call:
@@ -208,7 +261,17 @@ class Settings(BaseSettings):
     # `false` (reference the record by id on a server that is not its source, where the ids may
     # be somebody else's) is no longer allowed: the service refuses to start with it.
     carry_record: bool = True
-    language: str = "nl-BE"
+    # The hospital the service writes letters for (fhir_discharge/sites/*.toml, core/site.py): its
+    # name, address and phone numbers, its spine programme and brochure, the canonical base of its
+    # definitions. A missing or malformed key stops the service at start-up, naming it.
+    site_file: str | None = Field(
+        default=None, validation_alias=AliasChoices("site_file", "FHIR_DISCHARGE_SITE")
+    )
+    # Overrides the site's default language (the letter's when the GP's Practitioner names none
+    # the catalogues speak, the physician's app's and the CDS card's): one of the catalogues'
+    # (core/i18n/*.toml). Unset: the site file's.
+    language: str | None = None
+    _site: Site | None = PrivateAttr(default=None)
     max_body_bytes: int = 1_000_000
     # The durable outbox (SQLite file): accepted discharges survive a crash or a FHIR outage.
     outbox_path: str = "var/outbox.sqlite3"

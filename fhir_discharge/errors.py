@@ -6,7 +6,7 @@ data by FHIRPath expression or resource reference, and never carries patient dat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +18,9 @@ FindingValue = str | float | tuple[str, ...]
 # The gate's findings as codes, for the systems that read the OperationOutcome: each issue of a
 # refusal carries its finding's code in `details` (system, code, display), besides the English
 # `diagnostics`. Published as a CodeSystem with the profiles (profiles/input/fsh/findings.fsh,
-# generated from this table by scripts/generate_fsh.py).
-FINDING_SYSTEM = "https://fhir.uzleuven.be/discharge/CodeSystem/lbp-gate-finding"
+# generated from this table by scripts/generate_fsh.py), under the site's canonical base
+# (CodeSystem/lbp-gate-finding).
+FINDING_CODE_SYSTEM = "lbp-gate-finding"
 FINDING_DISPLAYS: dict[str, str] = {
     # the record itself
     "patient-missing": "The encounter's patient is missing from the record",
@@ -85,12 +86,68 @@ FINDING_DISPLAYS: dict[str, str] = {
     # what the letter names
     "examination-unnamed": "An examination of this encounter cannot be named",
     "prescription-unnamed": "A prescription of this encounter does not name its medication",
-    # what the FHIR server already holds under the record's identifiers (core/matching.py)
+    # what the FHIR server already holds under the record's identifiers (core/record/matching.py)
     "patient-identity-conflict": "The FHIR server holds another person under this identifier",
     "encounter-of-another-patient": "The FHIR server holds this encounter for another patient",
     "letter-of-another-patient": "The FHIR server holds this letter for another patient",
     "identifier-matches-several": "The FHIR server holds several resources under one identifier",
 }
+
+
+# The warnings of a discharge as codes, like the findings: each warning issue of the operation's
+# answer carries its code in `details` (CodeSystem/lbp-discharge-warning under the site's
+# canonical base, profiles/input/fsh/warnings.fsh, generated from this table), besides its
+# English `diagnostics`. A user interface says a warning by its code and values
+# (core/i18n/said.py), never by reading the English back.
+WARNING_CODE_SYSTEM = "lbp-discharge-warning"
+WARNING_DISPLAYS: dict[str, str] = {
+    "entries-ignored": "Entries of the context Bundle were ignored: no part of a discharge context",
+    "older-patient": "The patient is 70 or older: the letter advises caution with NSAIDs",
+    "nsaid-caution": "NSAIDs carry more risk for this patient: the letter advises caution",
+    "medication-by-name": "Home medication without an ATC code was screened by its name only",
+    "report-free-text": "A report's conclusion is free text, quoted as written: read it first",
+    "general-practitioner-not-in-use": "The patient's GP on record is not in use",
+    "no-general-practitioner": "The patient has no GP on record",
+    "national-number-not-matched": "A national number fails its check: not matched, not written",
+    # core/gp_message/ehealthbox.py: why the letter cannot reach the GP's eHealthBox
+    "not-electronic-no-general-practitioner": "Not electronically: no GP on record",
+    "not-electronic-general-practitioner-no-nihdi": (
+        "Not electronically: the GP has no NIHDI number"
+    ),
+    "not-electronic-general-practitioner-nihdi-invalid": (
+        "Not electronically: the GP's NIHDI number is not a valid physician's number"
+    ),
+    "not-electronic-patient-no-ssin": "Not electronically: the patient has no SSIN",
+    "not-electronic-patient-ssin-invalid": "Not electronically: the patient's SSIN fails its check",
+    "not-electronic-patient-no-name": "Not electronically: the patient has no name",
+    "not-electronic-physician-no-nihdi": (
+        "Not electronically: the signing physician has no NIHDI number"
+    ),
+    "not-electronic-physician-nihdi-invalid": (
+        "Not electronically: the signing physician's NIHDI number is not valid"
+    ),
+    "not-electronic-hospital-no-nihdi": "Not electronically: the hospital has no NIHDI number",
+    "not-electronic-hospital-nihdi-invalid": (
+        "Not electronically: the hospital's NIHDI number is not a valid hospital's number"
+    ),
+    "not-electronic-message-too-large": (
+        "Not electronically: the message would exceed the eHealthBox's 10 MB"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class DischargeWarning:
+    """Something the caller is warned of, the discharge going ahead: the English `message` of the
+    API, a stable `code` (WARNING_DISPLAYS) and the `params` the message is built from, so a user
+    interface says the same in its own language (core/i18n/said.py)."""
+
+    message: str
+    code: str
+    params: Mapping[str, FindingValue] = field(default_factory=dict, hash=False)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True)
@@ -99,7 +156,7 @@ class Finding:
 
     `message` is English, for integrators (the OperationOutcome's diagnostics). The pathway
     gate also gives each finding a stable `code` and the `params` its message is built from, so
-    a user interface can say the same in its own language (phrases.FINDING_PHRASES).
+    a user interface can say the same in its own language (core/i18n/said.py).
     """
 
     message: str
@@ -234,8 +291,12 @@ def _server_findings(message: str, outcome: dict[str, Any] | None) -> list[Findi
     return findings
 
 
-def operation_outcome(error: DischargeError) -> dict[str, Any]:
-    """The OperationOutcome a client sees for `error`: one issue per finding."""
+def operation_outcome(
+    error: DischargeError, canonical_base: str, said: Callable[[Finding], str | None] | None = None
+) -> dict[str, Any]:
+    """The OperationOutcome a client sees for `error`: one issue per finding, a coded finding's
+    code in `details` (the CodeSystem under `canonical_base`, the site's). With `said`, an issue
+    also carries its finding as a user reads it in `details.text` (the physician's app)."""
     issues: list[dict[str, Any]] = []
     for finding in error.findings:
         issue: dict[str, Any] = {
@@ -245,27 +306,43 @@ def operation_outcome(error: DischargeError) -> dict[str, Any]:
         }
         if finding.code in FINDING_DISPLAYS:
             coding = {
-                "system": FINDING_SYSTEM,
+                "system": f"{canonical_base}/CodeSystem/{FINDING_CODE_SYSTEM}",
                 "code": finding.code,
                 "display": FINDING_DISPLAYS[finding.code],
             }
             issue["details"] = {"coding": [coding]}
+            text = said(finding) if said is not None else None
+            if text:
+                issue["details"]["text"] = text
         if finding.expression:
             issue["expression"] = [finding.expression]
         issues.append(issue)
     return {"resourceType": "OperationOutcome", "issue": issues}
 
 
-def warnings_outcome(warnings: list[str]) -> dict[str, Any]:
-    """An OperationOutcome of warnings (or one 'information' issue when there are none)."""
+def warnings_outcome(
+    warnings: Sequence[DischargeWarning | str], canonical_base: str
+) -> dict[str, Any]:
+    """An OperationOutcome of warnings (or one 'information' issue when there are none), each
+    coded warning's code in `details` (the CodeSystem under `canonical_base`, the site's)."""
     if not warnings:
         return {
             "resourceType": "OperationOutcome",
             "issue": [{"severity": "information", "code": "informational", "diagnostics": "OK"}],
         }
-    return {
-        "resourceType": "OperationOutcome",
-        "issue": [
-            {"severity": "warning", "code": "informational", "diagnostics": w} for w in warnings
-        ],
-    }
+    issues = []
+    for warning in warnings:
+        issue: dict[str, Any] = {
+            "severity": "warning",
+            "code": "informational",
+            "diagnostics": str(warning),
+        }
+        if isinstance(warning, DischargeWarning) and warning.code in WARNING_DISPLAYS:
+            coding = {
+                "system": f"{canonical_base}/CodeSystem/{WARNING_CODE_SYSTEM}",
+                "code": warning.code,
+                "display": WARNING_DISPLAYS[warning.code],
+            }
+            issue["details"] = {"coding": [coding]}
+        issues.append(issue)
+    return {"resourceType": "OperationOutcome", "issue": issues}

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from fhir_discharge import DischargeError, build_discharge, context_from_bundle, operation_outcome
+from fhir_discharge.config import DEFAULT_SITE_FILE, load_site
 from fhir_discharge.core.codes import RED_FLAGS, SNOMED
 from fhir_discharge.core.letter.composition import plain_text
 from fhir_discharge.core.pathway.definition import SCREENING_RED_FLAG_ITEMS
@@ -28,6 +29,8 @@ HAPPY = "happy-path-bundle"
 # The EHR's FHIR base, for the absolute fullUrls R4 requires of the entries of a context Bundle.
 EHR = "https://ehr.uzleuven.example/fhir"
 Resource = dict[str, Any]
+
+SITE = load_site(DEFAULT_SITE_FILE)
 
 
 def _dump(resource: Any) -> str:
@@ -236,7 +239,18 @@ def _on_pathway_variants(happy: Resource) -> dict[str, Resource]:
         "partial-birth-date-bundle": _changed(
             happy, "Patient", lambda p: p.update({"birthDate": "1956"})
         ),
+        # A GP who reads French, and one who reads English (Practitioner.communication, BCP 47):
+        # the letter in their language; the site's brochure in Dutch, and said to be.
+        "french-gp-bundle": _gp_speaking(happy, "fr-BE", "Français (Belgique)"),
+        "english-gp-bundle": _gp_speaking(happy, "en", "English"),
     }
+
+
+def _gp_speaking(happy: Resource, tag: str, name: str) -> Resource:
+    bundle = copy.deepcopy(happy)
+    gp = next(e["resource"] for e in bundle["entry"] if e["resource"].get("id") == "lbp-example-gp")
+    gp["communication"] = [{"coding": [{"system": "urn:ietf:bcp:47", "code": tag}], "text": name}]
+    return bundle
 
 
 def _statement(slug: str, atc: str, text: str) -> Resource:
@@ -513,9 +527,11 @@ def example_files() -> dict[Path, str]:
         try:
             # As the service builds it: a context Bundle's record travels with the letter.
             ctx = context_from_bundle(context_record)
-            discharge = build_discharge(replace(ctx, carry_record=record is context_record))
+            discharge = build_discharge(replace(ctx, carry_record=record is context_record), SITE)
         except DischargeError as error:
-            files[EXAMPLES / "output" / f"{name}.outcome.json"] = _dump(operation_outcome(error))
+            files[EXAMPLES / "output" / f"{name}.outcome.json"] = _dump(
+                operation_outcome(error, SITE.canonical_base)
+            )
             continue
         files[EXAMPLES / "output" / f"{name}.transaction.json"] = _dump(discharge.bundle)
         files[EXAMPLES / "output" / f"{name}.letter.txt"] = (

@@ -18,9 +18,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from fhir_discharge.config import DEFAULT_SITE_FILE, load_site
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "input" / "happy-path-bundle.json"
 BASE_URL = "https://fhir.example.org/fhir"
+
+SITE = load_site(DEFAULT_SITE_FILE)
 
 
 def example_document() -> dict[str, Any]:
@@ -32,7 +36,7 @@ def example_document() -> dict[str, Any]:
     )
 
     record = json.loads(EXAMPLE.read_text(encoding="utf-8"))
-    discharge = build_discharge(context_from_bundle(record))
+    discharge = build_discharge(context_from_bundle(record), SITE)
     # What the transaction-response would say: where each new resource landed.
     locations = {
         entry["fullUrl"]: f"{entry['resource']['resourceType']}/example-{n}/_history/1"
@@ -63,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
 
     document = example_document()
     html_path, pdf_path = out / "letter-example.html", out / "letter-example.pdf"
-    html_path.write_text(render_letter_html(document), encoding="utf-8")
-    pdf_path.write_bytes(render_letter_pdf(document))
+    html_path.write_text(render_letter_html(document, SITE), encoding="utf-8")
+    pdf_path.write_bytes(render_letter_pdf(document, SITE))
     print(f"wrote {html_path}\nwrote {pdf_path}")
 
     pdftoppm = shutil.which("pdftoppm")

@@ -1,4 +1,5 @@
-"""Belgian identifiers: a well-formed SSIN or NIHDI number told from a typo (core/belgian_ids.py).
+"""Belgian identifiers: a well-formed SSIN or NIHDI number told from a typo
+(core/record/belgian_ids.py).
 
 A KMEHR message is filed by the SSIN it names and delivered to the NIHDI number it names: one
 wrong digit would file the letter under another patient or send it to another physician, so

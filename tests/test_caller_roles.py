@@ -31,13 +31,13 @@ from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute
 
 from fhir_discharge.config import Settings, settings_problems
-from fhir_discharge.core.pathway.definition import pathway
 from fhir_discharge.io.app_sessions import AppSession, AppSessions
 from fhir_discharge.web.app import create_app
 from fhir_discharge.web.body import StrictJsonRoute
 from fhir_discharge.web.security import CALLER_ROLES, CDS_CLIENT, PHYSICIAN, SYSTEM
 from tests.support.app_stack import seed
 from tests.support.factories import fresh_record, resource
+from tests.support.site import SITE
 
 TOKEN = "roles-" + uuid.uuid4().hex
 SYSTEM_AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -163,7 +163,7 @@ def open_session(
 
 
 ALL_CLEAR = {
-    **{item.link_id: False for item in pathway().screening.items},
+    **{item.link_id: False for item in SITE.pathway.screening.items},
     "brochure-given": True,
 }
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from fhir_discharge import build_discharge
-from fhir_discharge.core.phrases import ADVICE_KEYS
 from tests.support.contexts import held_by_server
 from tests.support.factories import happy_bundle, resource, screening
+from tests.support.site import SITE
 
 
 def built(bundle):
-    entries = build_discharge(held_by_server(bundle)).bundle["entry"]
+    entries = build_discharge(held_by_server(bundle), SITE).bundle["entry"]
     return entries, {e["resource"]["resourceType"]: e["resource"] for e in entries[:3]}
 
 
@@ -28,7 +28,7 @@ def test_the_care_plan_holds_each_advice_and_both_follow_ups():
     ]
     details = [a["detail"] for a in plan["activity"] if "detail" in a]
     # the eight advice items, then the two safety-net instructions (GP, then the ED)
-    assert len(details) == len(ADVICE_KEYS) + 2 == 10
+    assert len(details) == len(SITE.pathway.advice) + 2 == 10
     assert all(d["description"] and d["status"] == "in-progress" for d in details)
     assert details[8]["description"].startswith("De huisarts raadplegen bij: Radiculaire pijn")
     assert details[9]["description"].startswith("Onmiddellijk naar de spoedgevallendienst bij")

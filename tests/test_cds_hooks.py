@@ -19,14 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from devtools.sandbox import free_port
 from fhir_discharge import build_discharge
 from fhir_discharge.core.codes import SNOMED
-from fhir_discharge.core.letter.narrative import dutch_date
-from fhir_discharge.core.phrases import BROCHURE_URL
+from fhir_discharge.core.i18n.dates import say_date
 from fhir_discharge.io.fhir_client import FhirClient
 from fhir_discharge.io.gathering import RECORD_SEARCHES
 from fhir_discharge.web.cds_hooks import PREFETCH, as_action_resources
 from tests.support.contexts import held_by_server
 from tests.support.factories import condition, fresh_record, references_in, resource
 from tests.support.servers import AUTH
+from tests.support.site import SITE
 from tests.support.stub_http import StubHttpServer, StubReply, StubRequest, json_reply
 
 pytestmark = pytest.mark.integration
@@ -265,9 +265,9 @@ def check_discharge_card(answer: CdsResponse, record: dict) -> Card:
     card = answer.cards[0]
     assert card.indicator == "info"
     assert card.source.label == "UZ Leuven – zorgpad acute lage rugpijn"
-    assert card.source.url == BROCHURE_URL
+    assert card.source.url == SITE.brochure("nl-BE")[0]
     assert [(x.label, x.url, x.type) for x in card.links or []] == [
-        ("Patiëntenbrochure UZ Leuven 700457", BROCHURE_URL, "absolute")
+        ("Patiëntenbrochure UZ Leuven 700457", SITE.brochure("nl-BE")[0], "absolute")
     ]
     assert card.suggestions and len(card.suggestions) == 1
     suggestion = card.suggestions[0]
@@ -278,7 +278,7 @@ def check_discharge_card(answer: CdsResponse, record: dict) -> Card:
     created = [a.resource or {} for a in actions]
     assert [r["resourceType"] for r in created] == CREATED_TYPES
 
-    local = build_discharge(held_by_server(copy.deepcopy(record)))
+    local = build_discharge(held_by_server(copy.deepcopy(record)), SITE)
     assert created == as_action_resources(local.bundle["entry"][:5])
 
     ours = {f"{r['resourceType']}/{r['id']}" for r in created}
@@ -298,7 +298,7 @@ def check_discharge_card(answer: CdsResponse, record: dict) -> Card:
 
     assert card.detail is not None
     for moment in (local.facts.week_follow_up, local.facts.six_week_follow_up):
-        assert dutch_date(moment) in card.detail
+        assert say_date(moment, "nl-BE") in card.detail
     assert "Pieter Claes" in card.detail  # the GP the letter goes to
     return card
 
@@ -477,8 +477,8 @@ def test_the_cards_warnings_are_in_dutch(service_url):
 
 
 def test_the_card_says_when_the_gp_cannot_receive_the_letter_electronically(service_url):
-    # The GP's NIHDI number has a typo: no KMEHR message for the eHealthBox (core/ehealthbox.py);
-    # the physician is told, in Dutch, to hand the letter over.
+    # The GP's NIHDI number has a typo: no KMEHR message for the eHealthBox
+    # (core/gp_message/ehealthbox.py); the physician is told, in Dutch, to hand the letter over.
     record = new_record()
     gp_id = resource(record, "Patient")["generalPractitioner"][0]["reference"].split("/")[1]
     # 12345625003 with its check digits swapped

@@ -111,7 +111,7 @@ def test_the_image_renders_the_letter_as_pdf(image: str) -> None:
         "'value': 'urn:uuid:0'}, 'entry': [{'fullUrl': 'http://x/fhir/Composition/c', "
         "'resource': {'resourceType': 'Composition', 'id': 'c', 'status': 'final', "
         "'date': '2026-11-25T12:40:00+01:00', 'title': 'Ontslagbrief', 'section': []}}]}\n"
-        "print(render_letter_pdf(doc)[:5].decode())\n"
+        "print(render_letter_pdf(doc, SITE)[:5].decode())\n"
     )
     result = podman("run", "--rm", "--no-healthcheck", image, "python", "-c", script)
     assert result.stdout.strip() == "%PDF-"

@@ -24,13 +24,14 @@ from tests.support.documents import BASE, example_document, land, landed_example
 from tests.support.factories import happy_bundle, references_in  # noqa: E402
 from tests.support.fhir_validator import format_issues  # noqa: E402
 from tests.support.models import model_check  # noqa: E402
+from tests.support.site import SITE  # noqa: E402
 from tests.support.validator_fixture import fhir_validator  # noqa: E402, F401
 
 # -- landing ------------------------------------------------------------------------------------
 
 
 def test_landing_gives_ids_and_leaves_no_urn_references():
-    discharge = build_discharge(held_by_server(happy_bundle()))
+    discharge = build_discharge(held_by_server(happy_bundle()), SITE)
     landed = land(discharge.bundle)
     assert [r["id"] for r in landed] == [f"srv-{n}" for n in range(1, 8)]
     refs = set(references_in(landed))

@@ -20,6 +20,7 @@ from fhir_discharge.io.outbox.sqlite import SqliteOutbox
 from tests.support.discharges import discharge, parts
 from tests.support.factories import fresh_record
 from tests.support.servers import AUTH, start_service
+from tests.support.site import SITE
 
 FHIR = "http://fhir.test/fhir"
 TRANSACTION = {
@@ -52,7 +53,7 @@ def deliver(tmp_path, status: str, attempts_before: int = 0) -> WrittenLetter | 
     async def run() -> WrittenLetter | None:
         box = SqliteOutbox(tmp_path / f"outbox-{uuid.uuid4().hex}.sqlite3")
         client = FhirClient(FHIR, transport=httpx.MockTransport(answering(status)))
-        deliverer = Deliverer(box, client)
+        deliverer = Deliverer(box, client, canonical_base=SITE.canonical_base)
         try:
             box.accept("d1", "Encounter/e1", TRANSACTION, (), time.time())
             for _ in range(attempts_before):  # earlier attempts whose answers were lost

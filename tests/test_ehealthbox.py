@@ -1,6 +1,6 @@
-"""The letter's way to the GP's eHealthBox (core/ehealthbox.py): the Communication carries the
-KMEHR message with what the envelope needs, a Task tells the hospital's integration engine to send
-it, and a letter that cannot go that way says why while the discharge still happens.
+"""The letter's way to the GP's eHealthBox (core/gp_message/ehealthbox.py): the Communication
+carries the KMEHR message with what the envelope needs, a Task tells the hospital's integration
+engine to send it, and a letter that cannot go that way says why while the discharge still happens.
 """
 
 from __future__ import annotations
@@ -18,14 +18,11 @@ from fhir_discharge import IncompleteRecord, build_discharge
 from fhir_discharge.core.gp_message import ehealthbox
 from fhir_discharge.core.gp_message.ehealthbox import (
     GP_MESSAGE_CODES,
-    GP_MESSAGE_SYSTEM,
-    PUBLICATION_ID_SYSTEM,
     SEND_CODE,
     UNREACHABLE,
     publication_id,
     unreachable_warning,
 )
-from fhir_discharge.core.pathway.canonicals import GP_MESSAGE_TASK_PROFILE
 from fhir_discharge.core.record.belgian_ids import NIHDI_SYSTEM, SSIN_SYSTEM
 from fhir_discharge.core.transaction import Discharge
 from tests.support.contexts import held_by_server
@@ -37,13 +34,14 @@ from tests.support.factories import (
     resource,
     with_encounter,
 )
+from tests.support.site import SITE
 
 GENERATED = EXAMPLES.parent / "profiles" / "fsh-generated" / "resources"
 
 
 def _discharge(bundle: dict[str, Any] | None = None, **kwargs: Any) -> Discharge:
     # The record as the FHIR server holds it (referenced there by id): what the message names.
-    return build_discharge(held_by_server(bundle or happy_bundle()), **kwargs)
+    return build_discharge(held_by_server(bundle or happy_bundle()), SITE, **kwargs)
 
 
 def _of_type(discharge: Discharge, resource_type: str) -> list[dict[str, Any]]:
@@ -63,7 +61,7 @@ def _ehealthbox_tasks(discharge: Discharge) -> list[dict[str, Any]]:
     return [
         t
         for t in _of_type(discharge, "Task")
-        if t["code"]["coding"][0].get("system") == GP_MESSAGE_SYSTEM
+        if t["code"]["coding"][0].get("system") == SITE.canonicals.gp_message_system
     ]
 
 
@@ -97,7 +95,7 @@ def test_the_communication_carries_the_letter_and_its_kmehr_message_with_the_env
     assert communication["subject"]["identifier"] == {"system": SSIN_SYSTEM, "value": EXAMPLE_SSIN}
     ours, publication = communication["identifier"]
     assert ours["value"] == discharge.bundle["entry"][5]["fullUrl"]  # still the business id
-    assert publication["system"] == PUBLICATION_ID_SYSTEM
+    assert publication["system"] == SITE.canonicals.publication_id_system
     assert re.fullmatch(r"[0-9A-Z]{13}", publication["value"])
     assert publication["value"] == discharge.gp_message.publication_id
 
@@ -120,11 +118,15 @@ def test_a_task_asks_the_hospitals_integration_engine_to_send_it() -> None:
     (task,) = _ehealthbox_tasks(discharge)
     task_entry = entries[6]
     assert task_entry["resource"] is task  # right after the Communication (ENTRY_ROLES)
-    assert task["meta"] == {"profile": [GP_MESSAGE_TASK_PROFILE]}
+    assert task["meta"] == {"profile": [SITE.canonicals.gp_message_task_profile]}
     assert task["status"] == "requested" and task["intent"] == "order"
     assert task["code"] == {
         "coding": [
-            {"system": GP_MESSAGE_SYSTEM, "code": SEND_CODE, "display": GP_MESSAGE_CODES[SEND_CODE]}
+            {
+                "system": SITE.canonicals.gp_message_system,
+                "code": SEND_CODE,
+                "display": GP_MESSAGE_CODES[SEND_CODE],
+            }
         ]
     }
     assert task["businessStatus"]["coding"][0]["code"] == "to-send"
@@ -147,13 +149,13 @@ def test_a_task_asks_the_hospitals_integration_engine_to_send_it() -> None:
 
 def test_the_codes_are_the_published_code_system() -> None:
     compiled = json.loads((GENERATED / "CodeSystem-lbp-gp-message.json").read_text())
-    assert compiled["url"] == GP_MESSAGE_SYSTEM
+    assert compiled["url"] == SITE.canonicals.gp_message_system
     assert {c["code"]: c["display"] for c in compiled["concept"]} == GP_MESSAGE_CODES
     statuses = json.loads((GENERATED / "ValueSet-lbp-gp-message-status.json").read_text())
     (include,) = statuses["compose"]["include"]
     assert {c["code"] for c in include["concept"]} == set(GP_MESSAGE_CODES) - {SEND_CODE}
     profile = json.loads((GENERATED / "StructureDefinition-lbp-gp-message-task.json").read_text())
-    assert profile["url"] == GP_MESSAGE_TASK_PROFILE
+    assert profile["url"] == SITE.canonicals.gp_message_task_profile
 
 
 def test_the_same_record_gives_the_same_message_task_and_communication() -> None:
@@ -287,7 +289,7 @@ def test_the_discharge_happens_without_a_message_and_says_why(
         assert len(communication["identifier"]) == 1
     assert discharge.gp_route is not None and discharge.gp_route.reasons == (reason,)
     assert unreachable_warning(reason) in discharge.warnings
-    assert unreachable_warning(reason).startswith(
+    assert unreachable_warning(reason).message.startswith(
         "the GP cannot receive the letter electronically (no KMEHR message for the eHealthBox): "
     )
 
@@ -304,7 +306,7 @@ def test_every_reason_of_a_record_is_said() -> None:
         "general-practitioner-nihdi-invalid",
         "hospital-no-nihdi",
     )
-    assert [w for w in discharge.warnings if "electronically" in w] == [
+    assert [w for w in discharge.warnings if "electronically" in w.message] == [
         unreachable_warning(r) for r in discharge.gp_route.reasons
     ]
 

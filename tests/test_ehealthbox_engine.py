@@ -18,8 +18,6 @@ import pytest
 from lxml import etree
 
 from fhir_discharge.core.gp_message.ehealthbox import (
-    GP_MESSAGE_SYSTEM,
-    PUBLICATION_ID_SYSTEM,
     SEND_CODE,
     gp_message_coding,
 )
@@ -28,11 +26,12 @@ from tests.support.discharges import discharge, parts, seeded
 from tests.support.factories import fresh_record, resource
 from tests.support.kmehr_schemas import NS, code_list_errors, schema_errors
 from tests.support.servers import AUTH
+from tests.support.site import SITE
 
 pytestmark = pytest.mark.integration
 
 FHIR = {"Accept": "application/fhir+json"}
-TO_SEND = {"status": "requested", "code": f"{GP_MESSAGE_SYSTEM}|{SEND_CODE}"}
+TO_SEND = {"status": "requested", "code": f"{SITE.canonicals.gp_message_system}|{SEND_CODE}"}
 
 
 def search(base: str, resource_type: str, **params: str) -> list[dict[str, Any]]:
@@ -88,7 +87,9 @@ def test_a_repeat_discharge_makes_no_second_message(fhir_base_url: str, service_
     ]
     publication_id = read(fhir_base_url, communication)["identifier"][1]["value"]
     found = search(
-        fhir_base_url, "Communication", identifier=f"{PUBLICATION_ID_SYSTEM}|{publication_id}"
+        fhir_base_url,
+        "Communication",
+        identifier=f"{SITE.canonicals.publication_id_system}|{publication_id}",
     )
     assert len(found) == 1
 
@@ -115,7 +116,9 @@ def test_the_engine_finds_what_to_send_reads_the_envelope_and_completes_it(
     assert subject["system"] == SSIN_SYSTEM
     assert subject["value"] == resource(record, "Patient")["identifier"][0]["value"]
     (publication,) = [
-        i for i in communication["identifier"] if i["system"] == PUBLICATION_ID_SYSTEM
+        i
+        for i in communication["identifier"]
+        if i["system"] == SITE.canonicals.publication_id_system
     ]
     assert len(publication["value"]) <= 13
     # the envelope says what the message says: the same GP, the same patient
@@ -128,7 +131,11 @@ def test_the_engine_finds_what_to_send_reads_the_envelope_and_completes_it(
     assert to_send(fhir_base_url, hospital) == []  # no second engine sends it too
     put(
         fhir_base_url,
-        {**task, "status": "completed", "businessStatus": {"coding": [gp_message_coding("sent")]}},
+        {
+            **task,
+            "status": "completed",
+            "businessStatus": {"coding": [gp_message_coding("sent", SITE.canonicals)]},
+        },
     )
     done = read(fhir_base_url, f"Task/{task['id']}")
     assert done["status"] == "completed" and done["businessStatus"]["coding"][0]["code"] == "sent"
@@ -147,7 +154,7 @@ def test_a_failed_message_is_found_by_the_search_that_shows_it(
         {
             **task,
             "status": "failed",
-            "businessStatus": {"coding": [gp_message_coding("failed")]},
+            "businessStatus": {"coding": [gp_message_coding("failed", SITE.canonicals)]},
             "statusReason": {"text": reason},
         },
     )
@@ -155,7 +162,10 @@ def test_a_failed_message_is_found_by_the_search_that_shows_it(
     failed = search(fhir_base_url, "Task", status="failed", code=TO_SEND["code"], owner=hospital)
     assert [(t["id"], t["statusReason"]["text"]) for t in failed] == [(task["id"], reason)]
     by_status = search(
-        fhir_base_url, "Task", **{"business-status": f"{GP_MESSAGE_SYSTEM}|failed"}, owner=hospital
+        fhir_base_url,
+        "Task",
+        **{"business-status": f"{SITE.canonicals.gp_message_system}|failed"},
+        owner=hospital,
     )
     assert [t["id"] for t in by_status] == [task["id"]]
 

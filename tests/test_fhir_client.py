@@ -19,6 +19,7 @@ from fhir_discharge.io.retry import RetryPolicy
 from fhir_discharge.web.app import create_app
 from tests.support.contexts import held_by_server
 from tests.support.factories import happy_bundle
+from tests.support.site import SITE
 from tests.support.stub_http import StubHttpServer, json_reply
 
 BASE = "http://fhir.test/fhir"
@@ -27,7 +28,7 @@ FAST = RetryPolicy(base_delay=0.001, max_delay=0.002)
 
 
 def transaction() -> dict:
-    return build_discharge(held_by_server(happy_bundle())).bundle
+    return build_discharge(held_by_server(happy_bundle()), SITE).bundle
 
 
 def post_with(handler) -> list:
@@ -224,7 +225,7 @@ def test_the_transaction_goes_out_as_the_same_json_httpx_would_send() -> None:
     Bundle; an integer beyond 64 bits, which orjson refuses, still goes out (standard library)."""
     from fhir_discharge.io.fhir_client import json_bytes
 
-    bundle = build_discharge(held_by_server(happy_bundle())).bundle
+    bundle = build_discharge(held_by_server(happy_bundle()), SITE).bundle
     as_httpx_sends = httpx.Request("POST", "http://x", json=bundle).content
     assert json_bytes(bundle) == as_httpx_sends
     huge = {"resourceType": "Basic", "extension": [{"url": "u", "valueInteger64": 2**70}]}

@@ -1,4 +1,5 @@
-"""The gate's findings in Dutch for the physician's app (core/findings_nl.py, FINDING_PHRASES).
+"""The gate's findings in Dutch for the physician's app (core/i18n/said.py, the `findings` of
+core/i18n/nl-BE.toml; tests/test_catalogues.py holds the other languages to the same keys).
 
 Every finding the gate can give has a code (read from the source of core/gate/), the catalogue has
 a Dutch sentence for each code and for no other, and a real record built with the factories
@@ -18,10 +19,10 @@ import pytest
 
 from fhir_discharge import IncompleteRecord, NotOnPathway, build_discharge, context_from_bundle
 from fhir_discharge.core.codes import ICD10, RED_FLAG_LABELS, SNOMED
-from fhir_discharge.core.findings_nl import finding_text
 from fhir_discharge.core.gate.record import NOT_HOLDING_CLINICAL
+from fhir_discharge.core.i18n import said as saying
+from fhir_discharge.core.i18n.catalogue import catalogue
 from fhir_discharge.core.pathway.definition import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
-from fhir_discharge.core.phrases import NL_BE_FINDING_VALUES, NL_BE_FINDINGS
 from fhir_discharge.core.record import matching
 from fhir_discharge.core.record.identifiers import SSIN
 from fhir_discharge.errors import Finding, operation_outcome
@@ -39,6 +40,15 @@ from tests.support.factories import (
     temperature,
 )
 from tests.support.gate import gate_modules, gate_refusal
+from tests.support.site import SITE
+
+NL_BE_FINDINGS = catalogue("nl-BE").findings
+NL_BE_FINDING_VALUES = catalogue("nl-BE").values
+
+
+def finding_text(finding: Finding, language: str = "nl-BE") -> str | None:
+    return saying.finding_text(finding, language)
+
 
 # The helpers that pass a finding's code on; the code itself is given where they are called.
 _FINDING_CALLS = {"off": 2, "missing": 2, "once": 0, "Finding": 2}
@@ -102,7 +112,7 @@ def test_every_finding_of_the_gate_has_a_code_and_every_code_a_dutch_sentence() 
         found, missed = _codes_in_source(module)
         codes |= found
         uncoded += missed
-    # and the refusals of what the FHIR server already holds (core/matching.py)
+    # and the refusals of what the FHIR server already holds (core/record/matching.py)
     server_codes, server_uncoded = _codes_in_source(matching)
     assert server_codes == SERVER_FINDINGS and server_uncoded == []
     codes |= server_codes
@@ -382,7 +392,7 @@ def test_a_record_makes_every_finding_of_the_catalogue() -> None:
     assert set(RECORDS) == set(NL_BE_FINDINGS) - SERVER_FINDINGS
 
 
-# --- what the FHIR server already holds (core/matching.py) ------------------------------------
+# --- what the FHIR server already holds (core/record/matching.py) ----------------------------
 
 SERVER_FINDINGS = {
     "patient-identity-conflict",
@@ -396,7 +406,7 @@ def _server_conflicts() -> list[Finding]:
     """Every server finding, from a carried transaction and what a server holds under its
     identifiers: another person under the SSIN (twice), the encounter and the letter for a
     third patient."""
-    transaction = build_discharge(context_from_bundle(happy_bundle())).bundle
+    transaction = build_discharge(context_from_bundle(happy_bundle()), SITE).bundle
     by_type = {e["resource"]["resourceType"]: e["fullUrl"] for e in transaction["entry"]}
     stranger = {"resourceType": "Patient", "id": "p9", "name": [{"family": "Peeters"}]}
     someone_else = {"subject": {"reference": "Patient/p7"}}
@@ -460,7 +470,7 @@ def test_each_finding_is_said_in_dutch_with_its_own_values(code: str) -> None:
         for said in _said(finding.params[field], NL_BE_FINDING_VALUES.get(field, {})):
             assert said in text or said[:1].upper() + said[1:] in text, (field, said, text)
     # The app's answer carries it beside the English, for every finding of the refusal.
-    answer_ = _findings(refusal)
+    answer_ = _findings(refusal, SITE)
     assert answer_["outcome"] == (
         "off-pathway" if isinstance(refusal, NotOnPathway) else "incomplete"
     )
@@ -468,9 +478,9 @@ def test_each_finding_is_said_in_dutch_with_its_own_values(code: str) -> None:
         assert shown["message"] == given.message
         assert shown["expression"] == given.expression
         assert shown["code"] == given.code in NL_BE_FINDINGS
-        assert shown["message_nl"] == finding_text(given) and shown["message_nl"]
+        assert shown["text"] == finding_text(given) and shown["text"]
     # The API's OperationOutcome is unchanged: English, as integrators read it.
-    outcome = operation_outcome(refusal)
+    outcome = operation_outcome(refusal, SITE.canonical_base)
     assert [i["diagnostics"] for i in outcome["issue"]] == [f.message for f in refusal.findings]
 
 
@@ -508,8 +518,8 @@ def test_a_value_that_looks_like_markup_or_a_placeholder_is_kept_as_plain_text()
     refusal = gate_refusal(
         add(happy_bundle(), _named(condition("sprain", SNOMED, "44465007"), name))
     )
-    (shown,) = [f for f in _findings(refusal)["findings"] if f["code"] == "other-diagnosis"]
-    assert shown["message_nl"] == (
+    (shown,) = [f for f in _findings(refusal, SITE)["findings"] if f["code"] == "other-diagnosis"]
+    assert shown["text"] == (
         f"Een andere diagnose bij dit bezoek: {name} (de brief zou die niet kunnen beschrijven)."
     )
 
@@ -528,18 +538,21 @@ def test_a_value_that_looks_like_markup_or_a_placeholder_is_kept_as_plain_text()
 )
 def test_a_finding_without_a_dutch_sentence_keeps_its_english_message(finding: Finding) -> None:
     assert finding_text(finding) is None
-    answer_ = _findings(IncompleteRecord("the record lacks something", [finding]))
+    answer_ = _findings(IncompleteRecord("the record lacks something", [finding]), SITE)
     assert answer_["findings"] == [
         {
             "message": finding.message,
             "expression": finding.expression,
             "code": finding.code,
-            "message_nl": None,
+            "text": finding.message,
         }
     ]
 
 
-def test_only_dutch_is_catalogued() -> None:
+def test_a_finding_is_said_in_each_language_by_its_code() -> None:
     finding = Finding("the patient is recorded as deceased", "Patient.deceased", "patient-deceased")
     assert finding_text(finding) == "De patiënt staat in het dossier als overleden."
-    assert finding_text(finding, "fr-BE") is None
+    assert (
+        finding_text(finding, "fr-BE") == "Le patient est enregistré comme décédé dans le dossier."
+    )
+    assert finding_text(finding, "en") == "The patient is recorded as deceased."

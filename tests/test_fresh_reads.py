@@ -22,12 +22,12 @@ from typing import Any
 import httpx
 import pytest
 
-from fhir_discharge.core.pathway.definition import pathway
 from fhir_discharge.io.fhir_client import SEARCH_PAGE_SIZE, FhirClient
 from fhir_discharge.io.gathering import gather_context
 from tests.support.app_stack import Stack, seed, start_stack, unscreened_record
 from tests.support.factories import fresh_record, resource
 from tests.support.hapi_server import log_hint
+from tests.support.site import SITE
 
 FHIR_JSON = "application/fhir+json"
 
@@ -146,7 +146,7 @@ def test_on_hapi_the_apps_flow_stores_the_screening_and_the_discharge_right_afte
     shown = httpx.get(f"{service}/app/api/record", params=launched, headers=auth, timeout=60)
     assert shown.status_code == 200, f"{shown.text} {log_hint()}"
     assert shown.json()["gate"]["outcome"] == "clear"
-    answers = {**{i.link_id: False for i in pathway().screening.items}, "brochure-given": True}
+    answers = {**{i.link_id: False for i in SITE.pathway.screening.items}, "brochure-given": True}
     screening = {**launched, "answers": answers, "screening_id": str(uuid.uuid4())}
     preview = httpx.post(f"{service}/app/api/preview", json=screening, headers=auth, timeout=60)
     assert preview.status_code == 200 and preview.json()["outcome"] == "on-pathway", preview.text

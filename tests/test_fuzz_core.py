@@ -18,6 +18,7 @@ from fhir_discharge import DischargeError, build_discharge, context_from_bundle,
 from tests.support.built_bundles import unrecorded
 from tests.support.contexts import held_by_server
 from tests.support.factories import happy_bundle
+from tests.support.site import SITE
 
 HAPPY = happy_bundle()
 
@@ -108,13 +109,13 @@ def test_any_record_is_either_discharged_or_refused_with_an_outcome(record):
     # conformance check: the copies hold the fuzzed record as given.
     with unrecorded():
         try:
-            build_discharge(context_from_bundle(copy.deepcopy(record)))
+            build_discharge(context_from_bundle(copy.deepcopy(record)), SITE)
         except DischargeError as error:
-            outcome = operation_outcome(error)
+            outcome = operation_outcome(error, SITE.canonical_base)
             assert outcome["issue"] and all(i["diagnostics"] for i in outcome["issue"])
             return
     # What the service writes itself, kept for the conformance check (test_conformance.py).
-    discharge = build_discharge(held_by_server(record))
+    discharge = build_discharge(held_by_server(record), SITE)
     for entry in discharge.bundle["entry"]:
         resource = entry["resource"]
         ET.fromstring(resource["text"]["div"])

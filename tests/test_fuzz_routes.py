@@ -29,11 +29,11 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from fhir_discharge.config import Settings
-from fhir_discharge.core.pathway.definition import pathway
 from fhir_discharge.io.app_sessions import AppSession
 from fhir_discharge.web.security import CALLER_ROLES, PHYSICIAN
 from tests.support.factories import happy_bundle, resource
 from tests.support.in_process import in_process_app
+from tests.support.site import SITE
 from tests.support.stub_http import StubHttpServer, StubReply, StubRequest, json_reply
 
 TOKEN = "fuzz-" + uuid.uuid4().hex
@@ -156,7 +156,7 @@ def valid_bodies(ehr: StubHttpServer) -> dict[str, Any]:
         "generalPractitioner": searchset("Patient", "Practitioner", "PractitionerRole"),
     }
     screening = {
-        "answers": {item.link_id: False for item in pathway().screening.items},
+        "answers": {item.link_id: False for item in SITE.pathway.screening.items},
         "screening_id": str(uuid.uuid4()),
     }
     return {

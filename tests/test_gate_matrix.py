@@ -46,6 +46,7 @@ from fhir_discharge.core.gate.record_scan import POSITIONS
 from fhir_discharge.core.record import context as context_module
 from tests.support.factories import add, clinical, happy_bundle
 from tests.support.placements import LONG_AGO, PLACEMENTS, Placement
+from tests.support.site import SITE
 
 Coding = dict[str, str]
 HAPPY = happy_bundle()
@@ -67,7 +68,7 @@ def _run(change: Callable[[dict[str, Any]], str | None]) -> tuple[Any, str | Non
     bundle = json.loads(_HAPPY_JSON)
     where = change(bundle)
     try:
-        return check_eligibility(context_from_bundle(bundle)), where
+        return check_eligibility(context_from_bundle(bundle), SITE.pathway), where
     except DischargeError as error:
         return error, where
 
@@ -227,7 +228,7 @@ def test_a_snomed_concept_a_terminology_server_placed_below_a_red_flag_refuses_e
                     red_flags_by_terminology_server={(SNOMED, unlisted): item},
                 )
                 try:
-                    answer: Any = check_eligibility(ctx)
+                    answer: Any = check_eligibility(ctx, SITE.pathway)
                 except DischargeError as error:
                     answer = error
                 if not _refused_with(answer, where, placement.finding, item):
@@ -263,7 +264,7 @@ def test_every_nsaid_caution_code_gives_a_letter_with_the_caution() -> None:
                     failures.append(
                         f"{reason} {_id(code)} {form} in {placement.name}: {_said(answer)}"
                     )
-                elif not any("NSAIDs carry more risk" in w for w in answer.warnings):
+                elif not any("NSAIDs carry more risk" in str(w) for w in answer.warnings):
                     failures.append(f"{reason} {_id(code)} in {placement.name}: no warning")
     _report(failures, total)
 

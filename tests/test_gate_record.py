@@ -28,13 +28,14 @@ from tests.support.factories import (
     resource,
     screening,
 )
+from tests.support.site import SITE
 
 ATC = "http://www.whocc.no/atc"
 PATIENT = {"reference": "Patient/lbp-example-patient"}
 
 
 def gate(bundle: dict[str, Any]) -> Eligibility:
-    return check_eligibility(context_from_bundle(bundle))
+    return check_eligibility(context_from_bundle(bundle), SITE.pathway)
 
 
 def refusal(bundle: dict[str, Any]) -> NotOnPathway | IncompleteRecord:
@@ -49,7 +50,7 @@ def codes_of(bundle: dict[str, Any]) -> set[str | None]:
 
 
 def built(bundle: dict[str, Any]) -> Discharge:
-    return build_discharge(context_from_bundle(bundle))
+    return build_discharge(context_from_bundle(bundle), SITE)
 
 
 def letter_text(bundle: dict[str, Any]) -> str:
@@ -197,7 +198,7 @@ def test_home_medication_without_an_atc_code_is_read_by_its_substance_name() -> 
         discharge = built(add(happy_bundle(), statement("home", {"text": text})))
         assert discharge.facts.record.prescriptions == ()
         assert any(
-            w.startswith(
+            str(w).startswith(
                 "home medication without an ATC code was screened by its name only: "
                 "MedicationStatement/home"
             )
@@ -279,7 +280,9 @@ def test_an_apixaban_user_gets_the_nsaid_caution_and_its_warning() -> None:
     text = plain_text(discharge.letter["text"]["div"])
     assert "bij deze patiënte enkel met voorzichtigheid (gebruik van een anticoagulans" in text
     assert "Ontstekingsremmers (NSAID's) vragen bij uw patiënte voorzichtigheid" in text
-    assert any(w.startswith("NSAIDs carry more risk for this patient") for w in discharge.warnings)
+    assert any(
+        str(w).startswith("NSAIDs carry more risk for this patient") for w in discharge.warnings
+    )
     assert discharge.facts.record.prescriptions == ()  # home medication is never prescribed
     care_plan = next(e["resource"] for e in discharge.bundle["entry"][2:3])
     assert "enkel met voorzichtigheid" in care_plan["activity"][4]["detail"]["description"]
@@ -419,7 +422,8 @@ def test_an_imaging_study_and_its_report_are_one_examination() -> None:
     assert "geen beeldvorming" not in text.lower()
     # The answer warns the physician to read the free text it cannot.
     assert any(
-        "DiagnosticReport/rx-report has a free-text conclusion" in w for w in discharge.warnings
+        "DiagnosticReport/rx-report has a free-text conclusion" in str(w)
+        for w in discharge.warnings
     )
 
 
@@ -516,7 +520,7 @@ def test_a_gp_recorded_by_identifier_only_gets_the_letter() -> None:
     ]
     assert len(follow_ups) == 2
     assert all(t["owner"]["identifier"]["value"] == "19234506004" for t in follow_ups)
-    assert not any("general practitioner" in w for w in discharge.warnings)
+    assert not any("general practitioner" in str(w) for w in discharge.warnings)
 
 
 def test_a_home_medication_statement_is_in_the_context() -> None:

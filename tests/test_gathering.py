@@ -24,6 +24,7 @@ from fhir_discharge.io.gathering import (
     gather_context,
 )
 from tests.support.factories import add, clinical, happy_bundle, prescription, resource, temperature
+from tests.support.site import SITE
 
 BASE = "http://fhir.test/fhir"
 _SEARCH_TARGET = {"patient": "subject", "encounter": "encounter"}
@@ -93,7 +94,7 @@ def test_a_bare_encounter_is_completed_with_imaging_prescriptions_and_the_screen
         medicationCodeableConcept={"text": "Tramadol 50 mg"},
     )
     server = on_server(x_ray, ct, tramadol)
-    result = check_eligibility(gathered(server, "lbp-example-encounter"))
+    result = check_eligibility(gathered(server, "lbp-example-encounter"), SITE.pathway)
     assert result.no_imaging_shown is False
     assert sorted(t.name for t in result.tests) == ["CT lumbale wervelzuil", "RX LWZ"]
     assert [p.name for p in result.prescriptions] == ["Tramadol 50 mg"]
@@ -103,7 +104,7 @@ def test_a_bare_encounter_is_completed_with_imaging_prescriptions_and_the_screen
 def test_a_fever_read_from_the_server_is_refused():
     server = on_server(temperature("temp", 39.4))
     with pytest.raises(NotOnPathway) as raised:
-        check_eligibility(gathered(server, "lbp-example-encounter"))
+        check_eligibility(gathered(server, "lbp-example-encounter"), SITE.pathway)
     assert raised.value.findings[0].expression == "Observation/temp"
 
 

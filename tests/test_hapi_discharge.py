@@ -15,10 +15,11 @@ import httpx
 import pytest
 
 from fhir_discharge import build_discharge, context_from_bundle
-from fhir_discharge.core.gp_message.ehealthbox import GP_MESSAGE_SYSTEM, SEND_CODE
+from fhir_discharge.core.gp_message.ehealthbox import SEND_CODE
 from tests.support.factories import fresh_record, record_with_ids_only, resource
 from tests.support.hapi_server import errors, log_hint, validate
 from tests.support.servers import AUTH, start_service
+from tests.support.site import SITE
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -120,7 +121,7 @@ def test_a_discharge_lands_on_hapi_once_and_a_repeat_creates_nothing(
         hapi_base_url,
         "Task",
         status="requested",
-        code=f"{GP_MESSAGE_SYSTEM}|{SEND_CODE}",
+        code=f"{SITE.canonicals.gp_message_system}|{SEND_CODE}",
         owner=f"Organization/{hospital['id']}",
     )
     assert [f"Task/{t['id']}" for t in to_send] == [landed["ehealthboxTask"]["reference"]]
@@ -227,7 +228,7 @@ def test_hapi_refusing_the_transaction_is_a_502_with_its_diagnostics_and_nothing
     diagnostics = " ".join(i.get("diagnostics", "") for i in outcome["issue"])
     assert "HAPI-" in diagnostics, diagnostics
     # None of the transaction's resources is on HAPI: each is searched by its business identifier.
-    built = build_discharge(context_from_bundle(record)).bundle
+    built = build_discharge(context_from_bundle(record), SITE).bundle
     for entry in built["entry"]:
         if entry["resource"]["resourceType"] == "Practitioner":
             continue  # the two HAPI was given above

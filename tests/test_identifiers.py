@@ -1,5 +1,5 @@
-"""Business identifiers (core/identifiers.py): the Belgian national numbers checked, and every
-identifier escaped and percent-encoded before it is put in a conditional URL."""
+"""Business identifiers (core/record/identifiers.py): the Belgian national numbers checked, and
+every identifier escaped and percent-encoded before it is put in a conditional URL."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from fhir_discharge.io.fhir_client import FhirClient
 from tests.support.discharges import discharge, parts, seeded, store
 from tests.support.factories import condition, fresh_record, references_in, resource
 from tests.support.servers import AUTH
+from tests.support.site import SITE
 from tests.support.stub_http import StubHttpServer, StubReply, StubRequest, json_reply
 
 pytestmark = pytest.mark.integration
@@ -147,7 +148,7 @@ def test_a_missing_gp_is_a_warning_in_the_answer(fhir_base_url, service_url):
 
 def test_a_failing_transaction_leaves_nothing_behind(fhir_base_url):
     record = fresh_record(uuid.uuid4().hex[:10])
-    bundle = build_discharge(context_from_bundle(record)).bundle
+    bundle = build_discharge(context_from_bundle(record), SITE).bundle
     bundle["entry"][4]["resource"]["restriction"]["period"]["start"] = "not a date"
 
     async def post() -> None:
@@ -463,7 +464,7 @@ def test_an_observation_timed_in_the_visit_without_a_link_is_read_and_screened(f
     ctx = _gathered_from_the_server(fhir_base_url, record, fever, earlier)
     assert {o["id"] for o in ctx.observations} >= {fever["id"]}
     with pytest.raises(NotOnPathway) as refused:
-        check_eligibility(ctx)
+        check_eligibility(ctx, SITE.pathway)
     [finding] = refused.value.findings
     assert (finding.code, finding.expression) == ("fever", f"Observation/{fever['id']}")
 
@@ -502,6 +503,6 @@ def test_home_medication_on_the_server_is_read_and_screened(fhir_base_url):
     assert [s["id"] for s in ctx.medication_statements] == [statement["id"]]
     assert [r["id"] for r in ctx.medication_requests] == [statin["id"]]
     with pytest.raises(NotOnPathway) as refused:
-        check_eligibility(ctx)
+        check_eligibility(ctx, SITE.pathway)
     found = {(f.code, f.params["red_flag"]) for f in refused.value.findings}
     assert found == {("red-flag-medication", "fracture"), ("red-flag-medication", "infection")}

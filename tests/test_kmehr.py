@@ -1,4 +1,5 @@
-"""The letter as a KMEHR 1.43 contact report, read back as a GP package reads it (core/kmehr.py).
+"""The letter as a KMEHR 1.43 contact report, read back as a GP package reads it
+(core/gp_message/kmehr.py).
 
 The message is taken from where the hospital's eHealthBox sender takes it (the Communication's
 payload in the transaction), parsed with lxml, validated against kmehr_elements-1_43.xsd, and
@@ -55,12 +56,13 @@ from tests.support.kmehr_schemas import (
     codes_written,
     schema_errors,
 )
+from tests.support.site import SITE
 
 
 def _discharge(bundle: dict[str, Any] | None = None) -> Discharge:
     # The record as the FHIR server holds it (referenced there, not carried): some of these
     # records hold what no FHIR string may (a control character), to see what KMEHR makes of it.
-    return build_discharge(held_by_server(bundle or happy_bundle()))
+    return build_discharge(held_by_server(bundle or happy_bundle()), SITE)
 
 
 def kmehr_in(bundle: dict[str, Any]) -> bytes:
@@ -104,7 +106,7 @@ def independent_pdf(discharge: Discharge) -> bytes:
         timestamp=composition["date"],
         base_url="https://fhir.example.org/fhir",
     )
-    return render_letter_pdf(document.bundle)
+    return render_letter_pdf(document.bundle, SITE)
 
 
 # --- the schemas and the code lists -------------------------------------------------------
@@ -342,4 +344,4 @@ def render_letter_pdf_of(transaction: dict[str, Any]) -> bytes:
         timestamp=landed[0]["date"],
         base_url="https://fhir.example.org/fhir",
     )
-    return render_letter_pdf(document.bundle)
+    return render_letter_pdf(document.bundle, SITE)

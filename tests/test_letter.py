@@ -18,12 +18,13 @@ from tests.support.factories import (
     prescription,
     resource,
 )
+from tests.support.site import SITE
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 
 
 def letter_of(bundle):
-    return build_discharge(held_by_server(bundle)).letter
+    return build_discharge(held_by_server(bundle), SITE).letter
 
 
 def test_the_letter_is_a_final_ed_discharge_summary_signed_by_the_ed_physician():
@@ -56,7 +57,7 @@ def test_every_section_is_coded_titled_and_has_its_own_narrative():
 
 
 def test_sections_point_to_the_new_resources_and_the_diagnosis():
-    discharge = build_discharge(held_by_server(happy_bundle()))
+    discharge = build_discharge(held_by_server(happy_bundle()), SITE)
     by_title = {s["title"]: s for s in discharge.letter["section"]}
     urls = [e["fullUrl"] for e in discharge.bundle["entry"]]
     assert by_title["Informatie voor de patiënt"]["entry"] == [{"reference": urls[1]}]
@@ -132,7 +133,7 @@ def test_a_working_diagnosis_is_called_one():
 
 def test_the_brochure_is_claimed_as_handed_over_only_when_the_screening_says_so():
     bundle = answer(happy_bundle(), "brochure-given", False)
-    discharge = build_discharge(held_by_server(bundle))
+    discharge = build_discharge(held_by_server(bundle), SITE)
     text = plain_text(discharge.letter["text"]["div"])
     assert "kreeg de brochure" not in text and "mee" not in text.split("Informatie")[-1]
     assert "staat online: https://www.uzleuven.be/brochure/700457" in text
@@ -148,7 +149,7 @@ def test_imaging_in_the_record_is_named_and_never_denied():
         code={"text": "RX lumbale wervelzuil"},
         conclusion="Geen fractuur.",
     )
-    discharge = build_discharge(held_by_server(add(happy_bundle(), x_ray)))
+    discharge = build_discharge(held_by_server(add(happy_bundle(), x_ray)), SITE)
     text = plain_text(discharge.letter["text"]["div"])
     assert "geen beeldvorming" not in text.lower()
     # A free-text conclusion is quoted as written (pathway.md, "Reports read as free text").
@@ -198,7 +199,7 @@ def test_a_gp_not_in_use_is_passed_over_and_said_so():
     # The GP on record retired (Practitioner.active false): a letter to them reaches no one.
     bundle = happy_bundle()
     resource(bundle, "Practitioner", "lbp-example-gp")["active"] = False
-    discharge = build_discharge(held_by_server(bundle))
+    discharge = build_discharge(held_by_server(bundle), SITE)
     text = plain_text(discharge.letter["text"]["div"])
     assert "Aan: de behandelende huisarts" in text
     types = [e["resource"]["resourceType"] for e in discharge.bundle["entry"]]
@@ -208,8 +209,8 @@ def test_a_gp_not_in_use_is_passed_over_and_said_so():
     ]
     assert tasks and all(t["owner"]["reference"].startswith("Patient/") for t in tasks)
     warning, not_electronic = discharge.warnings
-    assert "not in use (Practitioner/lbp-example-gp active false)" in warning
-    assert "cannot receive the letter electronically" in not_electronic
+    assert "not in use (Practitioner/lbp-example-gp active false)" in warning.message
+    assert "cannot receive the letter electronically" in not_electronic.message
 
 
 def test_the_first_gp_in_use_is_the_one_written_to():
@@ -222,7 +223,7 @@ def test_the_first_gp_in_use_is_the_one_written_to():
         {"reference": "Practitioner/retired-gp"},
         *patient["generalPractitioner"],
     ]
-    discharge = build_discharge(held_by_server(bundle))
+    discharge = build_discharge(held_by_server(bundle), SITE)
     assert discharge.warnings == ()
     communication = next(
         e["resource"]
@@ -282,5 +283,5 @@ def test_a_partial_birth_date_is_said_as_far_as_it_goes(birth_date: str, said: s
     # FHIR allows a birth year or month only; the letter once failed on it (ValueError).
     bundle = happy_bundle()
     resource(bundle, "Patient")["birthDate"] = birth_date
-    discharge = build_discharge(context_from_bundle(bundle))
+    discharge = build_discharge(context_from_bundle(bundle), SITE)
     assert f"Betreft: An Janssens, {said}" in plain_text(discharge.letter["text"]["div"])

@@ -1,4 +1,5 @@
-"""What the server already holds under the record's identifiers, compared (core/matching.py)."""
+"""What the server already holds under the record's identifiers, compared
+(core/record/matching.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.core.record.matching import identity_conflicts, lookups
 from tests.support.contexts import held_by_server
 from tests.support.factories import happy_bundle
+from tests.support.site import SITE
 
-TRANSACTION = build_discharge(context_from_bundle(happy_bundle())).bundle
+TRANSACTION = build_discharge(context_from_bundle(happy_bundle()), SITE).bundle
 BY_TYPE = {e["resource"]["resourceType"]: e["fullUrl"] for e in TRANSACTION["entry"]}
 PATIENT = next(e["resource"] for e in TRANSACTION["entry"] if e["fullUrl"] == BY_TYPE["Patient"])
 
@@ -44,7 +46,7 @@ def test_what_is_looked_up_is_the_conditional_creates_own_search():
 
 
 def test_nothing_is_looked_up_for_a_record_read_from_the_server():
-    assert lookups(build_discharge(held_by_server(happy_bundle())).bundle) == []
+    assert lookups(build_discharge(held_by_server(happy_bundle()), SITE).bundle) == []
 
 
 def test_nothing_on_the_server_yet_is_no_conflict():

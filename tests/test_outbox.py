@@ -29,6 +29,7 @@ from fhir_discharge.io.outbox import (
 from fhir_discharge.io.outbox.sqlite import SqliteOutbox
 from tests.support.imports import cycles, module_imports
 from tests.support.postgres import fresh_database
+from tests.support.site import SITE
 
 T0 = 1_000_000.0  # the tests' clock: times are passed in, never read
 LEASE = 60.0
@@ -340,7 +341,7 @@ def test_deliver_now_posts_the_claimed_item_inline_and_retries_a_transient_failu
     async def run() -> None:
         box = SqliteOutbox(tmp_path / "outbox.sqlite3")
         client = _FakeClient([None, FhirServerError("unavailable", 503)])
-        deliverer = Deliverer(box, client, base_delay=0.01)  # type: ignore[arg-type]
+        deliverer = Deliverer(box, client, base_delay=0.01, canonical_base=SITE.canonical_base)  # type: ignore[arg-type]
         await deliverer.start()
         try:
             item = box.accept(
@@ -515,7 +516,12 @@ def test_a_purged_payload_is_gone_from_the_files_not_only_from_the_rows(tmp_path
 def test_the_deliverer_purges_what_is_older_than_the_retention(tmp_path):
     async def run() -> None:
         box = SqliteOutbox(tmp_path / "outbox.sqlite3")
-        deliverer = Deliverer(box, FhirClient("http://fhir.test/fhir"), retention_seconds=3600)
+        deliverer = Deliverer(
+            box,
+            FhirClient("http://fhir.test/fhir"),
+            retention_seconds=3600,
+            canonical_base=SITE.canonical_base,
+        )
         try:
             now = time.time()
             delivered(box, "old", now - 7200)

@@ -25,11 +25,11 @@ import httpx
 import pytest
 
 from fhir_discharge.core.codes import SNOMED
-from fhir_discharge.core.pathway.definition import pathway
-from fhir_discharge.core.phrases import NL_BE_WARNINGS
+from fhir_discharge.core.i18n.catalogue import catalogue
 from tests.support.app_stack import Stack, seed, start_stack, unscreened_record
 from tests.support.factories import condition, fresh_record
 from tests.support.servers import AUTH
+from tests.support.site import SITE
 from tests.support.stub_http import StubHttpServer, StubReply
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -38,9 +38,9 @@ CHROMIUM = "/usr/bin/chromium"
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 DESKTOP = {"width": 1280, "height": 800}
 TABLET = {"width": 820, "height": 1180}  # iPad Air, portrait
-ITEMS = [item.link_id for item in pathway().screening.items]
+ITEMS = [item.link_id for item in SITE.pathway.screening.items]
 RED_FLAGS = ITEMS[:-1]
-QUESTION = {item.link_id: item.text for item in pathway().screening.items}
+QUESTION = {item.link_id: item.text for item in SITE.pathway.screening.items}
 
 
 @pytest.fixture(scope="module")
@@ -288,13 +288,13 @@ def test_findings_are_dutch_and_their_values_only_text(stack: Stack, page: Any) 
 
 
 def test_a_finding_without_dutch_is_shown_in_english(stack: Stack, page: Any) -> None:
-    # No finding of the gate lacks a Dutch sentence (tests/test_findings_nl.py); an answer
-    # without one (an older service, a finding of another origin) shows the English message.
+    # No finding of the gate lacks a sentence (tests/test_catalogues.py); an answer without one
+    # (an older service, a finding of another origin) shows the English message.
     def without_dutch(route: Any) -> None:
         response = route.fetch()
         answer = response.json()
         for finding in answer["gate"]["findings"]:
-            finding["code"] = finding["message_nl"] = None
+            finding["code"] = finding["text"] = None
         route.fulfill(response=response, json=answer)
 
     page.route(re.compile(r"/app/api/record$"), without_dutch)
@@ -307,13 +307,13 @@ def test_a_finding_without_dutch_is_shown_in_english(stack: Stack, page: Any) ->
 
 
 def _sentence(code: str, **values: str) -> str:
-    text = NL_BE_WARNINGS[code].format(**values)
+    text = catalogue("nl-BE").warnings[code].format(**values)
     return text[:1].upper() + text[1:] + "."
 
 
 OLDER = _sentence("older-patient", age="70")
 NO_GP = _sentence("no-general-practitioner")
-# ... and so the letter cannot reach a GP electronically (core/ehealthbox.py)
+# ... and so the letter cannot reach a GP electronically (core/gp_message/ehealthbox.py)
 NOT_ELECTRONIC = _sentence("not-electronic-no-general-practitioner")
 
 
@@ -336,7 +336,7 @@ def _browser_problems(page: Any) -> list[str]:
 
 def test_warnings_are_dutch(stack: Stack, page: Any) -> None:
     # 70 or older, no GP on record: the gate's two warnings, and no GP to reach electronically
-    # (core/warnings_nl.py).
+    # (said by their codes: core/i18n/said.py).
     record = new_record(stack, patient=_older_without_gp)
     _preview(page, stack, record)
     assert page.locator("#warnings-list li").all_inner_texts() == [OLDER, NO_GP, NOT_ELECTRONIC]
@@ -357,7 +357,7 @@ def test_a_warning_without_dutch_is_shown_in_english_and_only_as_text(
     def with_an_unknown_warning(route: Any) -> None:
         response = route.fetch()
         answer_ = response.json()
-        answer_["warningTexts"].append({"message": hostile, "code": None, "message_nl": None})
+        answer_["warnings"].append({"message": hostile, "code": None, "text": None})
         route.fulfill(response=response, json=answer_)
 
     page.route(re.compile(r"/app/api/preview$"), with_an_unknown_warning)
@@ -380,6 +380,8 @@ def test_a_refusal_at_confirm_is_said_in_dutch_and_its_values_only_text(
     other = condition("lbp-example-sprain", SNOMED, "44465007")
     other["code"]["text"] = name
     add_to_record(stack, record, [other])
+    previews: list[str] = []
+    page.on("request", lambda r: previews.append(r.url) if "/app/api/preview" in r.url else None)
     page.click("#confirm")
     page.locator("#result").wait_for(state="visible", timeout=30_000)
     assert page.inner_text("#result-heading") == "Ontslag geweigerd"
@@ -388,10 +390,12 @@ def test_a_refusal_at_confirm_is_said_in_dutch_and_its_values_only_text(
         "ontslagbrief, verwijzing naar de brochure, zorgplan of opvolgtaak aangemaakt; uw "
         "screening werd wel opgeslagen. Gevonden in het dossier:"
     )
-    # The reason in Dutch (the app's check of the record, run again, gives the same finding).
+    # The reason in Dutch: the refusal's own finding, said by its code (details.text); the app
+    # asks nothing again to say it.
     assert page.locator("#result-list li").all_inner_texts() == [
         f"Een andere diagnose bij dit bezoek: {name} (de brief zou die niet kunnen beschrijven)."
     ]
+    assert previews == []
     assert "start de app daarna opnieuw" in page.inner_text("#result-next")
     # The service's English, folded, for the ICT service.
     details = page.locator("#result-details")
@@ -471,8 +475,8 @@ def test_a_failure_at_confirm_is_said_in_dutch_with_the_english_folded(
 
 
 def test_a_refusal_the_app_cannot_say_is_listed_in_english(stack: Stack, page: Any) -> None:
-    # A 422 whose finding the app's own check does not give (here the record passes it): the
-    # reason in English, as the service said it; the intro still in Dutch.
+    # A 422 whose issue carries no finding code (and so no details.text): the reason in
+    # English, as the service said it; the intro still in Dutch.
     reason = "the record lacks something only the service's gate checks"
     outcome = {
         "resourceType": "OperationOutcome",

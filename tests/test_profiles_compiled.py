@@ -11,7 +11,8 @@ the JSON output is committed so these tests need no Node, except the `slow` one 
 - the ValueSets equal fhir_discharge/core/codes.py LOW_BACK_PAIN / RED_FLAGS (per screening item;
   a red flag's SNOMED CT concept as an is-a filter: itself and its descendants),
   the letter's section slices equal SECTION_CODES, the fixed types equal ED_DISCHARGE_SUMMARY /
-  BROCHURE_TYPE, and the PlanDefinition / ActivityDefinitions say what phrases.NL_BE says;
+  BROCHURE_TYPE, and the PlanDefinition / ActivityDefinitions say what the Dutch catalogue says
+  (core/i18n/nl-BE.toml) for the default site;
 - the red-flag screening Questionnaire has pathway.py's linkIds (required booleans, Dutch), the
   PlanDefinition requires it, its copies in fhir_discharge/core/pathway/definitions and
   examples/definitions are
@@ -42,17 +43,18 @@ from fhir_discharge.core.codes import (
     SNOMED,
     Code,
 )
-from fhir_discharge.core.phrases import (
-    ADVICE_KEYS,
-    BROCHURE_URL,
-    MEDICATION_KEYS,
-    NL_BE,
-    SPINE_PROGRAMME_PHONE,
-    SPINE_PROGRAMME_URL,
-)
+from fhir_discharge.core.i18n.catalogue import LANGUAGES, catalogue
+from fhir_discharge.core.pathway.content import MEDICATION_KEYS
+from tests.support.site import SITE
 
 # The session fixture (one validator worker per session; test arguments named like it: F811).
 from tests.support.validator_fixture import fhir_validator  # noqa: F401
+
+NL_BE = catalogue("nl-BE").letter
+ADVICE_KEYS = SITE.pathway.advice
+BROCHURE_URL = SITE.brochure("nl-BE")[0]
+# The spine programme's page the PlanDefinition links (pathway.fsh); the letter gives its phone.
+SPINE_PROGRAMME_URL = "https://www.uzleuven.be/zorgprogramma-wervelkolomaandoeningen"
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = REPO / "profiles"
@@ -71,7 +73,7 @@ PROFILES = {
 # part of its transaction).
 SCREENING_PROFILE = "lbp-red-flag-screening-response"
 # The Task for the hospital's integration engine (send the letter to the GP's eHealthBox): a
-# second profile of Task, claimed by the builder itself (core/ehealthbox.py).
+# second profile of Task, claimed by the builder itself (core/gp_message/ehealthbox.py).
 GP_MESSAGE_TASK_PROFILE = "lbp-gp-message-task"
 SCREENING_URL = f"{CANONICAL}/Questionnaire/lbp-red-flag-screening"
 EXAMPLES = REPO / "examples"
@@ -161,7 +163,7 @@ def as_set(codes: tuple[Code, ...]) -> set[tuple[str, str, str]]:
 
 
 def advice_text(key: str) -> str:
-    """The wording of fhir_discharge/core/careplan.py's activity for an advice key."""
+    """The wording of fhir_discharge/core/letter/careplan.py's activity for an advice key."""
     if key == "medication":
         return " ".join(NL_BE[k] for k in MEDICATION_KEYS)
     return NL_BE[f"advice-{key}"]
@@ -171,7 +173,7 @@ def follow_up_text(phrase_key: str) -> str:
     """The Task description without its per-patient date: "(vanaf {date})" dropped."""
     text = NL_BE[phrase_key].replace(" (vanaf {date})", "")
     assert "{date}" not in text, phrase_key
-    return text.format(phone=SPINE_PROGRAMME_PHONE)
+    return text.format_map(SITE.sentence_values("nl-BE"))
 
 
 def slices(sd: dict[str, Any], path: str) -> dict[str, list[dict[str, Any]]]:
@@ -402,7 +404,7 @@ def test_plan_definition_is_the_pathway_of_phrases_py() -> None:
         assert ad["timingDuration"] == action["timingDuration"]
         assert [p["type"] for p in ad["participant"]] == ["practitioner"]
     assert (
-        SPINE_PROGRAMME_PHONE
+        SITE.spine_programme.phone
         in load("ActivityDefinition", "lbp-follow-up-spine-programme-6-weeks")["description"]
     )
 
@@ -420,7 +422,7 @@ def _claiming_profiles() -> list[dict[str, Any]]:
     from fhir_discharge.core.transaction import build_discharge
     from tests.support.factories import happy_bundle
 
-    bundle = build_discharge(context_from_bundle(happy_bundle())).bundle
+    bundle = build_discharge(context_from_bundle(happy_bundle()), SITE).bundle
     resources = []
     for entry in bundle["entry"]:
         resource = json.loads(json.dumps(entry["resource"]))
@@ -457,11 +459,15 @@ def test_the_integration_engines_states_of_the_task_conform(fhir_validator: Any)
     engine = {"reference": "Device/integration-engine"}
     states = [
         {**send, "status": "in-progress", "owner": engine},
-        {**send, "status": "completed", "businessStatus": {"coding": [gp_message_coding("sent")]}},
+        {
+            **send,
+            "status": "completed",
+            "businessStatus": {"coding": [gp_message_coding("sent", SITE.canonicals)]},
+        },
         {
             **send,
             "status": "failed",
-            "businessStatus": {"coding": [gp_message_coding("failed")]},
+            "businessStatus": {"coding": [gp_message_coding("failed", SITE.canonicals)]},
             "statusReason": {"text": "eHealthBox: recipient has no eHealthBox (code 102)"},
         },
     ]
@@ -532,16 +538,14 @@ def test_the_package_ships_the_compiled_pathway_definition():
 
 
 def test_the_pathway_definition_drives_the_care_plan():
-    from fhir_discharge.core.pathway.definition import ONE_WEEK, SIX_WEEKS, pathway
-    from fhir_discharge.core.phrases import PHRASES
+    from fhir_discharge.core.pathway.definition import ONE_WEEK, SIX_WEEKS
 
-    plan = pathway()
+    plan = SITE.pathway
     assert (plan.follow_ups[ONE_WEEK].days, plan.follow_ups[SIX_WEEKS].days) == (7, 42)
-    assert plan.brochure_url == "https://www.uzleuven.be/brochure/700457"
     assert len(plan.advice) == 8
-    for phrases in PHRASES.values():
+    for language in LANGUAGES:
         for key in plan.advice:
-            assert phrases[f"advice-{key}"], key
+            assert catalogue(language).letter[f"advice-{key}"], (language, key)
 
 
 # -- the red-flag screening -------------------------------------------------------------------
@@ -648,14 +652,10 @@ def test_the_copies_of_the_questionnaire_are_the_compiled_one() -> None:
 
 
 def test_pathway_exposes_the_screening() -> None:
-    from fhir_discharge.core.pathway.definition import (
-        BROCHURE_GIVEN,
-        SCREENING_RED_FLAG_ITEMS,
-        pathway,
-    )
+    from fhir_discharge.core.pathway.definition import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
 
     q = load("Questionnaire", "lbp-red-flag-screening")
-    screening = pathway().screening
+    screening = SITE.pathway.screening
     assert screening.canonical == SCREENING_URL
     assert screening.version == "0.1.0"
     assert [i.link_id for i in screening.items] == [*SCREENING_RED_FLAG_ITEMS, BROCHURE_GIVEN]
@@ -663,8 +663,8 @@ def test_pathway_exposes_the_screening() -> None:
         assert item.text == definition["text"]
         assert item.explanation == definition["item"][0]["text"]
     # The screening is no activity of the care plan.
-    assert "red-flag-screening" not in pathway().advice
-    assert "red-flag-screening" not in pathway().follow_ups
+    assert "red-flag-screening" not in SITE.pathway.advice
+    assert "red-flag-screening" not in SITE.pathway.follow_ups
 
 
 def test_pathway_refuses_a_questionnaire_with_other_linkids() -> None:

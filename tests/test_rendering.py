@@ -16,7 +16,7 @@ _ROOT = Path(__file__).resolve().parents[1]
 if str(_ROOT) not in sys.path:  # lets `pytest` (not only `python -m pytest`) import tests.*
     sys.path.insert(0, str(_ROOT))
 
-from fhir_discharge.core.phrases import BROCHURE_URL, HOSPITAL_PHONE  # noqa: E402
+
 from fhir_discharge.core.rendering import (  # noqa: E402
     ALLOWED_TAGS,
     Node,
@@ -27,6 +27,7 @@ from fhir_discharge.core.rendering import (  # noqa: E402
 )
 from tests.support.documents import example_document  # noqa: E402
 from tests.support.factories import SECTION_TITLES  # noqa: E402
+from tests.support.site import SITE  # noqa: E402
 
 DATES = ["25 november 2026", "14 maart 1981", "2 december 2026", "6 januari 2027"]
 HOSTILE_NAME = "<script>alert(1)</script> \u202eevil\u202c A\x07B 😀 O'Brien & Zoë"
@@ -117,7 +118,7 @@ def assert_harmless(page: str) -> None:
 
 
 def test_html_is_a_standalone_printable_page(document):
-    page = render_letter_html(document)
+    page = render_letter_html(document, SITE)
     assert page.startswith('<!DOCTYPE html>\n<html lang="nl-BE"')
     assert '<meta charset="utf-8">' in page
     assert "@page { size: A4;" in page
@@ -127,7 +128,7 @@ def test_html_is_a_standalone_printable_page(document):
 
 
 def test_html_has_letterhead_addressee_patient_sections_dates_brochure_and_signature(document):
-    page = render_letter_html(document)
+    page = render_letter_html(document, SITE)
     text = " ".join(" ".join(parsed(page).text).split())
     for expected in [
         "UZ Leuven",
@@ -146,7 +147,7 @@ def test_html_has_letterhead_addressee_patient_sections_dates_brochure_and_signa
         "dr. Sofie Maes, spoedgevallendienst UZ Leuven",
     ]:
         assert expected in text, expected
-    assert f'<a href="{BROCHURE_URL}" rel="noopener noreferrer">' in page
+    assert f'<a href="{SITE.brochure("nl-BE")[0]}" rel="noopener noreferrer">' in page
     # the sections in the Composition's order, each with its narrative
     positions = [page.index(f">{html.escape(t)}</h2>") for t in SECTION_TITLES]
     assert positions == sorted(positions)
@@ -154,13 +155,13 @@ def test_html_has_letterhead_addressee_patient_sections_dates_brochure_and_signa
 
 
 def test_follow_ups_come_from_the_tasks_in_date_order(document):
-    letter = letter_view(document)
+    letter = letter_view(document, SITE)
     assert [f.date for f in letter.follow_ups] == ["2 december 2026", "6 januari 2027"]
     assert "1 week" in letter.follow_ups[0].description
 
 
 def test_hostile_input_is_shown_as_text_and_never_as_markup(document):
-    page = render_letter_html(hostile(document))
+    page = render_letter_html(hostile(document), SITE)
     assert_harmless(page)
     assert "<script" not in page and "<iframe" not in page and "<img" not in page
     assert "javascript:" not in page.split("</style>")[1].replace("javascript:steal()", "")
@@ -187,16 +188,16 @@ def test_missing_organization_and_gp_fall_back(document):
         if e["resource"]["resourceType"] != "Organization"
         and e["resource"].get("id") != "lbp-example-gp"
     ]
-    letter = letter_view(doc)
+    letter = letter_view(doc, SITE)
     assert letter.hospital_name == "UZ Leuven"
     assert letter.hospital_address == ("Herestraat 49", "3000 Leuven")
-    assert letter.hospital_phone == f"tel. {HOSPITAL_PHONE}"
+    assert letter.hospital_phone == f"tel. {SITE.phone}"
     assert letter.addressee == "Aan: de behandelende huisarts"
 
 
 def test_a_bundle_without_composition_is_refused():
     with pytest.raises(ValueError, match="no Composition"):
-        render_letter_html({"resourceType": "Bundle", "type": "document", "entry": []})
+        render_letter_html({"resourceType": "Bundle", "type": "document", "entry": []}, SITE)
 
 
 # -- the narrative sanitiser ---------------------------------------------------------------------
@@ -296,7 +297,7 @@ def test_a_hostile_narrative_loses_its_payload(document, name):
     resource(doc, "Composition")["section"][0]["text"]["div"] = (
         f'<div xmlns="{XHTML}"><p>before</p>{HOSTILE_NARRATIVES[name]}<p>after</p></div>'
     )
-    page = render_letter_html(doc)
+    page = render_letter_html(doc, SITE)
     assert_harmless(page)
     body = page.split("</style>", 1)[1]
     for absent in ("<script", "javascript:", "evil.example", "url(", "expression(", "<svg"):
@@ -315,7 +316,7 @@ def test_an_override_written_as_a_character_reference_is_removed_too(document):
     resource(doc, "Composition")["section"][0]["text"]["div"] = (
         f'<div xmlns="{XHTML}"><p>a&#x202E;b&#8207;c&#x2066;d</p></div>'
     )
-    page = render_letter_html(doc)
+    page = render_letter_html(doc, SITE)
     assert "<p>abcd</p>" in page
     assert not {"\u202e", "\u200f", "\u2066"} & set(page)
 
@@ -336,13 +337,13 @@ def pdf_text(pdf: bytes, tmp_path: Path) -> str:
 
 
 def test_pdf_is_a_pdf_and_the_same_document_gives_the_same_file(document):
-    pdf = render_letter_pdf(document)
+    pdf = render_letter_pdf(document, SITE)
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
-    assert render_letter_pdf(copy.deepcopy(document)) == pdf
+    assert render_letter_pdf(copy.deepcopy(document), SITE) == pdf
 
 
 def test_pdf_text_has_patient_sections_and_dates(document, tmp_path):
-    text = pdf_text(render_letter_pdf(document), tmp_path)
+    text = pdf_text(render_letter_pdf(document, SITE), tmp_path)
     for expected in [
         "UZ Leuven",
         "Herestraat 49",
@@ -353,7 +354,7 @@ def test_pdf_text_has_patient_sections_and_dates(document, tmp_path):
         *SECTION_TITLES,
         *DATES,
         "Opvolgmomenten",
-        BROCHURE_URL,
+        SITE.brochure("nl-BE")[0],
         "dr. Sofie Maes, spoedgevallendienst UZ Leuven",
         "Pagina 1/2",
     ]:
@@ -368,13 +369,13 @@ def test_pdf_draws_table_parts_row_by_row(document, tmp_path):
         "<tbody><tr><td>Cel 1</td><td>Cel 2</td></tr></tbody>"
         "<tfoot><tr><td>Voet</td><td>m<sup>2</sup></td></tr></tfoot></table></div>"
     )
-    text = pdf_text(render_letter_pdf(doc), tmp_path)
+    text = pdf_text(render_letter_pdf(doc, SITE), tmp_path)
     for expected in ["Metingen", "Kop A | Kop B", "Cel 1 | Cel 2", "Voet | m2"]:
         assert expected in text, expected
 
 
 def test_pdf_of_hostile_input_is_built_and_shows_the_text(document, tmp_path):
-    pdf = render_letter_pdf(hostile(document))
+    pdf = render_letter_pdf(hostile(document), SITE)
     assert pdf.startswith(b"%PDF-")
     text = pdf_text(pdf, tmp_path)
     assert "<script>alert(1)</script>" in text  # shown, as text

@@ -27,6 +27,7 @@ from fhir_discharge.io.outbox.sqlite import SqliteOutbox
 from fhir_discharge.io.retry import RetryPolicy, backoff, parse_retry_after
 from tests.support.contexts import held_by_server
 from tests.support.factories import fresh_record, happy_bundle
+from tests.support.site import SITE
 
 BASE = "http://fhir.test/fhir"
 
@@ -97,7 +98,7 @@ class Server:
 def discharge(record: dict | None = None):
     # The record as the server holds it: the transaction only, no identity reads before it
     # (those are tests/test_server_identity.py's), so the requests counted are its POSTs.
-    return build_discharge(held_by_server(record or happy_bundle()))
+    return build_discharge(held_by_server(record or happy_bundle()), SITE)
 
 
 # --- the one backoff -------------------------------------------------------------------------
@@ -221,7 +222,13 @@ def deliver(server: Server, tmp_path, wait: float = 20, **deliverer_options):
     async def go():
         box = SqliteOutbox(tmp_path / "outbox.sqlite3")
         client = client_for(server)
-        deliverer = Deliverer(box, client, rng=random.Random(7), **deliverer_options)
+        deliverer = Deliverer(
+            box,
+            client,
+            rng=random.Random(7),
+            **deliverer_options,
+            canonical_base=SITE.canonical_base,
+        )
         await deliverer.start()
         try:
             item = await accept_and_deliver(deliverer, discharge(), wait)
@@ -306,7 +313,7 @@ def test_a_retry_after_a_lost_answer_finds_what_landed_and_duplicates_nothing(
             await seeder.upsert([e["resource"] for e in record["entry"]])
         box = SqliteOutbox(tmp_path / "outbox.sqlite3")
         client = FhirClient(fhir_base_url, transport=transport)
-        deliverer = Deliverer(box, client, base_delay=0.01)
+        deliverer = Deliverer(box, client, base_delay=0.01, canonical_base=SITE.canonical_base)
         await deliverer.start()
         try:
             return await accept_and_deliver(deliverer, built, 30)

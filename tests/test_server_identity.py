@@ -13,6 +13,7 @@ import pytest
 from fhir_discharge import build_discharge, context_from_bundle
 from tests.support.discharges import discharge, parts
 from tests.support.factories import fresh_record, record_with_ids_only, resource
+from tests.support.site import SITE
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +44,7 @@ def subject_of_letter(fhir_base_url: str, answer: httpx.Response) -> dict:
 
 def nothing_written(fhir_base_url: str, record: dict) -> None:
     """None of the new resources of the record's discharge is on the server."""
-    for entry in build_discharge(context_from_bundle(record)).bundle["entry"][:6]:
+    for entry in build_discharge(context_from_bundle(record), SITE).bundle["entry"][:6]:
         found = search(
             fhir_base_url,
             entry["resource"]["resourceType"],

@@ -1,4 +1,5 @@
-"""The structure check's compiled fast path (core/structure.py) never accepts what R4B refuses.
+"""The structure check's compiled fast path (core/record/structure.py) never accepts what R4B
+refuses.
 
 check_structure first asks the compiled subset of R4B, then, when the subset does not prove the
 input valid, the R4B models. The fast path may only ever *accept*: these tests mutate valid

@@ -34,6 +34,7 @@ from fhir_discharge.io.terminology import (
 from fhir_discharge.web.app import create_app
 from tests.support.factories import add, clinical, condition, fresh_record, happy_bundle, resource
 from tests.support.servers import AUTH, TEST_TOKEN
+from tests.support.site import SITE
 
 PACKAGE = Path(__file__).resolve().parents[1] / "fhir_discharge"
 NOT_IN_THE_LISTS = "16848101000119100"  # a descendant of 415082004 (tests/support/terminology_hapi)
@@ -227,7 +228,10 @@ def test_a_terminology_server_that_cannot_answer_refuses_with_503_and_nothing_is
     )
     transport = Faulty(FAULTS[fault])
     server = TerminologyServer(
-        "http://terminology.test/fhir", deadline_seconds=0.5, transport=transport
+        "http://terminology.test/fhir",
+        deadline_seconds=0.5,
+        transport=transport,
+        canonical_base=SITE.canonical_base,
     )
     app = create_app(settings, terminology_server=server)
     with TestClient(app, raise_server_exceptions=False) as client:
@@ -272,13 +276,16 @@ def test_without_a_terminology_server_nothing_is_asked_and_the_context_is_unchan
 def test_the_value_sets_asked_for_are_the_published_ones_by_url_and_version() -> None:
     """The server is asked about profiles/' red-flag ValueSets, the version this release built."""
     from fhir_discharge.core.codes import RED_FLAG_ITEMS
-    from fhir_discharge.core.pathway.canonicals import VERSION, red_flag_value_set
+    from fhir_discharge.core.pathway.canonicals import VERSION
     from fhir_discharge.io.terminology import CONTROLS
 
     compiled = PACKAGE.parent / "profiles" / "fsh-generated" / "resources"
     for item in RED_FLAG_ITEMS:
         value_set = json.loads((compiled / f"ValueSet-lbp-red-flag-{item}.json").read_text())
-        assert (value_set["url"], value_set["version"]) == (red_flag_value_set(item), VERSION)
+        assert (value_set["url"], value_set["version"]) == (
+            SITE.canonicals.red_flag_value_set(item),
+            VERSION,
+        )
         # The control of each category is one of its own concepts, included with its descendants.
         includes = value_set["compose"]["include"]
         filters = [f for include in includes for f in include.get("filter", [])]

@@ -30,7 +30,6 @@ import fhir_discharge.io.discharging
 from fhir_discharge.cli import discharge_file
 from fhir_discharge.config import Settings
 from fhir_discharge.core.codes import SNOMED
-from fhir_discharge.core.pathway.definition import pathway
 from fhir_discharge.core.record.context import DischargeContext, context_from_bundle
 from fhir_discharge.core.terminology import RED_FLAG_CODES
 from fhir_discharge.errors import IncompleteRecord, NotOnPathway
@@ -45,6 +44,7 @@ from fhir_discharge.io.terminology import (
 from fhir_discharge.web.app import create_app
 from tests.support.factories import add, clinical, condition, fresh_record, happy_bundle, resource
 from tests.support.servers import AUTH, TEST_TOKEN
+from tests.support.site import SITE
 from tests.support.terminology_hapi import (
     LUNG_CANCER_HISTORY_RIGHT,
     PULMONARY_NODULE,
@@ -98,7 +98,7 @@ def ask(terminology_url: str, ctx: DischargeContext) -> DischargeContext:
     """The context as the I/O layer hands it to the gate (a server of its own: nothing cached)."""
 
     async def run() -> DischargeContext:
-        async with TerminologyServer(terminology_url) as server:
+        async with TerminologyServer(terminology_url, canonical_base=SITE.canonical_base) as server:
             return await with_red_flags_by_terminology_server(ctx, server)
 
     return asyncio.run(run())
@@ -156,7 +156,9 @@ def test_one_discharge_asks_in_one_batch_and_the_next_asks_only_what_it_has_not_
     transport = Recording()
 
     async def run() -> None:
-        async with TerminologyServer(terminology_url, transport=transport) as server:
+        async with TerminologyServer(
+            terminology_url, transport=transport, canonical_base=SITE.canonical_base
+        ) as server:
             first = with_problems(happy_bundle(), LUNG_CANCER_HISTORY_RIGHT, PULMONARY_NODULE)
             assert await placed(server, first) == PLACED
             [request] = transport.requests
@@ -190,7 +192,9 @@ def test_a_server_that_takes_no_batch_is_asked_with_gets_from_then_on(
     transport = Recording(refuse_batches=True)
 
     async def run() -> None:
-        async with TerminologyServer(terminology_url, transport=transport) as server:
+        async with TerminologyServer(
+            terminology_url, transport=transport, canonical_base=SITE.canonical_base
+        ) as server:
             bundle = with_problems(happy_bundle(), LUNG_CANCER_HISTORY_RIGHT)
             assert await placed(server, bundle) == PLACED
             methods = [r.method for r in transport.requests]
@@ -264,7 +268,7 @@ def test_every_path_that_runs_the_gate_hands_it_what_the_server_said(
         terminology_server=terminology_url,
     )
     dry = "?_dry-run=true"
-    answers = {**{i.link_id: False for i in pathway().screening.items}, "brochure-given": True}
+    answers = {**{i.link_id: False for i in SITE.pathway.screening.items}, "brochure-given": True}
     paths: dict[str, Any] = {}
     app = create_app(settings)
     with TestClient(app, raise_server_exceptions=False) as client:

@@ -9,10 +9,11 @@ from fhir_discharge import build_discharge
 from tests.support.contexts import held_by_server
 from tests.support.factories import happy_bundle, references_in, resource, with_encounter
 from tests.support.models import model_check
+from tests.support.site import SITE
 
 
 def bundle_of(context_bundle):
-    return build_discharge(held_by_server(context_bundle)).bundle
+    return build_discharge(held_by_server(context_bundle), SITE).bundle
 
 
 def test_same_input_gives_the_same_bundle_byte_for_byte():

@@ -1,10 +1,13 @@
-"""A discharge's warnings in Dutch for the physician's app (core/warnings_nl.py, WARNING_PHRASES).
+"""A discharge's warnings in Dutch for the physician's app and the CDS card (core/i18n/said.py,
+the `warnings` of core/i18n/nl-BE.toml; tests/test_catalogues.py holds the other languages to the
+same keys).
 
-Every place the core writes a warning (read from the source of context.py, the gate's modules
-and transaction.py) is a kind the module knows, and the catalogue has a Dutch sentence for each kind
-and no other. A real record built with the factories makes each warning, through the core: the
-app's answer shows the Dutch sentence, and the English stays the API's. A warning the module
-cannot account for (unknown, changed, or not backed by the discharge's facts) stays English.
+Every place the core writes a warning (read from the source of context.py, the gate's modules,
+transaction.py, ehealthbox.py and carry.py) gives it a code, and the catalogue has a Dutch
+sentence for each code and no other. A real record built with the factories makes each warning,
+through the core: the app's answer shows the Dutch sentence, said by the warning's code and
+values, and the English stays the API's, with the code in the OperationOutcome. Nothing reads the
+English back: a warning is said by its code whatever its English says.
 """
 
 from __future__ import annotations
@@ -21,49 +24,62 @@ import pytest
 
 from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.core import transaction
+from fhir_discharge.core.gate import findings as gate_findings
 from fhir_discharge.core.gp_message import ehealthbox
 from fhir_discharge.core.gp_message.ehealthbox import UNREACHABLE, unreachable_warning
-from fhir_discharge.core.phrases import NL_BE_WARNINGS
+from fhir_discharge.core.i18n.catalogue import catalogue
+from fhir_discharge.core.i18n.said import warning_text
 from fhir_discharge.core.record import carry, context
 from fhir_discharge.core.transaction import Discharge
-from fhir_discharge.core.warnings_nl import KINDS, DischargeWarning, discharge_warnings
-from fhir_discharge.errors import warnings_outcome
+from fhir_discharge.errors import WARNING_DISPLAYS, DischargeWarning, warnings_outcome
 from fhir_discharge.web.physician_app import _warnings
 from tests.support.factories import add, clinical, condition, happy_bundle, resource
 from tests.support.gate import gate_modules
+from tests.support.site import SITE
 
-# --- the kinds and the catalogue ----------------------------------------------------------
+NL_BE_WARNINGS = catalogue("nl-BE").warnings
+
+# --- the codes and the catalogue ----------------------------------------------------------
 
 
-def _warning_sites(module: Any) -> list[str]:
-    """Each place `module` writes a warning: an append to a list named `warnings`, or the
-    context's `notes` made from a formatted string."""
+def _warning_codes(module: Any) -> tuple[set[str], list[str]]:
+    """The codes `module` gives the warnings it writes (DischargeWarning(message, code, ...),
+    Findings.warn(message, code, ...)), and the calls whose code is not a literal."""
     tree = ast.parse(inspect.getsource(module))
-    sites: list[str] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            owner = node.func.value
-            name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", None)
-            if node.func.attr in {"append", "extend", "insert"} and name == "warnings":
-                sites.append(ast.unparse(node)[:80])
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "notes" for t in node.targets
-        ):
-            if any(isinstance(n, ast.JoinedStr) for n in ast.walk(node.value)):
-                sites.append(ast.unparse(node)[:80])
-    return sites
+    codes: set[str] = set()
+    unread: list[str] = []
+    for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+        func = call.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        if name not in ("DischargeWarning", "warn") or len(call.args) < 2:
+            continue
+        code = call.args[1]
+        if isinstance(code, ast.Constant) and isinstance(code.value, str):
+            codes.add(code.value)
+        elif isinstance(code, ast.JoinedStr):  # ehealthbox: f"not-electronic-{reason}"
+            codes |= {f"not-electronic-{reason}" for reason in UNREACHABLE}
+        else:
+            unread.append(ast.unparse(call)[:80])
+    return codes, unread
 
 
 def test_every_warning_the_core_writes_is_a_kind_with_a_dutch_sentence() -> None:
-    sites = [s for m in (context, *gate_modules(), transaction, carry) for s in _warning_sites(m)]
-    # One note per ignored type (context.py), six of the gate, two of the transaction (the letter
-    # that cannot reach the GP electronically, one kind per reason: ehealthbox.UNREACHABLE, and a
-    # message too large), one of the carried record (a national number not matched on).
-    assert len(sites) == 10 and len(KINDS) == 8 + len(UNREACHABLE), (
-        "a warning was added or removed in the core: give it a kind in core/warnings_nl.py and "
-        f"a sentence in phrases.WARNING_PHRASES: {sites}"
+    codes: set[str] = set()
+    unread: list[str] = []
+    modules = (context, *gate_modules(), transaction, ehealthbox, carry)
+    for module in modules:
+        found, missed = _warning_codes(module)
+        codes |= found
+        unread += missed
+    # Findings.warn forwards the code it is given (gate/findings.py): not a site of its own.
+    forwarded, forwarders = _warning_codes(gate_findings)
+    assert forwarded == set() and forwarders == ["DischargeWarning(message, code, params)"]
+    assert [call for call in unread if call not in forwarders] == []
+    assert len(codes) == 8 + len(UNREACHABLE), (
+        "a warning was added or removed in the core: give it a code in errors.WARNING_DISPLAYS "
+        f"and a sentence in every catalogue (core/i18n/*.toml): {sorted(codes)}"
     )
-    assert set(KINDS) == set(NL_BE_WARNINGS)
+    assert codes == set(WARNING_DISPLAYS) == set(NL_BE_WARNINGS)
 
 
 @pytest.mark.parametrize("code", sorted(NL_BE_WARNINGS))
@@ -77,7 +93,7 @@ def test_the_dutch_sentences_are_not_english(code: str) -> None:
 
 
 def _build(bundle: dict[str, Any], carry: bool = False) -> Discharge:
-    return build_discharge(replace(context_from_bundle(bundle), carry_record=carry))
+    return build_discharge(replace(context_from_bundle(bundle), carry_record=carry), SITE)
 
 
 def _allergy(resource_id: str) -> dict[str, Any]:
@@ -224,7 +240,7 @@ ENGLISH = {
     "no-general-practitioner": "the patient has no general practitioner on record",
     "general-practitioner-not-in-use": "the patient's general practitioner on record is not in use",
     "national-number-not-matched": "the NIHDI number of Practitioner/lbp-example-gp",
-    **{f"not-electronic-{reason}": unreachable_warning(reason) for reason in UNREACHABLE},
+    **{f"not-electronic-{reason}": unreachable_warning(reason).message for reason in UNREACHABLE},
 }
 DUTCH = {
     "entries-ignored": (
@@ -304,27 +320,33 @@ def test_a_record_makes_every_warning_of_the_catalogue() -> None:
 
 
 def test_the_example_has_no_warning() -> None:
-    assert discharge_warnings(_build(happy_bundle())) == ()
+    assert _build(happy_bundle()).warnings == ()
 
 
 @pytest.mark.parametrize("code", sorted(RECORDS))
 def test_each_warning_is_shown_in_dutch_and_its_english_is_not(code: str) -> None:
     discharge = RECORDS[code]()
-    (english,) = [w for w in discharge.warnings if w.startswith(ENGLISH[code])]
-    (said,) = [w for w in discharge_warnings(discharge) if w.message == english]
-    assert said == DischargeWarning(english, code, DUTCH[code])
+    (warning,) = [w for w in discharge.warnings if w.message.startswith(ENGLISH[code])]
+    assert warning.code == code
+    assert warning_text(warning, "nl-BE") == DUTCH[code]
     # The sentence needs exactly the values the warning has: none is left unfilled.
     fields = {f for _, f, _, _ in string.Formatter().parse(NL_BE_WARNINGS[code]) if f}
-    assert "{" not in DUTCH[code] and len(fields) <= 2
-    # What the app's page shows (message_nl, else message) is the Dutch, not the English.
-    (shown,) = [w for w in _warnings(discharge) if w["message"] == english]
-    assert shown == {"message": english, "code": code, "message_nl": DUTCH[code]}
-    page = shown["message_nl"] or shown["message"]
-    assert page == DUTCH[code] and ENGLISH[code] not in page
-    # The API keeps its English: the warnings and the operation's OperationOutcome.
-    assert english in discharge.warnings
-    outcome = warnings_outcome(list(discharge.warnings))
-    assert english in [i["diagnostics"] for i in outcome["issue"]]
+    assert fields == set(warning.params)
+    assert "{" not in DUTCH[code]
+    # What the app's page shows (text, else message) is the Dutch, not the English.
+    (shown,) = [w for w in _warnings(discharge, SITE) if w["message"] == warning.message]
+    assert shown == {"message": warning.message, "code": code, "text": DUTCH[code]}
+    assert ENGLISH[code] not in shown["text"]
+    # The API keeps its English, and carries the code: the operation's OperationOutcome.
+    outcome = warnings_outcome(discharge.warnings, SITE.canonical_base)
+    (issue,) = [i for i in outcome["issue"] if i["diagnostics"] == warning.message]
+    assert issue["details"]["coding"] == [
+        {
+            "system": f"{SITE.canonical_base}/CodeSystem/lbp-discharge-warning",
+            "code": code,
+            "display": WARNING_DISPLAYS[code],
+        }
+    ]
 
 
 def test_every_warning_of_one_discharge_is_said_in_its_order() -> None:
@@ -334,9 +356,9 @@ def test_every_warning_of_one_discharge_is_said_in_its_order() -> None:
     del patient["generalPractitioner"]
     resource(bundle, "Practitioner", "lbp-example-ed-physician")["identifier"][0]["value"] = "1"
     discharge = _build(bundle, carry=True)
-    said = discharge_warnings(discharge)
-    assert [w.message for w in said] == list(discharge.warnings)
-    assert [w.code for w in said] == [
+    said = _warnings(discharge, SITE)
+    assert [w["message"] for w in said] == [w.message for w in discharge.warnings]
+    assert [w["code"] for w in said] == [
         "entries-ignored",
         "older-patient",
         "no-general-practitioner",
@@ -344,89 +366,51 @@ def test_every_warning_of_one_discharge_is_said_in_its_order() -> None:
         "not-electronic-physician-nihdi-invalid",
         "national-number-not-matched",
     ]
-    assert all(w.message_nl for w in said)
-    assert said[0].message_nl is not None and said[0].message_nl.startswith(
-        "De meegestuurde Bundle bevat 1 × AllergyIntolerance:"
-    )
-    (not_matched,) = [w for w in said if w.code == "national-number-not-matched"]
-    assert not_matched.message_nl == (
+    assert said[0]["text"].startswith("De meegestuurde Bundle bevat 1 × AllergyIntolerance:")
+    (not_matched,) = [w for w in said if w["code"] == "national-number-not-matched"]
+    assert not_matched["text"] == (
         "Het RIZIV-nummer van Practitioner/lbp-example-ed-physician is ongeldig: er wordt niet op "
         "gezocht op de FHIR-server en het wordt niet met de brief meegeschreven; verbeter het in "
         "het EPD."
     )
 
 
-# --- what the module cannot account for: the English ---------------------------------------
-
-
-def _with_warnings(discharge: Discharge, *warnings: str) -> Discharge:
-    return replace(discharge, warnings=warnings)
-
-
-def test_an_unknown_warning_is_shown_in_english() -> None:
-    discharge = _with_warnings(_build(happy_bundle()), "a warning of a newer core")
-    assert discharge_warnings(discharge) == (DischargeWarning("a warning of a newer core"),)
-    assert _warnings(discharge) == [
-        {"message": "a warning of a newer core", "code": None, "message_nl": None}
-    ]
+# --- said by the code, never by the English ------------------------------------------------
 
 
 def test_a_changed_english_sentence_is_not_said_with_the_old_dutch() -> None:
+    # The Dutch follows the warning's code and values, whatever its English says: changing the
+    # English (for integrators) cannot make the app say another warning's sentence.
     (older,) = _older_patient().warnings
-    changed = older.replace("caution with NSAIDs", "caution with NSAIDs and opioids")
-    (said,) = discharge_warnings(_with_warnings(_older_patient(), changed))
-    assert said == DischargeWarning(changed)
+    changed = replace(older, message=older.message + " and opioids")
+    assert warning_text(changed, "nl-BE") == DUTCH["older-patient"]
+    # ... and an English that reads like another warning does not make it that one.
+    disguised = replace(older, message=_no_general_practitioner().warnings[0].message)
+    assert warning_text(disguised, "nl-BE") == DUTCH["older-patient"]
 
 
-@pytest.mark.parametrize(
-    ("code", "backed_by"),
-    [
-        ("older-patient", _no_general_practitioner),  # a patient of 44
-        ("no-general-practitioner", _older_patient),  # a GP on record
-        ("entries-ignored", _older_patient),  # not one of the context's notes
-        ("national-number-not-matched", _older_patient),  # the record was not carried
-        ("not-electronic-patient-no-ssin", _older_patient),  # the SSIN is on record
-        ("not-electronic-no-general-practitioner", _older_patient),  # a GP on record
-        ("not-electronic-message-too-large", _no_general_practitioner),  # nothing was built
-    ],
-)
-def test_a_warning_the_facts_do_not_back_is_shown_in_english(
-    code: str, backed_by: Callable[[], Discharge]
-) -> None:
-    (english,) = [w for w in RECORDS[code]().warnings if w.startswith(ENGLISH[code])]
-    (said,) = discharge_warnings(_with_warnings(backed_by(), english))
-    assert said == DischargeWarning(english)
+def test_a_warning_the_facts_do_not_back_is_shown_in_english() -> None:
+    # A warning without a code (an outbox item written before warnings had codes) or whose
+    # values do not fill its sentence (a newer core's) is shown in English, as the API says it.
+    uncoded = DischargeWarning("a warning of an older outbox item", "")
+    half = DischargeWarning("NSAIDs carry more risk", "nsaid-caution", {})
+    discharge = replace(_build(happy_bundle()), warnings=(uncoded, half))
+    assert [warning_text(w, "nl-BE") for w in discharge.warnings] == [None, None]
+    assert _warnings(discharge, SITE) == [
+        {"message": uncoded.message, "code": "", "text": uncoded.message},
+        {"message": half.message, "code": "nsaid-caution", "text": half.message},
+    ]
+    assert "details" not in warnings_outcome([uncoded], SITE.canonical_base)["issue"][0]
 
 
-@pytest.mark.parametrize(
-    "warning",
-    [
-        "Bundle entries ignored: 1 <img src=x onerror=alert(1)> (not part of a discharge context)",
-        "Bundle entries ignored: 1 {resource_type} (not part of a discharge context)",
-        "the NIHDI number of Practitioner/<b>x</b> fails its NIHDI check digits: it is not "
-        "matched on the FHIR server nor written with the letter; correct it in the EHR",
-    ],
-    ids=["markup", "placeholder", "markup reference"],
-)
-def test_a_warning_with_a_value_that_is_not_a_record_value_stays_plain_english(
-    warning: str,
-) -> None:
-    # Values are a number, a resource type, Type/id references; anything else is not filled
-    # into a Dutch sentence, and the English is kept exactly (the page puts it in as text).
-    discharge = _ignored_entries()
-    discharge = replace(
-        discharge,
-        warnings=(warning,),
-        facts=replace(
-            discharge.facts,
-            context=replace(discharge.facts.context, notes=(warning,), carry_record=True),
-        ),
+def test_each_warning_is_said_in_every_language() -> None:
+    (older,) = _older_patient().warnings
+    assert warning_text(older, "fr-BE") == (
+        "Le patient a 70 ans ou plus : à cet âge, une fracture ou une tumeur maligne est plus "
+        "probable, et les AINS comportent plus de risques (NICE NG59 1.2.13) ; la lettre "
+        "recommande la prudence avec les AINS."
     )
-    (said,) = discharge_warnings(discharge)
-    assert said == DischargeWarning(warning)
-
-
-def test_only_dutch_is_catalogued() -> None:
-    discharge = _older_patient()
-    (said,) = discharge_warnings(discharge, "fr-BE")
-    assert said.code == "older-patient" and said.message_nl is None
+    assert warning_text(older, "en") == (
+        "The patient is 70 or older: fracture and malignancy are more likely at that age, and "
+        "NSAIDs carry more risk (NICE NG59 1.2.13); the letter advises caution with NSAIDs."
+    )

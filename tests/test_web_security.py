@@ -33,6 +33,7 @@ from fhir_discharge.web.urls import trusted_server
 from tests.support.contexts import held_by_server
 from tests.support.factories import happy_bundle, resource
 from tests.support.in_process import in_process_app
+from tests.support.site import SITE
 from tests.support.stub_http import StubHttpServer, StubReply, json_reply
 
 TOKEN = "web-security-" + uuid.uuid4().hex
@@ -179,7 +180,7 @@ def landed_letter() -> list[dict[str, Any]]:
     """The discharge of the example record as a server would hold it once posted: the record,
     and the new resources under ids of their own with `Type/id` references between them."""
     record = happy_bundle()
-    transaction = build_discharge(held_by_server(record)).bundle
+    transaction = build_discharge(held_by_server(record), SITE).bundle
     ids = {
         e["fullUrl"]: f"{e['resource']['resourceType']}/letter-{n}"
         for n, e in enumerate(transaction["entry"])

@@ -1765,11 +1765,12 @@ LAB_REPORT_CATEGORIES: tuple[Code, ...] = (
 )
 
 # SNOMED CT procedures for the CarePlan activities (pathway.md: "Advice given to the patient"),
-# keyed like phrases.ADVICE_KEYS. Only where a verified concept says what the advice is; the other
-# advice items (resume daily activities, posture, brace, nothing forbidden, emotions) stay
-# uncoded, described in Dutch. "resume-activities" was 304549008 "Giving encouragement to
-# exercise": it misstates the advice (stay active / resume daily activities, not exercise) and no
-# verified concept for activity advice was found, so it is now uncoded. See docs/terminology.md.
+# keyed like the PlanDefinition's advice action ids (Pathway.advice). Only where a verified concept
+# says what the advice is; the other advice items (resume daily activities, posture, brace, nothing
+# forbidden, emotions) stay uncoded, described in Dutch. "resume-activities" was 304549008 "Giving
+# encouragement to exercise": it misstates the advice (stay active / resume daily activities, not
+# exercise) and no verified concept for activity advice was found, so it is now uncoded. See
+# docs/terminology.md.
 ADVICE_CODES: dict[str, Code] = {
     "medication": _sct("278414003", "Pain management", SRC_SCT_IPS_PROCEDURES),
     "return-to-work": _sct("313080005", "Work-related counseling", SRC_SCT_IPS_PROCEDURES),

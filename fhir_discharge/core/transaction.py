@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import DischargeWarning
 from ..types import Resource
 from .gate import check_eligibility
 from .gp_message.ehealthbox import (
@@ -27,6 +28,7 @@ from .letter.facts import DischargeFacts, discharge_facts
 from .record.carry import CarriedEntry, carry_record
 from .record.context import DischargeContext
 from .record.identity import if_none_exist
+from .site import Site
 
 
 @dataclass(frozen=True)
@@ -34,14 +36,15 @@ class Discharge:
     """A built discharge: the transaction to post, and what the caller should be warned of."""
 
     bundle: Resource
-    warnings: tuple[str, ...]
+    warnings: tuple[DischargeWarning, ...]
     facts: DischargeFacts
-    # The letter's way to the GP's eHealthBox (core/ehealthbox.py): who it names or why not, and
-    # the KMEHR message when one was built (in the Communication, with a Task for the engine).
+    # The letter's way to the GP's eHealthBox (core/gp_message/ehealthbox.py): who it names or why
+    # not, and the KMEHR message when one was built (in the Communication, with a Task for the
+    # engine).
     gp_route: GpRoute | None = None
     gp_message: GpMessage | None = None
     # The record carried with the letter (a context Bundle's), each with what it is matched on:
-    # what the I/O layer reads back from the server before posting (core/matching.py).
+    # what the I/O layer reads back from the server before posting (core/record/matching.py).
     carried: tuple[CarriedEntry, ...] = ()
 
     @property
@@ -49,12 +52,11 @@ class Discharge:
         return dict(self.bundle["entry"][0]["resource"])
 
 
-def build_discharge(
-    ctx: DischargeContext, language: str = "nl-BE", *, gp_message: bool = True
-) -> Discharge:
+def build_discharge(ctx: DischargeContext, site: Site, *, gp_message: bool = True) -> Discharge:
     """Gate the encounter, then build letter, brochure reference, care plan and follow-up tasks,
     and the Communication to the GP with the letter as a KMEHR message (and its PDF) and the
-    Task that has the hospital's integration engine send it to the GP's eHealthBox.
+    Task that has the hospital's integration engine send it to the GP's eHealthBox. `site`: the
+    hospital the letter is from (sites/*.toml); the letter speaks the GP's language.
 
     `gp_message=False` leaves the KMEHR message and its Task out (no PDF is rendered: ~0.3 s of
     CPU); the warnings stay the same. For previews only (the CDS Hooks card, the physician's
@@ -62,8 +64,8 @@ def build_discharge(
 
     Raises NotOnPathway / IncompleteRecord (422) when the encounter is not for this pathway.
     """
-    eligibility = check_eligibility(ctx)
-    facts = discharge_facts(ctx, eligibility, language)
+    eligibility = check_eligibility(ctx, site.pathway)
+    facts = discharge_facts(ctx, eligibility, site)
     route = gp_route(facts)
     new_resources = [
         (facts.letter.literal, build_letter(facts)),

@@ -41,6 +41,7 @@ class Deliverer:
         outbox: Outbox,
         client: FhirClient,
         *,
+        canonical_base: str,
         max_attempts: int = 8,
         base_delay: float = 1.0,
         max_delay: float = 300.0,
@@ -51,6 +52,8 @@ class Deliverer:
     ) -> None:
         self.outbox = outbox
         self.client = client
+        # The site's: the finding codes of a refusal (core/site.py, errors.operation_outcome).
+        self.canonical_base = canonical_base
         self.max_attempts = max_attempts
         self.base_delay = base_delay
         self.max_delay = max_delay
@@ -188,7 +191,7 @@ class Deliverer:
             await check_identity_on_server(self.client, item.bundle)
             landed = await self.client.post_transaction(item.bundle)
         except IdentityConflict as conflict:
-            outcome = operation_outcome(conflict)
+            outcome = operation_outcome(conflict, self.canonical_base)
             await asyncio.to_thread(self.outbox.mark_failed, item.id, FAILED, outcome, now)
             log.warning(
                 "outbox: %s for %s: identity conflict on the FHIR server", item.id, item.encounter
@@ -196,7 +199,7 @@ class Deliverer:
             self._finish(item.id)
             return replace(item, state=FAILED, outcome=outcome, claimed=False)
         except FhirServerError as error:
-            outcome = operation_outcome(error)
+            outcome = operation_outcome(error, self.canonical_base)
             if not is_transient(error):
                 await asyncio.to_thread(self.outbox.mark_failed, item.id, FAILED, outcome, now)
                 log.warning("outbox: %s for %s refused by the FHIR server", item.id, item.encounter)

@@ -14,6 +14,7 @@ import time
 from ..config import Settings
 from ..core.record.context import DischargeContext
 from ..core.record.identity import derived_uuid
+from ..core.site import Site
 from ..core.transaction import Discharge, build_discharge
 from .delivery import Deliverer
 from .fhir_client import FhirClient, Landed
@@ -38,7 +39,7 @@ def open_outbox(settings: Settings) -> Outbox:
 async def screened_discharge(
     ctx: DischargeContext,
     terminology: TerminologyServer | None,
-    language: str = "nl-BE",
+    site: Site,
     *,
     gp_message: bool = True,
 ) -> Discharge:
@@ -48,11 +49,12 @@ async def screened_discharge(
     (tests/test_terminology.py holds that no other module calls build_discharge).
 
     `gp_message=False` (previews: the CDS card, the app) leaves out the KMEHR message and its PDF;
-    with it the build runs off the event loop (the letter's PDF costs CPU: benchmarks/README.md)."""
+    with it the build runs off the event loop (the letter's PDF costs CPU: benchmarks/README.md).
+    `site`: the hospital the letter is from (Settings.site)."""
     ctx = await with_red_flags_by_terminology_server(ctx, terminology)
     if not gp_message:
-        return build_discharge(ctx, language, gp_message=False)
-    return await asyncio.to_thread(build_discharge, ctx, language)
+        return build_discharge(ctx, site, gp_message=False)
+    return await asyncio.to_thread(build_discharge, ctx, site)
 
 
 def deliverer_for(outbox: Outbox, client: FhirClient, settings: Settings) -> Deliverer:
@@ -60,6 +62,7 @@ def deliverer_for(outbox: Outbox, client: FhirClient, settings: Settings) -> Del
     return Deliverer(
         outbox,
         client,
+        canonical_base=settings.site.canonical_base,
         max_attempts=settings.max_delivery_attempts,
         base_delay=settings.delivery_base_delay_seconds,
         retention_seconds=settings.outbox_retention_days * 86400,

@@ -1,5 +1,5 @@
 """Before a transaction that carries the record is posted: what the FHIR server already holds
-under its identifiers, read back, and compared by the core (core/matching.py).
+under its identifiers, read back, and compared by the core (core/record/matching.py).
 
 The reads are the very searches of the transaction's conditional creates (`ifNoneExist`), made
 in parallel just before each attempt to post it, so what is compared is what the server would

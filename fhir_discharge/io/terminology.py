@@ -61,7 +61,7 @@ import httpx
 
 from ..config import Settings
 from ..core.codes import RED_FLAG_ITEMS, RED_FLAGS, SNOMED
-from ..core.pathway.canonicals import VERSION, red_flag_value_set
+from ..core.pathway.canonicals import VERSION, Canonicals
 from ..core.record.context import DischargeContext
 from ..core.terminology import RED_FLAG_CODES
 from ..errors import (
@@ -182,12 +182,12 @@ def _questions(code: str) -> list[Question]:
     return [(code, None), *((code, item) for item in RED_FLAG_ITEMS)]
 
 
-def _url(question: Question) -> str:
+def _url(question: Question, canonicals: Canonicals) -> str:
     code, item = question
     if item is None:
         return "CodeSystem/$validate-code?" + urlencode({"url": SNOMED, "code": code})
     query = {
-        "url": red_flag_value_set(item),
+        "url": canonicals.red_flag_value_set(item),
         "valueSetVersion": VERSION,
         "system": SNOMED,
         "code": code,
@@ -202,11 +202,14 @@ class TerminologyServer:
         self,
         base_url: str,
         *,
+        canonical_base: str,
         deadline_seconds: float = 5.0,
         cache_seconds: float = 3600.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # The site's: the red-flag ValueSets are loaded on the server under it (core/site.py).
+        self.canonicals = Canonicals(canonical_base)
         self.deadline_seconds = deadline_seconds
         self.requests_made = 0  # HTTP requests, for the tests and the logs
         self._answers = _Answers(cache_seconds, CACHE_SIZE)
@@ -318,9 +321,10 @@ class TerminologyServer:
             answers = await self._ask_one_by_one(questions)
         for question in controls:
             if answers[question] is not True:
+                value_set = self.canonicals.red_flag_value_set(str(question[1]))
                 raise TerminologyServerUnavailable(
                     "the terminology server does not place the red-flag concepts in their own "
-                    f"ValueSet ({red_flag_value_set(str(question[1]))}|{VERSION}): it does not "
+                    f"ValueSet ({value_set}|{VERSION}): it does not "
                     "hold our red-flag ValueSets of this version, or cannot evaluate them yet; "
                     "its answers cannot be believed, nothing was written"
                 )
@@ -330,7 +334,9 @@ class TerminologyServer:
         bundle = {
             "resourceType": "Bundle",
             "type": "batch",
-            "entry": [{"request": {"method": "GET", "url": _url(q)}} for q in questions],
+            "entry": [
+                {"request": {"method": "GET", "url": _url(q, self.canonicals)}} for q in questions
+            ],
         }
         response = await self._request(
             "POST", "", content=json_bytes(bundle), headers={"Content-Type": FHIR_JSON}
@@ -362,7 +368,7 @@ class TerminologyServer:
 
         async def ask(question: Question) -> bool:
             async with in_flight:
-                response = await self._request("GET", _url(question))
+                response = await self._request("GET", _url(question, self.canonicals))
             if response.status_code != 200:
                 raise _unavailable(f"answered a question with HTTP {response.status_code}")
             return _result(_json(response))
@@ -415,6 +421,7 @@ def terminology_server_from(settings: Settings) -> TerminologyServer | None:
         return None
     return TerminologyServer(
         settings.terminology_server,
+        canonical_base=settings.site.canonical_base,
         deadline_seconds=settings.terminology_deadline_seconds,
         cache_seconds=settings.terminology_cache_seconds,
     )

@@ -202,7 +202,10 @@ def create_app(
     app = FastAPI(
         title="fhir-discharge",
         version="0.1.0",
-        description="FHIR R4 discharge: acute non-specific mechanical low back pain, UZ Leuven ED",
+        description=(
+            "FHIR R4 discharge: acute non-specific mechanical low back pain, emergency "
+            f"department of {settings.site.name}"
+        ),
         lifespan=lifespan,
         # Starlette's slash redirects name the request's Host in Location: no redirect at all.
         redirect_slashes=False,
@@ -238,7 +241,7 @@ def create_app(
             type(error).__name__,
         )
         return OutcomeResponse(
-            operation_outcome(error),
+            operation_outcome(error, settings.site.canonical_base),
             status_code=error.http_status,
             headers=CHALLENGE if error.http_status == 401 else None,
         )

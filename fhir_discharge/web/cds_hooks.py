@@ -10,7 +10,8 @@ the prefetch lacks, from the EHR's `fhirServer` with `fhirAuthorization.access_t
 token. When neither has it, the answer is 412 Precondition Failed, as the specification says.
 
 Nothing is posted from here: the EHR applies the actions (or not); the service keeps nothing.
-Cards are written in the service's language (nl-BE), the language of the letter and of the ED.
+Cards are written in the site's language, the physician's (core/i18n/physician_texts.py); the
+letter they offer speaks the GP's.
 """
 
 from __future__ import annotations
@@ -35,24 +36,23 @@ from pydantic import (
 )
 
 from ..config import Settings
-from ..core.findings_nl import finding_text
+from ..core.i18n.physician_texts import (
+    card_sentences,
+    finding_for_physician,
+    warning_for_physician,
+)
 from ..core.letter.composition import (
     brochure_sentence,
     diagnosis_sentence,
     medication_advice_keys,
     safety_net_keys,
 )
-from ..core.letter.narrative import dutch_date, person_name
-from ..core.phrases import (
-    BROCHURE_URL,
-    CARD_PHRASES,
-    SAFETY_NET_ED_KEYS,
-    SPINE_PROGRAMME_PHONE,
-)
+from ..core.letter.narrative import person_name
+from ..core.pathway.content import SAFETY_NET_ED_KEYS
 from ..core.record.context import DischargeContext, check_structure
 from ..core.record.references import FHIR_ID_MAX_LENGTH, FHIR_ID_PATTERN, parse_reference
+from ..core.site import Site
 from ..core.transaction import Discharge
-from ..core.warnings_nl import discharge_warnings
 from ..errors import (
     FhirServerError,
     Forbidden,
@@ -110,13 +110,15 @@ PREFETCH: Final = {
     ),
 }
 
+# The site's (core/site.py): {hospital}, {brochure}, {gp_after}, {spine_after}, {language}.
 DESCRIPTION: Final = (
-    "At discharge from the emergency department, checks the encounter against the UZ Leuven "
+    "At discharge from the emergency department, checks the encounter against the {hospital} "
     "pathway for acute non-specific mechanical low back pain (adult, ED encounter, low back "
     "pain diagnosis, no red flag, no radicular pain). On the pathway: one info card whose "
     "suggestion creates the discharge letter to the GP (Composition), the patient brochure "
-    "700457 (DocumentReference), the care plan (CarePlan) and the follow-up tasks after 1 and 6 "
-    "weeks (Task). Otherwise: one warning card naming the reasons. Cards are in Dutch (nl-BE). "
+    "{brochure} (DocumentReference), the care plan (CarePlan) and the follow-up tasks after "
+    "{gp_after} and {spine_after} (Task). Otherwise: one warning card naming the reasons. Cards "
+    "are in {language}; the letter in the GP's language (Practitioner.communication). "
     "Data: prefetch `patient`, `encounter`, `conditions` (all the patient's Conditions, to "
     "screen for red flags), and the encounter's `screenings` (the physician's red-flag screening, "
     "a QuestionnaireResponse to lbp-red-flag-screening), `observations`, `imagingStudies`, "
@@ -333,14 +335,15 @@ OPENAPI_REQUEST_MODELS: Final = (CdsRequest,)
 # --- discovery -----------------------------------------------------------------------------
 
 
-def discovery() -> dict[str, Any]:
+def discovery(site: Site) -> dict[str, Any]:
+    english = {**site.sentence_values("en"), "language": site.default_language}
     return {
         "services": [
             {
                 "hook": HOOK,
                 "id": SERVICE_ID,
-                "title": "UZ Leuven – ontslag bij acute lage rugpijn (spoedgevallen)",
-                "description": DESCRIPTION,
+                "title": card_sentences(site)["service-title"],
+                "description": DESCRIPTION.format_map(english),
                 "prefetch": dict(PREFETCH),
                 "usageRequirements": USAGE_REQUIREMENTS,
             }
@@ -349,8 +352,8 @@ def discovery() -> dict[str, Any]:
 
 
 @cds_router.get("/cds-services", response_model_exclude_none=True)
-async def cds_discovery() -> CdsDiscovery:
-    return CdsDiscovery.model_validate(discovery())
+async def cds_discovery(settings: SettingsDep) -> CdsDiscovery:
+    return CdsDiscovery.model_validate(discovery(settings.site))
 
 
 CdsClientDep = Annotated[Caller, Depends(require_cds_client(f"/cds-services/{SERVICE_ID}"))]
@@ -374,7 +377,6 @@ async def lbp_discharge_hook(
         hook, prefetched = read_hook(body)
     else:
         hook, prefetched = await asyncio.to_thread(read_hook, body)
-    language = settings.language if settings.language in CARD_PHRASES else "nl-BE"
     servers = (
         caller.fhir_servers
         if caller.fhir_servers is not None
@@ -382,14 +384,14 @@ async def lbp_discharge_hook(
     )
     try:
         ctx = await gather_hook_context(hook, prefetched, settings, servers)
-        discharge = await screened_discharge(ctx, terminology, settings.language, gp_message=False)
+        discharge = await screened_discharge(ctx, terminology, settings.site, gp_message=False)
     except (NotOnPathway, IncompleteRecord) as refusal:
         log.info("hook %s: %s", hook.hookInstance, type(refusal).__name__)
         launch_url = settings.app_launch_url or public_url_for(request, settings, "app_launch")
-        card = refusal_card(refusal, hook.hookInstance, language, launch_url)
+        card = refusal_card(refusal, hook.hookInstance, settings.site, launch_url)
         return CdsResponse.model_validate({"cards": [card]})
     log.info("hook %s: on pathway", hook.hookInstance)
-    card = discharge_card(discharge, hook.hookInstance, language)
+    card = discharge_card(discharge, hook.hookInstance, settings.site)
     return CdsResponse.model_validate({"cards": [card]})
 
 
@@ -511,8 +513,8 @@ async def gather_hook_context(
 # --- the cards (CDS Hooks 2.0, "Card Attributes") ------------------------------------------
 
 
-def _source(phrases: dict[str, str]) -> dict[str, str]:
-    return {"label": phrases["source"], "url": BROCHURE_URL}
+def _source(phrases: dict[str, str], site: Site) -> dict[str, str]:
+    return {"label": phrases["source"], "url": site.brochure(site.default_language)[0]}
 
 
 def _card_uuid(hook_instance: str, what: str) -> str:
@@ -520,10 +522,11 @@ def _card_uuid(hook_instance: str, what: str) -> str:
     return str(uuid.uuid5(uuid.UUID(hook_instance), what))
 
 
-def discharge_card(discharge: Discharge, hook_instance: str, language: str) -> dict[str, Any]:
-    p = CARD_PHRASES[language]
-    facts = discharge.facts
-    week, six_weeks = dutch_date(facts.week_follow_up), dutch_date(facts.six_week_follow_up)
+def discharge_card(discharge: Discharge, hook_instance: str, site: Site) -> dict[str, Any]:
+    p = card_sentences(site)
+    # The card says what the letter says, in the physician's language (the site's).
+    facts = discharge.facts.speaking(site.default_language)
+    week, six_weeks = facts.said(facts.week_follow_up), facts.said(facts.six_week_follow_up)
     entries = list(discharge.bundle["entry"][: len(_ACTION_TYPES)])
     assert tuple(e["resource"]["resourceType"] for e in entries) == _ACTION_TYPES
     descriptions = [
@@ -539,7 +542,7 @@ def discharge_card(discharge: Discharge, hook_instance: str, language: str) -> d
     ]
     gp = person_name(facts.context.general_practitioner)
     record = facts.record
-    # The card says what the letter says, in the letter's own sentences (phrases.py).
+    # The card says what the letter says, in the letter's own sentences (core/i18n/).
     imaging = (
         [facts.say("imaging-none")]
         if record.no_imaging_shown
@@ -561,20 +564,19 @@ def discharge_card(discharge: Discharge, hook_instance: str, language: str) -> d
         f"**{p['detail-follow-up']}**",
         "",
         f"- {p['detail-week'].format(date=week)}",
-        f"- {p['detail-six-weeks'].format(date=six_weeks, phone=SPINE_PROGRAMME_PHONE)}",
+        f"- {p['detail-six-weeks'].format(date=six_weeks)}",
     ]
     if discharge.warnings:
         lines += ["", f"**{p['detail-warnings']}**", ""]
-        # In the card's language where the catalogue has the warning (warnings_nl.py).
-        said = discharge_warnings(discharge, language)
-        lines += [f"- {md(w.message_nl or w.message)}" for w in said]
+        # Each by its code, in the card's language (core/i18n/said.py).
+        lines += [f"- {md(warning_for_physician(w, site))}" for w in discharge.warnings]
     lines += ["", p["detail-actions"]]
     return {
         "uuid": _card_uuid(hook_instance, "card"),
         "summary": p["summary"],
         "detail": "\n".join(lines),
         "indicator": "info",
-        "source": _source(p),
+        "source": _source(p, site),
         "suggestions": [
             {
                 "label": p["suggestion"],
@@ -584,32 +586,32 @@ def discharge_card(discharge: Discharge, hook_instance: str, language: str) -> d
             }
         ],
         "selectionBehavior": "at-most-one",
-        "links": [{"label": p["link"], "url": BROCHURE_URL, "type": "absolute"}],
+        "links": [{"label": p["link"], "url": _source(p, site)["url"], "type": "absolute"}],
     }
 
 
 def refusal_card(
     refusal: NotOnPathway | IncompleteRecord,
     hook_instance: str,
-    language: str,
+    site: Site,
     app_launch_url: str | None = None,
 ) -> dict[str, Any]:
     """The warning card. When the physician's red-flag screening is what is missing (or
     incomplete), a `smart` link launches the physician's app to document it (CDS Hooks 2.0:
     the EHR launches it with `iss` and `launch`)."""
-    p = CARD_PHRASES[language]
+    p = card_sentences(site)
     off = isinstance(refusal, NotOnPathway)
     lines = [p["off-intro" if off else "incomplete-intro"], ""]
     for finding in refusal.findings:
         where = f" (`{md_code(finding.expression)}`)" if finding.expression else ""
-        # In the card's language where the catalogue has the finding (findings_nl.py).
-        lines.append(f"- {md(finding_text(finding, language) or finding.message)}{where}")
+        # By its code, in the card's language (core/i18n/said.py).
+        lines.append(f"- {md(finding_for_physician(finding, site))}{where}")
     card: dict[str, Any] = {
         "uuid": _card_uuid(hook_instance, "card"),
         "summary": p["off-summary" if off else "incomplete-summary"],
         "detail": "\n".join(lines),
         "indicator": "warning",
-        "source": _source(p),
+        "source": _source(p, site),
     }
     screening_missing = any(
         (f.expression or "").startswith("QuestionnaireResponse") for f in refusal.findings

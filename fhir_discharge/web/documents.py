@@ -13,13 +13,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ..core.letter.document import build_document, document_identifier
-from ..core.pathway.canonicals import GP_LETTER_PROFILE
 from ..core.record.identity import IDENTIFIER_SYSTEM
+from ..core.site import Site
 from ..errors import InvalidInput, UnknownResource
 from ..io.outbox import WrittenLetter
 from ..types import Resource
 from .body import FhirId
-from .deps import ClientDep, DelivererDep
+from .deps import ClientDep, DelivererDep, SettingsDep
 
 router = APIRouter()
 
@@ -51,7 +51,11 @@ def _wanted_format(request: Request) -> str:
 
 @router.get("/Composition/{composition_id}/$document", tags=["letter"])
 async def composition_document(
-    composition_id: FhirId, request: Request, client: ClientDep, deliverer: DelivererDep
+    composition_id: FhirId,
+    request: Request,
+    client: ClientDep,
+    deliverer: DelivererDep,
+    settings: SettingsDep,
 ) -> Response:
     """The letter as a `document` Bundle (Composition first, then all it references)."""
     media = _wanted_format(request)
@@ -68,7 +72,9 @@ async def composition_document(
         raise _not_ours(composition_id)
     try:
         composition, resources = await client.read_with_references(
-            "Composition", composition_id, accept=lambda found: _as_written(found, written)
+            "Composition",
+            composition_id,
+            accept=lambda found: _as_written(found, written, settings.site),
         )
     except UnknownResource:
         raise _not_ours(composition_id) from None
@@ -87,29 +93,31 @@ async def composition_document(
     if media == "text/html":
         from ..core.rendering import render_letter_html
 
-        return HTMLResponse(render_letter_html(document), headers=LETTER_HTML_HEADERS)
+        html = render_letter_html(document, settings.site)
+        return HTMLResponse(html, headers=LETTER_HTML_HEADERS)
     if media == "application/pdf":
         from ..core.rendering import render_letter_pdf
 
-        pdf = await asyncio.to_thread(render_letter_pdf, document)
+        pdf = await asyncio.to_thread(render_letter_pdf, document, settings.site)
         return Response(pdf, media_type="application/pdf")
     return JSONResponse(document, media_type="application/fhir+json")
 
 
-def _as_written(composition: Resource, written: WrittenLetter) -> bool:
+def _as_written(composition: Resource, written: WrittenLetter, site: Site) -> bool:
     """The letter as this service wrote it: a GP letter of ours, in the version the server gave
     it then (a letter changed on the server since is no longer the one this service wrote)."""
     version = (composition.get("meta") or {}).get("versionId")
     unchanged = written.version is None or version is None or str(version) == written.version
-    return unchanged and _written_here(composition)
+    return unchanged and _written_here(composition, site.canonicals.gp_letter_profile)
 
 
-def _written_here(composition: Resource) -> bool:
-    """A GP letter of this service: our profile, and our business identifier (a urn:uuid)."""
+def _written_here(composition: Resource, profile: str) -> bool:
+    """A GP letter of this service: our `profile` (the site's), and our business identifier (a
+    urn:uuid)."""
     if composition.get("resourceType") != "Composition":
         return False
     profiles = (composition.get("meta") or {}).get("profile") or []
-    ours = any(isinstance(p, str) and p.split("|", 1)[0] == GP_LETTER_PROFILE for p in profiles)
+    ours = any(isinstance(p, str) and p.split("|", 1)[0] == profile for p in profiles)
     identifier = composition.get("identifier")
     return (
         ours

@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..config import Settings
+from ..core.site import Site
 
-OPERATION_URL = "https://fhir.uzleuven.be/discharge/OperationDefinition/lbp-discharge"
 
-
-def operation_definition() -> dict[str, Any]:
+def operation_definition(site: Site) -> dict[str, Any]:
     return {
         "resourceType": "OperationDefinition",
         "id": "lbp-discharge",
-        "url": OPERATION_URL,
+        "url": site.canonicals.operation_definition,
         "version": "0.1.0",
         "name": "LbpDischarge",
         "title": "Discharge an ED encounter for acute non-specific mechanical low back pain",
@@ -158,7 +157,12 @@ def capability_statement(base_url: str, settings: Settings) -> dict[str, Any]:
                 "resource": [
                     {
                         "type": "Encounter",
-                        "operation": [{"name": "lbp-discharge", "definition": OPERATION_URL}],
+                        "operation": [
+                            {
+                                "name": "lbp-discharge",
+                                "definition": settings.site.canonicals.operation_definition,
+                            }
+                        ],
                     }
                 ],
             }

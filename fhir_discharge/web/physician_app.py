@@ -26,11 +26,11 @@ has read them.
   `$lbp-discharge` does it (the record read from the service's FHIR server, whose Encounter must
   be the launch patient's), and where that discharge stands. A session reaches no other route.
 
-Dutch (nl-BE) text of the app: core/phrases.py APP_PHRASES, beside the letter's (the screening's
-questions and explanations come from the Questionnaire, pathway().screening). The gate's findings
-and a discharge's warnings are English in the API; the app says them in Dutch from catalogues
-written in advance (core/findings_nl.py, core/warnings_nl.py), and in English where those have
-no sentence.
+The app speaks the site's language (core/i18n/physician_texts.py: the catalogue's `app`, the
+screening's questions from the Questionnaire's translations); the letter it previews speaks the
+GP's. The gate's findings and a discharge's warnings are English in the API; the app says them by
+their codes (core/i18n/said.py), in `text` beside the English, and the discharge's refusal in
+each OperationOutcome issue's `details.text`.
 """
 
 from __future__ import annotations
@@ -57,12 +57,17 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..config import Settings
-from ..core.findings_nl import finding_text
+from ..core.brussels_time import fhir_datetime
 from ..core.gate import holds
+from ..core.i18n.dates import say_date
+from ..core.i18n.physician_texts import (
+    app_sentences,
+    finding_for_physician,
+    warning_for_physician,
+)
 from ..core.letter.document import build_document, document_identifier, landed_resources
-from ..core.letter.narrative import dutch_date, fhir_datetime, person_name
-from ..core.pathway.definition import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS, pathway
-from ..core.phrases import APP_PHRASES, BROCHURE_URL, SPINE_PROGRAMME_PHONE
+from ..core.letter.narrative import person_name
+from ..core.pathway.definition import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
 from ..core.record.context import DischargeContext
 from ..core.record.identity import IDENTIFIER_SYSTEM
 from ..core.record.references import (
@@ -77,9 +82,9 @@ from ..core.rendering import (
     LETTER_CSS,  # the letter's one inline stylesheet (CSP hash)
     render_letter_html,
 )
+from ..core.site import Site
 from ..core.terminology import concept_name
 from ..core.transaction import Discharge
-from ..core.warnings_nl import discharge_warnings
 from ..errors import (
     DischargeError,
     FhirServerError,
@@ -89,6 +94,7 @@ from ..errors import (
     InvalidInput,
     NotOnPathway,
     Unauthenticated,
+    operation_outcome,
 )
 from ..io.app_sessions import AppSession
 from ..io.discharging import screened_discharge, where_landed
@@ -118,9 +124,6 @@ EHR_LAUNCH_SCOPE: Final = f"launch openid fhirUser {_READS} patient/Questionnair
 STANDALONE_SCOPE: Final = (
     f"launch/patient launch/encounter openid fhirUser {_READS} patient/QuestionnaireResponse.c"
 )
-SCREENING_PROFILE: Final = (
-    "https://fhir.uzleuven.be/discharge/StructureDefinition/lbp-red-flag-screening-response"
-)
 # Reads of the physician's record: they are waiting; one quick retry at most.
 _APP_RETRY: Final = RetryPolicy(attempts=2, base_delay=0.2, max_delay=1.0, total_seconds=5.0)
 
@@ -147,7 +150,7 @@ SECURITY_HEADERS: Final = {
 
 
 def _phrases(settings: Settings) -> dict[str, str]:
-    return APP_PHRASES.get(settings.language, APP_PHRASES["nl-BE"])
+    return app_sentences(settings.site)
 
 
 @cache
@@ -157,7 +160,10 @@ def _template() -> Template:
 
 def _page(request: Request, settings: Settings) -> HTMLResponse:
     phrases = _phrases(settings)
-    screening = pathway().screening
+    site = settings.site
+    language = site.default_language
+    screening = site.pathway.screening
+    items = [(i.link_id, *i.said_in(language)) for i in screening.items]
     data = {
         "phrases": phrases,
         "config": {
@@ -167,10 +173,10 @@ def _page(request: Request, settings: Settings) -> HTMLResponse:
             "ehrLaunchScope": EHR_LAUNCH_SCOPE,
             "standaloneScope": STANDALONE_SCOPE,
             "redFlags": list(SCREENING_RED_FLAG_ITEMS),
-            "brochureUrl": BROCHURE_URL,
+            "brochureUrl": site.brochure(language)[0],
             "items": [
-                {"linkId": i.link_id, "text": i.text, "explanation": i.explanation}
-                for i in screening.items
+                {"linkId": link_id, "text": text, "explanation": explanation}
+                for link_id, text, explanation in items
             ],
         },
     }
@@ -179,7 +185,7 @@ def _page(request: Request, settings: Settings) -> HTMLResponse:
     page = _template().substitute(
         {key.replace("-", "_"): html.escape(text) for key, text in phrases.items()},
         app_data=blob,
-        lang=html.escape(settings.language),
+        lang=html.escape(language),
     )
     return HTMLResponse(page, headers=SECURITY_HEADERS)
 
@@ -454,7 +460,7 @@ def _client(who: AppSession, settings: Settings) -> FhirClient:
 
 
 async def _gather(
-    client: FhirClient, who: AppSession, draft: ScreeningAnswers | None
+    client: FhirClient, who: AppSession, draft: ScreeningAnswers | None, site: Site
 ) -> tuple[DischargeContext, Resource | None]:
     """The launch encounter's record as the physician may read it, with the draft screening
     (from `draft`'s answers) added to the screenings on record; and that draft."""
@@ -463,7 +469,7 @@ async def _gather(
         encounter = await _encounter_of_launch(client, who)
         patient_id = _subject_id(encounter)
         screening = (
-            _draft_screening(who, encounter, patient_id, draft.answers, draft.screening_id)
+            _draft_screening(who, encounter, patient_id, draft.answers, draft.screening_id, site)
             if draft is not None
             else None
         )
@@ -512,8 +518,12 @@ def _draft_screening(
     patient_id: str,
     answers: dict[str, bool],
     screening_id: str,
+    site: Site,
 ) -> Resource:
-    screening = pathway().screening
+    """The physician's screening as a QuestionnaireResponse to the site's Questionnaire, its
+    questions in the app's language (the site's), as the physician read them."""
+    screening = site.pathway.screening
+    language = site.default_language
     expected = [item.link_id for item in screening.items]
     if sorted(answers) != sorted(expected):
         raise InvalidInput(
@@ -522,8 +532,8 @@ def _draft_screening(
     return {
         "resourceType": "QuestionnaireResponse",
         "id": screening_id,
-        "meta": {"profile": [SCREENING_PROFILE]},
-        "language": "nl-BE",
+        "meta": {"profile": [site.canonicals.screening_response_profile]},
+        "language": language,
         "identifier": {"system": IDENTIFIER_SYSTEM, "value": f"urn:uuid:{screening_id}"},
         "questionnaire": f"{screening.canonical}|{screening.version}",
         "status": "completed",
@@ -534,7 +544,7 @@ def _draft_screening(
         "item": [
             {
                 "linkId": item.link_id,
-                "text": item.text,
+                "text": item.said_in(language)[0],
                 "answer": [{"valueBoolean": answers[item.link_id]}],
             }
             for item in screening.items
@@ -549,11 +559,10 @@ def _all_clear(who: AppSession) -> ScreeningAnswers:
     return ScreeningAnswers(answers=answers, screening_id=screening_id)
 
 
-def _findings(refusal: NotOnPathway | IncompleteRecord) -> dict[str, Any]:
-    """The gate's reasons for the page: each in Dutch (`message_nl`, from the catalogue by its
-    code; the page shows it as text), beside the English `message` of the API's
-    OperationOutcome. A finding without a Dutch sentence has `message_nl` null: the page says
-    the English one."""
+def _findings(refusal: NotOnPathway | IncompleteRecord, site: Site) -> dict[str, Any]:
+    """The gate's reasons for the page: each as the physician reads it (`text`, said by its code;
+    its English for a finding without one; the page shows it as text), beside the English
+    `message` of the API's OperationOutcome."""
     return {
         "outcome": "off-pathway" if isinstance(refusal, NotOnPathway) else "incomplete",
         "findings": [
@@ -561,7 +570,7 @@ def _findings(refusal: NotOnPathway | IncompleteRecord) -> dict[str, Any]:
                 "message": f.message,
                 "expression": f.expression,
                 "code": f.code,
-                "message_nl": finding_text(f),
+                "text": finding_for_physician(f, site),
             }
             for f in refusal.findings
         ],
@@ -587,7 +596,7 @@ def _of_encounter(condition: Resource, ctx: DischargeContext) -> bool:
     return listed or same_target(condition.get("encounter"), ref_of(ctx.encounter))
 
 
-def record_summary(ctx: DischargeContext) -> dict[str, Any]:
+def record_summary(ctx: DischargeContext, language: str) -> dict[str, Any]:
     patient = ctx.patient or {}
     period = ctx.encounter.get("period") or {}
     conditions = [c for c in ctx.conditions if holds(c)]
@@ -599,13 +608,13 @@ def record_summary(ctx: DischargeContext) -> dict[str, Any]:
     return {
         "patient": {
             "name": person_name(patient) or "",
-            "birthDate": dutch_date(patient["birthDate"]) if patient.get("birthDate") else "",
+            "birthDate": say_date(born, language) if (born := patient.get("birthDate")) else "",
             "gender": patient.get("gender") or "unknown",
         },
         "encounter": {
             "id": ctx.encounter["id"],
-            "start": dutch_date(period["start"]) if period.get("start") else "",
-            "end": dutch_date(period["end"]) if period.get("end") else "",
+            "start": say_date(period["start"], language) if period.get("start") else "",
+            "end": say_date(period["end"], language) if period.get("end") else "",
         },
         "diagnoses": [_name(c, "code") for c in conditions if _of_encounter(c, ctx)],
         "otherConditions": [_name(c, "code") for c in conditions if not _of_encounter(c, ctx)],
@@ -632,13 +641,13 @@ async def record(
     keeps the patient off the pathway (the gate run as if the screening were all clear)."""
     _bound(who, iss, encounter)
     async with _client(who, settings) as client:
-        ctx, _ = await _gather(client, who, _all_clear(who))
-    answer = record_summary(ctx)
+        ctx, _ = await _gather(client, who, _all_clear(who), settings.site)
+    answer = record_summary(ctx, settings.site.default_language)
     try:
-        await screened_discharge(ctx, terminology, settings.language, gp_message=False)
+        await screened_discharge(ctx, terminology, settings.site, gp_message=False)
         answer["gate"] = {"outcome": "clear", "findings": []}
     except (NotOnPathway, IncompleteRecord) as refusal:
-        answer["gate"] = _findings(refusal)
+        answer["gate"] = _findings(refusal, settings.site)
     return JSONResponse(answer, headers={"Cache-Control": "no-store"})
 
 
@@ -653,43 +662,43 @@ async def preview(
     and the brochure; or the gate's reasons. Nothing is written."""
     _bound(who, body.iss, body.encounter)
     async with _client(who, settings) as client:
-        ctx, _ = await _gather(client, who, body)
+        ctx, _ = await _gather(client, who, body, settings.site)
+    site = settings.site
     try:
-        discharge = await screened_discharge(ctx, terminology, settings.language, gp_message=False)
+        discharge = await screened_discharge(ctx, terminology, site, gp_message=False)
     except (NotOnPathway, IncompleteRecord) as refusal:
-        return JSONResponse(_findings(refusal), headers={"Cache-Control": "no-store"})
+        return JSONResponse(_findings(refusal, site), headers={"Cache-Control": "no-store"})
     phrases = _phrases(settings)
     facts = discharge.facts
+    language = site.default_language
     return JSONResponse(
         {
             "outcome": "on-pathway",
-            "letterHtml": _letter_html(discharge.bundle, ctx, client.base_url),
+            "letterHtml": _letter_html(discharge.bundle, ctx, client.base_url, site),
             "followUps": [
-                phrases["follow-up-week"].format(date=dutch_date(facts.week_follow_up)),
+                phrases["follow-up-week"].format(date=say_date(facts.week_follow_up, language)),
                 phrases["follow-up-six-weeks"].format(
-                    date=dutch_date(facts.six_week_follow_up), phone=SPINE_PROGRAMME_PHONE
+                    date=say_date(facts.six_week_follow_up, language)
                 ),
             ],
-            "brochureUrl": BROCHURE_URL,
-            "warnings": list(discharge.warnings),  # English, as the operation's answer has them
-            "warningTexts": _warnings(discharge),
+            "brochureUrl": site.brochure(language)[0],
+            "warnings": _warnings(discharge, site),
         },
         headers={"Cache-Control": "no-store"},
     )
 
 
-def _warnings(discharge: Discharge) -> list[dict[str, Any]]:
-    """The discharge's warnings for the page ("Let op"): each in Dutch (`message_nl`, from the
-    catalogue, when core/warnings_nl.py can tell what the warning is; the page shows it as text)
-    beside its English `message`. One it cannot tell has `message_nl` null: the page says the
-    English one."""
+def _warnings(discharge: Discharge, site: Site) -> list[dict[str, Any]]:
+    """The discharge's warnings for the page ("Let op"): each as the physician reads it (`text`,
+    said by its code; the page shows it as text) beside its code and the English `message` of
+    the operation's answer."""
     return [
-        {"message": w.message, "code": w.code, "message_nl": w.message_nl}
-        for w in discharge_warnings(discharge)
+        {"message": w.message, "code": w.code, "text": warning_for_physician(w, site)}
+        for w in discharge.warnings
     ]
 
 
-def _letter_html(transaction: Resource, ctx: DischargeContext, base_url: str) -> str:
+def _letter_html(transaction: Resource, ctx: DischargeContext, base_url: str, site: Site) -> str:
     """The letter as `GET /Composition/{id}/$document?_format=html` will give it once posted:
     the transaction's resources as if landed under their uuids, plus the record they cite."""
     locations = {
@@ -714,7 +723,7 @@ def _letter_html(transaction: Resource, ctx: DischargeContext, base_url: str) ->
         timestamp=str(composition["date"]),
         base_url=base_url,
     )
-    return render_letter_html(document.bundle)
+    return render_letter_html(document.bundle, site)
 
 
 # --- storing the screening -----------------------------------------------------------------
@@ -737,7 +746,7 @@ async def store_screening(
         except FhirServerError as error:
             raise _refused_token(error) from None
         draft = _draft_screening(
-            who, encounter, _subject_id(encounter), body.answers, body.screening_id
+            who, encounter, _subject_id(encounter), body.answers, body.screening_id, settings.site
         )
         draft.pop("id")
         identifier = f"{IDENTIFIER_SYSTEM}|urn:uuid:{body.screening_id}"
@@ -788,9 +797,19 @@ async def discharge_launch(
         # app_fhir_servers are the EHR's endpoints onto this record: where they are not, the
         # same id may be another patient's encounter.
         raise Forbidden("on the service's FHIR server, this encounter is not the launch patient's")
-    return await discharge_answer(
-        ctx, request, settings, deliverer, terminology, "app_discharge_status"
-    )
+    try:
+        return await discharge_answer(
+            ctx, request, settings, deliverer, terminology, "app_discharge_status"
+        )
+    except (NotOnPathway, IncompleteRecord) as refusal:
+        # The operation's OperationOutcome, each coded issue also said as the physician reads
+        # it (`details.text`, by its code): the page needs no second call to say why.
+        outcome = operation_outcome(
+            refusal,
+            settings.site.canonical_base,
+            lambda finding: finding_for_physician(finding, settings.site),
+        )
+        return fhir_response(outcome, refusal.http_status)
 
 
 @router.get("/api/discharges/{item_id}", name="app_discharge_status")
@@ -801,4 +820,4 @@ async def app_discharge_status(
     item = await asyncio.to_thread(deliverer.outbox.get, item_id)
     if item is None or item.encounter != f"Encounter/{who.encounter}":
         raise UnknownDischarge(f"no discharge {item_id[:64]!r} of this launch")
-    return fhir_response(discharge_result(item, where_landed(item)))
+    return fhir_response(discharge_result(item, where_landed(item), deliverer.canonical_base))

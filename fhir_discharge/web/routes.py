@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(route_class=StrictJsonRoute)
 # Context Bundles of up to this many bytes are checked on the event loop (the example is ~6 kB and
 # costs ~0.2 ms; a resource the compiled check does not cover costs ~0.3 ms in the R4B models,
-# core/structure.py): by size, because one entry can be as big as the body.
+# core/record/structure.py): by size, because one entry can be as big as the body.
 CONTEXT_INLINE_MAX_BYTES = 16 * 1024
 
 FHIR_JSON = "application/fhir+json"
@@ -88,8 +88,8 @@ async def metadata(request: Request, settings: SettingsDep) -> JSONResponse:
 
 
 @router.get("/OperationDefinition/lbp-discharge", tags=["service"])
-async def lbp_discharge_definition() -> JSONResponse:
-    return fhir_response(operation_definition())
+async def lbp_discharge_definition(settings: SettingsDep) -> JSONResponse:
+    return fhir_response(operation_definition(settings.site))
 
 
 @router.post(
@@ -160,31 +160,32 @@ async def discharge_answer(
     """The operation's answer for `ctx` (the physician's app answers with it too, its status
     URL on its own route, `status_route`). The terminology server's answers, then the gate: a
     503 there writes nothing."""
-    discharge = await screened_discharge(ctx, terminology, settings.language)
+    discharge = await screened_discharge(ctx, terminology, settings.site)
     if _dry_run(request):
         log.info("dry run for Encounter/%s", ctx.encounter.get("id"))
         return fhir_response(discharge.bundle)
     wait = 0.0 if _respond_async(request) else settings.sync_wait_seconds
     item = await accept_and_deliver(deliverer, discharge, wait)
     status_url = public_url_for(request, settings, status_route, item_id=item.id)
-    return _item_response(item, status_url)
+    return _item_response(item, status_url, settings.site.canonical_base)
 
 
 def _respond_async(request: Request) -> bool:
     return "respond-async" in request.headers.get("prefer", "")
 
 
-def _item_response(item: OutboxItem, status_url: str) -> JSONResponse:
+def _item_response(item: OutboxItem, status_url: str, canonical_base: str) -> JSONResponse:
     headers = {"Content-Location": status_url}
     landed = where_landed(item)
     if landed is not None:
         created = any(x.created for x in landed)
-        response = fhir_response(discharge_result(item, landed), 201 if created else 200)
+        answer = discharge_result(item, landed, canonical_base)
+        response = fhir_response(answer, 201 if created else 200)
     elif item.state in (FAILED, DEAD):
         outcome = dict(item.outcome or {"resourceType": "OperationOutcome", "issue": []})
         response = fhir_response(outcome, 409 if _identity_conflict(outcome) else 502)
     else:
-        response = fhir_response(discharge_result(item, None), 202)
+        response = fhir_response(discharge_result(item, None, canonical_base), 202)
     response.headers.update(headers)
     return response
 
@@ -212,7 +213,8 @@ async def discharge_status(
     item = await asyncio.to_thread(deliverer.outbox.get, item_id)
     if item is None:
         raise UnknownDischarge(f"no discharge {item_id[:64]!r} was accepted here")
-    return fhir_response(discharge_result(item, where_landed(item)))
+    answer = discharge_result(item, where_landed(item), deliverer.canonical_base)
+    return fhir_response(answer)
 
 
 @router.post(
@@ -228,14 +230,16 @@ async def redeliver(
     item = await deliverer.wait_for(item_id, 0)
     assert item is not None
     status_url = public_url_for(request, settings, "discharge_status", item_id=item_id)
-    return _item_response(item, status_url)
+    return _item_response(item, status_url, deliverer.canonical_base)
 
 
-def discharge_result(item: OutboxItem, landed: list[Landed] | None) -> dict[str, Any]:
+def discharge_result(
+    item: OutboxItem, landed: list[Landed] | None, canonical_base: str
+) -> dict[str, Any]:
     """The operation's answer as a Parameters: the discharge's state, where each resource is
-    (once delivered), and the warnings."""
+    (once delivered), and the warnings (with their codes, under the site's `canonical_base`)."""
     parameters: list[dict[str, Any]] = [
-        {"name": "outcome", "resource": warnings_outcome(list(item.warnings))},
+        {"name": "outcome", "resource": warnings_outcome(item.warnings, canonical_base)},
         {"name": "discharge", "valueString": item.id},
         {"name": "state", "valueCode": item.state},
     ]

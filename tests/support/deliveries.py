@@ -11,6 +11,7 @@ import httpx
 from fhir_discharge import build_discharge, context_from_bundle
 from tests.support.factories import fresh_record
 from tests.support.servers import AUTH
+from tests.support.site import SITE
 
 # Short waits so the tests see retries and redeliveries within seconds.
 QUICK = {
@@ -57,7 +58,7 @@ def copies_on_server(fhir_base_url: str, recs: list[dict]) -> dict[str, int]:
     discharges (one search per resource type and 25 identifiers, OR-ed)."""
     wanted: dict[str, list[str]] = {}
     for record in recs:
-        discharge = build_discharge(context_from_bundle(record))
+        discharge = build_discharge(context_from_bundle(record), SITE)
         carried = {c.urn for c in discharge.carried}  # the record's copies: matched, not made
         for entry in discharge.bundle["entry"]:
             if entry["fullUrl"] not in carried:
@@ -84,7 +85,7 @@ def copies_on_server(fhir_base_url: str, recs: list[dict]) -> dict[str, int]:
 
 
 def derived_letter(record: dict) -> str:
-    return build_discharge(context_from_bundle(record)).bundle["entry"][0]["fullUrl"]
+    return build_discharge(context_from_bundle(record), SITE).bundle["entry"][0]["fullUrl"]
 
 
 # The new resources of a discharge: the letter, the brochure reference, the care plan, the two

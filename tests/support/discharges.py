@@ -13,6 +13,7 @@ from fhir_discharge import DischargeError, build_discharge, context_from_bundle
 from fhir_discharge.io.fhir_client import FhirClient
 from tests.support.factories import fresh_record
 from tests.support.servers import AUTH
+from tests.support.site import SITE
 
 FHIR_JSON = {"Content-Type": "application/fhir+json", **AUTH}
 
@@ -39,7 +40,7 @@ def discharge(
     if body is not None and body.get("resourceType") == "Bundle":
         # The same pure build the service runs, so its output joins the suite's conformance check.
         with contextlib.suppress(DischargeError):
-            build_discharge(context_from_bundle(body))
+            build_discharge(context_from_bundle(body), SITE)
     return httpx.post(
         f"{service_url}{path}", json=body, headers=FHIR_JSON, params=params, timeout=60
     )

@@ -10,6 +10,7 @@ from fhir_discharge.core.letter.document import (
 )
 from tests.support.contexts import held_by_server
 from tests.support.factories import happy_bundle
+from tests.support.site import SITE
 
 BASE = "https://fhir.example.org/fhir"
 
@@ -27,7 +28,7 @@ def land(discharge_bundle: dict, prefix: str = "srv") -> list[dict]:
 def landed_example(record: dict | None = None) -> tuple[dict, list[dict]]:
     """(the landed Composition, every resource on the 'server': the record and the new ones)."""
     record = record or happy_bundle()
-    discharge = build_discharge(held_by_server(record))
+    discharge = build_discharge(held_by_server(record), SITE)
     new = land(discharge.bundle)
     return new[0], [e["resource"] for e in record["entry"]] + new
 

@@ -12,12 +12,13 @@ import pytest
 from fhir_discharge import IncompleteRecord, NotOnPathway, context_from_bundle
 from fhir_discharge.core import gate
 from fhir_discharge.core.gate import check_eligibility
+from tests.support.site import SITE
 
 
 def gate_refusal(bundle: dict[str, Any]) -> NotOnPathway | IncompleteRecord:
     """The refusal the gate raises for `bundle` (the test fails if the gate passes it)."""
     with pytest.raises((NotOnPathway, IncompleteRecord)) as raised:
-        check_eligibility(context_from_bundle(bundle))
+        check_eligibility(context_from_bundle(bundle), SITE.pathway)
     assert isinstance(raised.value, NotOnPathway | IncompleteRecord)
     return raised.value
 

@@ -3,7 +3,7 @@
 A test tool: conformance to the R4 definitions, bindings and our profiles is proven by the
 independent validator (tests/support/fhir_validator.py) and HAPI FHIR; this adds the Python
 models' reading. At run time the service parses its *input* with these models
-(fhir_discharge/core/context.py) but does not re-parse its own output (2.9 ms per discharge,
+(fhir_discharge/core/record/context.py) but does not re-parse its own output (2.9 ms per discharge,
 benchmarks/README.md).
 """
 

@@ -51,9 +51,10 @@ from typing import Final
 import httpx
 
 from fhir_discharge.core.codes import LOW_BACK_PAIN, RED_FLAG_ITEMS, RED_FLAGS, SNOMED
-from fhir_discharge.core.pathway.canonicals import VERSION, red_flag_value_set
+from fhir_discharge.core.pathway.canonicals import VERSION
 from fhir_discharge.io.terminology import CONTROLS
 from tests.support.hapi_server import CONFORMANCE_DIR, HapiServer, start_hapi
+from tests.support.site import SITE
 
 FHIR_JSON = "application/fhir+json"
 IS_A: Final = "116680003"
@@ -183,7 +184,7 @@ def answers(base_url: str, code: str, item: str) -> bool:
     response = httpx.get(
         f"{base_url}/ValueSet/$validate-code",
         params={
-            "url": red_flag_value_set(item),
+            "url": SITE.canonicals.red_flag_value_set(item),
             "valueSetVersion": VERSION,
             "system": SNOMED,
             "code": code,

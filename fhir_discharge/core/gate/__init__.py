@@ -24,6 +24,7 @@ from __future__ import annotations
 from ...errors import Finding, IncompleteRecord
 from ..codes import NSAID_CAUTION_REASONS
 from ..letter.narrative import person_name
+from ..pathway.definition import Pathway
 from ..record.context import DischargeContext
 from .diagnosis import check_diagnosis
 from .encounter import OLDER_PATIENT_AGE, check_encounter, check_patient, patient_ages
@@ -55,8 +56,10 @@ NSAID_CAUTION_ENGLISH = {
 }
 
 
-def check_eligibility(ctx: DischargeContext) -> Eligibility:
-    """Pass an on-pathway encounter; raise NotOnPathway / IncompleteRecord otherwise."""
+def check_eligibility(ctx: DischargeContext, pathway: Pathway) -> Eligibility:
+    """Pass an on-pathway encounter; raise NotOnPathway / IncompleteRecord otherwise. `pathway`:
+    the definitions as the site publishes them (the screening is a response to its
+    Questionnaire)."""
     patient = ctx.patient
     if patient is None:
         raise IncompleteRecord(
@@ -70,7 +73,7 @@ def check_eligibility(ctx: DischargeContext) -> Eligibility:
     diagnosis = check_diagnosis(ctx, findings)
     caution = scan_record(ctx, findings)
     warn_of_home_medication_by_name(ctx, findings)
-    screening = check_screening(ctx, findings)
+    screening = check_screening(ctx, pathway.screening.canonical, findings)
     tests, no_imaging = examinations(ctx, findings)
     prescribed = prescriptions(ctx, findings)
     if ctx.physician is None:
@@ -103,32 +106,39 @@ def check_eligibility(ctx: DischargeContext) -> Eligibility:
     ages = patient_ages(ctx, patient)
     older = ages is not None and ages[1] >= OLDER_PATIENT_AGE
     if older:
-        findings.warnings.append(
+        findings.warn(
             f"the patient is {OLDER_PATIENT_AGE} or older: fracture and malignancy are more "
             "likely, and NSAIDs carry more risk (NICE NG59 1.2.13); the letter advises "
-            "caution with NSAIDs"
+            "caution with NSAIDs",
+            "older-patient",
+            age=str(OLDER_PATIENT_AGE),
         )
     others = [r for r in NSAID_CAUTION_REASONS if r in caution]
     if others:
-        findings.warnings.append(
+        findings.warn(
             "NSAIDs carry more risk for this patient ("
             + ", ".join(NSAID_CAUTION_ENGLISH[r] for r in others)
-            + " in the record; NICE NG59 1.2.13): the letter advises caution with NSAIDs"
+            + " in the record; NICE NG59 1.2.13): the letter advises caution with NSAIDs",
+            "nsaid-caution",
+            reasons=tuple(others),
         )
     # A GP recorded by identifier only (no resource) is the patient's GP (pathway.md, "The GP
     # by identifier only"): no warning claims there is none.
     has_gp = ctx.general_practitioner is not None or ctx.general_practitioner_logical is not None
     if not has_gp and ctx.general_practitioners_not_in_use:
-        findings.warnings.append(
+        findings.warn(
             "the patient's general practitioner on record is not in use ("
             + ", ".join(ctx.general_practitioners_not_in_use)
             + " active false): the letter is addressed to the treating GP and the follow-up "
-            "tasks to the patient"
+            "tasks to the patient",
+            "general-practitioner-not-in-use",
+            references=tuple(ctx.general_practitioners_not_in_use),
         )
     elif not has_gp:
-        findings.warnings.append(
+        findings.warn(
             "the patient has no general practitioner on record (Patient.generalPractitioner): "
-            "the letter is addressed to the treating GP and the follow-up tasks to the patient"
+            "the letter is addressed to the treating GP and the follow-up tasks to the patient",
+            "no-general-practitioner",
         )
     gender = patient.get("gender")
     return Eligibility(

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 from ...types import Resource
+from ..brussels_time import local
 from ..codes import EMERGENCY
-from ..letter.narrative import local
 from ..record.context import DischargeContext
 from ..record.identifiers import SSIN_SYSTEMS, ssin_problem
 from ..terminology import codings

@@ -46,9 +46,11 @@ def examinations(ctx: DischargeContext, findings: Findings) -> tuple[tuple[Recor
             continue
         items.append(RecordItem(resource, name, detail, quoted))
         if quoted:
-            findings.warnings.append(
+            findings.warn(
                 f"the report {where} has a free-text conclusion the service cannot read: the "
-                "letter quotes it as written; read it before confirming the letter"
+                "letter quotes it as written; read it before confirming the letter",
+                "report-free-text",
+                reference=where,
             )
         lab = resource["resourceType"] == "DiagnosticReport" and any(
             coding in _LAB_CATEGORIES for coding in all_codings(resource.get("category"))

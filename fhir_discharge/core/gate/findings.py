@@ -1,14 +1,14 @@
 """The one collector every check of the gate adds its findings to.
 
-Each finding has a stable code and the values its English message is built from, so the
-physician's app can say it in Dutch (phrases.FINDING_PHRASES; tests/test_findings_nl.py).
+Each finding, and each warning, has a stable code and the values its English message is built
+from, so the physician's app and the CDS card say it in their language (core/i18n/said.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ...errors import Finding, FindingValue, IncompleteRecord, NotOnPathway
+from ...errors import DischargeWarning, Finding, FindingValue, IncompleteRecord, NotOnPathway
 
 
 @dataclass
@@ -18,13 +18,16 @@ class Findings:
 
     off_pathway: list[Finding] = field(default_factory=list)
     incomplete: list[Finding] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[DischargeWarning] = field(default_factory=list)
 
     def off(self, message: str, where: str | None, code: str, **params: FindingValue) -> None:
         self.off_pathway.append(Finding(message, where, code, params))
 
     def missing(self, message: str, where: str | None, code: str, **params: FindingValue) -> None:
         self.incomplete.append(Finding(message, where, code, params))
+
+    def warn(self, message: str, code: str, **params: FindingValue) -> None:
+        self.warnings.append(DischargeWarning(message, code, params))
 
     def raise_refusal(self) -> None:
         """Refuse when anything was found: off the pathway first (a red flag outweighs a gap)."""

@@ -183,10 +183,12 @@ def warn_of_home_medication_by_name(ctx: DischargeContext, findings: Findings) -
         if not classes_by_name(ctx, resource):
             unread.append(f"{resource['resourceType']}/{resource.get('id')}")
     if unread:
-        findings.warnings.append(
+        findings.warn(
             "home medication without an ATC code was screened by its name only: "
             + ", ".join(unread[:20])
-            + "; add the ATC code to screen it by class"
+            + "; add the ATC code to screen it by class",
+            "medication-by-name",
+            references=tuple(unread[:20]),
         )
 
 

@@ -10,8 +10,8 @@ from datetime import date, datetime, time, timedelta
 from enum import Enum
 
 from ...types import Resource
+from ..brussels_time import BRUSSELS
 from ..codes import CONDITION_CLINICAL, CONDITION_VERIFICATION
-from ..letter.narrative import BRUSSELS
 from ..record.context import DischargeContext, parse_instant
 from ..record.references import ref_of, same_target
 from ..terminology import codings

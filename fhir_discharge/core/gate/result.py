@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ...errors import DischargeWarning
 from ...types import Resource
 from ..codes import Code
 
@@ -46,7 +47,7 @@ class Eligibility:
     prescriptions: tuple[RecordItem, ...]
     older_patient: bool  # 70 or older (or possibly, for a partial birth date)
     sex: str | None  # Patient.gender as recorded
-    warnings: tuple[str, ...]
+    warnings: tuple[DischargeWarning, ...]
     # pathway.md, "NSAID caution": why the medication advice says NSAIDs need caution
     # (codes.NSAID_CAUTION_REASONS, in that order); empty when they do not.
     nsaid_caution: tuple[str, ...] = ()

@@ -11,7 +11,7 @@ from ...errors import FindingValue
 from ...types import Resource
 from ..codes import PRACTITIONER_ROLE, RED_FLAG_LABELS
 from ..letter.narrative import person_name
-from ..pathway.definition import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS, pathway
+from ..pathway.definition import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
 from ..record.context import DischargeContext, parse_instant
 from ..record.references import Ref, parse_reference, ref_of, same_target
 from .findings import Findings
@@ -21,8 +21,9 @@ from .result import Screening
 _SCREENING_DONE = {"completed", "amended"}
 
 
-def check_screening(ctx: DischargeContext, findings: Findings) -> Screening | None:
-    canonical = pathway().screening.canonical
+def check_screening(ctx: DischargeContext, canonical: str, findings: Findings) -> Screening | None:
+    """The physician's screening of this encounter: a response to the Questionnaire `canonical`
+    (the site's)."""
     patient = ref_of(ctx.patient) if ctx.patient else None
     encounter = ref_of(ctx.encounter)
     ours: list[Resource] = []

@@ -24,13 +24,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Final
 
+from ...errors import DischargeWarning
 from ...types import Resource
+from ..brussels_time import fhir_datetime
 from ..letter.composition import plain_text
 from ..letter.document import build_document, document_identifier, landed_resources
 from ..letter.facts import DischargeFacts
-from ..letter.narrative import dutch_date, fhir_datetime, generated, one_line, paragraph, text
-from ..pathway.canonicals import BASE, GP_MESSAGE_TASK_PROFILE, claims
-from ..phrases import HOSPITAL_NAME
+from ..letter.narrative import generated, one_line, paragraph, text
+from ..pathway.canonicals import Canonicals, claims
 from ..record.belgian_ids import (
     NIHDI_SYSTEM,
     SSIN_SYSTEM,
@@ -51,9 +52,8 @@ PUBLICATION_ID_LENGTH: Final = 13
 # The KMEHR message as a FHIR Attachment (RFC 7303): what the engine hands to the eHealthBox.
 KMEHR_CONTENT_TYPE: Final = "application/xml"
 
-# Our CodeSystem (profiles/input/fsh/gp-message.fsh): what the Task asks, and where it stands.
-GP_MESSAGE_SYSTEM: Final = f"{BASE}/CodeSystem/lbp-gp-message"
-PUBLICATION_ID_SYSTEM: Final = f"{BASE}/sid/ehealthbox-publication-id"
+# Our CodeSystem (profiles/input/fsh/gp-message.fsh, under the site's canonical base:
+# Canonicals.gp_message_system): what the Task asks, and where it stands.
 SEND_CODE: Final = "kmehr-ehealthbox"
 GP_MESSAGE_CODES: Final[dict[str, str]] = {
     SEND_CODE: "Send the letter to the GP's eHealthBox as a KMEHR message",
@@ -65,8 +65,9 @@ GP_MESSAGE_CODES: Final[dict[str, str]] = {
     "failed": "Not sent: the eHealthBox refused it, or the engine gave up (see statusReason)",
 }
 
-# Why a letter cannot reach the GP electronically, in English (the API's warnings); the Dutch
-# is phrases.NL_BE_NOT_ELECTRONIC_REASONS, by the same keys.
+# Why a letter cannot reach the GP electronically, in English (the API's warnings); the
+# catalogues' `not_electronic` say each in their language, by the same keys (warning code
+# "not-electronic-<key>").
 UNREACHABLE: Final[dict[str, str]] = {
     "no-general-practitioner": "no general practitioner on record",
     "general-practitioner-no-nihdi": "the general practitioner on record has no physician's "
@@ -85,11 +86,12 @@ UNREACHABLE: Final[dict[str, str]] = {
 }
 
 
-def unreachable_warning(reason: str) -> str:
-    """The discharge's warning for `reason` (a key of UNREACHABLE), as the API says it."""
-    return (
+def unreachable_warning(reason: str) -> DischargeWarning:
+    """The discharge's warning for `reason` (a key of UNREACHABLE)."""
+    return DischargeWarning(
         "the GP cannot receive the letter electronically (no KMEHR message for the eHealthBox): "
-        f"{UNREACHABLE[reason]}; hand the letter over on paper"
+        f"{UNREACHABLE[reason]}; hand the letter over on paper",
+        f"not-electronic-{reason}",
     )
 
 
@@ -107,7 +109,7 @@ class GpRoute:
     def reachable(self) -> bool:
         return not self.reasons
 
-    def warnings(self) -> list[str]:
+    def warnings(self) -> list[DischargeWarning]:
         return [unreachable_warning(reason) for reason in self.reasons]
 
 
@@ -172,7 +174,7 @@ def gp_route(facts: DischargeFacts) -> GpRoute:
     elif (number := hospital_nihdi(raw)) is None:
         reasons.append("hospital-nihdi-invalid")
     else:
-        name = one_line((ctx.hospital or {}).get("name")) or HOSPITAL_NAME
+        name = one_line((ctx.hospital or {}).get("name")) or facts.site.name
         hospital = HealthcareParty(number, HOSPITAL, name=name)
 
     kmehr_patient = None
@@ -217,7 +219,7 @@ def build_gp_message(
     if not (route.patient and route.recipient and route.physician and route.hospital):
         raise ValueError(f"no KMEHR message for a letter that cannot reach the GP: {route.reasons}")
     letter = new_resources[0][1]
-    pdf = render_letter_pdf(letter_document(facts, new_resources))
+    pdf = render_letter_pdf(letter_document(facts, new_resources), facts.site)
     letter_text = plain_text(letter["text"]["div"])
     key = facts.key
     report = ContactReport(
@@ -233,7 +235,7 @@ def build_gp_message(
         pdf=pdf,
     )
     title = facts.phrases["gp-message-title"].format(
-        title=facts.phrases["title"], date=dutch_date(facts.visit)
+        title=facts.phrases["title"], date=facts.said(facts.visit)
     )
     return GpMessage(
         kmehr=kmehr_message(report),
@@ -260,7 +262,7 @@ def letter_document(facts: DischargeFacts, new_resources: list[tuple[str, Resour
         [*landed, *facts.context.index.resources()],
         identifier=document_identifier(composition),
         timestamp=composition["date"],
-        base_url=BASE,
+        base_url=facts.site.canonical_base,
     ).bundle
 
 
@@ -301,7 +303,7 @@ def with_gp_message(
             *communication["identifier"],
             {
                 "type": {"text": "eHealthBox publication id"},
-                "system": PUBLICATION_ID_SYSTEM,
+                "system": facts.site.canonicals.publication_id_system,
                 "value": message.publication_id,
             },
         ],
@@ -322,15 +324,15 @@ def ehealthbox_task(facts: DischargeFacts, message: GpMessage) -> Resource:
     description = facts.phrases["gp-message-task"]
     return {
         "resourceType": "Task",
-        "meta": claims(GP_MESSAGE_TASK_PROFILE),
+        "meta": claims(facts.site.canonicals.gp_message_task_profile),
         "language": facts.language,
-        "text": generated(paragraph(text(description))),
+        "text": generated(paragraph(text(description)), facts.language),
         "identifier": [business_identifier(message.task.literal)],
         "status": "requested",
-        "businessStatus": {"coding": [gp_message_coding("to-send")]},
+        "businessStatus": {"coding": [gp_message_coding("to-send", facts.site.canonicals)]},
         "intent": "order",
         "priority": "routine",
-        "code": {"coding": [gp_message_coding(SEND_CODE)]},
+        "code": {"coding": [gp_message_coding(SEND_CODE, facts.site.canonicals)]},
         "description": description,
         "focus": facts.communication.as_reference(),
         "for": facts.patient.as_reference(),
@@ -341,8 +343,10 @@ def ehealthbox_task(facts: DischargeFacts, message: GpMessage) -> Resource:
     }
 
 
-def gp_message_coding(code: str) -> dict[str, str]:
-    return {"system": GP_MESSAGE_SYSTEM, "code": code, "display": GP_MESSAGE_CODES[code]}
+def gp_message_coding(code: str, canonicals: Canonicals) -> dict[str, str]:
+    """A code of the GP message CodeSystem, as the site publishes it."""
+    system = canonicals.gp_message_system
+    return {"system": system, "code": code, "display": GP_MESSAGE_CODES[code]}
 
 
 def _uuid(key: str, role: str) -> uuid.UUID:

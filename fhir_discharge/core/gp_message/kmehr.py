@@ -5,10 +5,11 @@ Messages for Electronic Healthcare Records, the eHealth platform's XML standard)
 the patient, named by the SSIN, with one transaction coded `contactreport` holding the letter's
 text and its PDF. GP packages file `<text>` as the report's text and each `<lnk>` as a document.
 
-Built from plain values (no FHIR here: core/ehealthbox.py reads those from the discharge), with
-the standard library's ElementTree; the same values give the same bytes. Every code written is
-one of KMEHR 1.43's code lists (cd-1_43.xsd): tests/test_kmehr.py validates the message against
-kmehr_elements-1_43.xsd and checks each `cd` against its list, which the schema does not do.
+Built from plain values (no FHIR here: core/gp_message/ehealthbox.py reads those from the
+discharge), with the standard library's ElementTree; the same values give the same bytes. Every
+code written is one of KMEHR 1.43's code lists (cd-1_43.xsd): tests/test_kmehr.py validates the
+message against kmehr_elements-1_43.xsd and checks each `cd` against its list, which the schema
+does not do.
 
 Pure: no network, no clock (the message's date and time are the letter's).
 """
@@ -22,7 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from ..letter.narrative import clean, local, one_line
+from ..brussels_time import local
+from ..letter.narrative import clean, one_line
 
 KMEHR_NAMESPACE: Final = "http://www.ehealth.fgov.be/standards/kmehr/schema/v1"
 # CD-STANDARD of KMEHR 1.43 (release 20260210, release-notes.txt of the schemas).

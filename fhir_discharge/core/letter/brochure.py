@@ -1,27 +1,30 @@
-"""The patient brochure the patient took home: a DocumentReference pointing to UZ Leuven 700457.
+"""The patient brochure: a DocumentReference pointing to the site's brochure (sites/*.toml).
 
-The brochure's text is the hospital's and is not copied: the attachment is a link to it.
+The brochure's text is the hospital's and is not copied: the attachment is a link to it, in the
+letter's language when the site publishes it in that one, else in the site's default language
+(the letter then says which).
 """
 
 from __future__ import annotations
 
 from ...types import Resource
+from ..brussels_time import fhir_datetime
 from ..codes import BROCHURE_CATEGORY, BROCHURE_TYPE
-from ..pathway.canonicals import BROCHURE_PROFILE, claims
-from ..phrases import BROCHURE_URL
+from ..pathway.canonicals import claims
 from ..record.identity import business_identifier
 from .composition import brochure_sentence
 from .facts import DischargeFacts
-from .narrative import fhir_datetime, generated, paragraph, text
+from .narrative import generated, paragraph, text
 
 
 def build_brochure_reference(facts: DischargeFacts) -> Resource:
-    p = facts.phrases
+    title = facts.say("brochure-title")
+    url, brochure_language = facts.site.brochure(facts.language)
     return {
         "resourceType": "DocumentReference",
-        "meta": claims(BROCHURE_PROFILE),
+        "meta": claims(facts.site.canonicals.brochure_profile),
         "language": facts.language,
-        "text": generated(paragraph(text(brochure_sentence(facts)))),
+        "text": generated(paragraph(text(brochure_sentence(facts))), facts.language),
         "identifier": [business_identifier(facts.brochure.literal)],
         "status": "current",
         "type": BROCHURE_TYPE.concept(),
@@ -30,14 +33,14 @@ def build_brochure_reference(facts: DischargeFacts) -> Resource:
         "date": fhir_datetime(facts.discharge),
         "author": [facts.hospital.as_reference()],
         "custodian": facts.hospital.as_reference(),
-        "description": p["brochure-title"],
+        "description": title,
         "content": [
             {
                 "attachment": {
                     "contentType": "text/html",
-                    "language": "nl-BE",  # the brochure exists in Dutch only
-                    "url": BROCHURE_URL,
-                    "title": p["brochure-title"],
+                    "language": brochure_language,  # the brochure's own, maybe not the letter's
+                    "url": url,
+                    "title": title,
                 }
             }
         ],

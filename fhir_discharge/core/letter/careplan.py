@@ -9,21 +9,23 @@ from __future__ import annotations
 from datetime import datetime
 
 from ...types import Resource
+from ..brussels_time import fhir_datetime
 from ..codes import ADVICE_CODES, FOLLOW_UP_CODES, Code
-from ..pathway.canonicals import CARE_PLAN_PROFILE, TASK_PROFILE, claims
-from ..pathway.definition import ONE_WEEK, SIX_WEEKS, pathway
-from ..phrases import ADVICE_KEYS, SAFETY_NET_ED_KEYS, SAFETY_NET_GP_KEYS, SPINE_PROGRAMME_PHONE
+from ..pathway.canonicals import claims
+from ..pathway.content import SAFETY_NET_ED_KEYS, SAFETY_NET_GP_KEYS
+from ..pathway.definition import ONE_WEEK, SIX_WEEKS
 from ..record.identity import business_identifier
 from ..record.references import Ref
 from .composition import medication_advice, medication_advice_keys, safety_net_keys
 from .facts import DischargeFacts
-from .narrative import dutch_date, fhir_datetime, generated, paragraph, text
+from .narrative import generated, paragraph, text
 
 
 def build_care_plan(facts: DischargeFacts) -> Resource:
     p = facts.phrases
     activities: list[Resource] = []
-    for key in ADVICE_KEYS:
+    advice = facts.site.pathway.advice
+    for key in advice:
         detail: Resource = {"status": "in-progress", "description": _advice_text(facts, key)}
         code = ADVICE_CODES.get(key)
         if code is not None:
@@ -39,18 +41,19 @@ def build_care_plan(facts: DischargeFacts) -> Resource:
     ]
     care_plan: Resource = {
         "resourceType": "CarePlan",
-        "meta": claims(CARE_PLAN_PROFILE),
+        "meta": claims(facts.site.canonicals.care_plan_profile),
         "language": facts.language,
         "text": generated(
             paragraph(text(p["care-plan-title"]))
-            + "".join(paragraph(text(_advice_text(facts, key))) for key in ADVICE_KEYS)
+            + "".join(paragraph(text(_advice_text(facts, key))) for key in advice)
             + "".join(paragraph(text(line)) for line in _safety_net(facts))
             + paragraph(text(_week_text(facts)))
-            + paragraph(text(_six_weeks_text(facts)))
+            + paragraph(text(_six_weeks_text(facts))),
+            facts.language,
         ),
         "identifier": [business_identifier(facts.care_plan.literal)],
         # As PlanDefinition/$apply would make it: this plan instantiates the pathway.
-        "instantiatesCanonical": [pathway().canonical],
+        "instantiatesCanonical": [facts.site.pathway.canonical],
         "status": "active",
         "intent": "plan",
         "title": p["care-plan-title"],
@@ -76,7 +79,7 @@ def follow_up_tasks(facts: DischargeFacts) -> list[Resource]:
         _task(
             facts,
             facts.task_week,
-            pathway().follow_ups[ONE_WEEK].definition,
+            facts.site.pathway.follow_ups[ONE_WEEK].definition,
             FOLLOW_UP_CODES["one-week"],
             _week_text(facts),
             facts.week_follow_up,
@@ -84,7 +87,7 @@ def follow_up_tasks(facts: DischargeFacts) -> list[Resource]:
         _task(
             facts,
             facts.task_six_weeks,
-            pathway().follow_ups[SIX_WEEKS].definition,
+            facts.site.pathway.follow_ups[SIX_WEEKS].definition,
             FOLLOW_UP_CODES["six-weeks"],
             _six_weeks_text(facts),
             facts.six_week_follow_up,
@@ -105,9 +108,9 @@ def _task(
     owner = facts.gp_reference or facts.patient.as_reference()
     task: Resource = {
         "resourceType": "Task",
-        "meta": claims(TASK_PROFILE),
+        "meta": claims(facts.site.canonicals.task_profile),
         "language": facts.language,
-        "text": generated(paragraph(text(description))),
+        "text": generated(paragraph(text(description)), facts.language),
         "identifier": [business_identifier(me.literal)],
         "instantiatesCanonical": definition,
         "basedOn": [facts.care_plan.as_reference()],
@@ -144,10 +147,8 @@ def _safety_net(facts: DischargeFacts) -> list[str]:
 
 
 def _week_text(facts: DischargeFacts) -> str:
-    return facts.say("task-week", date=dutch_date(facts.week_follow_up))
+    return facts.say("task-week", date=facts.said(facts.week_follow_up))
 
 
 def _six_weeks_text(facts: DischargeFacts) -> str:
-    return facts.say(
-        "task-six-weeks", date=dutch_date(facts.six_week_follow_up), phone=SPINE_PROGRAMME_PHONE
-    )
+    return facts.say("task-six-weeks", date=facts.said(facts.six_week_follow_up))

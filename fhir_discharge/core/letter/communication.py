@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from ...types import Resource
+from ..brussels_time import fhir_datetime
 from ..record.identity import business_identifier
 from .facts import DischargeFacts
-from .narrative import fhir_datetime, generated, paragraph, text
+from .narrative import generated, paragraph, text
 
 
 def build_letter_communication(facts: DischargeFacts) -> Resource | None:
@@ -19,7 +20,7 @@ def build_letter_communication(facts: DischargeFacts) -> Resource | None:
     return {
         "resourceType": "Communication",
         "language": facts.language,
-        "text": generated(paragraph(text(p["communication"]))),
+        "text": generated(paragraph(text(p["communication"])), facts.language),
         "identifier": [business_identifier(facts.communication.literal)],
         "status": "completed",
         "category": [{"text": p["communication-category"]}],

@@ -1,4 +1,5 @@
-"""The letter to the GP: a Composition with a Dutch narrative and one coded section per topic."""
+"""The letter to the GP: a Composition with a narrative in the GP's language and one coded
+section per topic."""
 
 from __future__ import annotations
 
@@ -6,35 +7,23 @@ import html
 import re
 
 from ...types import Resource
+from ..brussels_time import fhir_datetime, is_partial_date
 from ..codes import ED_DISCHARGE_SUMMARY, SECTION_CODES
 from ..gate import RecordItem
-from ..pathway.canonicals import GP_LETTER_PROFILE, claims
-from ..phrases import (
-    ADVICE_KEYS,
-    BROCHURE_URL,
+from ..i18n.catalogue import catalogue
+from ..i18n.dates import say_date, say_time
+from ..pathway.canonicals import claims
+from ..pathway.content import (
     MALE_ONLY_KEYS,
     MEDICATION_KEYS,
     MEDICATION_NSAID_OLDER,
-    NSAID_REASONS,
     SAFETY_NET_ED_KEYS,
     SAFETY_NET_GP_KEYS,
-    SPINE_PROGRAMME_PHONE,
 )
 from ..record.identity import business_identifier
 from ..record.references import ref_of
 from .facts import DischargeFacts
-from .narrative import (
-    bullet_list,
-    dutch_date,
-    fhir_datetime,
-    generated,
-    is_partial_date,
-    local,
-    one_line,
-    paragraph,
-    person_name,
-    text,
-)
+from .narrative import bullet_list, generated, one_line, paragraph, person_name, text
 
 Section = tuple[str, str, list[dict[str, str]]]  # (key, XHTML inner, entries)
 
@@ -44,9 +33,9 @@ def build_letter(facts: DischargeFacts) -> Resource:
     sections = letter_sections(facts)
     composition: Resource = {
         "resourceType": "Composition",
-        "meta": claims(GP_LETTER_PROFILE),
+        "meta": claims(facts.site.canonicals.gp_letter_profile),
         "language": facts.language,
-        "text": generated(_letter_xhtml(facts, sections)),
+        "text": generated(_letter_xhtml(facts, sections), facts.language),
         "identifier": business_identifier(facts.letter.literal),
         "status": "final",
         "type": ED_DISCHARGE_SUMMARY.concept(),
@@ -68,7 +57,7 @@ def build_letter(facts: DischargeFacts) -> Resource:
             {
                 "title": section_title(facts, key),
                 "code": SECTION_CODES[key].concept(),
-                "text": generated(inner),
+                "text": generated(inner, facts.language),
                 **({"entry": entries} if entries else {}),
             }
             for key, inner, entries in sections
@@ -87,7 +76,7 @@ def letter_sections(facts: DischargeFacts) -> list[Section]:
     return [
         (
             "reason",
-            paragraph(text(facts.say("reason", visit_date=dutch_date(facts.visit)))),
+            paragraph(text(facts.say("reason", visit_date=say_date(facts.visit, facts.language)))),
             [],
         ),
         ("assessment", _assessment(facts), [r.as_reference() for r in assessed]),
@@ -95,7 +84,7 @@ def letter_sections(facts: DischargeFacts) -> list[Section]:
         (
             "advice",
             paragraph(text(facts.say(_given(facts, "advice-intro"))))
-            + bullet_list(_advice_item(facts, key) for key in ADVICE_KEYS)
+            + bullet_list(_advice_item(facts, key) for key in facts.site.pathway.advice)
             + paragraph(text(facts.say("advice-summary"))),
             [],
         ),
@@ -105,13 +94,9 @@ def letter_sections(facts: DischargeFacts) -> list[Section]:
             paragraph(text(facts.say("follow-up-course")))
             + bullet_list(
                 [
-                    text(facts.say("follow-up-week", date=dutch_date(facts.week_follow_up))),
+                    text(facts.say("follow-up-week", date=facts.said(facts.week_follow_up))),
                     text(
-                        facts.say(
-                            "follow-up-six-weeks",
-                            date=dutch_date(facts.six_week_follow_up),
-                            phone=SPINE_PROGRAMME_PHONE,
-                        )
+                        facts.say("follow-up-six-weeks", date=facts.said(facts.six_week_follow_up))
                     ),
                 ]
             ),
@@ -151,7 +136,6 @@ def _given(facts: DischargeFacts, key: str) -> str:
 def _assessment(facts: DischargeFacts) -> str:
     record = facts.record
     screening = record.screening
-    authored = local(screening.authored)
     screener = person_name(screening.author) or ""
     out = paragraph(text(diagnosis_sentence(facts)))
     out += paragraph(
@@ -160,8 +144,8 @@ def _assessment(facts: DischargeFacts) -> str:
                 "assessment-red-flags",
                 # The screener's name starts the sentence: a capital ("Dr. X screende ...").
                 screener=screener[:1].upper() + screener[1:],
-                date=dutch_date(authored),
-                time=authored.strftime("%H.%M"),
+                date=facts.said(screening.authored),
+                time=say_time(screening.authored, facts.language),
             )
         )
     )
@@ -170,7 +154,7 @@ def _assessment(facts: DischargeFacts) -> str:
         out += paragraph(text(facts.say("assessment-older")))
     elif record.older_patient:
         birth = str(facts.patient_resource.get("birthDate"))
-        out += paragraph(text(facts.say("assessment-older-possibly", birth_date=dutch_date(birth))))
+        out += paragraph(text(facts.say("assessment-older-possibly", birth_date=facts.said(birth))))
     reasons = nsaid_reasons(facts)
     if reasons:
         out += paragraph(text(facts.say("assessment-nsaid-caution", reasons=reasons)))
@@ -179,7 +163,7 @@ def _assessment(facts: DischargeFacts) -> str:
 
 def nsaid_reasons(facts: DischargeFacts) -> str:
     """The NSAID-caution reasons besides age, in words (pathway.md, "NSAID caution")."""
-    said = NSAID_REASONS[facts.language]
+    said = catalogue(facts.language).nsaid_reasons
     return ", ".join(said[r] for r in facts.record.nsaid_caution if r in said)
 
 
@@ -263,7 +247,7 @@ def safety_net_keys(facts: DischargeFacts, keys: tuple[str, ...]) -> list[str]:
 def brochure_sentence(facts: DischargeFacts) -> str:
     """Handed over only when the screening says so; otherwise only where it is online."""
     key = "patient-info" if facts.record.screening.brochure_given else "patient-info-online"
-    return facts.say(key, url=BROCHURE_URL)
+    return facts.say(key)
 
 
 def _letter_xhtml(facts: DischargeFacts, sections: list[Section]) -> str:
@@ -276,7 +260,7 @@ def _letter_xhtml(facts: DischargeFacts, sections: list[Section]) -> str:
     # pathway.md, "Partial birth dates": what is recorded ("geboren in 1956").
     born = "about-patient-partial-birth-date" if is_partial_date(birth) else "about-patient"
     about = (
-        p[born].format(patient=patient_name, birth_date=dutch_date(birth))
+        p[born].format(patient=patient_name, birth_date=facts.said(birth))
         if isinstance(birth, str)
         else p["about-patient-no-birth-date"].format(patient=patient_name)
     )

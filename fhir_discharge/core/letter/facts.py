@@ -1,26 +1,32 @@
-"""The facts every builder shares, derived once from a context that passed the gate."""
+"""The facts every builder shares, derived once from a context that passed the gate: who, what,
+when, the site the letter is from, and the language it speaks (the GP's: core/i18n/language.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ...types import Resource
+from ..brussels_time import days_after
 from ..codes import Code
 from ..gate import Eligibility
-from ..pathway.definition import ONE_WEEK, SIX_WEEKS, pathway
-from ..phrases import PHRASES
+from ..i18n.catalogue import catalogue
+from ..i18n.dates import say_date
+from ..i18n.language import letter_language
+from ..pathway.definition import ONE_WEEK, SIX_WEEKS
 from ..record.context import DischargeContext, require
 from ..record.identity import derived_uuid, discharge_key
 from ..record.references import Ref, ref_of
-from .narrative import days_after
+from ..site import Site
 
 
 @dataclass(frozen=True)
 class DischargeFacts:
     key: str  # the encounter's identity, from which every new fullUrl and identifier derives
-    language: str
-    phrases: dict[str, str]
+    language: str  # the letter's: the GP's, else the site's default
+    phrases: Mapping[str, str]  # the letter's sentences in that language (catalogue `letter`)
+    site: Site
     encounter: Ref
     patient: Ref
     physician: Ref
@@ -77,26 +83,39 @@ class DischargeFacts:
         return self.phrases["patient-female" if female else "patient"]
 
     def say(self, key: str, **values: str) -> str:
-        """The phrase `key`, with the patient word and `values` filled in."""
-        return self.phrases[key].format(patient=self.patient_word, **values)
+        """The sentence `key`, with the patient word, what the site says of itself and its
+        pathway (Site.sentence_values) and `values` filled in."""
+        site = self.site.sentence_values(self.language)
+        return self.phrases[key].format_map({**site, "patient": self.patient_word, **values})
+
+    def said(self, moment: datetime | str) -> str:
+        """A moment or a FHIR date as the letter's language writes it ('2 december 2026')."""
+        return say_date(moment, self.language)
+
+    def speaking(self, language: str) -> DischargeFacts:
+        """The same facts, said in `language` (the CDS card says the letter's sentences in the
+        physician's language)."""
+        return replace(self, language=language, phrases=catalogue(language).letter)
 
 
-def discharge_facts(
-    ctx: DischargeContext, eligibility: Eligibility, language: str = "nl-BE"
-) -> DischargeFacts:
+def discharge_facts(ctx: DischargeContext, eligibility: Eligibility, site: Site) -> DischargeFacts:
     key = discharge_key(ctx.encounter, ctx.patient, carried=ctx.carry_record)
 
     def new(role: str) -> Ref:
         return Ref(None, None, urn=derived_uuid(key, role))
 
     discharge = eligibility.discharge_time
-    follow_ups = pathway().follow_ups
+    follow_ups = site.pathway.follow_ups
     gp = ctx.general_practitioner
+    # pathway.md: the letter is for the GP, in the first language the GP reads that a catalogue
+    # speaks (Practitioner.communication), else the site's default.
+    language = letter_language(gp_person(ctx), site.default_language)
     condition = eligibility.diagnosis_condition
     return DischargeFacts(
         key=key,
         language=language,
-        phrases=PHRASES[language],
+        phrases=catalogue(language).letter,
+        site=site,
         encounter=ref_of(ctx.encounter),
         patient=ref_of(require(ctx.patient, "Patient")),
         physician=ref_of(require(ctx.physician, "physician")),
@@ -117,3 +136,15 @@ def discharge_facts(
         context=ctx,
         record=eligibility,
     )
+
+
+def gp_person(ctx: DischargeContext) -> Resource | None:
+    """The Practitioner the patient's GP on record is: itself, or a PractitionerRole's
+    practitioner when the record holds it; None for an Organization (a practice) or no GP."""
+    gp = ctx.general_practitioner
+    if gp is None:
+        return None
+    if gp.get("resourceType") == "PractitionerRole":
+        found = ctx.resolve(gp.get("practitioner"))
+        return found if found is not None and found.get("resourceType") == "Practitioner" else None
+    return gp if gp.get("resourceType") == "Practitioner" else None

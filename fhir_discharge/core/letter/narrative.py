@@ -1,4 +1,4 @@
-"""XHTML narrative, names and dates as people read them.
+"""XHTML narrative and names as people read them.
 
 Everything that comes from the input passes through `text()` before it reaches markup: escaped,
 and stripped of characters XHTML cannot carry (C0/C1 controls, noncharacters, lone surrogates) or
@@ -12,11 +12,8 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from ..phrases import MONTHS_NL
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -26,7 +23,6 @@ _UNSAFE = re.compile(
     "\ud800-\udfff\ufeff\ufffe\uffff]"
 )
 _SPACE = re.compile(r"\s+")
-_PARTIAL_DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2]))?")
 
 
 def clean(value: str) -> str:
@@ -54,13 +50,16 @@ def bullet_list(items: Iterable[str]) -> str:
     return "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>"
 
 
-def div(inner: str) -> str:
-    return f'<div xmlns="{XHTML_NS}">{inner}</div>'
+def div(inner: str, language: str) -> str:
+    """The narrative's div, saying its language as HTML and XML do (issue 23: a resource with a
+    `language` whose narrative says none draws a warning from HAPI's validator)."""
+    lang = html.escape(language, quote=True)
+    return f'<div xmlns="{XHTML_NS}" lang="{lang}" xml:lang="{lang}">{inner}</div>'
 
 
-def generated(inner: str) -> dict[str, str]:
-    """A FHIR Narrative generated from the structured data."""
-    return {"status": "generated", "div": div(inner)}
+def generated(inner: str, language: str) -> dict[str, str]:
+    """A FHIR Narrative generated from the structured data, in `language`."""
+    return {"status": "generated", "div": div(inner, language)}
 
 
 def person_name(resource: Mapping[str, Any] | None) -> str | None:
@@ -83,40 +82,5 @@ def person_name(resource: Mapping[str, Any] | None) -> str | None:
     return one_line(" ".join(p for p in parts if isinstance(p, str))) or None
 
 
-def is_partial_date(value: Any) -> bool:
-    """A FHIR date of a year (YYYY) or a month (YYYY-MM), not a day."""
-    return isinstance(value, str) and _PARTIAL_DATE.fullmatch(value) is not None
-
-
 def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-
-def local(moment: datetime) -> datetime:
-    return moment.astimezone(BRUSSELS)
-
-
-def fhir_datetime(moment: datetime) -> str:
-    """A FHIR dateTime/instant with seconds and the Brussels offset."""
-    return local(moment).isoformat(timespec="seconds")
-
-
-def days_after(moment: datetime, days: int) -> datetime:
-    # Calendar days in Brussels: +7 days across a DST change is still the same wall-clock time.
-    return local(moment) + timedelta(days=days)
-
-
-def dutch_date(moment: datetime | str) -> str:
-    """'2 december 2026' (a dateTime in Brussels time, or a FHIR date); a partial FHIR date as
-    recorded: 'maart 1956', '1956'."""
-    if isinstance(moment, str):
-        parts = [int(p) for p in moment[:10].split("-")]
-        if len(parts) == 1:
-            return str(parts[0])
-        if len(parts) == 2:
-            return f"{MONTHS_NL[parts[1] - 1]} {parts[0]}"
-        year, month, day = parts
-    else:
-        moment = local(moment)
-        year, month, day = moment.year, moment.month, moment.day
-    return f"{day} {MONTHS_NL[month - 1]} {year}"

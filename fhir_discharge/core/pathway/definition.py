@@ -3,10 +3,13 @@ publishes.
 
 The core builds the CarePlan and Tasks the way PlanDefinition/$apply would: one activity per
 advice action, in the definition's order, and one Task per timed follow-up, starting its
-ActivityDefinition's `timingDuration` after discharge. Another hospital changes the timings, the
-advice list or the brochure in profiles/input/fsh/pathway.fsh and rebuilds
-(`bash tools/sushi/build.sh` copies the compiled definitions here), not in code. The Dutch
-wording stays in phrases.py, keyed by the action ids.
+ActivityDefinition's `timingDuration` after discharge. The timings or the advice list change in
+profiles/input/fsh/pathway.fsh and a rebuild (`bash tools/sushi/build.sh` copies the compiled
+definitions here), not in code; the sentences say the timings from here ({gp_after},
+{spine_after}: core/site.py) and stay in the catalogues of core/i18n/, keyed by the action ids.
+
+Every site follows the same definitions, published under its own canonical base
+(sites/*.toml): `pathway(base)` gives them with the compiled base replaced by the site's.
 
 The PlanDefinition's first action, `red-flag-screening`, is no activity of the care plan: its
 definition is the Questionnaire of the physician's red-flag screening (the "collect information"
@@ -19,7 +22,7 @@ and BROCHURE_GIVEN.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -49,8 +52,17 @@ class FollowUp:
 @dataclass(frozen=True)
 class ScreeningItem:
     link_id: str
-    text: str  # the Dutch question
-    explanation: str  # when the item is present ("Aanwezig wanneer: ..."), Dutch
+    text: str  # the question, in the Questionnaire's language (Dutch)
+    explanation: str  # when the item is present ("Aanwezig wanneer: ..."), in the same
+    # The same two in other languages, from the FHIR translation extension on `_text`.
+    translations: dict[str, tuple[str, str]] = field(default_factory=dict, hash=False)
+    language: str = "nl-BE"  # the Questionnaire's own language
+
+    def said_in(self, language: str) -> tuple[str, str]:
+        """(question, explanation) in `language`, else in the Questionnaire's own."""
+        if language == self.language:
+            return self.text, self.explanation
+        return self.translations.get(language, (self.text, self.explanation))
 
 
 @dataclass(frozen=True)
@@ -69,15 +81,20 @@ class Pathway:
     canonical: str
     advice: tuple[str, ...]  # action ids of the self-management advice, in order
     follow_ups: dict[str, FollowUp]
-    brochure_url: str
     screening: Screening
 
 
 @cache
-def pathway() -> Pathway:
-    plan = _load("PlanDefinition-*.json")[0]
-    activities = {a["url"]: a for a in _load("ActivityDefinition-*.json")}
-    questionnaires = {q["url"]: q for q in _load("Questionnaire-*.json")}
+def pathway(canonical_base: str) -> Pathway:
+    """The shipped definitions, published under `canonical_base` (a site's)."""
+    compiled = _load("PlanDefinition-*.json")[0]["url"].split("/PlanDefinition/", 1)[0]
+    rebased = [
+        json.loads(text.replace(f'"{compiled}/', f'"{canonical_base}/'))
+        for text in _texts("*.json")
+    ]
+    plan = next(d for d in rebased if d["resourceType"] == "PlanDefinition")
+    activities = {d["url"]: d for d in rebased if d["resourceType"] == "ActivityDefinition"}
+    questionnaires = {d["url"]: d for d in rebased if d["resourceType"] == "Questionnaire"}
     advice: list[str] = []
     follow_ups: dict[str, FollowUp] = {}
     screening: Screening | None = None
@@ -105,8 +122,7 @@ def pathway() -> Pathway:
             f"{plan['url']}: no action requires the red-flag screening Questionnaire "
             f"(action {SCREENING_ACTION!r} with a definitionCanonical): rebuild profiles/"
         )
-    brochure = next(a["url"] for a in plan.get("relatedArtifact", []) if a.get("label") == "700457")
-    return Pathway(plan["url"], tuple(advice), follow_ups, brochure, screening)
+    return Pathway(plan["url"], tuple(advice), follow_ups, screening)
 
 
 def _screening(questionnaire: dict[str, Any], version: str) -> Screening:
@@ -123,7 +139,7 @@ def _screening(questionnaire: dict[str, Any], version: str) -> Screening:
     if link_ids != expected:
         raise PathwayDefinitionError(
             f"Questionnaire {url}: item linkIds {list(link_ids)}, expected exactly "
-            f"{list(expected)} in this order (fhir_discharge/core/pathway.py "
+            f"{list(expected)} in this order (fhir_discharge/core/pathway/definition.py "
             "SCREENING_RED_FLAG_ITEMS "
             f"+ BROCHURE_GIVEN): the screening's answers are read by these linkIds"
         )
@@ -135,18 +151,46 @@ def _screening(questionnaire: dict[str, Any], version: str) -> Screening:
     return Screening(
         canonical=url,
         version=questionnaire["version"],
-        items=tuple(
-            ScreeningItem(item["linkId"], item["text"], _explanation(item)) for item in items
-        ),
+        items=tuple(_item(item, questionnaire.get("language", "nl-BE")) for item in items),
     )
 
 
-def _explanation(item: dict[str, Any]) -> str:
-    """The text of the item's nested display item(s): when the red flag is present."""
-    return " ".join(
-        child["text"] for child in item.get("item", []) if child.get("type") == "display"
+def _item(item: dict[str, Any], language: str) -> ScreeningItem:
+    displays = [child for child in item.get("item", []) if child.get("type") == "display"]
+    translations = {}
+    for other in sorted({*_translations(item), *(k for d in displays for k in _translations(d))}):
+        question = _translations(item).get(other, item["text"])
+        explanation = " ".join(_translations(d).get(other, d["text"]) for d in displays)
+        translations[other] = (question, explanation)
+    return ScreeningItem(
+        item["linkId"],
+        item["text"],
+        " ".join(d["text"] for d in displays),
+        translations,
+        language,
     )
+
+
+TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
+
+
+def _translations(element: dict[str, Any]) -> dict[str, str]:
+    """language -> text: the FHIR translation extensions on an item's `_text`."""
+    found = {}
+    for extension in (element.get("_text") or {}).get("extension", []):
+        if extension.get("url") != TRANSLATION:
+            continue
+        parts = {e.get("url"): e for e in extension.get("extension", [])}
+        language = parts.get("lang", {}).get("valueCode")
+        content = parts.get("content", {}).get("valueString")
+        if isinstance(language, str) and isinstance(content, str):
+            found[language] = content
+    return found
+
+
+def _texts(pattern: str) -> list[str]:
+    return [p.read_text(encoding="utf-8") for p in sorted(DEFINITIONS.glob(pattern))]
 
 
 def _load(pattern: str) -> list[dict[str, Any]]:
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(DEFINITIONS.glob(pattern))]
+    return [json.loads(text) for text in _texts(pattern)]

@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ...errors import InvalidInput
+from ...errors import DischargeWarning, InvalidInput
 from ...types import Resource
 from ..letter.document import copy_resource, reference_holders
 from .context import DischargeContext
@@ -70,7 +70,7 @@ class CarriedEntry:
 @dataclass(frozen=True)
 class CarriedRecord:
     entries: tuple[CarriedEntry, ...]
-    warnings: tuple[str, ...]
+    warnings: tuple[DischargeWarning, ...]
 
 
 def carry_record(
@@ -117,7 +117,7 @@ def carry_record(
         holder["reference"] = urns[points_to]
     identity = _patient_identity(ctx, key)
     entries: list[CarriedEntry] = []
-    warnings: list[str] = []
+    warnings: list[DischargeWarning] = []
     for literal in order:
         original = found[literal]
         copy = links.resolvable_copy({k: v for k, v in original.items() if k not in ("id", "meta")})
@@ -170,7 +170,7 @@ def _add_identifier(copy: Resource, identifier: dict[str, str]) -> None:
         copy["identifier"] = [*(copy.get("identifier") or []), dict(identifier)]
 
 
-def _drop_failing_national_numbers(copy: Resource, literal: str) -> list[str]:
+def _drop_failing_national_numbers(copy: Resource, literal: str) -> list[DischargeWarning]:
     """Leave out of the copy the national numbers that fail their check (so the FHIR server
     never holds a malformed one that a later search would match), and say which."""
     identifiers = copy.get("identifier")
@@ -188,8 +188,12 @@ def _drop_failing_national_numbers(copy: Resource, literal: str) -> list[str]:
             continue
         label = "SSIN" if identifier.get("system") in SSIN_SYSTEMS else "NIHDI"
         warnings.append(
-            f"the {label} number of {literal} {problem}: it is not matched on the FHIR server "
-            "nor written with the letter; correct it in the EHR"
+            DischargeWarning(
+                f"the {label} number of {literal} {problem}: it is not matched on the FHIR "
+                "server nor written with the letter; correct it in the EHR",
+                "national-number-not-matched",
+                {"label": label, "reference": literal},
+            )
         )
     if kept:
         copy["identifier"] = kept

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ...errors import IncompleteRecord, InvalidInput
+from ...errors import DischargeWarning, IncompleteRecord, InvalidInput
 from ...types import Resource
 from ..codes import V3_PARTICIPATION_TYPE
 from .record_types import CLINICAL_TYPES, CONTEXT_TYPES
@@ -47,7 +47,7 @@ class DischargeContext:
     medication_statements: tuple[Resource, ...] = ()  # home medication: screened, never listed
     # resolves the record's other references (a screening's author, a prescription's Medication)
     index: ResourceIndex = field(default_factory=lambda: ResourceIndex(()), compare=False)
-    notes: tuple[str, ...] = ()  # said to the caller as warnings (e.g. ignored Bundle entries)
+    notes: tuple[DischargeWarning, ...] = ()  # warnings for the caller (ignored Bundle entries)
     # `Type/id` of the patient's GPs on record who are not in use (`active` false): passed over,
     # and said to the caller (the letter is then addressed to the treating GP).
     general_practitioners_not_in_use: tuple[str, ...] = ()
@@ -148,7 +148,11 @@ def context_from_bundle(bundle: Any) -> DischargeContext:
             f"the Bundle must hold exactly one Encounter, it holds {len(encounters)}"
         )
     notes = tuple(
-        f"Bundle entries ignored: {count} {rtype} (not part of a discharge context)"
+        DischargeWarning(
+            f"Bundle entries ignored: {count} {rtype} (not part of a discharge context)",
+            "entries-ignored",
+            {"count": str(count), "resource_type": rtype},
+        )
         for rtype, count in sorted(ignored.items())
     )
     clinical = [r for _, r in entries if r["resourceType"] in CLINICAL_TYPES]
@@ -160,7 +164,7 @@ def assemble_context(
     encounter: Resource,
     index: ResourceIndex,
     clinical: Iterable[Resource],
-    notes: Iterable[str] = (),
+    notes: Iterable[DischargeWarning] = (),
 ) -> DischargeContext:
     """Resolve the encounter's patient, physician, hospital and the patient's GP from `index`,
     and sort the clinical record by type."""

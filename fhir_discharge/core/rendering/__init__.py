@@ -1,10 +1,11 @@
 """The GP letter for people and for GP systems that cannot read FHIR: standalone HTML and PDF.
 
-Pure: a `document` Bundle (core/document.py) in, a page out; no network, no clock. Both forms
+Pure: a `document` Bundle (core/letter/document.py) in, a page out; no network, no clock. Both forms
 show the same content, read once from the document (reader.py `letter_view`): letterhead,
 addressee, patient, date, every section of the Composition, the follow-up dates of the Tasks,
-the brochure link and the signature; the page's own labels come from the phrase catalogue
-(phrases.PAGE_LABELS).
+the brochure link and the signature; the page's own labels come from the catalogue of the
+letter's language (core/i18n/, `page`), the letterhead from the document's hospital, else the
+site's (sites/*.toml).
 
 The document is untrusted input even though we wrote it: it may have been stored, forwarded and
 edited elsewhere. Every string is cleaned of characters that could change how it reads

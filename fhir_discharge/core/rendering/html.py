@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from ...types import Resource
 from ..letter.narrative import clean
+from ..site import Site
 from .reader import letter_view
 
 TEMPLATES: Final = Path(__file__).resolve().parent / "templates"
@@ -38,8 +39,9 @@ _ENVIRONMENT: Final = Environment(
 )
 
 
-def render_letter_html(document_bundle: Resource) -> str:
-    """The letter of a `document` Bundle as an HTML page. Raises ValueError when the Bundle holds
-    no Composition."""
+def render_letter_html(document_bundle: Resource, site: Site) -> str:
+    """The letter of a `document` Bundle as an HTML page; `site`'s letterhead where the document
+    names no hospital. Raises ValueError when the Bundle holds no Composition."""
     template = _ENVIRONMENT.get_template("letter.html.j2")
-    return template.render(letter=letter_view(document_bundle), css=Markup(LETTER_CSS))  # noqa: S704 (our own file)
+    view = letter_view(document_bundle, site)
+    return template.render(letter=view, css=Markup(LETTER_CSS))  # noqa: S704 (our own file)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ...types import Resource
 from ..letter.narrative import clean
+from ..site import Site
 from .reader import FollowUp, Letter, letter_view, parse_datetime
 from .sanitise import Node
 
@@ -29,9 +30,10 @@ _BODY_PT: Final = 10.0
 _LINE_MM: Final = 5.0
 
 
-def render_letter_pdf(document_bundle: Resource) -> bytes:
-    """The same letter as an A4 PDF (fonts embedded)."""
-    letter = letter_view(document_bundle)
+def render_letter_pdf(document_bundle: Resource, site: Site) -> bytes:
+    """The same letter as an A4 PDF (fonts embedded); `site`'s letterhead where the document
+    names no hospital."""
+    letter = letter_view(document_bundle, site)
     pdf = _new_pdf(letter, _creation_date(document_bundle))
     writer = _PdfWriter(pdf)
     writer.letter(letter)

@@ -7,26 +7,20 @@ section narratives are sanitised trees (sanitise.py). Renderers escape on output
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
 
 from ...types import Resource
-from ..letter.narrative import dutch_date, is_partial_date, local, one_line, person_name
-from ..phrases import (
-    BROCHURE_URL,
-    HOSPITAL_ADDRESS,
-    HOSPITAL_CITY,
-    HOSPITAL_NAME,
-    HOSPITAL_PHONE,
-    PAGE_LABELS,
-    PHRASES,
-)
+from ..brussels_time import is_partial_date, local
+from ..i18n.catalogue import LANGUAGES, catalogue
+from ..i18n.dates import say_date
+from ..letter.narrative import one_line, person_name
 from ..record.references import ResourceIndex
+from ..site import Site
 from .sanitise import Node, sanitise_narrative
 
-DEFAULT_LANGUAGE: Final = "nl-BE"
 _SAFE_URL: Final = re.compile(r"^https?://[^\s<>\"'`\\]+$")
 
 
@@ -39,7 +33,7 @@ class Section:
 
 @dataclass(frozen=True)
 class FollowUp:
-    date: str  # Dutch, Brussels time; the raw value when it is not a date
+    date: str  # in the letter's language, Brussels time; the raw value when it is not a date
     description: str
 
 
@@ -47,8 +41,8 @@ class FollowUp:
 class Letter:
     """Everything the page shows, as plain text (never markup): renderers escape it."""
 
-    language: str  # a language of the phrase catalogue: the Composition's, else nl-BE
-    labels: dict[str, str]  # the page's own headings and labels (phrases.PAGE_LABELS)
+    language: str  # a language of the catalogues: the Composition's, else the site's default
+    labels: Mapping[str, str]  # the page's own headings and labels (catalogue `page`)
     hospital_name: str
     hospital_address: tuple[str, ...]
     hospital_phone: str
@@ -68,9 +62,9 @@ class Letter:
     author: str
 
 
-def letter_view(document_bundle: Resource) -> Letter:
-    """What the letter says, read from a `document` Bundle. Raises ValueError when the Bundle
-    holds no Composition."""
+def letter_view(document_bundle: Resource, site: Site) -> Letter:
+    """What the letter says, read from a `document` Bundle; where it names no hospital, `site`'s
+    letterhead. Raises ValueError when the Bundle holds no Composition."""
     entries = [e for e in _list(document_bundle.get("entry")) if isinstance(e, dict)]
     pairs = [
         (e["fullUrl"] if isinstance(e.get("fullUrl"), str) else None, e["resource"])
@@ -83,14 +77,17 @@ def letter_view(document_bundle: Resource) -> Letter:
         raise ValueError("not a document: the Bundle holds no Composition")
     index = ResourceIndex(pairs)
     language = composition.get("language")
-    if not isinstance(language, str) or language not in PHRASES or language not in PAGE_LABELS:
-        language = DEFAULT_LANGUAGE
-    p, labels = PHRASES[language], PAGE_LABELS[language]
+    if not isinstance(language, str) or language not in LANGUAGES:
+        language = site.default_language
+    p, labels = catalogue(language).letter, catalogue(language).page
+
+    def said(value: Any) -> str | None:
+        return _said(value, language)
 
     patient = _resolve(index, composition.get("subject"), "Patient")
     patient_name = _name(patient) or (one_line(patient.get("id")) if patient else "")
     recorded = patient.get("birthDate") if patient else None
-    birth = _dutch(recorded)
+    birth = said(recorded)
     # A partial birth date is said as recorded: "geboren in 1956" (pathway.md).
     born = "about-patient-partial-birth-date" if is_partial_date(recorded) else "about-patient"
     about = (
@@ -109,16 +106,16 @@ def letter_view(document_bundle: Resource) -> Letter:
     )
     author = _practitioner_of(index, author)
     hospital = _resolve(index, composition.get("custodian"), "Organization")
-    hospital_name = _name(hospital) or HOSPITAL_NAME
-    address = _address(hospital) if hospital else HOSPITAL_ADDRESS
-    phone = _phone(hospital) or HOSPITAL_PHONE
-    city = _city(hospital) if hospital else HOSPITAL_CITY
+    hospital_name = _name(hospital) or site.name
+    address = (_address(hospital) if hospital else ()) or site.address
+    phone = _phone(hospital) or site.phone
+    city = _city(hospital) if hospital else site.city
 
     gp_name = _name(_general_practitioner(index, patient, resources))
-    letter_date = _dutch(composition.get("date")) or ""
+    letter_date = said(composition.get("date")) or ""
 
     signature = p["signature"].format(physician=_name(author), hospital=hospital_name)
-    brochure_title, brochure_url = _brochure(resources)
+    brochure_title, brochure_url = _brochure(resources, site.brochure(language)[0])
     return Letter(
         language=language,
         labels=labels,
@@ -135,7 +132,7 @@ def letter_view(document_bundle: Resource) -> Letter:
         patient_birth_date=birth,
         salutation=p["salutation"],
         sections=tuple(_sections(composition.get("section"), level=2)),
-        follow_ups=_follow_ups(resources),
+        follow_ups=_follow_ups(resources, language),
         brochure_title=brochure_title,
         brochure_url=brochure_url,
         closing=p["closing"],
@@ -173,7 +170,7 @@ def _sections(value: Any, level: int) -> list[Section]:
     return found
 
 
-def _follow_ups(resources: Sequence[Resource]) -> tuple[FollowUp, ...]:
+def _follow_ups(resources: Sequence[Resource], language: str) -> tuple[FollowUp, ...]:
     dated: list[tuple[tuple[int, float, str], FollowUp]] = []
     for task in resources:
         if task.get("resourceType") != "Task":
@@ -182,14 +179,15 @@ def _follow_ups(resources: Sequence[Resource]) -> tuple[FollowUp, ...]:
         period = restriction.get("period") if isinstance(restriction, dict) else None
         start = period.get("start") if isinstance(period, dict) else None
         moment = parse_datetime(start)
-        when = _dutch(start) or ""
+        when = _said(start, language) or ""
         sort_key = (0, moment.timestamp(), "") if moment else (1, 0.0, one_line(start))
         dated.append((sort_key, FollowUp(when, one_line(task.get("description")))))
     return tuple(f for _, f in sorted(dated, key=lambda pair: pair[0]))
 
 
-def _brochure(resources: Sequence[Resource]) -> tuple[str | None, str | None]:
-    """The brochure's title and link (only an http(s) URL is linked)."""
+def _brochure(resources: Sequence[Resource], site_url: str) -> tuple[str | None, str | None]:
+    """The brochure's title and link (only an http(s) URL is linked); the site's when the
+    document holds no brochure reference."""
     for ref in resources:
         if ref.get("resourceType") != "DocumentReference":
             continue
@@ -202,7 +200,7 @@ def _brochure(resources: Sequence[Resource]) -> tuple[str | None, str | None]:
             title = one_line(attachment.get("title")) or one_line(ref.get("description")) or None
             if safe or title:
                 return title, safe
-    return None, BROCHURE_URL
+    return None, site_url
 
 
 def _general_practitioner(
@@ -245,7 +243,7 @@ def _address(organization: Resource) -> tuple[str, ...]:
         kept = tuple(line for line in lines if line)
         if kept:
             return kept
-    return HOSPITAL_ADDRESS
+    return ()
 
 
 def _city(organization: Resource) -> str:
@@ -266,14 +264,14 @@ def _phone(organization: Resource | None) -> str:
     return ""
 
 
-def _dutch(value: Any) -> str | None:
-    """A FHIR date or dateTime in Dutch ('2 december 2026', Brussels time); another string as it
-    is (cleaned); None for nothing."""
+def _said(value: Any, language: str) -> str | None:
+    """A FHIR date or dateTime in `language` ('2 december 2026', Brussels time); another string
+    as it is (cleaned); None for nothing."""
     if not isinstance(value, str) or not value.strip():
         return None
     moment = parse_datetime(value)
     if moment is not None:
-        return dutch_date(moment)
+        return say_date(moment, language)
     try:
         if is_partial_date(value):
             date(int(value[:4]), int(value[5:7] or 1) if len(value) > 4 else 1, 1)
@@ -281,7 +279,7 @@ def _dutch(value: Any) -> str | None:
             date.fromisoformat(value)
     except ValueError:
         return one_line(value) or None
-    return dutch_date(value)
+    return say_date(value, language)
 
 
 def _list(value: Any) -> list[Any]:

@@ -41,6 +41,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ...errors import DischargeWarning
+
 QUEUED, DELIVERING, DELIVERED, FAILED, DEAD = "queued", "delivering", "delivered", "failed", "dead"
 STATES = (QUEUED, DELIVERING, DELIVERED, FAILED, DEAD)
 FINAL_FAILURES = (FAILED, DEAD)  # what mark_failed may record; what redrive takes back
@@ -61,7 +63,9 @@ class OutboxItem:
     id: str
     encounter: str  # "Encounter/id": the only patient-linked value that reaches logs
     bundle: dict[str, Any]
-    warnings: tuple[str, ...]
+    # The discharge's warnings, each with its code and values; a plain string is one written
+    # before warnings had codes (an outbox of an earlier version).
+    warnings: tuple[DischargeWarning | str, ...]
     state: str
     attempts: int
     result: list[dict[str, Any]] | None  # where each entry landed, once delivered
@@ -80,7 +84,7 @@ class Outbox(Protocol):
         item_id: str,
         encounter: str,
         bundle: dict[str, Any],
-        warnings: tuple[str, ...],
+        warnings: Sequence[DischargeWarning | str],
         now: float,
         claim_for_seconds: float | None = None,
     ) -> OutboxItem:
@@ -268,7 +272,7 @@ class SqlOutbox(ABC):
         item_id: str,
         encounter: str,
         bundle: dict[str, Any],
-        warnings: tuple[str, ...],
+        warnings: Sequence[DischargeWarning | str],
         now: float,
         claim_for_seconds: float | None = None,
     ) -> OutboxItem:
@@ -279,7 +283,7 @@ class SqlOutbox(ABC):
                 item_id,
                 encounter,
                 self._encode(bundle),  # the only encoding of the bundle on the way in
-                self._encode(list(warnings)),
+                self._encode([_warning_json(w) for w in warnings]),
                 DELIVERING if claim else QUEUED,
                 1 if claim else 0,
                 now,
@@ -393,9 +397,23 @@ class SqlOutbox(ABC):
             id=row["id"],
             encounter=row["encounter"],
             bundle=self._decode(row["bundle"]),
-            warnings=tuple(self._decode(row["warnings"])),
+            warnings=tuple(_warning(w) for w in self._decode(row["warnings"])),
             state=row["state"],
             attempts=row["attempts"],
             result=self._json(row["result"]),
             outcome=self._json(row["outcome"]),
         )
+
+
+def _warning_json(warning: DischargeWarning | str) -> Any:
+    if isinstance(warning, str):
+        return warning
+    params = {k: list(v) if isinstance(v, tuple) else v for k, v in warning.params.items()}
+    return {"message": warning.message, "code": warning.code, "params": params}
+
+
+def _warning(stored: Any) -> DischargeWarning | str:
+    if not isinstance(stored, dict):
+        return str(stored)
+    params = {k: tuple(v) if isinstance(v, list) else v for k, v in stored["params"].items()}
+    return DischargeWarning(stored["message"], stored["code"], params)

@@ -1,6 +1,6 @@
 // The ED physician's app: SMART App Launch 2.0 (authorization code + PKCE, public client),
 // then screen, preview, confirm. Served by fhir-discharge under /app/; its text comes from the
-// page's data block (APP_PHRASES in fhir_discharge/core/phrases.py). The service exchanges the
+// page's data block (the `app` table of fhir_discharge/core/i18n/<language>.toml). The service exchanges the
 // code and keeps the SMART access token: this page only ever holds the service's session
 // handle for this launch (in memory, sent as a bearer header: no cookie, so it works framed
 // by the EHR), and the code and state leave the address bar as soon as they are read.
@@ -72,23 +72,23 @@
       $("result").focus();
     } else if (error instanceof TypeError) {
       // fetch() got no answer at all (its message is the browser's English, e.g. "Failed to
-      // fetch"): say so in Dutch, without claiming what did or did not happen.
+      // fetch"): say so in the app's language, without claiming what did or did not happen.
       alertBox(say("network"));
     } else {
       alertBox(say("error", { message: error.message }));
     }
   }
 
-  // A finding of the gate in Dutch; its English message when the catalogue has no sentence
-  // for it. Always put in as text (textContent), never as markup: it carries record values.
+  // A finding of the gate as the physician reads it, said by its code by the service
+  // (core/i18n/said.py); its English message when it has none. Always put in as text
+  // (textContent), never as markup: it carries record values.
   function findingText(finding) {
-    return finding.message_nl || finding.message;
+    return finding.text || finding.message;
   }
 
-  // A warning of the discharge ("Let op") in Dutch (core/warnings_nl.py); its English when the
-  // service cannot tell what it is. As text, like a finding.
+  // A warning of the discharge ("Let op"), said by its code like a finding. As text.
   function warningText(warning) {
-    return warning.message_nl || warning.message;
+    return warning.text || warning.message;
   }
 
   function list(id, items, empty) {
@@ -375,7 +375,7 @@
     frame.srcdoc = preview.letterHtml;
     list("follow-ups", preview.followUps);
     $("brochure-link").href = preview.brochureUrl;
-    const warnings = preview.warningTexts.map(warningText);
+    const warnings = preview.warnings.map(warningText);
     list("warnings-list", warnings);
     show("warnings", warnings.length > 0);
     $("confirm").disabled = false;
@@ -402,8 +402,8 @@
     // $lbp-discharge of the launch's encounter, through the app's API (the session's only way).
     const answer = await call("POST", "api/discharge", undefined, true);
     const screened = { role: "screening", reference: stored.reference, status: stored.status };
-    // A refusal: say why in Dutch; the reasons from the app's own check of the record, run again.
-    const reasons = answer.status === 422 ? await refusalReasons(issues(answer.body)) : [];
+    // A refusal: each reason as the service said it by its finding's code (details.text).
+    const reasons = answer.status === 422 ? refusalReasons(issues(answer.body)) : [];
     status("");
     show("preview", false);
     if (answer.status === 200 || answer.status === 201) {
@@ -422,22 +422,15 @@
     return ((outcome && outcome.issue) || []).filter((i) => i && i.diagnostics);
   }
 
-  // The service's reasons for a 422 (English diagnostics, the gate's findings), each in Dutch
-  // where the app's check of the record, run again now with the same answers (nothing is
-  // written), gives the very same finding; the English diagnostic otherwise.
-  async function refusalReasons(given) {
-    const dutch = new Map();
-    try {
-      const again = await api("preview", "POST", "api/preview", body(session.answers));
-      for (const f of again.findings || []) if (f.message_nl) dutch.set(f.message, f.message_nl);
-    } catch (error) {
-      if (error instanceof Expired) throw error;
-    }
-    return given.map((i) => dutch.get(i.diagnostics) || i.diagnostics);
+  // The service's reasons for a 422: each issue carries its finding's code in details.coding,
+  // and the app's API said it by that code in details.text; the English diagnostic for one
+  // without a code (nothing is asked again).
+  function refusalReasons(given) {
+    return given.map((i) => (i.details && i.details.text) || i.diagnostics);
   }
 
   // What the physician needs when a call failed (`step`: "record", "preview", "screening", or
-  // "discharge" itself): what happened, in Dutch, by the answer's status; what was and was not
+  // "discharge" itself): what happened, in the app's language, by the answer's status; what was and was not
   // written; the reasons of a refusal; what to do; and the service's own English diagnostics,
   // folded, for the ICT service.
   function showFailure(code, outcome, reasons, step) {
@@ -447,7 +440,7 @@
       const off = issues(outcome).some((i) => i.code === "business-rule");
       const kind = off ? "refused-off" : "refused-incomplete";
       const intro = [T[kind], done, reasons.length ? T[kind + "-list"] : ""];
-      // The English again only when some reason was said in Dutch.
+      // The English again only when some reason was said in the app's language.
       const details = reasons.some((r, n) => r !== english[n]) ? english : [];
       result(T["refused-heading"], intro.join(" ").trim(), reasons, details, T["refused-next"]);
     } else if (code === 422) {

@@ -1,6 +1,6 @@
 // The clinical pathway of ../shared/clinical/pathway.md as data: what the module puts in the care
-// plan. Dutch descriptions are fhir_discharge/core/phrases.py NL_BE's wording (the advice exactly as the
-// CarePlan activities; the follow-ups without their date, which is filled per patient);
+// plan. Dutch descriptions are the wording of fhir_discharge/core/i18n/nl-BE.toml (the advice exactly
+// as the CarePlan activities; the follow-ups without their date, which is filled per patient);
 // tests/test_profiles_compiled.py keeps them equal.
 
 Instance: lbp-ed-discharge-pathway
@@ -42,7 +42,7 @@ Description: "UZ Leuven ED discharge pathway for acute non-specific mechanical l
 * action[=].input.type = #QuestionnaireResponse
 * action[=].input.profile = "https://fhir.uzleuven.be/discharge/StructureDefinition/lbp-red-flag-screening-response"
 * action[=].definitionCanonical = "https://fhir.uzleuven.be/discharge/Questionnaire/lbp-red-flag-screening|0.1.0"
-// The eight advice items, in the order of fhir_discharge/core/phrases.py ADVICE_KEYS.
+// The eight advice items; their order here is the letter's (core/pathway/definition.py Pathway.advice).
 * action[+].id = "resume-activities"
 * action[=].title = "Resume normal activities / Gewone activiteiten hervatten"
 * action[=].description = "De gewone dagelijkse activiteiten zo snel mogelijk hervatten, rekening houdend met de (pijn)signalen van het lichaam, en activiteiten doseren waar nodig."
