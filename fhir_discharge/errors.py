@@ -109,6 +109,13 @@ WARNING_DISPLAYS: dict[str, str] = {
     "general-practitioner-not-in-use": "The patient's GP on record is not in use",
     "no-general-practitioner": "The patient has no GP on record",
     "national-number-not-matched": "A national number fails its check: not matched, not written",
+    # core/letter/facts.py: part of the letter is not in the GP's language (never translated)
+    "letter-language-not-available": (
+        "The GP reads no language this service has a letter in: the letter is in the site's default"
+    ),
+    "brochure-not-in-letter-language": (
+        "The brochure is not published in the letter's language: the letter links another's"
+    ),
     # core/gp_message/ehealthbox.py: why the letter cannot reach the GP's eHealthBox
     "not-electronic-no-general-practitioner": "Not electronically: no GP on record",
     "not-electronic-general-practitioner-no-nihdi": (

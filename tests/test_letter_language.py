@@ -23,7 +23,7 @@ from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.core.i18n.catalogue import LANGUAGES, catalogue
 from fhir_discharge.core.i18n.dates import say_date, say_decimal, say_duration, say_time
 from fhir_discharge.core.i18n.language import letter_language
-from fhir_discharge.core.i18n.said import finding_text
+from fhir_discharge.core.i18n.said import finding_text, warning_text
 from fhir_discharge.core.letter.composition import plain_text
 from fhir_discharge.core.transaction import Discharge
 from fhir_discharge.errors import Finding
@@ -133,6 +133,36 @@ def test_the_first_language_the_gp_lists_that_a_catalogue_speaks_is_the_letters(
     tags: tuple[str, ...], expected: str
 ) -> None:
     assert _discharge(_speaking(*tags)).letter["language"] == expected
+
+
+def _warnings(discharge: Discharge, code: str) -> list[Any]:
+    return [w for w in discharge.warnings if w.code == code]
+
+
+def test_a_language_no_catalogue_speaks_gets_the_default_untranslated_and_says_so() -> None:
+    # Clinical rule: nothing is translated at run time; where the GP's language has no letter,
+    # the letter is the site's default and the physician is told (H96).
+    discharge = _discharge(_speaking("de-BE"))
+    assert discharge.letter["language"] == "nl-BE"
+    (warning,) = _warnings(discharge, "letter-language-not-available")
+    assert dict(warning.params) == {"tags": ("de-BE",), "language": "nl-BE"}
+    assert warning_text(warning, "nl-BE") == (
+        "De huisarts leest de-BE, een taal waarin deze dienst geen brief heeft: de brief is in "
+        "het Nederlands (de standaardtaal van het ziekenhuis), niet vertaald."
+    )
+    assert "la lettre est en néerlandais" in (warning_text(warning, "fr-BE") or "")
+    # A GP whose language is spoken, or who lists none, draws no such warning.
+    for tags in (("fr",), ("de-BE", "en"), ()):
+        assert _warnings(_discharge(_speaking(*tags)), "letter-language-not-available") == []
+
+
+def test_a_brochure_not_published_in_the_letters_language_is_linked_in_the_sites_and_said() -> None:
+    # UZ Leuven publishes brochure 700457 in Dutch only.
+    french = _discharge(_speaking("fr-BE"))
+    (warning,) = _warnings(french, "brochure-not-in-letter-language")
+    assert dict(warning.params) == {"language": "nl-BE"}
+    assert "celle en néerlandais" in (warning_text(warning, "fr-BE") or "")
+    assert _warnings(_discharge(_speaking("nl-BE")), "brochure-not-in-letter-language") == []
 
 
 def test_a_code_in_another_system_or_a_gp_of_no_resource_gives_the_sites_default() -> None:

@@ -29,6 +29,7 @@ from fhir_discharge.core.gp_message import ehealthbox
 from fhir_discharge.core.gp_message.ehealthbox import UNREACHABLE, unreachable_warning
 from fhir_discharge.core.i18n.catalogue import catalogue
 from fhir_discharge.core.i18n.said import warning_text
+from fhir_discharge.core.letter import facts as letter_facts
 from fhir_discharge.core.record import carry, context
 from fhir_discharge.core.transaction import Discharge
 from fhir_discharge.errors import WARNING_DISPLAYS, DischargeWarning, warnings_outcome
@@ -66,7 +67,7 @@ def _warning_codes(module: Any) -> tuple[set[str], list[str]]:
 def test_every_warning_the_core_writes_is_a_kind_with_a_dutch_sentence() -> None:
     codes: set[str] = set()
     unread: list[str] = []
-    modules = (context, *gate_modules(), transaction, ehealthbox, carry)
+    modules = (context, *gate_modules(), transaction, letter_facts, ehealthbox, carry)
     for module in modules:
         found, missed = _warning_codes(module)
         codes |= found
@@ -75,7 +76,7 @@ def test_every_warning_the_core_writes_is_a_kind_with_a_dutch_sentence() -> None
     forwarded, forwarders = _warning_codes(gate_findings)
     assert forwarded == set() and forwarders == ["DischargeWarning(message, code, params)"]
     assert [call for call in unread if call not in forwarders] == []
-    assert len(codes) == 8 + len(UNREACHABLE), (
+    assert len(codes) == 10 + len(UNREACHABLE), (
         "a warning was added or removed in the core: give it a code in errors.WARNING_DISPLAYS "
         f"and a sentence in every catalogue (core/i18n/*.toml): {sorted(codes)}"
     )
@@ -119,6 +120,23 @@ def _no_general_practitioner() -> Discharge:
     bundle = happy_bundle()
     del resource(bundle, "Patient")["generalPractitioner"]
     return _build(bundle)
+
+
+def _gp_reading(tag: str) -> Discharge:
+    bundle = happy_bundle()
+    gp = resource(bundle, "Practitioner", "lbp-example-gp")
+    gp["communication"] = [{"coding": [{"system": "urn:ietf:bcp:47", "code": tag}]}]
+    return _build(bundle)
+
+
+def _letter_language_not_available() -> Discharge:
+    # A GP who reads German only: no catalogue, so the letter is Dutch, untranslated.
+    return _gp_reading("de-BE")
+
+
+def _brochure_not_in_letter_language() -> Discharge:
+    # UZ Leuven publishes its brochure in Dutch only: a French letter links the Dutch one.
+    return _gp_reading("fr-BE")
 
 
 def _general_practitioner_not_in_use() -> Discharge:
@@ -228,6 +246,8 @@ RECORDS: dict[str, Callable[[], Discharge]] = {
     "no-general-practitioner": _no_general_practitioner,
     "general-practitioner-not-in-use": _general_practitioner_not_in_use,
     "national-number-not-matched": _national_number_not_matched,
+    "letter-language-not-available": _letter_language_not_available,
+    "brochure-not-in-letter-language": _brochure_not_in_letter_language,
     **{f"not-electronic-{reason}": build for reason, build in NOT_ELECTRONIC.items()},
 }
 # What the English says, and what its Dutch must say instead (the values included).
@@ -240,9 +260,19 @@ ENGLISH = {
     "no-general-practitioner": "the patient has no general practitioner on record",
     "general-practitioner-not-in-use": "the patient's general practitioner on record is not in use",
     "national-number-not-matched": "the NIHDI number of Practitioner/lbp-example-gp",
+    "letter-language-not-available": "the GP reads de-BE, a language this service has no letter",
+    "brochure-not-in-letter-language": "the hospital's brochure is not published in fr-BE",
     **{f"not-electronic-{reason}": unreachable_warning(reason).message for reason in UNREACHABLE},
 }
 DUTCH = {
+    "letter-language-not-available": (
+        "De huisarts leest de-BE, een taal waarin deze dienst geen brief heeft: de brief is in "
+        "het Nederlands (de standaardtaal van het ziekenhuis), niet vertaald."
+    ),
+    "brochure-not-in-letter-language": (
+        "De brochure van het ziekenhuis bestaat niet in de taal van de brief: de brief verwijst "
+        "naar die in het Nederlands en zegt dat erbij."
+    ),
     "entries-ignored": (
         "De meegestuurde Bundle bevat 2 × AllergyIntolerance: genegeerd, want dat hoort niet "
         "bij een ontslagcontext."

@@ -24,7 +24,7 @@ from .letter.brochure import build_brochure_reference
 from .letter.careplan import build_care_plan, follow_up_tasks
 from .letter.communication import build_letter_communication
 from .letter.composition import build_letter
-from .letter.facts import DischargeFacts, discharge_facts
+from .letter.facts import DischargeFacts, discharge_facts, language_warnings
 from .record.carry import CarriedEntry, carry_record
 from .record.context import DischargeContext
 from .record.identity import if_none_exist
@@ -78,6 +78,8 @@ def build_discharge(ctx: DischargeContext, site: Site, *, gp_message: bool = Tru
         ),
     ]
     warnings = list(eligibility.warnings)
+    # Where the GP's language has no catalogue or no brochure, the physician is told (H96).
+    warnings.extend(language_warnings(facts))
     # A letter the GP cannot receive electronically says why (the physician hands it over).
     warnings.extend(route.warnings())
     message = None

@@ -27,6 +27,16 @@ def letter_language(gp: Resource | None, default: str) -> str:
     return default
 
 
+def languages_not_spoken(gp: Resource | None) -> tuple[str, ...]:
+    """The languages `gp` lists when no catalogue speaks any of them (the letter is then in the
+    site's default, untranslated, and the physician is told); () when one is spoken or none is
+    listed."""
+    tags = _communication(gp)
+    if any(catalogue_language(tag) is not None for tag in tags):
+        return ()
+    return tuple(tags)
+
+
 def catalogue_language(tag: str) -> str | None:
     """The catalogue that speaks BCP 47 `tag`, if any: the tag itself, else by its language."""
     exact = {language.casefold(): language for language in LANGUAGES}

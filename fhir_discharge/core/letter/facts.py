@@ -7,13 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from ...errors import DischargeWarning
 from ...types import Resource
 from ..brussels_time import days_after
 from ..codes import Code
 from ..gate import Eligibility
 from ..i18n.catalogue import catalogue
 from ..i18n.dates import say_date
-from ..i18n.language import letter_language
+from ..i18n.language import languages_not_spoken, letter_language
 from ..pathway.definition import ONE_WEEK, SIX_WEEKS
 from ..record.context import DischargeContext, require
 from ..record.identity import derived_uuid, discharge_key
@@ -148,3 +149,32 @@ def gp_person(ctx: DischargeContext) -> Resource | None:
         found = ctx.resolve(gp.get("practitioner"))
         return found if found is not None and found.get("resourceType") == "Practitioner" else None
     return gp if gp.get("resourceType") == "Practitioner" else None
+
+
+def language_warnings(facts: DischargeFacts) -> list[DischargeWarning]:
+    """What the physician is told when part of the letter is not in the GP's language: nothing is
+    translated at run time, so a language no catalogue is written in gets the site's default
+    language, and a brochure not published in the letter's language is linked in the site's (the
+    letter says which)."""
+    warnings = []
+    unspoken = languages_not_spoken(gp_person(facts.context))
+    if unspoken:
+        warnings.append(
+            DischargeWarning(
+                f"the GP reads {', '.join(unspoken)}, a language this service has no letter "
+                f"in: the letter is in {facts.language} (the site's default), not translated",
+                "letter-language-not-available",
+                {"tags": unspoken, "language": facts.language},
+            )
+        )
+    _, brochure_language = facts.site.brochure(facts.language)
+    if brochure_language != facts.language:
+        warnings.append(
+            DischargeWarning(
+                f"the hospital's brochure is not published in {facts.language}: the letter links "
+                f"the one in {brochure_language} and says so",
+                "brochure-not-in-letter-language",
+                {"language": brochure_language},
+            )
+        )
+    return warnings
