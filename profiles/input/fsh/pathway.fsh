@@ -33,7 +33,8 @@ Description: "UZ Leuven ED discharge pathway for acute non-specific mechanical l
 // The screening comes first (the CPG "collect information" pattern: an action whose definition is
 // the Questionnaire): its completed QuestionnaireResponse of the encounter, by a practitioner,
 // with every red-flag item false, is the precondition of everything after it. It is not an
-// activity of the care plan (fhir_discharge/core/pathway.py reads it as Pathway.screening).
+// activity of the care plan (fhir_discharge/core/pathway/definition.py reads it as
+// Pathway.screening).
 * action[+].id = "red-flag-screening"
 * action[=].title = "Red-flag screening by the ED physician / Screening alarmsignalen door de spoedarts"
 * action[=].description = "De spoedarts screent op alarmsignalen en documenteert dat met de vragenlijst lbp-red-flag-screening. Ontslag volgens dit pad enkel na een voltooide screening van dit spoedbezoek door een arts waarin elk alarmsignaal afwezig is (nee)."

@@ -27,7 +27,7 @@ Description: "The letter to the general practitioner after an emergency departme
 * attester.party 1..1 MS
 * section 9..* MS
 // Sliced by code: each part of the letter has its own LOINC code (fhir_discharge/core/codes.py
-// SECTION_CODES). Titles are the letter's language's (phrases.py), so they are not fixed here.
+// SECTION_CODES). Titles are the letter's language's (core/i18n/), so they are not fixed here.
 * section ^slicing.discriminator[0].type = #pattern
 * section ^slicing.discriminator[0].path = "code"
 * section ^slicing.rules = #open

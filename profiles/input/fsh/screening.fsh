@@ -4,7 +4,7 @@
 // lbp-ed-discharge-pathway (pathway.fsh) requires a completed screening of the encounter.
 //
 // The linkIds are an interface: the answers (QuestionnaireResponse.item.linkId) are read by them,
-// and fhir_discharge/core/pathway.py checks at load that they are SCREENING_RED_FLAG_ITEMS plus
+// and fhir_discharge/core/pathway/definition.py checks at load that they are SCREENING_RED_FLAG_ITEMS plus
 // BROCHURE_GIVEN, in this order. Each boolean item carries one nested display item with the
 // explanation ("Aanwezig wanneer: ..."); R4 allows it, and a QuestionnaireResponse answers a
 // display item with nothing, so the answers stay one valueBoolean per top-level item.
