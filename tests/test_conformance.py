@@ -10,6 +10,7 @@ from typing import Any
 
 from tests.support.built_bundles import BUILT_BUNDLES
 from tests.support.hapi_server import errors, validate
+from tests.support.site import SITE
 
 # Values that decide which profile, slice or binding applies; every other value is the patient's
 # and does not change what the validator checks.
@@ -41,6 +42,10 @@ def test_every_shape_of_bundle_the_suite_built_passes_hapi_validate(hapi_base_ur
     assert BUILT_BUNDLES, "no test built a discharge: run the whole suite"
     by_shape: dict[Any, dict[str, Any]] = {}
     for text in sorted(BUILT_BUNDLES):
+        # A Bundle of another hospital's site (tests/test_site.py) names profiles under that
+        # site's canonical base, which this HAPI FHIR does not hold: ours only.
+        if f'"{SITE.canonical_base}/StructureDefinition/' not in text:
+            continue
         bundle = json.loads(text)
         by_shape.setdefault(_shape(bundle), bundle)
     failures = {}
