@@ -231,9 +231,6 @@ RECORDS: dict[str, Callable[[], dict[str, Any]]] = {
     "patient-deceased": lambda: _set(happy_bundle(), "Patient", deceasedBoolean=True),
     "birth-date-missing": lambda: _patient(lambda p: p.pop("birthDate")),
     "patient-not-adult": lambda: _set(happy_bundle(), "Patient", birthDate="2010-01-01"),
-    "patient-ssin-invalid": lambda: _patient(
-        lambda p: p["identifier"][0].update(value="81031412345")  # fails its mod-97 check
-    ),
     "patient-ssin-ambiguous": lambda: _patient(
         lambda p: p["identifier"].append({"system": SSIN, "value": "85073003328"})
     ),

@@ -3,7 +3,6 @@ service on loopback, a real FHIR server that already holds other patients' recor
 
 from __future__ import annotations
 
-import copy
 import json
 import uuid
 
@@ -11,6 +10,7 @@ import httpx
 import pytest
 
 from fhir_discharge import build_discharge, context_from_bundle
+from fhir_discharge.core.identifiers import SSIN
 from tests.support.discharges import discharge, parts
 from tests.support.factories import fresh_record, record_with_ids_only, resource
 
@@ -126,19 +126,30 @@ def test_an_identifier_that_reads_as_a_search_parameter_matches_no_one_else(
     assert subject["identifier"][0]["value"] == f"&_id={victim}"
 
 
-def test_an_ssin_that_is_not_one_is_refused_with_nothing_written(fhir_base_url, service_url):
-    record = fresh_record(uuid.uuid4().hex[:10])
-    resource(record, "Patient")["identifier"][0]["value"] = "&_id=victim-1"
-    answer = discharge(service_url, "/Encounter/$lbp-discharge", record)
-    assert answer.status_code == 422, answer.text
-    assert "patient-ssin-invalid" in codes(answer)
-    assert "Patient.identifier[0].value" in answer.text
-    record = fresh_record(uuid.uuid4().hex[:10])
-    valid = copy.deepcopy(record)  # what the letter's identifiers derive from, all the same
-    resource(record, "Patient")["identifier"][0]["value"] = "81031412345"  # fails mod 97
-    answer = discharge(service_url, "/Encounter/$lbp-discharge", record)
-    assert answer.status_code == 422 and "patient-ssin-invalid" in codes(answer)
-    nothing_written(fhir_base_url, valid)
+def test_an_ssin_that_is_not_one_is_neither_matched_on_nor_written(fhir_base_url, service_url):
+    """An SSIN that is not one (an injection, a typo that fails mod 97) is no identity: the
+    discharge goes on (issue 20: "a patient without a valid SSIN: the discharge still
+    happens"), on a Patient of its own, and the malformed number reaches no search and no
+    resource on the server; the answer says to correct it."""
+    victim = f"victim-{uuid.uuid4().hex[:8]}"
+    httpx.put(
+        f"{fhir_base_url}/Patient/{victim}",
+        json={"resourceType": "Patient", "id": victim, "name": [{"family": "Slachtoffer"}]},
+        timeout=30,
+    ).raise_for_status()
+    for value in (f"&_id={victim}", "81031412345"):  # the latter fails its mod-97 check
+        record = fresh_record(uuid.uuid4().hex[:10])
+        resource(record, "Patient")["identifier"][0]["value"] = value
+        answer = discharge(service_url, "/Encounter/$lbp-discharge", record)
+        assert answer.status_code == 201, answer.text
+        subject = subject_of_letter(fhir_base_url, answer)
+        assert subject["id"] != victim
+        assert value not in json.dumps(subject)
+        assert not search(fhir_base_url, "Patient", identifier=f"{SSIN}|{value}")
+        outcome = next(p["resource"] for p in answer.json()["parameter"] if p["name"] == "outcome")
+        said = " ".join(i["diagnostics"] for i in outcome["issue"])
+        assert "SSIN number of Patient/" in said and "correct it in the EHR" in said
+        assert "the patient's SSIN fails its check digits" in said  # no eHealthBox message
 
 
 def test_ids_that_exist_on_the_server_never_put_the_letter_on_their_holder(

@@ -610,10 +610,6 @@ NL_BE_FINDINGS: Final[dict[str, str]] = {
     "patient-not-adult": (
         "de patiënt is niet (met zekerheid) volwassen: het zorgpad is voor volwassenen"
     ),
-    "patient-ssin-invalid": (
-        "het rijksregisternummer (INSZ, {element}) van de patiënt is ongeldig: verbeter het in "
-        "het EPD (een brief wordt nooit onder een ongeldig rijksregisternummer geklasseerd)"
-    ),
     "patient-ssin-ambiguous": (
         "de patiënt heeft {count} verschillende rijksregisternummers (INSZ, Patient.identifier): "
         "behoud in het EPD het nummer dat in gebruik is, en markeer de andere als 'old'"
