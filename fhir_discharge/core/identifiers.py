@@ -50,7 +50,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from typing import Any, Final
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 # Belgian core naming systems (hl7-be ehealth-be-core, NamingSystem be-ssin and be-nihdi; the
 # professional and organisation variants of NIHDI, and the OIDs the same systems are known by).
@@ -173,3 +173,27 @@ def identifier_condition(system: str, value: str) -> str:
     """The search of a conditional create (`ifNoneExist`) or a conditional reference on one
     business identifier."""
     return f"identifier={identifier_token(system, value)}"
+
+
+def identifier_of_condition(condition: str) -> dict[str, str] | None:
+    """The business identifier a one-identifier condition (`identifier_condition`) searches for,
+    as `{system, value}`: percent-decoded, then FHIR's search escapes undone; None for any other
+    condition."""
+    parameters = parse_qsl(condition, keep_blank_values=True)
+    if len(parameters) != 1 or parameters[0][0] != "identifier":
+        return None
+    parts: list[str] = [""]
+    escaped = False
+    for character in parameters[0][1]:
+        if escaped:
+            parts[-1] += character
+            escaped = False
+        elif character == "\\":
+            escaped = True
+        elif character == "|":
+            parts.append("")
+        else:
+            parts[-1] += character
+    if len(parts) != 2 or not all(parts):
+        return None
+    return {"system": parts[0], "value": parts[1]}

@@ -251,6 +251,22 @@ NL_BE: Final[dict[str, str]] = {
         "De ontslagbrief als KMEHR-bericht (contactverslag met de brief als pdf) naar de "
         "eHealthBox van de huisarts sturen."
     ),
+    # The alert of a discharge that did not reach the record (core/dead_letter.py), for the ED
+    # secretariat: what did not arrive, why, and what to do; {discharge} is the outbox's id.
+    "dead-letter-task": (
+        "De ontslagbrief van dit spoedbezoek bereikte het dossier niet: {reason}. Ook het "
+        "zorgplan, de opvolgtaken en het bericht aan de huisarts ontbreken. Laat de oorzaak "
+        "verhelpen en het ontslag opnieuw afleveren (fhir-discharge, ontslag {discharge}: "
+        "$redeliver), of bezorg de ontslagbrief en de opvolgafspraken op een andere manier aan "
+        "de huisarts en de patiënt."
+    ),
+    "dead-letter-refused": "de FHIR-server weigerde het ontslag",
+    "dead-letter-identity-conflict": (
+        "de FHIR-server bevat onder de identificaties van het dossier een andere patiënt"
+    ),
+    "dead-letter-attempts-exhausted": (
+        "de FHIR-server nam het ontslag na {attempts} pogingen niet aan"
+    ),
     "care-plan-title": "Zorgplan acute lage rugpijn",
     "care-plan-description": "Actief blijven geeft de beste kans op een snel herstel.",
     "care-plan-safety-net-gp": "De huisarts raadplegen bij: {items}",
