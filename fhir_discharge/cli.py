@@ -69,7 +69,8 @@ async def discharge_file(
     with tempfile.TemporaryDirectory(prefix="fhir-discharge-") as scratch:
         outbox = SqliteOutbox(Path(scratch) / "outbox.sqlite3")
         client = FhirClient(server or settings.fhir_base_url, timeout=settings.fhir_timeout_seconds)
-        deliverer = deliverer_for(outbox, client, settings)
+        # No alert: the outbox ends with the command, and its caller reads the failure here.
+        deliverer = deliverer_for(outbox, client, settings, alerts=False)
         await deliverer.start()
         try:
             item = await accept_and_deliver(deliverer, discharge, wait_seconds)

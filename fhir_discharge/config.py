@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .core.dead_letter import alert_owner_problem
+
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+/?")
 
 
@@ -106,6 +108,23 @@ class Settings(BaseSettings):
     # How long an answer of the terminology server is reused (an in-process LRU, per code and
     # red-flag category); 0: never reused.
     terminology_cache_seconds: float = 3600.0
+
+    # Who is alerted when a discharge does not reach the record (refused by the FHIR server, an
+    # identity conflict there, or not taken after max_delivery_attempts): a Task for this owner
+    # is written to the FHIR server (core/dead_letter.py), e.g. the ED secretariat's
+    # `Organization/{id}` or a `PractitionerRole/{id}` there. Unset: no one is alerted (the
+    # failure is logged at ERROR and counted), said at start-up.
+    dead_letter_alert_owner: str | None = None
+
+    @field_validator("dead_letter_alert_owner")
+    @classmethod
+    def _alert_owner_reference(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        problem = alert_owner_problem(value.strip())
+        if problem is not None:
+            raise ValueError(f"dead_letter_alert_owner {problem}")
+        return value.strip()
 
     @field_validator("outbox_retention_days")
     @classmethod

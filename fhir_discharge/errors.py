@@ -89,6 +89,11 @@ FINDING_DISPLAYS: dict[str, str] = {
     "encounter-of-another-patient": "The FHIR server holds this encounter for another patient",
     "letter-of-another-patient": "The FHIR server holds this letter for another patient",
     "identifier-matches-several": "The FHIR server holds several resources under one identifier",
+    # what the configured terminology server says of the record's SNOMED CT codes
+    # (io/terminology.py)
+    "code-unknown-to-terminology-server": (
+        "A SNOMED CT code of the record is not known to the terminology server"
+    ),
 }
 
 

@@ -198,3 +198,91 @@ def test_health_answers_while_a_large_prefetch_is_checked(
     assert answered_while_checking == [True]
     # The prefetch lacks the screening and the rest, and there is no fhirServer: 412.
     assert answer.status_code == 412, answer.text
+
+
+# --- control characters (FHIR R4 datatypes, "string") ------------------------------------------
+
+CONTROLS = ["\x00", "\x07", "\x08", "\x0b", "\x0c", "\x1b", "\x1f"]
+
+
+def with_family_name(record: dict[str, Any], family: str) -> dict[str, Any]:
+    patient = next(
+        e["resource"] for e in record["entry"] if e["resource"]["resourceType"] == "Patient"
+    )
+    patient["name"][0]["family"] = family
+    return record
+
+
+@pytest.mark.parametrize("control", CONTROLS, ids=[f"U+{ord(c):04X}" for c in CONTROLS])
+def test_a_control_character_in_a_context_bundle_is_400(tmp_path: Path, control: str) -> None:
+    record = with_family_name(happy_bundle(), f"Jans{control}sens")
+    with app(tmp_path) as client:
+        answer = client.post(
+            DISCHARGE, params={"_dry-run": "true"}, content=json.dumps(record), headers=HEADERS
+        )
+    assert answer.status_code == 400, answer.text
+    said = answer.json()["issue"][0]["diagnostics"]
+    assert f"a control character (U+{ord(control):04X}) is not allowed in a FHIR string" in said
+    assert ".resource.name.0.family" in said  # where, never the value
+
+
+def test_a_control_character_in_a_bare_encounter_is_400_before_any_read(tmp_path: Path) -> None:
+    encounter = next(
+        e["resource"]
+        for e in happy_bundle()["entry"]
+        if e["resource"]["resourceType"] == "Encounter"
+    )
+    encounter["identifier"][0]["value"] = "SPO\x01-1"
+    with app(tmp_path) as client:  # its FHIR server answers 404 to anything: not asked
+        answer = client.post(DISCHARGE, content=json.dumps(encounter), headers=HEADERS)
+    assert answer.status_code == 400, answer.text
+    assert "Encounter.identifier.0.value" in answer.json()["issue"][0]["diagnostics"]
+
+
+def test_tab_line_feed_and_carriage_return_are_allowed(tmp_path: Path) -> None:
+    record = with_family_name(happy_bundle(), "Jans\tsens\r\n")
+    with app(tmp_path) as client:
+        answer = client.post(
+            DISCHARGE, params={"_dry-run": "true"}, content=json.dumps(record), headers=HEADERS
+        )
+    assert answer.status_code == 200, answer.text
+
+
+def test_a_control_character_in_a_cds_hooks_prefetch_is_400(tmp_path: Path) -> None:
+    record = happy_bundle()
+    patient, encounter = (
+        next(e["resource"] for e in record["entry"] if e["resource"]["resourceType"] == kind)
+        for kind in ("Patient", "Encounter")
+    )
+    encounter["reasonCode"] = [{"text": "rugpijn\x0c"}]
+    hook = {
+        "hook": "encounter-discharge",
+        "hookInstance": str(uuid.uuid4()),
+        "context": {
+            "userId": "Practitioner/dr",
+            "patientId": patient["id"],
+            "encounterId": encounter["id"],
+        },
+        "prefetch": {"patient": patient, "encounter": encounter},
+    }
+    with app(tmp_path) as client:
+        answer = client.post(
+            "/cds-services/lbp-discharge", content=json.dumps(hook), headers=HEADERS
+        )
+    assert answer.status_code == 400, answer.text
+    said = answer.json()["issue"][0]["diagnostics"]
+    assert said.startswith("prefetch.encounter: invalid Encounter at Encounter.reasonCode.0.text")
+    assert "U+000C" in said
+
+
+def test_the_structure_check_alone_would_take_a_control_character() -> None:
+    """Why the body check is the control: R4B's own pattern for a string (`[ \\r\\n\\t\\S]+`) and
+    the compiled subset built from it take a control character."""
+    from fhir_discharge.core.context import check_with_models
+    from fhir_discharge.core.structure import conforms
+
+    record = with_family_name(happy_bundle(), "Jans\x07sens")
+    assert conforms(record)
+    check_with_models(record, "body")  # no error
+    with pytest.raises(Exception, match="U\\+0007"):
+        body.check_fhir_json(record, "body")

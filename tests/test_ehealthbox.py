@@ -16,7 +16,6 @@ import pytest
 
 from fhir_discharge import build_discharge
 from fhir_discharge.core import ehealthbox
-from fhir_discharge.core.belgian_ids import NIHDI_SYSTEM, SSIN_SYSTEM
 from fhir_discharge.core.canonicals import GP_MESSAGE_TASK_PROFILE
 from fhir_discharge.core.ehealthbox import (
     GP_MESSAGE_CODES,
@@ -27,6 +26,7 @@ from fhir_discharge.core.ehealthbox import (
     publication_id,
     unreachable_warning,
 )
+from fhir_discharge.core.identifiers import NIHDI, SSIN
 from fhir_discharge.core.transaction import Discharge
 from tests.support.contexts import held_by_server
 from tests.support.factories import (
@@ -91,10 +91,10 @@ def test_the_communication_carries_the_letter_and_its_kmehr_message_with_the_env
     assert communication["recipient"] == [
         {
             "reference": "Practitioner/lbp-example-gp",
-            "identifier": {"system": NIHDI_SYSTEM, "value": EXAMPLE_GP_NIHDI},
+            "identifier": {"system": NIHDI, "value": EXAMPLE_GP_NIHDI},
         }
     ]
-    assert communication["subject"]["identifier"] == {"system": SSIN_SYSTEM, "value": EXAMPLE_SSIN}
+    assert communication["subject"]["identifier"] == {"system": SSIN, "value": EXAMPLE_SSIN}
     ours, publication = communication["identifier"]
     assert ours["value"] == discharge.bundle["entry"][5]["fullUrl"]  # still the business id
     assert publication["system"] == PUBLICATION_ID_SYSTEM
@@ -196,7 +196,7 @@ def _gp_a_practice(bundle: dict[str, Any]) -> None:
     practice = {
         "resourceType": "Organization",
         "id": "practice",
-        "identifier": [{"system": NIHDI_SYSTEM, "value": "71000436000"}],
+        "identifier": [{"system": NIHDI, "value": "71000436000"}],
         "name": "Huisartsenpraktijk",
     }
     bundle["entry"].append({"fullUrl": "Organization/practice", "resource": practice})
@@ -205,7 +205,7 @@ def _gp_a_practice(bundle: dict[str, Any]) -> None:
 
 def _no_ssin(bundle: dict[str, Any]) -> None:
     patient = resource(bundle, "Patient")
-    patient["identifier"] = [i for i in patient["identifier"] if i["system"] != SSIN_SYSTEM]
+    patient["identifier"] = [i for i in patient["identifier"] if i["system"] != SSIN]
 
 
 def _ssin_with_a_typo(bundle: dict[str, Any]) -> None:
@@ -325,7 +325,7 @@ def test_a_gp_on_record_as_a_practitioner_role_is_reached_by_the_roles_number() 
     assert _communication(discharge)["recipient"][0]["identifier"]["value"] == EXAMPLE_GP_NIHDI
     assert discharge.gp_route and discharge.gp_route.recipient
     assert discharge.gp_route.recipient.familyname == "Claes"
-    role["identifier"] = [{"system": NIHDI_SYSTEM, "value": "16543250003"}]
+    role["identifier"] = [{"system": NIHDI, "value": "16543250003"}]
     del gp["identifier"]
     discharge = _discharge(bundle)  # the role's own number first
     assert _communication(discharge)["recipient"][0]["identifier"]["value"] == "16543250003"

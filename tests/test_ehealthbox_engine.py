@@ -17,13 +17,13 @@ import httpx
 import pytest
 from lxml import etree
 
-from fhir_discharge.core.belgian_ids import NIHDI_SYSTEM, SSIN_SYSTEM
 from fhir_discharge.core.ehealthbox import (
     GP_MESSAGE_SYSTEM,
     PUBLICATION_ID_SYSTEM,
     SEND_CODE,
     gp_message_coding,
 )
+from fhir_discharge.core.identifiers import NIHDI, SSIN
 from tests.support.discharges import discharge, parts, seeded
 from tests.support.factories import fresh_record, resource
 from tests.support.kmehr_schemas import NS, code_list_errors, schema_errors
@@ -111,8 +111,8 @@ def test_the_engine_finds_what_to_send_reads_the_envelope_and_completes_it(
     subject = communication["subject"]["identifier"]
     gp_id = resource(record, "Patient")["generalPractitioner"][0]["reference"].split("/")[1]
     gp = resource(record, "Practitioner", gp_id)
-    assert recipient == {"system": NIHDI_SYSTEM, "value": gp["identifier"][0]["value"]}
-    assert subject["system"] == SSIN_SYSTEM
+    assert recipient == {"system": NIHDI, "value": gp["identifier"][0]["value"]}
+    assert subject["system"] == SSIN
     assert subject["value"] == resource(record, "Patient")["identifier"][0]["value"]
     (publication,) = [
         i for i in communication["identifier"] if i["system"] == PUBLICATION_ID_SYSTEM

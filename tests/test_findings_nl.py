@@ -25,6 +25,7 @@ from fhir_discharge.core.identifiers import SSIN
 from fhir_discharge.core.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
 from fhir_discharge.core.phrases import NL_BE_FINDING_VALUES, NL_BE_FINDINGS
 from fhir_discharge.errors import Finding, operation_outcome
+from fhir_discharge.io import terminology
 from fhir_discharge.web import physician_app
 from fhir_discharge.web.physician_app import _findings
 from tests.support.factories import (
@@ -106,6 +107,10 @@ def test_every_finding_of_the_gate_has_a_code_and_every_code_a_dutch_sentence() 
     server_codes, server_uncoded = _codes_in_source(matching)
     assert server_codes == SERVER_FINDINGS and server_uncoded == []
     codes |= server_codes
+    # and of what the terminology server says of the record's codes (io/terminology.py)
+    terminology_codes, terminology_uncoded = _codes_in_source(terminology)
+    assert terminology_codes == TERMINOLOGY_FINDINGS and terminology_uncoded == []
+    codes |= terminology_codes
     assert uncoded == []
     assert len(codes) >= 30  # the reader found the codes, not nothing
     assert codes == set(NL_BE_FINDINGS), (
@@ -375,8 +380,8 @@ RECORDS: dict[str, Callable[[], dict[str, Any]]] = {
 
 def test_a_record_makes_every_finding_of_the_catalogue() -> None:
     # A record alone makes every finding of the gate; the others need a server that holds
-    # someone else's record (below).
-    assert set(RECORDS) == set(NL_BE_FINDINGS) - SERVER_FINDINGS
+    # someone else's record, or a terminology server that does not know a code (below).
+    assert set(RECORDS) == set(NL_BE_FINDINGS) - SERVER_FINDINGS - TERMINOLOGY_FINDINGS
 
 
 # --- what the FHIR server already holds (core/matching.py) ------------------------------------
@@ -422,6 +427,31 @@ def test_every_server_finding_is_said_in_dutch_with_its_own_values() -> None:
                 assert said in text, (field, said, text)
     conflict = next(f for f in findings if f.code == "patient-identity-conflict")
     assert "(andere naam, geboortedatum)" in str(finding_text(conflict))
+
+
+# --- what the terminology server says of the record's codes (io/terminology.py) ---------------
+
+TERMINOLOGY_FINDINGS = {"code-unknown-to-terminology-server"}
+
+
+def test_a_code_the_terminology_server_does_not_know_is_said_in_dutch_with_its_values() -> None:
+    # The real server's refusal: tests/test_terminology_hapi.py (HAPI FHIR does not know it).
+    finding = terminology.unknown_code_finding("1234567890123", "Condition/problem-0")
+    assert finding.code in TERMINOLOGY_FINDINGS
+    template = NL_BE_FINDINGS["code-unknown-to-terminology-server"]
+    assert {f for _, f, _, _ in string.Formatter().parse(template) if f} == set(finding.params)
+    assert finding_text(finding) == (
+        "SNOMED CT-code 1234567890123 in Condition/problem-0 is onbekend bij de "
+        "terminologieserver: of het een alarmsignaal is (of een verfijning ervan) valt niet na "
+        "te gaan; codeer het met een concept uit de SNOMED CT-editie van de server, of markeer "
+        "het als entered-in-error."
+    )
+    [issue] = operation_outcome(IncompleteRecord("unknown", [finding]))["issue"]
+    assert issue["details"]["coding"][0]["code"] == "code-unknown-to-terminology-server"
+    assert issue["expression"] == ["Condition/problem-0"]
+    # What the app's page and the CDS card show: the Dutch, beside the English
+    [shown] = _findings(IncompleteRecord("unknown", [finding]))["findings"]
+    assert shown["message_nl"] == finding_text(finding)
 
 
 def _said(value: object, names: dict[str, str]) -> list[str]:

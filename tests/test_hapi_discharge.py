@@ -8,6 +8,7 @@ which the light sandbox does not: here a reference that dangles is refused.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -239,6 +240,71 @@ def test_hapi_refusing_the_transaction_is_a_502_with_its_diagnostics_and_nothing
             identifier=f"{identifier['system']}|{identifier['value']}",
         )
         assert found == [], entry["resource"]["resourceType"]
+
+
+def test_a_discharge_hapi_refuses_alerts_the_ed_secretariat_with_a_task_hapi_validates(
+    hapi_base_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Issue 19: a dead letter alerts someone the hospital names. HAPI refuses the transaction
+    (as above); the service writes a Task for the secretariat's Organization, which HAPI holds
+    (it checks the owner reference), and which its $validate finds valid for our profile."""
+    from fhir_discharge.core.canonicals import DEAD_LETTER_TASK_PROFILE
+    from fhir_discharge.core.dead_letter import ALERT_SYSTEM, NOT_DELIVERED
+
+    created = httpx.post(
+        f"{hapi_base_url}/Organization",
+        json={"resourceType": "Organization", "name": "Secretariaat spoedgevallen"},
+        headers=POST,
+        timeout=60,
+    )
+    assert created.status_code == 201, created.text
+    owner = f"Organization/{created.json()['id']}"
+    service = start_service(
+        hapi_base_url,
+        tmp_path_factory.mktemp("service-hapi-alert"),
+        dead_letter_alert_owner=owner,
+    )
+    try:
+        record = new_record()
+        physician = resource(
+            record,
+            "Practitioner",
+            resource(record, "Encounter")["participant"][0]["individual"]["reference"].split("/")[
+                1
+            ],
+        )
+        for _ in range(2):
+            twin = {"resourceType": "Practitioner", "identifier": physician["identifier"]}
+            made = httpx.post(f"{hapi_base_url}/Practitioner", json=twin, headers=POST, timeout=60)
+            assert made.status_code == 201, made.text
+        answer = discharge(service.url, record)
+        assert answer.status_code == 502, answer.text
+        tasks: list[dict] = []
+        for _ in range(60):  # the alert is delivered by the outbox, just after the answer
+            found = httpx.get(
+                f"{hapi_base_url}/Task",
+                params={"code": f"{ALERT_SYSTEM}|{NOT_DELIVERED}", "owner": owner},
+                # HAPI reuses a search's results for 60 s: the current ones, each time
+                headers={**FHIR, "Cache-Control": "no-cache"},
+                timeout=60,
+            ).json()
+            tasks = [e["resource"] for e in found.get("entry") or []]
+            if tasks:
+                break
+            time.sleep(0.5)
+        assert len(tasks) == 1, service.log_path.read_text(encoding="utf-8")[-4000:]
+        [task] = tasks
+        built = build_discharge(context_from_bundle(record)).bundle
+        assert task["focus"]["identifier"] == built["entry"][0]["resource"]["identifier"]
+        assert task["reasonCode"]["coding"][0]["code"] == "refused"
+        assert "HAPI-" in task["reasonCode"]["text"]
+        assert task["owner"] == {"reference": owner}
+        status, outcome = validate(hapi_base_url, task, DEAD_LETTER_TASK_PROFILE)
+        assert status == 200 and errors(outcome) == [], errors(outcome)
+        log = service.log_path.read_text(encoding="utf-8")
+        assert "not delivered (refused" in log and f"queued for {owner}" in log
+    finally:
+        service.stop()
 
 
 # --- issue 18: an ordinary record, and ids that exist on a shared server ----------------------

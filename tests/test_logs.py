@@ -92,3 +92,18 @@ def test_the_access_log_keeps_no_authorization_code_state_or_launch(fhir_base_ur
     assert "/app/callback?code=…&state=…" in log  # the access log has the request, its names
     for secret in (code, state, launch):
         assert secret not in log
+
+
+def test_the_pdfs_font_subsetting_does_not_fill_the_log():
+    from fhir_discharge.logs import configure_logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging()
+        # fontTools' subsetter says each table it cuts at INFO: ~40 lines per letter's PDF.
+        assert not logging.getLogger("fontTools.subset").isEnabledFor(logging.INFO)
+        assert logging.getLogger("fontTools.subset").isEnabledFor(logging.WARNING)
+    finally:
+        root.handlers[:], root.level = handlers, level
+        logging.getLogger("fontTools").setLevel(logging.NOTSET)

@@ -408,6 +408,17 @@ def test_a_refusal_at_confirm_is_said_in_dutch_and_its_values_only_text(
     assert on_server(stack, "Composition", record["encounter"]) == []
 
 
+# The service's only 503 (errors.TerminologyServerUnavailable), as the app says it.
+_TERMINOLOGY_UNAVAILABLE = (
+    "De terminologieserver antwoordde niet (op tijd): de dienst kon niet nagaan of de SNOMED "
+    "CT-codes van het dossier verfijningen van een alarmsignaal zijn, en gaat zonder die "
+    "controle niet verder."
+)
+_TERMINOLOGY_NEXT = (
+    "Probeer het over enkele minuten opnieuw (start de app opnieuw vanuit het EPD); blijft het "
+    "duren, meld het dan aan de ICT-dienst met de technische details hieronder."
+)
+
 # The app asks the discharge through its own API, for its launch's encounter.
 _DISCHARGE = re.compile(r"/app/api/discharge$")
 
@@ -434,8 +445,15 @@ _DISCHARGE = re.compile(r"/app/api/discharge$")
             "Er ging iets mis in de dienst (HTTP-status 500). Er werd geen ontslagbrief, "
             "verwijzing naar de brochure, zorgplan of opvolgtaak bevestigd",
         ),
+        (
+            # the terminology server did not answer: refused before anything was accepted
+            503,
+            "Ontslag niet verstuurd",
+            f"{_TERMINOLOGY_UNAVAILABLE} Er werd geen ontslagbrief, verwijzing naar de "
+            "brochure, zorgplan of opvolgtaak aangemaakt",
+        ),
     ],
-    ids=["502", "400", "500"],
+    ids=["502", "400", "500", "503"],
 )
 def test_a_failure_at_confirm_is_said_in_dutch_with_the_english_folded(
     stack: Stack, page: Any, status: int, heading: str, intro: str
@@ -601,6 +619,26 @@ def test_a_record_the_fhir_server_fails_to_give_is_said_in_dutch(stack: Stack, p
         f"De FHIR-server weigerde het verzoek of antwoordde niet. {_NOTHING_STORED}",
         _FAILED_NEXT,
         _HOSTILE,
+    )
+
+
+def test_a_record_the_terminology_server_could_not_check_is_said_in_dutch(
+    stack: Stack, page: Any
+) -> None:
+    english = [
+        "the terminology server did not answer within 5 s whether the record's SNOMED CT codes "
+        "are descendants of a red flag: nothing was written; try again"
+    ]
+    page.route(re.compile(r"/app/api/record$"), _failing(503, english))
+    record = new_record(stack)
+    launch = stack.ehr_launch_url(record["patient"], record["encounter"], 300, record["physician"])
+    page.goto(launch)
+    _failure_shown(
+        page,
+        "Dossier niet geladen",
+        f"{_TERMINOLOGY_UNAVAILABLE} {_NOTHING_STORED}",
+        _TERMINOLOGY_NEXT,
+        english,
     )
 
 

@@ -73,6 +73,9 @@ SCREENING_PROFILE = "lbp-red-flag-screening-response"
 # The Task for the hospital's integration engine (send the letter to the GP's eHealthBox): a
 # second profile of Task, claimed by the builder itself (core/ehealthbox.py).
 GP_MESSAGE_TASK_PROFILE = "lbp-gp-message-task"
+# The alert of a discharge that did not reach the record, for the ED secretariat: a third
+# profile of Task, claimed by its builder (core/dead_letter.py), written by the deliverer.
+DEAD_LETTER_TASK_PROFILE = "lbp-dead-letter-task"
 SCREENING_URL = f"{CANONICAL}/Questionnaire/lbp-red-flag-screening"
 EXAMPLES = REPO / "examples"
 FOLLOW_UPS = {
@@ -247,7 +250,12 @@ def test_every_structure_definition_has_a_snapshot() -> None:
     sds = {n: r for n, r in all_resources().items() if r["resourceType"] == "StructureDefinition"}
     assert set(sds) == {
         f"StructureDefinition-{i}.json"
-        for i in (*PROFILES.values(), SCREENING_PROFILE, GP_MESSAGE_TASK_PROFILE)
+        for i in (
+            *PROFILES.values(),
+            SCREENING_PROFILE,
+            GP_MESSAGE_TASK_PROFILE,
+            DEAD_LETTER_TASK_PROFILE,
+        )
     }
     for name, sd in sds.items():
         elements = sd.get("snapshot", {}).get("element", [])

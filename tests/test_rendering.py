@@ -381,3 +381,78 @@ def test_pdf_of_hostile_input_is_built_and_shows_the_text(document, tmp_path):
     assert "O'Brien & Zoë" in text
     assert "\u202e" not in text and "\x07" not in text
     assert "steal()" not in text
+
+
+# -- the PDF's fonts, parsed once per process (core/rendering/pdf_fonts.py) ---------------------
+
+
+def fpdf2_own_pdf(document: dict) -> bytes:
+    """The letter's PDF as fpdf2 makes it without the font cache: each font parsed by
+    `FPDF.add_font`, and subset from the whole font by fpdf2's own OutputProducer."""
+    from fpdf.output import OutputProducer
+
+    from fhir_discharge.core.rendering import pdf as pdf_module
+    from fhir_discharge.core.rendering.pdf_fonts import FONT_FILES
+
+    def add_fonts(pdf, family: str) -> None:
+        for style, path in FONT_FILES.items():
+            pdf.add_font(family, style, str(path))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pdf_module, "add_letter_fonts", add_fonts)
+        patch.setattr(pdf_module, "output_producer", lambda: OutputProducer)
+        return render_letter_pdf(document)
+
+
+def with_patient_name(document: dict, given: str) -> dict:
+    doc = copy.deepcopy(document)
+    resource(doc, "Patient")["name"] = [{"use": "official", "given": [given], "family": "Claes"}]
+    return doc
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "example",
+        "hostile",  # controls, bidi overrides, an emoji the font lacks (U+FFFD), tags as text
+        "latin-new-glyphs",  # glyphs no letter before used: cut from the Latin subset
+        "greek-name",  # glyphs outside the Latin subset: cut from the whole font
+        "example-again",  # the same glyphs again: the font program made before
+    ],
+)
+def test_the_cached_fonts_give_the_very_pdf_fpdf2_makes_without_them(document, variant):
+    doc = {
+        "example": document,
+        "example-again": document,
+        "hostile": hostile(document),
+        "latin-new-glyphs": with_patient_name(document, "Ŵŷ Ǆǅ ŉ ſ Ÿ ĳ Œ ‰ ‱ ⁂"),
+        "greek-name": with_patient_name(document, "Ελένη Παπαδοπούλου"),
+    }[variant]
+    assert render_letter_pdf(doc) == fpdf2_own_pdf(doc)
+
+
+def test_the_cached_fonts_are_safe_to_share_between_threads(document):
+    from concurrent.futures import ThreadPoolExecutor
+
+    documents = [document, hostile(document), with_patient_name(document, "Ελένη")] * 4
+    expected = [render_letter_pdf(d) for d in documents[:3]] * 4
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        assert list(pool.map(render_letter_pdf, documents)) == expected
+
+
+def test_a_letter_pdf_parses_no_font_once_the_fonts_are_loaded(document, monkeypatch):
+    """The cost the cache removes: after the first letter, no font file is parsed again for
+    the usual letter (fpdf2 parsed both DejaVu fonts in full for every PDF)."""
+    from fpdf.fonts import TTFFont
+
+    render_letter_pdf(document)
+    parsed: list[object] = []
+    original = TTFFont.__init__
+
+    def counting(self, *args, **kwargs):
+        parsed.append(args)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(TTFFont, "__init__", counting)
+    render_letter_pdf(document)
+    assert parsed == []

@@ -32,6 +32,7 @@ from fhir_discharge.io.terminology import (
     unplaced_snomed_codes,
 )
 from fhir_discharge.web.app import create_app
+from tests.support.discharges import seeded
 from tests.support.factories import add, clinical, condition, fresh_record, happy_bundle, resource
 from tests.support.servers import AUTH, TEST_TOKEN
 
@@ -283,3 +284,53 @@ def test_the_value_sets_asked_for_are_the_published_ones_by_url_and_version() ->
         includes = value_set["compose"]["include"]
         filters = [f for include in includes for f in include.get("filter", [])]
         assert {"property": "concept", "op": "is-a", "value": CONTROLS[item]} in filters
+
+
+@pytest.mark.parametrize("fault", ["refused", "503", "ValueSets not usable"])
+def test_the_cds_hook_says_in_dutch_that_the_terminology_server_did_not_answer(
+    fault: str, fhir_base_url: str, tmp_path: Path
+) -> None:
+    """A card, not the operation's 503: an EHR shows no one a CDS service's error, and no card
+    would read as no objection. No letter is suggested, nothing is written."""
+    record = seeded(fhir_base_url)
+    encounter = resource(record, "Encounter")
+    settings = Settings(
+        fhir_base_url=fhir_base_url,
+        api_tokens=[TEST_TOKEN],
+        outbox_path=str(tmp_path / "outbox.sqlite3"),
+    )
+    transport = Faulty(FAULTS[fault])
+    server = TerminologyServer(
+        "http://terminology.test/fhir", deadline_seconds=0.5, transport=transport
+    )
+    app = create_app(settings, terminology_server=server)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.post(
+            "/cds-services/lbp-discharge",
+            headers=AUTH,
+            json={
+                "hook": "encounter-discharge",
+                "hookInstance": str(uuid.uuid4()),
+                "fhirServer": fhir_base_url,
+                "context": {
+                    "userId": encounter["participant"][0]["individual"]["reference"],
+                    "patientId": resource(record, "Patient")["id"],
+                    "encounterId": encounter["id"],
+                },
+            },
+        )
+        counts = app.state.deliverer.outbox.counts()
+    asyncio.run(server.aclose())
+    assert answer.status_code == 200, answer.text
+    [card] = answer.json()["cards"]
+    assert card["indicator"] == "warning"
+    assert card["summary"] == (
+        "Alarmsignalen niet volledig nagekeken: de terminologieserver antwoordde niet. Geen "
+        "ontslagbrief voorgesteld."
+    )
+    assert len(card["summary"]) < 140  # CDS Hooks 2.0, Card.summary
+    assert "terminologieserver antwoordde niet" in card["detail"]
+    assert "er werd niets weggeschreven" in card["detail"]
+    assert "suggestions" not in card and "links" not in card
+    assert transport.requests >= 1
+    assert sum(counts.values()) == 0, counts

@@ -145,6 +145,9 @@ def test_a_code_the_server_does_not_know_refuses_naming_it(terminology_url: str)
     [finding] = refused.value.findings
     assert "SNOMED CT 1234567890123 is not known to the terminology server" in finding.message
     assert finding.expression == "Condition/problem-0"
+    # coded, for an EHR to route, and said in Dutch in the app and on the card
+    assert finding.code == "code-unknown-to-terminology-server"
+    assert finding.params == {"code": "1234567890123", "resource": "Condition/problem-0"}
 
 
 # --- batched, cached ------------------------------------------------------------------------

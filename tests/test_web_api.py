@@ -249,6 +249,9 @@ def test_metrics_read_the_outbox_and_the_deliverer_at_scrape_time(service):
     # The names the hand-written /metrics had: dashboards keep working.
     for name in ("delivered", "dead_lettered", "fhir_requests"):
         assert samples(text, f"fhir_discharge_{name}_total") == {"": 0}, name
+    # and the alerts of discharges given up (io/delivery.py), for the hospital to watch
+    for name in ("refused", "dead_letter_alerts_written", "dead_letter_alert_failures"):
+        assert samples(text, f"fhir_discharge_{name}_total") == {"": 0}, name
     assert "# TYPE fhir_discharge_outbox_items gauge" in text
     assert "# TYPE fhir_discharge_delivered_total counter" in text
 

@@ -13,6 +13,7 @@ BROCHURE_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-brochure-reference"
 CARE_PLAN_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-follow-up-care-plan"
 TASK_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-follow-up-task"
 GP_MESSAGE_TASK_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-gp-message-task"
+DEAD_LETTER_TASK_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-dead-letter-task"
 
 
 def red_flag_value_set(item: str) -> str:

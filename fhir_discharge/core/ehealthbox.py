@@ -3,8 +3,9 @@
 Belgian GP software imports hospital letters from the eHealthBox as KMEHR messages (kmehr.py),
 filed by the patient's SSIN. This module decides whether the letter can go that way (`gp_route`:
 the patient's SSIN, the GP's, the signing physician's and the hospital's NIHDI numbers, each
-well formed: belgian_ids.py), builds the message (the letter's text and its PDF, rendered from
-the same letter as `$document?_format=pdf`), puts it in the Communication to the GP beside the
+well formed: identifiers.py, the rule the gate and the carried record follow too), builds the
+message (the letter's text and its PDF, rendered from the same letter as
+`$document?_format=pdf`), puts it in the Communication to the GP beside the
 letter, with what the eHealthBox envelope needs, and writes the Task by which the hospital's
 integration engine finds what is still to send and reports back (README, "The GP's eHealthBox").
 
@@ -25,17 +26,19 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ..types import Resource
-from .belgian_ids import (
-    NIHDI_SYSTEM,
-    SSIN_SYSTEM,
+from .canonicals import BASE, GP_MESSAGE_TASK_PROFILE, claims
+from .document import build_document, document_identifier, landed_resources
+from .facts import DischargeFacts
+from .identifiers import (
+    NIHDI,
+    NIHDI_SYSTEMS,
+    SSIN,
+    SSIN_SYSTEMS,
     hospital_nihdi,
     identifier_value,
     physician_nihdi,
     ssin,
 )
-from .canonicals import BASE, GP_MESSAGE_TASK_PROFILE, claims
-from .document import build_document, document_identifier, landed_resources
-from .facts import DischargeFacts
 from .identity import business_identifier, derived_uuid
 from .kmehr import HOSPITAL, PHYSICIAN, ContactReport, HealthcareParty, KmehrPatient, kmehr_message
 from .letter import plain_text
@@ -119,7 +122,7 @@ def gp_route(facts: DischargeFacts) -> GpRoute:
     reasons: list[str] = []
 
     patient = facts.patient_resource
-    raw_ssin = identifier_value(patient, SSIN_SYSTEM)
+    raw_ssin = identifier_value(patient, SSIN_SYSTEMS)
     patient_ssin = ssin(raw_ssin)
     if raw_ssin is None:
         reasons.append("patient-no-ssin")
@@ -141,10 +144,10 @@ def gp_route(facts: DischargeFacts) -> GpRoute:
         # practice) is no physician to address.
         person = _person(facts, gp) if gp is not None else None
         if gp is not None:
-            raw = identifier_value(gp, NIHDI_SYSTEM) if person is not None else None
-            raw = raw or identifier_value(person, NIHDI_SYSTEM)
+            raw = identifier_value(gp, NIHDI_SYSTEMS) if person is not None else None
+            raw = raw or identifier_value(person, NIHDI_SYSTEMS)
         else:
-            raw = identifier_value(logical, NIHDI_SYSTEM)
+            raw = identifier_value(logical, NIHDI_SYSTEMS)
         if raw is None:
             reasons.append("general-practitioner-no-nihdi")
         elif (number := physician_nihdi(raw)) is None:
@@ -157,7 +160,7 @@ def gp_route(facts: DischargeFacts) -> GpRoute:
 
     physician = None
     signer = ctx.physician
-    raw = identifier_value(signer, NIHDI_SYSTEM)
+    raw = identifier_value(signer, NIHDI_SYSTEMS)
     if raw is None:
         reasons.append("physician-no-nihdi")
     elif (number := physician_nihdi(raw)) is None:
@@ -166,7 +169,7 @@ def gp_route(facts: DischargeFacts) -> GpRoute:
         physician = _party(number, PHYSICIAN, signer)
 
     hospital = None
-    raw = identifier_value(ctx.hospital, NIHDI_SYSTEM)
+    raw = identifier_value(ctx.hospital, NIHDI_SYSTEMS)
     if raw is None:
         reasons.append("hospital-no-nihdi")
     elif (number := hospital_nihdi(raw)) is None:
@@ -307,10 +310,10 @@ def with_gp_message(
         ],
         "subject": {
             **communication["subject"],
-            "identifier": {"system": SSIN_SYSTEM, "value": route.patient.ssin},
+            "identifier": {"system": SSIN, "value": route.patient.ssin},
         },
         "recipient": [
-            {**recipient, "identifier": {"system": NIHDI_SYSTEM, "value": route.recipient.nihdi}}
+            {**recipient, "identifier": {"system": NIHDI, "value": route.recipient.nihdi}}
         ],
         "payload": [*communication["payload"], payload],
     }

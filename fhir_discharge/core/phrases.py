@@ -251,6 +251,22 @@ NL_BE: Final[dict[str, str]] = {
         "De ontslagbrief als KMEHR-bericht (contactverslag met de brief als pdf) naar de "
         "eHealthBox van de huisarts sturen."
     ),
+    # The alert of a discharge that did not reach the record (core/dead_letter.py), for the ED
+    # secretariat: what did not arrive, why, and what to do; {discharge} is the outbox's id.
+    "dead-letter-task": (
+        "De ontslagbrief van dit spoedbezoek bereikte het dossier niet: {reason}. Ook het "
+        "zorgplan, de opvolgtaken en het bericht aan de huisarts ontbreken. Laat de oorzaak "
+        "verhelpen en het ontslag opnieuw afleveren (fhir-discharge, ontslag {discharge}: "
+        "$redeliver), of bezorg de ontslagbrief en de opvolgafspraken op een andere manier aan "
+        "de huisarts en de patiënt."
+    ),
+    "dead-letter-refused": "de FHIR-server weigerde het ontslag",
+    "dead-letter-identity-conflict": (
+        "de FHIR-server bevat onder de identificaties van het dossier een andere patiënt"
+    ),
+    "dead-letter-attempts-exhausted": (
+        "de FHIR-server nam het ontslag na {attempts} pogingen niet aan"
+    ),
     "care-plan-title": "Zorgplan acute lage rugpijn",
     "care-plan-description": "Actief blijven geeft de beste kans op een snel herstel.",
     "care-plan-safety-net-gp": "De huisarts raadplegen bij: {items}",
@@ -299,6 +315,19 @@ NL_BE_CARDS: Final[dict[str, str]] = {
     "action-Task-six-weeks": "Opvolgtaak na 6 weken aanmaken (vanaf {date})",
     "off-summary": (
         "Niet in het zorgpad acute lage rugpijn: er wordt geen ontslagbrief voorgesteld."
+    ),
+    # The configured terminology server could not say whether the record's SNOMED CT codes are
+    # refinements of a red flag (errors.TerminologyServerUnavailable; the operation's 503).
+    "terminology-summary": (
+        "Alarmsignalen niet volledig nagekeken: de terminologieserver antwoordde niet. Geen "
+        "ontslagbrief voorgesteld."
+    ),
+    "terminology-detail": (
+        "De dienst kon niet nagaan of de SNOMED CT-codes in het dossier verfijningen van een "
+        "alarmsignaal zijn: de terminologieserver antwoordde niet (op tijd). Zonder die "
+        "controle stelt de dienst geen ontslagbrief voor, en er werd niets weggeschreven. "
+        "Probeer het over enkele minuten opnieuw; blijft het duren, meld het dan aan de "
+        "ICT-dienst."
     ),
     "incomplete-summary": (
         "Dossier onvolledig voor het zorgpad acute lage rugpijn: geen ontslagbrief voorgesteld."
@@ -464,6 +493,18 @@ NL_BE_APP: Final[dict[str, str]] = {
     "failed-next": (
         "Probeer het later opnieuw (start de app opnieuw vanuit het EPD), of meld het probleem "
         "aan de ICT-dienst met de technische details hieronder."
+    ),
+    # 503: the configured terminology server could not say whether the record's SNOMED CT codes
+    # are refinements of a red flag (errors.TerminologyServerUnavailable, the service's only
+    # 503); nothing was written, at any step.
+    "terminology-unavailable": (
+        "De terminologieserver antwoordde niet (op tijd): de dienst kon niet nagaan of de "
+        "SNOMED CT-codes van het dossier verfijningen van een alarmsignaal zijn, en gaat zonder "
+        "die controle niet verder."
+    ),
+    "terminology-next": (
+        "Probeer het over enkele minuten opnieuw (start de app opnieuw vanuit het EPD); blijft "
+        "het duren, meld het dan aan de ICT-dienst met de technische details hieronder."
     ),
     # 400: the record on the FHIR server cannot be read as a discharge context.
     "invalid": (
@@ -781,6 +822,12 @@ NL_BE_FINDINGS: Final[dict[str, str]] = {
         "de FHIR-server bevat meerdere resources ({resource_type}) onder één identificatie uit "
         "het dossier: welke bedoeld is, valt niet uit te maken; er werd niets geschreven (laat "
         "de dubbels op de server samenvoegen)"
+    ),
+    # what the configured terminology server says of the record's SNOMED CT codes
+    "code-unknown-to-terminology-server": (
+        "SNOMED CT-code {code} in {resource} is onbekend bij de terminologieserver: of het een "
+        "alarmsignaal is (of een verfijning ervan) valt niet na te gaan; codeer het met een "
+        "concept uit de SNOMED CT-editie van de server, of markeer het als entered-in-error"
     ),
 }
 

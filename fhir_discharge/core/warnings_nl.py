@@ -181,8 +181,10 @@ _KINDS: tuple[_Kind, ...] = (
         "national-number-not-matched",
         re.compile(
             rf"the (?P<label>SSIN|NIHDI) number of (?P<reference>{_REFERENCE}) "
-            r"(?:is not 11 digits|fails its check digits \(mod 97\)|fails its NIHDI check "
-            r"digits): it is not matched on the FHIR server nor written with the letter; "
+            r"(?:is not 11 digits|is not 8 or 11 digits|has no birth month or day a national "
+            r"register or BIS number can have|fails its check digits \(mod 97\)|fails its "
+            r"NIHDI check digits): it is not matched on the FHIR server nor written with the "
+            r"letter; "
             r"correct it in the EHR"
         ),
         lambda _, facts: facts.context.carry_record,

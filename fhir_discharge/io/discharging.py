@@ -55,15 +55,30 @@ async def screened_discharge(
     return await asyncio.to_thread(build_discharge, ctx, language)
 
 
-def deliverer_for(outbox: Outbox, client: FhirClient, settings: Settings) -> Deliverer:
-    """The deliverer the settings describe (not started)."""
+def deliverer_for(
+    outbox: Outbox, client: FhirClient, settings: Settings, *, alerts: bool = True
+) -> Deliverer:
+    """The deliverer the settings describe (not started). `alerts=False`: a discharge given up
+    alerts no one (the CLI: its outbox ends with it, and its caller reads the failure)."""
     return Deliverer(
         outbox,
         client,
         max_attempts=settings.max_delivery_attempts,
         base_delay=settings.delivery_base_delay_seconds,
         retention_seconds=settings.outbox_retention_days * 86400,
+        alert_owner=settings.dead_letter_alert_owner if alerts else None,
+        language=settings.language,
     )
+
+
+def log_dead_letter_mode(settings: Settings) -> None:
+    """Say at start-up, once, when a discharge that does not reach the record alerts no one."""
+    if settings.dead_letter_alert_owner is None:
+        log.warning(
+            "FHIR_DISCHARGE_DEAD_LETTER_ALERT_OWNER is not set: a discharge the FHIR server "
+            "refuses or never takes alerts no one (it is logged at ERROR and counted in "
+            "/metrics only); name the ED secretariat's Organization or PractitionerRole"
+        )
 
 
 async def accept_and_deliver(

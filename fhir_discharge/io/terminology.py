@@ -114,6 +114,21 @@ def unplaced_snomed_codes(ctx: DischargeContext) -> dict[str, str]:
     }
 
 
+def unknown_code_finding(code: str, where: str) -> Finding:
+    """The refusal's finding for a SNOMED CT code of `where` (`Type/id`) the terminology server
+    does not know: nobody can place it, so the record is incomplete (422), like an uncoded fact.
+    Coded, with the values its Dutch sentence says (phrases.FINDING_PHRASES)."""
+    code = code[:_MAX_CODE_LENGTH]
+    return Finding(
+        f"SNOMED CT {code} is not known to the terminology server: whether it is a red flag "
+        "(or a descendant of one) cannot be told; code it with a concept of the server's "
+        "edition, or mark the resource entered-in-error",
+        where,
+        "code-unknown-to-terminology-server",  # errors.FINDING_DISPLAYS
+        {"code": code, "resource": where},
+    )
+
+
 def snomed_codes(ctx: DischargeContext) -> dict[str, str]:
     """Every SNOMED CT code of the record (Coding.system by URI or OID), each with where it was
     first seen (`Type/id`). Every coded position of every resource: a superset of what the gate
@@ -271,15 +286,7 @@ class TerminologyServer:
         unknown: list[Finding] = []
         for code, where in codes.items():
             if not answers[(code, None)]:
-                unknown.append(
-                    Finding(
-                        f"SNOMED CT {code[:_MAX_CODE_LENGTH]} is not known to the terminology "
-                        "server: whether it is a red flag (or a descendant of one) cannot be "
-                        "told; code it with a concept of the server's edition, or mark the "
-                        "resource entered-in-error",
-                        where,
-                    )
-                )
+                unknown.append(unknown_code_finding(code, where))
                 continue
             item = next((i for i in RED_FLAG_ITEMS if answers[(code, i)]), None)
             if item is not None:

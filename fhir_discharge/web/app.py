@@ -20,7 +20,7 @@ from ..config import Settings
 from ..errors import DischargeError, operation_outcome
 from ..io.app_sessions import AppSessions, MemoryStore, app_sessions_for
 from ..io.delivery import Deliverer
-from ..io.discharging import deliverer_for, open_outbox
+from ..io.discharging import deliverer_for, log_dead_letter_mode, open_outbox
 from ..io.fhir_client import FhirClient
 from ..io.seen_tokens import seen_tokens_for
 from ..io.smart import fhir_auth_from
@@ -126,6 +126,9 @@ def _service_readings(app: FastAPI) -> ServiceReadings:
         outbox_counts=lambda: deliverer().outbox.counts(),
         delivered_total=lambda: deliverer().delivered_total,
         dead_total=lambda: deliverer().dead_total,
+        refused_total=lambda: deliverer().refused_total,
+        alerts_written_total=lambda: deliverer().alerts_written_total,
+        alert_failures_total=lambda: deliverer().alert_failures_total,
         fhir_requests_total=lambda: deliverer().client.attempts_made,
     )
 
@@ -220,6 +223,7 @@ def create_app(
     app.state.app_sessions = AppSessions(MemoryStore())  # the lifespan's store replaces it
     log_if_unprotected(app.state.authenticator)
     log_terminology_mode(settings if terminology_server is None else None)
+    log_dead_letter_mode(settings)
     app.include_router(router)
     app.include_router(documents_router, dependencies=[Depends(require_system)])
     app.include_router(cds_router)

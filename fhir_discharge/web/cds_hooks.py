@@ -60,6 +60,7 @@ from ..errors import (
     InvalidInput,
     NotOnPathway,
     PrefetchUnavailable,
+    TerminologyServerUnavailable,
     UnknownEncounter,
 )
 from ..io.discharging import screened_discharge
@@ -311,10 +312,6 @@ _HOOK_ERRORS: Final[dict[int | str, dict[str, Any]]] = {
     403: {"description": "fhirServer is not one this service reads from (an OperationOutcome)"},
     412: {"description": "The data is neither prefetched nor readable from fhirServer"},
     502: {"description": "fhirServer failed"},
-    503: {
-        "description": "The configured terminology server could not say whether the record's "
-        "SNOMED CT codes are descendants of a red flag (an OperationOutcome; io/terminology.py)"
-    },
     504: {"description": "fhirServer did not answer in time"},
 }
 # The body is read raw (fhir_json_body: size limit, media type, then CdsRequest, after the
@@ -367,8 +364,8 @@ async def lbp_discharge_hook(
 ) -> CdsResponse:
     """A CDS Hooks 2.0 `encounter-discharge` call: 200 with cards, 400 for a malformed request,
     403 for a fhirServer not the caller's, 412 when the data is neither prefetched nor
-    readable, 502/504 when fhirServer fails, 503 when the configured terminology server cannot
-    answer."""
+    readable, 502/504 when fhirServer fails. When the configured terminology server cannot
+    answer: 200 with a warning card saying so (no letter suggested)."""
     body = await fhir_json_body(request, settings.max_body_bytes)
     if request.state.body_bytes <= HOOK_INLINE_MAX_BYTES:
         hook, prefetched = read_hook(body)
@@ -387,6 +384,12 @@ async def lbp_discharge_hook(
         log.info("hook %s: %s", hook.hookInstance, type(refusal).__name__)
         launch_url = settings.app_launch_url or public_url_for(request, settings, "app_launch")
         card = refusal_card(refusal, hook.hookInstance, language, launch_url)
+        return CdsResponse.model_validate({"cards": [card]})
+    except TerminologyServerUnavailable:
+        # A card, not the operation's 503: an EHR shows a CDS service's error to no one, and the
+        # physician would read no card as no objection. Said in Dutch; nothing was written.
+        log.warning("hook %s: the terminology server did not answer", hook.hookInstance)
+        card = terminology_unavailable_card(hook.hookInstance, language)
         return CdsResponse.model_validate({"cards": [card]})
     log.info("hook %s: on pathway", hook.hookInstance)
     card = discharge_card(discharge, hook.hookInstance, language)
@@ -617,6 +620,20 @@ def refusal_card(
     if app_launch_url and not off and screening_missing:
         card["links"] = [{"label": p["app-link"], "url": app_launch_url, "type": "smart"}]
     return card
+
+
+def terminology_unavailable_card(hook_instance: str, language: str) -> dict[str, Any]:
+    """The warning card when the configured terminology server could not say whether the
+    record's SNOMED CT codes are refinements of a red flag: no letter is suggested, and the
+    physician is told why and what to do."""
+    p = CARD_PHRASES[language]
+    return {
+        "uuid": _card_uuid(hook_instance, "card"),
+        "summary": p["terminology-summary"],
+        "detail": p["terminology-detail"],
+        "indicator": "warning",
+        "source": _source(p),
+    }
 
 
 def as_action_resources(entries: list[Resource]) -> list[Resource]:

@@ -455,7 +455,12 @@
       const intro = [T["call-incomplete"], done, english.length ? T["call-incomplete-list"] : ""];
       result(failureHeading(code, step), intro.join(" ").trim(), english, [], T["refused-next"]);
     } else {
-      const next = code === 502 || code === 504 ? T["failed-next"] : T["report-next"];
+      const next =
+        code === 502 || code === 504
+          ? T["failed-next"]
+          : code === 503
+            ? T["terminology-next"]
+            : T["report-next"];
       result(failureHeading(code, step), happened(code, step) + " " + done, [], english, next);
     }
   }
@@ -471,6 +476,8 @@
   function happened(code, step) {
     const discharge = step === "discharge";
     if (code === 502 || code === 504) return discharge ? T.failed : T["call-failed"];
+    // 503: the terminology server did not answer (the service's only 503); nothing written.
+    if (code === 503) return T["terminology-unavailable"];
     if (code === 400) return T.invalid;
     if (code === 403) return discharge ? T.forbidden : T["call-forbidden"];
     if (code === 404) return T["not-found"];
@@ -478,10 +485,11 @@
   }
 
   // What was (not) written when `step` failed. The calls come in this order: the record and the
-  // preview only read; confirming stores the screening, then asks the discharge. 4xx: the
-  // service wrote nothing at that step; 5xx: the FHIR server confirmed nothing.
+  // preview only read; confirming stores the screening, then asks the discharge. 4xx and 503:
+  // the service wrote nothing at that step; other 5xx: the FHIR server confirmed nothing.
   function written(code, step) {
-    const unconfirmed = code >= 500;
+    // (A 503 is refused before anything is accepted: nothing written, nothing to confirm.)
+    const unconfirmed = code >= 500 && code !== 503;
     if (step === "discharge") return unconfirmed ? T["not-confirmed"] : T["not-created"];
     if (step === "screening") {
       return unconfirmed ? T["screening-not-confirmed"] : T["screening-not-stored"];
