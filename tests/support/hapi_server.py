@@ -6,6 +6,10 @@ for 200 on /fhir/metadata (bounded), yields the base URL (http://127.0.0.1:PORT/
 the process by pid at the end (SIGTERM, then SIGKILL). The server's output goes to a log file in
 pytest's temp directory; `log_hint()` names it in failure messages.
 
+Its validator knows our profiles and the FHIR packages of tests/support/fhir_packages.py: HL7
+Belgium's core profiles where the FHIR package cache holds them; where it does not, our profiles
+are given with their be-core reference targets as the base types (see that module).
+
 Use it from a test module (or conftest.py) with
     from tests.support.hapi_server import hapi_base_url  # noqa: F401 (a session fixture)
 """
