@@ -76,7 +76,12 @@ GENERATED = {
     "Provenance": "be-provenance",
 }
 
-requires_be_core = pytest.mark.skipif(be_core() is None, reason=be_core_absent_reason())
+
+def requires_be_core(unverified: str) -> pytest.MarkDecorator:
+    """Skipped where be-core is absent (CI), the reason naming what then goes unverified."""
+    return pytest.mark.skipif(be_core() is None, reason=be_core_absent_reason(unverified))
+
+
 on_hapi = [pytest.mark.integration, pytest.mark.slow]
 
 
@@ -164,6 +169,19 @@ def test_a_be_core_target_that_is_not_pinned_is_refused(tmp_path: Path) -> None:
         conformance_without_be_core(tmp_path / "relaxed", source=source)
 
 
+def test_where_be_core_is_absent_the_skip_says_what_goes_unverified(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FHIR_HOME", str(tmp_path))  # an empty FHIR package cache
+    assert be_core() is None
+    reason = be_core_absent_reason("the carried Patient conforms to be-core")
+    assert reason.startswith(
+        "be-core ABSENT, NOT VERIFIED in this run: the carried Patient conforms to be-core. "
+    )
+    assert f"{BE_CORE}#{pinned(BE_CORE)['version']}" in reason
+    assert str(tmp_path / ".fhir" / "packages") in reason
+
+
 # --- the HAPI test server loads FHIR packages -----------------------------------------------------
 
 
@@ -189,7 +207,7 @@ def test_hapis_validator_knows_the_profiles_of_a_package_it_is_given(hapi_base_u
 # --- be-core itself (where the package cache holds it) -------------------------------------------
 
 
-@requires_be_core
+@requires_be_core("the SSIN and NIHDI systems are be-core's NamingSystems")
 def test_the_identifier_systems_are_be_cores_naming_systems() -> None:
     from fhir_discharge.core import belgian_ids, identifiers
 
@@ -226,7 +244,7 @@ def test_the_identifier_systems_are_be_cores_naming_systems() -> None:
         assert fixed == {system}, (profile, slice_name, fixed)
 
 
-@requires_be_core
+@requires_be_core("the be-core profiles we target exist and constrain the types we name")
 def test_the_pinned_be_core_profiles_constrain_the_types_we_name() -> None:
     by_url = {sd["url"]: sd for sd in _be_core().resources("StructureDefinition")}
     for url, base in be_core_targets().items():
@@ -235,7 +253,7 @@ def test_the_pinned_be_core_profiles_constrain_the_types_we_name() -> None:
         assert by_url[url]["derivation"] == "constraint"
 
 
-@requires_be_core
+@requires_be_core("the carried Patient, Practitioners and Organization conform to be-core")
 @pytest.mark.integration
 @pytest.mark.slow
 @pytest.mark.parametrize(("file_name", "index", "profile"), _entries_by_profile(CARRIED))
@@ -250,7 +268,9 @@ def test_a_carried_party_conforms_to_be_core(
     assert status == 200
 
 
-@requires_be_core
+@requires_be_core(
+    "the generated Communication, DocumentReference and Provenance conform to be-core"
+)
 @pytest.mark.integration
 @pytest.mark.slow
 @pytest.mark.parametrize(("file_name", "index", "profile"), _entries_by_profile(GENERATED))
@@ -265,7 +285,7 @@ def test_a_generated_resource_conforms_to_be_core(
     assert status == 200
 
 
-@requires_be_core
+@requires_be_core("the letter's parties conform to the be-core profiles our profiles type them to")
 @pytest.mark.integration
 @pytest.mark.slow
 @pytest.mark.parametrize("path", EXAMPLE_TRANSACTIONS, ids=lambda p: p.name)
@@ -283,7 +303,7 @@ def test_a_transaction_conforms_as_declared_with_be_core(hapi_base_url: str, pat
     assert status == 200
 
 
-@requires_be_core
+@requires_be_core("a bad SSIN fails the letter's subject against BePatient")
 @pytest.mark.integration
 @pytest.mark.slow
 def test_a_patient_whose_ssin_is_not_11_digits_fails_the_letters_subject(

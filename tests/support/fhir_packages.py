@@ -87,12 +87,16 @@ def be_core() -> FhirPackage | None:
     return cached(BE_CORE)
 
 
-def be_core_absent_reason() -> str:
+def be_core_absent_reason(unverified: str = "") -> str:
+    """Why a test against be-core does not run, and what therefore is not verified in this run."""
     pin = pinned(BE_CORE)
+    lead = f"be-core ABSENT, NOT VERIFIED in this run: {unverified}. " if unverified else ""
     return (
-        f"{BE_CORE}#{pin['version']} is not in the FHIR package cache "
-        f"({package_cache() / (BE_CORE + '#' + pin['version'])}): it is published only on the FHIR "
-        "package registry, which this machine cannot reach (profiles/dependencies.json)"
+        f"{lead}{BE_CORE}#{pin['version']} is not in the FHIR package cache "
+        f"({package_cache() / (BE_CORE + '#' + pin['version'])}): it is on no package registry "
+        "this machine or CI reaches (the npm registry answers 404; the FHIR package registries "
+        "are unreachable), and this repository holds neither its source nor a build of it "
+        "(profiles/dependencies.json)"
     )
 
 
