@@ -66,6 +66,8 @@ PROFILES = {
     "DocumentReference": "lbp-brochure-reference",
     "CarePlan": "lbp-follow-up-care-plan",
     "Task": "lbp-follow-up-task",
+    # The letter sent to the GP, its parties typed to HL7 Belgium's core profiles (be-core.fsh).
+    "Communication": "lbp-gp-letter-communication",
 }
 # The profile of the physician's documented red-flag screening (an input of the discharge, not
 # part of its transaction).
@@ -440,7 +442,7 @@ def _claiming_profiles() -> list[dict[str, Any]]:
             claimed.append(url)
         resources.append(resource)
     assert sorted(r["resourceType"] for r in resources) == sorted(
-        ["Composition", "DocumentReference", "CarePlan", "Task", "Task", "Task"]
+        ["Composition", "DocumentReference", "CarePlan", "Task", "Task", "Task", "Communication"]
     )
     gp_message = f"{CANONICAL}/StructureDefinition/{GP_MESSAGE_TASK_PROFILE}"
     assert [r["meta"]["profile"] for r in resources].count([gp_message]) == 1
@@ -509,6 +511,9 @@ def test_the_profiles_reject_what_the_pathway_forbids(fhir_validator: Any) -> No
     broken.append(({**send, "intent": "plan"}, "Task.intent"))
     without_focus = {k: v for k, v in send.items() if k != "focus"}
     broken.append((without_focus, "Task.focus"))
+    sent = by_type["Communication"]
+    broken.append(({k: v for k, v in sent.items() if k != "recipient"}, "Communication.recipient"))
+    broken.append(({**sent, "status": "in-progress"}, "Communication.status"))
 
     for resource, fragment in broken:
         errors = fhir_validator.errors(resource)
