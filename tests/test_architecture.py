@@ -82,6 +82,77 @@ def test_io_never_reaches_up_into_the_web_layer() -> None:
     assert {m: i for m, i in up.items() if i} == {}
 
 
+def test_the_core_never_imports_the_web_layer_or_io() -> None:
+    """Said on its own, so a newcomer who moves a module across floors hears which rule broke:
+    the core is imported by io and web, never the other way round."""
+    graph = module_imports()
+    upward = {
+        module: sorted(
+            i for i in imported if i.startswith(("fhir_discharge.web", "fhir_discharge.io"))
+        )
+        for module, imported in graph.items()
+        if module.startswith("fhir_discharge.core")
+    }
+    assert {m: i for m, i in upward.items() if i} == {}
+
+
+# The web layer speaks HTTP to its callers only: a request to another server (a FHIR server, an
+# authorization server, a JWKS) is io/'s, whose modules are the ones that import these.
+OUTBOUND_HTTP = ("httpx", "requests", "aiohttp", "urllib.request", "http.client")
+
+
+def _outbound_http(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported = [
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    ] + [
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+    ]
+    found = sorted(
+        {m for m in imported for http in OUTBOUND_HTTP if m == http or m.startswith(http + ".")}
+    )
+    found += [
+        ast.unparse(node)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr == "PyJWKClient"  # fetches a JWKS
+    ]
+    return found
+
+
+def test_the_web_layer_makes_no_http_request_of_its_own() -> None:
+    offenders = {
+        str(path.relative_to(PACKAGE)): _outbound_http(path)
+        for path in (PACKAGE / "web").rglob("*.py")
+    }
+    assert {p: found for p, found in offenders.items() if found} == {}
+
+
+def test_every_dependency_of_the_routes_is_declared_in_deps() -> None:
+    """web/deps.py declares each dependency once (FastAPI's `Annotated` aliases); a route names
+    the alias, so who may call it and what it is given are read in one file."""
+    offenders = {}
+    for path in (PACKAGE / "web").rglob("*.py"):
+        if path.name == "deps.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        calls = [
+            ast.unparse(node)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name | ast.Attribute)
+            and (node.func.id if isinstance(node.func, ast.Name) else node.func.attr)
+            in {"Depends", "Security"}
+        ]
+        if calls:
+            offenders[str(path.relative_to(PACKAGE))] = calls
+    assert offenders == {}
+
+
 def test_the_package_imports_neither_the_dev_tools_nor_the_tests() -> None:
     offenders = {
         str(path.relative_to(PACKAGE)): sorted(_third_party_imports(path) & {"devtools", "tests"})
@@ -106,6 +177,12 @@ def test_the_rules_see_a_violation(tmp_path: Path) -> None:
     assert graph["fhir_discharge.core.letter"] == {"fhir_discharge.io"}
     assert cycles(graph)  # core.letter -> io -> core.letter
     assert "httpx" in _third_party_imports(core / "letter.py")
+    web = tmp_path / "fhir_discharge" / "web"
+    web.mkdir()
+    (web / "routes.py").write_text(
+        "import httpx\nimport jwt\nfrom urllib.parse import quote\nkeys = jwt.PyJWKClient('u')\n"
+    )
+    assert _outbound_http(web / "routes.py") == ["httpx", "jwt.PyJWKClient"]
 
 
 def test_test_modules_import_nothing_from_each_other() -> None:

@@ -109,7 +109,7 @@ def test_a_big_context_bundle_is_checked_off_the_event_loop(
     in a worker thread, whatever its number of entries (one entry can be as big as the body)."""
     import asyncio
 
-    from fhir_discharge.web import routes
+    from fhir_discharge.web.operation import routes
 
     sent_to_threads: list[str] = []
     real_to_thread = asyncio.to_thread
@@ -173,12 +173,12 @@ def large_hook() -> bytes:
 def test_health_answers_while_a_large_prefetch_is_checked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fhir_discharge.web import cds_hooks
+    from fhir_discharge.web.cds_hooks import prefetch
 
     checking = threading.Event()
     health_answered = threading.Event()
     answered_while_checking: list[bool] = []
-    real_read_prefetch = cds_hooks.read_prefetch
+    real_read_prefetch = prefetch.read_prefetch
 
     def check_until_health_answers(hook: Any) -> Any:
         checking.set()
@@ -186,7 +186,7 @@ def test_health_answers_while_a_large_prefetch_is_checked(
         answered_while_checking.append(health_answered.wait(timeout=10))
         return real_read_prefetch(hook)
 
-    monkeypatch.setattr(cds_hooks, "read_prefetch", check_until_health_answers)
+    monkeypatch.setattr(prefetch, "read_prefetch", check_until_health_answers)
     with app(tmp_path) as client, ThreadPoolExecutor(max_workers=1) as pool:
         posting = pool.submit(
             client.post, "/cds-services/lbp-discharge", content=large_hook(), headers=HEADERS

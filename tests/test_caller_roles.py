@@ -1,9 +1,9 @@
 """Who may call which route (issue 18, "Caller roles"): three roles, each one dependency
-(web/security.py), and every route of the app declares the one it needs, or none.
+(web/deps.py), and every route of the app declares the one it needs, or none.
 
 - the EHR as a system (static token, or a JWT whose audience names this service):
   `$lbp-discharge`, `/discharges`, `$document`, and the CDS Hooks call without CDS clients;
-- the physician: the app's session handle (web/physician_app.py: the service exchanged the
+- the physician: the app's session handle (web/physician_app/: the service exchanged the
   launch's code and kept the SMART token), through `/app/api/...` only, on the launch's patient
   and encounter only;
 - open: health, metadata, discovery, docs, metrics, the app's pages and its launch.
@@ -35,7 +35,7 @@ from fhir_discharge.core.pathway import pathway
 from fhir_discharge.io.app_sessions import AppSession, AppSessions
 from fhir_discharge.web.app import create_app
 from fhir_discharge.web.body import StrictJsonRoute
-from fhir_discharge.web.security import CALLER_ROLES, CDS_CLIENT, PHYSICIAN, SYSTEM
+from fhir_discharge.web.deps import CALLER_ROLES, CDS_CLIENT, PHYSICIAN, SYSTEM
 from tests.support.app_stack import seed
 from tests.support.factories import fresh_record, resource
 

@@ -18,12 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from devtools.sandbox import free_port
 from fhir_discharge import build_discharge
+from fhir_discharge.core.cds_cards import as_action_resources
 from fhir_discharge.core.codes import SNOMED
 from fhir_discharge.core.narrative import dutch_date
 from fhir_discharge.core.phrases import BROCHURE_URL
 from fhir_discharge.io.fhir_client import FhirClient
 from fhir_discharge.io.gathering import RECORD_SEARCHES
-from fhir_discharge.web.cds_hooks import PREFETCH, as_action_resources
+from fhir_discharge.web.cds_hooks.service import PREFETCH
 from tests.support.contexts import held_by_server
 from tests.support.factories import condition, fresh_record, references_in, resource
 from tests.support.servers import AUTH

@@ -292,7 +292,7 @@ def test_a_next_link_to_another_server_is_not_followed_and_no_token_leaves(auth)
 
             async def search() -> list[dict]:
                 # The service's own static token, or a CDS hook's access token: both are a
-                # bearer token on the client (web/cds_hooks.py makes the hook's client so).
+                # bearer token on the client (io/hook_gathering.py makes the hook's client so).
                 async with FhirClient(f"{server.origin}/fhir", bearer_token=token) as client:
                     return await client.search("Condition", {"patient": "Patient/p1"})
 

@@ -18,6 +18,7 @@ import pytest
 
 from fhir_discharge import IncompleteRecord, NotOnPathway, build_discharge, context_from_bundle
 from fhir_discharge.core import matching
+from fhir_discharge.core.app_preview import gate_reasons
 from fhir_discharge.core.codes import ICD10, RED_FLAG_LABELS, SNOMED
 from fhir_discharge.core.findings_nl import finding_text
 from fhir_discharge.core.gate.record import NOT_HOLDING_CLINICAL
@@ -25,8 +26,7 @@ from fhir_discharge.core.identifiers import SSIN
 from fhir_discharge.core.pathway import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
 from fhir_discharge.core.phrases import NL_BE_FINDING_VALUES, NL_BE_FINDINGS
 from fhir_discharge.errors import Finding, operation_outcome
-from fhir_discharge.web import physician_app
-from fhir_discharge.web.physician_app import _findings
+from fhir_discharge.io import launch_record
 from tests.support.factories import (
     add,
     answer,
@@ -112,7 +112,7 @@ def test_every_finding_of_the_gate_has_a_code_and_every_code_a_dutch_sentence() 
         f"no Dutch sentence: {sorted(codes - set(NL_BE_FINDINGS))}; "
         f"no such finding: {sorted(set(NL_BE_FINDINGS) - codes)}"
     )
-    app_codes, app_uncoded = _codes_in_source(physician_app)
+    app_codes, app_uncoded = _codes_in_source(launch_record)
     assert app_uncoded == [] and app_codes <= set(NL_BE_FINDINGS)
 
 
@@ -460,7 +460,7 @@ def test_each_finding_is_said_in_dutch_with_its_own_values(code: str) -> None:
         for said in _said(finding.params[field], NL_BE_FINDING_VALUES.get(field, {})):
             assert said in text or said[:1].upper() + said[1:] in text, (field, said, text)
     # The app's answer carries it beside the English, for every finding of the refusal.
-    answer_ = _findings(refusal)
+    answer_ = gate_reasons(refusal)
     assert answer_["outcome"] == (
         "off-pathway" if isinstance(refusal, NotOnPathway) else "incomplete"
     )
@@ -508,7 +508,7 @@ def test_a_value_that_looks_like_markup_or_a_placeholder_is_kept_as_plain_text()
     refusal = gate_refusal(
         add(happy_bundle(), _named(condition("sprain", SNOMED, "44465007"), name))
     )
-    (shown,) = [f for f in _findings(refusal)["findings"] if f["code"] == "other-diagnosis"]
+    (shown,) = [f for f in gate_reasons(refusal)["findings"] if f["code"] == "other-diagnosis"]
     assert shown["message_nl"] == (
         f"Een andere diagnose bij dit bezoek: {name} (de brief zou die niet kunnen beschrijven)."
     )
@@ -528,7 +528,7 @@ def test_a_value_that_looks_like_markup_or_a_placeholder_is_kept_as_plain_text()
 )
 def test_a_finding_without_a_dutch_sentence_keeps_its_english_message(finding: Finding) -> None:
     assert finding_text(finding) is None
-    answer_ = _findings(IncompleteRecord("the record lacks something", [finding]))
+    answer_ = gate_reasons(IncompleteRecord("the record lacks something", [finding]))
     assert answer_["findings"] == [
         {
             "message": finding.message,

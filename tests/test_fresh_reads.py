@@ -135,7 +135,7 @@ def test_on_hapi_the_apps_flow_stores_the_screening_and_the_discharge_right_afte
     seed(stack.fhir, unscreened_record(fresh_record(tag)))
     patient, encounter = f"t-{tag}-patient", f"t-{tag}-encounter"
     physician = f"t-{tag}-ed-physician"
-    # The app's session (the service keeps the SMART token: web/physician_app.py).
+    # The app's session (the service keeps the SMART token: web/physician_app/).
     session = stack.open_session(patient, encounter, physician)
     auth = {"Authorization": f"Bearer {session}"}
     launched = {"iss": stack.iss, "encounter": encounter}

@@ -31,7 +31,7 @@ from fastapi.testclient import TestClient
 from fhir_discharge.config import Settings
 from fhir_discharge.core.pathway import pathway
 from fhir_discharge.io.app_sessions import AppSession
-from fhir_discharge.web.security import CALLER_ROLES, PHYSICIAN
+from fhir_discharge.web.deps import CALLER_ROLES, PHYSICIAN
 from tests.support.factories import happy_bundle, resource
 from tests.support.in_process import in_process_app
 from tests.support.stub_http import StubHttpServer, StubReply, StubRequest, json_reply

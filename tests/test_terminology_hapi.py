@@ -233,7 +233,7 @@ def seeded(fhir_base_url: str) -> dict[str, Any]:
 
 def physician_session(app: Any, record: dict[str, Any], iss: str) -> str:
     """The app's session for the record's launch, as the service opens one after the code
-    exchange (web/physician_app.py): bound to the patient, the encounter and the physician."""
+    exchange (io/smart_launch.py): bound to the patient, the encounter and the physician."""
     physician = next(
         p["individual"]["reference"] for p in resource(record, "Encounter")["participant"]
     )

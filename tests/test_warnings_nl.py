@@ -21,12 +21,12 @@ import pytest
 
 from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.core import carry, context, ehealthbox, transaction
+from fhir_discharge.core.app_preview import warning_texts
 from fhir_discharge.core.ehealthbox import UNREACHABLE, unreachable_warning
 from fhir_discharge.core.phrases import NL_BE_WARNINGS
 from fhir_discharge.core.transaction import Discharge
 from fhir_discharge.core.warnings_nl import KINDS, DischargeWarning, discharge_warnings
 from fhir_discharge.errors import warnings_outcome
-from fhir_discharge.web.physician_app import _warnings
 from tests.support.factories import add, clinical, condition, happy_bundle, resource
 from tests.support.gate import gate_modules
 
@@ -315,7 +315,7 @@ def test_each_warning_is_shown_in_dutch_and_its_english_is_not(code: str) -> Non
     fields = {f for _, f, _, _ in string.Formatter().parse(NL_BE_WARNINGS[code]) if f}
     assert "{" not in DUTCH[code] and len(fields) <= 2
     # What the app's page shows (message_nl, else message) is the Dutch, not the English.
-    (shown,) = [w for w in _warnings(discharge) if w["message"] == english]
+    (shown,) = [w for w in warning_texts(discharge) if w["message"] == english]
     assert shown == {"message": english, "code": code, "message_nl": DUTCH[code]}
     page = shown["message_nl"] or shown["message"]
     assert page == DUTCH[code] and ENGLISH[code] not in page
@@ -364,7 +364,7 @@ def _with_warnings(discharge: Discharge, *warnings: str) -> Discharge:
 def test_an_unknown_warning_is_shown_in_english() -> None:
     discharge = _with_warnings(_build(happy_bundle()), "a warning of a newer core")
     assert discharge_warnings(discharge) == (DischargeWarning("a warning of a newer core"),)
-    assert _warnings(discharge) == [
+    assert warning_texts(discharge) == [
         {"message": "a warning of a newer core", "code": None, "message_nl": None}
     ]
 

@@ -27,8 +27,8 @@ from fhir_discharge.core.references import is_fhir_id, parse_reference, ref_of
 from fhir_discharge.errors import InvalidInput
 from fhir_discharge.io.outbox import WrittenLetter
 from fhir_discharge.io.outbox.sqlite import SqliteOutbox
-from fhir_discharge.web.cds_hooks import parse_request
-from fhir_discharge.web.physician_app import Launched
+from fhir_discharge.web.cds_hooks.models import parse_request
+from fhir_discharge.web.physician_app.models import Launched
 from fhir_discharge.web.urls import trusted_server
 from tests.support.contexts import held_by_server
 from tests.support.factories import happy_bundle, resource

@@ -1,4 +1,4 @@
-"""The discharge use case, once for the HTTP operation (web/routes.py) and the CLI (cli.py):
+"""The discharge use case, once for the HTTP operation (web/operation/) and the CLI (cli.py):
 build it (`screened_discharge`: the terminology server's answers, then the gate), accept it into
 the durable outbox, deliver it now, wait up to N seconds.
 

@@ -26,7 +26,7 @@ import time
 from collections.abc import AsyncGenerator, Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import httpx
 import jwt
@@ -51,6 +51,12 @@ DEFAULT_SCOPE = "system/*.rs system/*.c"
 ASSERTION_LIFETIME_SECONDS = 240
 # Without `expires_in` (required by SMART, but) we assume this long.
 DEFAULT_TOKEN_LIFETIME_SECONDS = 300
+# A bearer token as a header carries it (RFC 6750 2.1, b64token): what this service sends on,
+# whoever gave it (a SMART token endpoint, a CDS Hooks request's fhirAuthorization).
+BEARER_TOKEN_PATTERN: Final = r"^[A-Za-z0-9\-._~+/]+=*$"  # noqa: S105 (a syntax)
+# The signatures this service accepts on a JWT others sign: a caller's token, an EHR's CDS Hooks
+# JWT, a launch's id_token (asymmetric only: no shared secret, no "none").
+JWT_ALGORITHMS: Final = ["RS256", "RS384", "ES256", "ES384", "PS256", "PS384"]
 _JWT_LIKE = re.compile(r"[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey

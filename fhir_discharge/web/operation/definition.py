@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..config import Settings
+from ...config import Settings
 
 OPERATION_URL = "https://fhir.uzleuven.be/discharge/OperationDefinition/lbp-discharge"
 
@@ -103,7 +103,7 @@ OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-u
 
 def rest_security(settings: Settings) -> dict[str, Any]:
     """CapabilityStatement.rest.security: bearer tokens on every patient-data endpoint (web/
-    security.py), SMART on FHIR; the authorization server's URIs (the SMART oauth-uris
+    deps.py), SMART on FHIR; the authorization server's URIs (the SMART oauth-uris
     extension, R4) when they are configured."""
     security: dict[str, Any] = {
         "cors": False,  # the service sends no CORS headers: browsers reach it from its own pages
