@@ -3,7 +3,6 @@ requests over real HTTP to the running service, which reads from a real FHIR ser
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import re
 import uuid
@@ -22,11 +21,11 @@ from fhir_discharge.core.cds_cards import as_action_resources
 from fhir_discharge.core.codes import SNOMED
 from fhir_discharge.core.narrative import dutch_date
 from fhir_discharge.core.phrases import BROCHURE_URL
-from fhir_discharge.io.fhir_client import FhirClient
 from fhir_discharge.io.gathering import RECORD_SEARCHES
 from fhir_discharge.web.cds_hooks.service import PREFETCH
 from tests.support.contexts import held_by_server
 from tests.support.factories import condition, fresh_record, references_in, resource
+from tests.support.seeding import seed
 from tests.support.servers import AUTH
 from tests.support.stub_http import StubHttpServer, StubReply, StubRequest, json_reply
 
@@ -231,14 +230,6 @@ def authorization(token: str = "opaque-access-token") -> dict:
 
 def call(service_url: str, body: Any) -> httpx.Response:
     return httpx.post(f"{service_url}{SERVICE}", json=body, headers=AUTH, timeout=60)
-
-
-def seed(fhir_base_url: str, resources: list[dict]) -> None:
-    async def upsert() -> None:
-        async with FhirClient(fhir_base_url) as client:
-            await client.upsert(resources)
-
-    asyncio.run(upsert())
 
 
 def seeded(fhir_base_url: str, *extra: dict) -> dict:

@@ -13,7 +13,6 @@ import httpx
 import pytest
 
 from devtools.sandbox import free_port, start_sandbox
-from fhir_discharge.io.fhir_client import FhirClient
 from tests.support.deliveries import (
     FHIR_JSON,
     NEW_RESOURCES,
@@ -25,6 +24,7 @@ from tests.support.deliveries import (
     wait_delivered,
 )
 from tests.support.proxy import FaultyProxy
+from tests.support.seeding import seed_async
 from tests.support.servers import start_service
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -120,8 +120,7 @@ def test_fifty_concurrent_discharges_and_ten_repeats_make_exactly_51_letters(
     requests = [*recs[:50], *[recs[50]] * 10]  # 50 encounters, and one more sent 10 times
 
     async def run() -> list[httpx.Response]:
-        async with FhirClient(fhir_base_url) as seeder:
-            await seeder.upsert([e["resource"] for r in recs for e in r["entry"]])
+        await seed_async(fhir_base_url, [e["resource"] for r in recs for e in r["entry"]])
         async with httpx.AsyncClient(timeout=120) as http:
             return await asyncio.gather(
                 *(

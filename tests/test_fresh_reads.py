@@ -25,9 +25,10 @@ import pytest
 from fhir_discharge.core.pathway import pathway
 from fhir_discharge.io.fhir_client import SEARCH_PAGE_SIZE, FhirClient
 from fhir_discharge.io.gathering import gather_context
-from tests.support.app_stack import Stack, seed, start_stack, unscreened_record
+from tests.support.app_stack import Stack, start_stack, unscreened_record
 from tests.support.factories import fresh_record, resource
 from tests.support.hapi_server import log_hint
+from tests.support.seeding import seed, seed_async
 
 FHIR_JSON = "application/fhir+json"
 
@@ -52,8 +53,7 @@ def test_every_read_and_search_of_a_record_asks_for_the_current_state(fhir_base_
     transport = Recording()
 
     async def run() -> None:
-        async with FhirClient(fhir_base_url) as writer:
-            await writer.upsert([e["resource"] for e in record["entry"]])
+        await seed_async(fhir_base_url, [e["resource"] for e in record["entry"]])
         async with FhirClient(fhir_base_url, transport=transport) as client:
             await gather_context(client, resource(record, "Encounter")["id"])
 

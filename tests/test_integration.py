@@ -13,6 +13,7 @@ from fhir_discharge.core.codes import SNOMED
 from fhir_discharge.io.fhir_client import FhirClient
 from tests.support.discharges import discharge, parts, seeded, store
 from tests.support.factories import condition, fresh_record, references_in, resource
+from tests.support.seeding import seed
 from tests.support.servers import AUTH
 from tests.support.stub_http import StubHttpServer, StubReply, StubRequest, json_reply
 
@@ -106,11 +107,7 @@ def test_a_red_flag_on_the_server_refuses_the_discharge_and_writes_nothing(
         f"flag-{uuid.uuid4().hex[:8]}", SNOMED, "192970008", encounter=False, patient=patient_ref
     )
 
-    async def upsert() -> None:
-        async with FhirClient(fhir_base_url) as client:
-            await client.upsert([e["resource"] for e in record["entry"]] + [flag])
-
-    asyncio.run(upsert())
+    seed(fhir_base_url, [e["resource"] for e in record["entry"]] + [flag])
     encounter_id = resource(record, "Encounter")["id"]
     response = discharge(service_url, f"/Encounter/{encounter_id}/$lbp-discharge")
     assert response.status_code == 422
@@ -432,9 +429,10 @@ def _gathered_from_the_server(fhir_base_url, record, *extra):
     the record and `extra` were put there."""
     from fhir_discharge.io.gathering import gather_context
 
+    seed(fhir_base_url, [e["resource"] for e in record["entry"]] + list(extra))
+
     async def run():
         async with FhirClient(fhir_base_url) as client:
-            await client.upsert([e["resource"] for e in record["entry"]] + list(extra))
             return await gather_context(client, resource(record, "Encounter")["id"])
 
     return asyncio.run(run())

@@ -27,6 +27,7 @@ from fhir_discharge.io.outbox.sqlite import SqliteOutbox
 from fhir_discharge.io.retry import RetryPolicy, backoff, parse_retry_after
 from tests.support.contexts import held_by_server
 from tests.support.factories import fresh_record, happy_bundle
+from tests.support.seeding import seed_async
 
 BASE = "http://fhir.test/fhir"
 
@@ -302,8 +303,7 @@ def test_a_retry_after_a_lost_answer_finds_what_landed_and_duplicates_nothing(
     transport = LoseFirstAnswer()
 
     async def go():
-        async with FhirClient(fhir_base_url) as seeder:
-            await seeder.upsert([e["resource"] for e in record["entry"]])
+        await seed_async(fhir_base_url, [e["resource"] for e in record["entry"]])
         box = SqliteOutbox(tmp_path / "outbox.sqlite3")
         client = FhirClient(fhir_base_url, transport=transport)
         deliverer = Deliverer(box, client, base_delay=0.01)

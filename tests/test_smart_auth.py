@@ -37,6 +37,7 @@ from fhir_discharge.io.smart import (
 )
 from tests.support.contexts import held_by_server
 from tests.support.factories import fresh_record, resource
+from tests.support.seeding import seed_async
 
 NO_RETRY = RetryPolicy(attempts=1)
 
@@ -139,11 +140,7 @@ def seeded(base_url: str, rsa_key) -> dict:
     record = fresh_record(uuid.uuid4().hex[:10])
     writer = SmartBackendAuth(base_url, "discharge-rs", pem(rsa_key), scope="system/*.cruds")
 
-    async def upsert() -> None:
-        async with FhirClient(base_url, auth=writer, retry=NO_RETRY) as client:
-            await client.upsert([e["resource"] for e in record["entry"]])
-
-    asyncio.run(upsert())
+    asyncio.run(seed_async(base_url, [e["resource"] for e in record["entry"]], auth=writer))
     return record
 
 
@@ -576,3 +573,4 @@ def test_settings_choose_the_auth(rsa_key, tmp_path: Path):
         DEFAULT_SCOPE,
     )
     assert auth.fhir_base_url == "https://ehr.example/fhir"
+

@@ -35,7 +35,6 @@ from fhir_discharge.core.pathway import pathway
 from fhir_discharge.core.terminology import RED_FLAG_CODES
 from fhir_discharge.errors import IncompleteRecord, NotOnPathway
 from fhir_discharge.io.app_sessions import AppSession
-from fhir_discharge.io.fhir_client import FhirClient
 from fhir_discharge.io.terminology import (
     CONTROLS,
     SNOMED_OID,
@@ -44,6 +43,7 @@ from fhir_discharge.io.terminology import (
 )
 from fhir_discharge.web.app import create_app
 from tests.support.factories import add, clinical, condition, fresh_record, happy_bundle, resource
+from tests.support.seeding import seed
 from tests.support.servers import AUTH, TEST_TOKEN
 from tests.support.terminology_hapi import (
     LUNG_CANCER_HISTORY_RIGHT,
@@ -223,11 +223,7 @@ def seeded(fhir_base_url: str) -> dict[str, Any]:
     """A record of its own on the sandbox, with the descendant as an active problem."""
     record = with_problems(fresh_record(uuid.uuid4().hex[:10]), LUNG_CANCER_HISTORY_RIGHT)
 
-    async def upsert() -> None:
-        async with FhirClient(fhir_base_url) as client:
-            await client.upsert([e["resource"] for e in record["entry"]])
-
-    asyncio.run(upsert())
+    seed(fhir_base_url, [e["resource"] for e in record["entry"]])
     return record
 
 
