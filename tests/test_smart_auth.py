@@ -574,3 +574,35 @@ def test_settings_choose_the_auth(rsa_key, tmp_path: Path):
     )
     assert auth.fhir_base_url == "https://ehr.example/fhir"
 
+
+# --- (g) the CLI authenticates as the service does ---------------------------------------------
+
+
+@pytest.mark.integration
+def test_the_cli_posts_to_a_protected_server_with_the_services_smart_settings(
+    protected, rsa_key, tmp_path, monkeypatch, capsys
+):
+    """`fhir-discharge discharge --server` builds its client from the service's settings
+    (io/smart.fhir_client_from, issue 21): without the SMART settings the protected server
+    refuses the letter; with them it lands, every resource created."""
+    from fhir_discharge.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FHIR_DISCHARGE_MAX_DELIVERY_ATTEMPTS", "1")
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(fresh_record(uuid.uuid4().hex[:10])), encoding="utf-8")
+    command = ["discharge", str(path), "--server", protected, "--wait", "30"]
+
+    assert main(command) == 1  # unauthenticated: refused
+    assert "401" in capsys.readouterr().err
+
+    key_file = tmp_path / "key.pem"
+    key_file.write_text(pem(rsa_key))
+    key_file.chmod(0o600)
+    monkeypatch.setenv("FHIR_DISCHARGE_FHIR_AUTH", "smart")
+    monkeypatch.setenv("FHIR_DISCHARGE_SMART_CLIENT_ID", "discharge-rs")
+    monkeypatch.setenv("FHIR_DISCHARGE_SMART_PRIVATE_KEY_FILE", str(key_file))
+    monkeypatch.setenv("FHIR_DISCHARGE_SMART_KEY_ID", "rs-1")
+    assert main(command) == 0
+    landed = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert len(landed) > 6 and {status for status, _ in landed} == {"created"}

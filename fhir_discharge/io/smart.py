@@ -8,6 +8,9 @@ httpx auth flow: it discovers the token endpoint from `{fhir_base}/.well-known/s
 requests want it at once, and on a 401 from the FHIR server fetches a fresh token and sends the
 request again, once.
 
+`fhir_client_from(settings)` is the client with that authentication: the service's and the
+CLI's alike.
+
 Nothing here ever logs or puts in an error message the access token, the client assertion or the
 key: the messages name the endpoint, the HTTP status and the OAuth error code.
 """
@@ -35,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..config import settings_problems
 from ..errors import FhirServerError, FhirServerTimeout
+from .fhir_client import FhirClient
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -268,6 +272,20 @@ class BearerAuth(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
         request.headers["Authorization"] = f"Bearer {self._token}"
         yield request
+
+
+def fhir_client_from(settings: Settings) -> FhirClient:
+    """The client to the settings' FHIR server, authenticated as the settings say: the one the
+    service posts with, and the CLI's (`fhir-discharge discharge`) too. A static
+    `fhir_bearer_token` is sent where no auth flow is configured (as before `fhir_auth` existed)."""
+    return FhirClient(
+        settings.fhir_base_url,
+        timeout=settings.fhir_timeout_seconds,
+        bearer_token=(
+            settings.fhir_bearer_token.get_secret_value() if settings.fhir_bearer_token else None
+        ),
+        auth=fhir_auth_from(settings),
+    )
 
 
 def fhir_auth_from(settings: Settings) -> httpx.Auth | None:

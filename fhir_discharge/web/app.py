@@ -23,7 +23,7 @@ from ..io.delivery import Deliverer
 from ..io.discharging import deliverer_for, open_outbox
 from ..io.fhir_client import FhirClient
 from ..io.seen_tokens import seen_tokens_for
-from ..io.smart import fhir_auth_from
+from ..io.smart import fhir_client_from
 from ..io.terminology import TerminologyServer, log_terminology_mode, terminology_server_from
 from ..logs import RequestIdMiddleware
 from .answers import FHIR_JSON
@@ -157,16 +157,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = fhir_client or FhirClient(
-            settings.fhir_base_url,
-            timeout=settings.fhir_timeout_seconds,
-            bearer_token=(
-                settings.fhir_bearer_token.get_secret_value()
-                if settings.fhir_bearer_token
-                else None
-            ),
-            auth=fhir_auth_from(settings),
-        )
+        client = fhir_client or fhir_client_from(settings)
         app.state.fhir_client = client
         outbox = open_outbox(settings)
         deliverer = deliverer_for(outbox, client, settings)
