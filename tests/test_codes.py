@@ -20,7 +20,6 @@ from fhir_discharge.core.codes import (
     ICD10,
     ICD10_CM,
     ICD_RANGE_CATEGORIES,
-    IMAGING_REPORT_CATEGORIES,
     LAB_REPORT_CATEGORIES,
     LOINC,
     LOW_BACK_PAIN,
@@ -90,7 +89,6 @@ def all_codes() -> list[Code]:
         *NSAID_CAUTION_ATC,
         *NEGATIVE_VALUES,
         *BODY_TEMPERATURE,
-        *IMAGING_REPORT_CATEGORIES,
         *LAB_REPORT_CATEGORIES,
         *codes.ADVICE_CODES.values(),
         *FOLLOW_UP_CODES.values(),
@@ -251,13 +249,11 @@ def test_body_temperature_codes() -> None:
 
 
 def test_report_categories() -> None:
-    imaging = {(c.system, c.code) for c in IMAGING_REPORT_CATEGORIES}
     lab = {(c.system, c.code) for c in LAB_REPORT_CATEGORIES}
-    assert not imaging & lab
-    assert {(V2_0074, "RAD"), (V2_0074, "CT"), (V2_0074, "NMR")} <= imaging
     assert {(V2_0074, "LAB"), (V2_0074, "HM"), (V2_0074, "CH")} <= lab
-    # v2-0074 has no MR or US code: listing one would never match a real report.
-    assert not {(V2_0074, "MR"), (V2_0074, "US")} & imaging
+    # An imaging report is never read as a laboratory one (it is an examination the letter names).
+    imaging = {"RAD", "IMG", "RX", "CT", "NMR", "RUS", "MR", "US"}
+    assert not {(V2_0074, code) for code in imaging} & lab
 
 
 def test_follow_up_codes_do_not_claim_a_referral() -> None:

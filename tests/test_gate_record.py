@@ -556,12 +556,3 @@ def test_a_physician_taking_part_by_a_role_signs_and_may_screen() -> None:
     result = gate(bundle)
     assert result.screening.author["id"] == "lbp-example-ed-physician"
     assert context_from_bundle(bundle).physician["id"] == "lbp-example-ed-physician"
-
-
-def test_the_scan_says_which_codings_a_terminology_server_may_be_asked_about() -> None:
-    from fhir_discharge.core.gate.record_scan import record_codings
-
-    bundle = add(happy_bundle(), condition("nsclc", "urn:oid:2.16.840.1.113883.6.96", "254637007"))
-    found = record_codings(context_from_bundle(bundle))
-    assert (SNOMED, "254637007") in found  # by OID in the record, canonical here
-    assert (SNOMED, "279039007") in found  # the diagnosis

@@ -208,7 +208,6 @@ class TerminologyServer:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.deadline_seconds = deadline_seconds
-        self.requests_made = 0  # HTTP requests, for the tests and the logs
         self._answers = _Answers(cache_seconds, CACHE_SIZE)
         self._takes_batches = True  # until the server says it takes none
         self._http = httpx.AsyncClient(
@@ -371,7 +370,6 @@ class TerminologyServer:
         return dict(zip(questions, found, strict=True))
 
     async def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        self.requests_made += 1
         try:
             return await self._http.request(method, url, **kwargs)
         except httpx.TimeoutException:

@@ -121,27 +121,6 @@ def scan_record(ctx: DischargeContext, findings: Findings) -> frozenset[str]:
     return frozenset(scan.caution)
 
 
-def record_codings(ctx: DischargeContext) -> set[tuple[str, str]]:
-    """(canonical system, code) of every coding at every position the scan reads: what the I/O
-    layer may ask a terminology server about (DischargeContext.red_flags_by_terminology_server)
-    before the gate runs."""
-    resources = (
-        ctx.encounter,
-        *ctx.conditions,
-        *ctx.observations,
-        *ctx.diagnostic_reports,
-        *ctx.procedures,
-        *ctx.medication_requests,
-        *ctx.medication_statements,
-    )
-    return {
-        (canonical_system(system), code.strip())
-        for resource in resources
-        for element in _elements(ctx, resource)
-        for system, code in codings(element.concept)
-    }
-
-
 class _Scan:
     def __init__(self, ctx: DischargeContext, findings: Findings) -> None:
         self.ctx = ctx
