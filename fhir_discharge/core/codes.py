@@ -252,8 +252,8 @@ LOW_BACK_PAIN: tuple[Code, ...] = (
 #   $subsumes.
 # - A history of cancer counts whatever the Condition's clinical status (remission, resolved).
 #
-# A (system, code) pair appears in one category only (tests/test_codes.py). Reasons for what was
-# left out, and what a clinician should still review, are in docs/terminology.md.
+# A (system, code) pair appears in one category only (tests/unit/test_codes.py). Reasons for what
+# was left out, and what a clinician should still review, are in docs/terminology.md.
 
 RED_FLAG_ITEMS: tuple[str, ...] = (
     "malignancy",

@@ -45,7 +45,7 @@ MAX_DOCUMENT_RESOURCES = 100
 # Every read and search asks for the server's current state, not a cached answer (pathway.md:
 # the current record, always). HAPI reuses a search's results for 60 s by default: measured on
 # HAPI 8.8.0, a screening stored and then searched within that minute was not found; HAPI
-# honours this header (tests/test_fresh_reads.py).
+# honours this header (tests/integration/test_fresh_reads.py).
 FRESH = {"Cache-Control": "no-cache"}
 
 

@@ -13,10 +13,10 @@ URL and version (`url`, `valueSetVersion`), one question per code and category.
   concept), nothing is re-implemented here, and the version pins the definition this release was
   built with.
 - It works on HAPI FHIR (SNOMED CT loaded with `$upload-external-code-system`, our ValueSets
-  stored and pre-expanded; measured on 8.8.0 in tests/test_terminology_hapi.py), and Ontoserver
-  and Snowstorm document it (stored ValueSets with SNOMED CT filters, `$validate-code` on them;
-  not tried here). A server that cannot evaluate our ValueSets (Snowstorm without ICD-10 loaded,
-  say) fails the controls below: 503, never a silent "no".
+  stored and pre-expanded; measured on 8.8.0 in tests/integration/test_terminology_hapi.py), and
+  Ontoserver and Snowstorm document it (stored ValueSets with SNOMED CT filters,
+  `$validate-code` on them; not tried here). A server that cannot evaluate our ValueSets
+  (Snowstorm without ICD-10 loaded, say) fails the controls below: 503, never a silent "no".
 - Not the implicit `http://snomed.info/sct?fhir_vs=isa/<concept>` value sets: HAPI 8.8.0 answers
   "Unknown or unusable ValueSet" for them. Not `CodeSystem/$subsumes`: it works on all three, but
   asks per pair (each code of the record × each of the ~150 listed concepts) and would restate the

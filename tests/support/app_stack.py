@@ -2,8 +2,8 @@
 in front of it, and the service configured to launch from the EHR (its FHIR endpoint an `iss`
 the service trusts, its origin one that may frame the app). The service takes no token of the
 EHR's as a caller: the app's session comes from the code exchange the service does itself.
-Used by tests/test_physician_app.py, tests/test_caller_roles.py and by `make app`
-(`python -m tests.support.app_stack`).
+Used by tests/browser/test_physician_app.py, tests/integration/test_caller_roles.py and by
+`make app` (`python -m tests.support.app_stack`).
 """
 
 from __future__ import annotations

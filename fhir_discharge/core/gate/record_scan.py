@@ -55,7 +55,7 @@ from .record import (
     visit_start,
 )
 
-# Every position of the record the scan reads (tests/test_gate_matrix.py puts every code of
+# Every position of the record the scan reads (tests/unit/test_gate_matrix.py puts every code of
 # codes.py at each of them).
 POSITIONS: tuple[str, ...] = (
     "Condition.code",
