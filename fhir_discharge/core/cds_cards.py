@@ -2,11 +2,16 @@
 
 On the pathway, one `info` card whose one suggestion creates the letter, the brochure reference,
 the care plan and both follow-up Tasks in the EHR, and whose detail says what the letter says, in
-the letter's own sentences; off the pathway (or with a record the letter cannot be written
-from), one `warning` card naming why, with a `smart` link to the physician's app when what is
-missing is the physician's screening. Cards are in the service's language (nl-BE), the language
-of the letter and of the ED. Pure: the hook instance and the app's launch URL are given; the web
-layer checks the cards against their models (web/cds_hooks/models.py).
+the letter's own sentences. Off it, one card naming why, told apart by its indicator and summary:
+`critical` when a red flag is what keeps the patient off the pathway (the physician must see
+it), `info` when the patient is simply not on it, `warning` when the record lacks what the letter
+needs (with a `smart` link to the physician's app when what is missing is the physician's
+screening). No card at all for an encounter whose reason and diagnoses show nothing of low back
+pain (`about_low_back_pain`): the hook is called on every ED discharge, and a card on each one
+that is not this pathway's trains the physician to dismiss them (alert fatigue; hazard log).
+Cards are in the service's language (nl-BE), the language of the letter and of the ED. Pure: the
+hook instance and the app's launch URL are given; the web layer checks the cards against their
+models (web/cds_hooks/models.py).
 """
 
 from __future__ import annotations
@@ -15,9 +20,12 @@ import re
 import uuid
 from typing import Any, Final
 
-from ..errors import IncompleteRecord, NotOnPathway
+from ..errors import Finding, IncompleteRecord, NotOnPathway
 from ..types import Resource
+from .codes import CHRONIC_LOW_BACK_PAIN, LOW_BACK_PAIN
+from .context import DischargeContext
 from .findings_nl import finding_text
+from .gate.record import diagnosis_references, of_encounter
 from .letter import (
     brochure_sentence,
     diagnosis_sentence,
@@ -25,7 +33,10 @@ from .letter import (
     safety_net_keys,
 )
 from .narrative import dutch_date, person_name
+from .pathway import pathway
 from .phrases import BROCHURE_URL, CARD_PHRASES, SAFETY_NET_ED_KEYS, SPINE_PROGRAMME_PHONE
+from .references import ref_of, same_target
+from .terminology import CodeList
 from .transaction import Discharge
 from .warnings_nl import discharge_warnings
 
@@ -33,6 +44,55 @@ from .warnings_nl import discharge_warnings
 # the Communication recording the letter as sent to the GP, is left out: applying a suggestion
 # does not send anything, so an EHR would record a sending that never happened.
 _ACTION_TYPES: Final = ("Composition", "DocumentReference", "CarePlan", "Task", "Task")
+
+
+# What shows an encounter to be about low back pain, for the card's silence only (the gate's own
+# diagnosis rule stays exact: terminology.LOW_BACK_PAIN_CODES): the pathway's diagnosis codes
+# and chronic low back pain, ICD-10 read hierarchically (M54.5 holds M54.50, M54.51 vertebrogenic
+# and M54.59), so a low back pain the pathway refuses (chronic, vertebrogenic) still gets its card.
+_LOW_BACK_PAIN_FAMILY: Final = CodeList(
+    ("low back pain", code) for code in (*LOW_BACK_PAIN, *CHRONIC_LOW_BACK_PAIN)
+)
+# The findings that are a red flag (pathway.md, "Red flags"): in the coded record, in the
+# physician's screening, or a fever on the encounter (the `infection` item).
+_RED_FLAG_FINDING_PREFIX: Final = "red-flag-"
+_RED_FLAG_FINDINGS: Final = frozenset({"fever"})
+
+
+def about_low_back_pain(ctx: DischargeContext) -> bool:
+    """Whether the encounter's reason or diagnoses show anything of low back pain: a reason
+    (reasonCode, or the Condition a reasonReference names) or a Condition of the encounter (linked
+    to it or named in Encounter.diagnosis, whatever its status: a refuted one is still about low
+    back pain) coded in the family above, or the physician's pathway screening of this
+    encounter. A diagnosis the encounter names but the record does not hold cannot show
+    anything: then the encounter counts as about low back pain, and the gate says what is
+    missing."""
+    encounter = ctx.encounter
+    concepts: list[object] = list(encounter.get("reasonCode") or [])
+    for reference in encounter.get("reasonReference") or []:
+        reason = ctx.resolve(reference)
+        if reason is not None:
+            concepts.append(reason.get("code"))
+    for reference in diagnosis_references(ctx):
+        if ctx.resolve(reference) is None and not any(
+            same_target(reference, ref_of(c)) for c in ctx.conditions
+        ):
+            return True
+    concepts += [c.get("code") for c in ctx.conditions if of_encounter(ctx, c)]
+    if any(_LOW_BACK_PAIN_FAMILY.first_match(concept) for concept in concepts):
+        return True
+    canonical = pathway().screening.canonical
+    return any(
+        str(r.get("questionnaire") or "").split("|", 1)[0] == canonical
+        and same_target(r.get("encounter"), ref_of(encounter))
+        for r in ctx.screenings
+    )
+
+
+def is_red_flag(finding: Finding) -> bool:
+    return finding.code is not None and (
+        finding.code.startswith(_RED_FLAG_FINDING_PREFIX) or finding.code in _RED_FLAG_FINDINGS
+    )
 
 
 def card_language(language: str) -> str:
@@ -123,21 +183,31 @@ def refusal_card(
     language: str,
     app_launch_url: str | None = None,
 ) -> dict[str, Any]:
-    """The warning card. When the physician's red-flag screening is what is missing (or
-    incomplete), a `smart` link launches the physician's app to document it (CDS Hooks 2.0:
-    the EHR launches it with `iss` and `launch`)."""
+    """The card of a refusal: `critical` with its own summary when a red flag is among the
+    reasons, `info` when the patient is otherwise not on the pathway, `warning` when the record
+    is incomplete. When the physician's red-flag screening is what is missing (or incomplete), a
+    `smart` link launches the physician's app to document it (CDS Hooks 2.0: the EHR launches it
+    with `iss` and `launch`)."""
     p = CARD_PHRASES[language]
     off = isinstance(refusal, NotOnPathway)
-    lines = [p["off-intro" if off else "incomplete-intro"], ""]
+    red_flag = off and any(is_red_flag(f) for f in refusal.findings)
+    kind, indicator = (
+        ("red-flag", "critical")
+        if red_flag
+        else ("off", "info")
+        if off
+        else ("incomplete", "warning")
+    )
+    lines = [p[f"{kind}-intro"], ""]
     for finding in refusal.findings:
         where = f" (`{md_code(finding.expression)}`)" if finding.expression else ""
         # In the card's language where the catalogue has the finding (findings_nl.py).
         lines.append(f"- {md(finding_text(finding, language) or finding.message)}{where}")
     card: dict[str, Any] = {
         "uuid": _card_uuid(hook_instance, "card"),
-        "summary": p["off-summary" if off else "incomplete-summary"],
+        "summary": p[f"{kind}-summary"],
         "detail": "\n".join(lines),
-        "indicator": "warning",
+        "indicator": indicator,
         "source": _source(p),
     }
     screening_missing = any(

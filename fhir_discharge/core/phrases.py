@@ -308,6 +308,18 @@ NL_BE_CARDS: Final[dict[str, str]] = {
         "van de spoedgevallendienst. Er wordt geen ontslagbrief, brochure of zorgplan "
         "voorgesteld. Gevonden in het dossier:"
     ),
+    # A red flag among the reasons (cds_cards.refusal_card, indicator `critical`): said first,
+    # apart from a plain "not on the pathway", so it is not dismissed as one.
+    "red-flag-summary": (
+        "Alarmsignaal (rode vlag) bij lage rugpijn: niet in het zorgpad, geen ontslagbrief "
+        "voorgesteld."
+    ),
+    "red-flag-intro": (
+        "Het dossier of de screening van de arts vermeldt een alarmsignaal (rode vlag) bij deze "
+        "lage rugpijn. De patiënt valt buiten het zorgpad acute niet-specifieke mechanische lage "
+        "rugpijn; er wordt geen ontslagbrief, brochure of zorgplan voorgesteld. Gevonden in het "
+        "dossier:"
+    ),
     "app-link": "Screening op alarmsignalen documenteren (app)",
     "incomplete-intro": (
         "Het dossier mist gegevens die de ontslagbrief van het zorgpad acute lage rugpijn "

@@ -20,7 +20,7 @@ from fhir_discharge import build_discharge
 from fhir_discharge.core.cds_cards import as_action_resources
 from fhir_discharge.core.codes import SNOMED
 from fhir_discharge.core.narrative import dutch_date
-from fhir_discharge.core.phrases import BROCHURE_URL
+from fhir_discharge.core.phrases import BROCHURE_URL, CARD_PHRASES
 from fhir_discharge.io.gathering import RECORD_SEARCHES
 from fhir_discharge.web.cds_hooks.service import PREFETCH
 from tests.support.contexts import held_by_server
@@ -293,10 +293,12 @@ def check_discharge_card(answer: CdsResponse, record: dict) -> Card:
     return card
 
 
-def check_warning_card(answer: CdsResponse, *named: str) -> Card:
+def check_refusal_card(answer: CdsResponse, indicator: str, *named: str) -> Card:
+    """The one card of a refusal: `critical` for a red flag, `info` for another reason the
+    patient is not on the pathway, `warning` for an incomplete record; no suggestion."""
     assert len(answer.cards) == 1
     card = answer.cards[0]
-    assert card.indicator == "warning"
+    assert card.indicator == indicator
     assert card.suggestions is None and card.selectionBehavior is None
     assert card.detail is not None
     for name in named:
@@ -393,23 +395,60 @@ def test_partial_prefetch_is_completed_from_fhir_server(service_url, fhir_base_u
 # --- (d) off the pathway ----------------------------------------------------------------------
 
 
-def test_a_red_flag_gives_a_warning_card_naming_it(service_url):
+def test_a_red_flag_gives_a_critical_card_naming_it(service_url):
     record = new_record()
     flag = red_flag(record)
     prefetch = full_prefetch(record)
     prefetch["conditions"]["entry"].append({"resource": flag, "search": {"mode": "match"}})
     answer = cds_response(call(service_url, hook_request(record, prefetch=prefetch)))
-    card = check_warning_card(answer, f"Condition/{flag['id']}", RED_FLAG)
-    assert "zorgpad acute lage rugpijn" in card.summary
+    card = check_refusal_card(answer, "critical", f"Condition/{flag['id']}", RED_FLAG)
+    # told apart from a plain "not on the pathway" by its summary too
+    assert card.summary == CARD_PHRASES["nl-BE"]["red-flag-summary"]
+    assert card.summary.startswith("Alarmsignaal (rode vlag)")
     assert card.links is None
 
 
-def test_a_red_flag_on_the_fhir_server_gives_the_same_warning(service_url, fhir_base_url):
+def test_a_red_flag_on_the_fhir_server_gives_the_same_critical_card(service_url, fhir_base_url):
     record = seeded(fhir_base_url)
     flag = red_flag(record)
     seed(fhir_base_url, [flag])
     body = hook_request(record, fhirServer=fhir_base_url, fhirAuthorization=authorization())
-    check_warning_card(cds_response(call(service_url, body)), f"Condition/{flag['id']}")
+    check_refusal_card(cds_response(call(service_url, body)), "critical", f"Condition/{flag['id']}")
+
+
+def test_another_diagnosis_gives_a_plain_not_on_the_pathway_card(service_url):
+    record = new_record()
+    patient_id, encounter_id = ids(record)
+    sprain = condition(
+        f"{encounter_id}-sprain", SNOMED, "44465007", patient=f"Patient/{patient_id}"
+    )
+    sprain["encounter"] = {"reference": f"Encounter/{encounter_id}"}
+    sprain["code"]["text"] = "Verstuiking enkel"
+    prefetch = full_prefetch(record)
+    prefetch["conditions"]["entry"].append({"resource": sprain, "search": {"mode": "match"}})
+    answer = cds_response(call(service_url, hook_request(record, prefetch=prefetch)))
+    card = check_refusal_card(answer, "info", "Verstuiking enkel")
+    assert card.summary == CARD_PHRASES["nl-BE"]["off-summary"]
+    assert "Alarmsignaal" not in card.summary
+
+
+def test_an_encounter_not_about_low_back_pain_gets_no_card(service_url):
+    # An ED discharge for a sprained ankle: the hook is called for it too, and stays silent
+    # (no card on every discharge that is not this pathway's: alert fatigue).
+    record = new_record()
+    lbp = next(c for c in of_type(record, "Condition"))
+    lbp["code"] = {"coding": [{"system": SNOMED, "code": "44465007"}], "text": "Verstuiking enkel"}
+    record["entry"] = [
+        e for e in record["entry"] if e["resource"]["resourceType"] != "QuestionnaireResponse"
+    ]
+    answer = cds_response(call(service_url, hook_request(record, prefetch=full_prefetch(record))))
+    assert answer.cards == []
+    # the same visit with low back pain as its reason is the pathway's business: a card
+    resource(record, "Encounter")["reasonCode"] = [
+        {"coding": [{"system": SNOMED, "code": "279039007"}]}
+    ]
+    answer = cds_response(call(service_url, hook_request(record, prefetch=full_prefetch(record))))
+    assert len(answer.cards) == 1
 
 
 def test_an_incomplete_record_gives_a_warning_card(service_url):
@@ -417,7 +456,7 @@ def test_an_incomplete_record_gives_a_warning_card(service_url):
     prefetch = full_prefetch(record)
     del prefetch["encounter"]["period"]["end"]
     answer = cds_response(call(service_url, hook_request(record, prefetch=prefetch)))
-    check_warning_card(answer, "Encounter.period.end")
+    check_refusal_card(answer, "warning", "Encounter.period.end")
 
 
 def test_a_missing_screening_gives_a_card_saying_what_to_document(service_url):
@@ -426,8 +465,8 @@ def test_a_missing_screening_gives_a_card_saying_what_to_document(service_url):
     prefetch["screenings"] = searchset([])
     answer = cds_response(call(service_url, hook_request(record, prefetch=prefetch)))
     # The finding in the card's Dutch (phrases.FINDING_PHRASES), never the API's English.
-    card = check_warning_card(
-        answer, "screening op alarmsignalen van dit bezoek is niet gedocumenteerd"
+    card = check_refusal_card(
+        answer, "warning", "screening op alarmsignalen van dit bezoek is niet gedocumenteerd"
     )
     assert "is not documented" not in (card.detail or "")
     assert card.summary.startswith("Dossier onvolledig")
@@ -483,7 +522,7 @@ def test_the_card_says_when_the_gp_cannot_receive_the_letter_electronically(serv
     assert "cannot receive" not in detail  # not the API's English
 
 
-def test_a_fever_read_from_the_fhir_server_gives_a_warning_card(service_url, fhir_base_url):
+def test_a_fever_read_from_the_fhir_server_gives_a_red_flag_card(service_url, fhir_base_url):
     record = new_record()
     patient_id, encounter_id = ids(record)
     fever = {
@@ -497,7 +536,8 @@ def test_a_fever_read_from_the_fhir_server_gives_a_warning_card(service_url, fhi
     }
     seed(fhir_base_url, [e["resource"] for e in record["entry"]] + [fever])
     body = hook_request(record, fhirServer=fhir_base_url, fhirAuthorization=authorization())
-    check_warning_card(cds_response(call(service_url, body)), f"Observation/{fever['id']}", "39,4")
+    answer = cds_response(call(service_url, body))
+    check_refusal_card(answer, "critical", f"Observation/{fever['id']}", "39,4")
 
 
 # --- (e) malformed requests: 400 ----------------------------------------------------------------

@@ -3,8 +3,9 @@
 The EHR calls `POST /cds-services/lbp-discharge` when the ED physician discharges an encounter.
 On the pathway the answer is one `info` card whose one suggestion creates the letter, brochure
 reference, care plan and both follow-up tasks in the EHR; off the pathway (or with a record the
-letter cannot be written from) it is one `warning` card naming why, without suggestions
-(core/cds_cards.py).
+letter cannot be written from) it is one card naming why, without suggestions: `critical` for a
+red flag, `info` for another reason, `warning` for a record that lacks something. An encounter
+whose reason and diagnoses show nothing of low back pain gets no card (core/cds_cards.py).
 
 Data comes from the prefetch first (a resource or a searchset Bundle per key, prefetch.py), then,
 for what the prefetch lacks, from the EHR's `fhirServer` with `fhirAuthorization.access_token` as
@@ -22,7 +23,12 @@ from typing import Any, Final
 
 from fastapi import APIRouter, Request
 
-from ...core.cds_cards import card_language, discharge_card, refusal_card
+from ...core.cds_cards import (
+    about_low_back_pain,
+    card_language,
+    discharge_card,
+    refusal_card,
+)
 from ...errors import Forbidden, IncompleteRecord, NotOnPathway
 from ...io.discharging import screened_discharge
 from ...io.hook_gathering import gather_hook_context
@@ -79,7 +85,8 @@ async def cds_discovery() -> CdsDiscovery:
 async def lbp_discharge_hook(
     request: Request, settings: SettingsDep, caller: CdsClientDep, terminology: TerminologyDep
 ) -> CdsResponse:
-    """A CDS Hooks 2.0 `encounter-discharge` call: 200 with cards, 400 for a malformed request,
+    """A CDS Hooks 2.0 `encounter-discharge` call: 200 with cards (none for an encounter not
+    about low back pain), 400 for a malformed request,
     403 for a fhirServer not the caller's, 412 when the data is neither prefetched nor
     readable, 502/504 when fhirServer fails, 503 when the configured terminology server cannot
     answer."""
@@ -109,6 +116,10 @@ async def lbp_discharge_hook(
             token,
             settings.fhir_timeout_seconds,
         )
+        if not about_low_back_pain(ctx):
+            # Not this pathway's encounter: silence, not a card on every ED discharge.
+            log.info("hook %s: not about low back pain, no card", hook.hookInstance)
+            return CdsResponse(cards=[])
         discharge = await screened_discharge(ctx, terminology, settings.language, gp_message=False)
     except (NotOnPathway, IncompleteRecord) as refusal:
         log.info("hook %s: %s", hook.hookInstance, type(refusal).__name__)
