@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     smart_scope: str = "system/*.rs system/*.c"
     # The token endpoint; by default read from {fhir_base_url}/.well-known/smart-configuration.
     smart_token_url: str | None = None
-    # Who may call this service's patient-data endpoints (fhir_discharge/web/security.py). With
+    # Who may call this service's patient-data endpoints (web/deps.py, web/security.py). With
     # none of these set, those endpoints answer 401: secure by default.
     # Static bearer tokens, for development (JSON list in the environment, or a file with one per
     # line); compared in constant time, never logged.
@@ -204,7 +204,7 @@ class Settings(BaseSettings):
     # CDS Hooks: FHIR servers (base URLs; a value ending in ":" is a scheme+host prefix, e.g.
     # "http://127.0.0.1:") a hook request's fhirServer may name, besides fhir_base_url.
     cds_fhir_servers: list[str] = []
-    # The physician's SMART on FHIR app (fhir_discharge/web/physician_app.py, served under /app/).
+    # The physician's SMART on FHIR app (fhir_discharge/web/physician_app/, served under /app/).
     # Its launch URL, as the CDS Hooks card's `smart` link names it (absolute; default: this
     # service's own /app/launch on its public base URL, public_base_url).
     app_launch_url: str | None = None
@@ -217,7 +217,7 @@ class Settings(BaseSettings):
     # the launch's.
     app_fhir_servers: list[str] = []
     # How long the app's session (the opaque handle the browser holds in place of the SMART
-    # access token, web/physician_app.py) lives at most; never longer than that token.
+    # access token, web/physician_app/) lives at most; never longer than that token.
     app_session_seconds: int = Field(default=900, ge=30, le=12 * 3600)
     # The EHR origins (scheme://host[:port]) that may frame the app's pages (SMART apps are often
     # embedded in the EHR): Content-Security-Policy frame-ancestors. Empty: no one ('none').

@@ -14,6 +14,8 @@ CARE_PLAN_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-follow-up-care-plan"
 TASK_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-follow-up-task"
 GP_MESSAGE_TASK_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-gp-message-task"
 DEAD_LETTER_TASK_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-dead-letter-task"
+# The physician's red-flag screening as the app stores it (core/draft_screening.py).
+SCREENING_RESPONSE_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-red-flag-screening-response"
 
 
 def red_flag_value_set(item: str) -> str:

@@ -2,9 +2,9 @@
 
 Six catalogues per language: the letter and care plan (`PHRASES`, read by core/letter.py,
 careplan.py, brochure.py, communication.py), the CDS Hooks cards that announce the letter
-(`CARD_PHRASES`, web/cds_hooks.py), the labels of the letter's HTML and PDF renderings that
+(`CARD_PHRASES`, core/cds_cards.py), the labels of the letter's HTML and PDF renderings that
 the FHIR letter itself does not carry (`PAGE_LABELS`, core/rendering/), the physician's app
-(`APP_PHRASES`, web/physician_app.py), the gate's findings with the words they use
+(`APP_PHRASES`, web/physician_app/), the gate's findings with the words they use
 (`FINDING_PHRASES`, `FINDING_VALUES`, core/findings_nl.py), and the warnings of a discharge
 (`WARNING_PHRASES`, core/warnings_nl.py).
 
@@ -279,7 +279,7 @@ NL_BE: Final[dict[str, str]] = {
     ),
 }
 
-# The CDS Hooks cards (web/cds_hooks.py): the info card that offers the letter, the warning card
+# The CDS Hooks cards (core/cds_cards.py): the info card that offers the letter, the warning card
 # that says why there is none. Markdown: `**` is bold.
 NL_BE_CARDS: Final[dict[str, str]] = {
     "source": "UZ Leuven – zorgpad acute lage rugpijn",
@@ -337,6 +337,18 @@ NL_BE_CARDS: Final[dict[str, str]] = {
         "van de spoedgevallendienst. Er wordt geen ontslagbrief, brochure of zorgplan "
         "voorgesteld. Gevonden in het dossier:"
     ),
+    # A red flag among the reasons (cds_cards.refusal_card, indicator `critical`): said first,
+    # apart from a plain "not on the pathway", so it is not dismissed as one.
+    "red-flag-summary": (
+        "Alarmsignaal (rode vlag) bij lage rugpijn: niet in het zorgpad, geen ontslagbrief "
+        "voorgesteld."
+    ),
+    "red-flag-intro": (
+        "Het dossier of de screening van de arts vermeldt een alarmsignaal (rode vlag) bij deze "
+        "lage rugpijn. De patiënt valt buiten het zorgpad acute niet-specifieke mechanische lage "
+        "rugpijn; er wordt geen ontslagbrief, brochure of zorgplan voorgesteld. Gevonden in het "
+        "dossier:"
+    ),
     "app-link": "Screening op alarmsignalen documenteren (app)",
     "incomplete-intro": (
         "Het dossier mist gegevens die de ontslagbrief van het zorgpad acute lage rugpijn "
@@ -357,7 +369,7 @@ NL_BE_PAGE: Final[dict[str, str]] = {
     "no-sections": "(Deze brief bevat geen secties.)",
 }
 
-# The physician's app (web/physician_app.py and its page).
+# The physician's app (web/physician_app/ and its page).
 NL_BE_APP: Final[dict[str, str]] = {
     "title": "Ontslag acute lage rugpijn – spoedgevallen UZ Leuven",
     "app-name": "Zorgpad acute lage rugpijn",
@@ -585,7 +597,7 @@ MONTHS_NL: Final = (
 )
 
 # The pathway gate's findings (core/gate/), keyed by Finding.code: why there is no
-# letter, as the physician's app shows it (web/physician_app.py, through core/findings_nl.py).
+# letter, as the physician's app shows it (core/app_preview.py, through core/findings_nl.py).
 # Each says what the English Finding.message says (that one stays English, for integrators, in
 # the OperationOutcome); FHIR element names, codes and statuses stay as the record has them.
 # `{placeholders}` are Finding.params: values from the record (a code, a display, a status, a

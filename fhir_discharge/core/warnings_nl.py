@@ -15,7 +15,7 @@ admits only a number, a FHIR resource type, a national number's name and `Type/i
 Anything else (a warning of a kind this module does not know, a changed English sentence, a
 warning the facts do not back) has no Dutch: `message_nl` is None, and the caller shows the
 English. So the app never shows a Dutch sentence for a warning other than the one it replaces.
-tests/test_warnings_nl.py makes every kind from a record, through the core.
+tests/unit/test_warnings_nl.py makes every kind from a record, through the core.
 The text is plain: whoever shows it inserts it as text, never as markup.
 """
 

@@ -1,4 +1,4 @@
-"""The discharge use case, once for the HTTP operation (web/routes.py) and the CLI (cli.py):
+"""The discharge use case, once for the HTTP operation (web/operation/) and the CLI (cli.py):
 build it (`screened_discharge`: the terminology server's answers, then the gate), accept it into
 the durable outbox, deliver it now, wait up to N seconds.
 
@@ -45,7 +45,7 @@ async def screened_discharge(
     """The gate, then the transaction, for `ctx` as the service and the CLI see it: with what the
     configured terminology server says of its SNOMED CT codes (io/terminology.py) filled in
     first. The one way the operation, the CDS hook, the physician's app and the CLI run the gate
-    (tests/test_terminology.py holds that no other module calls build_discharge).
+    (tests/unit/test_terminology.py holds that no other module calls build_discharge).
 
     `gp_message=False` (previews: the CDS card, the app) leaves out the KMEHR message and its PDF;
     with it the build runs off the event loop (the letter's PDF costs CPU: benchmarks/README.md)."""

@@ -13,10 +13,10 @@ URL and version (`url`, `valueSetVersion`), one question per code and category.
   concept), nothing is re-implemented here, and the version pins the definition this release was
   built with.
 - It works on HAPI FHIR (SNOMED CT loaded with `$upload-external-code-system`, our ValueSets
-  stored and pre-expanded; measured on 8.8.0 in tests/test_terminology_hapi.py), and Ontoserver
-  and Snowstorm document it (stored ValueSets with SNOMED CT filters, `$validate-code` on them;
-  not tried here). A server that cannot evaluate our ValueSets (Snowstorm without ICD-10 loaded,
-  say) fails the controls below: 503, never a silent "no".
+  stored and pre-expanded; measured on 8.8.0 in tests/integration/test_terminology_hapi.py), and
+  Ontoserver and Snowstorm document it (stored ValueSets with SNOMED CT filters,
+  `$validate-code` on them; not tried here). A server that cannot evaluate our ValueSets
+  (Snowstorm without ICD-10 loaded, say) fails the controls below: 503, never a silent "no".
 - Not the implicit `http://snomed.info/sct?fhir_vs=isa/<concept>` value sets: HAPI 8.8.0 answers
   "Unknown or unusable ValueSet" for them. Not `CodeSystem/$subsumes`: it works on all three, but
   asks per pair (each code of the record × each of the ~150 listed concepts) and would restate the
@@ -223,7 +223,6 @@ class TerminologyServer:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.deadline_seconds = deadline_seconds
-        self.requests_made = 0  # HTTP requests, for the tests and the logs
         self._answers = _Answers(cache_seconds, CACHE_SIZE)
         self._takes_batches = True  # until the server says it takes none
         self._http = httpx.AsyncClient(
@@ -378,7 +377,6 @@ class TerminologyServer:
         return dict(zip(questions, found, strict=True))
 
     async def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        self.requests_made += 1
         try:
             return await self._http.request(method, url, **kwargs)
         except httpx.TimeoutException:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import HTTPException, Path, Query, Request, Response
+from fastapi import HTTPException, Path, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import StringConstraints
 
@@ -25,7 +25,6 @@ MODEL_BODY_MAX_BYTES = 64 * 1024
 # A FHIR logical id (references.FHIR_ID_PATTERN: never "." or ".."): anything else in a path,
 # a query or a request body never reaches the FHIR server.
 FhirId = Annotated[str, Path(pattern=FHIR_ID_PATTERN, max_length=FHIR_ID_MAX_LENGTH)]
-FhirIdQuery = Annotated[str, Query(pattern=FHIR_ID_PATTERN, max_length=FHIR_ID_MAX_LENGTH)]
 FhirIdField = Annotated[
     str, StringConstraints(pattern=FHIR_ID_PATTERN, max_length=FHIR_ID_MAX_LENGTH)
 ]

@@ -1,7 +1,7 @@
 """The one collector every check of the gate adds its findings to.
 
 Each finding has a stable code and the values its English message is built from, so the
-physician's app can say it in Dutch (phrases.FINDING_PHRASES; tests/test_findings_nl.py).
+physician's app can say it in Dutch (phrases.FINDING_PHRASES; tests/unit/test_findings_nl.py).
 """
 
 from __future__ import annotations
