@@ -1,6 +1,7 @@
 # The two commands of the README. Each sets up what it needs first (idempotent):
 #   make demo   local FHIR sandbox + the service on loopback, the example discharged, both stopped
 #   make test   the whole test suite (what .ci/run calls)
+# and, while working: make test-fast (tests/unit and tests/asgi: no server, no browser).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -8,13 +9,18 @@ INSTALLED := $(VENV)/.installed
 VALIDATOR := tools/validator/node_modules/.installed
 HAPI_JAR := tools/hapi/target/hapi-fhir-test-server.jar
 
-.PHONY: demo test setup lint clean chromium debian-tools app
+.PHONY: demo test test-fast setup lint clean chromium debian-tools app
 
 demo: $(INSTALLED)
 	$(PY) -m devtools.demo
 
 test: $(INSTALLED) $(VALIDATOR) debian-tools $(HAPI_JAR)
 	$(PY) -m pytest
+
+# The in-process lanes: pure code and the app in this process (the validator's Node worker and
+# pdftotext are used; no server, no socket, no browser).
+test-fast: $(INSTALLED) $(VALIDATOR) debian-tools
+	$(PY) -m pytest tests/unit tests/asgi
 
 setup: $(INSTALLED) $(VALIDATOR) debian-tools
 

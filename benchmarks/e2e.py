@@ -2,9 +2,10 @@
 
     .venv/bin/python -m benchmarks.e2e [--iterations 100] [--repeats 50]
 
-One sekmet-fhir sandbox (loopback), seeded with 2 x iterations fresh records (FhirClient.upsert;
-each its own patient and encounter), and the real service (`fhir-discharge serve`, a uvicorn
-subprocess) pointed at it. Side by side, alternating request by request:
+One sekmet-fhir sandbox (loopback), seeded with 2 x iterations fresh records
+(tests/support/seeding.py; each its own patient and encounter), and the real service
+(`fhir-discharge serve`, a uvicorn subprocess) pointed at it. Side by side, alternating request
+by request:
   service   POST /Encounter/$lbp-discharge with record A_i's context Bundle: the service parses,
             gates, builds, puts the transaction in its durable outbox (SQLite, fsync), posts it
             to the sandbox and answers (201)
@@ -52,7 +53,7 @@ from devtools.sandbox import free_port, start_sandbox, wait_until_up
 from fhir_discharge.config import DEFAULT_SITE_FILE, load_site
 from fhir_discharge.core.record.context import context_from_bundle
 from fhir_discharge.core.transaction import build_discharge
-from fhir_discharge.io.fhir_client import FhirClient
+from tests.support.seeding import seed_async
 
 GOAL = 1.10
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
@@ -61,11 +62,9 @@ SITE = load_site(DEFAULT_SITE_FILE)
 
 
 async def seed(base_url: str, records: list[dict]) -> None:
-    async with FhirClient(base_url, timeout=120) as client:
-        for start in range(0, len(records), 20):
-            await client.upsert(
-                e["resource"] for r in records[start : start + 20] for e in r["entry"]
-            )
+    for start in range(0, len(records), 20):
+        resources = [e["resource"] for r in records[start : start + 20] for e in r["entry"]]
+        await seed_async(base_url, resources, timeout=120)
 
 
 def transaction_bytes(record: dict) -> bytes:

@@ -1,8 +1,12 @@
 """`fhir-discharge serve | discharge FILE`.
 
-`discharge` exits 0 when the discharge landed (each resource printed: created or existing),
-1 when the FHIR server refused it or it went dead after every attempt, 2 when the input is not
-a discharge (the OperationOutcome on stderr for both), 3 when it did not land within --wait.
+`discharge` builds and posts as the service does, from the same settings (the environment's
+`FHIR_DISCHARGE_...`): the letter in the configured language, posted with the service's
+authentication to its FHIR server (`fhir_auth`: a static token or SMART Backend Services), or to
+`--server`, authenticated the same way. It exits 0 when the discharge landed (each resource
+printed: created or existing), 1 when the FHIR server refused it or it went dead after every
+attempt, 2 when the input is not a discharge (the OperationOutcome on stderr for both), 3 when it
+did not land within --wait.
 """
 
 from __future__ import annotations
@@ -20,9 +24,9 @@ from .config import Settings
 from .core.record.context import context_from_bundle
 from .errors import DischargeError, InvalidInput, operation_outcome
 from .io.discharging import accept_and_deliver, deliverer_for, screened_discharge, where_landed
-from .io.fhir_client import FhirClient
 from .io.outbox import DEAD, FAILED
 from .io.outbox.sqlite import SqliteOutbox
+from .io.smart import fhir_client_from
 from .io.terminology import terminology_server_from
 from .logs import configure_logging
 
@@ -58,6 +62,8 @@ async def discharge_file(
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise InvalidInput(f"{path.name}: not a readable JSON file") from None
     settings = settings or Settings()
+    if server is not None:
+        settings = settings.model_copy(update={"fhir_base_url": server.rstrip("/")})
     # The same transaction the service would post for this context Bundle, with the configured
     # terminology server asked as the service asks it (io/terminology.py).
     ctx = context_from_bundle(bundle)
@@ -74,8 +80,9 @@ async def discharge_file(
         return 0
     with tempfile.TemporaryDirectory(prefix="fhir-discharge-") as scratch:
         outbox = SqliteOutbox(Path(scratch) / "outbox.sqlite3")
-        client = FhirClient(server or settings.fhir_base_url, timeout=settings.fhir_timeout_seconds)
-        deliverer = deliverer_for(outbox, client, settings)
+        client = fhir_client_from(settings)
+        # No alert: the outbox ends with the command, and its caller reads the failure here.
+        deliverer = deliverer_for(outbox, client, settings, alerts=False)
         await deliverer.start()
         try:
             item = await accept_and_deliver(deliverer, discharge, wait_seconds)
@@ -110,7 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     discharge_cmd = commands.add_parser("discharge", help="discharge a context Bundle from a file")
     discharge_cmd.add_argument("file", type=Path)
     target = discharge_cmd.add_mutually_exclusive_group()
-    target.add_argument("--server", help="FHIR base URL (default: FHIR_DISCHARGE_FHIR_BASE_URL)")
+    target.add_argument(
+        "--server",
+        help="FHIR base URL (default: FHIR_DISCHARGE_FHIR_BASE_URL), authenticated as the "
+        "service is (FHIR_DISCHARGE_FHIR_AUTH)",
+    )
     target.add_argument(
         "--dry-run", action="store_true", help="print the transaction, post nothing"
     )

@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .core.dead_letter import alert_owner_problem
 from .core.i18n.catalogue import LANGUAGES
 from .core.site import Site, SiteError, site_from_toml
 
@@ -92,7 +93,7 @@ class Settings(BaseSettings):
     smart_scope: str = "system/*.rs system/*.c"
     # The token endpoint; by default read from {fhir_base_url}/.well-known/smart-configuration.
     smart_token_url: str | None = None
-    # Who may call this service's patient-data endpoints (fhir_discharge/web/security.py). With
+    # Who may call this service's patient-data endpoints (web/deps.py, web/security.py). With
     # none of these set, those endpoints answer 401: secure by default.
     # Static bearer tokens, for development (JSON list in the environment, or a file with one per
     # line); compared in constant time, never logged.
@@ -136,6 +137,23 @@ class Settings(BaseSettings):
     # How long an answer of the terminology server is reused (an in-process LRU, per code and
     # red-flag category); 0: never reused.
     terminology_cache_seconds: float = 3600.0
+
+    # Who is alerted when a discharge does not reach the record (refused by the FHIR server, an
+    # identity conflict there, or not taken after max_delivery_attempts): a Task for this owner
+    # is written to the FHIR server (core/dead_letter.py), e.g. the ED secretariat's
+    # `Organization/{id}` or a `PractitionerRole/{id}` there. Unset: no one is alerted (the
+    # failure is logged at ERROR and counted), said at start-up.
+    dead_letter_alert_owner: str | None = None
+
+    @field_validator("dead_letter_alert_owner")
+    @classmethod
+    def _alert_owner_reference(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        problem = alert_owner_problem(value.strip())
+        if problem is not None:
+            raise ValueError(f"dead_letter_alert_owner {problem}")
+        return value.strip()
 
     @field_validator("outbox_retention_days")
     @classmethod
@@ -238,7 +256,7 @@ class Settings(BaseSettings):
     # CDS Hooks: FHIR servers (base URLs; a value ending in ":" is a scheme+host prefix, e.g.
     # "http://127.0.0.1:") a hook request's fhirServer may name, besides fhir_base_url.
     cds_fhir_servers: list[str] = []
-    # The physician's SMART on FHIR app (fhir_discharge/web/physician_app.py, served under /app/).
+    # The physician's SMART on FHIR app (fhir_discharge/web/physician_app/, served under /app/).
     # Its launch URL, as the CDS Hooks card's `smart` link names it (absolute; default: this
     # service's own /app/launch on its public base URL, public_base_url).
     app_launch_url: str | None = None
@@ -251,7 +269,7 @@ class Settings(BaseSettings):
     # the launch's.
     app_fhir_servers: list[str] = []
     # How long the app's session (the opaque handle the browser holds in place of the SMART
-    # access token, web/physician_app.py) lives at most; never longer than that token.
+    # access token, web/physician_app/) lives at most; never longer than that token.
     app_session_seconds: int = Field(default=900, ge=30, le=12 * 3600)
     # The EHR origins (scheme://host[:port]) that may frame the app's pages (SMART apps are often
     # embedded in the EHR): Content-Security-Policy frame-ancestors. Empty: no one ('none').

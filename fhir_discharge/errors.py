@@ -42,7 +42,6 @@ FINDING_DISPLAYS: dict[str, str] = {
     "patient-deceased": "The patient is recorded as deceased",
     "birth-date-missing": "The patient's birth date is not on record",
     "patient-not-adult": "The patient is not certainly an adult",
-    "patient-ssin-invalid": "The patient's national number (SSIN) fails its check",
     "patient-ssin-ambiguous": "The patient has more than one national number (SSIN)",
     # the diagnosis
     "diagnosis-not-in-record": "A diagnosis of the encounter is not in the record",
@@ -91,6 +90,11 @@ FINDING_DISPLAYS: dict[str, str] = {
     "encounter-of-another-patient": "The FHIR server holds this encounter for another patient",
     "letter-of-another-patient": "The FHIR server holds this letter for another patient",
     "identifier-matches-several": "The FHIR server holds several resources under one identifier",
+    # what the configured terminology server says of the record's SNOMED CT codes
+    # (io/terminology.py)
+    "code-unknown-to-terminology-server": (
+        "A SNOMED CT code of the record is not known to the terminology server"
+    ),
 }
 
 

@@ -63,6 +63,8 @@ def configure_logging(level: int = logging.INFO) -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # fontTools says each table it subsets at INFO: ~40 lines per letter's PDF, no news.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 class RequestIdMiddleware:

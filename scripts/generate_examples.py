@@ -5,7 +5,7 @@
 
 Inputs are derived from examples/input/happy-path-bundle.json (the one hand-written record).
 Outputs: the transaction Bundle and the letter as plain text for each on-pathway input, the
-OperationOutcome for each refused one. tests/test_examples.py fails while they are stale.
+OperationOutcome for each refused one. tests/unit/test_examples.py fails while they are stale.
 """
 
 from __future__ import annotations

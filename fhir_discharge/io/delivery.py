@@ -11,6 +11,14 @@ This is the one retry layer for the transaction: FhirClient.post_transaction tri
 transient failure (io/retry.py `is_transient`) is requeued here, due again after
 `backoff(...)` (the server's Retry-After when it sent one, capped at `max_delay`). So an item
 costs one POST per outbox attempt: a dead letter exactly `max_attempts`, a refusal one.
+
+A discharge given up (refused, an identity conflict, or dead) alerts someone: with `alert_owner`
+set, the commit that records the failure also queues an alert (core/dead_letter.py: a Task for
+that owner on the FHIR server), an outbox item delivered like any discharge. Every failure of a
+discharge for good, and every failed attempt to write its alert, is logged at ERROR. The alert
+is what must not be lost when the FHIR server itself is what fails: it is retried past
+`max_attempts` (at the capped backoff) until the server takes it, and never alerts of itself; a
+server that refuses it (an owner it does not hold) leaves it failed, logged and counted.
 """
 
 from __future__ import annotations
@@ -22,11 +30,24 @@ import random
 import re
 import time
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
+from ..core.dead_letter import build_dead_letter_alert, failure_reason
+from ..core.pathway.canonicals import Canonicals
 from ..errors import FhirServerError, IdentityConflict, operation_outcome
 from .fhir_client import FhirClient, Landed
-from .outbox import DEAD, DELIVERED, FAILED, QUEUED, Outbox, OutboxItem, WrittenLetter
+from .outbox import (
+    DEAD,
+    DELIVERED,
+    FAILED,
+    QUEUED,
+    NewAlert,
+    Outbox,
+    OutboxItem,
+    WrittenLetter,
+    is_alert,
+)
 from .retry import backoff, is_transient
 from .server_identity import check_identity_on_server
 
@@ -49,6 +70,8 @@ class Deliverer:
         concurrency: int = 8,
         rng: random.Random | None = None,
         retention_seconds: float | None = None,
+        alert_owner: str | None = None,
+        language: str = "nl-BE",
     ) -> None:
         self.outbox = outbox
         self.client = client
@@ -61,6 +84,15 @@ class Deliverer:
         self.concurrency = concurrency
         self.delivered_total = 0
         self.dead_total = 0
+        self.refused_total = 0  # discharges refused for good (failed), identity conflicts too
+        # Who the alert of a discharge given up is for (Organization/{id} or
+        # PractitionerRole/{id} on the FHIR server); None: no alert is written, said at ERROR.
+        self.alert_owner = alert_owner
+        # The alert's language: the site's, the ED secretariat's (the catalogues').
+        self.language = language
+        self.alerts_queued_total = 0
+        self.alerts_written_total = 0
+        self.alert_failures_total = 0  # each failed attempt to write an alert
         self._wake = asyncio.Event()
         self._finished: dict[str, asyncio.Event] = {}
         self._task: asyncio.Task[None] | None = None
@@ -192,39 +224,41 @@ class Deliverer:
             landed = await self.client.post_transaction(item.bundle)
         except IdentityConflict as conflict:
             outcome = operation_outcome(conflict, self.canonical_base)
-            await asyncio.to_thread(self.outbox.mark_failed, item.id, FAILED, outcome, now)
-            log.warning(
-                "outbox: %s for %s: identity conflict on the FHIR server", item.id, item.encounter
-            )
-            self._finish(item.id)
-            return replace(item, state=FAILED, outcome=outcome, claimed=False)
+            return await self._give_up(item, FAILED, outcome, now, "an identity conflict")
         except FhirServerError as error:
             outcome = operation_outcome(error, self.canonical_base)
+            alert = is_alert(item.id)
             if not is_transient(error):
-                await asyncio.to_thread(self.outbox.mark_failed, item.id, FAILED, outcome, now)
-                log.warning("outbox: %s for %s refused by the FHIR server", item.id, item.encounter)
-                self._finish(item.id)
-                return replace(item, state=FAILED, outcome=outcome, claimed=False)
-            if item.attempts >= self.max_attempts:
-                await asyncio.to_thread(self.outbox.mark_failed, item.id, DEAD, outcome, now)
-                self.dead_total += 1
+                return await self._give_up(item, FAILED, outcome, now, "refused")
+            if item.attempts >= self.max_attempts and not alert:
+                return await self._give_up(item, DEAD, outcome, now, "dead")
+            # An alert is retried past max_attempts: when the FHIR server is what fails, the
+            # alert waits for it (at the capped backoff), it is not given up.
+            delay = self._backoff(item.attempts, retry_after=error.retry_after)
+            await asyncio.to_thread(self.outbox.requeue, item.id, outcome, now + delay, now)
+            if alert:
+                self.alert_failures_total += 1
                 log.error(
-                    "outbox: %s for %s dead after %d attempts",
+                    "outbox: alert %s for %s not written yet (attempt %d: %s); next in %.1f s",
                     item.id,
                     item.encounter,
                     item.attempts,
+                    type(error).__name__,
+                    delay,
                 )
-                self._finish(item.id)
-                return replace(item, state=DEAD, outcome=outcome, claimed=False)
-            delay = self._backoff(item.attempts, retry_after=error.retry_after)
-            await asyncio.to_thread(self.outbox.requeue, item.id, outcome, now + delay, now)
-            log.info("outbox: %s attempt %d failed; next in %.1f s", item.id, item.attempts, delay)
+            else:
+                log.info(
+                    "outbox: %s attempt %d failed; next in %.1f s", item.id, item.attempts, delay
+                )
             self.wake()  # the loop may be asleep for longer than this retry's delay
             return replace(item, state=QUEUED, outcome=outcome, claimed=False)
         result: list[dict[str, Any]] = [vars(x).copy() for x in landed]  # asdict: 10x slower
         letters = self._letters_written(item, landed)
         await asyncio.to_thread(self.outbox.mark_delivered, item.id, result, time.time(), letters)
-        self.delivered_total += 1
+        if is_alert(item.id):
+            self.alerts_written_total += 1
+        else:
+            self.delivered_total += 1
         log.info(
             "outbox: %s for %s delivered: %s",
             item.id,
@@ -233,6 +267,81 @@ class Deliverer:
         )
         self._finish(item.id)
         return replace(item, state=DELIVERED, result=result, outcome=None, claimed=False)
+
+    async def _give_up(
+        self, item: OutboxItem, state: str, outcome: dict[str, Any], now: float, why: str
+    ) -> OutboxItem:
+        """Record `item`'s final failure (`state`), with the alert of it queued in the same
+        commit when there is an owner to alert; said at ERROR either way."""
+        if is_alert(item.id):
+            # Never an alert of an alert: the log and the metrics are what is left.
+            self.alert_failures_total += 1
+            await asyncio.to_thread(self.outbox.mark_failed, item.id, state, outcome, now)
+            log.error(
+                "outbox: alert %s for %s %s by the FHIR server: no one is alerted of that "
+                "discharge's letter; check FHIR_DISCHARGE_DEAD_LETTER_ALERT_OWNER and the "
+                "server's answer (GET /discharges/%s)",
+                item.id,
+                item.encounter,
+                why,
+                item.id,
+            )
+        else:
+            if state == DEAD:
+                self.dead_total += 1
+            else:
+                self.refused_total += 1
+            alert_id = await self._mark_failed_with_alert(item, state, outcome, now)
+            log.error(
+                "outbox: %s for %s not delivered (%s, after %d attempt(s)): %s",
+                item.id,
+                item.encounter,
+                why,
+                item.attempts,
+                f"alert {alert_id} queued for {self.alert_owner}"
+                if alert_id
+                else "NO ALERT written (FHIR_DISCHARGE_DEAD_LETTER_ALERT_OWNER is not set)",
+            )
+            if alert_id:
+                self.alerts_queued_total += 1
+                self.wake()  # the alert is due now
+        self._finish(item.id)
+        return replace(item, state=state, outcome=outcome, claimed=False)
+
+    async def _mark_failed_with_alert(
+        self, item: OutboxItem, state: str, outcome: dict[str, Any], now: float
+    ) -> str | None:
+        """mark_failed, with the alert of the failure when there is an owner to alert; the
+        failure alone if the alert cannot be built (a transaction without its letter: never
+        one this service built), said at ERROR."""
+        if self.alert_owner is None:
+            await asyncio.to_thread(self.outbox.mark_failed, item.id, state, outcome, now)
+            return None
+        owner, bundle = self.alert_owner, item.bundle
+
+        def transaction(alert_id: str) -> dict[str, Any]:
+            return build_dead_letter_alert(
+                alert_id=alert_id,
+                discharge_id=item.id,
+                transaction=bundle,
+                reason=failure_reason(state, outcome),
+                attempts=item.attempts,
+                outcome=outcome,
+                owner=owner,
+                failed_at=datetime.fromtimestamp(now, UTC),
+                canonicals=Canonicals(self.canonical_base),
+                language=self.language,
+            )
+
+        alert = NewAlert(item.encounter, transaction)
+        try:
+            return await asyncio.to_thread(
+                self.outbox.mark_failed, item.id, state, outcome, now, alert
+            )
+        except ValueError as error:  # the alert could not be built: the failure is recorded
+            log.error("outbox: no alert can be built for %s: %s", item.id, error)
+            await asyncio.to_thread(self.outbox.mark_failed, item.id, state, outcome, now)
+            return None
 
     def _letters_written(self, item: OutboxItem, landed: list[Landed]) -> list[WrittenLetter]:
         """The letters this delivery wrote, for `$document` to know them by (web/documents.py):

@@ -1,4 +1,4 @@
-"""The discharge use case, once for the HTTP operation (web/routes.py) and the CLI (cli.py):
+"""The discharge use case, once for the HTTP operation (web/operation/) and the CLI (cli.py):
 build it (`screened_discharge`: the terminology server's answers, then the gate), accept it into
 the durable outbox, deliver it now, wait up to N seconds.
 
@@ -46,7 +46,7 @@ async def screened_discharge(
     """The gate, then the transaction, for `ctx` as the service and the CLI see it: with what the
     configured terminology server says of its SNOMED CT codes (io/terminology.py) filled in
     first. The one way the operation, the CDS hook, the physician's app and the CLI run the gate
-    (tests/test_terminology.py holds that no other module calls build_discharge).
+    (tests/unit/test_terminology.py holds that no other module calls build_discharge).
 
     `gp_message=False` (previews: the CDS card, the app) leaves out the KMEHR message and its PDF;
     with it the build runs off the event loop (the letter's PDF costs CPU: benchmarks/README.md).
@@ -57,8 +57,11 @@ async def screened_discharge(
     return await asyncio.to_thread(build_discharge, ctx, site)
 
 
-def deliverer_for(outbox: Outbox, client: FhirClient, settings: Settings) -> Deliverer:
-    """The deliverer the settings describe (not started)."""
+def deliverer_for(
+    outbox: Outbox, client: FhirClient, settings: Settings, *, alerts: bool = True
+) -> Deliverer:
+    """The deliverer the settings describe (not started). `alerts=False`: a discharge given up
+    alerts no one (the CLI: its outbox ends with it, and its caller reads the failure)."""
     return Deliverer(
         outbox,
         client,
@@ -66,7 +69,19 @@ def deliverer_for(outbox: Outbox, client: FhirClient, settings: Settings) -> Del
         max_attempts=settings.max_delivery_attempts,
         base_delay=settings.delivery_base_delay_seconds,
         retention_seconds=settings.outbox_retention_days * 86400,
+        alert_owner=settings.dead_letter_alert_owner if alerts else None,
+        language=settings.site.default_language,
     )
+
+
+def log_dead_letter_mode(settings: Settings) -> None:
+    """Say at start-up, once, when a discharge that does not reach the record alerts no one."""
+    if settings.dead_letter_alert_owner is None:
+        log.warning(
+            "FHIR_DISCHARGE_DEAD_LETTER_ALERT_OWNER is not set: a discharge the FHIR server "
+            "refuses or never takes alerts no one (it is logged at ERROR and counted in "
+            "/metrics only); name the ED secretariat's Organization or PractitionerRole"
+        )
 
 
 async def accept_and_deliver(

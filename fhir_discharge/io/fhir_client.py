@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +45,7 @@ MAX_DOCUMENT_RESOURCES = 100
 # Every read and search asks for the server's current state, not a cached answer (pathway.md:
 # the current record, always). HAPI reuses a search's results for 60 s by default: measured on
 # HAPI 8.8.0, a screening stored and then searched within that minute was not found; HAPI
-# honours this header (tests/test_fresh_reads.py).
+# honours this header (tests/integration/test_fresh_reads.py).
 FRESH = {"Cache-Control": "no-cache"}
 
 
@@ -232,22 +232,6 @@ class FhirClient:
         return [
             _landed(request, entry) for request, entry in zip(bundle["entry"], entries, strict=True)
         ]
-
-    async def upsert(self, resources: Iterable[Resource]) -> None:
-        """PUT resources by id in one transaction (seeding a sandbox with an EHR's record)."""
-        bundle = {
-            "resourceType": "Bundle",
-            "type": "transaction",
-            "entry": [
-                {
-                    "resource": r,
-                    "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"},
-                }
-                for r in resources
-            ],
-        }
-        response = await self._request("POST", "", json=bundle, headers={"Content-Type": FHIR_JSON})
-        _raise_for_status(response, "upsert")
 
     async def _get(self, url: str, **kwargs: Any) -> httpx.Response:
         """A read, retried on transient failures within the policy's bounds: reads have no

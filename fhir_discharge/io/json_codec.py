@@ -1,7 +1,7 @@
 """JSON out, once the same way everywhere: the transaction on the wire and in the outbox.
 
 orjson writes what `json.dumps(value, ensure_ascii=False, separators=(",", ":"))` writes, ~20x
-faster (tests/test_fhir_client.py holds the two byte for byte). Integers beyond 64 bits, which
+faster (tests/unit/test_fhir_client.py holds the two byte for byte). Integers beyond 64 bits, which
 orjson refuses, go through the standard library. NaN and Infinity never get here: a request body
 holding them is refused as not JSON (web/body.py).
 """

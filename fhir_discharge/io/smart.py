@@ -8,6 +8,9 @@ httpx auth flow: it discovers the token endpoint from `{fhir_base}/.well-known/s
 requests want it at once, and on a 401 from the FHIR server fetches a fresh token and sends the
 request again, once.
 
+`fhir_client_from(settings)` is the client with that authentication: the service's and the
+CLI's alike.
+
 Nothing here ever logs or puts in an error message the access token, the client assertion or the
 key: the messages name the endpoint, the HTTP status and the OAuth error code.
 """
@@ -26,7 +29,7 @@ import time
 from collections.abc import AsyncGenerator, Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import httpx
 import jwt
@@ -35,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..config import settings_problems
 from ..errors import FhirServerError, FhirServerTimeout
+from .fhir_client import FhirClient
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -51,6 +55,12 @@ DEFAULT_SCOPE = "system/*.rs system/*.c"
 ASSERTION_LIFETIME_SECONDS = 240
 # Without `expires_in` (required by SMART, but) we assume this long.
 DEFAULT_TOKEN_LIFETIME_SECONDS = 300
+# A bearer token as a header carries it (RFC 6750 2.1, b64token): what this service sends on,
+# whoever gave it (a SMART token endpoint, a CDS Hooks request's fhirAuthorization).
+BEARER_TOKEN_PATTERN: Final = r"^[A-Za-z0-9\-._~+/]+=*$"  # noqa: S105 (a syntax)
+# The signatures this service accepts on a JWT others sign: a caller's token, an EHR's CDS Hooks
+# JWT, a launch's id_token (asymmetric only: no shared secret, no "none").
+JWT_ALGORITHMS: Final = ["RS256", "RS384", "ES256", "ES384", "PS256", "PS384"]
 _JWT_LIKE = re.compile(r"[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -262,6 +272,20 @@ class BearerAuth(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
         request.headers["Authorization"] = f"Bearer {self._token}"
         yield request
+
+
+def fhir_client_from(settings: Settings) -> FhirClient:
+    """The client to the settings' FHIR server, authenticated as the settings say: the one the
+    service posts with, and the CLI's (`fhir-discharge discharge`) too. A static
+    `fhir_bearer_token` is sent where no auth flow is configured (as before `fhir_auth` existed)."""
+    return FhirClient(
+        settings.fhir_base_url,
+        timeout=settings.fhir_timeout_seconds,
+        bearer_token=(
+            settings.fhir_bearer_token.get_secret_value() if settings.fhir_bearer_token else None
+        ),
+        auth=fhir_auth_from(settings),
+    )
 
 
 def fhir_auth_from(settings: Settings) -> httpx.Auth | None:

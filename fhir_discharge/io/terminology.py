@@ -13,10 +13,10 @@ URL and version (`url`, `valueSetVersion`), one question per code and category.
   concept), nothing is re-implemented here, and the version pins the definition this release was
   built with.
 - It works on HAPI FHIR (SNOMED CT loaded with `$upload-external-code-system`, our ValueSets
-  stored and pre-expanded; measured on 8.8.0 in tests/test_terminology_hapi.py), and Ontoserver
-  and Snowstorm document it (stored ValueSets with SNOMED CT filters, `$validate-code` on them;
-  not tried here). A server that cannot evaluate our ValueSets (Snowstorm without ICD-10 loaded,
-  say) fails the controls below: 503, never a silent "no".
+  stored and pre-expanded; measured on 8.8.0 in tests/integration/test_terminology_hapi.py), and
+  Ontoserver and Snowstorm document it (stored ValueSets with SNOMED CT filters,
+  `$validate-code` on them; not tried here). A server that cannot evaluate our ValueSets
+  (Snowstorm without ICD-10 loaded, say) fails the controls below: 503, never a silent "no".
 - Not the implicit `http://snomed.info/sct?fhir_vs=isa/<concept>` value sets: HAPI 8.8.0 answers
   "Unknown or unusable ValueSet" for them. Not `CodeSystem/$subsumes`: it works on all three, but
   asks per pair (each code of the record × each of the ~150 listed concepts) and would restate the
@@ -112,6 +112,21 @@ def unplaced_snomed_codes(ctx: DischargeContext) -> dict[str, str]:
         for code, where in snomed_codes(ctx).items()
         if RED_FLAG_CODES.match(SNOMED, code) is None
     }
+
+
+def unknown_code_finding(code: str, where: str) -> Finding:
+    """The refusal's finding for a SNOMED CT code of `where` (`Type/id`) the terminology server
+    does not know: nobody can place it, so the record is incomplete (422), like an uncoded fact.
+    Coded, with the values its sentence in each catalogue says (core/i18n/, `findings`)."""
+    code = code[:_MAX_CODE_LENGTH]
+    return Finding(
+        f"SNOMED CT {code} is not known to the terminology server: whether it is a red flag "
+        "(or a descendant of one) cannot be told; code it with a concept of the server's "
+        "edition, or mark the resource entered-in-error",
+        where,
+        "code-unknown-to-terminology-server",  # errors.FINDING_DISPLAYS
+        {"code": code, "resource": where},
+    )
 
 
 def snomed_codes(ctx: DischargeContext) -> dict[str, str]:
@@ -211,7 +226,6 @@ class TerminologyServer:
         # The site's: the red-flag ValueSets are loaded on the server under it (core/site.py).
         self.canonicals = Canonicals(canonical_base)
         self.deadline_seconds = deadline_seconds
-        self.requests_made = 0  # HTTP requests, for the tests and the logs
         self._answers = _Answers(cache_seconds, CACHE_SIZE)
         self._takes_batches = True  # until the server says it takes none
         self._http = httpx.AsyncClient(
@@ -274,15 +288,7 @@ class TerminologyServer:
         unknown: list[Finding] = []
         for code, where in codes.items():
             if not answers[(code, None)]:
-                unknown.append(
-                    Finding(
-                        f"SNOMED CT {code[:_MAX_CODE_LENGTH]} is not known to the terminology "
-                        "server: whether it is a red flag (or a descendant of one) cannot be "
-                        "told; code it with a concept of the server's edition, or mark the "
-                        "resource entered-in-error",
-                        where,
-                    )
-                )
+                unknown.append(unknown_code_finding(code, where))
                 continue
             item = next((i for i in RED_FLAG_ITEMS if answers[(code, i)]), None)
             if item is not None:
@@ -377,7 +383,6 @@ class TerminologyServer:
         return dict(zip(questions, found, strict=True))
 
     async def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        self.requests_made += 1
         try:
             return await self._http.request(method, url, **kwargs)
         except httpx.TimeoutException:

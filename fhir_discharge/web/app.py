@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -20,26 +20,23 @@ from ..config import Settings
 from ..errors import DischargeError, operation_outcome
 from ..io.app_sessions import AppSessions, MemoryStore, app_sessions_for
 from ..io.delivery import Deliverer
-from ..io.discharging import deliverer_for, open_outbox
+from ..io.discharging import deliverer_for, log_dead_letter_mode, open_outbox
 from ..io.fhir_client import FhirClient
 from ..io.seen_tokens import seen_tokens_for
-from ..io.smart import fhir_auth_from
+from ..io.smart import fhir_client_from
 from ..io.terminology import TerminologyServer, log_terminology_mode, terminology_server_from
 from ..logs import RequestIdMiddleware
-from .cds_hooks import OPENAPI_REQUEST_MODELS, cds_router
+from .answers import FHIR_JSON
+from .cds_hooks.models import OPENAPI_REQUEST_MODELS
+from .cds_hooks.routes import cds_router
+from .deps import SYSTEM_ROLE
 from .docs import router as docs_router
 from .documents import router as documents_router
 from .metrics import RequestMetricsMiddleware, ServiceMetrics, ServiceReadings
 from .metrics import router as metrics_router
-from .physician_app import router as physician_app_router
-from .routes import FHIR_JSON, router
-from .security import (
-    CHALLENGE,
-    Authenticator,
-    CdsClientAuthenticator,
-    log_if_unprotected,
-    require_system,
-)
+from .operation.routes import router as operation_router
+from .physician_app.routes import router as physician_app_router
+from .security import CHALLENGE, Authenticator, CdsClientAuthenticator, log_if_unprotected
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +123,9 @@ def _service_readings(app: FastAPI) -> ServiceReadings:
         outbox_counts=lambda: deliverer().outbox.counts(),
         delivered_total=lambda: deliverer().delivered_total,
         dead_total=lambda: deliverer().dead_total,
+        refused_total=lambda: deliverer().refused_total,
+        alerts_written_total=lambda: deliverer().alerts_written_total,
+        alert_failures_total=lambda: deliverer().alert_failures_total,
         fhir_requests_total=lambda: deliverer().client.attempts_made,
     )
 
@@ -160,16 +160,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = fhir_client or FhirClient(
-            settings.fhir_base_url,
-            timeout=settings.fhir_timeout_seconds,
-            bearer_token=(
-                settings.fhir_bearer_token.get_secret_value()
-                if settings.fhir_bearer_token
-                else None
-            ),
-            auth=fhir_auth_from(settings),
-        )
+        client = fhir_client or fhir_client_from(settings)
         app.state.fhir_client = client
         outbox = open_outbox(settings)
         deliverer = deliverer_for(outbox, client, settings)
@@ -223,8 +214,9 @@ def create_app(
     app.state.app_sessions = AppSessions(MemoryStore())  # the lifespan's store replaces it
     log_if_unprotected(app.state.authenticator)
     log_terminology_mode(settings if terminology_server is None else None)
-    app.include_router(router)
-    app.include_router(documents_router, dependencies=[Depends(require_system)])
+    log_dead_letter_mode(settings)
+    app.include_router(operation_router)
+    app.include_router(documents_router, dependencies=[SYSTEM_ROLE])
     app.include_router(cds_router)
     app.include_router(physician_app_router)
     app.include_router(docs_router)

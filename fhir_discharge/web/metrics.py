@@ -5,7 +5,11 @@
   series per id.
 - `fhir_discharge_outbox_items{state}`: read from the outbox at scrape time.
 - `fhir_discharge_delivered_total`, `fhir_discharge_dead_lettered_total`,
-  `fhir_discharge_fhir_requests_total`: the deliverer's and the FHIR client's own counts.
+  `fhir_discharge_refused_total`, `fhir_discharge_fhir_requests_total`: the deliverer's and the
+  FHIR client's own counts;
+- `fhir_discharge_dead_letter_alerts_written_total`,
+  `fhir_discharge_dead_letter_alert_failures_total`: the alerts of discharges given up, written
+  to the FHIR server, and the attempts to write one that failed (io/delivery.py).
 
 Each app has its own `CollectorRegistry` (the tests build many apps in one process). The
 endpoint needs no token, like /health: it names no patient, no id, only counts and route
@@ -33,6 +37,14 @@ router = APIRouter()
 # Any other method is counted as "other": the label takes no value a client can make up.
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED_ROUTE = "unmatched"  # a path no route serves (404): counted, never named
+_COUNTERS = (
+    "delivered",
+    "dead_lettered",
+    "fhir_requests",
+    "refused",
+    "dead_letter_alerts_written",
+    "dead_letter_alert_failures",
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +55,9 @@ class ServiceReadings:
     delivered_total: Callable[[], int]
     dead_total: Callable[[], int]
     fhir_requests_total: Callable[[], int]
+    refused_total: Callable[[], int] = lambda: 0
+    alerts_written_total: Callable[[], int] = lambda: 0
+    alert_failures_total: Callable[[], int] = lambda: 0
 
 
 class ServiceCollector(Collector):
@@ -68,11 +83,26 @@ class ServiceCollector(Collector):
             "Requests to the FHIR server, retries included",
             value=r.fhir_requests_total(),
         )
+        yield CounterMetricFamily(
+            "fhir_discharge_refused",
+            "Discharges the FHIR server refused for good (identity conflicts included)",
+            value=r.refused_total(),
+        )
+        yield CounterMetricFamily(
+            "fhir_discharge_dead_letter_alerts_written",
+            "Alerts of discharges given up, written to the FHIR server",
+            value=r.alerts_written_total(),
+        )
+        yield CounterMetricFamily(
+            "fhir_discharge_dead_letter_alert_failures",
+            "Attempts to write the alert of a discharge given up that failed",
+            value=r.alert_failures_total(),
+        )
 
     def describe(self) -> Iterator[Metric]:
         # Registering describes without collecting: the outbox is not open yet then.
         yield GaugeMetricFamily("fhir_discharge_outbox_items", "", labels=["state"])
-        for name in ("delivered", "dead_lettered", "fhir_requests"):
+        for name in _COUNTERS:
             yield CounterMetricFamily(f"fhir_discharge_{name}", "")
 
 

@@ -2,8 +2,8 @@
 in front of it, and the service configured to launch from the EHR (its FHIR endpoint an `iss`
 the service trusts, its origin one that may frame the app). The service takes no token of the
 EHR's as a caller: the app's session comes from the code exchange the service does itself.
-Used by tests/test_physician_app.py, tests/test_caller_roles.py and by `make app`
-(`python -m tests.support.app_stack`).
+Used by tests/browser/test_physician_app.py, tests/integration/test_caller_roles.py and by
+`make app` (`python -m tests.support.app_stack`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from devtools.sandbox import RunningServer, free_port, start_sandbox, wait_until_up
+from tests.support.seeding import seed
 from tests.support.servers import Service, start_service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -175,23 +176,6 @@ def unscreened_record(bundle: dict[str, Any]) -> list[dict[str, Any]]:
         for e in bundle["entry"]
         if e["resource"]["resourceType"] != "QuestionnaireResponse"
     ]
-
-
-def seed(fhir_base_url: str, resources: list[dict[str, Any]]) -> None:
-    """PUT the resources by id in one transaction (synchronous: the browser tests run an event
-    loop of Playwright's in this thread)."""
-    bundle = {
-        "resourceType": "Bundle",
-        "type": "transaction",
-        "entry": [
-            {"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
-            for r in resources
-        ],
-    }
-    response = httpx.post(
-        fhir_base_url, json=bundle, headers={"Content-Type": "application/fhir+json"}, timeout=30
-    )
-    response.raise_for_status()
 
 
 def main() -> None:

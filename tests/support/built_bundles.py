@@ -1,4 +1,5 @@
-"""Every transaction Bundle the suite builds in-process, for tests/test_conformance.py.
+"""Every transaction Bundle the suite builds in-process, for the conformance checks that run last
+(tests/unit/test_conformance.py, tests/integration/test_hapi_conformance.py).
 
 conftest.py's session fixture `record_built_bundles` swaps in `RecordedDischarge` for the
 Discharge that build_discharge returns, so each built Bundle is kept here whatever name a test

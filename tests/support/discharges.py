@@ -3,15 +3,14 @@ service, and the parts of its answer: shared by the end-to-end tests."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 
 import httpx
 
 from fhir_discharge import DischargeError, build_discharge, context_from_bundle
-from fhir_discharge.io.fhir_client import FhirClient
 from tests.support.factories import fresh_record
+from tests.support.seeding import seed
 from tests.support.servers import AUTH
 from tests.support.site import SITE
 
@@ -21,11 +20,7 @@ FHIR_JSON = {"Content-Type": "application/fhir+json", **AUTH}
 def store(fhir_base_url: str, record: dict, *extra: dict) -> dict:
     """Store a record (and more resources) on the FHIR server as the hospital EHR would hold it."""
 
-    async def upsert() -> None:
-        async with FhirClient(fhir_base_url) as client:
-            await client.upsert([e["resource"] for e in record["entry"]] + list(extra))
-
-    asyncio.run(upsert())
+    seed(fhir_base_url, [e["resource"] for e in record["entry"]] + list(extra))
     return record
 
 

@@ -6,6 +6,10 @@ for 200 on /fhir/metadata (bounded), yields the base URL (http://127.0.0.1:PORT/
 the process by pid at the end (SIGTERM, then SIGKILL). The server's output goes to a log file in
 pytest's temp directory; `log_hint()` names it in failure messages.
 
+Its validator knows our profiles and the FHIR packages of tests/support/fhir_packages.py: HL7
+Belgium's core profiles where the FHIR package cache holds them; where it does not, our profiles
+are given with their be-core reference targets as the base types (see that module).
+
 Use it from a test module (or conftest.py) with
     from tests.support.hapi_server import hapi_base_url  # noqa: F401 (a session fixture)
 """
@@ -17,13 +21,15 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from tests.support.fhir_packages import hapi_conformance_dir, hapi_packages
 
 REPO = Path(__file__).resolve().parents[2]
 HAPI_DIR = REPO / "tools" / "hapi"
@@ -93,10 +99,15 @@ def build_hapi(log_path: Path) -> None:
 
 
 def start_hapi(
-    workdir: Path, port: int | None = None, conformance_dir: Path = CONFORMANCE_DIR
+    workdir: Path,
+    port: int | None = None,
+    conformance_dir: Path = CONFORMANCE_DIR,
+    packages: Sequence[Path] = (),
 ) -> HapiServer:
     """`conformance_dir`: the definitions its validator starts with (an empty folder for a plain
-    terminology server: tests/support/terminology_hapi.py)."""
+    terminology server: tests/support/terminology_hapi.py); `packages`: unpacked FHIR packages
+    whose profiles, ValueSets and CodeSystems its validator knows too
+    (tests/support/fhir_packages.py)."""
     global _log_path
     port = port or _free_port()
     log_path = workdir / f"hapi-{port}.log"
@@ -106,6 +117,7 @@ def start_hapi(
         **os.environ,
         "HAPI_PORT": str(port),
         "HAPI_CONFORMANCE_DIR": str(conformance_dir),
+        "HAPI_FHIR_PACKAGES": os.pathsep.join(str(p) for p in packages),
     }
     started = time.monotonic()
     with open(log_path, "ab") as log:
@@ -147,7 +159,10 @@ _users = 0
 def hapi_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     global _shared, _users
     if _shared is None or _shared.process.poll() is not None:
-        _shared = start_hapi(tmp_path_factory.mktemp("hapi"))
+        workdir = tmp_path_factory.mktemp("hapi")
+        _shared = start_hapi(
+            workdir, conformance_dir=hapi_conformance_dir(workdir), packages=hapi_packages()
+        )
     _users += 1
     try:
         yield _shared.base_url

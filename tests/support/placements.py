@@ -1,5 +1,5 @@
 """Every place a record can hold a coded fact (core/gate/record_scan.py POSITIONS), as a way to
-put a coding there in the example record. tests/test_gate_matrix.py puts every code of codes.py
+put a coding there in the example record. tests/unit/test_gate_matrix.py puts every code of codes.py
 in each of them; a new position of the scan fails that test until it has a placement here.
 """
 

@@ -6,6 +6,8 @@
 #   HAPI_PORT           port (default 8081); the server binds 127.0.0.1 only
 #   HAPI_JAVA_OPTS      JVM options (default: bounded memory, see below)
 #   HAPI_CONFORMANCE_DIR the StructureDefinitions/ValueSets/... to load (default: the repository's)
+#   HAPI_FHIR_PACKAGES  unpacked FHIR packages whose profiles/ValueSets/CodeSystems the validator
+#                       also knows (':'-separated folders, e.g. ~/.fhir/packages/hl7.fhir.be.core#2.1.2/package)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"

@@ -157,25 +157,18 @@ def _age(born: date, on: date) -> int:
 
 
 def check_national_number(patient: Resource, findings: Findings) -> None:
-    """The letter is filed under the patient's national number (SSIN) on the FHIR server it goes
-    to (carry.py matches on it): a malformed one would file it under no one, or under whoever
-    holds that number; two different ones leave it open which patient it is."""
+    """Two different well-formed national numbers (SSIN) leave it open which patient this is:
+    refused. A malformed one is no identity at all: the discharge goes on without it (carry.py
+    neither matches on it nor writes it, the letter cannot go to the eHealthBox, and the caller
+    is told to correct it; issue 20: "a patient without a valid SSIN: the discharge still
+    happens")."""
     identifiers = patient.get("identifier")
     numbers: dict[str, int] = {}
     for index, identifier in enumerate(identifiers if isinstance(identifiers, list) else []):
         if not isinstance(identifier, dict) or identifier.get("system") not in SSIN_SYSTEMS:
             continue
-        where = f"Patient.identifier[{index}].value"
-        problem = ssin_problem(identifier.get("value"))
-        if problem is not None:
-            findings.missing(
-                f"the patient's national number (SSIN, {where}) {problem}: correct it in "
-                "the EHR (the letter is never filed under a malformed national number)",
-                where,
-                "patient-ssin-invalid",
-                element=where,
-            )
-        elif identifier.get("use") != "old":  # one no longer in use is no alternative
+        if ssin_problem(identifier.get("value")) is None and identifier.get("use") != "old":
+            # one no longer in use is no alternative
             numbers.setdefault(str(identifier["value"]), index)
     if len(numbers) > 1:
         where = "Patient.identifier"

@@ -55,7 +55,7 @@ from .record import (
     visit_start,
 )
 
-# Every position of the record the scan reads (tests/test_gate_matrix.py puts every code of
+# Every position of the record the scan reads (tests/unit/test_gate_matrix.py puts every code of
 # codes.py at each of them).
 POSITIONS: tuple[str, ...] = (
     "Condition.code",
@@ -119,27 +119,6 @@ def scan_record(ctx: DischargeContext, findings: Findings) -> frozenset[str]:
                 if isinstance(measured, dict):
                     _temperature(measured, _where(resource), findings)
     return frozenset(scan.caution)
-
-
-def record_codings(ctx: DischargeContext) -> set[tuple[str, str]]:
-    """(canonical system, code) of every coding at every position the scan reads: what the I/O
-    layer may ask a terminology server about (DischargeContext.red_flags_by_terminology_server)
-    before the gate runs."""
-    resources = (
-        ctx.encounter,
-        *ctx.conditions,
-        *ctx.observations,
-        *ctx.diagnostic_reports,
-        *ctx.procedures,
-        *ctx.medication_requests,
-        *ctx.medication_statements,
-    )
-    return {
-        (canonical_system(system), code.strip())
-        for resource in resources
-        for element in _elements(ctx, resource)
-        for system, code in codings(element.concept)
-    }
 
 
 class _Scan:

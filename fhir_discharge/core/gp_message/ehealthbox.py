@@ -3,8 +3,9 @@
 Belgian GP software imports hospital letters from the eHealthBox as KMEHR messages (kmehr.py),
 filed by the patient's SSIN. This module decides whether the letter can go that way (`gp_route`:
 the patient's SSIN, the GP's, the signing physician's and the hospital's NIHDI numbers, each
-well formed: belgian_ids.py), builds the message (the letter's text and its PDF, rendered from
-the same letter as `$document?_format=pdf`), puts it in the Communication to the GP beside the
+well formed: identifiers.py, the rule the gate and the carried record follow too), builds the
+message (the letter's text and its PDF, rendered from the same letter as
+`$document?_format=pdf`), puts it in the Communication to the GP beside the
 letter, with what the eHealthBox envelope needs, and writes the Task by which the hospital's
 integration engine finds what is still to send and reports back (README, "The GP's eHealthBox").
 
@@ -32,9 +33,11 @@ from ..letter.document import build_document, document_identifier, landed_resour
 from ..letter.facts import DischargeFacts
 from ..letter.narrative import generated, one_line, paragraph, text
 from ..pathway.canonicals import Canonicals, claims
-from ..record.belgian_ids import (
-    NIHDI_SYSTEM,
-    SSIN_SYSTEM,
+from ..record.identifiers import (
+    NIHDI,
+    NIHDI_SYSTEMS,
+    SSIN,
+    SSIN_SYSTEMS,
     hospital_nihdi,
     identifier_value,
     physician_nihdi,
@@ -121,7 +124,7 @@ def gp_route(facts: DischargeFacts) -> GpRoute:
     reasons: list[str] = []
 
     patient = facts.patient_resource
-    raw_ssin = identifier_value(patient, SSIN_SYSTEM)
+    raw_ssin = identifier_value(patient, SSIN_SYSTEMS)
     patient_ssin = ssin(raw_ssin)
     if raw_ssin is None:
         reasons.append("patient-no-ssin")
@@ -143,10 +146,10 @@ def gp_route(facts: DischargeFacts) -> GpRoute:
         # practice) is no physician to address.
         person = _person(facts, gp) if gp is not None else None
         if gp is not None:
-            raw = identifier_value(gp, NIHDI_SYSTEM) if person is not None else None
-            raw = raw or identifier_value(person, NIHDI_SYSTEM)
+            raw = identifier_value(gp, NIHDI_SYSTEMS) if person is not None else None
+            raw = raw or identifier_value(person, NIHDI_SYSTEMS)
         else:
-            raw = identifier_value(logical, NIHDI_SYSTEM)
+            raw = identifier_value(logical, NIHDI_SYSTEMS)
         if raw is None:
             reasons.append("general-practitioner-no-nihdi")
         elif (number := physician_nihdi(raw)) is None:
@@ -159,7 +162,7 @@ def gp_route(facts: DischargeFacts) -> GpRoute:
 
     physician = None
     signer = ctx.physician
-    raw = identifier_value(signer, NIHDI_SYSTEM)
+    raw = identifier_value(signer, NIHDI_SYSTEMS)
     if raw is None:
         reasons.append("physician-no-nihdi")
     elif (number := physician_nihdi(raw)) is None:
@@ -168,7 +171,7 @@ def gp_route(facts: DischargeFacts) -> GpRoute:
         physician = _party(number, PHYSICIAN, signer)
 
     hospital = None
-    raw = identifier_value(ctx.hospital, NIHDI_SYSTEM)
+    raw = identifier_value(ctx.hospital, NIHDI_SYSTEMS)
     if raw is None:
         reasons.append("hospital-no-nihdi")
     elif (number := hospital_nihdi(raw)) is None:
@@ -309,10 +312,10 @@ def with_gp_message(
         ],
         "subject": {
             **communication["subject"],
-            "identifier": {"system": SSIN_SYSTEM, "value": route.patient.ssin},
+            "identifier": {"system": SSIN, "value": route.patient.ssin},
         },
         "recipient": [
-            {**recipient, "identifier": {"system": NIHDI_SYSTEM, "value": route.recipient.nihdi}}
+            {**recipient, "identifier": {"system": NIHDI, "value": route.recipient.nihdi}}
         ],
         "payload": [*communication["payload"], payload],
     }

@@ -7,9 +7,9 @@ text and its PDF. GP packages file `<text>` as the report's text and each `<lnk>
 
 Built from plain values (no FHIR here: core/gp_message/ehealthbox.py reads those from the
 discharge), with the standard library's ElementTree; the same values give the same bytes. Every
-code written is one of KMEHR 1.43's code lists (cd-1_43.xsd): tests/test_kmehr.py validates the
-message against kmehr_elements-1_43.xsd and checks each `cd` against its list, which the schema
-does not do.
+code written is one of KMEHR 1.43's code lists (cd-1_43.xsd): tests/unit/test_kmehr.py validates
+the message against kmehr_elements-1_43.xsd and checks each `cd` against its list, which the
+schema does not do.
 
 Pure: no network, no clock (the message's date and time are the letter's).
 """

@@ -17,7 +17,7 @@ source of each sentence in a comment above it; the standard library reads it (to
 sentence states a fact of ../shared/clinical/pathway.md in the project's own words (the
 brochure's text is never reproduced); `{placeholders}` are filled by the builders with escaped
 values, and every language has the same keys with the same placeholders
-(tests/test_catalogues.py). Nothing is translated at run time: a language exists only once its
+(tests/asgi/test_catalogues.py). Nothing is translated at run time: a language exists only once its
 file is written, and `reviewed_by` says who checked it clinically (empty: no one yet).
 """
 
@@ -73,7 +73,7 @@ class Catalogue:
 
 
 class CatalogueError(ValueError):
-    """A catalogue file this module cannot use (rebuild it: tests/test_catalogues.py)."""
+    """A catalogue file this module cannot use (rebuild it: tests/asgi/test_catalogues.py)."""
 
 
 def read_catalogue_file(language: str) -> dict[str, Any]:

@@ -288,7 +288,8 @@ def _logical_gp_name(facts: DischargeFacts) -> str | None:
 
 
 def plain_text(xhtml_div: str) -> str:
-    """The narrative as plain text, one block per line (for the CLI and GP systems without HTML);
+    """The narrative as plain text, one block per line (the KMEHR message's text, the demo, GP
+    systems without HTML);
     a list inside a list item is indented under it."""
     out: list[str] = []
     depth = 0

@@ -40,6 +40,11 @@ class Canonicals:
         return self._of("StructureDefinition", "lbp-gp-message-task")
 
     @property
+    def dead_letter_task_profile(self) -> str:
+        """The alert of a discharge that did not reach the record (core/dead_letter.py)."""
+        return self._of("StructureDefinition", "lbp-dead-letter-task")
+
+    @property
     def screening_response_profile(self) -> str:
         return self._of("StructureDefinition", "lbp-red-flag-screening-response")
 
@@ -54,6 +59,11 @@ class Canonicals:
     @property
     def warning_system(self) -> str:
         return self._of("CodeSystem", WARNING_CODE_SYSTEM)
+
+    @property
+    def alert_system(self) -> str:
+        """What the dead-letter alert asks, and why (core/dead_letter.py)."""
+        return self._of("CodeSystem", "lbp-discharge-alert")
 
     @property
     def gp_message_system(self) -> str:

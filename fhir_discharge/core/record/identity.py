@@ -16,7 +16,7 @@ from typing import Any
 
 from ...errors import InvalidInput
 from ...types import Resource
-from .identifiers import NIHDI_SYSTEMS, SSIN, identifier_condition, identifier_problem
+from .identifiers import NIHDI_SYSTEMS, SSIN_SYSTEMS, identifier_condition, identifier_problem
 
 # RFC 3986 URI identifiers (FHIR "identifier.system = urn:ietf:rfc:3986"): globally unique
 # without inventing a hospital namespace.
@@ -27,7 +27,7 @@ _NAMESPACE = uuid.UUID("8f6c0a3e-2b1d-5c47-9e0f-a1b2c3d4e5f6")
 # National identifiers first where the type has one (Belgian core naming systems), so the match
 # is the one a regional server indexes by.
 _PREFERRED_SYSTEMS = {
-    "Patient": frozenset({SSIN}),
+    "Patient": SSIN_SYSTEMS,
     "Practitioner": NIHDI_SYSTEMS,
     "Organization": NIHDI_SYSTEMS,
 }

@@ -11,7 +11,7 @@ values, an extension (or modifierExtension) with a url and exactly one value of 
 types and no extension inside, a narrative with one of its four status codes and an XHTML div.
 
 It is only ever used to *accept*: `conforms` True means R4B accepts the input too (the subset's
-rule; tests/test_structure.py checks it against R4B over thousands of mutations). False means
+rule; tests/unit/test_structure.py checks it against R4B over thousands of mutations). False means
 "not proven here": the caller then runs the full R4B validation, which accepts or refuses with
 its own paths, exactly as before.
 """

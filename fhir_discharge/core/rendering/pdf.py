@@ -8,21 +8,20 @@ date is the document's timestamp, never the clock).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from ...types import Resource
 from ..letter.narrative import clean
 from ..site import Site
+from .pdf_fonts import add_letter_fonts, output_producer
 from .reader import FollowUp, Letter, letter_view, parse_datetime
 from .sanitise import Node
 
 if TYPE_CHECKING:
     from fpdf import FPDF
 
-FONT_DIR: Final = Path(__file__).resolve().parent.parent / "fonts"
 _SPACE: Final = re.compile(r"\s+")
 _FONT: Final = "DejaVuSans"
 _BLUE: Final = (29, 79, 145)
@@ -37,7 +36,8 @@ def render_letter_pdf(document_bundle: Resource, site: Site) -> bytes:
     pdf = _new_pdf(letter, _creation_date(document_bundle))
     writer = _PdfWriter(pdf)
     writer.letter(letter)
-    return bytes(pdf.output())
+    # The fonts are cut to the glyphs drawn from sources kept across documents (pdf_fonts.py).
+    return bytes(pdf.output(output_producer_class=output_producer()))
 
 
 def _new_pdf(letter: Letter, created: datetime) -> FPDF:
@@ -56,8 +56,7 @@ def _new_pdf(letter: Letter, created: datetime) -> FPDF:
             self.cell(width * 0.25, 5, page, align="R")
 
     pdf = LetterPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.add_font(_FONT, "", str(FONT_DIR / "DejaVuSans.ttf"))
-    pdf.add_font(_FONT, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+    add_letter_fonts(pdf, _FONT)  # DejaVu Sans and Sans Bold, parsed once per process
     pdf.set_margins(20, 16, 20)
     pdf.set_auto_page_break(True, margin=20)
     pdf.set_creation_date(created)
@@ -86,9 +85,7 @@ class _PdfWriter:
         self.pdf = pdf
         self.left = pdf.l_margin
         font = pdf.fonts.get(_FONT.lower())
-        ttfont = getattr(font, "ttfont", None)
-        cmap = ttfont.getBestCmap() if ttfont is not None else None
-        self.glyphs: frozenset[int] = frozenset(cmap or ())
+        self.glyphs: Container[int] = getattr(font, "cmap", None) or {}
 
     # text that the font can draw: a missing glyph shows as U+FFFD, never as nothing
     def _printable(self, text: str) -> str:

@@ -16,6 +16,10 @@ States:   queued → delivering → delivered
 - release_leases: delivering → queued, where the backend can know the lease is a dead
   process's (SQLite: one process per outbox; PostgreSQL cannot, and waits for the lease);
 - redrive: failed | dead → queued, attempts back to 0;
+- mark_failed may queue, in the same commit, an alert of that failure (NewAlert: a Task for the
+  people the hospital names, core/dead_letter.py): an item of its own, `{discharge id}-alert-{n}`
+  for the discharge's n-th final failure, delivered like a discharge (the deliverer retries it
+  past max attempts, and never alerts of an alert);
 - purge_delivered: a delivered item's payload (the transaction: the patient's record and the
   letter; the warnings) is emptied once it is older than the retention; its state, ids, where
   each resource landed and its times are kept.
@@ -36,7 +40,7 @@ imports neither backend, so importing it never imports psycopg.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -46,6 +50,23 @@ from ...errors import DischargeWarning
 QUEUED, DELIVERING, DELIVERED, FAILED, DEAD = "queued", "delivering", "delivered", "failed", "dead"
 STATES = (QUEUED, DELIVERING, DELIVERED, FAILED, DEAD)
 FINAL_FAILURES = (FAILED, DEAD)  # what mark_failed may record; what redrive takes back
+# An alert's outbox id is its discharge's id, this, and the number of the discharge's failure.
+ALERT_MARK = "-alert-"
+
+
+def is_alert(item_id: str) -> bool:
+    """Whether the outbox item `item_id` is the alert of a discharge's failure, not a discharge."""
+    return ALERT_MARK in item_id
+
+
+@dataclass(frozen=True)
+class NewAlert:
+    """An alert to queue in the commit that records a discharge's final failure (mark_failed):
+    its encounter (for the logs), and its transaction, built once its outbox id is known (the
+    id is the discharge's and the number of its failures, counted in that commit)."""
+
+    encounter: str
+    transaction: Callable[[str], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -128,8 +149,18 @@ class Outbox(Protocol):
         `before`; its state, ids, result and times are kept. How many were purged."""
         ...
 
-    def mark_failed(self, item_id: str, state: str, outcome: dict[str, Any], now: float) -> None:
-        """Record a final failure: `state` FAILED (refused) or DEAD (too many attempts)."""
+    def mark_failed(
+        self,
+        item_id: str,
+        state: str,
+        outcome: dict[str, Any],
+        now: float,
+        alert: NewAlert | None = None,
+    ) -> str | None:
+        """Record a final failure: `state` FAILED (refused) or DEAD (too many attempts). With
+        `alert`, queue it in the same durable commit, as an item `{item_id}-alert-{n}` for the
+        n-th final failure of the item; its id (None without one). A crash never leaves a
+        failure recorded without its alert, nor an alert without its failure."""
         ...
 
     def requeue(self, item_id: str, outcome: dict[str, Any], at: float, now: float) -> None:
@@ -210,6 +241,7 @@ RECORD_LETTER = (
     " VALUES (?, ?, ?, ?, ?) ON CONFLICT (server, composition_id) DO NOTHING"
 )
 SELECT_LETTER = "SELECT * FROM written_letter WHERE server = ? AND composition_id = ?"
+COUNT_ALERTS = "SELECT COUNT(*) AS n FROM discharge WHERE id LIKE ? ESCAPE '\\'"
 PURGE = (
     "UPDATE discharge SET bundle = ?, warnings = ?, purged_at = ?"
     " WHERE state = ? AND updated_at < ? AND purged_at IS NULL"
@@ -219,6 +251,13 @@ NEXT_DUE = (
     "SELECT MIN(CASE WHEN state = ? THEN next_attempt_at ELSE lease_until END) AS due"
     " FROM discharge WHERE state IN (?, ?)"
 )
+
+
+def _like_prefix(value: str) -> str:
+    """A LIKE pattern matching what starts with `value` (its wildcards and escapes literal)."""
+    for special in ("\\", "%", "_"):
+        value = value.replace(special, "\\" + special)
+    return value + "%"
 
 
 class SqlOutbox(ABC):
@@ -362,11 +401,30 @@ class SqlOutbox(ABC):
             )
             return cursor.rowcount
 
-    def mark_failed(self, item_id: str, state: str, outcome: dict[str, Any], now: float) -> None:
+    def mark_failed(
+        self,
+        item_id: str,
+        state: str,
+        outcome: dict[str, Any],
+        now: float,
+        alert: NewAlert | None = None,
+    ) -> str | None:
+        """See Outbox.mark_failed."""
         if state not in FINAL_FAILURES:
             raise ValueError(f"mark_failed records {' or '.join(FINAL_FAILURES)}, not {state!r}")
         with self._transaction() as db:
             db.execute(self._native(MARK_FAILED), (state, self._encode(outcome), now, item_id))
+            if alert is None:
+                return None
+            prefix = f"{item_id}{ALERT_MARK}"
+            row = db.execute(self._native(COUNT_ALERTS), (_like_prefix(prefix),)).fetchone()
+            alert_id = f"{prefix}{int(row['n']) + 1}"
+            values = (alert_id, alert.encounter, self._encode(alert.transaction(alert_id)))
+            db.execute(
+                self._native(UPSERT),
+                (*values, self._encode([]), QUEUED, 0, now, None, now, now, DELIVERING),
+            ).fetchone()
+            return alert_id
 
     def requeue(self, item_id: str, outcome: dict[str, Any], at: float, now: float) -> None:
         with self._transaction() as db:

@@ -25,7 +25,6 @@ Description: "The findings of the pathway gate of fhir-discharge: each issue of 
 * #patient-deceased "The patient is recorded as deceased"
 * #birth-date-missing "The patient's birth date is not on record"
 * #patient-not-adult "The patient is not certainly an adult"
-* #patient-ssin-invalid "The patient's national number (SSIN) fails its check"
 * #patient-ssin-ambiguous "The patient has more than one national number (SSIN)"
 * #diagnosis-not-in-record "A diagnosis of the encounter is not in the record"
 * #other-diagnosis "Another diagnosis on this encounter"
@@ -69,3 +68,4 @@ Description: "The findings of the pathway gate of fhir-discharge: each issue of 
 * #encounter-of-another-patient "The FHIR server holds this encounter for another patient"
 * #letter-of-another-patient "The FHIR server holds this letter for another patient"
 * #identifier-matches-several "The FHIR server holds several resources under one identifier"
+* #code-unknown-to-terminology-server "A SNOMED CT code of the record is not known to the terminology server"

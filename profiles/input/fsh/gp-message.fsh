@@ -1,7 +1,7 @@
 // The letter's way into the GP's record: a KMEHR message for the eHealthBox, carried by the
 // Communication to the GP, and the Task the hospital's integration engine works from
 // (fhir_discharge/core/gp_message/ehealthbox.py; README, "The GP's eHealthBox"). The codes are
-// ehealthbox.GP_MESSAGE_CODES (tests/test_ehealthbox.py compares them).
+// ehealthbox.GP_MESSAGE_CODES (tests/unit/test_ehealthbox.py compares them).
 
 CodeSystem: LbpGpMessage
 Id: lbp-gp-message

@@ -1,7 +1,7 @@
 // The clinical pathway of ../shared/clinical/pathway.md as data: what the module puts in the care
 // plan. Dutch descriptions are the wording of fhir_discharge/core/i18n/nl-BE.toml (the advice exactly
 // as the CarePlan activities; the follow-ups without their date, which is filled per patient);
-// tests/test_profiles_compiled.py keeps them equal.
+// tests/unit/test_profiles_compiled.py keeps them equal.
 
 Instance: lbp-ed-discharge-pathway
 InstanceOf: PlanDefinition

@@ -16,12 +16,18 @@ Description: "The letter to the general practitioner after an emergency departme
 * type MS
 * subject 1..1 MS
 * subject only Reference(Patient)
+* insert BeCoreTarget(subject, 0, be-patient)
 * encounter 1..1 MS
 * encounter only Reference(Encounter)
 * date MS
+// The ED physician who signs (fhir_discharge/core/context.py: always a Practitioner).
 * author 1..* MS
+* author only Reference(Practitioner)
+* insert BeCoreTarget(author, 0, be-practitioner)
 * title MS
 * custodian 1..1 MS
+* custodian only Reference(Organization)
+* insert BeCoreTarget(custodian, 0, be-organization)
 * attester 1..* MS
 * attester.mode = #legal
 * attester.party 1..1 MS

@@ -154,13 +154,17 @@ public class HapiServerConfig {
 		return tm;
 	}
 
-	/** Our StructureDefinitions, ValueSets and CodeSystems, at the head of HAPI's validation chain. */
+	/**
+	 * Our StructureDefinitions, ValueSets and CodeSystems (and those of the FHIR packages they depend
+	 * on, when given), at the head of HAPI's validation chain.
+	 */
 	@Bean
 	public ConformanceResources conformanceResources(
 			FhirContext fhirContext,
 			IValidationSupport validationSupportChain,
-			@Value("${fhirdischarge.conformance-dir:}") String conformanceDir) {
-		ConformanceResources resources = ConformanceResources.load(fhirContext, conformanceDir);
+			@Value("${fhirdischarge.conformance-dir:}") String conformanceDir,
+			@Value("${fhirdischarge.fhir-packages:}") String fhirPackages) {
+		ConformanceResources resources = ConformanceResources.load(fhirContext, conformanceDir, fhirPackages);
 		// HAPI's JPA chain (JpaValidationSupportChain) is a ValidationSupportChain: the validator
 		// of $validate resolves profiles, ValueSets and CodeSystems through it.
 		((ValidationSupportChain) validationSupportChain).addValidationSupport(0, resources.validationSupport());

@@ -1,0 +1,102 @@
+"""The physician's red-flag screening as the app drafts it: a QuestionnaireResponse to the
+pathway's screening Questionnaire, from the answers the physician ticked.
+
+The same resource is the preview's draft (added to the screenings on record, so the gate runs as
+if it were stored) and, once every red flag is absent, what the app stores on the FHIR server: a
+conditional create on its business identifier, so a screening sent twice is stored once. Pure:
+the moment it was authored, the ids and the answers are given.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+from ..errors import InvalidInput
+from ..types import Resource
+from .pathway.definition import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
+from .record.identity import IDENTIFIER_SYSTEM
+from .site import Site
+
+
+def draft_screening(
+    answers: Mapping[str, bool],
+    *,
+    screening_id: str,
+    patient_id: str,
+    encounter_id: str,
+    practitioner_id: str,
+    authored: str,
+    site: Site,
+) -> Resource:
+    """The completed screening of `encounter_id` by `practitioner_id`, answered as `answers`
+    (every item of the Questionnaire, and only those: else InvalidInput), `authored` a FHIR
+    dateTime: a QuestionnaireResponse to the site's Questionnaire, its questions in the app's
+    language (the site's), as the physician read them."""
+    screening = site.pathway.screening
+    language = site.default_language
+    expected = [item.link_id for item in screening.items]
+    if sorted(answers) != sorted(expected):
+        raise InvalidInput(
+            "answer every item of the screening, and only those: " + ", ".join(expected)
+        )
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "id": screening_id,
+        "meta": {"profile": [site.canonicals.screening_response_profile]},
+        "language": language,
+        "identifier": {"system": IDENTIFIER_SYSTEM, "value": f"urn:uuid:{screening_id}"},
+        "questionnaire": f"{screening.canonical}|{screening.version}",
+        "status": "completed",
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "encounter": {"reference": f"Encounter/{encounter_id}"},
+        "authored": authored,
+        "author": {"reference": f"Practitioner/{practitioner_id}"},
+        "item": [
+            {
+                "linkId": item.link_id,
+                "text": item.said_in(language)[0],
+                "answer": [{"valueBoolean": answers[item.link_id]}],
+            }
+            for item in screening.items
+        ],
+    }
+
+
+def all_clear_answers() -> dict[str, bool]:
+    """Every red flag absent, the brochure not yet given: what the record says without the
+    physician's own screening."""
+    return {**dict.fromkeys(SCREENING_RED_FLAG_ITEMS, False), BROCHURE_GIVEN: False}
+
+
+def all_clear_screening_id(iss: str, encounter_id: str) -> str:
+    """The same id for the all-clear draft of a launch every time it is asked for."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{iss}|{encounter_id}"))
+
+
+def red_flags_ticked(answers: Mapping[str, bool]) -> list[str]:
+    """The red-flag items answered present: a screening with one is never stored as a
+    discharge's."""
+    return [link for link in SCREENING_RED_FLAG_ITEMS if answers.get(link)]
+
+
+def screening_transaction(screening: Resource) -> Resource:
+    """The transaction that stores `screening` (a draft_screening) once: a conditional create on
+    its business identifier, the server's id in place of the draft's."""
+    stored = {key: value for key, value in screening.items() if key != "id"}
+    urn = str(screening["identifier"]["value"])
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": urn,
+                "resource": stored,
+                "request": {
+                    "method": "POST",
+                    "url": "QuestionnaireResponse",
+                    "ifNoneExist": f"identifier={IDENTIFIER_SYSTEM}|{urn}",
+                },
+            }
+        ],
+    }

@@ -1,0 +1,185 @@
+"""The CDS Hooks 2.0 request ("Calling a CDS Service") and answers ("CDS Service Response",
+"Discovery") of the `encounter-discharge` hook, as models: the request is checked against them
+before anything is read; FastAPI checks each answer against them and the OpenAPI document shows
+them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Final, Literal
+
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from ...core.record.references import FHIR_ID_MAX_LENGTH, FHIR_ID_PATTERN
+from ...errors import InvalidInput
+from ...io.smart import BEARER_TOKEN_PATTERN
+from ...types import Resource
+from ..body import FhirIdField
+
+# --- the request (CDS Hooks 2.0, "Calling a CDS Service") -------------------------------
+
+
+class FhirAuthorization(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    # Sent as a bearer token (RFC 6750 b64token): no other character can be in a header.
+    access_token: str = Field(pattern=BEARER_TOKEN_PATTERN, max_length=8192)
+    token_type: str
+    expires_in: int
+    scope: str
+    subject: str
+    patient: str | None = None
+
+    @field_validator("token_type")
+    @classmethod
+    def _bearer(cls, value: str) -> str:
+        if value != "Bearer":  # CDS Hooks 2.0: "Fixed value: Bearer"
+            raise ValueError("token_type must be 'Bearer'")
+        return value
+
+    def __repr__(self) -> str:  # never the token in a log line or a traceback
+        return f"FhirAuthorization(subject={self.subject!r}, scope={self.scope!r})"
+
+
+# encounter-discharge: "userId: The id of the current user. Must be in the format
+# [ResourceType]/[id]. For this hook, the user is expected to be of type Practitioner or
+# PractitionerRole."
+USER_ID_PATTERN: Final = r"^(Practitioner|PractitionerRole)/" + FHIR_ID_PATTERN.removeprefix("^")
+
+
+class EncounterDischargeContext(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    userId: str = Field(pattern=USER_ID_PATTERN, max_length=17 + FHIR_ID_MAX_LENGTH)
+    patientId: FhirIdField
+    encounterId: FhirIdField
+
+
+class CdsRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    hook: Literal["encounter-discharge"]
+    hookInstance: str = Field(json_schema_extra={"format": "uuid"})
+    fhirServer: AnyHttpUrl | None = None
+    fhirAuthorization: FhirAuthorization | None = None
+    context: EncounterDischargeContext
+    prefetch: dict[str, Any] | None = None
+
+    @field_validator("hookInstance")
+    @classmethod
+    def _uuid(cls, value: str) -> str:
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            raise ValueError("hookInstance must be a UUID") from None
+        return value
+
+    @model_validator(mode="after")
+    def _authorization_needs_server(self) -> CdsRequest:
+        # CDS Hooks 2.0: "If fhirAuthorization is provided, this field [fhirServer] is REQUIRED."
+        if self.fhirAuthorization is not None and self.fhirServer is None:
+            raise ValueError("fhirAuthorization is given, so fhirServer is required")
+        return self
+
+    @property
+    def fhir_server(self) -> str | None:
+        return str(self.fhirServer).rstrip("/") if self.fhirServer is not None else None
+
+
+def parse_request(body: dict[str, Any]) -> CdsRequest:
+    """The CDS Hooks request, or InvalidInput (400) naming the offending fields only (pydantic's
+    messages here carry no input values: no patient data, no token)."""
+    try:
+        return CdsRequest.model_validate(body)
+    except ValidationError as error:
+        problems = []
+        for e in error.errors()[:5]:
+            where = ".".join(str(p) for p in e.get("loc", ())) or "request"
+            problems.append(f"{where}: {e.get('msg', 'invalid')}")
+        raise InvalidInput(
+            "not a valid encounter-discharge request: " + "; ".join(problems)
+        ) from None
+
+
+# --- the response (CDS Hooks 2.0, "CDS Service Response" and "Discovery") -------------------
+# What the service answers, as models: FastAPI checks each answer against them and the OpenAPI
+# document shows them. No element is ever null (the endpoints leave out what is None).
+
+
+class CdsResponseModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Source(CdsResponseModel):
+    label: str = Field(min_length=1)
+    url: str | None = None
+    icon: str | None = None
+
+
+class Link(CdsResponseModel):
+    label: str = Field(min_length=1)
+    url: str = Field(min_length=1)
+    type: Literal["absolute", "smart"]
+    appContext: str | None = None
+
+
+class Action(CdsResponseModel):
+    type: Literal["create", "update", "delete"]
+    description: str = Field(min_length=1)
+    resource: Resource | None = None
+    resourceId: str | None = None
+
+
+class Suggestion(CdsResponseModel):
+    label: str = Field(min_length=1)
+    uuid: str | None = None
+    isRecommended: bool | None = None
+    actions: list[Action] | None = None
+
+
+class Card(CdsResponseModel):
+    uuid: str | None = None
+    summary: str = Field(min_length=1, max_length=139)  # "<140-character summary"
+    detail: str | None = None  # GitHub Flavored Markdown
+    indicator: Literal["info", "warning", "critical"]
+    source: Source
+    suggestions: list[Suggestion] | None = None
+    selectionBehavior: Literal["at-most-one", "any"] | None = None
+    links: list[Link] | None = None
+
+    @model_validator(mode="after")
+    def _selection_behavior_with_suggestions(self) -> Card:
+        # CDS Hooks 2.0: "If suggestions are present, selectionBehavior MUST also be provided."
+        if self.suggestions and self.selectionBehavior is None:
+            raise ValueError("a card with suggestions needs selectionBehavior")
+        return self
+
+
+class CdsResponse(CdsResponseModel):
+    cards: list[Card]
+
+
+class CdsService(CdsResponseModel):
+    hook: str
+    id: str
+    title: str | None = None
+    description: str
+    prefetch: dict[str, str] | None = None
+    usageRequirements: str | None = None
+
+
+class CdsDiscovery(CdsResponseModel):
+    services: list[CdsService]
+
+
+# Request bodies read raw (after the caller is authenticated), named in the OpenAPI document's
+# components (app.py).
+OPENAPI_REQUEST_MODELS: Final = (CdsRequest,)

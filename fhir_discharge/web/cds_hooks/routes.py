@@ -1,0 +1,133 @@
+"""CDS Hooks 2.0 (https://cds-hooks.hl7.org/2.0/): the `encounter-discharge` hook.
+
+The EHR calls `POST /cds-services/lbp-discharge` when the ED physician discharges an encounter.
+On the pathway the answer is one `info` card whose one suggestion creates the letter, brochure
+reference, care plan and both follow-up tasks in the EHR; off the pathway (or with a record the
+letter cannot be written from) it is one card naming why, without suggestions: `critical` for a
+red flag, `info` for another reason, `warning` for a record that lacks something. An encounter
+whose reason and diagnoses show nothing of low back pain gets no card (core/cds_cards.py).
+
+Data comes from the prefetch first (a resource or a searchset Bundle per key, prefetch.py), then,
+for what the prefetch lacks, from the EHR's `fhirServer` with `fhirAuthorization.access_token` as
+bearer token (io/hook_gathering.py), when that server is one of the calling EHR's own. When
+neither has it, the answer is 412 Precondition Failed, as the specification says.
+
+Nothing is posted from here: the EHR applies the actions (or not); the service keeps nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Final
+
+from fastapi import APIRouter, Request
+
+from ...core.cds_cards import (
+    about_low_back_pain,
+    discharge_card,
+    refusal_card,
+    terminology_unavailable_card,
+)
+from ...errors import Forbidden, IncompleteRecord, NotOnPathway, TerminologyServerUnavailable
+from ...io.discharging import screened_discharge
+from ...io.hook_gathering import gather_hook_context
+from ..body import StrictJsonRoute, fhir_json_body
+from ..deps import CdsClientDep, SettingsDep, TerminologyDep
+from ..urls import public_url_for, trusted_server
+from .models import CdsDiscovery, CdsResponse
+from .prefetch import read_hook
+from .service import HOOK_PATH, discovery
+
+log = logging.getLogger(__name__)
+cds_router = APIRouter(tags=["cds-hooks"], route_class=StrictJsonRoute)
+# Hook requests of up to this many bytes are read on the event loop (the usual prefetch is a few
+# kB); a bigger one is checked in a worker thread, as a big context Bundle is (operation/): a
+# ~1 MB prefetch takes seconds of structure checks, and /health must answer meanwhile.
+HOOK_INLINE_MAX_BYTES: Final = 16 * 1024
+
+# Errors are OperationOutcomes (app.py), as everywhere in this service.
+_HOOK_ERRORS: Final[dict[int | str, dict[str, Any]]] = {
+    400: {"description": "Not a valid encounter-discharge request (an OperationOutcome)"},
+    401: {"description": "No valid bearer token (an OperationOutcome)"},
+    403: {"description": "fhirServer is not one this service reads from (an OperationOutcome)"},
+    412: {"description": "The data is neither prefetched nor readable from fhirServer"},
+    502: {"description": "fhirServer failed"},
+    504: {"description": "fhirServer did not answer in time"},
+}
+# The body is read raw (fhir_json_body: size limit, media type, then CdsRequest, after the
+# caller is authenticated): declared here so the OpenAPI says what to send (app.py adds the
+# CdsRequest schema to the document's components).
+_HOOK_REQUEST_BODY: Final = {
+    "required": True,
+    "content": {
+        media: {"schema": {"$ref": "#/components/schemas/CdsRequest"}}
+        for media in ("application/json", "application/fhir+json")
+    },
+}
+
+
+@cds_router.get("/cds-services", response_model_exclude_none=True)
+async def cds_discovery(settings: SettingsDep) -> CdsDiscovery:
+    return CdsDiscovery.model_validate(discovery(settings.site))
+
+
+@cds_router.post(
+    HOOK_PATH,
+    response_model_exclude_none=True,
+    responses=_HOOK_ERRORS,
+    openapi_extra={"requestBody": _HOOK_REQUEST_BODY},
+)
+async def lbp_discharge_hook(
+    request: Request, settings: SettingsDep, caller: CdsClientDep, terminology: TerminologyDep
+) -> CdsResponse:
+    """A CDS Hooks 2.0 `encounter-discharge` call: 200 with cards (none for an encounter not
+    about low back pain), 400 for a malformed request,
+    403 for a fhirServer not the caller's, 412 when the data is neither prefetched nor
+    readable, 502/504 when fhirServer fails. When the configured terminology server cannot
+    answer: 200 with a warning card saying so (no letter suggested)."""
+    body = await fhir_json_body(request, settings.max_body_bytes)
+    if request.state.body_bytes <= HOOK_INLINE_MAX_BYTES:
+        hook, prefetched = read_hook(body)
+    else:
+        hook, prefetched = await asyncio.to_thread(read_hook, body)
+    server = hook.fhir_server
+    # The request names the server we read, with a token it gives: only the calling EHR's own
+    # servers, or a caller could make it fetch from anywhere, or from another EHR.
+    servers = (
+        caller.fhir_servers
+        if caller.fhir_servers is not None
+        else (settings.fhir_base_url, *settings.cds_fhir_servers)
+    )
+    if server is not None and not trusted_server(server, servers):
+        raise Forbidden("fhirServer is not one this service reads from for this CDS client")
+    token = hook.fhirAuthorization.access_token if hook.fhirAuthorization else None
+    try:
+        ctx = await gather_hook_context(
+            hook.context.encounterId,
+            hook.context.patientId,
+            prefetched,
+            server,
+            token,
+            settings.fhir_timeout_seconds,
+        )
+        if not about_low_back_pain(ctx, settings.site):
+            # Not this pathway's encounter: silence, not a card on every ED discharge.
+            log.info("hook %s: not about low back pain, no card", hook.hookInstance)
+            return CdsResponse(cards=[])
+        discharge = await screened_discharge(ctx, terminology, settings.site, gp_message=False)
+    except (NotOnPathway, IncompleteRecord) as refusal:
+        log.info("hook %s: %s", hook.hookInstance, type(refusal).__name__)
+        launch_url = settings.app_launch_url or public_url_for(request, settings, "app_launch")
+        card = refusal_card(refusal, hook.hookInstance, settings.site, launch_url)
+        return CdsResponse.model_validate({"cards": [card]})
+    except TerminologyServerUnavailable:
+        # A card, not the operation's 503: an EHR shows a CDS service's error to no one, and the
+        # physician would read no card as no objection. Said in the site's language; nothing
+        # was written.
+        log.warning("hook %s: the terminology server did not answer", hook.hookInstance)
+        card = terminology_unavailable_card(hook.hookInstance, settings.site)
+        return CdsResponse.model_validate({"cards": [card]})
+    log.info("hook %s: on pathway", hook.hookInstance)
+    card = discharge_card(discharge, hook.hookInstance, settings.site)
+    return CdsResponse.model_validate({"cards": [card]})

@@ -1,0 +1,588 @@
+"""The gate's findings in Dutch for the physician's app (core/i18n/said.py, the `findings` of
+core/i18n/nl-BE.toml; tests/asgi/test_catalogues.py holds the other languages to the same keys).
+
+Every finding the gate can give has a code (read from the source of core/gate/), the catalogue has
+a Dutch sentence for each code and for no other, and a real record built with the factories
+makes the gate give each one: the sentence is filled with the finding's own values, and the
+app's answer carries it beside the English message. Findings without a code fall back to English.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import string
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from fhir_discharge import IncompleteRecord, NotOnPathway, build_discharge, context_from_bundle
+from fhir_discharge.core.app_preview import gate_reasons
+from fhir_discharge.core.codes import ICD10, RED_FLAG_LABELS, SNOMED
+from fhir_discharge.core.gate.record import NOT_HOLDING_CLINICAL
+from fhir_discharge.core.i18n import said as saying
+from fhir_discharge.core.i18n.catalogue import catalogue
+from fhir_discharge.core.pathway.definition import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
+from fhir_discharge.core.record import matching
+from fhir_discharge.core.record.identifiers import SSIN
+from fhir_discharge.errors import Finding, operation_outcome
+from fhir_discharge.io import launch_record, terminology
+from tests.support.factories import (
+    add,
+    answer,
+    clinical,
+    condition,
+    happy_bundle,
+    remove,
+    resource,
+    screening,
+    temperature,
+)
+from tests.support.gate import gate_modules, gate_refusal
+from tests.support.site import SITE
+
+NL_BE_FINDINGS = catalogue("nl-BE").findings
+NL_BE_FINDING_VALUES = catalogue("nl-BE").values
+
+
+def finding_text(finding: Finding, language: str = "nl-BE") -> str | None:
+    return saying.finding_text(finding, language)
+
+
+# The helpers that pass a finding's code on; the code itself is given where they are called.
+_FINDING_CALLS = {"off": 2, "missing": 2, "once": 0, "Finding": 2}
+# Functions that forward a code another function chose (record_scan.py: red_flag), and the
+# functions that choose it: each returns a tuple whose first element is the code.
+_FORWARDERS = {"red_flag"}
+_CODE_CHOOSERS = {"_finding_kind"}
+
+
+def _codes_in_source(module: Any) -> tuple[set[str], list[str]]:
+    """Every finding code written in `module`, and the calls that give a finding no code."""
+    tree = ast.parse(inspect.getsource(module))
+    codes: set[str] = set()
+    uncoded: list[str] = []
+    for function in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+        if function.name in _CODE_CHOOSERS:
+            codes |= {
+                node.value.elts[0].value
+                for node in ast.walk(function)
+                if isinstance(node, ast.Return)
+                and isinstance(node.value, ast.Tuple)
+                and isinstance(node.value.elts[0], ast.Constant)
+                and isinstance(node.value.elts[0].value, str)
+            }
+            continue
+        if function.name in _FINDING_CALLS or function.name in _FORWARDERS:
+            continue  # the helpers themselves: they forward the code they were given
+        assigned: dict[str, list[ast.expr]] = {}
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        assigned.setdefault(target.id, []).append(node.value)
+        for call in (n for n in ast.walk(function) if isinstance(n, ast.Call)):
+            func = call.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name not in _FINDING_CALLS:
+                continue
+            position = _FINDING_CALLS[name]
+            given = [k.value for k in call.keywords if k.arg == "code"]
+            argument = call.args[position] if len(call.args) > position else None
+            expressions = [argument] if argument is not None else given
+            if isinstance(argument, ast.Name):
+                expressions = assigned.get(argument.id, [])
+            found = {
+                c.value
+                for e in expressions
+                for c in ast.walk(e)
+                if isinstance(c, ast.Constant) and isinstance(c.value, str)
+            }
+            codes |= found
+            if not found:
+                uncoded.append(ast.unparse(call)[:120])
+    return codes, uncoded
+
+
+def test_every_finding_of_the_gate_has_a_code_and_every_code_a_dutch_sentence() -> None:
+    codes: set[str] = set()
+    uncoded: list[str] = []
+    for module in gate_modules():
+        found, missed = _codes_in_source(module)
+        codes |= found
+        uncoded += missed
+    # and the refusals of what the FHIR server already holds (core/record/matching.py)
+    server_codes, server_uncoded = _codes_in_source(matching)
+    assert server_codes == SERVER_FINDINGS and server_uncoded == []
+    codes |= server_codes
+    # and of what the terminology server says of the record's codes (io/terminology.py)
+    terminology_codes, terminology_uncoded = _codes_in_source(terminology)
+    assert terminology_codes == TERMINOLOGY_FINDINGS and terminology_uncoded == []
+    codes |= terminology_codes
+    assert uncoded == []
+    assert len(codes) >= 30  # the reader found the codes, not nothing
+    assert codes == set(NL_BE_FINDINGS), (
+        f"no Dutch sentence: {sorted(codes - set(NL_BE_FINDINGS))}; "
+        f"no such finding: {sorted(set(NL_BE_FINDINGS) - codes)}"
+    )
+    app_codes, app_uncoded = _codes_in_source(launch_record)
+    assert app_uncoded == [] and app_codes <= set(NL_BE_FINDINGS)
+
+
+def test_the_catalogue_says_every_red_flag_and_every_screening_item() -> None:
+    assert set(NL_BE_FINDING_VALUES["red_flag"]) == set(RED_FLAG_LABELS)
+    assert set(NL_BE_FINDING_VALUES["items"]) == {*SCREENING_RED_FLAG_ITEMS, BROCHURE_GIVEN}
+    assert set(NL_BE_FINDING_VALUES["clinical_status"]) == NOT_HOLDING_CLINICAL
+
+
+@pytest.mark.parametrize("code", sorted(NL_BE_FINDINGS))
+def test_the_dutch_sentences_are_not_english(code: str) -> None:
+    sentence = f" {NL_BE_FINDINGS[code]} "
+    for english in (" the ", " is not ", " of this ", " has no ", " not ", " and "):
+        assert english not in sentence, (code, english)
+
+
+# --- each finding, made by a record -------------------------------------------------------------
+
+
+def _set(bundle: dict[str, Any], resource_type: str, **fields: Any) -> dict[str, Any]:
+    resource(bundle, resource_type).update(fields)
+    return bundle
+
+
+def _encounter(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    bundle = happy_bundle()
+    change(resource(bundle, "Encounter"))
+    return bundle
+
+
+def _patient(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    bundle = happy_bundle()
+    change(resource(bundle, "Patient"))
+    return bundle
+
+
+def _screening(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    bundle = happy_bundle()
+    change(screening(bundle))
+    return bundle
+
+
+def _named(condition_: dict[str, Any], text: str | None) -> dict[str, Any]:
+    if text:
+        condition_["code"]["text"] = text
+    return condition_
+
+
+def _diagnosis_refuted() -> dict[str, Any]:
+    bundle = happy_bundle()
+    resource(bundle, "Condition")["verificationStatus"]["coding"][0]["code"] = "refuted"
+    return bundle
+
+
+_CAUDA = {"coding": [{"system": ICD10, "code": "G83.4"}]}
+_ATC = "http://www.whocc.no/atc"
+
+
+def _home_medication(system: str | None, code: str) -> dict[str, Any]:
+    concept = {"coding": [{"system": system, "code": code}]} if system else {"text": code}
+    return {
+        "resourceType": "MedicationStatement",
+        "id": "home",
+        "status": "active",
+        "medicationCodeableConcept": concept,
+        "subject": {"reference": "Patient/lbp-example-patient"},
+    }
+
+
+def _condition(change: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+    bundle = happy_bundle()
+    change(resource(bundle, "Condition"))
+    return bundle
+
+
+def _practitioner(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    bundle = happy_bundle()
+    change(resource(bundle, "Practitioner", "lbp-example-ed-physician"))
+    return bundle
+
+
+def _screener_not_participant() -> dict[str, Any]:
+    # The GP (a Practitioner of the record) is named as the screening's author.
+    return _screening(lambda s: s.update(author={"reference": "Practitioner/lbp-example-gp"}))
+
+
+RECORDS: dict[str, Callable[[], dict[str, Any]]] = {
+    "patient-missing": lambda: remove(happy_bundle(), "Patient"),
+    "physician-missing": lambda: remove(happy_bundle(), "Practitioner", "lbp-example-ed-physician"),
+    "hospital-missing": lambda: remove(happy_bundle(), "Organization"),
+    "modifier-extension": lambda: _set(
+        happy_bundle(),
+        "Condition",
+        modifierExtension=[{"url": "http://example.org/of-a-relative", "valueBoolean": True}],
+    ),
+    "implicit-rules": lambda: _set(
+        happy_bundle(), "Patient", implicitRules="http://example.org/local-rules"
+    ),
+    "encounter-not-finished": lambda: _set(happy_bundle(), "Encounter", status="in-progress"),
+    "encounter-not-emergency": lambda: _encounter(lambda e: e["class"].update(code="AMB")),
+    "encounter-no-start": lambda: _encounter(lambda e: e["period"].pop("start")),
+    "encounter-no-end": lambda: _encounter(lambda e: e["period"].pop("end")),
+    "encounter-period-reversed": lambda: _encounter(
+        lambda e: e["period"].update(end="2026-11-24T12:40:00+01:00")
+    ),
+    "disposition-missing": lambda: _encounter(lambda e: e.pop("hospitalization")),
+    "disposition-not-home": lambda: _encounter(
+        lambda e: e["hospitalization"]["dischargeDisposition"]["coding"][0].update(code="hosp")
+    ),
+    "patient-inactive": lambda: _set(happy_bundle(), "Patient", active=False),
+    "patient-replaced": lambda: _set(
+        happy_bundle(),
+        "Patient",
+        link=[{"other": {"reference": "Patient/in-use"}, "type": "replaced-by"}],
+    ),
+    "patient-deceased": lambda: _set(happy_bundle(), "Patient", deceasedBoolean=True),
+    "birth-date-missing": lambda: _patient(lambda p: p.pop("birthDate")),
+    "patient-not-adult": lambda: _set(happy_bundle(), "Patient", birthDate="2010-01-01"),
+    "patient-ssin-ambiguous": lambda: _patient(
+        lambda p: p["identifier"].append({"system": SSIN, "value": "85073003328"})
+    ),
+    "diagnosis-not-in-record": lambda: _encounter(
+        lambda e: e["diagnosis"].append({"condition": {"reference": "Condition/not-sent"}})
+    ),
+    "other-diagnosis": lambda: add(
+        happy_bundle(), _named(condition("sprain", SNOMED, "44465007"), "Verstuiking enkel")
+    ),
+    "other-diagnosis-unnamed": lambda: add(happy_bundle(), condition("sprain", SNOMED, "44465007")),
+    "diagnosis-not-holding": _diagnosis_refuted,
+    "diagnosis-missing": lambda: _set(
+        remove(happy_bundle(), "Condition"), "Encounter", diagnosis=[]
+    ),
+    "condition-uncoded": lambda: add(
+        happy_bundle(), {**condition("text-only", SNOMED, "x"), "code": {"text": "rugletsel"}}
+    ),
+    "red-flag-reason": lambda: _set(happy_bundle(), "Encounter", reasonCode=[_CAUDA]),
+    "red-flag-encounter": lambda: add(happy_bundle(), condition("flag", ICD10, "G83.4")),
+    "red-flag-patient": lambda: add(
+        happy_bundle(), condition("flag", ICD10, "G83.4", encounter=False)
+    ),
+    "red-flag-history": lambda: add(
+        happy_bundle(), condition("cancer", ICD10, "C50.9", encounter=False, clinical="remission")
+    ),
+    "red-flag-evidence": lambda: _set(
+        happy_bundle(),
+        "Condition",
+        evidence=[{"code": [{"coding": [{"system": ICD10, "code": "R33"}]}]}],
+    ),
+    "red-flag-observation": lambda: add(
+        happy_bundle(),
+        clinical(
+            "Observation",
+            "seen",
+            status="final",
+            code={"text": "bevinding"},
+            valueCodeableConcept=_CAUDA,
+        ),
+    ),
+    "fever": lambda: add(happy_bundle(), temperature("temp", 38.64)),
+    "temperature-unreadable": lambda: add(happy_bundle(), temperature("temp", 39.0, unit="mm[Hg]")),
+    "low-back-pain-not-acute": lambda: _set(
+        happy_bundle(), "Condition", onsetDateTime="2026-07-01"
+    ),
+    "low-back-pain-chronic": lambda: add(
+        happy_bundle(), condition("chronic", SNOMED, "278860009", encounter=False)
+    ),
+    "onset-unreadable": lambda: _condition(
+        lambda c: c.update(onsetString="ergens vorig jaar") or c.pop("onsetDateTime")
+    ),
+    "red-flag-report": lambda: add(
+        happy_bundle(),
+        clinical(
+            "DiagnosticReport", "mri", status="final", code={"text": "MRI"}, conclusionCode=[_CAUDA]
+        ),
+    ),
+    "red-flag-procedure": lambda: add(
+        happy_bundle(),
+        clinical(
+            "Procedure",
+            "p",
+            status="completed",
+            code={"coding": [{"system": SNOMED, "code": "86553008"}]},
+        ),
+    ),
+    "red-flag-medication": lambda: add(happy_bundle(), _home_medication(_ATC, "H02AB06")),
+    "red-flag-earlier": lambda: add(
+        happy_bundle(),
+        clinical(
+            "DiagnosticReport",
+            "old",
+            status="final",
+            code={"text": "PET-CT"},
+            encounter={"reference": "Encounter/earlier"},
+            conclusionCode=[{"coding": [{"system": ICD10, "code": "C50.9"}]}],
+        ),
+    ),
+    "code-unreadable": lambda: add(
+        happy_bundle(), condition("local", "https://example.org/local-codes", "X1", encounter=False)
+    ),
+    "pregnancy": lambda: add(
+        happy_bundle(), condition("preg", SNOMED, "77386006", encounter=False)
+    ),
+    "screener-not-participant": _screener_not_participant,
+    "screener-not-physician": lambda: _practitioner(
+        lambda p: p.update(
+            qualification=[
+                {
+                    "code": {
+                        "coding": [
+                            {
+                                "system": "http://terminology.hl7.org/CodeSystem/v2-0360",
+                                "code": "RN",
+                                "display": "Registered Nurse",
+                            }
+                        ]
+                    }
+                }
+            ]
+        )
+    ),
+    "practitioner-unnamed": lambda: _practitioner(lambda p: p.pop("name")),
+    "red-flag-screening": lambda: answer(happy_bundle(), "cauda-equina", True),
+    "screening-not-completed": lambda: _screening(lambda s: s.update(status="in-progress")),
+    "screening-of-another-encounter": lambda: _screening(
+        lambda s: s.update(encounter={"reference": "Encounter/earlier-visit"})
+    ),
+    "screening-missing": lambda: remove(happy_bundle(), "QuestionnaireResponse"),
+    "screening-unknown-items": lambda: _screening(
+        lambda s: s["item"].append({"linkId": "pain-score", "answer": [{"valueBoolean": True}]})
+    ),
+    "screening-incomplete": lambda: answer(happy_bundle(), "malignancy", None),
+    "screening-no-time": lambda: _screening(lambda s: s.pop("authored")),
+    "screening-before-visit": lambda: _screening(
+        lambda s: s.update(authored="2026-11-25T08:00:00+01:00")
+    ),
+    "screening-author-not-practitioner": lambda: _screening(
+        lambda s: s.update(author={"reference": "Patient/lbp-example-patient"})
+    ),
+    "screening-author-missing": lambda: _screening(
+        lambda s: s.update(author={"reference": "Practitioner/not-sent"})
+    ),
+    "examination-unnamed": lambda: add(
+        happy_bundle(),
+        clinical(
+            "Procedure", "p", status="completed", code={"coding": [{"system": SNOMED, "code": "1"}]}
+        ),
+    ),
+    "prescription-unnamed": lambda: add(
+        happy_bundle(),
+        clinical(
+            "MedicationRequest",
+            "rx",
+            status="active",
+            intent="order",
+            medicationCodeableConcept={"coding": [{"system": SNOMED, "code": "2"}]},
+        ),
+    ),
+}
+
+
+def test_a_record_makes_every_finding_of_the_catalogue() -> None:
+    # A record alone makes every finding of the gate; the others need a server that holds
+    # someone else's record, or a terminology server that does not know a code (below).
+    assert set(RECORDS) == set(NL_BE_FINDINGS) - SERVER_FINDINGS - TERMINOLOGY_FINDINGS
+
+
+# --- what the FHIR server already holds (core/record/matching.py) ----------------------------
+
+SERVER_FINDINGS = {
+    "patient-identity-conflict",
+    "encounter-of-another-patient",
+    "letter-of-another-patient",
+    "identifier-matches-several",
+}
+
+
+def _server_conflicts() -> list[Finding]:
+    """Every server finding, from a carried transaction and what a server holds under its
+    identifiers: another person under the SSIN (twice), the encounter and the letter for a
+    third patient."""
+    transaction = build_discharge(context_from_bundle(happy_bundle()), SITE).bundle
+    by_type = {e["resource"]["resourceType"]: e["fullUrl"] for e in transaction["entry"]}
+    stranger = {"resourceType": "Patient", "id": "p9", "name": [{"family": "Peeters"}]}
+    someone_else = {"subject": {"reference": "Patient/p7"}}
+    found = {
+        by_type["Patient"]: [stranger, {**stranger, "id": "p8"}],
+        by_type["Encounter"]: [{"resourceType": "Encounter", "id": "e1", **someone_else}],
+        by_type["Composition"]: [{"resourceType": "Composition", "id": "c1", **someone_else}],
+    }
+    findings = matching.identity_conflicts(transaction, found)
+    found[by_type["Patient"]] = [{**stranger, "birthDate": "1990-01-01"}]
+    return findings + matching.identity_conflicts(transaction, found)
+
+
+def test_every_server_finding_is_said_in_dutch_with_its_own_values() -> None:
+    findings = _server_conflicts()
+    assert {f.code for f in findings} == SERVER_FINDINGS
+    for finding in findings:
+        assert finding.code is not None
+        template = NL_BE_FINDINGS[finding.code]
+        fields = {f for _, f, _, _ in string.Formatter().parse(template) if f}
+        assert fields == set(finding.params)
+        text = finding_text(finding)
+        assert text and text[0].isupper() and text.endswith(".") and "{" not in text
+        for field in fields:
+            for said in _said(finding.params[field], NL_BE_FINDING_VALUES.get(field, {})):
+                assert said in text, (field, said, text)
+    conflict = next(f for f in findings if f.code == "patient-identity-conflict")
+    assert "(andere naam, geboortedatum)" in str(finding_text(conflict))
+
+
+# --- what the terminology server says of the record's codes (io/terminology.py) ---------------
+
+TERMINOLOGY_FINDINGS = {"code-unknown-to-terminology-server"}
+
+
+def test_a_code_the_terminology_server_does_not_know_is_said_in_dutch_with_its_values() -> None:
+    # The real server's refusal: tests/integration/test_terminology_hapi.py (HAPI FHIR does not
+    # know it).
+    finding = terminology.unknown_code_finding("1234567890123", "Condition/problem-0")
+    assert finding.code in TERMINOLOGY_FINDINGS
+    template = NL_BE_FINDINGS["code-unknown-to-terminology-server"]
+    assert {f for _, f, _, _ in string.Formatter().parse(template) if f} == set(finding.params)
+    assert finding_text(finding) == (
+        "SNOMED CT-code 1234567890123 in Condition/problem-0 is onbekend bij de "
+        "terminologieserver: of het een alarmsignaal is (of een verfijning ervan) valt niet na "
+        "te gaan; codeer het met een concept uit de SNOMED CT-editie van de server, of markeer "
+        "het als entered-in-error."
+    )
+    [issue] = operation_outcome(IncompleteRecord("unknown", [finding]), SITE.canonical_base)[
+        "issue"
+    ]
+    assert issue["details"]["coding"][0]["code"] == "code-unknown-to-terminology-server"
+    assert issue["expression"] == ["Condition/problem-0"]
+    # What the app's page and the CDS card show: the Dutch, beside the English
+    [shown] = gate_reasons(IncompleteRecord("unknown", [finding]), SITE)["findings"]
+    assert shown["text"] == finding_text(finding)
+
+
+def _said(value: object, names: dict[str, str]) -> list[str]:
+    if isinstance(value, tuple):
+        return [names.get(v, v) for v in value]
+    if isinstance(value, float):
+        return [f"{value:.1f}".replace(".", ",")]
+    return [names.get(str(value), str(value))]
+
+
+@pytest.mark.parametrize("code", sorted(RECORDS))
+def test_each_finding_is_said_in_dutch_with_its_own_values(code: str) -> None:
+    refusal = gate_refusal(RECORDS[code]())
+    finding = next((f for f in refusal.findings if f.code == code), None)
+    assert finding is not None, [(f.code, f.message) for f in refusal.findings]
+    # The values are those the English message was built from (a red flag by its label).
+    english = {"red_flag": RED_FLAG_LABELS}
+    for name, value in finding.params.items():
+        for part in value if isinstance(value, tuple) else (value,):
+            if isinstance(part, float):
+                part = f"{part:.1f}"
+            assert english.get(name, {}).get(part, part) in finding.message, (name, part)
+    # The sentence needs exactly the values the finding has, and says each of them.
+    template = NL_BE_FINDINGS[code]
+    fields = {f for _, f, _, _ in string.Formatter().parse(template) if f}
+    assert fields == set(finding.params) - (
+        {"name"} if code == "other-diagnosis-unnamed" else set()
+    )
+    text = finding_text(finding)
+    assert text and text[0].isupper() and text.endswith(".")
+    assert "{" not in text and text != finding.message
+    for field in fields:
+        for said in _said(finding.params[field], NL_BE_FINDING_VALUES.get(field, {})):
+            assert said in text or said[:1].upper() + said[1:] in text, (field, said, text)
+    # The app's answer carries it beside the English, for every finding of the refusal.
+    answer_ = gate_reasons(refusal, SITE)
+    assert answer_["outcome"] == (
+        "off-pathway" if isinstance(refusal, NotOnPathway) else "incomplete"
+    )
+    for given, shown in zip(refusal.findings, answer_["findings"], strict=True):
+        assert shown["message"] == given.message
+        assert shown["expression"] == given.expression
+        assert shown["code"] == given.code in NL_BE_FINDINGS
+        assert shown["text"] == finding_text(given) and shown["text"]
+    # The API's OperationOutcome is unchanged: English, as integrators read it.
+    outcome = operation_outcome(refusal, SITE.canonical_base)
+    assert [i["diagnostics"] for i in outcome["issue"]] == [f.message for f in refusal.findings]
+
+
+def test_what_a_few_findings_say() -> None:
+    def said(code: str) -> str:
+        refusal = gate_refusal(RECORDS[code]())
+        return next(str(finding_text(f)) for f in refusal.findings if f.code == code)
+
+    assert said("fever") == (
+        "Infectie (koorts, spinale infectie, sepsis, intraveneus druggebruik, "
+        "immunosuppressie): lichaamstemperatuur 38,6 °C bij dit bezoek (koorts vanaf 38,0 °C)."
+    )
+    assert said("red-flag-history").startswith("Maligniteit (voorgeschiedenis van kanker")
+    assert "in de voorgeschiedenis (in remissie) (" in said("red-flag-history")
+    assert ", C50.9)." in said("red-flag-history")
+    assert said("red-flag-screening") == (
+        "Caudasyndroom (zadelanesthesie, urineretentie of urine-incontinentie, fecale "
+        "incontinentie, erectiestoornis): aanwezig volgens de screening op alarmsignalen door "
+        "de arts."
+    )
+    assert said("screening-incomplete").endswith("(één valueBoolean): maligniteit.")
+    assert said("screening-unknown-items").endswith("die het zorgpad niet kent: pain-score.")
+    assert said("encounter-not-finished").startswith(
+        "Het bezoek is niet afgesloten (status 'in-progress')"
+    )
+    assert said("other-diagnosis") == (
+        "Een andere diagnose bij dit bezoek: Verstuiking enkel (de brief zou die niet kunnen "
+        "beschrijven)."
+    )
+
+
+def test_a_value_that_looks_like_markup_or_a_placeholder_is_kept_as_plain_text() -> None:
+    # The page puts the text in as text (app.js: textContent); here it stays as recorded.
+    name = "<img src=x onerror=alert(1)> {red_flag}"
+    refusal = gate_refusal(
+        add(happy_bundle(), _named(condition("sprain", SNOMED, "44465007"), name))
+    )
+    said = gate_reasons(refusal, SITE)["findings"]
+    (shown,) = [f for f in said if f["code"] == "other-diagnosis"]
+    assert shown["text"] == (
+        f"Een andere diagnose bij dit bezoek: {name} (de brief zou die niet kunnen beschrijven)."
+    )
+
+
+# --- no Dutch sentence: the English one ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "finding",
+    [
+        Finding("the record lacks the Patient"),  # a refusal from outside the gate: no code
+        Finding("something new", "Encounter", "no-such-code"),
+        Finding("the patient was not sent home", "Encounter", "disposition-not-home"),  # no value
+    ],
+    ids=["no code", "unknown code", "missing value"],
+)
+def test_a_finding_without_a_dutch_sentence_keeps_its_english_message(finding: Finding) -> None:
+    assert finding_text(finding) is None
+    answer_ = gate_reasons(IncompleteRecord("the record lacks something", [finding]), SITE)
+    assert answer_["findings"] == [
+        {
+            "message": finding.message,
+            "expression": finding.expression,
+            "code": finding.code,
+            "text": finding.message,
+        }
+    ]
+
+
+def test_a_finding_is_said_in_each_language_by_its_code() -> None:
+    finding = Finding("the patient is recorded as deceased", "Patient.deceased", "patient-deceased")
+    assert finding_text(finding) == "De patiënt staat in het dossier als overleden."
+    assert (
+        finding_text(finding, "fr-BE") == "Le patient est enregistré comme décédé dans le dossier."
+    )
+    assert finding_text(finding, "en") == "The patient is recorded as deceased."

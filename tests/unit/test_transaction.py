@@ -1,0 +1,88 @@
+"""The transaction Bundle: deterministic, conditional creates, references that resolve."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+from fhir_discharge import build_discharge
+from tests.support.contexts import held_by_server
+from tests.support.factories import happy_bundle, references_in, resource, with_encounter
+from tests.support.models import model_check
+from tests.support.site import SITE
+
+
+def bundle_of(context_bundle):
+    return build_discharge(held_by_server(context_bundle), SITE).bundle
+
+
+def test_same_input_gives_the_same_bundle_byte_for_byte():
+    first = json.dumps(bundle_of(happy_bundle()), ensure_ascii=False)
+    second = json.dumps(bundle_of(copy.deepcopy(happy_bundle())), ensure_ascii=False)
+    assert first == second
+
+
+def test_another_encounter_gives_other_identities():
+    one = bundle_of(happy_bundle())
+    other = bundle_of(with_encounter(happy_bundle(), "other-enc", "SPO-2026-000002"))
+    assert {e["fullUrl"] for e in one["entry"]}.isdisjoint(e["fullUrl"] for e in other["entry"])
+
+
+def test_entries_are_conditional_creates_on_their_business_identifier():
+    bundle = bundle_of(happy_bundle())
+    assert bundle["type"] == "transaction"
+    assert [e["resource"]["resourceType"] for e in bundle["entry"]] == [
+        "Composition",
+        "DocumentReference",
+        "CarePlan",
+        "Task",
+        "Task",
+        "Communication",
+        "Task",  # for the integration engine: send the letter to the GP's eHealthBox
+    ]
+    for entry in bundle["entry"]:
+        assert entry["fullUrl"].startswith("urn:uuid:")
+        assert "id" not in entry["resource"]
+        identifier = entry["resource"]["identifier"]
+        identifier = identifier if isinstance(identifier, dict) else identifier[0]
+        assert identifier == {"system": "urn:ietf:rfc:3986", "value": entry["fullUrl"]}
+        assert entry["request"] == {
+            "method": "POST",
+            "url": entry["resource"]["resourceType"],
+            "ifNoneExist": f"identifier=urn:ietf:rfc:3986|{entry['fullUrl']}",
+        }
+
+
+def test_every_reference_points_into_the_bundle_or_to_the_record():
+    context = happy_bundle()
+    # the record's resources, as `Type/id` (their fullUrls are the EHR's absolute URLs)
+    known = {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in context["entry"]}
+    bundle = bundle_of(context)
+    known |= {e["fullUrl"] for e in bundle["entry"]}
+    refs = set(references_in(bundle))
+    assert refs and refs <= known
+
+
+def test_the_bundle_parses_with_the_r4b_models():
+    model_check(bundle_of(happy_bundle()))
+
+
+def test_the_letter_is_addressed_to_the_gp_by_a_communication():
+    bundle = bundle_of(happy_bundle())
+    communication = bundle["entry"][5]["resource"]
+    (recipient,) = communication["recipient"]
+    assert recipient["reference"] == "Practitioner/lbp-example-gp"
+    assert communication["payload"][0] == {
+        "contentReference": {"reference": bundle["entry"][0]["fullUrl"]}
+    }
+    # and beside the letter, the letter as a KMEHR message (tests/unit/test_ehealthbox.py)
+    assert communication["payload"][1]["contentAttachment"]["contentType"] == "application/xml"
+    assert communication["status"] == "completed"
+    assert communication["sent"] == "2026-11-25T12:40:00+01:00"
+
+
+def test_without_gp_there_is_no_communication():
+    context = happy_bundle()
+    del resource(context, "Patient")["generalPractitioner"]
+    types = [e["resource"]["resourceType"] for e in bundle_of(context)["entry"]]
+    assert "Communication" not in types and len(types) == 5
