@@ -16,6 +16,7 @@ from fhir_discharge.io.retry import RetryPolicy
 from fhir_discharge.web.app import create_app
 from tests.support.contexts import held_by_server
 from tests.support.factories import happy_bundle
+from tests.support.site import SITE
 
 BASE = "http://fhir.test/fhir"
 # Retries in these tests wait (almost) nothing: what is tested is whether and how often.
@@ -23,7 +24,7 @@ FAST = RetryPolicy(base_delay=0.001, max_delay=0.002)
 
 
 def transaction() -> dict:
-    return build_discharge(held_by_server(happy_bundle())).bundle
+    return build_discharge(held_by_server(happy_bundle()), SITE).bundle
 
 
 def call_service(fault, body, tmp_path):

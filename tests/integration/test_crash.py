@@ -36,6 +36,7 @@ from tests.support.factories import fresh_record
 from tests.support.proxy import FaultyProxy
 from tests.support.seeding import seed_async
 from tests.support.servers import start_service
+from tests.support.site import SITE
 
 pytestmark = pytest.mark.slow
 
@@ -181,14 +182,14 @@ def test_a_retry_after_a_lost_answer_finds_what_landed_and_duplicates_nothing(
 ):
     record = fresh_record(uuid.uuid4().hex[:10])
     # The record as the server holds it: no identity reads before the transaction.
-    built = build_discharge(held_by_server(record))
+    built = build_discharge(held_by_server(record), SITE)
     transport = LoseFirstAnswer()
 
     async def go():
         await seed_async(fhir_base_url, [e["resource"] for e in record["entry"]])
         box = SqliteOutbox(tmp_path / "outbox.sqlite3")
         client = FhirClient(fhir_base_url, transport=transport)
-        deliverer = Deliverer(box, client, base_delay=0.01)
+        deliverer = Deliverer(box, client, base_delay=0.01, canonical_base=SITE.canonical_base)
         await deliverer.start()
         try:
             return await accept_and_deliver(deliverer, built, 30)

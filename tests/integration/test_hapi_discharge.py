@@ -294,7 +294,7 @@ def test_a_discharge_hapi_refuses_alerts_the_ed_secretariat_with_a_task_hapi_val
             time.sleep(0.5)
         assert len(tasks) == 1, service.log_path.read_text(encoding="utf-8")[-4000:]
         [task] = tasks
-        built = build_discharge(context_from_bundle(record)).bundle
+        built = build_discharge(context_from_bundle(record), SITE).bundle
         assert task["focus"]["identifier"] == built["entry"][0]["resource"]["identifier"]
         assert task["reasonCode"]["coding"][0]["code"] == "refused"
         assert "HAPI-" in task["reasonCode"]["text"]

@@ -29,6 +29,7 @@ from fhir_discharge.io.smart import (
 from tests.support.contexts import held_by_server
 from tests.support.factories import fresh_record, resource
 from tests.support.seeding import seed_async
+from tests.support.site import SITE
 
 NO_RETRY = RetryPolicy(attempts=1)
 
@@ -142,7 +143,7 @@ def failure_of(coroutine) -> FhirServerError:
 
 
 def assert_no_secrets(error: FhirServerError, *secrets: str) -> None:
-    text = str(error) + json.dumps(operation_outcome(error))
+    text = str(error) + json.dumps(operation_outcome(error, SITE.canonical_base))
     assert "eyJ" not in text  # no JWT (token or assertion)
     for secret in secrets:
         assert secret not in text
@@ -175,7 +176,7 @@ def test_a_smart_client_reads_and_posts_a_discharge(
         async with FhirClient(protected, auth=auth, retry=NO_RETRY) as client:
             context = await gather_context(client, encounter_id)
             assert context.patient["id"] == resource(record, "Patient")["id"]
-            bundle = build_discharge(held_by_server(record)).bundle
+            bundle = build_discharge(held_by_server(record), SITE).bundle
             return await client.post_transaction(bundle)
 
     landed = asyncio.run(discharge())
@@ -249,7 +250,7 @@ def test_an_expired_token_is_refreshed_once_and_the_request_succeeds(short_lived
 def test_a_read_only_client_reads_but_its_transaction_is_refused(protected, rsa_key):
     record = seeded(protected, rsa_key)
     auth = SmartBackendAuth(protected, "discharge-ro", pem(rsa_key))  # asks for the default
-    bundle = build_discharge(held_by_server(record)).bundle
+    bundle = build_discharge(held_by_server(record), SITE).bundle
 
     async def discharge() -> None:
         async with FhirClient(protected, auth=auth, retry=NO_RETRY) as client:

@@ -22,6 +22,7 @@ from fhir_discharge.web.app import create_app
 from tests.support.discharges import seeded
 from tests.support.factories import fresh_record, resource
 from tests.support.servers import AUTH, TEST_TOKEN
+from tests.support.site import SITE
 
 
 class Faulty(httpx.AsyncBaseTransport):
@@ -95,7 +96,10 @@ def test_a_terminology_server_that_cannot_answer_refuses_with_503_and_nothing_is
     )
     transport = Faulty(FAULTS[fault])
     server = TerminologyServer(
-        "http://terminology.test/fhir", deadline_seconds=0.5, transport=transport
+        "http://terminology.test/fhir",
+        deadline_seconds=0.5,
+        transport=transport,
+        canonical_base=SITE.canonical_base,
     )
     app = create_app(settings, terminology_server=server)
     with TestClient(app, raise_server_exceptions=False) as client:
@@ -140,7 +144,10 @@ def test_the_cds_hook_says_in_dutch_that_the_terminology_server_did_not_answer(
     )
     transport = Faulty(FAULTS[fault])
     server = TerminologyServer(
-        "http://terminology.test/fhir", deadline_seconds=0.5, transport=transport
+        "http://terminology.test/fhir",
+        deadline_seconds=0.5,
+        transport=transport,
+        canonical_base=SITE.canonical_base,
     )
     app = create_app(settings, terminology_server=server)
     with TestClient(app, raise_server_exceptions=False) as client:
