@@ -225,7 +225,7 @@ def test_hapis_validator_knows_the_profiles_of_a_package_it_is_given(hapi_base_u
 
 @requires_be_core("the SSIN and NIHDI systems are be-core's NamingSystems")
 def test_the_identifier_systems_are_be_cores_naming_systems() -> None:
-    from fhir_discharge.core import identifiers
+    from fhir_discharge.core.record import identifiers
 
     # Each NamingSystem's uniqueIds as the URIs an Identifier.system holds (an OID as urn:oid:).
     systems: dict[str, set[str]] = {}
