@@ -1,0 +1,341 @@
+"""Known gaps, visible in the tests (issue 19, point 2).
+
+Each test below is the check of a control the hazard log asks for and the code does not have
+yet. It is marked `xfail(strict=True, raises=AssertionError)`: today it fails on its assertion;
+the day the control lands it passes, the strict mark turns the run red, and whoever landed the
+control removes the mark and moves the test from the hazard's `Gap test:` line to its `Tests:`
+line (tests/test_hazard_log.py holds both lines to this). An error other than the assertion (a
+fixture that does not start, an import that moved) is not taken for the gap: it fails the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from fhir_discharge import build_discharge, context_from_bundle
+from fhir_discharge.config import Settings, settings_problems
+from fhir_discharge.core.codes import ICD10, SNOMED
+from fhir_discharge.io.delivery import Deliverer
+from fhir_discharge.io.discharging import accept_and_deliver
+from fhir_discharge.io.fhir_client import FhirClient
+from fhir_discharge.io.outbox import DEAD, FAILED
+from fhir_discharge.io.outbox.sqlite import SqliteOutbox
+from fhir_discharge.web.app import create_app
+from tests.support.app_stack import seed
+from tests.support.contexts import held_by_server
+from tests.support.factories import clinical, condition, fresh_record, happy_bundle, resource
+from tests.test_caller_roles import ALL_CLEAR, open_session
+
+TOKEN = "gaps-" + uuid.uuid4().hex
+SYSTEM = {"Authorization": f"Bearer {TOKEN}"}
+FHIR_JSON = {"Content-Type": "application/fhir+json"}
+
+
+def gap(reason: str) -> pytest.MarkDecorator:
+    """A known gap: the test fails on its assertion until the control lands."""
+    return pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)
+
+
+@pytest.fixture
+def service(fhir_base_url: str, tmp_path: Path) -> Iterator[TestClient]:
+    """The service in-process on the FHIR sandbox, the EHR as a system with TOKEN."""
+    settings = Settings(
+        fhir_base_url=fhir_base_url,
+        outbox_path=str(tmp_path / "outbox.sqlite3"),
+        api_tokens=[TOKEN],
+        cds_fhir_servers=[fhir_base_url],
+        sync_wait_seconds=30,
+    )
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+def seeded(fhir_base_url: str, name: str) -> dict[str, Any]:
+    record = fresh_record(f"gap-{name}-{uuid.uuid4().hex[:8]}")
+    seed(fhir_base_url, [e["resource"] for e in record["entry"]])
+    return record
+
+
+def search(fhir_base_url: str, resource_type: str, **params: str) -> list[dict[str, Any]]:
+    answer = httpx.get(f"{fhir_base_url}/{resource_type}", params=params, timeout=30)
+    answer.raise_for_status()
+    return [e["resource"] for e in answer.json().get("entry", [])]
+
+
+def discharge_on_server(service: TestClient, encounter_id: str) -> dict[str, str]:
+    """Discharge the encounter the FHIR server holds; what landed, by resource type."""
+    answer = service.post(f"/Encounter/{encounter_id}/$lbp-discharge", headers=SYSTEM)
+    assert answer.status_code in (200, 201), answer.text[:500]
+    landed: dict[str, str] = {}
+    for parameter in answer.json()["parameter"]:
+        for part in parameter.get("part", []):
+            reference = (part.get("valueReference") or {}).get("reference")
+            if reference:
+                landed.setdefault(reference.split("/")[0], reference)
+    return landed
+
+
+# --- H120: a letter cannot be corrected or replaced -----------------------------------------
+
+
+def _report_after_discharge(record: dict[str, Any]) -> dict[str, Any]:
+    """A lumbar X-ray report of the visit, final only after the patient went home."""
+    encounter = resource(record, "Encounter")
+    return {
+        **clinical(
+            "DiagnosticReport",
+            f"late-{uuid.uuid4().hex[:8]}",
+            status="final",
+            code={"text": "RX lumbale wervelzuil"},
+            conclusion="Inzakkingsfractuur L1.",
+            issued="2026-11-26T09:00:00+01:00",
+        ),
+        "subject": {"reference": f"Patient/{resource(record, 'Patient')['id']}"},
+        "encounter": {"reference": f"Encounter/{encounter['id']}"},
+    }
+
+
+@pytest.mark.integration
+@gap(
+    "issue 19: a re-discharge after the record changed answers 'existing' and nothing changes; "
+    "no letter replaces the first (relatesTo replaces)"
+)
+def test_a_changed_record_discharged_again_gives_a_letter_that_replaces_the_first(
+    service: TestClient, fhir_base_url: str
+) -> None:
+    record = seeded(fhir_base_url, "replace")
+    encounter_id = resource(record, "Encounter")["id"]
+    first = discharge_on_server(service, encounter_id)["Composition"]
+    seed(fhir_base_url, [_report_after_discharge(record)])  # a result that came after discharge
+    second = discharge_on_server(service, encounter_id)["Composition"]
+    assert second != first, "the changed record gave no new letter"
+    letter = httpx.get(f"{fhir_base_url}/{second}", timeout=30).json()
+    assert {"code": "replaces", "targetReference": {"reference": first}} in letter.get(
+        "relatesTo", []
+    )
+    assert "Inzakkingsfractuur L1" in letter["text"]["div"]  # the new result reaches the GP
+
+
+@pytest.mark.integration
+@gap(
+    "issue 19: the first letter stays 'final' and no new Communication tells the GP that it "
+    "was replaced"
+)
+def test_the_replaced_letter_is_no_longer_current_and_the_gp_is_told(
+    service: TestClient, fhir_base_url: str
+) -> None:
+    record = seeded(fhir_base_url, "withdraw")
+    encounter_id = resource(record, "Encounter")["id"]
+    first = discharge_on_server(service, encounter_id)
+    seed(fhir_base_url, [_report_after_discharge(record)])
+    second = discharge_on_server(service, encounter_id)
+    old = httpx.get(f"{fhir_base_url}/{first['Composition']}", timeout=30).json()
+    assert old["status"] != "final", "the replaced letter still reads as the current one"
+    assert second.get("Communication") not in (None, first.get("Communication"))
+
+
+# --- H121: a dead or refused letter is seen by no one ------------------------------------------
+
+BASE = "http://fhir.test/fhir"
+_ALERT_TYPES = {"Task", "Flag", "Communication", "CommunicationRequest"}
+
+
+class _RefusingServer:
+    """A FHIR server that refuses (or cannot take) the discharge's transaction and accepts
+    anything else; keeps what else was posted to it."""
+
+    def __init__(self, answer: httpx.Response) -> None:
+        self.answer = answer
+        self.posted: list[dict[str, Any]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json={"resourceType": "Bundle", "type": "searchset"})
+        body = json.loads(request.content or b"{}")
+        if request.url.path.rstrip("/") == "/fhir" and body.get("type") == "transaction":
+            entries = [e.get("resource", {}) for e in body.get("entry", [])]
+            if any(r.get("resourceType") == "Composition" for r in entries):
+                return self.answer  # the discharge's own transaction
+            self.posted += entries
+            return httpx.Response(
+                200,
+                json={
+                    "resourceType": "Bundle",
+                    "type": "transaction-response",
+                    "entry": [{"response": {"status": "201 Created"}} for _ in entries],
+                },
+            )
+        self.posted.append(body)
+        return httpx.Response(201, json={**body, "id": "alert-1"})
+
+    def alerts(self) -> list[dict[str, Any]]:
+        return [r for r in self.posted if r.get("resourceType") in _ALERT_TYPES]
+
+
+def _deliver_to(server: _RefusingServer, tmp_path: Path) -> Any:
+    async def go() -> Any:
+        box = SqliteOutbox(tmp_path / "outbox.sqlite3")
+        client = FhirClient(BASE, transport=httpx.MockTransport(server))
+        deliverer = Deliverer(
+            box, client, rng=random.Random(7), max_attempts=2, base_delay=0.001, max_delay=0.01
+        )
+        await deliverer.start()
+        try:
+            discharge = build_discharge(held_by_server(happy_bundle()))
+            return await accept_and_deliver(deliverer, discharge, 20)
+        finally:
+            await deliverer.stop()
+            await client.aclose()
+            box.close()
+
+    return asyncio.run(go())
+
+
+@gap("issue 19: a discharge the FHIR server refuses is only logged and counted; no one is told")
+def test_a_refused_discharge_alerts_someone_the_hospital_names(tmp_path: Path) -> None:
+    outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "x"}]}
+    server = _RefusingServer(httpx.Response(422, json=outcome))
+    item = _deliver_to(server, tmp_path)
+    assert item.state == FAILED
+    assert server.alerts(), "no Task, Flag or Communication tells anyone the letter was refused"
+
+
+@gap("issue 19: a dead letter only increments a metric; no one is told")
+def test_a_dead_letter_alerts_someone_the_hospital_names(tmp_path: Path) -> None:
+    server = _RefusingServer(httpx.Response(503))
+    item = _deliver_to(server, tmp_path)
+    assert item.state == DEAD
+    assert server.alerts(), "no Task, Flag or Communication tells anyone the letter is dead"
+
+
+# --- H122: the CDS card on every ED discharge, and a red flag that looks like "not this pathway" --
+
+
+def _hook(record: dict[str, Any], fhir_base_url: str) -> dict[str, Any]:
+    return {
+        "hook": "encounter-discharge",
+        "hookInstance": str(uuid.uuid4()),
+        "fhirServer": fhir_base_url,
+        "context": {
+            "userId": f"Practitioner/{resource(record, 'Practitioner')['id']}",
+            "patientId": resource(record, "Patient")["id"],
+            "encounterId": resource(record, "Encounter")["id"],
+        },
+    }
+
+
+def _cards(service: TestClient, record: dict[str, Any], fhir_base_url: str) -> list[dict]:
+    answer = service.post(
+        "/cds-services/lbp-discharge", json=_hook(record, fhir_base_url), headers=SYSTEM
+    )
+    assert answer.status_code == 200, answer.text[:500]
+    cards: list[dict[str, Any]] = answer.json()["cards"]
+    return cards
+
+
+def _record_with(fhir_base_url: str, name: str, change: Any) -> dict[str, Any]:
+    record = fresh_record(f"gap-{name}-{uuid.uuid4().hex[:8]}")
+    change(record)
+    seed(fhir_base_url, [e["resource"] for e in record["entry"]])
+    return record
+
+
+@pytest.mark.integration
+@gap(
+    "issue 19: the hook answers a warning card for every ED discharge that is not low back pain "
+    "(alert fatigue)"
+)
+def test_the_card_stays_silent_for_an_encounter_not_about_low_back_pain(
+    service: TestClient, fhir_base_url: str
+) -> None:
+    def ankle_sprain(record: dict[str, Any]) -> None:
+        diagnosis = resource(record, "Condition")
+        diagnosis["code"] = {
+            "coding": [{"system": SNOMED, "code": "44465007", "display": "Sprain of ankle"}],
+            "text": "Verstuiking enkel",
+        }
+        resource(record, "Encounter").pop("reasonCode", None)
+
+    record = _record_with(fhir_base_url, "sprain", ankle_sprain)
+    assert _cards(service, record, fhir_base_url) == []
+
+
+@pytest.mark.integration
+@gap("issue 19: a red-flag card has the indicator and summary of a 'not this pathway' card")
+def test_a_red_flag_card_is_told_apart_from_a_not_this_pathway_card(
+    service: TestClient, fhir_base_url: str
+) -> None:
+    def cauda_equina(record: dict[str, Any]) -> None:
+        patient_id = resource(record, "Patient")["id"]
+        flag = condition(f"flag-{uuid.uuid4().hex[:6]}", ICD10, "G83.4", encounter=False)
+        flag["subject"] = {"reference": f"Patient/{patient_id}"}
+        record["entry"].append({"resource": flag})
+
+    def admitted(record: dict[str, Any]) -> None:
+        disposition = resource(record, "Encounter")["hospitalization"]["dischargeDisposition"]
+        disposition["coding"][0]["code"] = "hosp"
+
+    (red_flag,) = _cards(service, _record_with(fhir_base_url, "flag", cauda_equina), fhir_base_url)
+    (other,) = _cards(service, _record_with(fhir_base_url, "admitted", admitted), fhir_base_url)
+    # Told apart at a glance: by the card's indicator or its summary.
+    assert (red_flag["indicator"], red_flag["summary"]) != (other["indicator"], other["summary"])
+
+
+# --- H123: a French-speaking GP gets the letter in Dutch -------------------------------------
+
+
+@gap("issue 21: the letter is always Dutch, whatever language the GP reads")
+def test_a_gp_who_reads_french_gets_a_french_letter() -> None:
+    bundle = happy_bundle()
+    gp = resource(bundle, "Practitioner", "lbp-example-gp")
+    gp["communication"] = [
+        {"coding": [{"system": "urn:ietf:bcp:47", "code": "fr-BE", "display": "français"}]}
+    ]
+    letter = build_discharge(context_from_bundle(bundle)).letter
+    assert letter["language"] == "fr-BE"
+    assert "lage rugpijn" not in letter["text"]["div"]
+
+
+@gap("issue 21: Settings(language='fr-BE') is accepted, then every discharge fails (500)")
+def test_a_language_without_a_catalogue_is_refused_at_start(tmp_path: Path) -> None:
+    settings = Settings(outbox_path=str(tmp_path / "o.sqlite3"), api_tokens=[TOKEN], language="xx")
+    assert any("language" in problem for problem in settings_problems(settings))
+
+
+# --- H124: a red flag the physician ticks in the app is not stored -----------------------------
+
+
+@pytest.mark.integration
+@gap("issue 22: a screening with a red flag ticked is refused (400) and never stored")
+def test_a_positive_screening_is_stored_as_documented(
+    service: TestClient, fhir_base_url: str
+) -> None:
+    record = seeded(fhir_base_url, "positive")
+    session = open_session(service, fhir_base_url, record)
+    answers = {**ALL_CLEAR, "cauda-equina": True}
+    stored = service.post(
+        "/app/api/screening",
+        json={"answers": answers, "screening_id": str(uuid.uuid4())},
+        headers=session,
+    )
+    assert stored.status_code == 201, stored.text[:300]
+    encounter_id = resource(record, "Encounter")["id"]
+    responses = search(fhir_base_url, "QuestionnaireResponse", encounter=encounter_id)
+    ticked = [
+        item["linkId"]
+        for response in responses
+        if response.get("status") == "completed"
+        for item in response.get("item", [])
+        if any(a.get("valueBoolean") is True for a in item.get("answer", []))
+    ]
+    assert "cauda-equina" in ticked
