@@ -34,7 +34,7 @@ from fhir_discharge.web.app import create_app
 from tests.support.app_stack import seed
 from tests.support.contexts import held_by_server
 from tests.support.factories import clinical, condition, fresh_record, happy_bundle, resource
-from tests.test_caller_roles import ALL_CLEAR, open_session
+from tests.support.sessions import ALL_CLEAR, open_session
 
 TOKEN = "gaps-" + uuid.uuid4().hex
 SYSTEM = {"Authorization": f"Bearer {TOKEN}"}

@@ -36,10 +36,10 @@ from fhir_discharge.core.phrases import FINDING_PHRASES, WARNING_PHRASES
 from fhir_discharge.core.warnings_nl import KINDS, discharge_warnings
 from fhir_discharge.errors import FINDING_DISPLAYS, Finding
 from tests.support.factories import happy_bundle, resource
+from tests.support.finding_records import RECORDS as FINDING_RECORDS
+from tests.support.finding_records import server_conflicts
 from tests.support.gate import gate_refusal
-from tests.test_findings_nl import RECORDS as FINDING_RECORDS
-from tests.test_findings_nl import _server_conflicts
-from tests.test_warnings_nl import RECORDS as WARNING_RECORDS
+from tests.support.warning_records import RECORDS as WARNING_RECORDS
 
 ROOT = Path(__file__).resolve().parent.parent
 SAID = ROOT / "docs" / "safety" / "what-the-service-says.json"
@@ -463,13 +463,13 @@ def meaning_problems(
 
 @cache
 def findings_said() -> dict[str, Finding]:
-    """The finding of each code, as the gate gives it for the record of tests/test_findings_nl.py
-    (and the server's findings, core/matching.py)."""
+    """The finding of each code, as the gate gives it for its record (support/finding_records.py),
+    and the server's findings (core/matching.py)."""
     found: dict[str, Finding] = {}
     for code, make in FINDING_RECORDS.items():
         refusal = gate_refusal(make())
         found[code] = next(f for f in refusal.findings if f.code == code)
-    for finding in _server_conflicts():
+    for finding in server_conflicts():
         assert finding.code is not None
         found.setdefault(finding.code, finding)
     return found
@@ -477,7 +477,7 @@ def findings_said() -> dict[str, Finding]:
 
 @cache
 def warnings_said() -> dict[str, tuple[str, str | None]]:
-    """Each warning kind, as a discharge of the record of tests/test_warnings_nl.py gives it:
+    """Each warning kind, as a discharge of the record of tests/support/warning_records.py gives it:
     the English and the Dutch. A kind no record can make (the gate refuses a malformed SSIN
     before a letter is built) is said as the core would say it."""
     said: dict[str, tuple[str, str | None]] = {}
@@ -625,6 +625,40 @@ def test_what_the_service_says_is_what_was_reviewed() -> None:
         "then write docs/safety/what-the-service-says.json again "
         "(.venv/bin/python -m tests.test_statement_meaning --write) for review"
     )
+
+
+# --- when the catalogue cannot say it: the English, never a half-said sentence ------------------
+
+
+def test_a_language_with_sentences_but_no_value_names_says_the_values_as_recorded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(FINDING_PHRASES, "xx", {"screening-incomplete": "open: {items}"})
+    finding = Finding("incomplete", None, "screening-incomplete", {"items": ("malignancy",)})
+    assert finding_text(finding, "xx") == "Open: malignancy."
+
+
+def test_a_sentence_that_ends_with_a_full_stop_gets_no_second_one() -> None:
+    finding = Finding("unknown items", None, "screening-unknown-items", {"link_ids": ("nr. 3.",)})
+    text = str(finding_text(finding))
+    assert text.endswith(": nr. 3.") and not text.endswith("..")
+
+
+@pytest.mark.parametrize("sentence", [None, "de patiënt is {years} jaar"], ids=["none", "broken"])
+def test_a_warning_the_catalogue_cannot_say_keeps_its_english_and_its_kind(
+    sentence: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    english, _ = warnings_said()["older-patient"]
+    catalogue = dict(WARNING_PHRASES["nl-BE"])
+    if sentence is None:
+        del catalogue["older-patient"]
+    else:
+        catalogue["older-patient"] = sentence
+    monkeypatch.setitem(WARNING_PHRASES, "nl-BE", catalogue)
+    (said,) = [
+        w for w in discharge_warnings(WARNING_RECORDS["older-patient"]()) if w.message == english
+    ]
+    assert (said.message, said.code, said.message_nl) == (english, "older-patient", None)
 
 
 # --- H03: a diagnosis the record does not say is confirmed is a working diagnosis --------------
