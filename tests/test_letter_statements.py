@@ -20,6 +20,7 @@ from fhir_discharge import build_discharge
 from fhir_discharge.core.codes import ICD10
 from fhir_discharge.core.letter import brochure_sentence, medication_advice_keys, plain_text
 from fhir_discharge.core.phrases import (
+    ADVICE_KEYS,
     BROCHURE_URL,
     MALE_ONLY_KEYS,
     MEDICATION_KEYS,
@@ -143,6 +144,20 @@ def test_the_nsaid_sentence_is_the_one_the_patient_calls_for(
         assert facts.say(other) not in text, other
     # The care plan says the same sentences, one after the other.
     assert " ".join(sentences) in activities(discharge)
+
+
+def test_each_advice_of_the_care_plan_says_its_own_advice() -> None:
+    # The care plan's advice activities, in the pathway's order: the medication advice is the
+    # medication sentences, every other advice its own sentence (H73; a survivor of the bounded
+    # mutation run: `key != "medication"` gave each advice the medication sentences).
+    discharge = discharge_of()
+    facts = discharge.facts
+    medication = " ".join(facts.say(k) for k in medication_advice_keys(facts))
+    expected = [
+        medication if key == "medication" else facts.say(f"advice-{key}") for key in ADVICE_KEYS
+    ]
+    assert "medication" in ADVICE_KEYS and len(set(expected)) == len(expected)
+    assert activities(discharge)[: len(ADVICE_KEYS)] == expected
 
 
 # --- the erectile dysfunction item: men only (H35) ---------------------------------------------
