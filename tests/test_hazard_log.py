@@ -15,12 +15,22 @@ that is not there yet. What can be checked without running them is checked here:
   ("none yet"), on its Gap test line.
 Whether a test kills the broken control is what mutation testing measures (scripts/mutation.py,
 docs/safety/mutation-score.json).
+
+And the log is a baseline a CSO can review (issue 19, points 1 and 5): it names the commit it
+assessed (on main, at most 20 commits back) and the pathway.md it read; each hazard has an owner,
+a status that agrees with its gap tests and its residual rating, a date, the issue that tracks it,
+and the evidence its likelihoods rest on (a Very low only on a test-proven control and a named
+assumption); every rating is the one the log's own matrix gives; the sections a CSO and the
+deploying hospital need are there.
 """
 
 from __future__ import annotations
 
 import ast
+import datetime
+import hashlib
 import re
+import subprocess
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -28,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LOG = ROOT / "docs" / "safety" / "hazard-log.md"
 
-HAZARD = re.compile(r"^### (H\d+)\b(.*)$", re.MULTILINE)
+HAZARD = re.compile(r"^### (H\d{2,3})\b(.*)$", re.MULTILINE)
 TEST_REF = re.compile(r"(tests/[\w/]+\.py)::(\w+)")
 TESTS_LINE = re.compile(r"^- \*\*Tests:\*\*(.*)$", re.MULTILINE)
 GAP_LINE = re.compile(r"^- \*\*Gap test:\*\*(.*)$", re.MULTILINE)
@@ -40,6 +50,11 @@ FIELDS = (
     "Control",
     "Tests",
     "Residual risk",
+    "Likelihood evidence",
+    "Owner",
+    "Status",
+    "Date",
+    "Issue",
 )
 
 
@@ -342,3 +357,235 @@ def test_the_reader_of_test_files_sees_what_it_looks_for():
 def test_the_log_is_not_yet_signed_off_by_a_clinical_safety_officer():
     # Remove this test when the CSO has reviewed and signed the log.
     assert "NOT REVIEWED by a Clinical Safety Officer" in LOG.read_text(encoding="utf-8")
+
+
+# --- the baseline a CSO reviews (issue 19, points 1 and 5) -----------------------------------
+
+SEVERITIES = ("Minor", "Significant", "Considerable", "Major", "Catastrophic")
+LIKELIHOODS = ("Very high", "High", "Medium", "Low", "Very low")
+# DCB0129/DCB0160's 5 x 5 matrix: the rating of each likelihood (row) and severity (column).
+DCB_MATRIX = {
+    "Very high": (3, 4, 4, 5, 5),
+    "High": (2, 3, 3, 4, 5),
+    "Medium": (2, 2, 3, 3, 4),
+    "Low": (1, 2, 2, 3, 4),
+    "Very low": (1, 1, 2, 2, 3),
+}
+RISK = re.compile(r"severity (\w+) / likelihood (Very high|High|Medium|Low|Very low) / rating (\d)")
+SPEC = ROOT.parent / "shared" / "clinical" / "pathway.md"
+ASSESSED = re.compile(r"^Assessed: commit ([0-9a-f]{7,40})\b", re.MULTILINE)
+STATUSES = (
+    "Controlled",
+    "Partly controlled — gap test",
+    "Open — gap test",
+    "Open — residual rating 4, a further control is required",
+    "Open — residual rating 5, a further control is required",
+)
+
+
+def log_text() -> str:
+    return LOG.read_text(encoding="utf-8")
+
+
+def field(section: str, name: str) -> str:
+    """A hazard's one-line field, its continuation lines joined."""
+    match = re.search(rf"^- \*\*{re.escape(name)}:\*\*(.*(?:\n  .*)*)", section, re.MULTILINE)
+    assert match, f"no {name}"
+    return " ".join(match.group(1).split())
+
+
+def section_of(title: str) -> str:
+    text = log_text()
+    start = text.find(f"\n## {title}")
+    assert start != -1, f"the log has no section '{title}'"
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else len(text)]
+
+
+def the_logs_matrix() -> dict[str, tuple[int, ...]]:
+    table = section_of("Risk matrix")
+    rows = {}
+    for likelihood in LIKELIHOODS:
+        row = re.search(rf"^\| {likelihood} \|(.*)\|$", table, re.MULTILINE)
+        assert row, likelihood
+        rows[likelihood] = tuple(int(cell) for cell in row.group(1).split("|"))
+    return rows
+
+
+def rating(severity: str, likelihood: str) -> int:
+    return the_logs_matrix()[likelihood][SEVERITIES.index(severity)]
+
+
+def test_the_logs_matrix_is_dcbs() -> None:
+    assert the_logs_matrix() == DCB_MATRIX
+    header = re.search(r"^\| Likelihood \\ Severity \|(.*)\|$", section_of("Risk matrix"), re.M)
+    assert header and tuple(c.strip() for c in header.group(1).split("|")) == SEVERITIES
+
+
+def test_every_rating_is_the_one_the_matrix_gives() -> None:
+    wrong = []
+    for hazard_id, section in hazards().items():
+        for name in ("Initial risk", "Residual risk"):
+            found = RISK.search(field(section, name))
+            assert found, f"{hazard_id}: {name} is not 'severity S / likelihood L / rating N'"
+            severity, likelihood, given = found.groups()
+            assert severity in SEVERITIES, f"{hazard_id}: {severity}"
+            if int(given) != rating(severity, likelihood):
+                wrong.append(
+                    f"{hazard_id} {name}: {severity} x {likelihood} is "
+                    f"{rating(severity, likelihood)}, not {given}"
+                )
+    assert wrong == []
+
+
+def _defined(prefix: str, title: str) -> set[str]:
+    return set(re.findall(rf"^- \*\*({prefix}\d+)\*\*", section_of(title), re.MULTILINE))
+
+
+def test_every_likelihood_says_what_evidence_it_rests_on() -> None:
+    evidence, assumptions = (
+        _defined("E", "How likelihoods are estimated"),
+        _defined("A", "Assumptions"),
+    )
+    assert {"E1", "E3", "E5"} <= evidence and assumptions
+    wrong = []
+    for hazard_id, section in hazards().items():
+        said = field(section, "Likelihood evidence")
+        initial, _, residual = said.partition("; residual ")
+        if not initial.startswith("initial E") or not residual.startswith("E"):
+            wrong.append(f"{hazard_id}: 'initial E..; residual E..' expected: {said[:80]}")
+            continue
+        cited = set(re.findall(r"\b[EA]\d+\b", said))
+        if unknown := cited - evidence - assumptions:
+            wrong.append(f"{hazard_id}: cites {sorted(unknown)}, defined nowhere")
+        ini = RISK.search(field(section, "Initial risk"))
+        res = RISK.search(field(section, "Residual risk"))
+        assert ini and res
+        if res.group(2) == "Very low" and not (
+            {"E1", "E3"} <= set(re.findall(r"\bE\d+\b", residual))
+            and re.search(r"\bA\d+\b", residual)
+        ):
+            wrong.append(f"{hazard_id}: a residual Very low needs E1, E3 and a named assumption")
+        if ini.group(2) == "Very low" and not re.search(r"\bA\d+\b", initial):
+            wrong.append(f"{hazard_id}: an initial Very low needs a named assumption")
+        if "- **Gap test:**" in section and not re.search(r"\bE5\b", residual):
+            wrong.append(f"{hazard_id}: a missing control's residual rests on E5")
+    assert wrong == []
+
+
+def test_every_hazard_has_an_owner_a_status_a_date_and_its_issue() -> None:
+    wrong = []
+    for hazard_id, section in hazards().items():
+        owner = field(section, "Owner").rstrip(".")
+        status = field(section, "Status").rstrip(".")
+        date = field(section, "Date").rstrip(".")
+        issue = field(section, "Issue").rstrip(".")
+        if len(owner) < 5:
+            wrong.append(f"{hazard_id}: no owner")
+        if status not in STATUSES:
+            wrong.append(f"{hazard_id}: status '{status}' is none of {STATUSES}")
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+            wrong.append(f"{hazard_id}: date '{date}' is not YYYY-MM-DD")
+        else:
+            datetime.date.fromisoformat(date)
+        if not re.fullmatch(r"#\d+", issue):
+            wrong.append(f"{hazard_id}: issue '{issue}' is not #N")
+        gap = "- **Gap test:**" in section
+        proven = bool(named(section, TESTS_LINE))
+        residual = RISK.search(field(section, "Residual risk"))
+        assert residual
+        residual_rating = rating(residual.group(1), residual.group(2))
+        if gap != status.endswith("gap test"):
+            wrong.append(f"{hazard_id}: status '{status}' and its gap tests disagree")
+        if status == "Open — gap test" and proven:
+            wrong.append(f"{hazard_id}: tests prove part of its control: 'Partly controlled'")
+        if status == "Partly controlled — gap test" and not proven:
+            wrong.append(f"{hazard_id}: no test proves a control: 'Open — gap test'")
+        if residual_rating >= 4 and status == "Controlled":
+            wrong.append(f"{hazard_id}: residual rating {residual_rating} is not controlled")
+        if (
+            status.startswith("Open — residual rating")
+            and f"rating {residual_rating}" not in status
+        ):
+            wrong.append(f"{hazard_id}: status names another rating than {residual_rating}")
+    assert wrong == []
+
+
+def test_the_sections_a_cso_and_the_deploying_hospital_need_are_there() -> None:
+    flow = section_of("System and data flow")
+    for word in (
+        "FHIR server",
+        "terminology server",
+        "outbox",
+        "eHealthBox",
+        "integration engine",
+        "Logs",
+    ):
+        assert word in flow, f"System and data flow: {word}"
+    assert "**Read**" in flow and "**Written**" in flow
+    assert len(_defined("A", "Assumptions")) >= 5
+    hand_over = section_of("DCB0160 hand-over").lower()
+    for topic in (
+        "dead-letter monitoring",
+        "patients without a gp",
+        "terminology-server decision",
+        "outbox retention",
+        "configuration review",
+        "phone numbers",
+    ):
+        assert topic in hand_over, f"DCB0160 hand-over: {topic}"
+
+
+def test_the_log_says_it_is_unreviewed_and_what_a_cso_must_review() -> None:
+    review = section_of("What a CSO must review")
+    assert "unreviewed" in review and "no Clinical Safety Officer has read or signed it" in review
+    items = re.findall(r"^\d+\. ", review, re.MULTILINE)
+    assert len(items) >= 5
+    assert "(#what-a-cso-must-review)" in log_text()
+
+
+def _git(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_log_names_the_commit_it_assessed_on_main_at_most_20_commits_back() -> None:
+    found = ASSESSED.findall(log_text())
+    assert len(found) == 1, "one line 'Assessed: commit <sha>'"
+    commit = found[0]
+    try:
+        inside = _git("rev-parse", "--is-inside-work-tree").stdout.strip() == "true"
+    except FileNotFoundError:  # no git: a source archive
+        return
+    if not inside or _git("rev-parse", "--is-shallow-repository").stdout.strip() == "true":
+        return  # a tarball or a shallow clone cannot say
+    main = "main" if _git("rev-parse", "--verify", "-q", "main").returncode == 0 else "HEAD"
+    assert _git("cat-file", "-e", f"{commit}^{{commit}}").returncode == 0, f"{commit} unknown"
+    assert _git("merge-base", "--is-ancestor", commit, main).returncode == 0, (
+        f"the commit assessed, {commit}, is not on {main}"
+    )
+    behind = int(_git("rev-list", "--count", "--first-parent", f"{commit}..{main}").stdout)
+    assert behind <= 20, (
+        f"the log assessed {commit}, {behind} commits behind {main}: re-baseline it (re-read "
+        "each hazard against the code, update each Date and the Assessed line)"
+    )
+
+
+def test_the_specification_link_resolves_and_is_the_one_assessed() -> None:
+    text = log_text()
+    links = re.findall(r"\]\(([^)#]*pathway\.md)\)", text)
+    assert links, "the log links to pathway.md"
+    for link in links:
+        assert (LOG.parent / link).resolve() == SPEC.resolve(), link
+    digest = re.search(r"pathway\.md sha256\s+([0-9a-f]{16})", text)
+    assert digest, "the log names the pathway.md it assessed"
+    if SPEC.is_file():  # beside a developer's checkout; CI may have the repository alone
+        actual = hashlib.sha256(SPEC.read_bytes()).hexdigest()[:16]
+        assert actual == digest.group(1), (
+            "pathway.md changed since the log assessed it: re-baseline the log"
+        )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from fastapi.testclient import TestClient
 from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.config import Settings, settings_problems
 from fhir_discharge.core.codes import ICD10, SNOMED
+from fhir_discharge.core.phrases import APP_PHRASES
 from fhir_discharge.io.delivery import Deliverer
 from fhir_discharge.io.discharging import accept_and_deliver
 from fhir_discharge.io.fhir_client import FhirClient
@@ -339,3 +341,41 @@ def test_a_positive_screening_is_stored_as_documented(
         if any(a.get("valueBoolean") is True for a in item.get("answer", []))
     ]
     assert "cauda-equina" in ticked
+
+
+# --- H125: automation bias: the app's "nothing in the coded record" read as the screening -------
+
+
+@gap(
+    "issue 19: the app's all-clear of the coded record does not say that it replaces neither the "
+    "physician's questions nor the examination"
+)
+def test_the_apps_all_clear_of_the_coded_record_says_it_is_no_screening() -> None:
+    # The physician reads "Geen alarmsignalen ... in het gecodeerde dossier" before answering the
+    # screening: it must say that the coded record is not the screening (the safety case rests
+    # on the physician asking every question: hazard log, Assumption A1).
+    clear = APP_PHRASES["nl-BE"]["record-clear"].lower()
+    assert "vervangt" in clear and "niet" in clear, clear
+
+
+# --- H128: an outbox item changed at rest is delivered as the letter ---------------------------
+
+
+@gap("issue 19: the outbox keeps no digest of a payload; an item changed on disk is delivered")
+def test_an_outbox_item_changed_at_rest_is_not_delivered(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.sqlite3"
+    discharge = build_discharge(held_by_server(happy_bundle()))
+    box = SqliteOutbox(path)
+    box.accept("item-1", "Encounter/1", discharge.bundle, (), now=1.0)
+    box.close()
+    with sqlite3.connect(path) as db:  # someone with access to the disk, or a bad restore
+        changed = db.execute(
+            "UPDATE discharge SET bundle = replace(bundle, 'niet-specifieke', 'specifieke')"
+        ).rowcount
+    assert changed == 1
+    box = SqliteOutbox(path)
+    try:
+        due = box.claim_due(now=2.0, lease_seconds=60, limit=10)
+    finally:
+        box.close()
+    assert [item.id for item in due] == [], "a payload changed at rest is delivered as written"
