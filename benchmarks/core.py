@@ -61,7 +61,7 @@ HEAVY_SHARE = 20
 def fpdf2_alone() -> Iterator[None]:
     """render_letter_pdf as it was before the font cache: fpdf2's add_font for each font of
     every document, and fpdf2's own OutputProducer (subsetting the whole font). The same bytes
-    (tests/test_rendering.py), more CPU."""
+    (tests/unit/test_rendering.py), more CPU."""
     from fpdf.output import OutputProducer
 
     def add_fonts(pdf: Any, family: str) -> None:

@@ -4,7 +4,7 @@ The alert is a Task on the FHIR server for `FHIR_DISCHARGE_DEAD_LETTER_ALERT_OWN
 the commit that records the failure and delivered like a discharge. Proven on the real sandbox;
 the FHIR server's faults (a refusal, an outage, a lost answer) are injected by a transport that
 forwards everything else to it. On HAPI FHIR (referential integrity, our profile in its
-validator): tests/test_hapi_discharge.py.
+validator): tests/integration/test_hapi_discharge.py.
 """
 
 from __future__ import annotations

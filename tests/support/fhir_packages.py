@@ -14,7 +14,7 @@ to them, whatever the resource. So where be-core is absent the HAPI test server 
 `conformance_without_be_core()`: our profiles with each be-core target replaced by the base type
 it constrains (profiles/dependencies.json `referenced`), and nothing else changed. Everything but
 the be-core conformance of the parties is still validated; that is tested only where be-core is
-(tests/test_be_core.py, skipped elsewhere, saying why).
+(tests/integration/test_be_core.py, skipped elsewhere, saying why).
 
 `TEST_PACKAGE` is a small package of our own (tests/fixtures), loaded by the HAPI test server in
 every run, so the way packages reach its validator is tested even where be-core is absent.

@@ -120,10 +120,10 @@ def expected_digest(project: Path = PROJECT) -> str:
         (p.relative_to(project).as_posix(), p) for p in resources.rglob("*.json") if p.is_file()
     ]
     # The stamp's own words, as tools/sushi/fsh-digest.mjs writes them (this file was
-    # tests/test_profiles_compiled.py then; a new stamp may name tests/unit/).
+    # tests/unit/test_profiles_compiled.py then; a new stamp may name tests/unit/).
     return (
         "# fsh-digest v1: written by tools/sushi/build.sh, "
-        "checked by tests/test_profiles_compiled.py\n"
+        "checked by tests/unit/test_profiles_compiled.py\n"
         f"inputs {_sha256(_manifest(inputs).encode())}\n"
         f"outputs {_sha256(_manifest(outputs).encode())}\n"
     )

@@ -15,20 +15,26 @@ import string
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
-from unittest import mock
 
 import pytest
 
-from fhir_discharge import build_discharge, context_from_bundle
-from fhir_discharge.core import carry, context, ehealthbox, transaction
+from fhir_discharge.core import carry, context, transaction
 from fhir_discharge.core.app_preview import warning_texts
 from fhir_discharge.core.ehealthbox import UNREACHABLE, unreachable_warning
 from fhir_discharge.core.phrases import NL_BE_WARNINGS
 from fhir_discharge.core.transaction import Discharge
 from fhir_discharge.core.warnings_nl import KINDS, DischargeWarning, discharge_warnings
 from fhir_discharge.errors import warnings_outcome
-from tests.support.factories import add, clinical, condition, happy_bundle, resource
+from tests.support.factories import add, happy_bundle, resource
 from tests.support.gate import gate_modules
+from tests.support.warning_records import (
+    RECORDS,
+    allergy,
+    build,
+    ignored_entries,
+    no_general_practitioner,
+    older_patient,
+)
 
 # --- the kinds and the catalogue ----------------------------------------------------------
 
@@ -71,147 +77,13 @@ def test_the_dutch_sentences_are_not_english(code: str) -> None:
         assert english not in sentence, (code, english)
 
 
-# --- each warning, made by a record -------------------------------------------------------
+# --- each warning, made by a record (tests/support/warning_records.py) -------------
 
-
-def _build(bundle: dict[str, Any], carry: bool = False) -> Discharge:
-    return build_discharge(replace(context_from_bundle(bundle), carry_record=carry))
-
-
-def _allergy(resource_id: str) -> dict[str, Any]:
-    return {
-        "resourceType": "AllergyIntolerance",
-        "id": resource_id,
-        "patient": {"reference": "Patient/lbp-example-patient"},
-    }
-
-
-def _ignored_entries() -> Discharge:
-    # Two entries of a type the discharge never reads (an EHR's export carries more).
-    return _build(add(add(happy_bundle(), _allergy("a1")), _allergy("a2")))
-
-
-def _older_patient() -> Discharge:
-    bundle = happy_bundle()
-    resource(bundle, "Patient")["birthDate"] = "1948-06-02"
-    return _build(bundle)
-
-
-def _no_general_practitioner() -> Discharge:
-    bundle = happy_bundle()
-    del resource(bundle, "Patient")["generalPractitioner"]
-    return _build(bundle)
-
-
-def _general_practitioner_not_in_use() -> Discharge:
-    bundle = happy_bundle()
-    resource(bundle, "Practitioner", "lbp-example-gp")["active"] = False
-    return _build(bundle)
-
-
-def _national_number_not_matched() -> Discharge:
-    # The record travels with the letter; the GP's NIHDI number fails its check digits.
-    bundle = happy_bundle()
-    resource(bundle, "Practitioner", "lbp-example-gp")["identifier"][0]["value"] = "10001293004"
-    return _build(bundle, carry=True)
-
-
-def _nsaid_caution() -> Discharge:
-    # An apixaban user with chronic kidney disease (pathway.md, "NSAID caution").
-    apixaban = {
-        "resourceType": "MedicationStatement",
-        "id": "apixaban",
-        "status": "active",
-        "medicationCodeableConcept": {
-            "coding": [{"system": "http://www.whocc.no/atc", "code": "B01AF02"}],
-            "text": "Eliquis 5 mg",
-        },
-        "subject": {"reference": "Patient/lbp-example-patient"},
-    }
-    ckd = condition("ckd", "http://hl7.org/fhir/sid/icd-10", "N18.3", encounter=False)
-    return _build(add(add(happy_bundle(), apixaban), ckd))
-
-
-def _medication_by_name() -> Discharge:
-    paracetamol = {
-        "resourceType": "MedicationStatement",
-        "id": "paracetamol",
-        "status": "active",
-        "medicationCodeableConcept": {"text": "Paracetamol 1 g"},
-        "subject": {"reference": "Patient/lbp-example-patient"},
-    }
-    return _build(add(happy_bundle(), paracetamol))
-
-
-def _report_free_text() -> Discharge:
-    report = clinical(
-        "DiagnosticReport",
-        "xray",
-        status="final",
-        code={"text": "RX lumbale wervelzuil"},
-        conclusion="Geen fractuur.",
-    )
-    return _build(add(happy_bundle(), report))
-
-
-def _changed(change: Callable[[dict[str, Any]], object]) -> Callable[[], Discharge]:
-    def build() -> Discharge:
-        bundle = happy_bundle()
-        change(bundle)
-        return _build(bundle)
-
-    return build
-
-
-def _gp(bundle: dict[str, Any]) -> dict[str, Any]:
-    return resource(bundle, "Practitioner", "lbp-example-gp")
-
-
-def _physician(bundle: dict[str, Any]) -> dict[str, Any]:
-    return resource(bundle, "Practitioner", "lbp-example-ed-physician")
-
-
-def _set_number(holder: Callable[[dict[str, Any]], dict[str, Any]], number: str):
-    return lambda bundle: holder(bundle)["identifier"][0].update(value=number)
-
-
-def _message_too_large() -> Discharge:
-    with mock.patch.object(ehealthbox, "EHEALTHBOX_MAX_BYTES", 1000):
-        return _build(happy_bundle())
-
-
-# ehealthbox.py: the letter cannot reach the GP electronically, for each reason.
-NOT_ELECTRONIC: dict[str, Callable[[], Discharge]] = {
-    "no-general-practitioner": _no_general_practitioner,
-    "general-practitioner-no-nihdi": _changed(lambda b: _gp(b).pop("identifier")),
-    "general-practitioner-nihdi-invalid": _changed(_set_number(_gp, "12345652003")),
-    "patient-no-ssin": _changed(lambda b: resource(b, "Patient")["identifier"].pop(0)),
-    "patient-ssin-invalid": _changed(_set_number(lambda b: resource(b, "Patient"), "81031412441")),
-    "patient-no-name": _changed(lambda b: resource(b, "Patient").pop("name")),
-    "physician-no-nihdi": _changed(lambda b: _physician(b).pop("identifier")),
-    "physician-nihdi-invalid": _changed(_set_number(_physician, "16543205000")),
-    "hospital-no-nihdi": _changed(lambda b: resource(b, "Organization").pop("identifier")),
-    "hospital-nihdi-invalid": _changed(
-        _set_number(lambda b: resource(b, "Organization"), "12345625003")
-    ),
-    "message-too-large": _message_too_large,
-}
 _NOT_ELECTRONIC_NL = (
     "De huisarts kan de brief niet elektronisch ontvangen (geen KMEHR-bericht naar de eHealthBox): "
 )
 _HAND_OVER_NL = "; geef de brief op papier mee aan de patiënt of bezorg hem zelf."
 
-RECORDS: dict[str, Callable[[], Discharge]] = {
-    "entries-ignored": _ignored_entries,
-    "older-patient": _older_patient,
-    "nsaid-caution": _nsaid_caution,
-    "report-free-text": _report_free_text,
-    "medication-by-name": _medication_by_name,
-    "no-general-practitioner": _no_general_practitioner,
-    "general-practitioner-not-in-use": _general_practitioner_not_in_use,
-    "national-number-not-matched": _national_number_not_matched,
-    **{f"not-electronic-{reason}": build for reason, build in NOT_ELECTRONIC.items()},
-}
 # What the English says, and what its Dutch must say instead (the values included).
 ENGLISH = {
     "entries-ignored": "Bundle entries ignored: 2 AllergyIntolerance",
@@ -299,7 +171,7 @@ def test_a_record_makes_every_warning_of_the_catalogue() -> None:
 
 
 def test_the_example_has_no_warning() -> None:
-    assert discharge_warnings(_build(happy_bundle())) == ()
+    assert discharge_warnings(build(happy_bundle())) == ()
 
 
 @pytest.mark.parametrize("code", sorted(RECORDS))
@@ -323,12 +195,12 @@ def test_each_warning_is_shown_in_dutch_and_its_english_is_not(code: str) -> Non
 
 
 def test_every_warning_of_one_discharge_is_said_in_its_order() -> None:
-    bundle = add(happy_bundle(), _allergy("a1"))
+    bundle = add(happy_bundle(), allergy("a1"))
     patient = resource(bundle, "Patient")
     patient["birthDate"] = "1948-06-02"
     del patient["generalPractitioner"]
     resource(bundle, "Practitioner", "lbp-example-ed-physician")["identifier"][0]["value"] = "1"
-    discharge = _build(bundle, carry=True)
+    discharge = build(bundle, carry=True)
     said = discharge_warnings(discharge)
     assert [w.message for w in said] == list(discharge.warnings)
     assert [w.code for w in said] == [
@@ -359,7 +231,7 @@ def _with_warnings(discharge: Discharge, *warnings: str) -> Discharge:
 
 
 def test_an_unknown_warning_is_shown_in_english() -> None:
-    discharge = _with_warnings(_build(happy_bundle()), "a warning of a newer core")
+    discharge = _with_warnings(build(happy_bundle()), "a warning of a newer core")
     assert discharge_warnings(discharge) == (DischargeWarning("a warning of a newer core"),)
     assert warning_texts(discharge) == [
         {"message": "a warning of a newer core", "code": None, "message_nl": None}
@@ -367,22 +239,22 @@ def test_an_unknown_warning_is_shown_in_english() -> None:
 
 
 def test_a_changed_english_sentence_is_not_said_with_the_old_dutch() -> None:
-    (older,) = _older_patient().warnings
+    (older,) = older_patient().warnings
     changed = older.replace("caution with NSAIDs", "caution with NSAIDs and opioids")
-    (said,) = discharge_warnings(_with_warnings(_older_patient(), changed))
+    (said,) = discharge_warnings(_with_warnings(older_patient(), changed))
     assert said == DischargeWarning(changed)
 
 
 @pytest.mark.parametrize(
     ("code", "backed_by"),
     [
-        ("older-patient", _no_general_practitioner),  # a patient of 44
-        ("no-general-practitioner", _older_patient),  # a GP on record
-        ("entries-ignored", _older_patient),  # not one of the context's notes
-        ("national-number-not-matched", _older_patient),  # the record was not carried
-        ("not-electronic-patient-no-ssin", _older_patient),  # the SSIN is on record
-        ("not-electronic-no-general-practitioner", _older_patient),  # a GP on record
-        ("not-electronic-message-too-large", _no_general_practitioner),  # nothing was built
+        ("older-patient", no_general_practitioner),  # a patient of 44
+        ("no-general-practitioner", older_patient),  # a GP on record
+        ("entries-ignored", older_patient),  # not one of the context's notes
+        ("national-number-not-matched", older_patient),  # the record was not carried
+        ("not-electronic-patient-no-ssin", older_patient),  # the SSIN is on record
+        ("not-electronic-no-general-practitioner", older_patient),  # a GP on record
+        ("not-electronic-message-too-large", no_general_practitioner),  # nothing was built
     ],
 )
 def test_a_warning_the_facts_do_not_back_is_shown_in_english(
@@ -408,7 +280,7 @@ def test_a_warning_with_a_value_that_is_not_a_record_value_stays_plain_english(
 ) -> None:
     # Values are a number, a resource type, Type/id references; anything else is not filled
     # into a Dutch sentence, and the English is kept exactly (the page puts it in as text).
-    discharge = _ignored_entries()
+    discharge = ignored_entries()
     discharge = replace(
         discharge,
         warnings=(warning,),
@@ -422,6 +294,6 @@ def test_a_warning_with_a_value_that_is_not_a_record_value_stays_plain_english(
 
 
 def test_only_dutch_is_catalogued() -> None:
-    discharge = _older_patient()
+    discharge = older_patient()
     (said,) = discharge_warnings(discharge, "fr-BE")
     assert said.code == "older-patient" and said.message_nl is None

@@ -18,7 +18,7 @@ What is kept across documents, and why the bytes stay the same:
   euro sign, U+FFFD) is cut from a Latin subset of the font made once with fpdf2's own subsetting
   options (~650 glyphs). Subsetting is a restriction: cutting the Latin subset down to the
   document's glyphs gives the very font program fpdf2 cuts from the whole font (same glyph
-  order, cmap, metrics, hinting programs; tests/test_rendering.py compares the PDFs byte for
+  order, cmap, metrics, hinting programs; tests/unit/test_rendering.py compares the PDFs byte for
   byte). A document with any other glyph (a Greek or Cyrillic name) is cut from the whole font,
   as fpdf2 would.
 - **The last subsets made** (`_SUBSETS`, by font and glyph set, bounded): a letter whose
