@@ -36,15 +36,21 @@ def codes(found: dict) -> list[str | None]:
 
 def test_what_is_looked_up_is_the_conditional_creates_own_search():
     wanted = lookups(TRANSACTION)
-    assert sorted(w.resource_type for w in wanted) == ["Composition", "Encounter", "Patient"]
+    assert sorted(w.resource_type for w in wanted) == [
+        "Bundle",  # the letter's document, which the GP is pointed to
+        "Composition",
+        "Encounter",
+        "Patient",
+    ]
     for lookup in wanted:
         entry = next(e for e in TRANSACTION["entry"] if e["fullUrl"] == lookup.full_url)
         assert lookup.condition == entry["request"]["ifNoneExist"]
         assert [k for k, _ in parse_qsl(lookup.condition)] == ["identifier"]
 
 
-def test_nothing_is_looked_up_for_a_record_read_from_the_server():
-    assert lookups(build_discharge(held_by_server(happy_bundle())).bundle) == []
+def test_only_the_document_is_looked_up_for_a_record_read_from_the_server():
+    wanted = lookups(build_discharge(held_by_server(happy_bundle())).bundle)
+    assert [w.resource_type for w in wanted] == ["Bundle"]
 
 
 def test_nothing_on_the_server_yet_is_no_conflict():

@@ -13,6 +13,9 @@ BROCHURE_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-brochure-reference"
 CARE_PLAN_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-follow-up-care-plan"
 TASK_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-follow-up-task"
 GP_MESSAGE_TASK_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-gp-message-task"
+LETTER_DOCUMENT_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-gp-letter-document"
+PROVENANCE_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-discharge-provenance"
+SERVICE_DEVICE_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-discharge-service"
 
 
 def red_flag_value_set(item: str) -> str:

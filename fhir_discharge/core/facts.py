@@ -8,8 +8,9 @@ from datetime import datetime
 from ..types import Resource
 from .codes import Code
 from .context import DischargeContext, require
+from .document import document_identifier
 from .gate import Eligibility
-from .identity import derived_uuid, discharge_key
+from .identity import business_identifier, derived_uuid, discharge_key
 from .narrative import days_after
 from .pathway import ONE_WEEK, SIX_WEEKS, pathway
 from .phrases import PHRASES
@@ -38,6 +39,11 @@ class DischargeFacts:
     task_week: Ref
     task_six_weeks: Ref
     communication: Ref
+    # the letter as the attested document the transaction stores (stored_document.py), the
+    # Provenance of what the discharge wrote, and the service itself (provenance.py)
+    document: Ref
+    provenance: Ref
+    service: Ref
     context: DischargeContext
     # what the gate found the record shows: the screening, tests, prescriptions, age, sex
     record: Eligibility
@@ -89,6 +95,7 @@ def discharge_facts(
     def new(role: str) -> Ref:
         return Ref(None, None, urn=derived_uuid(key, role))
 
+    letter = new("letter")
     discharge = eligibility.discharge_time
     follow_ups = pathway().follow_ups
     gp = ctx.general_practitioner
@@ -108,12 +115,21 @@ def discharge_facts(
         # pathway.md, "Expected course and follow-up": the timings are the PlanDefinition's.
         week_follow_up=days_after(discharge, follow_ups[ONE_WEEK].days),
         six_week_follow_up=days_after(discharge, follow_ups[SIX_WEEKS].days),
-        letter=new("letter"),
+        letter=letter,
         brochure=new("brochure"),
         care_plan=new("care-plan"),
         task_week=new("follow-up-1-week"),
         task_six_weeks=new("follow-up-6-weeks"),
         communication=new("letter-to-gp"),
+        # The document's identifier is the one `$document` has always given this letter's
+        # document (document.document_identifier), now also its fullUrl in the transaction.
+        document=Ref(
+            None,
+            None,
+            urn=document_identifier({"identifier": business_identifier(letter.literal)})["value"],
+        ),
+        provenance=new("provenance"),
+        service=new("service-device"),
         context=ctx,
         record=eligibility,
     )

@@ -251,6 +251,13 @@ NL_BE: Final[dict[str, str]] = {
         "De ontslagbrief als KMEHR-bericht (contactverslag met de brief als pdf) naar de "
         "eHealthBox van de huisarts sturen."
     ),
+    # core/provenance.py: what the discharge wrote, and the service that wrote it
+    "provenance": (
+        "Herkomst: {service} schreef bij het ontslag de ontslagbrief, het zorgplan en de "
+        "opvolging, uit de screening op alarmsignalen en het spoedbezoek; de arts ondertekende "
+        "de brief."
+    ),
+    "service-device": "{service}: de dienst die de ontslagbrief voor de huisarts schrijft.",
     "care-plan-title": "Zorgplan acute lage rugpijn",
     "care-plan-description": "Actief blijven geeft de beste kans op een snel herstel.",
     "care-plan-safety-net-gp": "De huisarts raadplegen bij: {items}",
@@ -785,6 +792,11 @@ NL_BE_FINDINGS: Final[dict[str, str]] = {
         "de FHIR-server bevat meerdere resources ({resource_type}) onder één identificatie uit "
         "het dossier: welke bedoeld is, valt niet uit te maken; er werd niets geschreven (laat "
         "de dubbels op de server samenvoegen)"
+    ),
+    "document-not-attested": (
+        "de FHIR-server bevat onder de identificatie van het document van deze brief een ander "
+        "document: de huisarts zou naar dat document verwezen worden in plaats van naar de brief "
+        "zoals ondertekend; er werd niets geschreven (laat het van de server verwijderen)"
     ),
 }
 

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from ..config import Settings
 from ..core.context import DischargeContext, context_from_bundle
-from ..core.transaction import ENTRY_ROLES
+from ..core.transaction import entry_roles
 from ..errors import IdentityConflict, InvalidInput, UnknownEncounter, warnings_outcome
 from ..io.delivery import Deliverer
 from ..io.discharging import accept_and_deliver, screened_discharge, where_landed
@@ -241,11 +241,9 @@ def discharge_result(item: OutboxItem, landed: list[Landed] | None) -> dict[str,
     ]
     if item.outcome and item.state != DELIVERED:
         parameters.append({"name": "lastFailure", "resource": item.outcome})
-    for role, where in zip(ENTRY_ROLES, landed or [], strict=False):
-        if role == "letterToGp" and where.resource_type != "Communication":
-            break  # no GP on record: what follows is the record carried along (carry.py)
-        if role == "ehealthboxTask" and where.resource_type != "Task":
-            break  # no KMEHR message (the warnings say why): what follows is the record
+    landed = landed or []
+    # The discharge's own resources, each by its role; what follows is the record carried along.
+    for role, where in zip(entry_roles([x.resource_type for x in landed]), landed, strict=False):
         parameters.append(
             {
                 "name": role,
