@@ -6,6 +6,7 @@ import copy
 import json
 
 from fhir_discharge import build_discharge
+from fhir_discharge.core.transaction import entry_roles
 from tests.support.contexts import held_by_server
 from tests.support.factories import happy_bundle, references_in, resource, with_encounter
 from tests.support.models import model_check
@@ -94,3 +95,38 @@ def test_without_gp_there_is_no_communication():
     assert "Communication" not in types
     letter_and_follow_ups = ["Composition", "DocumentReference", "CarePlan", "Task", "Task"]
     assert types == [*letter_and_follow_ups, "Bundle", "Provenance", "Device"]
+
+
+def test_the_answer_names_each_of_the_discharges_own_resources_by_its_role():
+    """web/routes.py answers with one parameter per role (transaction.entry_roles), from where
+    each entry landed; what follows the discharge's own resources is the record."""
+    own = ["Composition", "DocumentReference", "CarePlan", "Task", "Task"]
+    roles = ["letter", "brochure", "carePlan", "followUpOneWeek", "followUpSixWeeks"]
+    stored = ["Bundle", "Provenance", "Device"]
+    stored_roles = ["document", "provenance", "service"]
+    record = ["Practitioner", "Patient", "Encounter"]
+    assert entry_roles([*own, "Communication", "Task", *stored, *record]) == [
+        *roles,
+        "letterToGp",
+        "ehealthboxTask",
+        *stored_roles,
+    ]
+    # without a GP on record; without a message for the GP's eHealthBox
+    assert entry_roles([*own, *stored, *record]) == [*roles, *stored_roles]
+    assert entry_roles([*own, "Communication", *stored, *record]) == [
+        *roles,
+        "letterToGp",
+        *stored_roles,
+    ]
+    # a discharge delivered by an earlier version (no document, Provenance or Device): the
+    # roles it has, never the record's resources taken for them
+    assert entry_roles([*own, "Communication", "Task", *record]) == [
+        *roles,
+        "letterToGp",
+        "ehealthboxTask",
+    ]
+    assert entry_roles([*own, *record]) == roles
+    # and what the example's transaction holds, in its order
+    built = bundle_of(happy_bundle())
+    types = [e["resource"]["resourceType"] for e in built["entry"]]
+    assert entry_roles(types) == [*roles, "letterToGp", "ehealthboxTask", *stored_roles]

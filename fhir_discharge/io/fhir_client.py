@@ -108,6 +108,17 @@ class FhirClient:
         _raise_for_status(response, f"read {resource_type}")
         return _json(response)
 
+    async def read_as_sent(
+        self, resource_type: str, resource_id: str
+    ) -> tuple[bytes, Resource] | None:
+        """A read, with the body exactly as the server sent it (the bytes a plain GET gives
+        anyone) besides its parsed form; None when the server does not hold it."""
+        response = await self._get(f"{resource_type}/{resource_id}", headers=FRESH)
+        if response.status_code in (404, 410):
+            return None
+        _raise_for_status(response, f"read {resource_type}")
+        return response.content, _json(response)
+
     async def search(self, resource_type: str, params: dict[str, str]) -> list[Resource]:
         found: list[Resource] = []
         url: str | None = resource_type

@@ -1,5 +1,6 @@
-"""Before a transaction that carries the record is posted: what the FHIR server already holds
-under its identifiers, read back, and compared by the core (core/matching.py).
+"""Before a transaction is posted: what the FHIR server already holds under its identifiers (the
+carried record's, the letter's document's), read back, and compared by the core
+(core/matching.py).
 
 The reads are the very searches of the transaction's conditional creates (`ifNoneExist`), made
 in parallel just before each attempt to post it, so what is compared is what the server would
@@ -36,7 +37,7 @@ async def check_identity_on_server(client: FhirClient, transaction: Resource) ->
     )
     if conflicts:
         raise IdentityConflict(
-            "the FHIR server holds another patient's record under the record's identifiers: "
-            + "; ".join(f.message for f in conflicts),
+            "the FHIR server holds, under the discharge's identifiers, what is not this "
+            "patient's record or letter: " + "; ".join(f.message for f in conflicts),
             conflicts,
         )
