@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
@@ -23,7 +24,7 @@ from fastapi.testclient import TestClient
 from lxml import etree
 
 from fhir_discharge.config import Settings
-from tests.support.factories import happy_bundle
+from tests.support.factories import happy_bundle, resource
 from tests.support.in_process import in_process_app
 
 TOKEN = "document-served-" + uuid.uuid4().hex
@@ -49,37 +50,78 @@ def reserialised(node: Any) -> Any:
     return node
 
 
+def rewrite(node: Any, landed: dict[str, str]) -> None:
+    if isinstance(node, dict):
+        if isinstance(node.get("reference"), str) and node["reference"] in landed:
+            node["reference"] = landed[node["reference"]]
+        for value in node.values():
+            rewrite(value, landed)
+    elif isinstance(node, list):
+        for value in node:
+            rewrite(value, landed)
+
+
 class StoringFhir:
-    """Creates what a transaction posts (ids n0, n1, ...; version 1), finds nothing on a search,
-    answers a read with the stored resource as it serialises it (`reserialised`), or with what
-    `held` says the server holds instead."""
+    """Creates what a transaction posts (ids n0, n1, ...; version 1) unless its conditional
+    create finds it (by identifier or tag: "200 OK"), finds by identifier, answers a read with
+    the stored resource as it serialises it (`reserialised`), or with what `held` says the server
+    holds instead."""
 
     def __init__(self) -> None:
         self.stored: dict[str, dict[str, Any]] = {}
         self.held: dict[str, dict[str, Any] | None] = {}
-        self.documents_found: list[dict[str, Any]] = []  # under the document's identifier
+        self.documents_found: list[dict[str, Any]] = []  # planted under the document identifier
 
     def body(self, path: str) -> bytes:
         return json.dumps(reserialised(self.stored[path]), ensure_ascii=False).encode()
 
+    def search(self, resource_type: str, query: str) -> list[tuple[str, dict[str, Any]]]:
+        ((name, token),) = [(k, v) for k, v in parse_qsl(query) if k != "_count"]
+        system, value = token.split("|", 1)
+        found = []
+        for path, stored in self.stored.items():
+            if stored["resourceType"] != resource_type:
+                continue
+            if name == "_tag":
+                held = stored.get("meta", {}).get("tag", [])
+            else:
+                held = stored.get("identifier", [])
+                held = held if isinstance(held, list) else [held]
+            if any(
+                c.get("system") == system and value in (c.get("value"), c.get("code")) for c in held
+            ):
+                found.append((path, stored))
+        return found
+
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path.removeprefix("/fhir").strip("/")
         if request.method == "POST" and path == "":
-            entries = []
+            entries, landed, created = [], {}, []
             for entry in json.loads(request.content)["entry"]:
-                where = f"{entry['request']['url']}/n{len(self.stored)}"
-                self.stored[where] = {
-                    "resourceType": entry["resource"]["resourceType"],
-                    "id": where.split("/")[1],
-                    **{k: v for k, v in entry["resource"].items() if k != "resourceType"},
-                    "meta": {**entry["resource"].get("meta", {}), "versionId": "1"},
-                }
+                matched = self.search(entry["request"]["url"], entry["request"]["ifNoneExist"])
+                if matched:
+                    status, where = "200 OK", matched[0][0]
+                else:
+                    status, where = "201 Created", f"{entry['request']['url']}/n{len(self.stored)}"
+                    self.stored[where] = {
+                        "resourceType": entry["resource"]["resourceType"],
+                        "id": where.split("/")[1],
+                        **{k: v for k, v in entry["resource"].items() if k != "resourceType"},
+                        "meta": {**entry["resource"].get("meta", {}), "versionId": "1"},
+                    }
+                    created.append(self.stored[where])
+                landed[entry["fullUrl"]] = where
                 location = f"{where}/_history/1"
-                entries.append({"response": {"status": "201 Created", "location": location}})
+                entries.append({"response": {"status": status, "location": location}})
+            for resource in created:  # urn:uuid references rewritten, as a server does
+                if resource["resourceType"] != "Bundle":  # (the document has none)
+                    rewrite(resource, landed)
             answer = {"resourceType": "Bundle", "type": "transaction-response", "entry": entries}
             return httpx.Response(200, json=answer)
         if request.method == "GET" and request.url.query:  # what it holds under an identifier
-            found = self.documents_found if path == "Bundle" else []
+            found = [r for _, r in self.search(path, request.url.query.decode())]
+            if path == "Bundle":
+                found += self.documents_found
             entries = [{"resource": r} for r in found]
             return httpx.Response(
                 200, json={"resourceType": "Bundle", "type": "searchset", "entry": entries}
@@ -113,13 +155,17 @@ def service(tmp_path: Path, fhir: StoringFhir) -> Iterator[TestClient]:
         yield client
 
 
-def discharged(service: TestClient, fhir: StoringFhir) -> tuple[str, str]:
-    """Discharge the example; the letter's `$document` URL and where its document is stored."""
-    answer = service.post(
+def post(service: TestClient, record: dict[str, Any]) -> httpx.Response:
+    return service.post(
         "/Encounter/$lbp-discharge",
-        content=json.dumps(happy_bundle()),
+        content=json.dumps(record),
         headers={"Content-Type": "application/fhir+json", **AUTH},
     )
+
+
+def discharged(service: TestClient, fhir: StoringFhir) -> tuple[str, str]:
+    """Discharge the example; the letter's `$document` URL and where its document is stored."""
+    answer = post(service, happy_bundle())
     assert answer.status_code == 201, answer.text
     letter, _ = fhir.of_type("Composition")
     document, _ = fhir.of_type("Bundle")
@@ -129,8 +175,8 @@ def discharged(service: TestClient, fhir: StoringFhir) -> tuple[str, str]:
 def test_the_stored_document_is_served_as_the_server_sends_it(service, fhir):
     url, document = discharged(service, fhir)
     (communication,) = [r for r in fhir.stored.values() if r["resourceType"] == "Communication"]
-    # The GP is pointed to the stored document (the server rewrites the urn to Bundle/{id}).
-    assert communication["payload"][0]["contentReference"]["reference"].startswith("urn:uuid:")
+    # The GP is pointed to the stored document.
+    assert communication["payload"][0]["contentReference"] == {"reference": document}
     served = service.get(url, headers=AUTH)
     assert served.status_code == 200, served.text
     assert served.headers["content-type"] == "application/fhir+json"
@@ -209,3 +255,19 @@ def test_a_planted_document_under_the_letters_document_identifier_refuses_the_di
     codes = [i["details"]["coding"][0]["code"] for i in answer.json()["issue"]]
     assert codes == ["document-not-attested"]
     assert fhir.stored == {}
+
+
+def test_a_repeat_from_a_record_changed_since_finds_the_document_first_stored(service, fhir):
+    """The letter and its document are written once: a repeat of the discharge from a record
+    that changed since (or read another way: by the Encounter's id rather than a Bundle) builds
+    another document, and finds the first, which this service stored (the outbox says so)."""
+    url, document = discharged(service, fhir)
+    first = service.get(url, headers=AUTH).content
+    record = happy_bundle()
+    resource(record, "Patient")["telecom"] = [{"system": "phone", "value": "+32 16 00 00 00"}]
+    again = post(service, record)
+    assert again.status_code == 200, again.text
+    assert {p["name"]: p for p in again.json()["parameter"]}["document"]["part"][0][
+        "valueReference"
+    ] == {"reference": document}
+    assert service.get(url, headers=AUTH).content == first

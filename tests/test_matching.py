@@ -8,7 +8,8 @@ from urllib.parse import parse_qsl
 import pytest
 
 from fhir_discharge import build_discharge, context_from_bundle
-from fhir_discharge.core.matching import identity_conflicts, lookups
+from fhir_discharge.core.matching import documents_found, identity_conflicts, lookups
+from fhir_discharge.core.stored_document import document_digest
 from tests.support.contexts import held_by_server
 from tests.support.factories import happy_bundle
 
@@ -135,3 +136,28 @@ def test_whatever_shape_the_server_answers_is_compared_without_failing(held):
         BY_TYPE["Encounter"]: [{"resourceType": "Encounter", "id": "e", "subject": "Patient/p"}],
     }
     assert codes(found) == ["encounter-of-another-patient"]
+
+
+def test_the_letters_document_on_the_server_is_ours_when_attested_here_or_recorded_so():
+    (document,) = [e for e in TRANSACTION["entry"] if e["resource"]["resourceType"] == "Bundle"]
+    # the same document, as a server gives it back (its id, its meta, its own key order)
+    stored = {
+        **dict(reversed(list(copy.deepcopy(document["resource"]).items()))),
+        "id": "b1",
+        "meta": {"versionId": "1"},
+    }
+    assert codes({document["fullUrl"]: [stored]}) == []
+    # another document: planted, or ours changed since
+    planted = {**copy.deepcopy(stored), "timestamp": "2026-11-24T09:00:00+01:00"}
+    assert codes({document["fullUrl"]: [planted]}) == ["document-not-attested"]
+    # the one this service stored for the letter before (a repeat from a record that changed
+    # since), unchanged since it was recorded: ours
+    recorded = {"b1": document_digest(planted)}
+    found = identity_conflicts(TRANSACTION, {document["fullUrl"]: [planted]}, recorded)
+    assert found == []
+    # recorded, but changed on the server since: not what was attested
+    assert [
+        f.code
+        for f in identity_conflicts(TRANSACTION, {document["fullUrl"]: [planted]}, {"b1": "x"})
+    ] == ["document-not-attested"]
+    assert documents_found({document["fullUrl"]: [planted]}, TRANSACTION) == ["b1"]

@@ -12,9 +12,12 @@ as its `ifNoneExist`), and this module says whether that is the record the lette
 - the Encounter and the letter (Composition): one at most, whose subject is that Patient (or, if
   the server holds no such Patient yet, none at all: whatever it holds is somebody else's);
 - the letter's document (a `document` Bundle, stored_document.py), for every transaction, the
-  record carried or not: one at most, holding what this discharge attests (its digest). The
-  Communication points the GP to whatever the conditional create matches: a document planted
-  under the identifier this service derives (a public algorithm) would be what the GP reads.
+  record carried or not: one at most, holding what this discharge attests (its digest), or the
+  one this service stored for the letter before, unchanged since (the digest it recorded then:
+  a repeat from a record that changed since, or read another way, finds the first document, as
+  it finds the first letter). The Communication points the GP to whatever the conditional create
+  matches: a document planted under the identifier this service derives (a public algorithm)
+  would be what the GP reads.
 
 Pure: the resources in, findings out.
 """
@@ -63,10 +66,15 @@ def lookups(transaction: Resource) -> list[Lookup]:
 
 
 def identity_conflicts(
-    transaction: Resource, found: Mapping[str, Sequence[Resource]]
+    transaction: Resource,
+    found: Mapping[str, Sequence[Resource]],
+    written_documents: Mapping[str, str] | None = None,
 ) -> list[Finding]:
     """What the server holds under the identifiers of `transaction` that is not the record the
-    letter is about; `found`: for each Lookup's fullUrl, what its search found."""
+    letter is about; `found`: for each Lookup's fullUrl, what its search found;
+    `written_documents`: the digest this service recorded for each document it stored there
+    (by the document's id on the server), for the documents found."""
+    written_documents = written_documents or {}
     entries = {
         str(e.get("fullUrl")): e["resource"]
         for e in transaction.get("entry") or []
@@ -108,7 +116,8 @@ def identity_conflicts(
     for urn, matches in found.items():
         resource = entries.get(urn, {})
         if resource.get("resourceType") == DOCUMENT_TYPE and len(matches) == 1:
-            if document_digest(matches[0]) != document_digest(resource):
+            held = document_digest(matches[0])
+            if held not in (document_digest(resource), written_documents.get(_id(matches[0]))):
                 findings.append(
                     Finding(
                         "the FHIR server holds another document under the identifier of this "
@@ -169,6 +178,22 @@ def _subject(resource: Resource) -> str | None:
     held = resource.get("subject")
     parsed = parse_reference(str(held.get("reference", ""))) if isinstance(held, dict) else None
     return parsed.literal if parsed is not None else None
+
+
+def documents_found(found: Mapping[str, Sequence[Resource]], transaction: Resource) -> list[str]:
+    """The ids of the documents found under the letter's document identifier (what the I/O
+    layer asks the outbox about: did this service store it?)."""
+    urns = {
+        str(e.get("fullUrl"))
+        for e in transaction.get("entry") or []
+        if isinstance(e, dict) and _type(e) == DOCUMENT_TYPE
+    }
+    return [_id(m) for urn in urns for m in found.get(urn, ()) if _id(m)]
+
+
+def _id(resource: Resource) -> str:
+    found = resource.get("id") if isinstance(resource, dict) else None
+    return found if isinstance(found, str) else ""
 
 
 def _type(entry: Mapping[str, Any]) -> str:

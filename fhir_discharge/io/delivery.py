@@ -186,7 +186,7 @@ class Deliverer:
         try:
             # What the server holds under the record's identifiers, read just before each post:
             # someone else's record there refuses the discharge, nothing written.
-            await check_identity_on_server(self.client, item.bundle)
+            await check_identity_on_server(self.client, item.bundle, self.outbox)
             landed = await self.client.post_transaction(item.bundle)
         except IdentityConflict as conflict:
             outcome = operation_outcome(conflict)

@@ -12,15 +12,20 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import parse_qsl
 
-from ..core.matching import identity_conflicts, lookups
+from ..core.matching import documents_found, identity_conflicts, lookups
 from ..errors import IdentityConflict
 from ..types import Resource
 from .fhir_client import FhirClient
+from .outbox import Outbox
 
 
-async def check_identity_on_server(client: FhirClient, transaction: Resource) -> None:
+async def check_identity_on_server(
+    client: FhirClient, transaction: Resource, outbox: Outbox | None = None
+) -> None:
     """Raise IdentityConflict when the server holds someone else's record under the
-    transaction's identifiers; FhirServerError when it cannot be asked."""
+    transaction's identifiers, or a document this service did not store under the letter's
+    document identifier (`outbox`: what it recorded storing); FhirServerError when the server
+    cannot be asked."""
     wanted = lookups(transaction)
     if not wanted:
         return
@@ -32,9 +37,16 @@ async def check_identity_on_server(client: FhirClient, transaction: Resource) ->
             for lookup in wanted
         )
     )
-    conflicts = identity_conflicts(
-        transaction, {w.full_url: matches for w, matches in zip(wanted, found, strict=True)}
-    )
+    by_lookup = {w.full_url: matches for w, matches in zip(wanted, found, strict=True)}
+    written: dict[str, str] = {}
+    if outbox is not None:
+        for document_id in documents_found(by_lookup, transaction):
+            letter = await asyncio.to_thread(
+                outbox.written_document, client.base_url, document_id
+            )
+            if letter is not None and letter.document_digest is not None:
+                written[document_id] = letter.document_digest
+    conflicts = identity_conflicts(transaction, by_lookup, written)
     if conflicts:
         raise IdentityConflict(
             "the FHIR server holds, under the discharge's identifiers, what is not this "

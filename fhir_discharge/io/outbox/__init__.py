@@ -127,6 +127,10 @@ class Outbox(Protocol):
         """The letter this service recorded writing as `composition_id` on `server`, or None."""
         ...
 
+    def written_document(self, server: str, document_id: str) -> WrittenLetter | None:
+        """The letter whose document this service stored as `document_id` on `server`."""
+        ...
+
     def purge_delivered(self, before: float, now: float) -> int:
         """Empty the payload (bundle, warnings) of every delivered item last updated before
         `before`; its state, ids, result and times are kept. How many were purged."""
@@ -217,6 +221,11 @@ RECORD_LETTER = (
 # The columns an outbox of an earlier version lacks (each backend adds them at start).
 WRITTEN_DOCUMENT_COLUMNS = ("document_id", "document_version", "document_digest")
 SELECT_LETTER = "SELECT * FROM written_letter WHERE server = ? AND composition_id = ?"
+SELECT_DOCUMENT = "SELECT * FROM written_letter WHERE server = ? AND document_id = ?"
+# What a delivery looks a found document up by (io/server_identity.py).
+DOCUMENT_INDEX = (
+    "CREATE INDEX IF NOT EXISTS written_letter_document ON written_letter (server, document_id)"
+)
 PURGE = (
     "UPDATE discharge SET bundle = ?, warnings = ?, purged_at = ?"
     " WHERE state = ? AND updated_at < ? AND purged_at IS NULL"
@@ -364,8 +373,14 @@ class SqlOutbox(ABC):
                 )
 
     def written_letter(self, server: str, composition_id: str) -> WrittenLetter | None:
+        return self._written(SELECT_LETTER, server, composition_id)
+
+    def written_document(self, server: str, document_id: str) -> WrittenLetter | None:
+        return self._written(SELECT_DOCUMENT, server, document_id)
+
+    def _written(self, query: str, server: str, key: str) -> WrittenLetter | None:
         with self._read() as db:
-            row = db.execute(self._native(SELECT_LETTER), (server, composition_id)).fetchone()
+            row = db.execute(self._native(query), (server, key)).fetchone()
         if row is None:
             return None
         return WrittenLetter(

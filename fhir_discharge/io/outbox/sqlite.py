@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..json_codec import json_text
-from . import DELIVERING, QUEUED, WRITTEN_DOCUMENT_COLUMNS, SqlOutbox
+from . import DELIVERING, DOCUMENT_INDEX, QUEUED, WRITTEN_DOCUMENT_COLUMNS, SqlOutbox
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,7 @@ class SqliteOutbox(SqlOutbox):
         for column in WRITTEN_DOCUMENT_COLUMNS:
             if column not in letters:  # written before documents were stored
                 self._db.execute(f"ALTER TABLE written_letter ADD COLUMN {column} TEXT")
+        self._db.execute(DOCUMENT_INDEX)
         self._private_files()
 
     def _private_files(self) -> None:
