@@ -297,3 +297,20 @@ def test_the_dry_run_of_the_example_carries_the_document_and_a_provenance_of_the
     ((provenance,),) = [by_type["Provenance"]]
     targets = [t["reference"] for t in provenance["resource"]["target"]]
     assert letter["fullUrl"] in targets and document["fullUrl"] in targets
+
+
+def test_a_narrative_that_declares_entities_is_compared_as_written_never_expanded():
+    """The digest parses narratives read back from a FHIR server, which may be hostile: one that
+    declares a DTD (no FHIR narrative has one) is never parsed, so no entity is expanded."""
+    bundle = stored(carried())
+    laughs = (
+        '<!DOCTYPE div [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+        + "".join(
+            f'<!ENTITY {n} "' + f"&{p};" * 10 + '">'
+            for p, n in zip("bcdefghi", "cdefghij", strict=True)
+        )
+        + ']><div xmlns="http://www.w3.org/1999/xhtml">&j;</div>'
+    )
+    hostile = copy.deepcopy(bundle)
+    hostile["entry"][0]["resource"]["text"]["div"] = laughs
+    assert document_digest(hostile) != document_digest(bundle)  # in well under a second
