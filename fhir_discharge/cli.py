@@ -17,7 +17,13 @@ from pathlib import Path
 from .config import Settings
 from .core.context import context_from_bundle
 from .errors import DischargeError, InvalidInput, operation_outcome
-from .io.discharging import accept_and_deliver, deliverer_for, screened_discharge, where_landed
+from .io.discharging import (
+    accept_and_deliver,
+    current_discharge,
+    deliverer_for,
+    screened_discharge,
+    where_landed,
+)
 from .io.fhir_client import FhirClient
 from .io.outbox import DEAD, FAILED
 from .io.outbox.sqlite import SqliteOutbox
@@ -72,6 +78,7 @@ async def discharge_file(
         deliverer = deliverer_for(outbox, client, settings)
         await deliverer.start()
         try:
+            discharge = await current_discharge(client, discharge)
             item = await accept_and_deliver(deliverer, discharge, wait_seconds)
         finally:
             await deliverer.stop()

@@ -35,7 +35,7 @@ from .belgian_ids import (
     ssin,
 )
 from .canonicals import BASE, GP_MESSAGE_TASK_PROFILE, claims
-from .facts import DischargeFacts
+from .facts import DischargeFacts, letter_version_key
 from .identity import business_identifier, derived_uuid
 from .kmehr import HOSPITAL, PHYSICIAN, ContactReport, HealthcareParty, KmehrPatient, kmehr_message
 from .letter import plain_text
@@ -218,9 +218,15 @@ def build_gp_message(
         raise ValueError(f"no KMEHR message for a letter that cannot reach the GP: {route.reasons}")
     pdf = render_letter_pdf(document)
     letter_text = plain_text(letter["text"]["div"])
-    key = facts.key
+    key = facts.version_key
     report = ContactReport(
-        message_id=f"{route.hospital.nihdi}.{_uuid(key, 'kmehr-message').hex}",
+        message_id=message_id(route.hospital.nihdi, key),
+        # a correction is a new version of the earlier message (KMEHR CD-LNK isanewversionof)
+        replaces_message_id=(
+            message_id(route.hospital.nihdi, letter_version_key(facts.key, facts.version - 1))
+            if facts.version > 1
+            else None
+        ),
         letter_id=facts.letter.literal,
         written=facts.discharge,
         hospital=route.hospital,
@@ -246,7 +252,13 @@ def build_gp_message(
 
 def ehealthbox_task_ref(facts: DischargeFacts) -> Ref:
     """The Task for the integration engine, by its fullUrl (and identifier)."""
-    return Ref(None, None, urn=derived_uuid(facts.key, "ehealthbox-task"))
+    return Ref(None, None, urn=derived_uuid(facts.version_key, "ehealthbox-task"))
+
+
+def message_id(hospital_nihdi: str, version_key: str) -> str:
+    """The KMEHR message id of a version of the letter: unique in Belgium (the sender's NIHDI
+    number, a dot, our own id)."""
+    return f"{hospital_nihdi}.{_uuid(version_key, 'kmehr-message').hex}"
 
 
 def publication_id(key: str) -> str:

@@ -130,6 +130,31 @@ def document_digest(document: Resource) -> str:
     return content_digest(_canonical_narratives(content))
 
 
+def letter_digest(composition: Resource) -> str:
+    """What a letter says, as a SHA-256, whichever server holds it and however the record was
+    read: the Composition without what identifies this copy or version (`id`, `meta`,
+    `identifier`, `relatesTo`) and without the literal `reference` of each Reference (a
+    server's ids, or the transaction's urn:uuids), each narrative in canonical XHTML. Two
+    letters of one encounter with the same digest say the same (io/discharging.py: a record
+    changed since its letter is one whose letter built now has another digest)."""
+    content = {
+        k: v for k, v in composition.items() if k not in ("id", "meta", "identifier", "relatesTo")
+    }
+    return content_digest(_canonical_narratives(_without_literal_references(content)))
+
+
+def _without_literal_references(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            key: _without_literal_references(value)
+            for key, value in node.items()
+            if not (key == "reference" and isinstance(value, str))
+        }
+    if isinstance(node, list):
+        return [_without_literal_references(v) for v in node]
+    return node
+
+
 def _canonical_narratives(node: Any) -> Any:
     if isinstance(node, dict):
         return {

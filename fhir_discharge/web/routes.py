@@ -15,8 +15,13 @@ from ..core.context import DischargeContext, context_from_bundle
 from ..core.transaction import entry_roles
 from ..errors import IdentityConflict, InvalidInput, UnknownEncounter, warnings_outcome
 from ..io.delivery import Deliverer
-from ..io.discharging import accept_and_deliver, screened_discharge, where_landed
-from ..io.fhir_client import Landed
+from ..io.discharging import (
+    accept_and_deliver,
+    current_discharge,
+    screened_discharge,
+    where_landed,
+)
+from ..io.fhir_client import FhirClient, Landed
 from ..io.gathering import gather_context
 from ..io.json_codec import json_bytes
 from ..io.outbox import DEAD, DELIVERED, FAILED, OutboxItem
@@ -122,7 +127,7 @@ async def discharge_from_body(
         raise InvalidInput(
             f"expected a Bundle or an Encounter, got {str(body.get('resourceType'))[:40]!r}"
         )
-    return await discharge_answer(ctx, request, settings, deliverer, terminology)
+    return await discharge_answer(ctx, request, settings, client, deliverer, terminology)
 
 
 def checked_context(bundle: dict[str, Any]) -> DischargeContext:
@@ -146,13 +151,14 @@ async def discharge_by_id(
 ) -> JSONResponse:
     """Reads the Encounter and its context from the FHIR server, then discharges it."""
     ctx = await gather_context(client, encounter_id)
-    return await discharge_answer(ctx, request, settings, deliverer, terminology)
+    return await discharge_answer(ctx, request, settings, client, deliverer, terminology)
 
 
 async def discharge_answer(
     ctx: DischargeContext,
     request: Request,
     settings: Settings,
+    client: FhirClient,
     deliverer: Deliverer,
     terminology: TerminologyServer | None,
     status_route: str = "discharge_status",
@@ -164,6 +170,9 @@ async def discharge_answer(
     if _dry_run(request):
         log.info("dry run for Encounter/%s", ctx.encounter.get("id"))
         return fhir_response(discharge.bundle)
+    # The letter already written for this encounter, if any: the same again, or a new version
+    # that replaces it when the record changed since (issue 19, correction).
+    discharge = await current_discharge(client, discharge)
     wait = 0.0 if _respond_async(request) else settings.sync_wait_seconds
     item = await accept_and_deliver(deliverer, discharge, wait)
     status_url = public_url_for(request, settings, status_route, item_id=item.id)
