@@ -34,6 +34,7 @@ from fhir_discharge.core.transaction import Discharge
 from fhir_discharge.io import discharging
 from fhir_discharge.io.fhir_client import FhirClient
 from tests.support.factories import fresh_record, resource
+from tests.support.hapi_server import errors, validate
 from tests.support.kmehr_schemas import code_list_errors, schema_errors
 from tests.support.servers import AUTH, start_service
 
@@ -247,10 +248,51 @@ def test_a_changed_record_discharged_again_gives_a_letter_that_replaces_the_firs
         )
         assert [c["id"] for c in replacing] == [new_letter["id"]]
 
+    # The letters' index (MHD-style DocumentReferences): the first superseded, the second
+    # current and replacing it; each names its stored document by the document's identifier.
+    indexes = {name: two[name]["reference"] for name in ("replacedLetterIndex", "letterIndex")}
+    assert {two[name]["status"] for name in indexes} == {"created"}
+    old_index, new_index = (
+        httpx.get(f"{fhir}/{ref}", headers=FHIR, timeout=60).json() for ref in indexes.values()
+    )
+    assert (old_index["status"], new_index["status"]) == ("superseded", "current")
+    assert new_index["relatesTo"] == [
+        {
+            "code": "replaces",
+            "target": {"type": "DocumentReference", "identifier": old_index["identifier"][0]},
+        }
+    ]
+    documents = [
+        search(
+            fhir,
+            "Bundle",
+            identifier=f"{i['masterIdentifier']['system']}|{i['masterIdentifier']['value']}",
+        )
+        for i in (old_index, new_index)
+    ]
+    assert [f"Bundle/{d[0]['id']}" for d in documents] == [
+        one["document"]["reference"],
+        two["document"]["reference"],
+    ]
+    if which == "hapi":  # what a GP system asks: the patient's current discharge letters
+        letter_type = new_index["type"]["coding"][0]
+        current = search(
+            fhir,
+            "DocumentReference",
+            subject=patient,
+            status="current",
+            type=f"{letter_type['system']}|{letter_type['code']}",
+        )
+        assert [d["id"] for d in current] == [new_index["id"]]
+        for written in (new_letter, old_index, new_index):
+            _, outcome = validate(fhir, written)
+            assert errors(outcome) == [], (written["resourceType"], errors(outcome))
+
     # the corrected record once more: nothing new
     third = post(service, corrected(record))
     assert third.status_code == 200, third.text
     assert {r["status"] for r in landed(third).values()} == {"existing"}
+    assert set(landed(third)) == set(two)
     assert landed(third)["letter"]["reference"] == two["letter"]["reference"]
     assert len(search(fhir, "Composition", subject=patient)) == 2
 
@@ -310,3 +352,46 @@ def test_a_corrected_record_gives_a_letter_that_says_something_else():
     first = build_discharge(context_from_bundle(record)).letter
     again = build_discharge(context_from_bundle(corrected(record))).letter
     assert letter_digest(again) != letter_digest(first)
+
+
+def test_a_correction_supersedes_the_previous_letters_index_and_indexes_the_new_one_current():
+    """MHD-style: the transaction of version 2 updates the index of version 1 to `superseded`
+    (a conditional update on its identifier: created when the first letter had none) and
+    creates version 2's, `current`, replacing it; a first letter writes no index."""
+    ctx = new_context()
+    first = build_discharge(ctx)
+    assert (
+        of_type(first, "DocumentReference") == of_type(first, "DocumentReference")[:1]
+    )  # brochure
+    second = build_discharge(dataclasses.replace(ctx, letter_version=2))
+    _brochure, old, new = of_type(second, "DocumentReference")
+    assert old["request"] == {
+        "method": "PUT",
+        "url": f"DocumentReference?identifier=urn:ietf:rfc:3986|{old['fullUrl']}",
+    }
+    assert new["request"]["method"] == "POST" and new["request"]["ifNoneExist"]
+    assert (old["resource"]["status"], new["resource"]["status"]) == ("superseded", "current")
+    assert (
+        new["resource"]["relatesTo"][0]["target"]["identifier"]
+        == (old["resource"]["identifier"][0])
+    )
+    # each names its letter's stored document
+    assert first.document is not None and second.document is not None
+    assert old["resource"]["masterIdentifier"]["value"] == first.document.urn
+    assert new["resource"]["masterIdentifier"]["value"] == second.document.urn
+    # the Provenance names the new index as written by the discharge
+    targets = {t["reference"] for t in second.provenance["target"]}
+    assert new["fullUrl"] in targets
+    # the same version built again: the same transaction (a repeat finds it all)
+    again = build_discharge(dataclasses.replace(ctx, letter_version=2))
+    assert again.bundle == second.bundle
+
+
+def test_a_corrections_indexes_reference_the_record_carried_with_it():
+    """A context Bundle's record travels with the letter (carry.py): the indexes reference it by
+    the transaction's urns, never by the EHR's ids (which the FHIR server may not hold)."""
+    second = build_discharge(dataclasses.replace(new_context(), letter_version=2))
+    carried = {e.urn for e in second.carried}
+    for index in of_type(second, "DocumentReference")[1:]:
+        assert index["resource"]["subject"]["reference"] in carried
+        assert index["resource"]["context"]["encounter"][0]["reference"] in carried

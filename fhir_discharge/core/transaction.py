@@ -29,6 +29,7 @@ from .facts import DischargeFacts, discharge_facts
 from .gate import check_eligibility
 from .identity import if_none_exist
 from .letter import build_letter
+from .letter_index import letter_indexes
 from .provenance import (
     build_provenance,
     build_service_device,
@@ -107,14 +108,21 @@ def build_discharge(
     task_urn = ehealthbox_task_ref(facts).literal
     if communication is not None and route.reachable and gp_message:
         new_resources.append((task_urn, ehealthbox_task(facts)))
+    # A correction: the previous version's index superseded, this one's current (letter_index.py).
+    indexes = letter_indexes(facts)
     provenance = build_provenance(
-        facts, [urn for urn, _ in new_resources] + [facts.document.literal]
+        facts,
+        [urn for urn, _ in new_resources]
+        + [urn for urn, _ in indexes[1:]]
+        + [facts.document.literal],
     )
     carried: tuple[CarriedEntry, ...] = ()
     if ctx.carry_record:
         # The record the EHR sent goes along, after the new resources (carry.py): never
         # referenced by id on a server that is not its source.
-        record = carry_record([r for _, r in new_resources] + [provenance], ctx, facts.key)
+        record = carry_record(
+            [r for _, r in [*new_resources, *indexes]] + [provenance], ctx, facts.key
+        )
         carried = record.entries
         warnings += record.warnings
     # The letter as attested, stored once: what the GP is pointed to (stored_document.py).
@@ -138,7 +146,11 @@ def build_discharge(
     # Conditional creates: a second discharge of this encounter finds these and creates nothing
     # (HAPI answers "200 OK" for an ifNoneExist match). The Provenance has no identifier in R4:
     # it is found by its tag; the Device once per version, by its identifier.
+    entries: list[tuple[str, Resource, str | None]]
     entries = [(urn, resource, if_none_exist(urn)) for urn, resource in new_resources]
+    # The previous version's index: a conditional update (its status is what changes).
+    entries += [(urn, resource, None) for urn, resource in indexes[:1]]
+    entries += [(urn, resource, if_none_exist(urn)) for urn, resource in indexes[1:]]
     entries += [
         (document.urn, document.bundle, if_none_exist(document.urn)),
         (facts.provenance.literal, provenance, provenance_condition(facts)),
@@ -152,17 +164,21 @@ def build_discharge(
             {
                 "fullUrl": urn,
                 "resource": resource,
-                "request": {
-                    "method": "POST",
-                    "url": resource["resourceType"],
-                    "ifNoneExist": condition,
-                },
+                "request": _request(urn, resource, condition),
             }
             for urn, resource, condition in entries
         ],
     }
     sent_message = message if message is not None and message.fits else None
     return Discharge(bundle, tuple(warnings), facts, route, sent_message, carried, document)
+
+
+def _request(urn: str, resource: Resource, condition: str | None) -> Resource:
+    """A conditional create on `condition`; without one, a conditional update on the
+    resource's identifier (`urn`)."""
+    if condition is None:
+        return {"method": "PUT", "url": f"{resource['resourceType']}?{if_none_exist(urn)}"}
+    return {"method": "POST", "url": resource["resourceType"], "ifNoneExist": condition}
 
 
 # What each entry of the transaction is, in its order, with the resource type that plays it; an
@@ -176,6 +192,9 @@ ENTRY_ROLES: tuple[tuple[str, str, bool], ...] = (
     ("followUpSixWeeks", "Task", False),
     ("letterToGp", "Communication", True),
     ("ehealthboxTask", "Task", True),
+    # a correction only (letter_index.py): the replaced letter's index, then this one's
+    ("replacedLetterIndex", "DocumentReference", True),
+    ("letterIndex", "DocumentReference", True),
     ("document", "Bundle", False),
     ("provenance", "Provenance", False),
     ("service", "Device", False),
