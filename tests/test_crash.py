@@ -84,7 +84,8 @@ def test_killed_during_delivery_then_restarted_delivers_once(tmp_path):
             if part["name"] == "status"
         ]
         # found by the redelivery, not made again
-        assert statuses == ["existing"] * NEW_RESOURCES
+        # (and the Provenance and the service's Device, found by their own conditions)
+        assert statuses == ["existing"] * (NEW_RESOURCES + 2)
         assert_exactly_once(sandbox.base_url, [rec])
     finally:
         if restarted:
