@@ -21,7 +21,13 @@ from pathlib import Path
 from .config import Settings
 from .core.context import context_from_bundle
 from .errors import DischargeError, InvalidInput, operation_outcome
-from .io.discharging import accept_and_deliver, deliverer_for, screened_discharge, where_landed
+from .io.discharging import (
+    accept_and_deliver,
+    current_discharge,
+    deliverer_for,
+    screened_discharge,
+    where_landed,
+)
 from .io.outbox import DEAD, FAILED
 from .io.outbox.sqlite import SqliteOutbox
 from .io.smart import fhir_client_from
@@ -79,6 +85,7 @@ async def discharge_file(
         deliverer = deliverer_for(outbox, client, settings, alerts=False)
         await deliverer.start()
         try:
+            discharge = await current_discharge(client, discharge)
             item = await accept_and_deliver(deliverer, discharge, wait_seconds)
         finally:
             await deliverer.stop()

@@ -16,6 +16,9 @@ GP_MESSAGE_TASK_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-gp-message-tas
 DEAD_LETTER_TASK_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-dead-letter-task"
 # The physician's red-flag screening as the app stores it (core/draft_screening.py).
 SCREENING_RESPONSE_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-red-flag-screening-response"
+LETTER_DOCUMENT_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-gp-letter-document"
+PROVENANCE_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-discharge-provenance"
+SERVICE_DEVICE_PROFILE: Final = f"{BASE}/StructureDefinition/lbp-discharge-service"
 
 
 def red_flag_value_set(item: str) -> str:

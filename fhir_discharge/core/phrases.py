@@ -267,6 +267,13 @@ NL_BE: Final[dict[str, str]] = {
     "dead-letter-attempts-exhausted": (
         "de FHIR-server nam het ontslag na {attempts} pogingen niet aan"
     ),
+    # core/provenance.py: what the discharge wrote, and the service that wrote it
+    "provenance": (
+        "Herkomst: {service} schreef bij het ontslag de ontslagbrief, het zorgplan en de "
+        "opvolging, uit de screening op alarmsignalen en het spoedbezoek; de arts ondertekende "
+        "de brief."
+    ),
+    "service-device": "{service}: de dienst die de ontslagbrief voor de huisarts schrijft.",
     "care-plan-title": "Zorgplan acute lage rugpijn",
     "care-plan-description": "Actief blijven geeft de beste kans op een snel herstel.",
     "care-plan-safety-net-gp": "De huisarts raadplegen bij: {items}",
@@ -840,6 +847,11 @@ NL_BE_FINDINGS: Final[dict[str, str]] = {
         "SNOMED CT-code {code} in {resource} is onbekend bij de terminologieserver: of het een "
         "alarmsignaal is (of een verfijning ervan) valt niet na te gaan; codeer het met een "
         "concept uit de SNOMED CT-editie van de server, of markeer het als entered-in-error"
+    ),
+    "document-not-attested": (
+        "de FHIR-server bevat onder de identificatie van het document van deze brief een ander "
+        "document: de huisarts zou naar dat document verwezen worden in plaats van naar de brief "
+        "zoals ondertekend; er werd niets geschreven (laat het van de server verwijderen)"
     ),
 }
 

@@ -80,7 +80,7 @@ def discharge_on_server(service: TestClient, encounter_id: str) -> dict[str, str
     return landed
 
 
-# --- H120: a letter cannot be corrected or replaced -----------------------------------------
+# --- H140 (was the gap H120): a changed record's letter replaces the first -----------------------------------------
 
 
 def _report_after_discharge(record: dict[str, Any]) -> dict[str, Any]:
@@ -101,10 +101,6 @@ def _report_after_discharge(record: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.integration
-@gap(
-    "issue 19: a re-discharge after the record changed answers 'existing' and nothing changes; "
-    "no letter replaces the first (relatesTo replaces)"
-)
 def test_a_changed_record_discharged_again_gives_a_letter_that_replaces_the_first(
     service: TestClient, fhir_base_url: str
 ) -> None:
@@ -115,17 +111,15 @@ def test_a_changed_record_discharged_again_gives_a_letter_that_replaces_the_firs
     second = discharge_on_server(service, encounter_id)["Composition"]
     assert second != first, "the changed record gave no new letter"
     letter = httpx.get(f"{fhir_base_url}/{second}", timeout=30).json()
-    assert {"code": "replaces", "targetReference": {"reference": first}} in letter.get(
+    replaced = httpx.get(f"{fhir_base_url}/{first}", timeout=30).json()
+    # by its business identifier, which no server rewrites (H140)
+    assert {"code": "replaces", "targetIdentifier": replaced["identifier"]} in letter.get(
         "relatesTo", []
     )
     assert "Inzakkingsfractuur L1" in letter["text"]["div"]  # the new result reaches the GP
 
 
 @pytest.mark.integration
-@gap(
-    "issue 19: the first letter stays 'final' and no new Communication tells the GP that it "
-    "was replaced"
-)
 def test_the_replaced_letter_is_no_longer_current_and_the_gp_is_told(
     service: TestClient, fhir_base_url: str
 ) -> None:
@@ -134,8 +128,14 @@ def test_the_replaced_letter_is_no_longer_current_and_the_gp_is_told(
     first = discharge_on_server(service, encounter_id)
     seed(fhir_base_url, [_report_after_discharge(record)])
     second = discharge_on_server(service, encounter_id)
-    old = httpx.get(f"{fhir_base_url}/{first['Composition']}", timeout=30).json()
-    assert old["status"] != "final", "the replaced letter still reads as the current one"
+    # MHD-style (H140): the first letter's index is superseded, the new one's current
+    patient = resource(record, "Patient")["id"]
+    superseded = httpx.get(
+        f"{fhir_base_url}/DocumentReference",
+        params={"subject": f"Patient/{patient}", "status": "superseded"},
+        timeout=30,
+    ).json()
+    assert len(superseded.get("entry", [])) == 1, "the replaced letter still reads as current"
     assert second.get("Communication") not in (None, first.get("Communication"))
 
 

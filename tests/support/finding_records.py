@@ -274,13 +274,14 @@ SERVER_FINDINGS = {
     "encounter-of-another-patient",
     "letter-of-another-patient",
     "identifier-matches-several",
+    "document-not-attested",
 }
 
 
 def server_conflicts() -> list[Finding]:
     """Every server finding, from a carried transaction and what a server holds under its
     identifiers: another person under the SSIN (twice), the encounter and the letter for a
-    third patient."""
+    third patient, another document under the letter's document identifier."""
     transaction = build_discharge(context_from_bundle(happy_bundle())).bundle
     by_type = {e["resource"]["resourceType"]: e["fullUrl"] for e in transaction["entry"]}
     stranger = {"resourceType": "Patient", "id": "p9", "name": [{"family": "Peeters"}]}
@@ -289,6 +290,8 @@ def server_conflicts() -> list[Finding]:
         by_type["Patient"]: [stranger, {**stranger, "id": "p8"}],
         by_type["Encounter"]: [{"resourceType": "Encounter", "id": "e1", **someone_else}],
         by_type["Composition"]: [{"resourceType": "Composition", "id": "c1", **someone_else}],
+        # another document under the letter's document identifier
+        by_type["Bundle"]: [{"resourceType": "Bundle", "id": "b1", "type": "document"}],
     }
     findings = matching.identity_conflicts(transaction, found)
     found[by_type["Patient"]] = [{**stranger, "birthDate": "1990-01-01"}]

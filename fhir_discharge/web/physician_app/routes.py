@@ -291,7 +291,7 @@ async def discharge_launch(
         # same id may be another patient's encounter.
         raise Forbidden("on the service's FHIR server, this encounter is not the launch patient's")
     return await discharge_answer(
-        ctx, request, settings, deliverer, terminology, "app_discharge_status"
+        ctx, request, settings, client, deliverer, terminology, "app_discharge_status"
     )
 
 
