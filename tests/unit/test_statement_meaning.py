@@ -13,7 +13,7 @@ What the service says for one record per code is also pinned, word for word, in
 docs/safety/what-the-service-says.json: the list a clinician reviews (hazard log, open action 6).
 A changed sentence fails here until that file is written again and reviewed:
 
-    .venv/bin/python -m tests.test_statement_meaning --write
+    .venv/bin/python -m tests.unit.test_statement_meaning --write
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from fhir_discharge.core.letter import plain_text
 from fhir_discharge.core.phrases import FINDING_PHRASES, WARNING_PHRASES
 from fhir_discharge.core.warnings_nl import KINDS, discharge_warnings
 from fhir_discharge.errors import FINDING_DISPLAYS, Finding
+from fhir_discharge.io import terminology
 from tests.support.built_bundles import unrecorded
 from tests.support.factories import happy_bundle, resource
 from tests.support.finding_records import RECORDS as FINDING_RECORDS
@@ -43,7 +44,7 @@ from tests.support.finding_records import server_conflicts
 from tests.support.gate import gate_refusal
 from tests.support.warning_records import RECORDS as WARNING_RECORDS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAID = ROOT / "docs" / "safety" / "what-the-service-says.json"
 
 # Per finding code: the words (regular expressions, case-insensitive) that carry its meaning in
@@ -134,11 +135,6 @@ MEANINGS: dict[str, dict[str, tuple[str, ...]]] = {
         "nl-BE": (r"niet \(met zekerheid\) volwassen",),
         "display": (r"not \(?certainly\)? an adult",),
         "en": (r"not \(?certainly\)? an adult",),
-    },
-    "patient-ssin-invalid": {
-        "nl-BE": ("rijksregisternummer", "ongeldig"),
-        "display": ("national number", "fails its check"),
-        "en": ("national number", "fails its check"),
     },
     "patient-ssin-ambiguous": {
         "nl-BE": ("verschillende rijksregisternummers",),
@@ -359,6 +355,16 @@ MEANINGS: dict[str, dict[str, tuple[str, ...]]] = {
         "display": ("holds several resources",),
         "en": (r"holds \d+ \w+ resources",),
     },
+    "document-not-attested": {
+        "nl-BE": ("ander document", "zoals ondertekend"),
+        "display": ("another document",),
+        "en": ("another document", "as attested"),
+    },
+    "code-unknown-to-terminology-server": {
+        "nl-BE": ("onbekend bij de terminologieserver",),
+        "display": ("not known to the terminology server",),
+        "en": ("not known to the terminology server",),
+    },
 }
 
 # The reasons a letter cannot reach the GP electronically (ehealthbox.UNREACHABLE): the words of
@@ -466,7 +472,7 @@ def meaning_problems(
 @cache
 def findings_said() -> dict[str, Finding]:
     """The finding of each code, as the gate gives it for its record (support/finding_records.py),
-    and the server's findings (core/matching.py)."""
+    the server's findings (core/matching.py) and the terminology server's (io/terminology.py)."""
     found: dict[str, Finding] = {}
     for code, make in FINDING_RECORDS.items():
         refusal = gate_refusal(make())
@@ -474,6 +480,8 @@ def findings_said() -> dict[str, Finding]:
     for finding in server_conflicts():
         assert finding.code is not None
         found.setdefault(finding.code, finding)
+    unknown = terminology.unknown_code_finding("1234567890123", "Condition/problem-0")
+    found[str(unknown.code)] = unknown
     return found
 
 
@@ -625,7 +633,7 @@ def test_what_the_service_says_is_what_was_reviewed() -> None:
     assert changed == [], (
         f"what the service says changed for {changed}: check that each still says its fact, "
         "then write docs/safety/what-the-service-says.json again "
-        "(.venv/bin/python -m tests.test_statement_meaning --write) for review"
+        "(.venv/bin/python -m tests.unit.test_statement_meaning --write) for review"
     )
 
 
