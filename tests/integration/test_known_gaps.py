@@ -80,7 +80,7 @@ def discharge_on_server(service: TestClient, encounter_id: str) -> dict[str, str
     return landed
 
 
-# --- H140 (was the gap H120): a changed record's letter replaces the first -----------------------------------------
+# --- H140 (was the gap H120): a changed record's letter replaces the first -------------------
 
 
 def _report_after_discharge(record: dict[str, Any]) -> dict[str, Any]:

@@ -78,6 +78,13 @@ GP_MESSAGE_TASK_PROFILE = "lbp-gp-message-task"
 # The alert of a discharge that did not reach the record, for the ED secretariat: a third
 # profile of Task, claimed by its builder (core/dead_letter.py), written by the deliverer.
 DEAD_LETTER_TASK_PROFILE = "lbp-dead-letter-task"
+# The attested document, its Provenance and the service as a Device (core/stored_document.py,
+# core/provenance.py)
+STORED_DOCUMENT_PROFILES = (
+    "lbp-gp-letter-document",
+    "lbp-discharge-provenance",
+    "lbp-discharge-service",
+)
 SCREENING_URL = f"{CANONICAL}/Questionnaire/lbp-red-flag-screening"
 EXAMPLES = REPO / "examples"
 FOLLOW_UPS = {
@@ -259,6 +266,7 @@ def test_every_structure_definition_has_a_snapshot() -> None:
             SCREENING_PROFILE,
             GP_MESSAGE_TASK_PROFILE,
             DEAD_LETTER_TASK_PROFILE,
+            *STORED_DOCUMENT_PROFILES,
         )
     }
     for name, sd in sds.items():
