@@ -1,6 +1,7 @@
 # The two commands of the README. Each sets up what it needs first (idempotent):
 #   make demo   local FHIR sandbox + the service on loopback, the example discharged, both stopped
-#   make test   the whole test suite (what .ci/run calls)
+#   make test   the whole test suite, after the bounded mutation run (what .ci/run calls)
+#   make mutation   every mutant of the gate and of what the letter states; records the scores
 # and, while working: make test-fast (tests/unit and tests/asgi: no server, no browser).
 PYTHON ?= python3
 VENV := .venv
@@ -9,13 +10,24 @@ INSTALLED := $(VENV)/.installed
 VALIDATOR := tools/validator/node_modules/.installed
 HAPI_JAR := tools/hapi/target/hapi-fhir-test-server.jar
 
-.PHONY: demo test test-fast setup lint clean chromium debian-tools app
+.PHONY: demo test test-fast mutation setup lint clean chromium debian-tools app
 
 demo: $(INSTALLED)
 	$(PY) -m devtools.demo
 
+# The bounded mutation run first (mutation.toml's `bounded` functions, a few minutes; fails below
+# the recorded score), then the suite; either failing fails the target, and pytest's summary
+# stays the last line.
 test: $(INSTALLED) $(VALIDATOR) debian-tools $(HAPI_JAR)
-	$(PY) -m pytest
+	$(PY) scripts/mutation.py --bounded; mutation=$$?; \
+	$(PY) -m pytest; tests=$$?; \
+	test $$mutation -eq 0 && test $$tests -eq 0
+
+# Every mutant of the gate and of what the letter states (about an hour on 2 cores); records the
+# scores in docs/safety/mutation-score.json and fails on a survivor neither killed nor explained
+# in docs/safety/mutation-survivors.toml.
+mutation: $(INSTALLED)
+	$(PY) scripts/mutation.py --strict --record
 
 # The in-process lanes: pure code and the app in this process (the validator's Node worker and
 # pdftotext are used; no server, no socket, no browser).

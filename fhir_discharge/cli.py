@@ -23,7 +23,13 @@ from pydantic import ValidationError
 from .config import Settings
 from .core.record.context import context_from_bundle
 from .errors import DischargeError, InvalidInput, operation_outcome
-from .io.discharging import accept_and_deliver, deliverer_for, screened_discharge, where_landed
+from .io.discharging import (
+    accept_and_deliver,
+    current_discharge,
+    deliverer_for,
+    screened_discharge,
+    where_landed,
+)
 from .io.outbox import DEAD, FAILED
 from .io.outbox.sqlite import SqliteOutbox
 from .io.smart import fhir_client_from
@@ -85,6 +91,7 @@ async def discharge_file(
         deliverer = deliverer_for(outbox, client, settings, alerts=False)
         await deliverer.start()
         try:
+            discharge = await current_discharge(client, discharge)
             item = await accept_and_deliver(deliverer, discharge, wait_seconds)
         finally:
             await deliverer.stop()

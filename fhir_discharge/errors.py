@@ -95,6 +95,8 @@ FINDING_DISPLAYS: dict[str, str] = {
     "code-unknown-to-terminology-server": (
         "A SNOMED CT code of the record is not known to the terminology server"
     ),
+    "document-not-attested": "The FHIR server holds another document under the letter's document "
+    "identifier",
 }
 
 
@@ -119,6 +121,10 @@ WARNING_DISPLAYS: dict[str, str] = {
     ),
     "brochure-not-in-letter-language": (
         "The brochure is not published in the letter's language: the letter links another's"
+    ),
+    # io/discharging.py: whether the letter was written before could not be asked (a correction)
+    "letter-versions-not-looked-up": (
+        "The FHIR server could not be asked for earlier letters: a corrected letter is not written"
     ),
     # core/gp_message/ehealthbox.py: why the letter cannot reach the GP's eHealthBox
     "not-electronic-no-general-practitioner": "Not electronically: no GP on record",
@@ -250,6 +256,16 @@ class IdentityConflict(DischargeError):
     person under the patient's national number, the encounter or the letter for another patient.
     409: the record is not wrong on its own, it conflicts with what the server holds, and a person
     must decide which side to correct; nothing is written until then."""
+
+    http_status = 409
+    issue_code = "conflict"
+
+
+class AlteredDocument(DischargeError):
+    """The letter's document stored on the FHIR server is not the one this service attested (a
+    changed version, another content, or gone): not served, so a GP never reads as the letter
+    what the physician did not sign. 409: the letter exists; what the server holds of it
+    conflicts with what was written."""
 
     http_status = 409
     issue_code = "conflict"

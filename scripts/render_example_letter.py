@@ -2,10 +2,10 @@
 
     .venv/bin/python scripts/render_example_letter.py [--out docs]
 
-Builds the discharge of examples/input/happy-path-bundle.json, pretends the transaction landed
-on a server (ids assigned, urn:uuid references rewritten to Type/id, as a FHIR server does),
-assembles the `document` Bundle and writes docs/letter-example.html, docs/letter-example.pdf and,
-when poppler's `pdftoppm` is installed, docs/letter-page1.png. Needs the `pdf` extra.
+Builds the discharge of examples/input/happy-path-bundle.json, takes the letter as the attested
+`document` Bundle its transaction stores (what `$document` renders once it landed) and writes
+docs/letter-example.html, docs/letter-example.pdf and, when poppler's `pdftoppm` is installed,
+docs/letter-page1.png.
 """
 
 from __future__ import annotations
@@ -22,37 +22,18 @@ from fhir_discharge.config import DEFAULT_SITE_FILE, load_site
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "input" / "happy-path-bundle.json"
-BASE_URL = "https://fhir.example.org/fhir"
 
 SITE = load_site(DEFAULT_SITE_FILE)
 
 
 def example_document() -> dict[str, Any]:
+    """The letter as the transaction of the example's discharge stores it: the attested
+    document, which `$document` serves and renders once it landed (core/stored_document.py)."""
     from fhir_discharge import build_discharge, context_from_bundle
-    from fhir_discharge.core.letter.document import (
-        build_document,
-        document_identifier,
-        landed_resources,
-    )
 
     record = json.loads(EXAMPLE.read_text(encoding="utf-8"))
-    discharge = build_discharge(context_from_bundle(record), SITE)
-    # What the transaction-response would say: where each new resource landed.
-    locations = {
-        entry["fullUrl"]: f"{entry['resource']['resourceType']}/example-{n}/_history/1"
-        for n, entry in enumerate(discharge.bundle["entry"], start=1)
-    }
-    landed = landed_resources(discharge.bundle, locations)
-    composition = landed[0]
-    document = build_document(
-        composition,
-        [entry["resource"] for entry in record["entry"]] + landed,
-        identifier=document_identifier(composition),
-        timestamp=composition["date"],
-        base_url=BASE_URL,
-    )
-    for reference in document.missing_references:
-        print(f"warning: not in the document: {reference}", file=sys.stderr)
+    document = build_discharge(context_from_bundle(record), SITE).document
+    assert document is not None
     return document.bundle
 
 

@@ -1765,3 +1765,26 @@ FOLLOW_UP_CODES: dict[str, Code] = {
     "one-week": _sct("183620002", "Follow-up 1 week", SRC_SCT_VSAC_FOLLOW_UP),
     "six-weeks": _sct("183628009", "Follow-up 6 weeks", SRC_SCT_VSAC_FOLLOW_UP),
 }
+
+# The Provenance of a discharge (core/provenance.py): what the service did, and as what each agent
+# took part. Verified in the FHIR R4 package (hl7.fhir.r4.core 4.0.1, rebuilt from the npm
+# tarball hl7.fhir.r4.examples 4.0.1 by tools/sushi): CodeSystem-v3-DataOperation.json (CREATE
+# "create"), which ValueSet-provenance-activity-type.json (Provenance.activity's extensible
+# binding) includes; CodeSystem-provenance-agent-type.json, url .../provenance-participant-type
+# (Provenance.agent.type's extensible binding): "author" (originates the resource and is
+# responsible for it: the physician who signs the letter) and "assembler" ("a device that operates
+# independently of an author on custodian's algorithms for data extraction of existing information
+# for purpose of generating a new artifact": this service, writing the letter from the record by
+# the hospital's pathway). "composer" is a device the author uses to record new information: not
+# this service, which records nothing the physician types.
+V3_DATA_OPERATION = "http://terminology.hl7.org/CodeSystem/v3-DataOperation"
+PROVENANCE_PARTICIPANT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
+SRC_R4_PROVENANCE = (
+    "hl7.fhir.r4.examples 4.0.1 (npm), CodeSystem-v3-DataOperation.json, "
+    "CodeSystem-provenance-agent-type.json, ValueSet-provenance-activity-type.json"
+)
+PROVENANCE_ACTIVITY = Code(V3_DATA_OPERATION, "CREATE", "create", SRC_R4_PROVENANCE)
+PROVENANCE_AUTHOR = Code(PROVENANCE_PARTICIPANT_TYPE, "author", "Author", SRC_R4_PROVENANCE)
+PROVENANCE_ASSEMBLER = Code(
+    PROVENANCE_PARTICIPANT_TYPE, "assembler", "Assembler", SRC_R4_PROVENANCE
+)

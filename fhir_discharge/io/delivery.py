@@ -35,6 +35,7 @@ from typing import Any
 
 from ..core.dead_letter import build_dead_letter_alert, failure_reason
 from ..core.pathway.canonicals import Canonicals
+from ..core.stored_document import document_digest, document_entry
 from ..errors import FhirServerError, IdentityConflict, operation_outcome
 from .fhir_client import FhirClient, Landed
 from .outbox import (
@@ -220,7 +221,7 @@ class Deliverer:
         try:
             # What the server holds under the record's identifiers, read just before each post:
             # someone else's record there refuses the discharge, nothing written.
-            await check_identity_on_server(self.client, item.bundle)
+            await check_identity_on_server(self.client, item.bundle, self.outbox)
             landed = await self.client.post_transaction(item.bundle)
         except IdentityConflict as conflict:
             outcome = operation_outcome(conflict, self.canonical_base)
@@ -348,9 +349,30 @@ class Deliverer:
         a Composition the server says it created now; or one it found existing, on a later
         attempt of this item only (an earlier attempt of ours may have created it, its answer
         lost). An existing letter on a first attempt is not taken for ours: it was there before
-        this service posted anything (another replica's is recorded by that replica)."""
+        this service posted anything (another replica's is recorded by that replica).
+
+        With it, the letter's document the same transaction stored (core/stored_document.py):
+        where it landed, and the digest of the document as attested, which `$document` compares
+        the stored one with before serving it."""
+        document_id = document_version = digest = None
+        found = document_entry(item.bundle)
+        if (
+            found is not None
+            and found[0] < len(landed)
+            and landed[found[0]].resource_type == "Bundle"
+        ):
+            index, document = found
+            document_id, document_version = landed[index].id, _version(landed[index].location)
+            digest = document_digest(document)
         return [
-            WrittenLetter(self.client.base_url, x.id, _version(x.location))
+            WrittenLetter(
+                self.client.base_url,
+                x.id,
+                _version(x.location),
+                document_id,
+                document_version,
+                digest,
+            )
             for x in landed
             if x.resource_type == "Composition" and (x.created or item.attempts > 1)
         ]

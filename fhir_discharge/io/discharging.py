@@ -8,14 +8,20 @@ And its wiring from the settings: which outbox (`open_outbox`), which deliverer.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
+from typing import Final
 
 from ..config import Settings
+from ..core.letter.facts import letter_version_key
 from ..core.record.context import DischargeContext
-from ..core.record.identity import derived_uuid
+from ..core.record.identity import IDENTIFIER_SYSTEM, derived_uuid
 from ..core.site import Site
+from ..core.stored_document import letter_digest
 from ..core.transaction import Discharge, build_discharge
+from ..errors import DischargeWarning, FhirServerError
+from ..types import Resource
 from .delivery import Deliverer
 from .fhir_client import FhirClient, Landed
 from .outbox import DELIVERED, Outbox, OutboxItem
@@ -57,6 +63,69 @@ async def screened_discharge(
     return await asyncio.to_thread(build_discharge, ctx, site)
 
 
+# Versions of one encounter's letter looked for on the server; a record corrected more often
+# than this is refused to be written again (an ordinary correction is 1 or 2).
+MAX_LETTER_VERSIONS: Final = 20
+
+LOOKUP_FAILED_WARNING: Final = DischargeWarning(
+    "the FHIR server could not be asked whether this encounter's letter was written before: "
+    "if the record was corrected since, no corrected letter is written (discharge again once "
+    "the server answers)",
+    "letter-versions-not-looked-up",
+)
+
+
+async def current_discharge(client: FhirClient, discharge: Discharge) -> Discharge:
+    """The discharge to post for the record as it is now, given the letters of its encounter
+    already on the server (issue 19, correction; hazard H140):
+    - none: `discharge` (the first letter);
+    - version n, and the letter built now from the record says what the stored one says
+      (stored_document.letter_digest): version n again, whose conditional creates find
+      everything, so nothing is written twice;
+    - version n, and the record changed since (the letter built now says something else):
+      version n+1, which replaces it (core: Composition.relatesTo `replaces`, the KMEHR message
+      a new version of the earlier one, a new Communication to the GP).
+    Versions are found by the business identifiers each derives (core/letter/facts.py), one search
+    each. The server not answering leaves `discharge` as it is, with a warning: it is accepted
+    and delivered as before, and a correction waits for the next discharge."""
+    try:
+        latest, stored_letters = await _latest_letter(client, discharge)
+    except FhirServerError as error:
+        log.warning("letter versions of %s not looked up: %s", discharge.facts.key, error)
+        return dataclasses.replace(discharge, warnings=(*discharge.warnings, LOOKUP_FAILED_WARNING))
+    if latest == 0:
+        return discharge
+    current = await _build_version(discharge, latest)
+    if any(letter_digest(s) == letter_digest(current.letter) for s in stored_letters):
+        return current
+    if latest >= MAX_LETTER_VERSIONS:
+        raise FhirServerError(
+            f"the letter of this encounter has {latest} versions already: none more is written"
+        )
+    log.info("record changed since letter version %d: writing version %d", latest, latest + 1)
+    return await _build_version(discharge, latest + 1)
+
+
+async def _latest_letter(client: FhirClient, discharge: Discharge) -> tuple[int, list[Resource]]:
+    """The highest version of the encounter's letter on the server (0: none), and the
+    Composition(s) found under its identifier."""
+    latest, letters = 0, []
+    for version in range(1, MAX_LETTER_VERSIONS + 1):
+        letter = derived_uuid(letter_version_key(discharge.facts.key, version), "letter")
+        found = await client.search("Composition", {"identifier": f"{IDENTIFIER_SYSTEM}|{letter}"})
+        if not found:
+            break
+        latest, letters = version, found
+    return latest, letters
+
+
+async def _build_version(discharge: Discharge, version: int) -> Discharge:
+    if version == discharge.facts.version:
+        return discharge
+    ctx = dataclasses.replace(discharge.facts.context, letter_version=version)
+    return await asyncio.to_thread(build_discharge, ctx, discharge.facts.site)
+
+
 def deliverer_for(
     outbox: Outbox, client: FhirClient, settings: Settings, *, alerts: bool = True
 ) -> Deliverer:
@@ -90,7 +159,8 @@ async def accept_and_deliver(
     """Accept `discharge` into the outbox, durably, and deliver it now; the item once
     delivered, failed or dead, or as it stands after `wait_seconds` (delivery goes on in the
     background: still queued or delivering)."""
-    item_id = derived_uuid(discharge.facts.key, "discharge").removeprefix("urn:uuid:")
+    # one item per version of the letter: a correction is a discharge of its own
+    item_id = derived_uuid(discharge.facts.version_key, "discharge").removeprefix("urn:uuid:")
     encounter = f"Encounter/{discharge.facts.encounter.id}"
     # Accepted and, normally, claimed for delivery by this process in the same commit. On disk
     # (fsynced) before we answer: from here on the discharge is ours to deliver.

@@ -108,6 +108,17 @@ class FhirClient:
         _raise_for_status(response, f"read {resource_type}")
         return _json(response)
 
+    async def read_as_sent(
+        self, resource_type: str, resource_id: str
+    ) -> tuple[bytes, Resource] | None:
+        """A read, with the body exactly as the server sent it (the bytes a plain GET gives
+        anyone) besides its parsed form; None when the server does not hold it."""
+        response = await self._get(f"{resource_type}/{resource_id}", headers=FRESH)
+        if response.status_code in (404, 410):
+            return None
+        _raise_for_status(response, f"read {resource_type}")
+        return response.content, _json(response)
+
     async def search(self, resource_type: str, params: dict[str, str]) -> list[Resource]:
         found: list[Resource] = []
         url: str | None = resource_type
@@ -286,7 +297,7 @@ def _landed(request_entry: Resource, entry: Resource) -> Landed:
     ref = parse_reference(location.split("?", 1)[0]) if isinstance(location, str) else None
     if code not in ("200", "201") or ref is None or ref.id is None:
         raise FhirServerError(f"unexpected transaction-response entry (status {status!r})")
-    expected = request_entry["request"]["url"]
+    expected = str(request_entry["request"]["url"]).split("?", 1)[0]  # a conditional update's
     if ref.resource_type != expected:
         raise FhirServerError(f"the server answered a {ref.resource_type} for a {expected}")
     return Landed(str(ref.resource_type), ref.id, str(location), created=code == "201")

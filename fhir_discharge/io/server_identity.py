@@ -1,5 +1,6 @@
-"""Before a transaction that carries the record is posted: what the FHIR server already holds
-under its identifiers, read back, and compared by the core (core/record/matching.py).
+"""Before a transaction is posted: what the FHIR server already holds under its identifiers (the
+carried record's, the letter's document's), read back, and compared by the core
+(core/record/matching.py).
 
 The reads are the very searches of the transaction's conditional creates (`ifNoneExist`), made
 in parallel just before each attempt to post it, so what is compared is what the server would
@@ -11,15 +12,20 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import parse_qsl
 
-from ..core.record.matching import identity_conflicts, lookups
+from ..core.record.matching import documents_found, identity_conflicts, lookups
 from ..errors import IdentityConflict
 from ..types import Resource
 from .fhir_client import FhirClient
+from .outbox import Outbox
 
 
-async def check_identity_on_server(client: FhirClient, transaction: Resource) -> None:
+async def check_identity_on_server(
+    client: FhirClient, transaction: Resource, outbox: Outbox | None = None
+) -> None:
     """Raise IdentityConflict when the server holds someone else's record under the
-    transaction's identifiers; FhirServerError when it cannot be asked."""
+    transaction's identifiers, or a document this service did not store under the letter's
+    document identifier (`outbox`: what it recorded storing); FhirServerError when the server
+    cannot be asked."""
     wanted = lookups(transaction)
     if not wanted:
         return
@@ -31,12 +37,17 @@ async def check_identity_on_server(client: FhirClient, transaction: Resource) ->
             for lookup in wanted
         )
     )
-    conflicts = identity_conflicts(
-        transaction, {w.full_url: matches for w, matches in zip(wanted, found, strict=True)}
-    )
+    by_lookup = {w.full_url: matches for w, matches in zip(wanted, found, strict=True)}
+    written: dict[str, str] = {}
+    if outbox is not None:
+        for document_id in documents_found(by_lookup, transaction):
+            letter = await asyncio.to_thread(outbox.written_document, client.base_url, document_id)
+            if letter is not None and letter.document_digest is not None:
+                written[document_id] = letter.document_digest
+    conflicts = identity_conflicts(transaction, by_lookup, written)
     if conflicts:
         raise IdentityConflict(
-            "the FHIR server holds another patient's record under the record's identifiers: "
-            + "; ".join(f.message for f in conflicts),
+            "the FHIR server holds, under the discharge's identifiers, what is not this "
+            "patient's record or letter: " + "; ".join(f.message for f in conflicts),
             conflicts,
         )

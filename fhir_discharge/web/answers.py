@@ -14,11 +14,16 @@ from fastapi.responses import JSONResponse
 
 from ..config import Settings
 from ..core.record.context import DischargeContext
-from ..core.transaction import ENTRY_ROLES
+from ..core.transaction import entry_roles
 from ..errors import IdentityConflict, UnknownEncounter, warnings_outcome
 from ..io.delivery import Deliverer
-from ..io.discharging import accept_and_deliver, screened_discharge, where_landed
-from ..io.fhir_client import Landed
+from ..io.discharging import (
+    accept_and_deliver,
+    current_discharge,
+    screened_discharge,
+    where_landed,
+)
+from ..io.fhir_client import FhirClient, Landed
 from ..io.json_codec import json_bytes
 from ..io.outbox import DEAD, DELIVERED, FAILED, OutboxItem
 from ..io.terminology import TerminologyServer
@@ -56,6 +61,7 @@ async def discharge_answer(
     ctx: DischargeContext,
     request: Request,
     settings: Settings,
+    client: FhirClient,
     deliverer: Deliverer,
     terminology: TerminologyServer | None,
     status_route: str = "discharge_status",
@@ -67,6 +73,9 @@ async def discharge_answer(
     if _dry_run(request):
         log.info("dry run for Encounter/%s", ctx.encounter.get("id"))
         return fhir_response(discharge.bundle)
+    # The letter already written for this encounter, if any: the same again, or a new version
+    # that replaces it when the record changed since (issue 19, correction).
+    discharge = await current_discharge(client, discharge)
     wait = 0.0 if _respond_async(request) else settings.sync_wait_seconds
     item = await accept_and_deliver(deliverer, discharge, wait)
     status_url = public_url_for(request, settings, status_route, item_id=item.id)
@@ -114,11 +123,9 @@ def discharge_result(
     ]
     if item.outcome and item.state != DELIVERED:
         parameters.append({"name": "lastFailure", "resource": item.outcome})
-    for role, where in zip(ENTRY_ROLES, landed or [], strict=False):
-        if role == "letterToGp" and where.resource_type != "Communication":
-            break  # no GP on record: what follows is the record carried along (carry.py)
-        if role == "ehealthboxTask" and where.resource_type != "Task":
-            break  # no KMEHR message (the warnings say why): what follows is the record
+    landed = landed or []
+    # The discharge's own resources, each by its role; what follows is the record carried along.
+    for role, where in zip(entry_roles([x.resource_type for x in landed]), landed, strict=False):
         parameters.append(
             {
                 "name": role,

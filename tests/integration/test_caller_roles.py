@@ -37,7 +37,7 @@ from fhir_discharge.web.body import StrictJsonRoute
 from fhir_discharge.web.deps import CALLER_ROLES, CDS_CLIENT, PHYSICIAN, SYSTEM
 from tests.support.app_stack import seed
 from tests.support.factories import fresh_record, resource
-from tests.support.site import SITE
+from tests.support.sessions import ALL_CLEAR, open_session
 
 TOKEN = "roles-" + uuid.uuid4().hex
 SYSTEM_AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -142,30 +142,6 @@ def service(fhir_base_url: str, tmp_path: Path) -> Iterator[TestClient]:
     )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield client
-
-
-def open_session(
-    client: TestClient, iss: str, record: dict[str, Any], lifetime: float = 300, **bound: str
-) -> dict[str, str]:
-    """A session of the app as the code exchange opens one: for `record`'s patient and
-    encounter (or what `bound` says instead); its bearer header."""
-    sessions: AppSessions = client.app.state.app_sessions  # type: ignore[attr-defined]
-    launch = {**ids(record), **bound}
-    session = AppSession(
-        iss=iss,
-        patient=launch["patient"],
-        encounter=launch["encounter"],
-        practitioner=launch["physician"],
-        access_token="the-smart-token-" + uuid.uuid4().hex,
-        expires=time.time() + lifetime,
-    )
-    return {"Authorization": f"Bearer {sessions.open(session, time.time())}"}
-
-
-ALL_CLEAR = {
-    **{item.link_id: False for item in SITE.pathway.screening.items},
-    "brochure-given": True,
-}
 
 
 def requests_for(record: dict[str, Any], fhir_base_url: str) -> dict[tuple[str, str], Any]:

@@ -23,6 +23,9 @@ ROLES = (
     "followUpSixWeeks",
     "letterToGp",
     "ehealthboxTask",
+    "document",
+    "provenance",
+    "service",
 )
 
 

@@ -13,12 +13,14 @@ import uuid
 import httpx
 import pytest
 
+from fhir_discharge import build_discharge
 from fhir_discharge.io.delivery import Deliverer
 from fhir_discharge.io.fhir_client import FhirClient
 from fhir_discharge.io.outbox import DELIVERED, WrittenLetter
 from fhir_discharge.io.outbox.sqlite import SqliteOutbox
+from tests.support.contexts import held_by_server
 from tests.support.discharges import discharge, parts
-from tests.support.factories import fresh_record
+from tests.support.factories import fresh_record, happy_bundle
 from tests.support.servers import AUTH, start_service
 from tests.support.site import SITE
 
@@ -82,6 +84,47 @@ def test_a_letter_found_existing_at_a_first_attempt_is_not_taken_for_ours(tmp_pa
 def test_a_letter_found_existing_at_a_later_attempt_is_ours(tmp_path):
     # An earlier attempt of this very item may have created it, and its answer was lost.
     assert deliver(tmp_path, "200 OK", attempts_before=1) == WrittenLetter(FHIR, "c1", "1")
+
+
+def test_a_letter_is_recorded_with_the_document_its_transaction_stored(tmp_path):
+    """Where the stored document landed, and the digest of the document as attested: what
+    `$document` checks the stored one against before serving it (web/documents.py)."""
+    built = build_discharge(held_by_server(happy_bundle()), SITE)
+    assert built.document is not None
+
+    def created(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":  # what the server holds under the document's identifier
+            return httpx.Response(200, json={"resourceType": "Bundle", "type": "searchset"})
+        entries = [
+            {
+                "response": {
+                    "status": "201 Created",
+                    "location": f"{e['request']['url']}/n{n}/_history/1",
+                }
+            }
+            for n, e in enumerate(json.loads(request.content)["entry"])
+        ]
+        return httpx.Response(
+            200, json={"resourceType": "Bundle", "type": "transaction-response", "entry": entries}
+        )
+
+    async def run() -> WrittenLetter | None:
+        box = SqliteOutbox(tmp_path / "outbox.sqlite3")
+        client = FhirClient(FHIR, transport=httpx.MockTransport(created))
+        try:
+            box.accept("d1", "Encounter/e1", built.bundle, (), time.time())
+            (item,) = box.claim_due(time.time(), 60, 1)
+            deliverer = Deliverer(box, client, canonical_base=SITE.canonical_base)
+            assert (await deliverer._deliver(item)).state == DELIVERED
+            return box.written_letter(FHIR, "n0")
+        finally:
+            await client.aclose()
+            box.close()
+
+    position = [e["resource"]["resourceType"] for e in built.bundle["entry"]].index("Bundle")
+    assert asyncio.run(run()) == WrittenLetter(
+        FHIR, "n0", "1", f"n{position}", "1", built.document.digest
+    )
 
 
 # --- end to end: the service on the sandbox ---------------------------------------------------

@@ -8,9 +8,11 @@ import uuid
 
 import httpx
 
+from fhir_discharge.core.stored_document import document_base
 from tests.support.discharges import discharge, parts, seeded
 from tests.support.factories import fresh_record, resource
 from tests.support.servers import AUTH
+from tests.support.site import SITE
 
 
 def test_a_gp_finds_the_letter_by_recipient_and_reads_the_document(
@@ -19,24 +21,37 @@ def test_a_gp_finds_the_letter_by_recipient_and_reads_the_document(
     record = seeded(fhir_base_url)
     answer = discharge(service_url, "/Encounter/$lbp-discharge", record)
     assert answer.status_code == 201, answer.text
-    letter_ref = parts(answer.json())["letter"]["reference"]["reference"]
+    landed = parts(answer.json())
+    letter_ref = landed["letter"]["reference"]["reference"]
+    document_ref = landed["document"]["reference"]["reference"]
     gp = f"Practitioner/{resource(record, 'Practitioner')['id']}"
 
-    # The GP system's query: Communications addressed to me.
+    # The GP system's query: Communications addressed to me; each points to the letter as the
+    # attested document the discharge stored.
     found = httpx.get(f"{fhir_base_url}/Communication", params={"recipient": gp}).json()
     communications = [e["resource"] for e in found.get("entry", [])]
     assert [c["payload"][0]["contentReference"]["reference"] for c in communications] == [
-        letter_ref
+        document_ref
     ]
-
+    # A plain GET of it on the FHIR server, and the service's $document: the same bytes.
+    stored = httpx.get(
+        f"{fhir_base_url}/{document_ref}", headers={"Accept": "application/fhir+json"}
+    )
+    assert stored.status_code == 200
     composition_id = letter_ref.split("/")[1]
     response = httpx.get(f"{service_url}/Composition/{composition_id}/$document", headers=AUTH)
     assert response.status_code == 200
+    assert response.content == stored.content
     document = response.json()
     assert document["type"] == "document"
     assert document["identifier"]["value"].startswith("urn:uuid:")
+    assert document["timestamp"] == "2026-11-25T12:40:00+01:00"
     types = [e["resource"]["resourceType"] for e in document["entry"]]
     assert types[0] == "Composition"
+    assert (
+        document["entry"][0]["resource"]["identifier"]
+        == httpx.get(f"{fhir_base_url}/{letter_ref}").json()["identifier"]
+    )
     for expected in (
         "Patient",
         "Encounter",
@@ -50,7 +65,10 @@ def test_a_gp_finds_the_letter_by_recipient_and_reads_the_document(
         assert expected in types
     assert types.count("Task") == 2
     urls = [e["fullUrl"] for e in document["entry"]]
-    assert len(urls) == len(set(urls)) and all(u.startswith(fhir_base_url) for u in urls)
+    # its own entries, self-contained: nothing the FHIR server could take for its own
+    assert len(urls) == len(set(urls)) and all(
+        u.startswith(document_base(SITE.canonicals)) for u in urls
+    )
     assert fhir_validator.errors(document) == []
 
 

@@ -7,16 +7,22 @@ which the light sandbox does not: here a reference that dangles is refused.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+from lxml import etree
 
 from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.core.gp_message.ehealthbox import SEND_CODE
+from fhir_discharge.core.letter.composition import plain_text
+from fhir_discharge.core.stored_document import document_digest
 from tests.support.factories import fresh_record, record_with_ids_only, resource
 from tests.support.hapi_server import errors, log_hint, validate
 from tests.support.servers import AUTH, start_service
@@ -25,6 +31,7 @@ from tests.support.site import SITE
 pytestmark = pytest.mark.slow
 
 FHIR = {"Accept": "application/fhir+json"}
+KMEHR = {"k": "http://www.ehealth.fgov.be/standards/kmehr/schema/v1"}
 POST = {"Content-Type": "application/fhir+json", **AUTH}
 
 
@@ -90,8 +97,12 @@ def test_a_discharge_lands_on_hapi_once_and_a_repeat_creates_nothing(
         "followUpSixWeeks",
         "letterToGp",
         "ehealthboxTask",
+        "document",
+        "provenance",
+        "service",
     }
-    assert {r["status"] for r in landed.values()} == {"created"}
+    # all created, but the service's Device: once per version (an earlier test may have)
+    assert {r["status"] for k, r in landed.items() if k != "service"} == {"created"}
     second = discharge(service_on_hapi, record)
     assert second.status_code == 200, second.text
     again = roles(second.json())
@@ -113,6 +124,22 @@ def test_a_discharge_lands_on_hapi_once_and_a_repeat_creates_nothing(
     patient = search(hapi_base_url, "Patient", identifier=identifier_of(record, "Patient"))[0]
     letters = search(hapi_base_url, "Composition", subject=f"Patient/{patient['id']}")
     assert len(letters) == 1
+    # one stored document, one Provenance of the letter, one Device of this version
+    built = build_discharge(context_from_bundle(record), SITE)
+    assert built.document is not None
+    documents = search(
+        hapi_base_url, "Bundle", identifier=f"urn:ietf:rfc:3986|{built.document.urn}"
+    )
+    assert [f"Bundle/{d['id']}" for d in documents] == [landed["document"]["reference"]]
+    provenances = search(hapi_base_url, "Provenance", target=landed["letter"]["reference"])
+    assert [f"Provenance/{p['id']}" for p in provenances] == [landed["provenance"]["reference"]]
+    (device,) = [
+        e["resource"]["identifier"][0]
+        for e in built.bundle["entry"]
+        if e["resource"]["resourceType"] == "Device"
+    ]
+    devices = search(hapi_base_url, "Device", identifier=f"{device['system']}|{device['value']}")
+    assert [f"Device/{d['id']}" for d in devices] == [landed["service"]["reference"]]
     # One KMEHR message to send, found as the hospital's integration engine finds it (README,
     # "The GP's eHealthBox"): one Task still to send, its focus the one Communication.
     (hospital,) = search(
@@ -140,7 +167,8 @@ def test_the_gp_system_finds_the_letter_and_reads_it_whole(
     record = new_record()
     answer = discharge(service_on_hapi, record)
     assert answer.status_code == 201, answer.text
-    letter_ref = roles(answer.json())["letter"]["reference"]
+    landed = roles(answer.json())
+    letter_ref, document_ref = landed["letter"]["reference"], landed["document"]["reference"]
     gp_identifier = identifier_of(
         record,
         "Practitioner",
@@ -148,28 +176,60 @@ def test_the_gp_system_finds_the_letter_and_reads_it_whole(
     )
     (gp,) = search(hapi_base_url, "Practitioner", identifier=gp_identifier)
     communications = search(hapi_base_url, "Communication", recipient=f"Practitioner/{gp['id']}")
+    # The GP system is pointed to the letter as the attested document the discharge stored.
     assert [c["payload"][0]["contentReference"]["reference"] for c in communications] == [
-        letter_ref
+        document_ref
     ]
     letter = httpx.get(f"{hapi_base_url}/{letter_ref}", headers=FHIR, timeout=60).json()
     assert letter["resourceType"] == "Composition" and letter["status"] == "final"
 
-    # HAPI's own Composition/$document and ours hold the same resources (ours may hold more:
-    # it also follows the references of the resources the Composition references).
-    hapis = httpx.get(f"{hapi_base_url}/{letter_ref}/$document", headers=FHIR, timeout=60)
-    assert hapis.status_code == 200, hapis.text
+    # A plain GET of it on HAPI and our $document: the same bytes (HAPI's own meta included);
+    # the content the one attested, as the service built it.
+    stored = httpx.get(f"{hapi_base_url}/{document_ref}", headers=FHIR, timeout=60)
+    assert stored.status_code == 200, stored.text
     ours = httpx.get(f"{service_on_hapi}/{letter_ref}/$document", headers=AUTH, timeout=60)
     assert ours.status_code == 200, ours.text
+    assert ours.content == stored.content
+    document = ours.json()
+    built = build_discharge(context_from_bundle(record), SITE)
+    assert built.document is not None and document_digest(document) == built.document.digest
+    assert set(document["meta"]) >= {"versionId", "lastUpdated"}  # what HAPI adds
+    assert document["entry"][0]["resource"]["identifier"] == letter["identifier"]
 
-    def held(document: dict) -> set[str]:
-        return {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in document["entry"]}
+    # HAPI's own Composition/$document (not a valid document: no identifier, no timestamp;
+    # issue 23) gathers the resources as they are on HAPI; ours holds a copy of each.
+    hapis = httpx.get(f"{hapi_base_url}/{letter_ref}/$document", headers=FHIR, timeout=60)
+    assert hapis.status_code == 200, hapis.text
+
+    def types(bundle: dict) -> Counter[str]:
+        return Counter(e["resource"]["resourceType"] for e in bundle["entry"])
 
     assert hapis.json()["entry"][0]["resource"]["resourceType"] == "Composition"
-    assert ours.json()["entry"][0]["resource"]["resourceType"] == "Composition"
-    assert held(hapis.json()) <= held(ours.json())
-    types = {r.split("/")[0] for r in held(ours.json())}
-    assert {"Patient", "Encounter", "Practitioner", "Organization", "Condition"} <= types
-    assert {"QuestionnaireResponse", "CarePlan", "Task", "DocumentReference"} <= types
+    assert document["entry"][0]["resource"]["resourceType"] == "Composition"
+    assert types(hapis.json()) <= types(document)
+    assert {"Patient", "Encounter", "Practitioner", "Organization", "Condition"} <= set(
+        types(document)
+    )
+    assert {"QuestionnaireResponse", "CarePlan", "Task", "DocumentReference"} <= set(
+        types(document)
+    )
+
+    # The KMEHR message the GP's eHealthBox gets: its PDF is the one $document renders from the
+    # stored document, its text the stored letter's.
+    (communication,) = communications
+    (attachment,) = [p["contentAttachment"] for p in communication["payload"][1:]]
+    message = etree.fromstring(base64.b64decode(attachment["data"]))
+    report = message.find("k:folder/k:transaction", KMEHR)
+    pdf = httpx.get(
+        f"{service_on_hapi}/{letter_ref}/$document",
+        params={"_format": "pdf"},
+        headers=AUTH,
+        timeout=60,
+    )
+    assert pdf.status_code == 200
+    assert base64.b64decode(report.find("k:lnk", KMEHR).text) == pdf.content
+    stored_letter = document["entry"][0]["resource"]
+    assert report.find("k:text", KMEHR).text == plain_text(stored_letter["text"]["div"])
 
 
 def test_a_record_held_on_hapi_is_read_from_it_by_encounter_id(
@@ -231,15 +291,11 @@ def test_hapi_refusing_the_transaction_is_a_502_with_its_diagnostics_and_nothing
     # None of the transaction's resources is on HAPI: each is searched by its business identifier.
     built = build_discharge(context_from_bundle(record), SITE).bundle
     for entry in built["entry"]:
-        if entry["resource"]["resourceType"] == "Practitioner":
-            continue  # the two HAPI was given above
-        identifier = entry["resource"]["identifier"]
-        identifier = identifier[0] if isinstance(identifier, list) else identifier
-        found = search(
-            hapi_base_url,
-            entry["resource"]["resourceType"],
-            identifier=f"{identifier['system']}|{identifier['value']}",
-        )
+        if entry["resource"]["resourceType"] in ("Practitioner", "Device"):
+            continue  # the two HAPI was given above; the service's, once per version
+        # each by the search of its own conditional create (the Provenance by its tag)
+        condition = dict(parse_qsl(entry["request"]["ifNoneExist"]))
+        found = search(hapi_base_url, entry["resource"]["resourceType"], **condition)
         assert found == [], entry["resource"]["resourceType"]
 
 
@@ -347,17 +403,28 @@ def test_an_ordinary_record_is_discharged_whole_twice_on_an_empty_hapi(
     assert len(search(hapi_base_url, "Task", patient=subject)) == 2
     assert len(search(hapi_base_url, "Condition", subject=subject)) == 1
     assert len(search(hapi_base_url, "QuestionnaireResponse", subject=subject)) == 1
-    # HAPI's $validate of everything that landed (our $document gathers it): no error.
-    document = httpx.get(
-        f"{service_on_hapi}/{landed['letter']['reference']}/$document", headers=AUTH, timeout=60
-    )
-    assert document.status_code == 200, document.text
+    # HAPI's $validate of everything that landed: what the discharge wrote (the letter ... the
+    # stored document, the Provenance, the Device), and the record carried with it (HAPI's own
+    # Composition/$document gathers that as it is on HAPI). No error.
+    on_hapi = {
+        role: httpx.get(f"{hapi_base_url}/{where['reference']}", headers=FHIR, timeout=60).json()
+        for role, where in landed.items()
+    }
+    hapis = httpx.get(
+        f"{hapi_base_url}/{landed['letter']['reference']}/$document", headers=FHIR, timeout=60
+    ).json()
+    for entry in hapis["entry"]:
+        found_resource = entry["resource"]
+        on_hapi.setdefault(
+            f"{found_resource['resourceType']}/{found_resource['id']}", found_resource
+        )
     found = {}
-    for entry in document.json()["entry"]:
-        _, outcome = validate(hapi_base_url, entry["resource"])
-        found[entry["fullUrl"]] = errors(outcome)
+    for name, landed_resource in on_hapi.items():
+        _, outcome = validate(hapi_base_url, landed_resource)
+        found[name] = errors(outcome)
     assert not any(found.values()), found
-    assert len(found) >= 12
+    assert {"document", "provenance", "service"} <= set(found)
+    assert len(found) >= 17
 
 
 def test_a_patient_id_that_exists_on_a_shared_hapi_never_gets_the_letter(

@@ -3,6 +3,7 @@ PostgreSQL (several replicas; a real server, see tests/support/postgres.py)."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
@@ -377,3 +378,69 @@ def test_the_service_purges_a_delivered_discharge_after_its_retention(fhir_base_
         assert httpx.get(f"{service.url}/{letter}/$document", headers=AUTH).status_code == 200
     finally:
         service.stop()
+
+
+def test_a_letter_is_recorded_with_its_stored_document(outbox):
+    # The stored document's id and version, and the digest of what was attested
+    # (core/stored_document.py): what `$document` checks the stored one against.
+    outbox.accept("a", "Encounter/a", patient_bundle(), (), T0)
+    outbox.claim_due(T0, LEASE, 10)
+    letter = WrittenLetter("http://fhir.test/fhir", "c1", "1", "b1", "1", "ab" * 32)
+    outbox.mark_delivered("a", [], T0, [letter])
+    assert outbox.written_letter("http://fhir.test/fhir", "c1") == letter
+
+
+def test_an_outbox_file_of_an_earlier_version_gains_the_stored_document_columns(tmp_path):
+    # A `written_letter` table as it was before documents were stored, with one letter in it.
+    path = tmp_path / "outbox.sqlite3"
+    old = sqlite3.connect(str(path))
+    old.executescript(
+        """
+        CREATE TABLE written_letter (
+            server TEXT NOT NULL, composition_id TEXT NOT NULL, version TEXT,
+            discharge TEXT NOT NULL, recorded_at REAL NOT NULL,
+            PRIMARY KEY (server, composition_id));
+        INSERT INTO written_letter VALUES ('http://fhir.test/fhir', 'old', '1', 'd0', 0);
+        """
+    )
+    old.close()
+    box = SqliteOutbox(path)
+    try:
+        # the letter written then has no stored document (`$document` assembles one)
+        assert box.written_letter("http://fhir.test/fhir", "old") == WrittenLetter(
+            "http://fhir.test/fhir", "old", "1"
+        )
+        box.accept("a", "Encounter/a", patient_bundle(), (), T0)
+        box.claim_due(T0, LEASE, 10)
+        letter = WrittenLetter("http://fhir.test/fhir", "new", "1", "b1", "1", "cd" * 32)
+        box.mark_delivered("a", [], T0, [letter])
+        assert box.written_letter("http://fhir.test/fhir", "new") == letter
+    finally:
+        box.close()
+
+
+@pytest.mark.integration
+def test_a_postgres_outbox_of_an_earlier_version_gains_the_stored_document_columns(postgres_url):
+    psycopg = pytest.importorskip("psycopg", reason="the [postgres] extra is not installed")
+    url = fresh_database(postgres_url)
+    with psycopg.connect(url, autocommit=True) as old:
+        old.execute(
+            "CREATE TABLE written_letter (server TEXT NOT NULL, composition_id TEXT NOT NULL,"
+            " version TEXT, discharge TEXT NOT NULL, recorded_at DOUBLE PRECISION NOT NULL,"
+            " PRIMARY KEY (server, composition_id))"
+        )
+        old.execute(
+            "INSERT INTO written_letter VALUES ('http://fhir.test/fhir', 'old', '1', 'd0', 0)"
+        )
+    box = open_outbox(Settings(outbox_url=url))
+    try:
+        assert box.written_letter("http://fhir.test/fhir", "old") == WrittenLetter(
+            "http://fhir.test/fhir", "old", "1"
+        )
+        box.accept("a", "Encounter/a", patient_bundle(), (), T0)
+        box.claim_due(T0, LEASE, 10)
+        letter = WrittenLetter("http://fhir.test/fhir", "new", "1", "b1", "1", "cd" * 32)
+        box.mark_delivered("a", [], T0, [letter])
+        assert box.written_letter("http://fhir.test/fhir", "new") == letter
+    finally:
+        box.close()

@@ -180,7 +180,8 @@ def test_a_smart_client_reads_and_posts_a_discharge(
             return await client.post_transaction(bundle)
 
     landed = asyncio.run(discharge())
-    assert landed and all(x.created for x in landed)
+    # all created, but the service's Device: written once per version, maybe by an earlier test
+    assert landed and all(x.created for x in landed if x.resource_type != "Device")
     assert tokens.token_requests == 1
     assert auth.token_url == protected.removesuffix("/fhir") + "/auth/token"  # discovered
 
@@ -322,4 +323,7 @@ def test_the_cli_posts_to_a_protected_server_with_the_services_smart_settings(
     monkeypatch.setenv("FHIR_DISCHARGE_SMART_KEY_ID", "rs-1")
     assert main(command) == 0
     landed = [line.split() for line in capsys.readouterr().out.splitlines()]
-    assert len(landed) > 6 and {status for status, _ in landed} == {"created"}
+    # every resource created, but the service's Device: one per version of the service, maybe
+    # written by an earlier test on this server
+    mine = [(status, where) for status, where in landed if "/Device/" not in where]
+    assert len(mine) > 6 and {status for status, _ in mine} == {"created"}

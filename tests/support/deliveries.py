@@ -61,7 +61,10 @@ def copies_on_server(fhir_base_url: str, recs: list[dict]) -> dict[str, int]:
         discharge = build_discharge(context_from_bundle(record), SITE)
         carried = {c.urn for c in discharge.carried}  # the record's copies: matched, not made
         for entry in discharge.bundle["entry"]:
-            if entry["fullUrl"] not in carried:
+            # each by its derived identifier (the Provenance is found by its tag, the service's
+            # Device by its version: once per version, not per discharge)
+            derived = entry["request"]["ifNoneExist"].startswith("identifier=urn:ietf:rfc:3986")
+            if entry["fullUrl"] not in carried and derived:
                 wanted.setdefault(entry["resource"]["resourceType"], []).append(entry["fullUrl"])
     counts: dict[str, int] = {}
     for resource_type, values in wanted.items():
@@ -88,9 +91,10 @@ def derived_letter(record: dict) -> str:
     return build_discharge(context_from_bundle(record), SITE).bundle["entry"][0]["fullUrl"]
 
 
-# The new resources of a discharge: the letter, the brochure reference, the care plan, the two
-# follow-up Tasks, the Communication to the GP and the Task to send it to the eHealthBox.
-NEW_RESOURCES = 7
+# The new resources of a discharge with a derived identifier: the letter, the brochure
+# reference, the care plan, the two follow-up Tasks, the Communication to the GP, the Task to
+# send it to the eHealthBox and the stored document.
+NEW_RESOURCES = 8
 
 
 def assert_exactly_once(fhir_base_url: str, recs: list[dict]) -> dict[str, int]:

@@ -24,6 +24,12 @@ def entries_by_type(bundle):
     return out
 
 
+def outside_the_document(bundle):
+    """The transaction's entries but the stored document, whose references resolve inside it
+    (tests/unit/test_stored_document.py)."""
+    return [e for e in bundle["entry"] if e["resource"]["resourceType"] != "Bundle"]
+
+
 def test_the_record_the_letter_references_travels_as_conditional_creates():
     built = carried_build(happy_bundle()).bundle
     by_type = entries_by_type(built)
@@ -36,7 +42,14 @@ def test_the_record_the_letter_references_travels_as_conditional_creates():
         "Communication",
         "Task",
     ]
-    carried = built["entry"][7:]
+    # then the letter as the stored document, the Provenance and the service (tests/
+    # test_stored_document.py, tests/unit/test_provenance.py), then the record
+    assert [e["resource"]["resourceType"] for e in built["entry"][7:10]] == [
+        "Bundle",
+        "Provenance",
+        "Device",
+    ]
+    carried = built["entry"][10:]
     assert sorted(e["resource"]["resourceType"] for e in carried) == [
         "Condition",
         "Encounter",
@@ -66,7 +79,7 @@ def test_nothing_is_said_when_everything_travels():
 def test_every_reference_in_the_transaction_resolves_inside_it():
     built = carried_build(happy_bundle()).bundle
     full_urls = {e["fullUrl"] for e in built["entry"]}
-    references = set(references_in(built))
+    references = set(references_in(outside_the_document(built)))
     assert references and references <= full_urls
     letter = built["entry"][0]["resource"]
     patient_urn = next(
@@ -108,15 +121,17 @@ def test_a_record_with_ids_only_is_never_referenced_by_id():
     a shared sandbox: Patient/1, Encounter/1): every reference of the transaction is to one of
     its own entries, never to `Type/id` on the server, where those ids are somebody else's."""
     bundle = record_with_ids_only()
-    built = carried_build(bundle).bundle
+    discharge = carried_build(bundle)
+    built = discharge.bundle
     full_urls = {e["fullUrl"] for e in built["entry"]}
-    references = set(references_in(built))
+    references = set(references_in(outside_the_document(built)))
     assert references and references <= full_urls
     assert all(r.startswith("urn:uuid:") for r in references)
-    types = sorted(e["resource"]["resourceType"] for e in built["entry"][6:])
+    record = [e for e in built["entry"] if e["fullUrl"] in {c.urn for c in discharge.carried}]
+    types = sorted(e["resource"]["resourceType"] for e in record)
     carried = ["Condition", "Encounter", "Organization", "Patient", "Practitioner"]
     assert types == sorted([*carried, "Practitioner", "QuestionnaireResponse"])
-    for entry in built["entry"][6:]:
+    for entry in record:
         identifier = entry["resource"]["identifier"]
         identifier = identifier if isinstance(identifier, dict) else identifier[0]
         assert identifier["system"] == "urn:ietf:rfc:3986"
@@ -132,9 +147,15 @@ def test_derived_identifiers_are_never_another_patients():
     other_record = record_with_ids_only()
     resource(other_record, "Patient")["identifier"] = [{"system": SSIN, "value": "85073003328"}]
     other = carried_build(other_record).bundle
-    assert {e["request"]["ifNoneExist"] for e in one["entry"]}.isdisjoint(
-        e["request"]["ifNoneExist"] for e in other["entry"]
-    )
+
+    def conditions(built):  # the service's Device is the same for every discharge, by design
+        return {
+            e["request"]["ifNoneExist"]
+            for e in built["entry"]
+            if e["resource"]["resourceType"] != "Device"
+        }
+
+    assert conditions(one).isdisjoint(conditions(other))
 
 
 def test_a_patient_without_any_identifier_is_never_merged_with_another_person():
@@ -226,7 +247,8 @@ def test_an_encounter_known_by_its_id_only_is_bound_to_its_patient():
 
 def test_a_record_read_from_the_server_is_referenced_there():
     built = build_discharge(held_by_server(happy_bundle()), SITE).bundle
-    assert len(built["entry"]) == 7  # the new resources only (the eHealthBox Task the 7th)
+    # the new resources only (the eHealthBox Task the 7th), the document, Provenance and Device
+    assert len(built["entry"]) == 10
     assert built["entry"][0]["resource"]["subject"] == {"reference": "Patient/lbp-example-patient"}
 
 

@@ -33,7 +33,7 @@ from tests.support.validator_fixture import fhir_validator  # noqa: E402, F401
 def test_landing_gives_ids_and_leaves_no_urn_references():
     discharge = build_discharge(held_by_server(happy_bundle()), SITE)
     landed = land(discharge.bundle)
-    assert [r["id"] for r in landed] == [f"srv-{n}" for n in range(1, 8)]
+    assert [r["id"] for r in landed] == [f"srv-{n}" for n in range(1, 11)]
     refs = set(references_in(landed))
     assert refs and not any(r.startswith("urn:") for r in refs)
     assert {"Task/srv-4", "Task/srv-5", "CarePlan/srv-3", "DocumentReference/srv-2"} <= refs

@@ -71,9 +71,10 @@ def _ehealthbox_tasks(discharge: Discharge) -> list[dict[str, Any]]:
 def test_the_communication_carries_the_letter_and_its_kmehr_message_with_the_envelope() -> None:
     discharge = _discharge()
     communication = _communication(discharge)
-    letter_urn = discharge.bundle["entry"][0]["fullUrl"]
+    # the letter as the attested document the transaction stores, then the KMEHR message
+    assert discharge.document is not None
     letter, kmehr = communication["payload"]
-    assert letter == {"contentReference": {"reference": letter_urn}}
+    assert letter == {"contentReference": {"reference": discharge.document.urn}}
     attachment = kmehr["contentAttachment"]
     data = base64.b64decode(attachment["data"], validate=True)
     assert discharge.gp_message is not None and data == discharge.gp_message.kmehr

@@ -11,6 +11,8 @@ import pytest
 from fhir_discharge import IncompleteRecord, InvalidInput, NotOnPathway, context_from_bundle
 from fhir_discharge.core.codes import ICD10, ICD10_CM, RED_FLAG_LABELS, RED_FLAGS, SNOMED
 from fhir_discharge.core.gate import check_eligibility
+from fhir_discharge.core.gate.findings import Findings
+from fhir_discharge.core.gate.screening import check_screening
 from fhir_discharge.core.pathway.definition import SCREENING_RED_FLAG_ITEMS
 from tests.support.factories import (
     add,
@@ -452,6 +454,34 @@ def test_a_red_flag_ticked_in_an_unfinished_screening_is_not_overridden():
         for i in draft["item"]
     ]
     refusal(add(bundle, draft))
+
+
+@pytest.mark.parametrize("link", sorted(SCREENING_RED_FLAG_ITEMS))
+def test_each_red_flag_ticked_in_the_screening_is_named_as_the_physicians(link):
+    # H23: the finding says which red flag, and that the physician's screening says so (its code
+    # and parameter are what the app and the CDS card say in Dutch: H51). Killed survivors of
+    # the bounded mutation run (the code and the red_flag parameter changed or left out).
+    found = refusal(answer(happy_bundle(), link, True)).findings
+    assert [(f.code, dict(f.params)) for f in found] == [("red-flag-screening", {"red_flag": link})]
+    assert RED_FLAG_LABELS[link] in found[0].message and link in (found[0].expression or "")
+
+
+def test_a_screening_with_a_red_flag_ticked_is_never_the_screening_the_letter_cites():
+    # screening.py: a ticked red flag makes the screening unusable, not only a finding (a
+    # survivor of the bounded mutation run returned it as the all-clear screening).
+    findings = Findings()
+    bundle = answer(happy_bundle(), "cauda-equina", True)
+    assert (
+        check_screening(context_from_bundle(bundle), SITE.pathway.screening.canonical, findings)
+        is None
+    )
+    assert [f.code for f in findings.off_pathway] == ["red-flag-screening"]
+    assert (
+        check_screening(
+            context_from_bundle(happy_bundle()), SITE.pathway.screening.canonical, Findings()
+        )
+        is not None
+    )
 
 
 @pytest.mark.parametrize("suffix", ["", "|0.1.0", "|0.2.0"])

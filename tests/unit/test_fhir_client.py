@@ -9,6 +9,7 @@ tests/integration/test_fhir_client_paging.py.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 
 import httpx
@@ -49,7 +50,10 @@ def answer_entries(statuses, locations):
     }
 
 
-TYPES = ["Composition", "DocumentReference", "CarePlan", "Task", "Task", "Communication", "Task"]
+TYPES = [
+    *("Composition", "DocumentReference", "CarePlan", "Task", "Task", "Communication", "Task"),
+    *("Bundle", "Provenance", "Device"),
+]
 
 
 def test_hapi_style_answers_are_understood_in_every_location_form():
@@ -61,8 +65,12 @@ def test_hapi_style_answers_are_understood_in_every_location_form():
         "Task/t2/_history/1",
         "Communication/m1",
         "Task/t3",
+        "Bundle/b1/_history/1",
+        f"{BASE}/Provenance/v1",
+        "Device/s1",
     ]
     statuses = ["201 Created", "200 OK", "201", "200 OK", "201 Created", "201 Created", "201"]
+    statuses += ["201 Created", "201", "200 OK"]
     landed = post_with(lambda r: httpx.Response(200, json=answer_entries(statuses, locations)))
     assert [x.reference for x in landed] == [
         "Composition/c1",
@@ -72,8 +80,31 @@ def test_hapi_style_answers_are_understood_in_every_location_form():
         "Task/t2",
         "Communication/m1",
         "Task/t3",
+        "Bundle/b1",
+        "Provenance/v1",
+        "Device/s1",
     ]
-    assert [x.created for x in landed] == [True, False, True, False, True, True, True]
+    created = [True, False, True, False, True, True, True, True, True, False]
+    assert [x.created for x in landed] == created
+
+
+def test_a_conditional_updates_answer_is_understood():
+    """A correction's transaction updates the previous letter's index by its identifier
+    (`PUT DocumentReference?identifier=...`): the answer names a DocumentReference."""
+    bundle = build_discharge(
+        dataclasses.replace(held_by_server(happy_bundle()), letter_version=2), SITE
+    ).bundle
+    types = [e["resource"]["resourceType"] for e in bundle["entry"]]
+    assert any(e["request"]["method"] == "PUT" for e in bundle["entry"])
+    answer = answer_entries(["200 OK"] * len(types), [f"{t}/x{i}" for i, t in enumerate(types)])
+
+    async def run():
+        transport = httpx.MockTransport(lambda r: httpx.Response(200, json=answer))
+        async with FhirClient(BASE, transport=transport, retry=FAST) as client:
+            return await client.post_transaction(bundle)
+
+    landed = asyncio.run(run())
+    assert [x.resource_type for x in landed] == types
 
 
 def test_the_transaction_is_posted_as_fhir_json_to_the_base():

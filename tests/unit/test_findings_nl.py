@@ -400,6 +400,7 @@ SERVER_FINDINGS = {
     "encounter-of-another-patient",
     "letter-of-another-patient",
     "identifier-matches-several",
+    "document-not-attested",
 }
 
 
@@ -415,6 +416,8 @@ def _server_conflicts() -> list[Finding]:
         by_type["Patient"]: [stranger, {**stranger, "id": "p8"}],
         by_type["Encounter"]: [{"resourceType": "Encounter", "id": "e1", **someone_else}],
         by_type["Composition"]: [{"resourceType": "Composition", "id": "c1", **someone_else}],
+        # another document under the letter's document identifier
+        by_type["Bundle"]: [{"resourceType": "Bundle", "id": "b1", "type": "document"}],
     }
     findings = matching.identity_conflicts(transaction, found)
     found[by_type["Patient"]] = [{**stranger, "birthDate": "1990-01-01"}]

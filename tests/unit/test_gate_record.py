@@ -175,6 +175,39 @@ def test_long_term_prednisolone_refuses_for_fracture_and_infection(record: dict[
     assert {f.code for f in found} == {"red-flag-medication"}
 
 
+@pytest.mark.parametrize("status", ["completed", "stopped"])
+def test_a_prednisolone_course_that_is_over_is_of_another_time(status: str) -> None:
+    # gate/record.py `holding`: home medication completed or stopped is over, and an over fact
+    # is no red flag of today (H64); found by the bounded mutation run (survivors of `holding`).
+    for record in (
+        statement("pred", atc("H02AB06", "Prednisolon 20 mg"), status=status),
+        clinical(
+            "MedicationRequest",
+            "pred",
+            status=status,
+            intent="order",
+            encounter={"reference": "Encounter/chronic-care"},
+            medicationCodeableConcept=atc("H02AB06", "Prednisolon 5 mg"),
+        ),
+    ):
+        assert isinstance(built(add(happy_bundle(), record)), Discharge), record["resourceType"]
+
+
+def test_prednisolone_ordered_at_this_visit_holds_whatever_its_status() -> None:
+    # gate/record.py `holding`: a MedicationRequest of this encounter is of this visit, even
+    # when the order is already completed (a single dose given in the ED).
+    ordered = clinical(
+        "MedicationRequest",
+        "pred",
+        status="completed",
+        intent="order",
+        encounter={"reference": "Encounter/lbp-example-encounter"},
+        medicationCodeableConcept=atc("H02AB06", "Prednisolon 20 mg"),
+    )
+    found = refusal(add(happy_bundle(), ordered)).findings
+    assert {f.params["red_flag"] for f in found} == {"fracture", "infection"}
+
+
 def test_home_medication_without_an_atc_code_is_read_by_its_substance_name() -> None:
     # pathway.md reads medication by ATC; a record that gives none is read by the name of the
     # substance, taken systemically, and the answer says which medication was read so.

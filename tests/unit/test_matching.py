@@ -9,7 +9,8 @@ from urllib.parse import parse_qsl
 import pytest
 
 from fhir_discharge import build_discharge, context_from_bundle
-from fhir_discharge.core.record.matching import identity_conflicts, lookups
+from fhir_discharge.core.record.matching import documents_found, identity_conflicts, lookups
+from fhir_discharge.core.stored_document import document_digest
 from tests.support.contexts import held_by_server
 from tests.support.factories import happy_bundle
 from tests.support.site import SITE
@@ -38,15 +39,21 @@ def codes(found: dict) -> list[str | None]:
 
 def test_what_is_looked_up_is_the_conditional_creates_own_search():
     wanted = lookups(TRANSACTION)
-    assert sorted(w.resource_type for w in wanted) == ["Composition", "Encounter", "Patient"]
+    assert sorted(w.resource_type for w in wanted) == [
+        "Bundle",  # the letter's document, which the GP is pointed to
+        "Composition",
+        "Encounter",
+        "Patient",
+    ]
     for lookup in wanted:
         entry = next(e for e in TRANSACTION["entry"] if e["fullUrl"] == lookup.full_url)
         assert lookup.condition == entry["request"]["ifNoneExist"]
         assert [k for k, _ in parse_qsl(lookup.condition)] == ["identifier"]
 
 
-def test_nothing_is_looked_up_for_a_record_read_from_the_server():
-    assert lookups(build_discharge(held_by_server(happy_bundle()), SITE).bundle) == []
+def test_only_the_document_is_looked_up_for_a_record_read_from_the_server():
+    wanted = lookups(build_discharge(held_by_server(happy_bundle()), SITE).bundle)
+    assert [w.resource_type for w in wanted] == ["Bundle"]
 
 
 def test_nothing_on_the_server_yet_is_no_conflict():
@@ -131,3 +138,28 @@ def test_whatever_shape_the_server_answers_is_compared_without_failing(held):
         BY_TYPE["Encounter"]: [{"resourceType": "Encounter", "id": "e", "subject": "Patient/p"}],
     }
     assert codes(found) == ["encounter-of-another-patient"]
+
+
+def test_the_letters_document_on_the_server_is_ours_when_attested_here_or_recorded_so():
+    (document,) = [e for e in TRANSACTION["entry"] if e["resource"]["resourceType"] == "Bundle"]
+    # the same document, as a server gives it back (its id, its meta, its own key order)
+    stored = {
+        **dict(reversed(list(copy.deepcopy(document["resource"]).items()))),
+        "id": "b1",
+        "meta": {"versionId": "1"},
+    }
+    assert codes({document["fullUrl"]: [stored]}) == []
+    # another document: planted, or ours changed since
+    planted = {**copy.deepcopy(stored), "timestamp": "2026-11-24T09:00:00+01:00"}
+    assert codes({document["fullUrl"]: [planted]}) == ["document-not-attested"]
+    # the one this service stored for the letter before (a repeat from a record that changed
+    # since), unchanged since it was recorded: ours
+    recorded = {"b1": document_digest(planted)}
+    found = identity_conflicts(TRANSACTION, {document["fullUrl"]: [planted]}, recorded)
+    assert found == []
+    # recorded, but changed on the server since: not what was attested
+    assert [
+        f.code
+        for f in identity_conflicts(TRANSACTION, {document["fullUrl"]: [planted]}, {"b1": "x"})
+    ] == ["document-not-attested"]
+    assert documents_found({document["fullUrl"]: [planted]}, TRANSACTION) == ["b1"]

@@ -80,6 +80,13 @@ GP_MESSAGE_TASK_PROFILE = "lbp-gp-message-task"
 # The alert of a discharge that did not reach the record, for the ED secretariat: a third
 # profile of Task, claimed by its builder (core/dead_letter.py), written by the deliverer.
 DEAD_LETTER_TASK_PROFILE = "lbp-dead-letter-task"
+# The attested document, its Provenance and the service as a Device (core/stored_document.py,
+# core/provenance.py)
+STORED_DOCUMENT_PROFILES = (
+    "lbp-gp-letter-document",
+    "lbp-discharge-provenance",
+    "lbp-discharge-service",
+)
 SCREENING_URL = f"{CANONICAL}/Questionnaire/lbp-red-flag-screening"
 EXAMPLES = REPO / "examples"
 FOLLOW_UPS = {
@@ -122,10 +129,10 @@ def expected_digest(project: Path = PROJECT) -> str:
         (p.relative_to(project).as_posix(), p) for p in resources.rglob("*.json") if p.is_file()
     ]
     # The stamp's own words, as tools/sushi/fsh-digest.mjs writes them (this file was
-    # tests/test_profiles_compiled.py then; a new stamp may name tests/unit/).
+    # tests/unit/test_profiles_compiled.py then; a new stamp may name tests/unit/).
     return (
         "# fsh-digest v1: written by tools/sushi/build.sh, "
-        "checked by tests/test_profiles_compiled.py\n"
+        "checked by tests/unit/test_profiles_compiled.py\n"
         f"inputs {_sha256(_manifest(inputs).encode())}\n"
         f"outputs {_sha256(_manifest(outputs).encode())}\n"
     )
@@ -261,6 +268,7 @@ def test_every_structure_definition_has_a_snapshot() -> None:
             SCREENING_PROFILE,
             GP_MESSAGE_TASK_PROFILE,
             DEAD_LETTER_TASK_PROFILE,
+            *STORED_DOCUMENT_PROFILES,
         )
     }
     for name, sd in sds.items():

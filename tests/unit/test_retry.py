@@ -62,8 +62,14 @@ class Server:
         self.faults = list(faults or [])
         self.always = always
         self.received: list[str] = []
+        self.reads = 0
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.path.endswith("/Bundle"):
+            # The reads before each post (what the server holds under the letter's document
+            # identifier: io/server_identity.py): nothing; the faults are the transaction's.
+            self.reads += 1
+            return httpx.Response(200, json={"resourceType": "Bundle", "type": "searchset"})
         self.received.append(request.method)
         fault = self.always if self.always is not None else (self.faults or [None]).pop(0)
         if isinstance(fault, Exception):

@@ -34,6 +34,7 @@ from fhir_discharge.core.letter import facts as letter_facts
 from fhir_discharge.core.record import carry, context
 from fhir_discharge.core.transaction import Discharge
 from fhir_discharge.errors import WARNING_DISPLAYS, DischargeWarning, warnings_outcome
+from fhir_discharge.io import discharging
 from tests.support.factories import add, clinical, condition, happy_bundle, resource
 from tests.support.gate import gate_modules
 from tests.support.site import SITE
@@ -76,7 +77,11 @@ def test_every_warning_the_core_writes_is_a_kind_with_a_dutch_sentence() -> None
     forwarded, forwarders = _warning_codes(gate_findings)
     assert forwarded == set() and forwarders == ["DischargeWarning(message, code, params)"]
     assert [call for call in unread if call not in forwarders] == []
-    assert len(codes) == 10 + len(UNREACHABLE), (
+    # io/discharging.py: the FHIR server not asked for the letter's earlier versions
+    io_codes, io_unread = _warning_codes(discharging)
+    codes |= io_codes
+    unread += io_unread
+    assert len(codes) == 11 + len(UNREACHABLE), (
         "a warning was added or removed in the core: give it a code in errors.WARNING_DISPLAYS "
         f"and a sentence in every catalogue (core/i18n/*.toml): {sorted(codes)}"
     )
@@ -342,8 +347,18 @@ DUTCH = {
 }
 
 
+# Warnings the I/O layer gives, not a record (tests/integration/test_letter_versions.py).
+IO_WARNINGS = {discharging.LOOKUP_FAILED_WARNING.code}
+
+
 def test_a_record_makes_every_warning_of_the_catalogue() -> None:
-    assert set(RECORDS) == set(DUTCH) == set(NL_BE_WARNINGS)
+    assert set(RECORDS) == set(DUTCH) == set(NL_BE_WARNINGS) - IO_WARNINGS
+
+
+def test_the_warning_of_letters_not_looked_up_is_said_in_dutch() -> None:
+    said = warning_text(discharging.LOOKUP_FAILED_WARNING, "nl-BE")
+    assert said is not None and "eerder geschreven" in said
+    assert discharging.LOOKUP_FAILED_WARNING.message not in said
 
 
 def test_the_example_has_no_warning() -> None:

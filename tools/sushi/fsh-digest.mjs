@@ -10,7 +10,7 @@
 // outputs = sha256 of the manifest of PROJECT_DIR/fsh-generated/resources/*.json.
 // A manifest is one line "<sha256 of the file's bytes>  <path>\n" per file, sorted by path (POSIX,
 // relative to PROJECT_DIR; the lock as "tools/sushi/package-lock.json").
-// tests/test_profiles_compiled.py computes the same in Python: keep the two in step.
+// tests/unit/test_profiles_compiled.py computes the same in Python: keep the two in step.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -52,7 +52,7 @@ export function digests(projectDir) {
 
 function render({ inputs, outputs }) {
   return (
-    '# fsh-digest v1: written by tools/sushi/build.sh, checked by tests/test_profiles_compiled.py\n' +
+    '# fsh-digest v1: written by tools/sushi/build.sh, checked by tests/unit/test_profiles_compiled.py\n' +
     `inputs ${inputs}\noutputs ${outputs}\n`
   );
 }

@@ -4,8 +4,8 @@ Belgian GP software imports hospital letters from the eHealthBox as KMEHR messag
 filed by the patient's SSIN. This module decides whether the letter can go that way (`gp_route`:
 the patient's SSIN, the GP's, the signing physician's and the hospital's NIHDI numbers, each
 well formed: identifiers.py, the rule the gate and the carried record follow too), builds the
-message (the letter's text and its PDF, rendered from the same letter as
-`$document?_format=pdf`), puts it in the Communication to the GP beside the
+message (the letter's text and its PDF, rendered from the attested document the transaction
+stores, as `$document?_format=pdf` renders it), puts it in the Communication to the GP beside the
 letter, with what the eHealthBox envelope needs, and writes the Task by which the hospital's
 integration engine finds what is still to send and reports back (README, "The GP's eHealthBox").
 
@@ -29,8 +29,7 @@ from ...errors import DischargeWarning
 from ...types import Resource
 from ..brussels_time import fhir_datetime
 from ..letter.composition import plain_text
-from ..letter.document import build_document, document_identifier, landed_resources
-from ..letter.facts import DischargeFacts
+from ..letter.facts import DischargeFacts, letter_version_key
 from ..letter.narrative import generated, one_line, paragraph, text
 from ..pathway.canonicals import Canonicals, claims
 from ..record.identifiers import (
@@ -212,21 +211,26 @@ class GpMessage:
 
 
 def build_gp_message(
-    facts: DischargeFacts, route: GpRoute, new_resources: list[tuple[str, Resource]]
+    facts: DischargeFacts, route: GpRoute, letter: Resource, document: Resource
 ) -> GpMessage:
-    """The KMEHR message of the letter (the first of `new_resources`, the Composition, with the
-    brochure reference, care plan and Tasks it references): its narrative as text, and the PDF
-    the GP would read from `$document?_format=pdf`."""
+    """The KMEHR message of the letter (the Composition): its narrative as text, and the PDF of
+    the attested document the transaction stores (stored_document.py), which
+    `$document?_format=pdf` renders from the stored one once it landed."""
     from ..rendering import render_letter_pdf  # fpdf2, loaded only where a PDF is made
 
     if not (route.patient and route.recipient and route.physician and route.hospital):
         raise ValueError(f"no KMEHR message for a letter that cannot reach the GP: {route.reasons}")
-    letter = new_resources[0][1]
-    pdf = render_letter_pdf(letter_document(facts, new_resources), facts.site)
+    pdf = render_letter_pdf(document, facts.site)
     letter_text = plain_text(letter["text"]["div"])
-    key = facts.key
+    key = facts.version_key
     report = ContactReport(
-        message_id=f"{route.hospital.nihdi}.{_uuid(key, 'kmehr-message').hex}",
+        message_id=message_id(route.hospital.nihdi, key),
+        # a correction is a new version of the earlier message (KMEHR CD-LNK isanewversionof)
+        replaces_message_id=(
+            message_id(route.hospital.nihdi, letter_version_key(facts.key, facts.version - 1))
+            if facts.version > 1
+            else None
+        ),
         letter_id=facts.letter.literal,
         written=facts.discharge,
         hospital=route.hospital,
@@ -246,27 +250,19 @@ def build_gp_message(
         text=letter_text,
         title=title,
         publication_id=publication_id(key),
-        task=Ref(None, None, urn=derived_uuid(key, "ehealthbox-task")),
+        task=ehealthbox_task_ref(facts),
     )
 
 
-def letter_document(facts: DischargeFacts, new_resources: list[tuple[str, Resource]]) -> Resource:
-    """The letter as the `document` Bundle a FHIR server's `$document` gives once it landed: the
-    new resources with ids of their own (their urn's uuid), the record as the context has it."""
-    transaction = {"entry": [{"fullUrl": urn, "resource": r} for urn, r in new_resources]}
-    locations = {
-        urn: f"{resource['resourceType']}/{urn.removeprefix('urn:uuid:')}"
-        for urn, resource in new_resources
-    }
-    landed = landed_resources(transaction, locations)
-    composition = landed[0]
-    return build_document(
-        composition,
-        [*landed, *facts.context.index.resources()],
-        identifier=document_identifier(composition),
-        timestamp=composition["date"],
-        base_url=facts.site.canonical_base,
-    ).bundle
+def ehealthbox_task_ref(facts: DischargeFacts) -> Ref:
+    """The Task for the integration engine, by its fullUrl (and identifier)."""
+    return Ref(None, None, urn=derived_uuid(facts.version_key, "ehealthbox-task"))
+
+
+def message_id(hospital_nihdi: str, version_key: str) -> str:
+    """The KMEHR message id of a version of the letter: unique in Belgium (the sender's NIHDI
+    number, a dot, our own id)."""
+    return f"{hospital_nihdi}.{_uuid(version_key, 'kmehr-message').hex}"
 
 
 def publication_id(key: str) -> str:
@@ -321,7 +317,7 @@ def with_gp_message(
     }
 
 
-def ehealthbox_task(facts: DischargeFacts, message: GpMessage) -> Resource:
+def ehealthbox_task(facts: DischargeFacts) -> Resource:
     """What the hospital's integration engine searches for (`Task?status=requested&code=...`):
     send the Communication's KMEHR message to the GP's eHealthBox, then complete or fail it."""
     description = facts.phrases["gp-message-task"]
@@ -330,7 +326,7 @@ def ehealthbox_task(facts: DischargeFacts, message: GpMessage) -> Resource:
         "meta": claims(facts.site.canonicals.gp_message_task_profile),
         "language": facts.language,
         "text": generated(paragraph(text(description)), facts.language),
-        "identifier": [business_identifier(message.task.literal)],
+        "identifier": [business_identifier(ehealthbox_task_ref(facts).literal)],
         "status": "requested",
         "businessStatus": {"coding": [gp_message_coding("to-send", facts.site.canonicals)]},
         "intent": "order",

@@ -79,6 +79,8 @@ class ContactReport:
     language: str  # BCP 47 (nl-BE); KMEHR's L takes its language subtag
     text: str  # the letter as plain text
     pdf: bytes  # the letter as a PDF
+    # the message a corrected letter is a new version of (its header's ID-KMEHR), else None
+    replaces_message_id: str | None = None
 
 
 def kmehr_message(report: ContactReport) -> bytes:
@@ -114,6 +116,15 @@ def kmehr_message(report: ContactReport) -> bytes:
         transaction, "lnk", TYPE="multimedia", MEDIATYPE=PDF_MEDIA_TYPE, SIZE=str(len(report.pdf))
     )
     pdf.text = base64.b64encode(report.pdf).decode("ascii")
+    if report.replaces_message_id is not None:
+        # A correction: the GP's package files it as a new version of the earlier message
+        # (CD-LNK isanewversionof, kmehr 1.43), which the URL names by its header's id.
+        _child(
+            transaction,
+            "lnk",
+            TYPE="isanewversionof",
+            URL=f"//kmehrmessage[header/id[@S='ID-KMEHR']='{report.replaces_message_id}']",
+        )
     message: bytes = ET.tostring(root, encoding="UTF-8", xml_declaration=True)
     return message
 

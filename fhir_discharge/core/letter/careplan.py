@@ -67,6 +67,10 @@ def build_care_plan(facts: DischargeFacts) -> Resource:
         "created": fhir_datetime(facts.discharge),
         "author": facts.physician.as_reference(),
     }
+    previous = facts.previous("care-plan")
+    if previous is not None:
+        # A corrected letter's plan replaces the earlier plan (named by its identifier).
+        care_plan["replaces"] = [{"identifier": business_identifier(previous.literal)}]
     care_plan["addresses"] = [facts.diagnosis_condition.as_reference()]
     care_plan["supportingInfo"] = [facts.letter.as_reference(), facts.brochure.as_reference()]
     care_plan["activity"] = activities

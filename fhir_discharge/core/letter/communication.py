@@ -1,5 +1,8 @@
 """The letter's delivery to the GP: a Communication, so a GP system finds its letters with
-`Communication?recipient=Practitioner/{id}` (the FHIR pattern for "a message was sent to")."""
+`Communication?recipient=Practitioner/{id}` (the FHIR pattern for "a message was sent to").
+
+Its payload points to the letter as the attested document the same transaction stores
+(stored_document.py): `Bundle/{id}` once it landed, which a GP system reads with a plain GET."""
 
 from __future__ import annotations
 
@@ -29,5 +32,5 @@ def build_letter_communication(facts: DischargeFacts) -> Resource | None:
         "sent": fhir_datetime(facts.discharge),
         "recipient": [recipient],
         "sender": facts.hospital.as_reference(),
-        "payload": [{"contentReference": facts.letter.as_reference()}],
+        "payload": [{"contentReference": facts.document.as_reference()}],
     }

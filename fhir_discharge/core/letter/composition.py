@@ -53,6 +53,7 @@ def build_letter(facts: DischargeFacts) -> Resource:
             }
         ],
         "custodian": facts.hospital.as_reference(),
+        **_relates_to(facts),
         "section": [
             {
                 "title": section_title(facts, key),
@@ -64,6 +65,20 @@ def build_letter(facts: DischargeFacts) -> Resource:
         ],
     }
     return composition
+
+
+def _relates_to(facts: DischargeFacts) -> Resource:
+    """A corrected letter replaces the previous version (R4 Composition.relatesTo, code
+    `replaces`), named by its business identifier: the one the GP's earlier message carried,
+    which no server rewrites and the stored document holds as it is (`related-id` finds it)."""
+    previous = facts.previous("letter")
+    if previous is None:
+        return {}
+    return {
+        "relatesTo": [
+            {"code": "replaces", "targetIdentifier": business_identifier(previous.literal)}
+        ]
+    }
 
 
 def letter_sections(facts: DischargeFacts) -> list[Section]:

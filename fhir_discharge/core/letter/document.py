@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -253,6 +253,54 @@ def reference_holders(node: Any) -> list[dict[str, Any]]:
         else:
             stack.extend([v for v in reversed(current) if isinstance(v, (dict, list))])
     return found
+
+
+def copy_resolving(node: dict[str, Any], resolve: Callable[[str], str | None]) -> dict[str, Any]:
+    """A copy of `node` whose literal references are what `resolve` makes of them, without the
+    ones it resolves to None. An element of a list that holds such a reference directly
+    (Encounter.participant, Encounter.diagnosis) is left out whole, so no element is written
+    without the reference that made it; an element left empty (or given empty, or null) is left
+    out too (FHIR JSON has neither). One walk: the copy and the pruning together."""
+    copy: dict[str, Any] = {}
+    for name, value in node.items():
+        if _is_reference(value):
+            kept = _resolved(value, resolve)
+            if kept is not None:
+                copy[name] = copy_resource(kept)  # nothing shared with the original
+        elif isinstance(value, list):
+            items = []
+            for item in value:
+                if _is_reference(item):
+                    item = _resolved(item, resolve)
+                    item = copy_resource(item) if item is not None else None
+                elif isinstance(item, dict):
+                    if any(_is_reference(v) and not _resolved(v, resolve) for v in item.values()):
+                        item = None
+                    else:
+                        item = copy_resolving(item, resolve) or None
+                else:
+                    item = copy_resource(item)
+                if item is not None:
+                    items.append(item)
+            if items:
+                copy[name] = items
+        elif isinstance(value, dict):
+            if kept := copy_resolving(value, resolve):
+                copy[name] = kept
+        elif value is None:  # FHIR JSON has no null element: the record's is left out
+            continue
+        else:
+            copy[name] = value
+    return copy
+
+
+def _is_reference(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("reference"), str)
+
+
+def _resolved(reference: dict[str, Any], resolve: Callable[[str], str | None]) -> Any:
+    literal = resolve(reference["reference"])
+    return None if literal is None else {**reference, "reference": literal}
 
 
 def copy_resource(node: Any) -> Any:

@@ -17,14 +17,19 @@ from ..i18n.dates import say_date
 from ..i18n.language import languages_not_spoken, letter_language
 from ..pathway.definition import ONE_WEEK, SIX_WEEKS
 from ..record.context import DischargeContext, require
-from ..record.identity import derived_uuid, discharge_key
+from ..record.identity import business_identifier, derived_uuid, discharge_key
 from ..record.references import Ref, ref_of
 from ..site import Site
+from .document import document_identifier
 
 
 @dataclass(frozen=True)
 class DischargeFacts:
-    key: str  # the encounter's identity, from which every new fullUrl and identifier derives
+    key: str  # the encounter's identity: what the record carried with the letter derives from
+    # This version of the letter's identity (the key itself for version 1): what every new
+    # fullUrl and identifier derives from, so a new version is created beside the old one.
+    version_key: str
+    version: int
     language: str  # the letter's: the GP's, else the site's default
     phrases: Mapping[str, str]  # the letter's sentences in that language (catalogue `letter`)
     site: Site
@@ -45,9 +50,22 @@ class DischargeFacts:
     task_week: Ref
     task_six_weeks: Ref
     communication: Ref
+    # the letter as the attested document the transaction stores (stored_document.py), the
+    # Provenance of what the discharge wrote, and the service itself (provenance.py)
+    document: Ref
+    provenance: Ref
+    service: Ref
     context: DischargeContext
     # what the gate found the record shows: the screening, tests, prescriptions, age, sex
     record: Eligibility
+
+    def previous(self, role: str) -> Ref | None:
+        """The resource playing `role` in the previous version of the letter (the one this
+        version replaces), by its fullUrl and identifier; None for a first letter."""
+        if self.version == 1:
+            return None
+        previous_key = letter_version_key(self.key, self.version - 1)
+        return Ref(None, None, urn=derived_uuid(previous_key, role))
 
     @property
     def gp_reference(self) -> Resource | None:
@@ -101,9 +119,15 @@ class DischargeFacts:
 
 def discharge_facts(ctx: DischargeContext, eligibility: Eligibility, site: Site) -> DischargeFacts:
     key = discharge_key(ctx.encounter, ctx.patient, carried=ctx.carry_record)
+    version = ctx.letter_version
+    if version < 1:
+        raise ValueError(f"letter version {version}: versions count from 1")
+    version_key = letter_version_key(key, version)
 
     def new(role: str) -> Ref:
-        return Ref(None, None, urn=derived_uuid(key, role))
+        return Ref(None, None, urn=derived_uuid(version_key, role))
+
+    letter = new("letter")
 
     discharge = eligibility.discharge_time
     follow_ups = site.pathway.follow_ups
@@ -114,6 +138,8 @@ def discharge_facts(ctx: DischargeContext, eligibility: Eligibility, site: Site)
     condition = eligibility.diagnosis_condition
     return DischargeFacts(
         key=key,
+        version_key=version_key,
+        version=version,
         language=language,
         phrases=catalogue(language).letter,
         site=site,
@@ -128,12 +154,22 @@ def discharge_facts(ctx: DischargeContext, eligibility: Eligibility, site: Site)
         # pathway.md, "Expected course and follow-up": the timings are the PlanDefinition's.
         week_follow_up=days_after(discharge, follow_ups[ONE_WEEK].days),
         six_week_follow_up=days_after(discharge, follow_ups[SIX_WEEKS].days),
-        letter=new("letter"),
-        brochure=new("brochure"),
+        letter=letter,
+        # The brochure is the same for every version of the letter: written once.
+        brochure=Ref(None, None, urn=derived_uuid(key, "brochure")),
         care_plan=new("care-plan"),
         task_week=new("follow-up-1-week"),
         task_six_weeks=new("follow-up-6-weeks"),
         communication=new("letter-to-gp"),
+        # The document's identifier is the one `$document` has always given this letter's
+        # document (document.document_identifier), now also its fullUrl in the transaction.
+        document=Ref(
+            None,
+            None,
+            urn=document_identifier({"identifier": business_identifier(letter.literal)})["value"],
+        ),
+        provenance=new("provenance"),
+        service=new("service-device"),
         context=ctx,
         record=eligibility,
     )
@@ -178,3 +214,10 @@ def language_warnings(facts: DischargeFacts) -> list[DischargeWarning]:
             )
         )
     return warnings
+
+
+def letter_version_key(key: str, version: int) -> str:
+    """What version `version` of the letter of `key` derives its resources from: `key` itself for
+    the first (the identities every letter written before versions existed has), then
+    `key@v2`, `key@v3`, ..."""
+    return key if version == 1 else f"{key}@v{version}"

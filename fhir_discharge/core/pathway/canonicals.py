@@ -49,6 +49,19 @@ class Canonicals:
         return self._of("StructureDefinition", "lbp-red-flag-screening-response")
 
     @property
+    def letter_document_profile(self) -> str:
+        """The letter as the attested document the transaction stores (core/stored_document.py)."""
+        return self._of("StructureDefinition", "lbp-gp-letter-document")
+
+    @property
+    def provenance_profile(self) -> str:
+        return self._of("StructureDefinition", "lbp-discharge-provenance")
+
+    @property
+    def service_device_profile(self) -> str:
+        return self._of("StructureDefinition", "lbp-discharge-service")
+
+    @property
     def operation_definition(self) -> str:
         return self._of("OperationDefinition", "lbp-discharge")
 

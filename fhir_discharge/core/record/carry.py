@@ -34,7 +34,7 @@ from typing import Any
 
 from ...errors import DischargeWarning, InvalidInput
 from ...types import Resource
-from ..letter.document import copy_resource, reference_holders
+from ..letter.document import copy_resolving, reference_holders
 from .context import DischargeContext
 from .identifiers import NIHDI, SSIN, SSIN_SYSTEMS, identifier_condition, identifier_problem
 from .identity import (
@@ -226,50 +226,10 @@ class _Links:
 
     def resolvable_copy(self, node: dict[str, Any]) -> dict[str, Any]:
         """A copy of `node` whose references point to carried resources' urns, and without the
-        others. An element of a list that holds such a reference (Encounter.participant,
-        Encounter.diagnosis) is left out whole, so no element is written without the reference
-        that made it; an element left empty (or given empty, or null) is left out too (FHIR JSON
-        has neither). One walk: the copy and the pruning together."""
-        copy: dict[str, Any] = {}
-        for name, value in node.items():
-            if _is_reference(value):
-                kept = self.resolved(value)
-                if kept is not None:
-                    copy[name] = copy_resource(kept)  # nothing shared with the context
-            elif isinstance(value, list):
-                items = []
-                for item in value:
-                    if _is_reference(item):
-                        item = self.resolved(item)
-                        item = copy_resource(item) if item is not None else None
-                    elif isinstance(item, dict):
-                        if any(_is_reference(v) and not self.resolved(v) for v in item.values()):
-                            item = None
-                        else:
-                            item = self.resolvable_copy(item) or None
-                    else:
-                        item = copy_resource(item)
-                    if item is not None:
-                        items.append(item)
-                if items:
-                    copy[name] = items
-            elif isinstance(value, dict):
-                if kept := self.resolvable_copy(value):
-                    copy[name] = kept
-            elif value is None:  # FHIR JSON has no null element: the record's is left out
-                continue
-            else:
-                copy[name] = value
-        return copy
+        others (by id they could be anyone's on a server that is not the record's source);
+        document.copy_resolving says what goes with them."""
+        return copy_resolving(node, self.resolved)
 
-    def resolved(self, reference: Resource) -> Resource | None:
-        """The reference as the copy keeps it: to a carried resource's urn, and to anything else
-        (by id it could be anyone's on a server that is not the record's source) not at all."""
-        literal = self.literal(reference["reference"])
-        if literal in self.urns:
-            return {**reference, "reference": self.urns[literal]}
-        return None
-
-
-def _is_reference(value: Any) -> bool:
-    return isinstance(value, dict) and isinstance(value.get("reference"), str)
+    def resolved(self, reference: str) -> str | None:
+        """The urn of the carried resource `reference` points to; None for anything else."""
+        return self.urns.get(self.literal(reference) or "")

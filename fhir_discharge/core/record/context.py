@@ -67,6 +67,10 @@ class DischargeContext:
     red_flags_by_terminology_server: Mapping[tuple[str, str], str] = field(
         default_factory=dict, compare=False
     )
+    # Which version of this encounter's letter to build: 1, or n+1 when the record changed since
+    # version n was written (a correction: the new letter replaces the old one). Set by the I/O
+    # layer, which finds the letter on the server and compares (io/versions.py).
+    letter_version: int = 1
 
     def resolve(self, reference: Any) -> Resource | None:
         return self.index.resolve(reference)

@@ -169,10 +169,10 @@ def identifier_token(system: str, value: str) -> str:
     return f"{_url_encoded(search_escaped(system))}|{_url_encoded(search_escaped(value))}"
 
 
-def identifier_condition(system: str, value: str) -> str:
+def identifier_condition(system: str, value: str, parameter: str = "identifier") -> str:
     """The search of a conditional create (`ifNoneExist`) or a conditional reference on one
-    business identifier."""
-    return f"identifier={identifier_token(system, value)}"
+    business identifier (or, `parameter="_tag"`, on one tag)."""
+    return f"{parameter}={identifier_token(system, value)}"
 
 
 def identifier_of_condition(condition: str) -> dict[str, str] | None:

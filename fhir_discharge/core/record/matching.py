@@ -10,7 +10,14 @@ layer reads what each of the transaction's identity-bearing entries would match 
 as its `ifNoneExist`), and this module says whether that is the record the letter is about:
 - the Patient: one at most, with a name and birth date that agree with the record's;
 - the Encounter and the letter (Composition): one at most, whose subject is that Patient (or, if
-  the server holds no such Patient yet, none at all: whatever it holds is somebody else's).
+  the server holds no such Patient yet, none at all: whatever it holds is somebody else's);
+- the letter's document (a `document` Bundle, stored_document.py), for every transaction, the
+  record carried or not: one at most, holding what this discharge attests (its digest), or the
+  one this service stored for the letter before, unchanged since (the digest it recorded then:
+  a repeat from a record that changed since, or read another way, finds the first document, as
+  it finds the first letter). The Communication points the GP to whatever the conditional create
+  matches: a document planted under the identifier this service derives (a public algorithm)
+  would be what the GP reads.
 
 Pure: the resources in, findings out.
 """
@@ -24,10 +31,13 @@ from typing import Any
 
 from ...errors import Finding
 from ...types import Resource
+from ..stored_document import document_digest
 from .references import parse_reference
 
-# The entries whose match decides whose record the letter lands on, in the order they are told.
+# The entries whose match decides whose record the letter lands on, in the order they are told;
+# and the letter's document, which the GP is pointed to.
 CHECKED_TYPES = ("Patient", "Encounter", "Composition")
+DOCUMENT_TYPE = "Bundle"
 
 
 @dataclass(frozen=True)
@@ -41,23 +51,30 @@ class Lookup:
 
 
 def lookups(transaction: Resource) -> list[Lookup]:
-    """The searches to make before `transaction` is posted: none for a transaction that carries
-    no Patient (a record read from the server itself is referenced there by its ids)."""
+    """The searches to make before `transaction` is posted: the letter's document's always;
+    the Patient's, the Encounter's and the letter's only for a transaction that carries the
+    Patient (a record read from the server itself is referenced there by its ids)."""
     entries = [e for e in transaction.get("entry") or [] if isinstance(e, dict)]
-    if not any(_type(e) == "Patient" for e in entries):
-        return []
+    checked = {DOCUMENT_TYPE}
+    if any(_type(e) == "Patient" for e in entries):
+        checked.update(CHECKED_TYPES)
     return [
         Lookup(str(e["fullUrl"]), _type(e), str(e["request"]["ifNoneExist"]))
         for e in entries
-        if _type(e) in CHECKED_TYPES and (e.get("request") or {}).get("ifNoneExist")
+        if _type(e) in checked and (e.get("request") or {}).get("ifNoneExist")
     ]
 
 
 def identity_conflicts(
-    transaction: Resource, found: Mapping[str, Sequence[Resource]]
+    transaction: Resource,
+    found: Mapping[str, Sequence[Resource]],
+    written_documents: Mapping[str, str] | None = None,
 ) -> list[Finding]:
     """What the server holds under the identifiers of `transaction` that is not the record the
-    letter is about; `found`: for each Lookup's fullUrl, what its search found."""
+    letter is about; `found`: for each Lookup's fullUrl, what its search found;
+    `written_documents`: the digest this service recorded for each document it stored there
+    (by the document's id on the server), for the documents found."""
+    written_documents = written_documents or {}
     entries = {
         str(e.get("fullUrl")): e["resource"]
         for e in transaction.get("entry") or []
@@ -94,6 +111,20 @@ def identity_conflicts(
                         "Patient.identifier",
                         "patient-identity-conflict",
                         {"differs": tuple(differs)},
+                    )
+                )
+    for urn, matches in found.items():
+        resource = entries.get(urn, {})
+        if resource.get("resourceType") == DOCUMENT_TYPE and len(matches) == 1:
+            held = document_digest(matches[0])
+            if held not in (document_digest(resource), written_documents.get(_id(matches[0]))):
+                findings.append(
+                    Finding(
+                        "the FHIR server holds another document under the identifier of this "
+                        "letter's document: the GP would be pointed to it instead of the letter "
+                        "as attested; nothing was written (have it removed from the server)",
+                        "Bundle.identifier",
+                        "document-not-attested",
                     )
                 )
     for urn, matches in found.items():
@@ -147,6 +178,22 @@ def _subject(resource: Resource) -> str | None:
     held = resource.get("subject")
     parsed = parse_reference(str(held.get("reference", ""))) if isinstance(held, dict) else None
     return parsed.literal if parsed is not None else None
+
+
+def documents_found(found: Mapping[str, Sequence[Resource]], transaction: Resource) -> list[str]:
+    """The ids of the documents found under the letter's document identifier (what the I/O
+    layer asks the outbox about: did this service store it?)."""
+    urns = {
+        str(e.get("fullUrl"))
+        for e in transaction.get("entry") or []
+        if isinstance(e, dict) and _type(e) == DOCUMENT_TYPE
+    }
+    return [_id(m) for urn in urns for m in found.get(urn, ()) if _id(m)]
+
+
+def _id(resource: Resource) -> str:
+    found = resource.get("id") if isinstance(resource, dict) else None
+    return found if isinstance(found, str) else ""
 
 
 def _type(entry: Mapping[str, Any]) -> str:

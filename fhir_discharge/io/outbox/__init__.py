@@ -25,9 +25,11 @@ States:   queued → delivering → delivered
   each resource landed and its times are kept.
 
 Beside the items, the letters this service wrote (`written_letter`: the FHIR server, the
-Composition's id there and its version, the discharge), recorded with the delivery that wrote
-them and never purged: `$document` serves only these (web/documents.py), so a Composition
-written to the FHIR server by anyone else is not taken for ours, whatever it claims.
+Composition's id there and its version, the discharge; the stored document's id, version and the
+digest of what was attested), recorded with the delivery that wrote them and never purged:
+`$document` serves only these (web/documents.py), so a Composition written to the FHIR server by
+anyone else is not taken for ours, whatever it claims, and a stored document that is not what
+was attested is not served.
 
 This module holds what both backends share: the `Outbox` protocol the deliverer and the routes
 are written against, `OutboxItem`, the states, and `SqlOutbox`, the state machine written once
@@ -77,6 +79,12 @@ class WrittenLetter:
     server: str  # the FHIR base URL
     composition_id: str
     version: str | None  # its version then (`_history/N` of the location), if the server said
+    # The letter as the attested document the same transaction stored (core/stored_document.py):
+    # the Bundle's id and version there, and the digest of what was attested. None for a letter
+    # written by an earlier version of the service, which stored no document.
+    document_id: str | None = None
+    document_version: str | None = None
+    document_digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +150,10 @@ class Outbox(Protocol):
 
     def written_letter(self, server: str, composition_id: str) -> WrittenLetter | None:
         """The letter this service recorded writing as `composition_id` on `server`, or None."""
+        ...
+
+    def written_document(self, server: str, document_id: str) -> WrittenLetter | None:
+        """The letter whose document this service stored as `document_id` on `server`."""
         ...
 
     def purge_delivered(self, before: float, now: float) -> int:
@@ -237,11 +249,19 @@ REDRIVE = (
     " updated_at = ? WHERE id = ? AND state IN (?, ?)"
 )
 RECORD_LETTER = (
-    "INSERT INTO written_letter (server, composition_id, version, discharge, recorded_at)"
-    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (server, composition_id) DO NOTHING"
+    "INSERT INTO written_letter (server, composition_id, version, discharge, recorded_at,"
+    " document_id, document_version, document_digest)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (server, composition_id) DO NOTHING"
 )
+# The columns an outbox of an earlier version lacks (each backend adds them at start).
+WRITTEN_DOCUMENT_COLUMNS = ("document_id", "document_version", "document_digest")
 SELECT_LETTER = "SELECT * FROM written_letter WHERE server = ? AND composition_id = ?"
 COUNT_ALERTS = "SELECT COUNT(*) AS n FROM discharge WHERE id LIKE ? ESCAPE '\\'"
+SELECT_DOCUMENT = "SELECT * FROM written_letter WHERE server = ? AND document_id = ?"
+# What a delivery looks a found document up by (io/server_identity.py).
+DOCUMENT_INDEX = (
+    "CREATE INDEX IF NOT EXISTS written_letter_document ON written_letter (server, document_id)"
+)
 PURGE = (
     "UPDATE discharge SET bundle = ?, warnings = ?, purged_at = ?"
     " WHERE state = ? AND updated_at < ? AND purged_at IS NULL"
@@ -383,15 +403,37 @@ class SqlOutbox(ABC):
             for letter in letters:
                 db.execute(
                     self._native(RECORD_LETTER),
-                    (letter.server, letter.composition_id, letter.version, item_id, now),
+                    (
+                        letter.server,
+                        letter.composition_id,
+                        letter.version,
+                        item_id,
+                        now,
+                        letter.document_id,
+                        letter.document_version,
+                        letter.document_digest,
+                    ),
                 )
 
     def written_letter(self, server: str, composition_id: str) -> WrittenLetter | None:
+        return self._written(SELECT_LETTER, server, composition_id)
+
+    def written_document(self, server: str, document_id: str) -> WrittenLetter | None:
+        return self._written(SELECT_DOCUMENT, server, document_id)
+
+    def _written(self, query: str, server: str, key: str) -> WrittenLetter | None:
         with self._read() as db:
-            row = db.execute(self._native(SELECT_LETTER), (server, composition_id)).fetchone()
+            row = db.execute(self._native(query), (server, key)).fetchone()
         if row is None:
             return None
-        return WrittenLetter(row["server"], row["composition_id"], row["version"])
+        return WrittenLetter(
+            row["server"],
+            row["composition_id"],
+            row["version"],
+            row["document_id"],
+            row["document_version"],
+            row["document_digest"],
+        )
 
     def purge_delivered(self, before: float, now: float) -> int:
         with self._transaction() as db:

@@ -40,7 +40,7 @@ from psycopg.types.json import Jsonb
 
 from ..json_codec import json_text
 from ..postgres import PgConnection, ThreadConnections
-from . import SqlOutbox
+from . import DOCUMENT_INDEX, WRITTEN_DOCUMENT_COLUMNS, SqlOutbox
 
 _SCHEMA = (
     """
@@ -73,6 +73,12 @@ CREATE TABLE IF NOT EXISTS written_letter (
     PRIMARY KEY (server, composition_id)
 )
 """,
+    # letters written before documents were stored
+    *(
+        f"ALTER TABLE written_letter ADD COLUMN IF NOT EXISTS {column} TEXT"
+        for column in WRITTEN_DOCUMENT_COLUMNS
+    ),
+    DOCUMENT_INDEX,
 )
 _SCHEMA_LOCK = 0x6668_6972_6464  # arbitrary, fixed: "fhirdd"
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..json_codec import json_text
-from . import DELIVERING, QUEUED, SqlOutbox
+from . import DELIVERING, DOCUMENT_INDEX, QUEUED, WRITTEN_DOCUMENT_COLUMNS, SqlOutbox
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,9 @@ CREATE TABLE IF NOT EXISTS written_letter (
     version         TEXT,
     discharge       TEXT NOT NULL,
     recorded_at     REAL NOT NULL,
+    document_id     TEXT,
+    document_version TEXT,
+    document_digest TEXT,
     PRIMARY KEY (server, composition_id)
 );
 """
@@ -99,6 +102,11 @@ class SqliteOutbox(SqlOutbox):
         columns = {row["name"] for row in self._db.execute("PRAGMA table_info(discharge)")}
         if "purged_at" not in columns:  # an outbox file of an earlier version
             self._db.execute("ALTER TABLE discharge ADD COLUMN purged_at REAL")
+        letters = {row["name"] for row in self._db.execute("PRAGMA table_info(written_letter)")}
+        for column in WRITTEN_DOCUMENT_COLUMNS:
+            if column not in letters:  # written before documents were stored
+                self._db.execute(f"ALTER TABLE written_letter ADD COLUMN {column} TEXT")
+        self._db.execute(DOCUMENT_INDEX)
         self._private_files()
 
     def _private_files(self) -> None:

@@ -96,7 +96,7 @@ async def discharge_from_body(
         raise InvalidInput(
             f"expected a Bundle or an Encounter, got {str(body.get('resourceType'))[:40]!r}"
         )
-    return await discharge_answer(ctx, request, settings, deliverer, terminology)
+    return await discharge_answer(ctx, request, settings, client, deliverer, terminology)
 
 
 def checked_context(bundle: dict[str, Any]) -> DischargeContext:
@@ -120,7 +120,7 @@ async def discharge_by_id(
 ) -> JSONResponse:
     """Reads the Encounter and its context from the FHIR server, then discharges it."""
     ctx = await gather_context(client, encounter_id)
-    return await discharge_answer(ctx, request, settings, deliverer, terminology)
+    return await discharge_answer(ctx, request, settings, client, deliverer, terminology)
 
 
 @router.get(

@@ -298,7 +298,7 @@ async def discharge_launch(
         raise Forbidden("on the service's FHIR server, this encounter is not the launch patient's")
     try:
         return await discharge_answer(
-            ctx, request, settings, deliverer, terminology, "app_discharge_status"
+            ctx, request, settings, client, deliverer, terminology, "app_discharge_status"
         )
     except (NotOnPathway, IncompleteRecord) as refusal:
         # The operation's OperationOutcome, each coded issue also said as the physician reads

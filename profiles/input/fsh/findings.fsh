@@ -69,3 +69,4 @@ Description: "The findings of the pathway gate of fhir-discharge: each issue of 
 * #letter-of-another-patient "The FHIR server holds this letter for another patient"
 * #identifier-matches-several "The FHIR server holds several resources under one identifier"
 * #code-unknown-to-terminology-server "A SNOMED CT code of the record is not known to the terminology server"
+* #document-not-attested "The FHIR server holds another document under the letter's document identifier"

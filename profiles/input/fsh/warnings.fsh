@@ -18,6 +18,7 @@ Description: "The warnings of fhir-discharge: the discharge goes ahead, and the 
 * #national-number-not-matched "A national number fails its check: not matched, not written"
 * #letter-language-not-available "The GP reads no language this service has a letter in: the letter is in the site's default"
 * #brochure-not-in-letter-language "The brochure is not published in the letter's language: the letter links another's"
+* #letter-versions-not-looked-up "The FHIR server could not be asked for earlier letters: a corrected letter is not written"
 * #not-electronic-no-general-practitioner "Not electronically: no GP on record"
 * #not-electronic-general-practitioner-no-nihdi "Not electronically: the GP has no NIHDI number"
 * #not-electronic-general-practitioner-nihdi-invalid "Not electronically: the GP's NIHDI number is not a valid physician's number"
