@@ -39,6 +39,7 @@ from fhir_discharge.core.letter.document import (
 )
 from fhir_discharge.core.rendering import render_letter_pdf
 from fhir_discharge.core.transaction import Discharge
+from tests.support.built_bundles import unrecorded
 from tests.support.contexts import held_by_server
 from tests.support.factories import (
     EXAMPLE_GP_NIHDI,
@@ -239,7 +240,8 @@ def test_the_same_letter_gives_the_same_message_byte_for_byte() -> None:
 def test_a_partial_birth_date_is_kmehrs_year_or_yearmonth(birth_date: str, element: str) -> None:
     bundle = happy_bundle()
     resource(bundle, "Patient")["birthDate"] = birth_date
-    message = valid(kmehr_in(_discharge(bundle).bundle))
+    with unrecorded():  # control characters, refused at the service's door (web/body.py)
+        message = valid(kmehr_in(_discharge(bundle).bundle))
     patient = etree.fromstring(message).find("k:folder/k:patient", NS)
     (only,) = patient.find("k:birthdate", NS)
     assert only.tag == f"{{{NS['k']}}}{element}" and only.text == birth_date
