@@ -8,6 +8,7 @@ import pytest
 
 from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.core.letter import plain_text
+from tests.support.built_bundles import unrecorded
 from tests.support.contexts import held_by_server
 from tests.support.factories import (
     SECTION_TITLES,
@@ -239,7 +240,10 @@ def test_hostile_names_reach_the_narrative_as_text_never_as_markup():
     bundle = happy_bundle()
     resource(bundle, "Patient")["name"] = [{"text": HOSTILE}]
     resource(bundle, "Practitioner", "lbp-example-gp")["name"] = [{"family": HOSTILE}]
-    div = letter_of(bundle)["text"]["div"]
+    # Control characters: the service refuses them at its door (400, web/body.py); built here
+    # from the core alone, the stored document copies them as given: no conformant output.
+    with unrecorded():
+        div = letter_of(bundle)["text"]["div"]
     tree = ET.fromstring(div)  # still well-formed XHTML
     tags = {element.tag.removeprefix(XHTML) for element in tree.iter()}
     assert tags <= {"div", "h1", "h2", "p", "ul", "li"}
@@ -266,7 +270,8 @@ def test_hostile_record_text_in_examinations_and_prescriptions_stays_text():
         medicationCodeableConcept={"text": HOSTILE},
         dosageInstruction=[{"text": HOSTILE}],
     )
-    div = letter_of(add(add(happy_bundle(), report), rx))["text"]["div"]
+    with unrecorded():  # control characters, refused at the service's door (web/body.py)
+        div = letter_of(add(add(happy_bundle(), report), rx))["text"]["div"]
     tree = ET.fromstring(div)
     tags = {element.tag.removeprefix(XHTML) for element in tree.iter()}
     assert tags <= {"div", "h1", "h2", "p", "ul", "li"}
