@@ -191,7 +191,7 @@ Description: "One of the two timed follow-ups of the care plan (pathway.md, Expe
 * encounter 1..1 MS
 * encounter only Reference(Encounter)
 * owner 1..1 MS
-* owner only Reference(Practitioner or PractitionerRole or Patient)
+* owner only Reference(Practitioner or PractitionerRole or Organization or Patient)
 * restriction 1..1 MS
 * restriction.period 1..1 MS
 * restriction.period.start 1..1 MS
