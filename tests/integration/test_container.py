@@ -103,9 +103,12 @@ def test_has_no_compiler(image: str) -> None:
 
 
 def test_the_image_renders_the_letter_as_pdf(image: str) -> None:
-    """The PDF letter needs fpdf2 and the bundled font inside the image, not only here."""
+    """The PDF letter needs fpdf2, the bundled font and the default site file inside the image,
+    not only here."""
     script = (
+        "from fhir_discharge.config import DEFAULT_SITE_FILE, load_site\n"
         "from fhir_discharge.core.rendering import render_letter_pdf\n"
+        "SITE = load_site(DEFAULT_SITE_FILE)\n"
         "doc = {'resourceType': 'Bundle', 'type': 'document', 'timestamp': "
         "'2026-11-25T12:40:00+01:00', 'identifier': {'system': 'urn:ietf:rfc:3986', "
         "'value': 'urn:uuid:0'}, 'entry': [{'fullUrl': 'http://x/fhir/Composition/c', "
