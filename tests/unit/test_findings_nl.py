@@ -25,7 +25,7 @@ from fhir_discharge.core.i18n.catalogue import catalogue
 from fhir_discharge.core.pathway.definition import BROCHURE_GIVEN, SCREENING_RED_FLAG_ITEMS
 from fhir_discharge.core.record import matching
 from fhir_discharge.errors import Finding, operation_outcome
-from fhir_discharge.io import launch_record, terminology
+from fhir_discharge.io import discharging, launch_record, terminology
 from tests.support.factories import (
     add,
     condition,
@@ -107,8 +107,13 @@ def test_every_finding_of_the_gate_has_a_code_and_every_code_a_dutch_sentence() 
         uncoded += missed
     # and the refusals of what the FHIR server already holds (core/record/matching.py)
     server_codes, server_uncoded = _codes_in_source(matching)
-    assert server_codes == SERVER_FINDINGS and server_uncoded == []
+    assert server_codes == SERVER_FINDINGS | {CORRECTION_OF_ANOTHER} and server_uncoded == []
     codes |= server_codes
+    # and the refusals of a correction (io/discharging.py)
+    correction_codes, correction_uncoded = _codes_in_source(discharging)
+    assert correction_codes == CORRECTION_FINDINGS - {CORRECTION_OF_ANOTHER}
+    assert correction_uncoded == []
+    codes |= correction_codes
     # and of what the terminology server says of the record's codes (io/terminology.py)
     terminology_codes, terminology_uncoded = _codes_in_source(terminology)
     assert terminology_codes == TERMINOLOGY_FINDINGS and terminology_uncoded == []
@@ -142,7 +147,9 @@ def test_the_dutch_sentences_are_not_english(code: str) -> None:
 def test_a_record_makes_every_finding_of_the_catalogue() -> None:
     # A record alone makes every finding of the gate; the others need a server that holds
     # someone else's record, or a terminology server that does not know a code (below).
-    assert set(RECORDS) == set(NL_BE_FINDINGS) - SERVER_FINDINGS - TERMINOLOGY_FINDINGS
+    assert set(RECORDS) == (
+        set(NL_BE_FINDINGS) - SERVER_FINDINGS - TERMINOLOGY_FINDINGS - CORRECTION_FINDINGS
+    )
 
 
 # --- what the FHIR server already holds (core/record/matching.py) ----------------------------
@@ -191,6 +198,33 @@ def test_a_code_the_terminology_server_does_not_know_is_said_in_dutch_with_its_v
     # What the app's page and the CDS card show: the Dutch, beside the English
     [shown] = gate_reasons(IncompleteRecord("unknown", [finding]), SITE)["findings"]
     assert shown["text"] == finding_text(finding)
+
+
+# --- what refuses a correction of the letter (io/discharging.py, core/record/matching.py) -------
+
+CORRECTION_OF_ANOTHER = "letter-version-of-another-patient"
+CORRECTION_FINDINGS = {"letter-versions-exhausted", CORRECTION_OF_ANOTHER}
+
+
+def test_the_refusals_of_a_correction_are_said_in_dutch_with_what_to_do() -> None:
+    # On the servers: tests/integration/test_letter_corrections.py.
+    exhausted = discharging.letter_versions_exhausted(20)
+    [another] = matching.correction_conflicts(
+        [{"resourceType": "Composition", "subject": {"reference": "Patient/p7"}}], "Patient/p1"
+    )
+    assert {exhausted.code, another.code} == CORRECTION_FINDINGS
+    assert finding_text(exhausted) == (
+        "De brief van dit bezoek heeft al 20 versies, het maximum dat deze dienst schrijft: er "
+        "werd geen verbeterde brief geschreven; bezorg de huisarts de verbetering op een andere "
+        "manier (een brief of een telefoontje) en meld aan de ICT-dienst dat het dossier blijft "
+        "veranderen."
+    )
+    assert "een andere patiënt" in str(finding_text(another))
+    for finding in (exhausted, another):
+        template = NL_BE_FINDINGS[str(finding.code)]
+        assert {f for _, f, _, _ in string.Formatter().parse(template) if f} == set(finding.params)
+        [issue] = operation_outcome(IncompleteRecord("x", [finding]), SITE.canonical_base)["issue"]
+        assert issue["details"]["coding"][0]["code"] == finding.code
 
 
 def _said(value: object, names: dict[str, str]) -> list[str]:

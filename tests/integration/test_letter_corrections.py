@@ -1,0 +1,196 @@
+"""The refusals of a correction of the letter (io/discharging.py `current_discharge`; hazards
+H140, H170, H171), on the FHIR sandbox with the service in-process.
+
+A correction of a discharged encounter's record writes the letter's next version, which
+replaces the previous one. It is refused, 409 and nothing written, when the letter has the most
+versions the service writes (H170), and when what it would replace is another patient's: the
+identifiers of a version are derived by a public algorithm, and someone else's letter or letter
+index can be under them first (H171). The versions themselves: test_letter_versions.py.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from fhir_discharge import build_discharge, context_from_bundle
+from fhir_discharge.config import Settings
+from fhir_discharge.core.letter.facts import DischargeFacts, letter_version_key
+from fhir_discharge.core.letter_index import index_urn
+from fhir_discharge.core.record.identity import IDENTIFIER_SYSTEM, derived_uuid
+from fhir_discharge.io import discharging
+from fhir_discharge.web.app import create_app
+from tests.support.factories import fresh_record, resource
+from tests.support.seeding import seed
+from tests.support.site import SITE
+
+pytestmark = pytest.mark.integration
+
+TOKEN = "corrections-" + uuid.uuid4().hex
+POST = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/fhir+json"}
+FINDINGS = f"{SITE.canonical_base}/CodeSystem/lbp-gate-finding"
+
+
+@pytest.fixture
+def service(fhir_base_url: str, tmp_path: Path) -> Iterator[TestClient]:
+    """The service in-process on the FHIR sandbox, the EHR as a system with TOKEN."""
+    settings = Settings(
+        fhir_base_url=fhir_base_url,
+        outbox_path=str(tmp_path / "outbox.sqlite3"),
+        api_tokens=[TOKEN],
+        sync_wait_seconds=30,
+    )
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+def post(service: TestClient, record: dict[str, Any]) -> httpx.Response:
+    return service.post("/Encounter/$lbp-discharge", content=json.dumps(record), headers=POST)
+
+
+def corrected(record: dict[str, Any]) -> dict[str, Any]:
+    """The same encounter's record, corrected since its letter: the time the patient left."""
+    changed = copy.deepcopy(record)
+    resource(changed, "Encounter")["period"]["end"] = "2026-11-26T00:40:00+01:00"
+    return changed
+
+
+def facts_of(record: dict[str, Any]) -> DischargeFacts:
+    return build_discharge(context_from_bundle(record), SITE).facts
+
+
+def letter_identifier(facts: DischargeFacts, version: int) -> str:
+    return f"{IDENTIFIER_SYSTEM}|{derived_uuid(letter_version_key(facts.key, version), 'letter')}"
+
+
+def index_identifier(facts: DischargeFacts, version: int) -> str:
+    return f"{IDENTIFIER_SYSTEM}|{index_urn(facts, version)}"
+
+
+def search(fhir_base_url: str, resource_type: str, **params: str) -> list[dict[str, Any]]:
+    answer = httpx.get(f"{fhir_base_url}/{resource_type}", params=params, timeout=30)
+    answer.raise_for_status()
+    return [e["resource"] for e in answer.json().get("entry", [])]
+
+
+def the_issue(answer: httpx.Response) -> dict[str, Any]:
+    outcome = answer.json()
+    assert outcome["resourceType"] == "OperationOutcome", answer.text[:500]
+    [issue] = outcome["issue"]
+    return dict(issue)
+
+
+# --- H170: past the most versions, a 409 that says what to do -------------------------------
+
+
+def test_a_correction_past_the_most_versions_is_a_409_saying_what_to_do(
+    service: TestClient, fhir_base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(discharging, "MAX_LETTER_VERSIONS", 1)
+    record = fresh_record(uuid.uuid4().hex[:10])
+    assert post(service, record).status_code == 201
+    answer = post(service, corrected(record))
+    assert answer.status_code == 409, answer.text[:500]  # was 502: the FHIR server is not at fault
+    issue = the_issue(answer)
+    assert issue["code"] == "business-rule"
+    assert issue["details"]["coding"] == [
+        {
+            "system": FINDINGS,
+            "code": "letter-versions-exhausted",
+            "display": "The encounter's letter has the most versions the service writes",
+        }
+    ]
+    assert "1 versions already" in issue["diagnostics"]
+    assert "bring the correction to the GP another way" in issue["diagnostics"]
+    # nothing written: the first letter, and no second version
+    facts = facts_of(record)
+    assert len(search(fhir_base_url, "Composition", identifier=letter_identifier(facts, 1))) == 1
+    assert search(fhir_base_url, "Composition", identifier=letter_identifier(facts, 2)) == []
+
+
+# --- H171: a correction never replaces another patient's letter or index ----------------------
+
+
+def _another_patients(fhir_base_url: str) -> str:
+    """Another patient, on the server: their reference."""
+    other = fresh_record(uuid.uuid4().hex[:10])
+    seed(fhir_base_url, [e["resource"] for e in other["entry"]])
+    return f"Patient/{resource(other, 'Patient')['id']}"
+
+
+def _letter(identifier: str, subject: str) -> dict[str, Any]:
+    system, value = identifier.split("|")
+    return {
+        "resourceType": "Composition",
+        "id": f"taken-{uuid.uuid4().hex[:12]}",
+        "identifier": {"system": system, "value": value},
+        "status": "final",
+        "type": {"coding": [{"system": "http://loinc.org", "code": "18842-5"}]},
+        "subject": {"reference": subject},
+        "date": "2026-11-26T10:00:00+01:00",
+        "author": [{"display": "another hospital's service"}],
+        "title": "Ontslagbrief",
+    }
+
+
+def _index(identifier: str, subject: str) -> dict[str, Any]:
+    system, value = identifier.split("|")
+    return {
+        "resourceType": "DocumentReference",
+        "id": f"taken-{uuid.uuid4().hex[:12]}",
+        "identifier": [{"system": system, "value": value}],
+        "status": "current",
+        "subject": {"reference": subject},
+        "content": [{"attachment": {"contentType": "application/pdf", "url": "Binary/theirs"}}],
+    }
+
+
+@pytest.mark.parametrize(
+    "taken",
+    [
+        # the letter of version 2 (and its index) written first for another patient: the
+        # correction would be version 3, replacing their letter and superseding their index
+        "the next version's letter",
+        # only the index of version 1: the correction (version 2) would supersede it
+        "the first version's index",
+    ],
+)
+def test_a_correction_that_would_replace_another_patients_letter_is_refused_and_writes_nothing(
+    service: TestClient, fhir_base_url: str, taken: str
+) -> None:
+    record = fresh_record(uuid.uuid4().hex[:10])
+    assert post(service, record).status_code == 201
+    facts = facts_of(record)
+    stranger = _another_patients(fhir_base_url)
+    if taken == "the next version's letter":
+        theirs = [_letter(letter_identifier(facts, 2), stranger)]
+        theirs.append(_index(index_identifier(facts, 2), stranger))
+        correction = 3
+    else:
+        theirs = [_index(index_identifier(facts, 1), stranger)]
+        correction = 2
+    seed(fhir_base_url, theirs)
+
+    answer = post(service, corrected(record))
+    assert answer.status_code == 409, answer.text[:500]
+    issue = the_issue(answer)
+    assert issue["code"] == "conflict"
+    assert issue["details"]["coding"][0]["code"] == "letter-version-of-another-patient"
+    assert "another patient" in issue["diagnostics"]
+    # nothing written: no corrected letter, and what the other patient has is as it was
+    written = search(fhir_base_url, "Composition", identifier=letter_identifier(facts, correction))
+    assert written == []
+    for their in theirs:
+        held = httpx.get(f"{fhir_base_url}/{their['resourceType']}/{their['id']}", timeout=30)
+        assert held.status_code == 200
+        assert held.json()["subject"] == {"reference": stranger}
+        assert held.json().get("status") == their["status"]
+        assert held.json()["meta"]["versionId"] == "1"
