@@ -19,6 +19,7 @@ from ..core.letter.facts import letter_version_key
 from ..core.record.context import DischargeContext
 from ..core.record.identity import IDENTIFIER_SYSTEM, derived_uuid
 from ..core.record.matching import correction_conflicts
+from ..core.replaced_plan import replaced_plan_searches
 from ..core.site import Site
 from ..core.stored_document import letter_digest
 from ..core.transaction import Discharge, build_discharge
@@ -151,10 +152,14 @@ async def _refuse_replacing_another_patients(
     client: FhirClient, correction: Discharge, earlier_letters: list[Resource]
 ) -> None:
     """Raise IdentityConflict when what `correction` replaces is not this patient's on the
-    server: an earlier version's letter (found by identifiers anyone can use first), or the
-    index its conditional update would supersede (H140). Read just before the correction is
-    accepted; the transaction is all or nothing, so a refusal writes nothing."""
+    server: an earlier version's letter (found by identifiers anyone can use first), the plan
+    it replaces (which its delivery revokes), or the index its conditional update would
+    supersede (H171). Read just before the correction is accepted; the transaction is all or
+    nothing, so a refusal writes nothing."""
     replaced = list(earlier_letters)
+    # the plan it replaces, which the delivery revokes (io/replaced_plan.py)
+    for search in replaced_plan_searches(correction.bundle):
+        replaced += await client.search("CarePlan", search)
     for entry in correction.bundle.get("entry") or []:
         request = entry.get("request") or {}
         if request.get("method") == "PUT" and "?" in str(request.get("url")):

@@ -1,15 +1,18 @@
-"""The refusals of a correction of the letter (io/discharging.py `current_discharge`; hazards
-H140, H170, H171), on the FHIR sandbox with the service in-process.
+"""A correction of the letter (io/discharging.py `current_discharge`; hazards H140, H170-H172),
+on the FHIR sandbox with the service in-process.
 
 A correction of a discharged encounter's record writes the letter's next version, which
 replaces the previous one. It is refused, 409 and nothing written, when the letter has the most
 versions the service writes (H170), and when what it would replace is another patient's: the
 identifiers of a version are derived by a public algorithm, and someone else's letter or letter
-index can be under them first (H171). The versions themselves: test_letter_versions.py.
+index can be under them first (H171). It revokes the care plan it replaces and cancels that
+plan's open follow-up Tasks in its own transaction, conditional on the versions read, so a
+change made meanwhile fails it whole (H172). The versions themselves: test_letter_versions.py.
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import uuid
@@ -26,8 +29,12 @@ from fhir_discharge.config import Settings
 from fhir_discharge.core.letter.facts import DischargeFacts, letter_version_key
 from fhir_discharge.core.letter_index import index_urn
 from fhir_discharge.core.record.identity import IDENTIFIER_SYSTEM, derived_uuid
+from fhir_discharge.errors import FhirServerError
 from fhir_discharge.io import discharging
+from fhir_discharge.io.fhir_client import FhirClient
+from fhir_discharge.io.replaced_plan import with_replaced_plan_revoked
 from fhir_discharge.web.app import create_app
+from tests.support.discharges import roles
 from tests.support.factories import fresh_record, resource
 from tests.support.seeding import seed
 from tests.support.site import SITE
@@ -153,6 +160,18 @@ def _index(identifier: str, subject: str) -> dict[str, Any]:
     }
 
 
+def _plan(identifier: str, subject: str) -> dict[str, Any]:
+    system, value = identifier.split("|")
+    return {
+        "resourceType": "CarePlan",
+        "id": f"taken-{uuid.uuid4().hex[:12]}",
+        "identifier": [{"system": system, "value": value}],
+        "status": "active",
+        "intent": "plan",
+        "subject": {"reference": subject},
+    }
+
+
 @pytest.mark.parametrize(
     "taken",
     [
@@ -161,23 +180,31 @@ def _index(identifier: str, subject: str) -> dict[str, Any]:
         "the next version's letter",
         # only the index of version 1: the correction (version 2) would supersede it
         "the first version's index",
+        # the plan of version 1, there before the first letter: the correction would revoke it
+        "the first version's plan",
     ],
 )
 def test_a_correction_that_would_replace_another_patients_letter_is_refused_and_writes_nothing(
     service: TestClient, fhir_base_url: str, taken: str
 ) -> None:
     record = fresh_record(uuid.uuid4().hex[:10])
-    assert post(service, record).status_code == 201
     facts = facts_of(record)
     stranger = _another_patients(fhir_base_url)
-    if taken == "the next version's letter":
+    plan = _plan(f"{IDENTIFIER_SYSTEM}|{facts.care_plan.literal}", stranger)
+    if taken == "the first version's plan":
+        seed(fhir_base_url, [plan])
+    assert post(service, record).status_code == 201
+    if taken == "the first version's plan":
+        theirs, correction = [plan], 2
+    elif taken == "the next version's letter":
         theirs = [_letter(letter_identifier(facts, 2), stranger)]
         theirs.append(_index(index_identifier(facts, 2), stranger))
         correction = 3
     else:
         theirs = [_index(index_identifier(facts, 1), stranger)]
         correction = 2
-    seed(fhir_base_url, theirs)
+    if taken != "the first version's plan":
+        seed(fhir_base_url, theirs)
 
     answer = post(service, corrected(record))
     assert answer.status_code == 409, answer.text[:500]
@@ -194,3 +221,88 @@ def test_a_correction_that_would_replace_another_patients_letter_is_refused_and_
         assert held.json()["subject"] == {"reference": stranger}
         assert held.json().get("status") == their["status"]
         assert held.json()["meta"]["versionId"] == "1"
+
+
+# --- H172: the replaced plan revoked, its open follow-ups cancelled, in the same transaction ----
+
+
+def read(fhir_base_url: str, reference: str) -> dict[str, Any]:
+    answer = httpx.get(f"{fhir_base_url}/{reference}", timeout=30)
+    assert answer.status_code == 200, answer.text[:300]
+    return dict(answer.json())
+
+
+def put(fhir_base_url: str, changed: dict[str, Any]) -> None:
+    reference = f"{changed['resourceType']}/{changed['id']}"
+    answer = httpx.put(f"{fhir_base_url}/{reference}", json=changed, timeout=30)
+    assert answer.status_code == 200, answer.text[:300]
+
+
+def test_a_correction_revokes_the_replaced_plan_and_cancels_its_open_follow_ups(
+    service: TestClient, fhir_base_url: str
+) -> None:
+    record = fresh_record(uuid.uuid4().hex[:10])
+    first = post(service, record)
+    assert first.status_code == 201, first.text[:500]
+    one = roles(first.json())
+    # the GP saw the patient after a week already: that follow-up is over, and stays so
+    week = read(fhir_base_url, one["followUpOneWeek"]["reference"])
+    put(fhir_base_url, {**week, "status": "completed"})
+
+    second = post(service, corrected(record))
+    assert second.status_code == 201, json.dumps(roles(second.json()), indent=1)
+    two = roles(second.json())
+    status = {
+        name: read(fhir_base_url, landed[name]["reference"])["status"]
+        for landed, name in [
+            (one, "carePlan"),
+            (one, "followUpOneWeek"),
+            (one, "followUpSixWeeks"),
+        ]
+    }
+    assert status == {
+        "carePlan": "revoked",
+        "followUpOneWeek": "completed",
+        "followUpSixWeeks": "cancelled",
+    }
+    new_plan = read(fhir_base_url, two["carePlan"]["reference"])
+    assert new_plan["status"] == "active" and new_plan["replaces"]
+    for name in ("followUpOneWeek", "followUpSixWeeks"):
+        assert read(fhir_base_url, two[name]["reference"])["status"] == "requested"
+    # the corrected record once more: nothing new, nothing changed
+    plan_version = read(fhir_base_url, one["carePlan"]["reference"])["meta"]["versionId"]
+    third = post(service, corrected(record))
+    assert third.status_code == 200, third.text[:500]
+    again = read(fhir_base_url, one["carePlan"]["reference"])
+    assert (again["status"], again["meta"]["versionId"]) == ("revoked", plan_version)
+
+
+def test_a_follow_up_changed_meanwhile_fails_the_whole_correction(
+    service: TestClient, fhir_base_url: str
+) -> None:
+    record = fresh_record(uuid.uuid4().hex[:10])
+    first = post(service, record)
+    assert first.status_code == 201, first.text[:500]
+    one = roles(first.json())
+
+    async def correction_then_a_change_then_the_post() -> FhirServerError:
+        async with FhirClient(fhir_base_url) as client:
+            built = build_discharge(context_from_bundle(corrected(record)), SITE)
+            correction = await discharging.current_discharge(client, built)
+            assert correction.facts.version == 2
+            transaction = await with_replaced_plan_revoked(client, correction.bundle)
+            # the GP starts the six-week referral between the read and the post
+            six_weeks = read(fhir_base_url, one["followUpSixWeeks"]["reference"])
+            put(fhir_base_url, {**six_weeks, "status": "in-progress"})
+            with pytest.raises(FhirServerError) as refused:
+                await client.post_transaction(transaction)
+            return refused.value
+
+    refused = asyncio.run(correction_then_a_change_then_the_post())
+    assert refused.server_status in (409, 412)
+    # nothing of the correction was written, and the GP's change stands
+    facts = facts_of(record)
+    assert search(fhir_base_url, "Composition", identifier=letter_identifier(facts, 2)) == []
+    assert read(fhir_base_url, one["carePlan"]["reference"])["status"] == "active"
+    assert read(fhir_base_url, one["followUpSixWeeks"]["reference"])["status"] == "in-progress"
+    assert read(fhir_base_url, one["followUpOneWeek"]["reference"])["status"] == "requested"

@@ -213,6 +213,16 @@ def test_a_changed_record_discharged_again_gives_a_letter_that_replaces_the_firs
         {"code": "replaces", "targetIdentifier": old_letter["identifier"]}
     ]
     assert old_letter["status"] == "final" and "relatesTo" not in old_letter  # kept as written
+    # The plan it replaces revoked, its follow-ups cancelled, in the same transaction (H172).
+    held = {
+        name: httpx.get(f"{fhir}/{one[name]['reference']}", headers=FHIR, timeout=60).json()
+        for name in ("carePlan", "followUpOneWeek", "followUpSixWeeks")
+    }
+    assert {name: r["status"] for name, r in held.items()} == {
+        "carePlan": "revoked",
+        "followUpOneWeek": "cancelled",
+        "followUpSixWeeks": "cancelled",
+    }
     # The GP is told by a new Communication, pointing to the new letter's stored document.
     assert two["letterToGp"]["status"] == "created"
     assert two["letterToGp"]["reference"] != one["letterToGp"]["reference"]
