@@ -25,7 +25,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fhir_discharge import build_discharge, context_from_bundle
-from fhir_discharge.config import Settings
 from fhir_discharge.core.letter.facts import DischargeFacts, letter_version_key
 from fhir_discharge.core.letter_index import index_urn
 from fhir_discharge.core.record.identity import IDENTIFIER_SYSTEM, derived_uuid
@@ -33,9 +32,9 @@ from fhir_discharge.errors import FhirServerError
 from fhir_discharge.io import discharging
 from fhir_discharge.io.fhir_client import FhirClient
 from fhir_discharge.io.replaced_plan import with_replaced_plan_revoked
-from fhir_discharge.web.app import create_app
 from tests.support.discharges import roles
 from tests.support.factories import fresh_record, resource
+from tests.support.in_process import service_on
 from tests.support.seeding import seed
 from tests.support.site import SITE
 
@@ -49,13 +48,7 @@ FINDINGS = f"{SITE.canonical_base}/CodeSystem/lbp-gate-finding"
 @pytest.fixture
 def service(fhir_base_url: str, tmp_path: Path) -> Iterator[TestClient]:
     """The service in-process on the FHIR sandbox, the EHR as a system with TOKEN."""
-    settings = Settings(
-        fhir_base_url=fhir_base_url,
-        outbox_path=str(tmp_path / "outbox.sqlite3"),
-        api_tokens=[TOKEN],
-        sync_wait_seconds=30,
-    )
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+    with service_on(fhir_base_url, tmp_path, TOKEN) as client:
         yield client
 
 
@@ -133,43 +126,46 @@ def _another_patients(fhir_base_url: str) -> str:
     return f"Patient/{resource(other, 'Patient')['id']}"
 
 
-def _letter(identifier: str, subject: str) -> dict[str, Any]:
+def _theirs(resource_type: str, identifier: str, subject: str, **fields: Any) -> dict[str, Any]:
+    """Another patient's `resource_type` under `identifier` (`system|value`): written first."""
     system, value = identifier.split("|")
+    found = {"system": system, "value": value}
     return {
-        "resourceType": "Composition",
+        "resourceType": resource_type,
         "id": f"taken-{uuid.uuid4().hex[:12]}",
-        "identifier": {"system": system, "value": value},
-        "status": "final",
-        "type": {"coding": [{"system": "http://loinc.org", "code": "18842-5"}]},
+        # Composition.identifier is 0..1 in R4; the others' a list
+        "identifier": found if resource_type == "Composition" else [found],
         "subject": {"reference": subject},
-        "date": "2026-11-26T10:00:00+01:00",
-        "author": [{"display": "another hospital's service"}],
-        "title": "Ontslagbrief",
+        **fields,
     }
+
+
+def _letter(identifier: str, subject: str) -> dict[str, Any]:
+    return _theirs(
+        "Composition",
+        identifier,
+        subject,
+        status="final",
+        type={"coding": [{"system": "http://loinc.org", "code": "18842-5"}]},
+        date="2026-11-26T10:00:00+01:00",
+        author=[{"display": "another hospital's service"}],
+        title="Ontslagbrief",
+    )
 
 
 def _index(identifier: str, subject: str) -> dict[str, Any]:
-    system, value = identifier.split("|")
-    return {
-        "resourceType": "DocumentReference",
-        "id": f"taken-{uuid.uuid4().hex[:12]}",
-        "identifier": [{"system": system, "value": value}],
-        "status": "current",
-        "subject": {"reference": subject},
-        "content": [{"attachment": {"contentType": "application/pdf", "url": "Binary/theirs"}}],
-    }
+    attachment = {"contentType": "application/pdf", "url": "Binary/theirs"}
+    return _theirs(
+        "DocumentReference",
+        identifier,
+        subject,
+        status="current",
+        content=[{"attachment": attachment}],
+    )
 
 
 def _plan(identifier: str, subject: str) -> dict[str, Any]:
-    system, value = identifier.split("|")
-    return {
-        "resourceType": "CarePlan",
-        "id": f"taken-{uuid.uuid4().hex[:12]}",
-        "identifier": [{"system": system, "value": value}],
-        "status": "active",
-        "intent": "plan",
-        "subject": {"reference": subject},
-    }
+    return _theirs("CarePlan", identifier, subject, status="active", intent="plan")
 
 
 @pytest.mark.parametrize(
