@@ -97,6 +97,11 @@ FINDING_DISPLAYS: dict[str, str] = {
     ),
     "document-not-attested": "The FHIR server holds another document under the letter's document "
     "identifier",
+    # a correction of the letter: its next version (io/discharging.py current_discharge)
+    "letter-versions-exhausted": "The encounter's letter has the most versions the service writes",
+    "letter-version-of-another-patient": (
+        "The FHIR server holds an earlier version of this letter for another patient"
+    ),
 }
 
 
@@ -269,6 +274,16 @@ class AlteredDocument(DischargeError):
 
     http_status = 409
     issue_code = "conflict"
+
+
+class TooManyLetterVersions(DischargeError):
+    """The encounter's letter has as many versions on the FHIR server as this service writes
+    (io/discharging.py MAX_LETTER_VERSIONS), and the record changed again: no further version is
+    written. 409: neither the request nor the record is wrong on its own; what the server holds
+    refuses it, and a person must bring the correction to the GP another way."""
+
+    http_status = 409
+    issue_code = "business-rule"
 
 
 class FhirServerError(DischargeError):

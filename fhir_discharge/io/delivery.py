@@ -49,6 +49,7 @@ from .outbox import (
     WrittenLetter,
     is_alert,
 )
+from .replaced_plan import with_replaced_plan_revoked
 from .retry import backoff, is_transient
 from .server_identity import check_identity_on_server
 
@@ -218,18 +219,26 @@ class Deliverer:
     async def _deliver(self, item: OutboxItem) -> OutboxItem:
         """Post one claimed item and record what happened; the item as now recorded."""
         now = time.time()
+        revoking = False
         try:
             # What the server holds under the record's identifiers, read just before each post:
             # someone else's record there refuses the discharge, nothing written.
             await check_identity_on_server(self.client, item.bundle, self.outbox)
-            landed = await self.client.post_transaction(item.bundle)
+            # A correction revokes the plan it replaces and cancels its open Tasks in the same
+            # transaction, conditional on the versions read now (replaced_plan.py, H172).
+            bundle = await with_replaced_plan_revoked(self.client, item.bundle)
+            revoking = bundle is not item.bundle
+            landed = await self.client.post_transaction(bundle)
         except IdentityConflict as conflict:
             outcome = operation_outcome(conflict, self.canonical_base)
             return await self._give_up(item, FAILED, outcome, now, "an identity conflict")
         except FhirServerError as error:
             outcome = operation_outcome(error, self.canonical_base)
             alert = is_alert(item.id)
-            if not is_transient(error):
+            # A plan or Task changed between the read and the post fails the transaction on its
+            # If-Match (HAPI 409, the sandbox 412): the next attempt reads it again.
+            changed_meanwhile = revoking and error.server_status in (409, 412)
+            if not is_transient(error) and not changed_meanwhile:
                 return await self._give_up(item, FAILED, outcome, now, "refused")
             if item.attempts >= self.max_attempts and not alert:
                 return await self._give_up(item, DEAD, outcome, now, "dead")

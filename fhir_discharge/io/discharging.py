@@ -12,15 +12,24 @@ import dataclasses
 import logging
 import time
 from typing import Final
+from urllib.parse import parse_qsl
 
 from ..config import Settings
 from ..core.letter.facts import letter_version_key
 from ..core.record.context import DischargeContext
 from ..core.record.identity import IDENTIFIER_SYSTEM, derived_uuid
+from ..core.record.matching import correction_conflicts
+from ..core.replaced_plan import replaced_plan_searches
 from ..core.site import Site
 from ..core.stored_document import letter_digest
 from ..core.transaction import Discharge, build_discharge
-from ..errors import DischargeWarning, FhirServerError
+from ..errors import (
+    DischargeWarning,
+    FhirServerError,
+    Finding,
+    IdentityConflict,
+    TooManyLetterVersions,
+)
 from ..types import Resource
 from .delivery import Deliverer
 from .fhir_client import FhirClient, Landed
@@ -87,9 +96,13 @@ async def current_discharge(client: FhirClient, discharge: Discharge) -> Dischar
       a new version of the earlier one, a new Communication to the GP).
     Versions are found by the business identifiers each derives (core/letter/facts.py), one search
     each. The server not answering leaves `discharge` as it is, with a warning: it is accepted
-    and delivered as before, and a correction waits for the next discharge."""
+    and delivered as before, and a correction waits for the next discharge.
+
+    A correction is refused, nothing written: past MAX_LETTER_VERSIONS (TooManyLetterVersions,
+    409), and when an earlier version's letter, or the index it would supersede, is another
+    patient's on the server (IdentityConflict, 409: its identifiers were taken first)."""
     try:
-        latest, stored_letters = await _latest_letter(client, discharge)
+        latest, stored_letters, every_letter = await _latest_letter(client, discharge)
     except FhirServerError as error:
         log.warning("letter versions of %s not looked up: %s", discharge.facts.key, error)
         return dataclasses.replace(discharge, warnings=(*discharge.warnings, LOOKUP_FAILED_WARNING))
@@ -99,24 +112,78 @@ async def current_discharge(client: FhirClient, discharge: Discharge) -> Dischar
     if any(letter_digest(s) == letter_digest(current.letter) for s in stored_letters):
         return current
     if latest >= MAX_LETTER_VERSIONS:
-        raise FhirServerError(
-            f"the letter of this encounter has {latest} versions already: none more is written"
-        )
+        finding = letter_versions_exhausted(latest)
+        raise TooManyLetterVersions(finding.message, [finding])
     log.info("record changed since letter version %d: writing version %d", latest, latest + 1)
-    return await _build_version(discharge, latest + 1)
+    correction = await _build_version(discharge, latest + 1)
+    await _refuse_replacing_another_patients(client, correction, every_letter)
+    return correction
 
 
-async def _latest_letter(client: FhirClient, discharge: Discharge) -> tuple[int, list[Resource]]:
-    """The highest version of the encounter's letter on the server (0: none), and the
-    Composition(s) found under its identifier."""
-    latest, letters = 0, []
+def letter_versions_exhausted(latest: int) -> Finding:
+    """The refusal of a correction past MAX_LETTER_VERSIONS, saying what to do instead."""
+    return Finding(
+        f"the letter of this encounter has {latest} versions already, the most this service "
+        "writes: no corrected letter was written; bring the correction to the GP another way "
+        "(a letter or a call) and tell the ICT service that the record keeps changing",
+        "Composition.relatesTo",
+        "letter-versions-exhausted",
+        {"versions": latest},
+    )
+
+
+async def _latest_letter(
+    client: FhirClient, discharge: Discharge
+) -> tuple[int, list[Resource], list[Resource]]:
+    """The highest version of the encounter's letter on the server (0: none), the
+    Composition(s) found under its identifier, and those of every version found."""
+    latest, letters, every = 0, [], []
     for version in range(1, MAX_LETTER_VERSIONS + 1):
         letter = derived_uuid(letter_version_key(discharge.facts.key, version), "letter")
         found = await client.search("Composition", {"identifier": f"{IDENTIFIER_SYSTEM}|{letter}"})
         if not found:
             break
         latest, letters = version, found
-    return latest, letters
+        every += found
+    return latest, letters, every
+
+
+async def _refuse_replacing_another_patients(
+    client: FhirClient, correction: Discharge, earlier_letters: list[Resource]
+) -> None:
+    """Raise IdentityConflict when what `correction` replaces is not this patient's on the
+    server: an earlier version's letter (found by identifiers anyone can use first), the plan
+    it replaces (which its delivery revokes), or the index its conditional update would
+    supersede (H171). Read just before the correction is accepted; the transaction is all or
+    nothing, so a refusal writes nothing."""
+    replaced = list(earlier_letters)
+    # the plan it replaces, which the delivery revokes (io/replaced_plan.py)
+    for search in replaced_plan_searches(correction.bundle):
+        replaced += await client.search("CarePlan", search)
+    for entry in correction.bundle.get("entry") or []:
+        request = entry.get("request") or {}
+        if request.get("method") == "PUT" and "?" in str(request.get("url")):
+            resource_type, condition = str(request["url"]).split("?", 1)
+            replaced += await client.search(resource_type, dict(parse_qsl(condition)))
+    conflicts = correction_conflicts(replaced, await _patient_on_server(client, correction))
+    if conflicts:
+        log.warning("correction of %s refused: %s", correction.facts.key, conflicts[0].code)
+        raise IdentityConflict(conflicts[0].message, conflicts)
+
+
+async def _patient_on_server(client: FhirClient, discharge: Discharge) -> str | None:
+    """The reference of the letter's patient on the server: the record's own where it was read
+    from the server; for a record carried with the letter, the one Patient the server holds
+    under its conditional create's identifier (None: none, or several)."""
+    subject = str((discharge.letter.get("subject") or {}).get("reference", ""))
+    if subject.startswith("Patient/"):
+        return subject
+    for entry in discharge.bundle.get("entry") or []:
+        if entry.get("fullUrl") == subject:
+            condition = str((entry.get("request") or {}).get("ifNoneExist", ""))
+            found = await client.search("Patient", dict(parse_qsl(condition))) if condition else []
+            return f"Patient/{found[0].get('id')}" if len(found) == 1 else None
+    return None
 
 
 async def _build_version(discharge: Discharge, version: int) -> Discharge:

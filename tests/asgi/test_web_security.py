@@ -10,15 +10,12 @@ from __future__ import annotations
 import copy
 import json
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi.testclient import TestClient
 
 from fhir_discharge import build_discharge
@@ -32,62 +29,28 @@ from fhir_discharge.web.physician_app.models import Launched
 from fhir_discharge.web.urls import trusted_server
 from tests.support.contexts import held_by_server
 from tests.support.factories import happy_bundle, resource
-from tests.support.in_process import in_process_app
 from tests.support.site import SITE
+from tests.support.web_security import (
+    AUTH,
+    CDS,
+    EHR,
+    EHR_B,
+    FHIR_BASE,
+    PUBLIC,
+    FakeFhir,
+    app_client,
+    hook,
+    jwks,
+    settings,
+    signed,
+    signing_keys,
+)
 
-TOKEN = "web-security-" + uuid.uuid4().hex
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
-FHIR_BASE = "http://fhir.test/fhir"
-CDS = "/cds-services/lbp-discharge"
 EVIL = "evil.example"
 
 
-# --- an in-memory FHIR server, and the app in-process --------------------------------------
-
-
-class FakeFhir:
-    """Reads by `Type/id`, and transactions answered as created; every request recorded."""
-
-    def __init__(self, resources: list[dict[str, Any]] = ()) -> None:  # type: ignore[assignment]
-        self.resources = {f"{r['resourceType']}/{r['id']}": r for r in resources}
-        self.requests: list[str] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        path = request.url.path.removeprefix("/fhir").strip("/")
-        self.requests.append(f"{request.method} {path}")
-        if request.method == "POST" and path == "":
-            bundle = json.loads(request.content)
-            entries = [
-                {
-                    "response": {
-                        "status": "201 Created",
-                        "location": f"{e['request']['url']}/n{n}/_history/1",
-                    }
-                }
-                for n, e in enumerate(bundle["entry"])
-            ]
-            return httpx.Response(
-                200,
-                json={"resourceType": "Bundle", "type": "transaction-response", "entry": entries},
-            )
-        if path in self.resources:
-            return httpx.Response(200, json=self.resources[path])
-        return httpx.Response(
-            404, json={"resourceType": "OperationOutcome", "issue": [{"code": "not-found"}]}
-        )
-
-
-def settings(tmp_path: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "fhir_base_url": FHIR_BASE,
-        "outbox_path": str(tmp_path / "outbox.sqlite3"),
-        "api_tokens": [TOKEN],
-        "cds_fhir_servers": ["http://127.0.0.1:"],
-        "app_fhir_servers": ["http://127.0.0.1:"],
-        **overrides,
-    }
-    return Settings(**values)
+# --- an in-memory FHIR server, and the app in-process (tests/support/web_security.py) ---
 
 
 @pytest.fixture
@@ -95,28 +58,10 @@ def fhir() -> FakeFhir:
     return FakeFhir()
 
 
-def app_client(config: Settings, fhir: FakeFhir) -> TestClient:
-    return in_process_app(config, fhir)
-
-
 @pytest.fixture
 def service(tmp_path: Path, fhir: FakeFhir) -> Iterator[TestClient]:
     with app_client(settings(tmp_path), fhir) as client:
         yield client
-
-
-def hook(record: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
-    record = record or happy_bundle()
-    return {
-        "hook": "encounter-discharge",
-        "hookInstance": str(uuid.uuid4()),
-        "context": {
-            "userId": "Practitioner/x",
-            "patientId": resource(record, "Patient")["id"],
-            "encounterId": resource(record, "Encounter")["id"],
-        },
-        **fields,
-    }
 
 
 # --- 1. SSRF: fhirServer and iss compared parsed, never as string prefixes ------------------
@@ -368,30 +313,7 @@ def test_a_loopback_host_is_used_when_nothing_is_configured(service):
 
 @pytest.fixture(scope="module")
 def keys() -> dict[str, Any]:
-    return {
-        "rsa": rsa.generate_private_key(public_exponent=65537, key_size=2048),
-        "ec": ec.generate_private_key(ec.SECP384R1()),
-    }
-
-
-def jwks(*pairs: tuple[Any, str]) -> dict[str, Any]:
-    out = []
-    for private_key, kid in pairs:
-        algorithm = (
-            jwt.algorithms.RSAAlgorithm
-            if isinstance(private_key, rsa.RSAPrivateKey)
-            else jwt.algorithms.ECAlgorithm
-        )
-        out.append({**json.loads(algorithm.to_jwk(private_key.public_key())), "kid": kid})
-    return {"keys": out}
-
-
-def signed(private_key: Any, kid: str, headers: dict[str, Any] | None = None, **claims: Any) -> str:
-    now = int(time.time())
-    body = {"iat": now, "exp": now + 300, **claims}
-    body = {k: v for k, v in body.items() if v is not None}
-    alg = "RS384" if isinstance(private_key, rsa.RSAPrivateKey) else "ES384"
-    return jwt.encode(body, private_key, algorithm=alg, headers={"kid": kid, **(headers or {})})
+    return signing_keys()
 
 
 def test_a_jwt_may_not_live_longer_than_the_maximum(tmp_path, fhir, keys):
@@ -440,9 +362,6 @@ def test_every_answer_says_nosniff_and_html_carries_its_csp_as_a_header(tmp_path
 
 
 # --- 6. CDS Hooks 2.0: each EHR by its iss, its own keys, aud, jti ---------------------------
-
-EHR = "https://ehr.uzleuven.example"
-PUBLIC = "https://discharge.uzleuven.example"
 
 
 def test_without_cds_clients_the_cds_call_takes_the_api_tokens_as_before(service):
@@ -522,8 +441,6 @@ def test_a_frame_ancestor_must_be_an_origin(tmp_path, origin):
 
 
 # --- 8. CDS Hooks: each EHR its own FHIR servers (issue 18) ----------------------------------
-
-EHR_B = "https://ehr-b.uzleuven.example"
 
 
 def test_several_cds_clients_each_name_their_fhir_servers_one_inherits(tmp_path):

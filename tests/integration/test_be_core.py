@@ -267,6 +267,19 @@ def test_the_pinned_be_core_profiles_constrain_the_types_we_name() -> None:
         assert by_url[url]["derivation"] == "constraint"
 
 
+def _assert_example_entry_conforms(
+    hapi_base_url: str, file_name: str, index: int, profile: str
+) -> None:
+    """Entry `index` of the example output `file_name` is valid against be-core's `profile`,
+    as HAPI FHIR's $validate says."""
+    resource = _load(_ROOT / "examples" / "output" / file_name)["entry"][index]["resource"]
+    url = _be_core().profile(profile)
+    status, outcome = validate(hapi_base_url, resource, profile=url)
+    found = errors(outcome)
+    assert not found, f"{file_name} entry {index} vs {url}:\n" + "\n".join(found)
+    assert status == 200
+
+
 @requires_be_core("the carried Patient, Practitioners and Organization conform to be-core")
 @pytest.mark.integration
 @pytest.mark.slow
@@ -274,12 +287,7 @@ def test_the_pinned_be_core_profiles_constrain_the_types_we_name() -> None:
 def test_a_carried_party_conforms_to_be_core(
     hapi_base_url: str, file_name: str, index: int, profile: str
 ) -> None:
-    resource = _load(_ROOT / "examples" / "output" / file_name)["entry"][index]["resource"]
-    url = _be_core().profile(profile)
-    status, outcome = validate(hapi_base_url, resource, profile=url)
-    found = errors(outcome)
-    assert not found, f"{file_name} entry {index} vs {url}:\n" + "\n".join(found)
-    assert status == 200
+    _assert_example_entry_conforms(hapi_base_url, file_name, index, profile)
 
 
 @requires_be_core(
@@ -291,12 +299,7 @@ def test_a_carried_party_conforms_to_be_core(
 def test_a_generated_resource_conforms_to_be_core(
     hapi_base_url: str, file_name: str, index: int, profile: str
 ) -> None:
-    resource = _load(_ROOT / "examples" / "output" / file_name)["entry"][index]["resource"]
-    url = _be_core().profile(profile)
-    status, outcome = validate(hapi_base_url, resource, profile=url)
-    found = errors(outcome)
-    assert not found, f"{file_name} entry {index} vs {url}:\n" + "\n".join(found)
-    assert status == 200
+    _assert_example_entry_conforms(hapi_base_url, file_name, index, profile)
 
 
 @requires_be_core("the letter's parties conform to the be-core profiles our profiles type them to")

@@ -37,6 +37,7 @@ from fhir_discharge.web.body import StrictJsonRoute
 from fhir_discharge.web.deps import CALLER_ROLES, CDS_CLIENT, PHYSICIAN, SYSTEM
 from tests.support.app_stack import seed
 from tests.support.factories import fresh_record, resource
+from tests.support.in_process import service_on
 from tests.support.sessions import ALL_CLEAR, open_session
 
 TOKEN = "roles-" + uuid.uuid4().hex
@@ -133,14 +134,7 @@ def ids(record: dict[str, Any]) -> dict[str, str]:
 
 @pytest.fixture
 def service(fhir_base_url: str, tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(
-        fhir_base_url=fhir_base_url,
-        outbox_path=str(tmp_path / "outbox.sqlite3"),
-        api_tokens=[TOKEN],
-        cds_fhir_servers=[fhir_base_url],
-        sync_wait_seconds=30,
-    )
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+    with service_on(fhir_base_url, tmp_path, TOKEN) as client:
         yield client
 
 

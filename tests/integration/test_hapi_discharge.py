@@ -23,6 +23,7 @@ from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.core.gp_message.ehealthbox import SEND_CODE
 from fhir_discharge.core.letter.composition import plain_text
 from fhir_discharge.core.stored_document import document_digest
+from tests.support.discharges import roles, search
 from tests.support.factories import fresh_record, record_with_ids_only, resource
 from tests.support.hapi_server import errors, log_hint, validate
 from tests.support.servers import AUTH, start_service
@@ -52,24 +53,6 @@ def discharge(
     service_url: str, body: dict, path: str = "/Encounter/$lbp-discharge"
 ) -> httpx.Response:
     return httpx.post(f"{service_url}{path}", json=body, headers=POST, timeout=120)
-
-
-def roles(answer: dict) -> dict[str, dict[str, str]]:
-    out = {}
-    for parameter in answer["parameter"]:
-        if "part" in parameter:
-            parts = {p["name"]: p for p in parameter["part"]}
-            out[parameter["name"]] = {
-                "reference": parts["reference"]["valueReference"]["reference"],
-                "status": parts["status"]["valueCode"],
-            }
-    return out
-
-
-def search(base: str, resource_type: str, **params: str) -> list[dict]:
-    response = httpx.get(f"{base}/{resource_type}", params=params, headers=FHIR, timeout=60)
-    assert response.status_code == 200, response.text
-    return [e["resource"] for e in response.json().get("entry", [])]
 
 
 def gp_id(record: dict) -> str:

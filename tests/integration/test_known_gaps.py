@@ -26,10 +26,10 @@ from fhir_discharge.config import Settings
 from fhir_discharge.core.codes import ICD10, SNOMED
 from fhir_discharge.core.i18n.catalogue import catalogue
 from fhir_discharge.io.outbox.sqlite import SqliteOutbox
-from fhir_discharge.web.app import create_app
 from tests.support.app_stack import seed
 from tests.support.contexts import held_by_server
 from tests.support.factories import clinical, condition, fresh_record, happy_bundle, resource
+from tests.support.in_process import service_on
 from tests.support.sessions import ALL_CLEAR, open_session
 from tests.support.site import SITE
 
@@ -46,14 +46,7 @@ def gap(reason: str) -> pytest.MarkDecorator:
 @pytest.fixture
 def service(fhir_base_url: str, tmp_path: Path) -> Iterator[TestClient]:
     """The service in-process on the FHIR sandbox, the EHR as a system with TOKEN."""
-    settings = Settings(
-        fhir_base_url=fhir_base_url,
-        outbox_path=str(tmp_path / "outbox.sqlite3"),
-        api_tokens=[TOKEN],
-        cds_fhir_servers=[fhir_base_url],
-        sync_wait_seconds=30,
-    )
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+    with service_on(fhir_base_url, tmp_path, TOKEN) as client:
         yield client
 
 

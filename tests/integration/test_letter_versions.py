@@ -33,6 +33,7 @@ from fhir_discharge.core.stored_document import letter_digest
 from fhir_discharge.core.transaction import Discharge
 from fhir_discharge.io import discharging
 from fhir_discharge.io.fhir_client import FhirClient
+from tests.support.discharges import roles, search
 from tests.support.factories import fresh_record, resource
 from tests.support.hapi_server import errors, validate
 from tests.support.kmehr_schemas import code_list_errors, schema_errors
@@ -187,24 +188,6 @@ def post(service: str, record: dict) -> httpx.Response:
     )
 
 
-def landed(answer: httpx.Response) -> dict[str, dict[str, str]]:
-    out = {}
-    for parameter in answer.json()["parameter"]:
-        if "part" in parameter:
-            parts = {p["name"]: p for p in parameter["part"]}
-            out[parameter["name"]] = {
-                "reference": parts["reference"]["valueReference"]["reference"],
-                "status": parts["status"]["valueCode"],
-            }
-    return out
-
-
-def search(base: str, resource_type: str, **params: str) -> list[dict]:
-    response = httpx.get(f"{base}/{resource_type}", params=params, headers=FHIR, timeout=60)
-    assert response.status_code == 200, response.text
-    return [e["resource"] for e in response.json().get("entry", [])]
-
-
 def test_a_changed_record_discharged_again_gives_a_letter_that_replaces_the_first(servers):
     which, fhir, service = servers
     record = fresh_record(uuid.uuid4().hex[:10])
@@ -213,13 +196,15 @@ def test_a_changed_record_discharged_again_gives_a_letter_that_replaces_the_firs
     # unchanged: nothing new
     again = post(service, record)
     assert again.status_code == 200, again.text
-    assert {r["status"] for r in landed(again).values()} == {"existing"}
-    assert landed(again) == {k: {**v, "status": "existing"} for k, v in landed(first).items()}
+    assert {r["status"] for r in roles(again.json()).values()} == {"existing"}
+    assert roles(again.json()) == {
+        k: {**v, "status": "existing"} for k, v in roles(first.json()).items()
+    }
 
     # the record corrected since: a second letter, replacing the first
     second = post(service, corrected(record))
     assert second.status_code == 201, second.text
-    one, two = landed(first), landed(second)
+    one, two = roles(first.json()), roles(second.json())
     assert two["letter"]["status"] == "created"
     assert two["letter"]["reference"] != one["letter"]["reference"]
     old_letter = httpx.get(f"{fhir}/{one['letter']['reference']}", headers=FHIR, timeout=60).json()
@@ -228,6 +213,16 @@ def test_a_changed_record_discharged_again_gives_a_letter_that_replaces_the_firs
         {"code": "replaces", "targetIdentifier": old_letter["identifier"]}
     ]
     assert old_letter["status"] == "final" and "relatesTo" not in old_letter  # kept as written
+    # The plan it replaces revoked, its follow-ups cancelled, in the same transaction (H172).
+    held = {
+        name: httpx.get(f"{fhir}/{one[name]['reference']}", headers=FHIR, timeout=60).json()
+        for name in ("carePlan", "followUpOneWeek", "followUpSixWeeks")
+    }
+    assert {name: r["status"] for name, r in held.items()} == {
+        "carePlan": "revoked",
+        "followUpOneWeek": "cancelled",
+        "followUpSixWeeks": "cancelled",
+    }
     # The GP is told by a new Communication, pointing to the new letter's stored document.
     assert two["letterToGp"]["status"] == "created"
     assert two["letterToGp"]["reference"] != one["letterToGp"]["reference"]
@@ -292,9 +287,9 @@ def test_a_changed_record_discharged_again_gives_a_letter_that_replaces_the_firs
     # the corrected record once more: nothing new
     third = post(service, corrected(record))
     assert third.status_code == 200, third.text
-    assert {r["status"] for r in landed(third).values()} == {"existing"}
-    assert set(landed(third)) == set(two)
-    assert landed(third)["letter"]["reference"] == two["letter"]["reference"]
+    assert {r["status"] for r in roles(third.json()).values()} == {"existing"}
+    assert set(roles(third.json())) == set(two)
+    assert roles(third.json())["letter"]["reference"] == two["letter"]["reference"]
     assert len(search(fhir, "Composition", subject=patient)) == 2
 
 

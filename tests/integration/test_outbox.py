@@ -23,10 +23,16 @@ from fhir_discharge.io.outbox import (
     WrittenLetter,
 )
 from fhir_discharge.io.outbox.sqlite import SqliteOutbox
+from tests.support.outbox_items import (
+    LEASE,
+    T0,
+    bundle,
+    claim_accept,
+    delivered,
+    patient_bundle,
+)
 from tests.support.postgres import fresh_database
 
-T0 = 1_000_000.0  # the tests' clock: times are passed in, never read
-LEASE = 60.0
 OUTCOME = {
     "resourceType": "OperationOutcome",
     "issue": [{"severity": "error", "code": "transient", "diagnostics": "503"}],
@@ -45,15 +51,6 @@ def outbox(request: pytest.FixtureRequest, tmp_path) -> Iterator[Outbox]:
         yield box
     finally:
         box.close()
-
-
-def bundle(n: int = 1) -> dict:
-    return {
-        "resourceType": "Bundle",
-        "type": "transaction",
-        "entry": [{"fullUrl": f"urn:uuid:{n}", "resource": {"resourceType": "Basic", "n": n}}],
-        "note": "rugpijn — ‘lage rug’ ✓",  # not ASCII: stored and read back as is
-    }
 
 
 def accept(box: Outbox, item_id: str, at: float = T0, n: int = 1):
@@ -209,10 +206,6 @@ def test_release_leases_at_start_up(outbox):
         assert [x.id for x in outbox.claim_due(T0 + LEASE + 1, LEASE, 10)] == ["a"]
 
 
-def claim_accept(box: Outbox, item_id: str, at: float = T0, n: int = 1):
-    return box.accept(item_id, f"Encounter/{item_id}", bundle(n), ("w1",), at, LEASE)
-
-
 def test_accept_with_claim_records_the_item_delivering_and_leased(outbox):
     item = claim_accept(outbox, "a")
     assert item.claimed is True
@@ -292,23 +285,6 @@ def test_mark_failed_records_only_a_final_failure(outbox):
 
 
 # --- at rest: what is kept, for how long, and who may read the file (issue 18) ---------------
-
-PATIENT_NAME = "Janssens-Purgeable"
-
-
-def patient_bundle() -> dict:
-    """A transaction that holds a patient's name (what a purge must remove)."""
-    return {
-        "resourceType": "Bundle",
-        "type": "transaction",
-        "entry": [{"resource": {"resourceType": "Patient", "name": [{"family": PATIENT_NAME}]}}],
-    }
-
-
-def delivered(box: Outbox, item_id: str, at: float) -> None:
-    box.accept(item_id, f"Encounter/{item_id}", patient_bundle(), ("w",), at)
-    box.claim_due(at, LEASE, 10)
-    box.mark_delivered(item_id, [{"reference": f"Composition/{item_id}", "created": True}], at)
 
 
 def test_a_delivered_payload_is_purged_after_the_retention_its_state_and_ids_kept(outbox):

@@ -13,12 +13,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from devtools.sandbox import RunningServer, start_sandbox
-from fhir_discharge import FhirServerError, build_discharge
-from fhir_discharge.errors import operation_outcome
+from fhir_discharge import build_discharge
 from fhir_discharge.io.fhir_client import FhirClient
 from fhir_discharge.io.gathering import gather_context
 from fhir_discharge.io.retry import RetryPolicy
@@ -30,6 +28,13 @@ from tests.support.contexts import held_by_server
 from tests.support.factories import fresh_record, resource
 from tests.support.seeding import seed_async
 from tests.support.site import SITE
+from tests.support.smart_keys import (
+    assert_no_secrets,
+    ec_private_key,
+    failure_of,
+    pem,
+    rsa_private_key,
+)
 
 NO_RETRY = RetryPolicy(attempts=1)
 
@@ -39,26 +44,18 @@ NO_RETRY = RetryPolicy(attempts=1)
 
 @pytest.fixture(scope="module")
 def rsa_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return rsa_private_key()
 
 
 @pytest.fixture(scope="module")
 def ec_key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP384R1())
+    return ec_private_key()
 
 
 @pytest.fixture(scope="module")
 def stranger_key() -> rsa.RSAPrivateKey:
     """A key nobody registered."""
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
+    return rsa_private_key()
 
 
 def jwks(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, kid: str, alg: str) -> dict:
@@ -134,19 +131,6 @@ def seeded(base_url: str, rsa_key) -> dict:
 
     asyncio.run(seed_async(base_url, [e["resource"] for e in record["entry"]], auth=writer))
     return record
-
-
-def failure_of(coroutine) -> FhirServerError:
-    with pytest.raises(FhirServerError) as caught:
-        asyncio.run(coroutine)
-    return caught.value
-
-
-def assert_no_secrets(error: FhirServerError, *secrets: str) -> None:
-    text = str(error) + json.dumps(operation_outcome(error, SITE.canonical_base))
-    assert "eyJ" not in text  # no JWT (token or assertion)
-    for secret in secrets:
-        assert secret not in text
 
 
 # --- (a) reads and writes with a SMART token -----------------------------------------------

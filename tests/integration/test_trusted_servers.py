@@ -14,76 +14,34 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 
-from fhir_discharge.config import Settings
-from tests.support.factories import happy_bundle, resource
-from tests.support.in_process import in_process_app
 from tests.support.stub_http import StubHttpServer, StubReply, json_reply
+from tests.support.web_security import (
+    AUTH,
+    CDS,
+    EHR,
+    EHR_B,
+    FHIR_BASE,
+    PUBLIC,
+    TOKEN,
+    FakeFhir,
+    app_client,
+    hook,
+    jwks,
+    settings,
+    signed,
+    signing_keys,
+)
 
-TOKEN = "web-security-" + uuid.uuid4().hex
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-FHIR_BASE = "http://fhir.test/fhir"
-CDS = "/cds-services/lbp-discharge"
-
-
-# --- an in-memory FHIR server, and the app in-process --------------------------------------
-
-
-class FakeFhir:
-    """Reads by `Type/id`, and transactions answered as created; every request recorded."""
-
-    def __init__(self, resources: list[dict[str, Any]] = ()) -> None:  # type: ignore[assignment]
-        self.resources = {f"{r['resourceType']}/{r['id']}": r for r in resources}
-        self.requests: list[str] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        path = request.url.path.removeprefix("/fhir").strip("/")
-        self.requests.append(f"{request.method} {path}")
-        if request.method == "POST" and path == "":
-            bundle = json.loads(request.content)
-            entries = [
-                {
-                    "response": {
-                        "status": "201 Created",
-                        "location": f"{e['request']['url']}/n{n}/_history/1",
-                    }
-                }
-                for n, e in enumerate(bundle["entry"])
-            ]
-            return httpx.Response(
-                200,
-                json={"resourceType": "Bundle", "type": "transaction-response", "entry": entries},
-            )
-        if path in self.resources:
-            return httpx.Response(200, json=self.resources[path])
-        return httpx.Response(
-            404, json={"resourceType": "OperationOutcome", "issue": [{"code": "not-found"}]}
-        )
-
-
-def settings(tmp_path: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "fhir_base_url": FHIR_BASE,
-        "outbox_path": str(tmp_path / "outbox.sqlite3"),
-        "api_tokens": [TOKEN],
-        "cds_fhir_servers": ["http://127.0.0.1:"],
-        "app_fhir_servers": ["http://127.0.0.1:"],
-        **overrides,
-    }
-    return Settings(**values)
+# --- an in-memory FHIR server, and the app in-process (tests/support/web_security.py) ---
 
 
 @pytest.fixture
 def fhir() -> FakeFhir:
     return FakeFhir()
-
-
-def app_client(config: Settings, fhir: FakeFhir) -> TestClient:
-    return in_process_app(config, fhir)
 
 
 @pytest.fixture
@@ -97,20 +55,6 @@ def spy() -> Iterator[StubHttpServer]:
     """A real HTTP server on loopback that records what reaches it (it should be nothing)."""
     with StubHttpServer(lambda request: StubReply(404)) as server:
         yield server
-
-
-def hook(record: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
-    record = record or happy_bundle()
-    return {
-        "hook": "encounter-discharge",
-        "hookInstance": str(uuid.uuid4()),
-        "context": {
-            "userId": "Practitioner/x",
-            "patientId": resource(record, "Patient")["id"],
-            "encounterId": resource(record, "Encounter")["id"],
-        },
-        **fields,
-    }
 
 
 # --- 1. SSRF: fhirServer and iss compared parsed, never as string prefixes ------------------
@@ -137,36 +81,10 @@ def test_a_launch_iss_with_userinfo_is_refused_and_never_called(service, spy):
 
 @pytest.fixture(scope="module")
 def keys() -> dict[str, Any]:
-    return {
-        "rsa": rsa.generate_private_key(public_exponent=65537, key_size=2048),
-        "ec": ec.generate_private_key(ec.SECP384R1()),
-    }
-
-
-def jwks(*pairs: tuple[Any, str]) -> dict[str, Any]:
-    out = []
-    for private_key, kid in pairs:
-        algorithm = (
-            jwt.algorithms.RSAAlgorithm
-            if isinstance(private_key, rsa.RSAPrivateKey)
-            else jwt.algorithms.ECAlgorithm
-        )
-        out.append({**json.loads(algorithm.to_jwk(private_key.public_key())), "kid": kid})
-    return {"keys": out}
-
-
-def signed(private_key: Any, kid: str, headers: dict[str, Any] | None = None, **claims: Any) -> str:
-    now = int(time.time())
-    body = {"iat": now, "exp": now + 300, **claims}
-    body = {k: v for k, v in body.items() if v is not None}
-    alg = "RS384" if isinstance(private_key, rsa.RSAPrivateKey) else "ES384"
-    return jwt.encode(body, private_key, algorithm=alg, headers={"kid": kid, **(headers or {})})
+    return signing_keys()
 
 
 # --- 6. CDS Hooks 2.0: each EHR by its iss, its own keys, aud, jti ---------------------------
-
-EHR = "https://ehr.uzleuven.example"
-PUBLIC = "https://discharge.uzleuven.example"
 
 
 class JwksServer(StubHttpServer):
@@ -244,8 +162,6 @@ def test_cds_hooks_calls_need_the_ehrs_own_jwt_for_this_service_once(tmp_path, f
 
 
 # --- 8. CDS Hooks: each EHR its own FHIR servers (issue 18) ----------------------------------
-
-EHR_B = "https://ehr-b.uzleuven.example"
 
 
 def test_a_cds_client_may_name_only_its_own_fhir_servers(tmp_path, fhir, keys, spy):

@@ -50,3 +50,29 @@ def parts(answer: dict) -> dict[str, dict[str, object]]:
                 for p in parameter["part"]
             }
     return out
+
+
+def roles(answer: dict) -> dict[str, dict[str, str]]:
+    """Each role of the operation's answer (`letter`, `carePlan`, ...): where it landed on the
+    FHIR server and whether it was `created` or found `existing`."""
+    out = {}
+    for parameter in answer["parameter"]:
+        if "part" in parameter:
+            by_name = {p["name"]: p for p in parameter["part"]}
+            out[parameter["name"]] = {
+                "reference": by_name["reference"]["valueReference"]["reference"],
+                "status": by_name["status"]["valueCode"],
+            }
+    return out
+
+
+def search(base: str, resource_type: str, **params: str) -> list[dict]:
+    """What the FHIR server at `base` finds for a search (one page), asked as FHIR JSON."""
+    response = httpx.get(
+        f"{base}/{resource_type}",
+        params=params,
+        headers={"Accept": "application/fhir+json"},
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text
+    return [e["resource"] for e in response.json().get("entry", [])]

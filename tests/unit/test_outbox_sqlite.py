@@ -18,27 +18,19 @@ from fhir_discharge.io.fhir_client import FhirClient
 from fhir_discharge.io.outbox import (
     DELIVERED,
     DELIVERING,
-    Outbox,
 )
 from fhir_discharge.io.outbox.sqlite import SqliteOutbox
 from tests.support.imports import cycles, module_imports
+from tests.support.outbox_items import (
+    LEASE,
+    PATIENT_NAME,
+    T0,
+    bundle,
+    claim_accept,
+    delivered,
+    patient_bundle,
+)
 from tests.support.site import SITE
-
-T0 = 1_000_000.0  # the tests' clock: times are passed in, never read
-LEASE = 60.0
-
-
-def bundle(n: int = 1) -> dict:
-    return {
-        "resourceType": "Bundle",
-        "type": "transaction",
-        "entry": [{"fullUrl": f"urn:uuid:{n}", "resource": {"resourceType": "Basic", "n": n}}],
-        "note": "rugpijn — ‘lage rug’ ✓",  # not ASCII: stored and read back as is
-    }
-
-
-def claim_accept(box: Outbox, item_id: str, at: float = T0, n: int = 1):
-    return box.accept(item_id, f"Encounter/{item_id}", bundle(n), ("w1",), at, LEASE)
 
 
 def test_accept_with_claim_is_durable_across_a_reopen(tmp_path):
@@ -144,23 +136,6 @@ def test_the_outbox_package_imports_neither_psycopg_nor_a_module_that_imports_it
 
 
 # --- at rest: what is kept, for how long, and who may read the file (issue 18) ---------------
-
-PATIENT_NAME = "Janssens-Purgeable"
-
-
-def patient_bundle() -> dict:
-    """A transaction that holds a patient's name (what a purge must remove)."""
-    return {
-        "resourceType": "Bundle",
-        "type": "transaction",
-        "entry": [{"resource": {"resourceType": "Patient", "name": [{"family": PATIENT_NAME}]}}],
-    }
-
-
-def delivered(box: Outbox, item_id: str, at: float) -> None:
-    box.accept(item_id, f"Encounter/{item_id}", patient_bundle(), ("w",), at)
-    box.claim_due(at, LEASE, 10)
-    box.mark_delivered(item_id, [{"reference": f"Composition/{item_id}", "created": True}], at)
 
 
 def test_the_sqlite_outbox_is_the_service_users_alone(tmp_path):

@@ -7,7 +7,6 @@ tests/integration/test_smart_auth.py."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from pathlib import Path
 
@@ -17,9 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from fhir_discharge import FhirServerError
 from fhir_discharge.config import Settings
-from fhir_discharge.errors import operation_outcome
 from fhir_discharge.io.fhir_client import FhirClient
 from fhir_discharge.io.retry import RetryPolicy
 from fhir_discharge.io.smart import (
@@ -31,7 +28,13 @@ from fhir_discharge.io.smart import (
     jwk_thumbprint,
     public_jwk,
 )
-from tests.support.site import SITE
+from tests.support.smart_keys import (
+    assert_no_secrets,
+    ec_private_key,
+    failure_of,
+    pem,
+    rsa_private_key,
+)
 
 NO_RETRY = RetryPolicy(attempts=1)
 
@@ -41,36 +44,12 @@ NO_RETRY = RetryPolicy(attempts=1)
 
 @pytest.fixture(scope="module")
 def rsa_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return rsa_private_key()
 
 
 @pytest.fixture(scope="module")
 def ec_key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP384R1())
-
-
-def pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-
-
-# --- refusals ------------------------------------------------------------------------------
-
-
-def failure_of(coroutine) -> FhirServerError:
-    with pytest.raises(FhirServerError) as caught:
-        asyncio.run(coroutine)
-    return caught.value
-
-
-def assert_no_secrets(error: FhirServerError, *secrets: str) -> None:
-    text = str(error) + json.dumps(operation_outcome(error, SITE.canonical_base))
-    assert "eyJ" not in text  # no JWT (token or assertion)
-    for secret in secrets:
-        assert secret not in text
+    return ec_private_key()
 
 
 # --- the client assertion -------------------------------------------------------------

@@ -36,10 +36,11 @@ from fhir_discharge.core.i18n import said as saying
 from fhir_discharge.core.i18n.catalogue import LANGUAGES, catalogue
 from fhir_discharge.core.i18n.said import warning_text
 from fhir_discharge.core.letter.composition import plain_text
+from fhir_discharge.core.record import matching
 from fhir_discharge.core.transaction import Discharge
 from fhir_discharge.errors import FINDING_DISPLAYS, WARNING_DISPLAYS, DischargeWarning, Finding
-from fhir_discharge.io import terminology
-from fhir_discharge.io.discharging import LOOKUP_FAILED_WARNING
+from fhir_discharge.io import discharging, terminology
+from fhir_discharge.io.discharging import LOOKUP_FAILED_WARNING, MAX_LETTER_VERSIONS
 from tests.support.built_bundles import unrecorded
 from tests.support.factories import happy_bundle, resource
 from tests.support.finding_records import RECORDS as FINDING_RECORDS
@@ -376,6 +377,16 @@ MEANINGS: dict[str, dict[str, tuple[str, ...]]] = {
         "display": ("holds this letter", "for another patient"),
         "api": ("holds the letter's identifier", "for another patient"),
     },
+    "letter-versions-exhausted": {
+        "nl-BE": ("{versions}", "versies", "het maximum", "op een andere manier"),
+        "display": ("most versions",),
+        "api": (r"\d+ versions already", "the most", "another way"),
+    },
+    "letter-version-of-another-patient": {
+        "nl-BE": ("eerdere versie van deze brief", "andere patiënt"),
+        "display": ("earlier version of this letter", "for another patient"),
+        "api": ("earlier version of this encounter's letter", "for another patient"),
+    },
     "identifier-matches-several": {
         "nl-BE": ("meerdere",),
         "display": ("holds several resources",),
@@ -520,6 +531,12 @@ def findings_said() -> dict[str, Finding]:
         found.setdefault(finding.code, finding)
     unknown = terminology.unknown_code_finding("1234567890123", "Condition/problem-0")
     found[str(unknown.code)] = unknown
+    # the refusals of a correction (io/discharging.py)
+    exhausted = discharging.letter_versions_exhausted(MAX_LETTER_VERSIONS)
+    found[str(exhausted.code)] = exhausted
+    stranger = {"resourceType": "Composition", "subject": {"reference": "Patient/p7"}}
+    for finding in matching.correction_conflicts([stranger], "Patient/p1"):
+        found[str(finding.code)] = finding
     return found
 
 

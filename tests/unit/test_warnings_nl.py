@@ -15,14 +15,11 @@ from __future__ import annotations
 import ast
 import inspect
 import string
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
-from unittest import mock
 
 import pytest
 
-from fhir_discharge import build_discharge, context_from_bundle
 from fhir_discharge.core import transaction
 from fhir_discharge.core.app_preview import warning_texts
 from fhir_discharge.core.gate import findings as gate_findings
@@ -32,12 +29,18 @@ from fhir_discharge.core.i18n.catalogue import catalogue
 from fhir_discharge.core.i18n.said import warning_text
 from fhir_discharge.core.letter import facts as letter_facts
 from fhir_discharge.core.record import carry, context
-from fhir_discharge.core.transaction import Discharge
 from fhir_discharge.errors import WARNING_DISPLAYS, DischargeWarning, warnings_outcome
 from fhir_discharge.io import discharging
-from tests.support.factories import add, clinical, condition, happy_bundle, resource
+from tests.support.factories import add, happy_bundle, resource
 from tests.support.gate import gate_modules
 from tests.support.site import SITE
+from tests.support.warning_records import (
+    RECORDS,
+    allergy,
+    build,
+    no_general_practitioner,
+    older_patient,
+)
 
 NL_BE_WARNINGS = catalogue("nl-BE").warnings
 
@@ -98,163 +101,11 @@ def test_the_dutch_sentences_are_not_english(code: str) -> None:
 # --- each warning, made by a record -------------------------------------------------------
 
 
-def _build(bundle: dict[str, Any], carry: bool = False) -> Discharge:
-    return build_discharge(replace(context_from_bundle(bundle), carry_record=carry), SITE)
-
-
-def _allergy(resource_id: str) -> dict[str, Any]:
-    return {
-        "resourceType": "AllergyIntolerance",
-        "id": resource_id,
-        "patient": {"reference": "Patient/lbp-example-patient"},
-    }
-
-
-def _ignored_entries() -> Discharge:
-    # Two entries of a type the discharge never reads (an EHR's export carries more).
-    return _build(add(add(happy_bundle(), _allergy("a1")), _allergy("a2")))
-
-
-def _older_patient() -> Discharge:
-    bundle = happy_bundle()
-    resource(bundle, "Patient")["birthDate"] = "1948-06-02"
-    return _build(bundle)
-
-
-def _no_general_practitioner() -> Discharge:
-    bundle = happy_bundle()
-    del resource(bundle, "Patient")["generalPractitioner"]
-    return _build(bundle)
-
-
-def _gp_reading(tag: str) -> Discharge:
-    bundle = happy_bundle()
-    gp = resource(bundle, "Practitioner", "lbp-example-gp")
-    gp["communication"] = [{"coding": [{"system": "urn:ietf:bcp:47", "code": tag}]}]
-    return _build(bundle)
-
-
-def _letter_language_not_available() -> Discharge:
-    # A GP who reads German only: no catalogue, so the letter is Dutch, untranslated.
-    return _gp_reading("de-BE")
-
-
-def _brochure_not_in_letter_language() -> Discharge:
-    # UZ Leuven publishes its brochure in Dutch only: a French letter links the Dutch one.
-    return _gp_reading("fr-BE")
-
-
-def _general_practitioner_not_in_use() -> Discharge:
-    bundle = happy_bundle()
-    resource(bundle, "Practitioner", "lbp-example-gp")["active"] = False
-    return _build(bundle)
-
-
-def _national_number_not_matched() -> Discharge:
-    # The record travels with the letter; the GP's NIHDI number fails its check digits.
-    bundle = happy_bundle()
-    resource(bundle, "Practitioner", "lbp-example-gp")["identifier"][0]["value"] = "10001293004"
-    return _build(bundle, carry=True)
-
-
-def _nsaid_caution() -> Discharge:
-    # An apixaban user with chronic kidney disease (pathway.md, "NSAID caution").
-    apixaban = {
-        "resourceType": "MedicationStatement",
-        "id": "apixaban",
-        "status": "active",
-        "medicationCodeableConcept": {
-            "coding": [{"system": "http://www.whocc.no/atc", "code": "B01AF02"}],
-            "text": "Eliquis 5 mg",
-        },
-        "subject": {"reference": "Patient/lbp-example-patient"},
-    }
-    ckd = condition("ckd", "http://hl7.org/fhir/sid/icd-10", "N18.3", encounter=False)
-    return _build(add(add(happy_bundle(), apixaban), ckd))
-
-
-def _medication_by_name() -> Discharge:
-    paracetamol = {
-        "resourceType": "MedicationStatement",
-        "id": "paracetamol",
-        "status": "active",
-        "medicationCodeableConcept": {"text": "Paracetamol 1 g"},
-        "subject": {"reference": "Patient/lbp-example-patient"},
-    }
-    return _build(add(happy_bundle(), paracetamol))
-
-
-def _report_free_text() -> Discharge:
-    report = clinical(
-        "DiagnosticReport",
-        "xray",
-        status="final",
-        code={"text": "RX lumbale wervelzuil"},
-        conclusion="Geen fractuur.",
-    )
-    return _build(add(happy_bundle(), report))
-
-
-def _changed(change: Callable[[dict[str, Any]], object]) -> Callable[[], Discharge]:
-    def build() -> Discharge:
-        bundle = happy_bundle()
-        change(bundle)
-        return _build(bundle)
-
-    return build
-
-
-def _gp(bundle: dict[str, Any]) -> dict[str, Any]:
-    return resource(bundle, "Practitioner", "lbp-example-gp")
-
-
-def _physician(bundle: dict[str, Any]) -> dict[str, Any]:
-    return resource(bundle, "Practitioner", "lbp-example-ed-physician")
-
-
-def _set_number(holder: Callable[[dict[str, Any]], dict[str, Any]], number: str):
-    return lambda bundle: holder(bundle)["identifier"][0].update(value=number)
-
-
-def _message_too_large() -> Discharge:
-    with mock.patch.object(ehealthbox, "EHEALTHBOX_MAX_BYTES", 1000):
-        return _build(happy_bundle())
-
-
-# ehealthbox.py: the letter cannot reach the GP electronically, for each reason.
-NOT_ELECTRONIC: dict[str, Callable[[], Discharge]] = {
-    "no-general-practitioner": _no_general_practitioner,
-    "general-practitioner-no-nihdi": _changed(lambda b: _gp(b).pop("identifier")),
-    "general-practitioner-nihdi-invalid": _changed(_set_number(_gp, "12345652003")),
-    "patient-no-ssin": _changed(lambda b: resource(b, "Patient")["identifier"].pop(0)),
-    "patient-ssin-invalid": _changed(_set_number(lambda b: resource(b, "Patient"), "81031412441")),
-    "patient-no-name": _changed(lambda b: resource(b, "Patient").pop("name")),
-    "physician-no-nihdi": _changed(lambda b: _physician(b).pop("identifier")),
-    "physician-nihdi-invalid": _changed(_set_number(_physician, "16543205000")),
-    "hospital-no-nihdi": _changed(lambda b: resource(b, "Organization").pop("identifier")),
-    "hospital-nihdi-invalid": _changed(
-        _set_number(lambda b: resource(b, "Organization"), "12345625003")
-    ),
-    "message-too-large": _message_too_large,
-}
 _NOT_ELECTRONIC_NL = (
     "De huisarts kan de brief niet elektronisch ontvangen (geen KMEHR-bericht naar de eHealthBox): "
 )
 _HAND_OVER_NL = "; geef de brief op papier mee aan de patiënt of bezorg hem zelf."
 
-RECORDS: dict[str, Callable[[], Discharge]] = {
-    "entries-ignored": _ignored_entries,
-    "older-patient": _older_patient,
-    "nsaid-caution": _nsaid_caution,
-    "report-free-text": _report_free_text,
-    "medication-by-name": _medication_by_name,
-    "no-general-practitioner": _no_general_practitioner,
-    "general-practitioner-not-in-use": _general_practitioner_not_in_use,
-    "national-number-not-matched": _national_number_not_matched,
-    "letter-language-not-available": _letter_language_not_available,
-    "brochure-not-in-letter-language": _brochure_not_in_letter_language,
-    **{f"not-electronic-{reason}": build for reason, build in NOT_ELECTRONIC.items()},
-}
 # What the English says, and what its Dutch must say instead (the values included).
 ENGLISH = {
     "entries-ignored": "Bundle entries ignored: 2 AllergyIntolerance",
@@ -265,13 +116,13 @@ ENGLISH = {
     "no-general-practitioner": "the patient has no general practitioner on record",
     "general-practitioner-not-in-use": "the patient's general practitioner on record is not in use",
     "national-number-not-matched": "the NIHDI number of Practitioner/lbp-example-gp",
-    "letter-language-not-available": "the GP reads de-BE, a language this service has no letter",
-    "brochure-not-in-letter-language": "the hospital's brochure is not published in fr-BE",
+    "letter-language-not-available": "the GP reads de, a language this service has no letter",
+    "brochure-not-in-letter-language": "the hospital's brochure is not published in en",
     **{f"not-electronic-{reason}": unreachable_warning(reason).message for reason in UNREACHABLE},
 }
 DUTCH = {
     "letter-language-not-available": (
-        "De huisarts leest de-BE, een taal waarin deze dienst geen brief heeft: de brief is in "
+        "De huisarts leest de, een taal waarin deze dienst geen brief heeft: de brief is in "
         "het Nederlands (de standaardtaal van het ziekenhuis), niet vertaald."
     ),
     "brochure-not-in-letter-language": (
@@ -362,7 +213,7 @@ def test_the_warning_of_letters_not_looked_up_is_said_in_dutch() -> None:
 
 
 def test_the_example_has_no_warning() -> None:
-    assert _build(happy_bundle()).warnings == ()
+    assert build(happy_bundle()).warnings == ()
 
 
 @pytest.mark.parametrize("code", sorted(RECORDS))
@@ -392,12 +243,12 @@ def test_each_warning_is_shown_in_dutch_and_its_english_is_not(code: str) -> Non
 
 
 def test_every_warning_of_one_discharge_is_said_in_its_order() -> None:
-    bundle = add(happy_bundle(), _allergy("a1"))
+    bundle = add(happy_bundle(), allergy("a1"))
     patient = resource(bundle, "Patient")
     patient["birthDate"] = "1948-06-02"
     del patient["generalPractitioner"]
     resource(bundle, "Practitioner", "lbp-example-ed-physician")["identifier"][0]["value"] = "1"
-    discharge = _build(bundle, carry=True)
+    discharge = build(bundle, carry=True)
     said = warning_texts(discharge, SITE)
     assert [w["message"] for w in said] == [w.message for w in discharge.warnings]
     assert [w["code"] for w in said] == [
@@ -423,11 +274,11 @@ def test_every_warning_of_one_discharge_is_said_in_its_order() -> None:
 def test_a_changed_english_sentence_is_not_said_with_the_old_dutch() -> None:
     # The Dutch follows the warning's code and values, whatever its English says: changing the
     # English (for integrators) cannot make the app say another warning's sentence.
-    (older,) = _older_patient().warnings
+    (older,) = older_patient().warnings
     changed = replace(older, message=older.message + " and opioids")
     assert warning_text(changed, "nl-BE") == DUTCH["older-patient"]
     # ... and an English that reads like another warning does not make it that one.
-    disguised = replace(older, message=_no_general_practitioner().warnings[0].message)
+    disguised = replace(older, message=no_general_practitioner().warnings[0].message)
     assert warning_text(disguised, "nl-BE") == DUTCH["older-patient"]
 
 
@@ -436,7 +287,7 @@ def test_a_warning_the_facts_do_not_back_is_shown_in_english() -> None:
     # values do not fill its sentence (a newer core's) is shown in English, as the API says it.
     uncoded = DischargeWarning("a warning of an older outbox item", "")
     half = DischargeWarning("NSAIDs carry more risk", "nsaid-caution", {})
-    discharge = replace(_build(happy_bundle()), warnings=(uncoded, half))
+    discharge = replace(build(happy_bundle()), warnings=(uncoded, half))
     assert [warning_text(w, "nl-BE") for w in discharge.warnings] == [None, None]
     assert warning_texts(discharge, SITE) == [
         {"message": uncoded.message, "code": "", "text": uncoded.message},
@@ -446,7 +297,7 @@ def test_a_warning_the_facts_do_not_back_is_shown_in_english() -> None:
 
 
 def test_each_warning_is_said_in_every_language() -> None:
-    (older,) = _older_patient().warnings
+    (older,) = older_patient().warnings
     assert warning_text(older, "fr-BE") == (
         "Le patient a 70 ans ou plus : à cet âge, une fracture ou une tumeur maligne est plus "
         "probable, et les AINS comportent plus de risques (NICE NG59 1.2.13) ; la lettre "

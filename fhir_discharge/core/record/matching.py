@@ -158,6 +158,29 @@ def identity_conflicts(
     return findings
 
 
+def correction_conflicts(
+    replaced: Sequence[Resource], patient_on_server: str | None
+) -> list[Finding]:
+    """What a correction would replace that is not this patient's: `replaced`, the earlier
+    versions' letters (Composition) and the letter index the correction updates
+    (DocumentReference), as the server holds them under the identifiers this service derives;
+    `patient_on_server`, the reference of the patient the letter is about there (None: the
+    server holds no such patient, so whatever it holds is someone else's). Identifiers derived
+    by a public algorithm can be taken first by anyone who writes to the server (H140): the
+    correction would then replace another patient's letter and supersede their index."""
+    if all(_subject(r) is not None and _subject(r) == patient_on_server for r in replaced):
+        return []
+    return [
+        Finding(
+            "the FHIR server holds an earlier version of this encounter's letter (or its index) "
+            "for another patient: the correction would replace their letter; nothing was "
+            "written (have the server's resources under the letter's identifiers checked)",
+            "Composition.relatesTo",
+            "letter-version-of-another-patient",
+        )
+    ]
+
+
 def given_encounter_conflicts(given: Resource, held: Resource) -> list[Finding]:
     """A bare Encounter the caller gives, beside the one the FHIR server holds under its id (the
     letter will reference that one): of another patient, it is a conflict."""

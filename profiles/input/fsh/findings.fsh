@@ -70,3 +70,5 @@ Description: "The findings of the pathway gate of fhir-discharge: each issue of 
 * #identifier-matches-several "The FHIR server holds several resources under one identifier"
 * #code-unknown-to-terminology-server "A SNOMED CT code of the record is not known to the terminology server"
 * #document-not-attested "The FHIR server holds another document under the letter's document identifier"
+* #letter-versions-exhausted "The encounter's letter has the most versions the service writes"
+* #letter-version-of-another-patient "The FHIR server holds an earlier version of this letter for another patient"
