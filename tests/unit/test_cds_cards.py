@@ -360,3 +360,21 @@ def test_the_discharged_card_without_a_name_for_the_physician_says_when_only():
     letter = {**build_discharge(ctx, SITE).letter, "author": [{"reference": "Practitioner/x"}]}
     card = discharged_card(letter, ctx, str(uuid.uuid4()), SITE)
     assert " door " not in card["summary"] and "links" not in card
+
+
+def test_the_override_reasons_code_system_is_published_with_the_profiles():
+    import json
+    from pathlib import Path
+
+    from scripts.generate_fsh import OVERRIDE_REASONS, override_reasons_fsh
+
+    assert OVERRIDE_REASONS.read_text(encoding="utf-8") == override_reasons_fsh(), (
+        "run: .venv/bin/python scripts/generate_fsh.py, then bash tools/sushi/build.sh"
+    )
+    resources = Path(__file__).resolve().parents[2] / "profiles" / "fsh-generated" / "resources"
+    compiled = json.loads((resources / "CodeSystem-cds-override-reason.json").read_text("utf-8"))
+    assert compiled["url"] == override_reason_system(SITE)
+    english = catalogue("en").card
+    assert [(c["code"], c["display"]) for c in compiled["concept"]] == [
+        (code, english[f"override-{code}"]) for code in OVERRIDE_REASON_CODES
+    ]
