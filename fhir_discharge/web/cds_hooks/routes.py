@@ -102,7 +102,8 @@ async def lbp_discharge_hook(
     request: Request, settings: SettingsDep, caller: CdsClientDep, terminology: TerminologyDep
 ) -> CdsResponse:
     """A CDS Hooks 2.0 `encounter-discharge` call: 200 with cards (none for an encounter not
-    about low back pain), 400 for a malformed request,
+    about low back pain; an info card without suggestion for one this service discharged
+    already), 400 for a malformed request,
     403 for a fhirServer not the caller's, 412 when the data is neither prefetched nor
     readable, 502/504 when fhirServer fails. When the configured terminology server cannot
     answer: 200 with a warning card saying so (no letter suggested)."""
