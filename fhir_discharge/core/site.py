@@ -45,6 +45,9 @@ class Site:
     address: tuple[str, ...]  # the letterhead's lines
     city: str
     phone: str
+    # The hospital's own website: where a CDS card's `source.url` leads (CDS Hooks 2.0: "to
+    # learn more about the organization ... that provided the information on this card").
+    url: str
     spine_programme: SpineProgramme
     brochure_number: str
     brochure_urls: Mapping[str, str]  # language -> URL; `brochure_language`'s is there
@@ -119,6 +122,7 @@ def site_from_toml(data: Mapping[str, Any], source: str) -> Site:
         address=hospital.lines("address"),
         city=hospital.text("city"),
         phone=hospital.phone("phone"),
+        url=hospital.url("url"),
         spine_programme=SpineProgramme(
             phone=spine.phone("phone"),
             consultation=_frozen({k: v.text("consultation") for k, v in per_language.items()}),

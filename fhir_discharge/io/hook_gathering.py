@@ -1,6 +1,10 @@
 """The record of a CDS Hooks call: the prefetch first, then, for what it lacks, the EHR's
 `fhirServer` with the hook's `fhirAuthorization.access_token` as bearer token (web/cds_hooks/).
 
+The encounter's letters (the `letters` prefetch key, else a search on `fhirServer`) come along,
+read beside the record, so the card can tell an encounter this service discharged already
+(core/cds_cards.py `latest_letter`); without either they are unknown (None).
+
 When neither has it the answer is PrefetchUnavailable (412 Precondition Failed, as CDS Hooks 2.0
 says), as it is when the server refuses the hook's token: the token does not grant what the
 discharge needs to read. Whether `fhirServer` is one to read from at all is the web layer's to
@@ -9,6 +13,8 @@ say (the calling EHR's own servers); here it is one it trusts.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -19,6 +25,8 @@ from ..types import Resource
 from .fhir_client import FhirClient
 from .gathering import RECORD_SEARCHES, RecordGatherer
 from .retry import RetryPolicy
+
+log = logging.getLogger(__name__)
 
 # A CDS Service should answer in about 500 ms: one retry at most, and a short timeout.
 _CDS_RETRY: Final = RetryPolicy(attempts=2, base_delay=0.2, max_delay=1.0, total_seconds=3.0)
@@ -37,6 +45,15 @@ class Prefetched:
         return [r for found in self.values.values() if found for r in found]
 
 
+@dataclass(frozen=True)
+class HookRecord:
+    """The hook's record, and the encounter's Compositions (None: not prefetched, and no
+    fhirServer to search)."""
+
+    context: DischargeContext
+    letters: list[Resource] | None
+
+
 async def gather_hook_context(
     encounter_id: str,
     patient_id: str,
@@ -44,11 +61,12 @@ async def gather_hook_context(
     server: str | None,
     access_token: str | None,
     timeout: float,
-) -> DischargeContext:
+) -> HookRecord:
     """The context of the hook's encounter: the prefetch, then `server` (None: the prefetch
     alone) read with `access_token`, within `timeout` seconds a request (at most 10)."""
     if server is None:
-        return await _gather(encounter_id, patient_id, prefetched, None)
+        context = await _gather(encounter_id, patient_id, prefetched, None)
+        return HookRecord(context, prefetched.values.get("letters"))
     client = FhirClient(
         server,
         timeout=min(timeout, _CDS_TIMEOUT_SECONDS),
@@ -56,7 +74,14 @@ async def gather_hook_context(
         retry=_CDS_RETRY,
     )
     try:
-        return await _gather(encounter_id, patient_id, prefetched, client)
+        # The letters are searched while the record is read: no round of their own.
+        searching = asyncio.create_task(_letters(encounter_id, prefetched, client))
+        try:
+            context = await _gather(encounter_id, patient_id, prefetched, client)
+        except BaseException:
+            searching.cancel()
+            raise
+        return HookRecord(context, await searching)
     except UnknownEncounter as error:
         raise PrefetchUnavailable(error.message) from None
     except FhirServerError as error:
@@ -85,3 +110,19 @@ async def _gather(
         raise InvalidInput("Encounter.subject is not the Patient of context.patientId")
     await gatherer.required("Patient", patient_id)
     return await gatherer.gather(encounter)
+
+
+async def _letters(
+    encounter_id: str, prefetched: Prefetched, client: FhirClient
+) -> list[Resource] | None:
+    """The encounter's Compositions: prefetched, else searched. A server that does not answer
+    this search (a token without Composition read, as EHRs set up before it was asked for) leaves
+    them unknown: the card is then the one of an encounter without a letter, as before."""
+    given = prefetched.values.get("letters")
+    if given is not None and "letters" not in prefetched.paginated:
+        return given
+    try:
+        return await client.search("Composition", {"encounter": f"Encounter/{encounter_id}"})
+    except FhirServerError as error:
+        log.warning("the encounter's letters were not searched: %s", error.server_status)
+        return None

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..config import Settings
 from ..errors import DischargeError, operation_outcome
 from ..io.app_sessions import AppSessions, MemoryStore, app_sessions_for
+from ..io.card_feedback import CardFeedback, card_feedback_for
 from ..io.delivery import Deliverer
 from ..io.discharging import deliverer_for, log_dead_letter_mode, open_outbox
 from ..io.fhir_client import FhirClient
@@ -127,6 +128,7 @@ def _service_readings(app: FastAPI) -> ServiceReadings:
         alerts_written_total=lambda: deliverer().alerts_written_total,
         alert_failures_total=lambda: deliverer().alert_failures_total,
         fhir_requests_total=lambda: deliverer().client.attempts_made,
+        card_feedback_counts=lambda: cast(CardFeedback, app.state.card_feedback).counts(),
     )
 
 
@@ -165,6 +167,8 @@ def create_app(
         outbox = open_outbox(settings)
         deliverer = deliverer_for(outbox, client, settings)
         app.state.deliverer = deliverer
+        # What physicians did with the CDS cards: kept where the outbox is.
+        app.state.card_feedback = card_feedback_for(settings)
         # SNOMED CT descendants of the red flags (None: the listed concepts only).
         terminology = terminology_server or terminology_server_from(settings)
         app.state.terminology_server = terminology
@@ -182,6 +186,7 @@ def create_app(
         finally:
             await deliverer.stop()
             outbox.close()
+            app.state.card_feedback.close()
             sessions.close()
             if seen is not None:
                 seen.close()

@@ -17,11 +17,11 @@ The roles (how each credential is checked: web/security.py):
   the app's API (`/app/api/...`): an opaque session handle this service issued when it exchanged
   the launch's authorization code (io/app_sessions.py), bound to that launch's FHIR server,
   patient, encounter and physician. The SMART access token stays on the service's side.
-- **cds-client** (`require_cds_client`): the CDS Hooks call. With `cds_clients` set, the EHR's
-  own JWT (CDS Hooks 2.0, "Trusting CDS Clients": its `iss` with its own JWKS, a `jku` header
-  only when listed for that `iss`, `aud` the service's endpoint URL, a `jti` refused if seen
-  before within the token's lifetime, io/seen_tokens.py), and that EHR's own FHIR servers; else
-  a system caller.
+- **cds-client** (`require_cds_client`): the CDS Hooks call and its feedback. With
+  `cds_clients` set, the EHR's own JWT (CDS Hooks 2.0, "Trusting CDS Clients": its `iss` with
+  its own JWKS, a `jku` header only when listed for that `iss`, `aud` the service's endpoint
+  URL, a `jti` refused if seen before within the token's lifetime, io/seen_tokens.py), and that
+  EHR's own FHIR servers; else a system caller.
 
 A credential of another role is refused with 403 (it is known, but not for this route); none, or
 an unknown one, with 401. Secure by default: with nothing configured, every patient-data
@@ -45,10 +45,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ..config import Settings
 from ..errors import DischargeError, Forbidden, Unauthenticated
 from ..io.app_sessions import AppSession, AppSessions
+from ..io.card_feedback import CardFeedback
 from ..io.delivery import Deliverer
 from ..io.fhir_client import FhirClient
 from ..io.terminology import TerminologyServer
-from .cds_hooks.service import HOOK_PATH
+from .cds_hooks.service import FEEDBACK_PATH, HOOK_PATH
 from .security import Authenticator, Caller, CdsClientAuthenticator, bearer_token
 from .urls import public_base_url
 
@@ -224,3 +225,16 @@ def require_cds_client(path: str) -> Callable[..., Awaitable[Caller]]:
 SYSTEM_ROLE: Final = Depends(require_system)
 PhysicianDep = Annotated[AppSession, Depends(require_physician)]
 CdsClientDep = Annotated[Caller, Depends(require_cds_client(HOOK_PATH))]
+
+
+# --- CDS Hooks feedback (web/cds_hooks/routes.py) -------------------------------------------
+
+
+async def get_card_feedback(request: Request) -> CardFeedback:
+    return cast(CardFeedback, request.app.state.card_feedback)
+
+
+CardFeedbackDep = Annotated[CardFeedback, Depends(get_card_feedback)]
+# The feedback endpoint trusts the EHR as its hook does: the same client, its JWT's `aud` this
+# endpoint's URL (CDS Hooks 2.0: the URL of the endpoint being called).
+CdsFeedbackClientDep = Annotated[Caller, Depends(require_cds_client(FEEDBACK_PATH))]

@@ -7,6 +7,10 @@
 - `fhir_discharge_delivered_total`, `fhir_discharge_dead_lettered_total`,
   `fhir_discharge_refused_total`, `fhir_discharge_fhir_requests_total`: the deliverer's and the
   FHIR client's own counts;
+- `fhir_discharge_cds_feedback_total{outcome,override_reason}`: what physicians did with the CDS
+  cards (CDS Hooks feedback: accepted or overridden, and the override reason's code, `other`
+  for one not the service's, `none` without), read from where it is kept (io/card_feedback.py)
+  at scrape time; replicas sharing a PostgreSQL outbox each report the shared count;
 - `fhir_discharge_dead_letter_alerts_written_total`,
   `fhir_discharge_dead_letter_alert_failures_total`: the alerts of discharges given up, written
   to the FHIR server, and the attempts to write one that failed (io/delivery.py).
@@ -58,6 +62,7 @@ class ServiceReadings:
     refused_total: Callable[[], int] = lambda: 0
     alerts_written_total: Callable[[], int] = lambda: 0
     alert_failures_total: Callable[[], int] = lambda: 0
+    card_feedback_counts: Callable[[], Mapping[tuple[str, str], int]] = lambda: {}
 
 
 class ServiceCollector(Collector):
@@ -98,12 +103,23 @@ class ServiceCollector(Collector):
             "Attempts to write the alert of a discharge given up that failed",
             value=r.alert_failures_total(),
         )
+        feedback = CounterMetricFamily(
+            "fhir_discharge_cds_feedback",
+            "CDS card outcomes the EHR reported, by outcome and override reason",
+            labels=["outcome", "override_reason"],
+        )
+        for (outcome, reason), count in sorted(r.card_feedback_counts().items()):
+            feedback.add_metric([outcome, reason], count)
+        yield feedback
 
     def describe(self) -> Iterator[Metric]:
         # Registering describes without collecting: the outbox is not open yet then.
         yield GaugeMetricFamily("fhir_discharge_outbox_items", "", labels=["state"])
         for name in _COUNTERS:
             yield CounterMetricFamily(f"fhir_discharge_{name}", "")
+        yield CounterMetricFamily(
+            "fhir_discharge_cds_feedback", "", labels=["outcome", "override_reason"]
+        )
 
 
 class ServiceMetrics:
@@ -167,7 +183,7 @@ class RequestMetricsMiddleware:
 @router.get("/metrics", tags=["service"], response_class=Response)
 async def metrics(request: Request) -> Response:
     """Prometheus text format: request latency by route, outbox items by state, deliveries,
-    dead letters, FHIR requests. No token needed: no patient data, no ids."""
+    dead letters, FHIR requests, CDS card outcomes. No token needed: no patient data, no ids."""
     registry = cast(ServiceMetrics, request.app.state.metrics).registry
     # The text format Prometheus asks for in Accept (OpenMetrics, or text 0.0.4 by default).
     encode, content_type = choose_encoder(request.headers.get("accept", ""))

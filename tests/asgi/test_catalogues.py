@@ -120,7 +120,20 @@ def test_the_app_and_the_card_leave_only_what_the_moment_fills(language: str) ->
         for s in (*app_sentences(site).values(), *card_sentences(site).values())
         for p in placeholders(s)
     }
-    assert left <= {"date", "items", "reason", "message", "status", "state", "start", "end", "gp"}
+    # the discharged card's moment and physician (core/cds_cards.py, discharged_card)
+    moment = {"time", "when", "physician"}
+    assert left <= {
+        "date",
+        "items",
+        "reason",
+        "message",
+        "status",
+        "state",
+        "start",
+        "end",
+        "gp",
+        *moment,
+    }
 
 
 def test_settings_language_is_a_catalogues_language() -> None:

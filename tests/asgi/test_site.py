@@ -56,6 +56,7 @@ OTHER = {
     "spine_phone": "09 765 43 21",
     "base": "https://fhir.az-voorbeeld.be/discharge",
     "brochure": "https://www.az-voorbeeld.be/brochures/rugpijn-42",
+    "url": "https://www.az-voorbeeld.be",
     "nihdi": "71099020000",  # a hospital's NIHDI number that passes its check (not UZ Leuven's)
 }
 
@@ -66,6 +67,7 @@ def _other_site_file(tmp_path: Path) -> Path:
     for old, new in (
         ("https://fhir.uzleuven.be/discharge", OTHER["base"]),
         ("https://www.uzleuven.be/brochure/700457", OTHER["brochure"]),
+        ('url = "https://www.uzleuven.be"', f'url = "{OTHER["url"]}"'),
         ('"UZ Leuven"', f'"{OTHER["name"]}"'),
         ('["Herestraat 49", "3000 Leuven"]', json.dumps(OTHER["address"])),
         ('city = "Leuven"', f'city = "{OTHER["city"]}"'),

@@ -17,21 +17,43 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from devtools.sandbox import free_port
 from fhir_discharge import build_discharge
-from fhir_discharge.core.cds_cards import as_action_resources
+from fhir_discharge.core.cds_cards import as_action_resources, suggested_entries
 from fhir_discharge.core.codes import SNOMED
 from fhir_discharge.core.i18n.catalogue import catalogue
 from fhir_discharge.core.i18n.dates import say_date
-from fhir_discharge.io.gathering import RECORD_SEARCHES
+from fhir_discharge.core.i18n.physician_texts import card_sentences
 from fhir_discharge.web.cds_hooks.service import PREFETCH
 from tests.support.contexts import held_by_server
-from tests.support.factories import condition, fresh_record, references_in, resource
+from tests.support.factories import condition, references_in, resource
+from tests.support.hook_requests import (
+    full_prefetch,
+    hook_request,
+    ids,
+    new_record,
+    of_type,
+    searchset,
+)
 from tests.support.seeding import seed
 from tests.support.servers import AUTH
 from tests.support.site import SITE
 from tests.support.stub_http import StubHttpServer, StubReply, StubRequest, json_reply
+from tests.support.suggestions import suggestion_writes, transaction_writes
 
 SERVICE = "/cds-services/lbp-discharge"
-CREATED_TYPES = ["Composition", "DocumentReference", "CarePlan", "Task", "Task"]
+# What the discharge operation's transaction writes for a first letter to a GP with an eHealthBox
+# (core/transaction.py ENTRY_ROLES), and the suggestion too.
+CREATED_TYPES = [
+    "Composition",
+    "DocumentReference",
+    "CarePlan",
+    "Task",
+    "Task",
+    "Communication",
+    "Task",
+    "Bundle",
+    "Provenance",
+    "Device",
+]
 RED_FLAG = "192970008"  # SNOMED CT, a red flag of pathway.md (see tests/unit/test_eligibility.py)
 
 
@@ -145,77 +167,6 @@ def cds_response(response: httpx.Response) -> CdsResponse:
 # --- an EHR's side -------------------------------------------------------------------------
 
 
-def new_record() -> dict:
-    return fresh_record(uuid.uuid4().hex[:10])
-
-
-def ids(record: dict) -> tuple[str, str]:
-    return resource(record, "Patient")["id"], resource(record, "Encounter")["id"]
-
-
-def searchset(matches: list[dict], includes: list[dict] = ()) -> dict:
-    return {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": len(matches),
-        "entry": [
-            {
-                "fullUrl": f"http://ehr.example/fhir/{r['resourceType']}/{r['id']}",
-                "resource": r,
-                "search": {"mode": mode},
-            }
-            for mode, batch in (("match", matches), ("include", includes))
-            for r in batch
-        ],
-    }
-
-
-def referenced(record: dict, references: list[dict | None]) -> list[dict]:
-    wanted = {r["reference"] for r in references if r}
-    return [
-        e["resource"]
-        for e in record["entry"]
-        if f"{e['resource']['resourceType']}/{e['resource']['id']}" in wanted
-    ]
-
-
-def of_type(record: dict, resource_type: str) -> list[dict]:
-    return [
-        e["resource"] for e in record["entry"] if e["resource"]["resourceType"] == resource_type
-    ]
-
-
-def full_prefetch(record: dict) -> dict:
-    """What an EHR sends for every prefetch template of the service."""
-    patient, encounter = resource(record, "Patient"), resource(record, "Encounter")
-    participants = [p.get("individual") for p in encounter.get("participant", [])]
-    return {
-        "patient": patient,
-        "encounter": encounter,
-        **{key: searchset(of_type(record, rtype)) for key, (rtype, _) in RECORD_SEARCHES.items()},
-        "encounterParticipants": searchset(
-            [encounter], referenced(record, [*participants, encounter.get("serviceProvider")])
-        ),
-        "generalPractitioner": searchset(
-            [patient], referenced(record, patient.get("generalPractitioner", []))
-        ),
-    }
-
-
-def hook_request(record: dict, **fields: Any) -> dict:
-    patient_id, encounter_id = ids(record)
-    return {
-        "hook": "encounter-discharge",
-        "hookInstance": str(uuid.uuid4()),
-        "context": {
-            "userId": resource(record, "Encounter")["participant"][0]["individual"]["reference"],
-            "patientId": patient_id,
-            "encounterId": encounter_id,
-        },
-        **fields,
-    }
-
-
 def authorization(token: str = "opaque-access-token") -> dict:
     return {
         "access_token": token,
@@ -250,36 +201,50 @@ def red_flag(record: dict) -> dict:
 
 
 def check_discharge_card(answer: CdsResponse, record: dict) -> Card:
-    """The one info card: five create actions equal to the discharge built here from the same
-    record, references among them as Type/id, every resource valid for the R4B models."""
+    """The one info card: a create action for every resource the discharge's transaction
+    writes, equal to the discharge built here from the same record, references among them as
+    Type/id, every resource valid for the R4B models."""
     assert len(answer.cards) == 1
     card = answer.cards[0]
+    said = card_sentences(SITE)
     assert card.indicator == "info"
-    assert card.source.label == "UZ Leuven – zorgpad acute lage rugpijn"
-    assert card.source.url == SITE.brochure("nl-BE")[0]
+    assert card.source.label == said["source"]
+    assert "fhir-discharge" in card.source.label and "UZ Leuven" in card.source.label
+    assert card.source.url == SITE.url != SITE.brochure("nl-BE")[0]
     assert [(x.label, x.url, x.type) for x in card.links or []] == [
         ("Patiëntenbrochure UZ Leuven 700457", SITE.brochure("nl-BE")[0], "absolute")
+    ]
+    assert [r.code for r in card.overrideReasons or []] == [
+        "followed-up-elsewhere",
+        "clinical-judgement",
+        "letter-otherwise",
+        "record-incorrect",
     ]
     assert card.suggestions and len(card.suggestions) == 1
     suggestion = card.suggestions[0]
     assert suggestion.isRecommended is True and suggestion.uuid
-    assert suggestion.label == "Ontslagbrief, brochure en zorgplan aanmaken"
+    assert suggestion.label == said["suggestion"]
     actions = suggestion.actions or []
-    assert [a.type for a in actions] == ["create"] * 5
-    created = [a.resource or {} for a in actions]
-    assert [r["resourceType"] for r in created] == CREATED_TYPES
-
     local = build_discharge(held_by_server(copy.deepcopy(record)), SITE)
-    assert created == as_action_resources(local.bundle["entry"][:5])
+    assert [a.type for a in actions] == ["create"] * len(suggested_entries(local))
+    created = [a.resource or {} for a in actions]
+    assert created == as_action_resources(suggested_entries(local))
+    assert suggestion_writes([a.model_dump() for a in actions]) == transaction_writes(
+        local.bundle["entry"]
+    )
 
     ours = {f"{r['resourceType']}/{r['id']}" for r in created}
     on_record = {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in record["entry"]}
     for r in created:
         assert re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", r["id"]) and not r["id"].isdigit()
         get_fhir_model_class(r["resourceType"]).model_validate(r)
+        if r["resourceType"] == "Bundle":
+            continue  # the attested document: its entries reference each other, inside it
         for reference in references_in(r):
             assert reference in ours | on_record, reference
-    letter, brochure, plan, week, six_weeks = (f"{r['resourceType']}/{r['id']}" for r in created)
+    letter, brochure, plan, week, six_weeks = (
+        f"{r['resourceType']}/{r['id']}" for r in created[:5]
+    )
     sections = {s["code"]["coding"][0]["code"]: s for s in created[0]["section"]}
     assert brochure in {e["reference"] for s in sections.values() for e in s.get("entry", [])}
     assert [x["reference"] for x in created[2]["supportingInfo"]] == [letter, brochure]
@@ -341,10 +306,12 @@ def test_discovery_lists_the_service_with_its_prefetch_templates(service_url):
 # --- (b) everything prefetched ------------------------------------------------------------------
 
 
-def test_full_prefetch_gives_an_info_card_with_five_create_actions(service_url):
+def test_full_prefetch_gives_an_info_card_writing_what_the_discharge_writes(service_url):
     record = new_record()
     answer = cds_response(call(service_url, hook_request(record, prefetch=full_prefetch(record))))
     card = check_discharge_card(answer, record)
+    created = [a.resource or {} for a in (card.suggestions or [])[0].actions or []]
+    assert [r["resourceType"] for r in created] == CREATED_TYPES
     assert card.uuid and card.uuid != (card.suggestions or [])[0].uuid
 
 
@@ -402,7 +369,10 @@ def test_a_red_flag_gives_a_critical_card_naming_it(service_url):
     prefetch = full_prefetch(record)
     prefetch["conditions"]["entry"].append({"resource": flag, "search": {"mode": "match"}})
     answer = cds_response(call(service_url, hook_request(record, prefetch=prefetch)))
-    card = check_refusal_card(answer, "critical", f"Condition/{flag['id']}", RED_FLAG)
+    card = check_refusal_card(answer, "critical", RED_FLAG)
+    # the finding in words, never the resource it was found in; then what to do next
+    assert card.detail is not None and "Condition/" not in card.detail
+    assert card.detail.endswith(catalogue("nl-BE").card["red-flag-next"])
     # told apart from a plain "not on the pathway" by its summary too
     assert card.summary == catalogue("nl-BE").card["red-flag-summary"]
     assert card.summary.startswith("Alarmsignaal (rode vlag)")
@@ -414,7 +384,8 @@ def test_a_red_flag_on_the_fhir_server_gives_the_same_critical_card(service_url,
     flag = red_flag(record)
     seed(fhir_base_url, [flag])
     body = hook_request(record, fhirServer=fhir_base_url, fhirAuthorization=authorization())
-    check_refusal_card(cds_response(call(service_url, body)), "critical", f"Condition/{flag['id']}")
+    card = check_refusal_card(cds_response(call(service_url, body)), "critical", RED_FLAG)
+    assert card.detail is not None and f"Condition/{flag['id']}" not in card.detail
 
 
 def test_another_diagnosis_gives_a_plain_not_on_the_pathway_card(service_url):
@@ -457,7 +428,8 @@ def test_an_incomplete_record_gives_a_warning_card(service_url):
     prefetch = full_prefetch(record)
     del prefetch["encounter"]["period"]["end"]
     answer = cds_response(call(service_url, hook_request(record, prefetch=prefetch)))
-    check_refusal_card(answer, "warning", "Encounter.period.end")
+    card = check_refusal_card(answer, "warning", "bezoek heeft geen eindtijd")
+    assert "Encounter" not in (card.detail or "")  # the finding in words, not where it is
 
 
 def test_a_missing_screening_gives_a_card_saying_what_to_document(service_url):
@@ -472,6 +444,9 @@ def test_a_missing_screening_gives_a_card_saying_what_to_document(service_url):
     )
     assert "is not documented" not in (card.detail or "")
     assert card.summary.startswith("Dossier onvolledig")
+    # plain clinical Dutch: no FHIR resource or element names (issue 22, point 6)
+    for fhir_word in ("QuestionnaireResponse", "subject", "author", "Practitioner", "http"):
+        assert fhir_word not in (card.detail or ""), fhir_word
 
 
 def test_imaging_in_the_prefetch_is_named_on_the_card_and_never_denied(service_url):
@@ -539,7 +514,8 @@ def test_a_fever_read_from_the_fhir_server_gives_a_red_flag_card(service_url, fh
     seed(fhir_base_url, [e["resource"] for e in record["entry"]] + [fever])
     body = hook_request(record, fhirServer=fhir_base_url, fhirAuthorization=authorization())
     answer = cds_response(call(service_url, body))
-    check_refusal_card(answer, "critical", f"Observation/{fever['id']}", "39,4")
+    card = check_refusal_card(answer, "critical", "39,4")
+    assert f"Observation/{fever['id']}" not in (card.detail or "")
 
 
 # --- (e) malformed requests: 400 ----------------------------------------------------------------

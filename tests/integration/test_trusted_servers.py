@@ -161,6 +161,44 @@ def test_cds_hooks_calls_need_the_ehrs_own_jwt_for_this_service_once(tmp_path, f
         assert service.get("/discharges/none", headers=AUTH).status_code == 404
 
 
+def test_cds_feedback_needs_the_ehrs_own_jwt_for_the_feedback_endpoint(tmp_path, fhir, keys):
+    """The feedback endpoint trusts the EHR as the hook does (issue 22, point 6): its JWT, its
+    `aud` the feedback endpoint's own URL (a token for the hook is not one for the feedback), a
+    `jti` used once; never the API's static tokens."""
+    path = tmp_path / "ehr-jwks.json"
+    path.write_text(json.dumps(jwks((keys["rsa"], "ehr-1"))))
+    config = settings(tmp_path, public_base_url=PUBLIC, cds_clients={EHR: {"jwks_file": str(path)}})
+    feedback = f"{CDS}/feedback"
+    body = {
+        "feedback": [
+            {
+                "card": str(uuid.uuid4()),
+                "outcome": "accepted",
+                "acceptedSuggestions": [{"id": str(uuid.uuid4())}],
+                "outcomeTimestamp": "2026-12-07T03:00:00Z",
+            }
+        ]
+    }
+
+    def token(**claims: Any) -> str:
+        base = {"iss": EHR, "aud": PUBLIC + feedback, "jti": uuid.uuid4().hex}
+        return signed(keys["rsa"], "ehr-1", **{**base, **claims})
+
+    with app_client(config, fhir) as service:
+
+        def call(bearer: str | None) -> int:
+            headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+            return service.post(feedback, json=body, headers=headers).status_code
+
+        good = token()
+        assert call(good) == 200
+        assert call(good) == 401  # replayed
+        assert call(token(aud=PUBLIC + CDS)) == 401  # the hook's audience, not this endpoint's
+        assert call(token(iss="https://other-ehr.example")) == 401
+        assert call(TOKEN) == 401
+        assert call(None) == 401
+
+
 # --- 8. CDS Hooks: each EHR its own FHIR servers (issue 18) ----------------------------------
 
 

@@ -6,6 +6,7 @@ them."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any, Final, Literal
 
 from pydantic import (
@@ -109,6 +110,101 @@ def parse_request(body: dict[str, Any]) -> CdsRequest:
         ) from None
 
 
+# --- feedback (CDS Hooks 2.0, "Feedback") ---------------------------------------------------
+
+# One request holds the outcomes of one user's actions: a few cards, never thousands.
+MAX_FEEDBACK_ENTRIES: Final = 100
+
+
+def _uuid_text(value: str, what: str) -> str:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise ValueError(f"{what} must be a UUID") from None
+    return value
+
+
+class FeedbackCoding(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    system: str | None = Field(default=None, max_length=256)
+    code: str = Field(min_length=1, max_length=64)
+    display: str | None = None
+
+
+class OverrideReason(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    reason: FeedbackCoding | None = None
+    userComment: str | None = None  # read, never kept (io/card_feedback.py)
+
+
+class AcceptedSuggestion(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+
+    @field_validator("id")
+    @classmethod
+    def _uuid(cls, value: str) -> str:
+        return _uuid_text(value, "acceptedSuggestions.id")
+
+
+class FeedbackEntry(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    card: str
+    outcome: Literal["accepted", "overridden"]
+    acceptedSuggestions: list[AcceptedSuggestion] | None = Field(default=None, max_length=10)
+    overrideReason: OverrideReason | None = None
+    # "ISO timestamp in UTC when action was taken on card"
+    outcomeTimestamp: datetime
+
+    @field_validator("card")
+    @classmethod
+    def _uuid(cls, value: str) -> str:
+        return _uuid_text(value, "card")
+
+    @field_validator("outcomeTimestamp")
+    @classmethod
+    def _with_offset(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("outcomeTimestamp must say its offset (UTC)")
+        return value
+
+    @model_validator(mode="after")
+    def _outcome_fields(self) -> FeedbackEntry:
+        # "acceptedSuggestions: ... Required for accepted outcomes"; an override reason belongs
+        # to an overridden card.
+        if self.outcome == "accepted" and not self.acceptedSuggestions:
+            raise ValueError("an accepted outcome names its acceptedSuggestions")
+        if self.outcome == "accepted" and self.overrideReason is not None:
+            raise ValueError("an accepted outcome has no overrideReason")
+        return self
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    feedback: list[FeedbackEntry] = Field(min_length=1, max_length=MAX_FEEDBACK_ENTRIES)
+
+
+def parse_feedback(body: dict[str, Any]) -> FeedbackRequest:
+    """The feedback request, or InvalidInput (400) naming the offending fields only."""
+    try:
+        return FeedbackRequest.model_validate(body)
+    except ValidationError as error:
+        raise InvalidInput("not a valid CDS Hooks feedback: " + _problems(error)) from None
+
+
+def _problems(error: ValidationError) -> str:
+    problems = []
+    for e in error.errors()[:5]:
+        where = ".".join(str(p) for p in e.get("loc", ())) or "request"
+        problems.append(f"{where}: {e.get('msg', 'invalid')}")
+    return "; ".join(problems)
+
+
 # --- the response (CDS Hooks 2.0, "CDS Service Response" and "Discovery") -------------------
 # What the service answers, as models: FastAPI checks each answer against them and the OpenAPI
 # document shows them. No element is ever null (the endpoints leave out what is None).
@@ -118,10 +214,18 @@ class CdsResponseModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Coding(CdsResponseModel):
+    # CDS Hooks 2.0 "Coding": `display` is required for the override reasons a service gives.
+    system: str | None = None
+    code: str = Field(min_length=1)
+    display: str | None = None
+
+
 class Source(CdsResponseModel):
     label: str = Field(min_length=1)
     url: str | None = None
     icon: str | None = None
+    topic: Coding | None = None
 
 
 class Link(CdsResponseModel):
@@ -153,6 +257,7 @@ class Card(CdsResponseModel):
     source: Source
     suggestions: list[Suggestion] | None = None
     selectionBehavior: Literal["at-most-one", "any"] | None = None
+    overrideReasons: list[Coding] | None = None
     links: list[Link] | None = None
 
     @model_validator(mode="after")
@@ -160,6 +265,8 @@ class Card(CdsResponseModel):
         # CDS Hooks 2.0: "If suggestions are present, selectionBehavior MUST also be provided."
         if self.suggestions and self.selectionBehavior is None:
             raise ValueError("a card with suggestions needs selectionBehavior")
+        if any(not reason.display for reason in self.overrideReasons or []):
+            raise ValueError("an override reason needs its display")
         return self
 
 
@@ -182,4 +289,4 @@ class CdsDiscovery(CdsResponseModel):
 
 # Request bodies read raw (after the caller is authenticated), named in the OpenAPI document's
 # components (app.py).
-OPENAPI_REQUEST_MODELS: Final = (CdsRequest,)
+OPENAPI_REQUEST_MODELS: Final = (CdsRequest, FeedbackRequest)

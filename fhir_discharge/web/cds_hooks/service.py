@@ -11,6 +11,8 @@ from ...core.site import Site
 HOOK: Final = "encounter-discharge"
 SERVICE_ID: Final = "lbp-discharge"
 HOOK_PATH: Final = f"/cds-services/{SERVICE_ID}"
+# CDS Hooks 2.0, "Feedback": "{baseUrl}/cds-services/{service.id}/feedback".
+FEEDBACK_PATH: Final = f"{HOOK_PATH}/feedback"
 
 # The first three stay inside the spec's recommended prefetch subset (reads and a plain
 # reference search), which every CDS client should serve. The last two use `_include`, beyond
@@ -38,6 +40,10 @@ PREFETCH: Final = {
     "generalPractitioner": (
         "Patient?_id={{context.patientId}}&_include=Patient:general-practitioner"
     ),
+    # The encounter's letters: one this service wrote (found by the identifiers its discharge
+    # derives) makes the card say the encounter was discharged already. Not prefetched and no
+    # fhirServer: the service cannot tell, and answers as for an encounter without a letter.
+    "letters": "Composition?encounter={{context.encounterId}}",
 }
 
 # The site's (core/site.py): {hospital}, {brochure}, {gp_after}, {spine_after}, {language}.
@@ -45,9 +51,14 @@ DESCRIPTION: Final = (
     "At discharge from the emergency department, checks the encounter against the {hospital} "
     "pathway for acute non-specific mechanical low back pain (adult, ED encounter, low back "
     "pain diagnosis, no red flag, no radicular pain). On the pathway: one info card whose "
-    "suggestion creates the discharge letter to the GP (Composition), the patient brochure "
-    "{brochure} (DocumentReference), the care plan (CarePlan) and the follow-up tasks after "
-    "{gp_after} and {spine_after} (Task). Otherwise one card naming the reasons: critical for a "
+    "suggestion writes what the $lbp-discharge operation writes: the discharge letter to the GP "
+    "(Composition), the patient brochure {brochure} (DocumentReference), the care plan "
+    "(CarePlan), the follow-up tasks after {gp_after} and {spine_after} (Task), the letter to "
+    "the GP (Communication, with its KMEHR message and the Task that sends it to the GP's "
+    "eHealthBox), the attested document (Bundle), its Provenance and this service (Device). An "
+    "encounter this service discharged already: one info card saying when and by whom, with a "
+    "link to the letter (the physician's app) and no suggestion. Otherwise one card naming the "
+    "reasons: critical for a "
     "red flag, info for another reason off the pathway, warning for an incomplete record. No "
     "card for an encounter whose reason and diagnoses show nothing of low back pain. Cards are "
     "in {language}; the letter in the GP's language (Practitioner.communication). "
@@ -60,22 +71,28 @@ DESCRIPTION: Final = (
     "Encounter with its Practitioners and serviceProvider Organization) and "
     "`generalPractitioner` (the Patient with Patient.generalPractitioner) use _include and may "
     "be left out: what the prefetch lacks is read from fhirServer with fhirAuthorization's "
-    "token."
+    "token. `letters` (the encounter's Compositions) tells an encounter discharged already. "
+    "Cards carry uuids and overrideReasons; feedback is taken at "
+    "{feedback_path} (accepted or overridden, with the override reason)."
 )
 
 USAGE_REQUIREMENTS: Final = (
     "Needs either every prefetch key, or fhirServer (with fhirAuthorization granting read "
     "access to Patient, Encounter, Condition, QuestionnaireResponse, Observation, ImagingStudy, "
     "DiagnosticReport, Procedure, MedicationRequest, MedicationStatement, Medication, "
-    "Practitioner, PractitionerRole "
-    "and Organization); "
+    "Practitioner, PractitionerRole, Organization "
+    "and Composition); "
     "otherwise it answers 412. Suggested resources reference each other as Type/id with the id "
     "of each created resource, to be applied as one transaction against fhirServer."
 )
 
 
 def discovery(site: Site) -> dict[str, Any]:
-    english = {**site.sentence_values("en"), "language": site.default_language}
+    english = {
+        **site.sentence_values("en"),
+        "language": site.default_language,
+        "feedback_path": FEEDBACK_PATH,
+    }
     return {
         "services": [
             {
