@@ -29,6 +29,7 @@ from tests.support.app_browser import (
     ehr_launch,
     new_record,
     on_server,
+    shot,
 )
 from tests.support.app_stack import Stack, start_stack
 
@@ -342,6 +343,8 @@ def test_an_incomplete_screening_is_said_in_view_and_its_questions_marked(
     assert focused(page) == "cauda-equina=false"
     assert in_view(page, "#answer-cauda-equina-false")
     assert axe_violations(page) == [], "form incomplete, with the message"
+    if viewport is LAPTOP:  # the screen as it is, not the whole page: the message is in view
+        shot(page, "app-8-incomplete-1366x768.png", full_page=False)
     # The message's link goes to its question; answering it clears its mark.
     message.get_by_role("link", name=SHORT["brochure-given"].capitalize()).click()
     assert focused(page) == "brochure-given=true"
@@ -368,6 +371,31 @@ def test_the_confirm_button_is_in_view_without_scrolling(
     assert in_view(page, "#confirm")
 
 
+def _older_without_gp(patient: dict[str, Any]) -> None:
+    patient["birthDate"] = "1948-06-02"
+    del patient["generalPractitioner"]
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, TABLET], ids=["1366x768", "tablet"])
+def test_the_warnings_are_on_the_screen_with_the_confirm_button(
+    stack: Stack, open_page: Any, viewport: dict[str, int]
+) -> None:
+    # The sticky button can be pressed before the page is scrolled: the preview's warnings ("Let
+    # op") are on the screen when it opens (first beside the letter, or above it on one column).
+    page = open_page(viewport)
+    ehr_launch(page, stack, new_record(stack, patient=_older_without_gp))
+    answer(page)
+    page.click("#preview-button")
+    page.locator("#preview").wait_for(state="visible")
+    assert page.locator("#warnings-list li").count() >= 2
+    assert in_view(page, "#warnings") and in_view(page, "#confirm")
+    # Not under the sticky bar either.
+    bar = page.locator("#preview .action-bar").bounding_box()
+    warnings = page.locator("#warnings").bounding_box()
+    assert bar is not None and warnings is not None
+    assert warnings["y"] + warnings["height"] <= bar["y"]
+
+
 def test_a_ticked_red_flag_is_told_in_words_and_the_brochure_apart(
     stack: Stack, open_page: Any
 ) -> None:
@@ -382,6 +410,8 @@ def test_a_ticked_red_flag_is_told_in_words_and_the_brochure_apart(
     assert not marker.is_visible()
     page.check("#answer-cauda-equina-true")
     assert marker.is_visible() and APP["red-flag-ticked"] in marker.inner_text()
+    page.locator("#item-cauda-equina").scroll_into_view_if_needed()
+    shot(page, "app-9-red-flag-ticked.png", full_page=False)
     ticked = page.locator("#answer-cauda-equina-true").locator("xpath=..")
     page.check("#answer-malignancy-false")
     no = page.locator("#answer-malignancy-false").locator("xpath=..")

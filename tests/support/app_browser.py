@@ -9,9 +9,11 @@ Debian's Chromium (/usr/bin/chromium, `make setup` installs it), driven by Playw
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
@@ -24,6 +26,7 @@ from tests.support.factories import fresh_record
 from tests.support.site import SITE
 
 CHROMIUM: Final = "/usr/bin/chromium"
+DOCS: Final = Path(__file__).resolve().parents[2] / "docs"
 TABLET: Final = {"width": 820, "height": 1180}  # iPad Air, portrait
 LAPTOP: Final = {"width": 1366, "height": 768}
 ITEMS: Final = [item.link_id for item in SITE.pathway.screening.items]
@@ -49,10 +52,16 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
-def new_record(stack: Stack) -> dict[str, str]:
-    """A record of its own on the server, unscreened; its ids."""
+def new_record(
+    stack: Stack, patient: Callable[[dict[str, Any]], None] | None = None
+) -> dict[str, str]:
+    """A record of its own on the server, unscreened (its Patient changed by `patient`); its
+    ids."""
     tag = uuid.uuid4().hex[:10]
-    text = json.dumps(unscreened_record(fresh_record(tag))).replace("lbp-example-", f"t-{tag}-")
+    resources = unscreened_record(fresh_record(tag))
+    if patient is not None:
+        patient(next(r for r in resources if r["resourceType"] == "Patient"))
+    text = json.dumps(resources).replace("lbp-example-", f"t-{tag}-")
     seed(stack.fhir, json.loads(text))
     return {
         "tag": tag,
@@ -83,3 +92,15 @@ def on_server(stack: Stack, resource_type: str, encounter: str) -> list[dict[str
         f"{stack.fhir}/{resource_type}", params={"encounter": f"Encounter/{encounter}"}, timeout=30
     ).json()
     return [e["resource"] for e in bundle.get("entry") or []]
+
+
+def shot(page: Any, name: str, full_page: bool = True) -> None:
+    """A screenshot of the screen; into docs/ only when asked (FHIR_DISCHARGE_SCREENSHOTS=docs),
+    so a test run leaves the checkout as it was. It is taken either way: a screen that cannot
+    be drawn fails the test."""
+    target = (
+        DOCS
+        if os.environ.get("FHIR_DISCHARGE_SCREENSHOTS") == "docs"
+        else Path(tempfile.gettempdir())
+    )
+    page.screenshot(path=str(target / name), full_page=full_page)

@@ -479,7 +479,10 @@
     show("warnings", warnings.length > 0);
     $("confirm").disabled = false;
     show("preview", true);
-    $("preview").focus();
+    // From the top (the patient's banner, the follow-ups and warnings): focusing the long
+    // section scrolled it to wherever the form had been.
+    $("preview").focus({ preventScroll: true });
+    window.scrollTo(0, 0);
   }
 
   function backToScreening() {
