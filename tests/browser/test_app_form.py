@@ -351,6 +351,11 @@ def test_an_incomplete_screening_is_said_in_view_and_its_questions_marked(
     page.keyboard.press("Space")
     assert page.locator("input[name='brochure-given'][aria-invalid]").count() == 0
     assert not page.locator("#item-brochure-given .open-marker").is_visible()
+    # Answered, it leaves the message; the message goes with the last one.
+    assert message.locator("li").all_inner_texts() == [SHORT["cauda-equina"].capitalize()]
+    page.check("#answer-cauda-equina-false")
+    assert page.inner_text("#form-error") == ""
+    assert page.locator("[aria-invalid]").count() == 0
     assert page.errors == []
 
 

@@ -344,9 +344,15 @@
     }
   }
 
+  // An answer given: its question is no longer marked, nor listed in the message (taken out
+  // of the live region quietly: a removal is not read out); the message goes with the last.
   function onAnswer(event) {
     const item = C.items.find((i) => i.linkId === event.target.name);
-    if (item) markOpen(item, false);
+    if (!item) return;
+    markOpen(item, false);
+    const listed = $("form-error").querySelector(`li[data-link-id="${item.linkId}"]`);
+    if (listed) listed.remove();
+    if (!$("form-error").querySelector("li")) $("form-error").replaceChildren();
   }
 
   function onFormKey(event) {
@@ -389,6 +395,7 @@
         focusQuestion(item);
       });
       const li = document.createElement("li");
+      li.dataset.linkId = item.linkId;
       li.append(a);
       ul.append(li);
     }
