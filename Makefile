@@ -8,6 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 VALIDATOR := tools/validator/node_modules/.installed
+AXE := tools/axe/node_modules/.installed
 HAPI_JAR := tools/hapi/target/hapi-fhir-test-server.jar
 
 .PHONY: demo test test-fast mutation setup lint clean chromium debian-tools app
@@ -18,7 +19,7 @@ demo: $(INSTALLED)
 # The bounded mutation run first (mutation.toml's `bounded` functions, a few minutes; fails below
 # the recorded score), then the suite; either failing fails the target, and pytest's summary
 # stays the last line.
-test: $(INSTALLED) $(VALIDATOR) debian-tools $(HAPI_JAR)
+test: $(INSTALLED) $(VALIDATOR) $(AXE) debian-tools $(HAPI_JAR)
 	$(PY) scripts/mutation.py --bounded; mutation=$$?; \
 	$(PY) -m pytest; tests=$$?; \
 	test $$mutation -eq 0 && test $$tests -eq 0
@@ -34,7 +35,7 @@ mutation: $(INSTALLED)
 test-fast: $(INSTALLED) $(VALIDATOR) debian-tools
 	$(PY) -m pytest tests/unit tests/asgi
 
-setup: $(INSTALLED) $(VALIDATOR) debian-tools
+setup: $(INSTALLED) $(VALIDATOR) $(AXE) debian-tools
 
 # The browser the physician's app is tested in: Debian's Chromium, driven by Playwright.
 chromium:
@@ -65,8 +66,14 @@ $(VALIDATOR): tools/validator/package.json tools/validator/package-lock.json
 	cd tools/validator && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# axe-core, injected by the browser tests into each screen of the physician's app (npm; pinned in
+# its package-lock.json).
+$(AXE): tools/axe/package.json tools/axe/package-lock.json
+	cd tools/axe && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 clean:
-	rm -rf $(VENV) tools/validator/node_modules
+	rm -rf $(VENV) tools/validator/node_modules tools/axe/node_modules
 
 # HAPI FHIR JPA server (R4, H2 in memory, our profiles in its validator) for integration testers:
 # built from Maven Central (Java 17 + Maven; tools/hapi/README.md), run in the foreground on

@@ -790,17 +790,15 @@ def test_keyboard_only_and_labels(stack: Stack, page: Any) -> None:
     assert [r for r in reached if r in ITEMS] == ITEMS
     assert reached[-1] == "preview-button"
 
-    # Answer with the keyboard alone: Tab to each question, arrow to "Nee" (or Space for "Ja").
+    # Answer with the keyboard alone: Tab to each question, Space gives its normal answer
+    # (listed first: "Nee" for a red flag, "Ja" for the brochure; tests/browser/test_app_form.py).
     page.evaluate("document.activeElement.blur()")
     page.keyboard.press("Tab")
     while page.evaluate("document.activeElement.name") != ITEMS[0]:
         page.keyboard.press("Tab")
     for link_id in ITEMS:
         assert page.evaluate("document.activeElement.name") == link_id
-        if link_id == "brochure-given":
-            page.keyboard.press("Space")
-        else:
-            page.keyboard.press("ArrowDown")
+        page.keyboard.press("Space")
         page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "preview-button"
     page.keyboard.press("Enter")

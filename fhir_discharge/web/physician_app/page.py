@@ -22,6 +22,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from ...config import Settings
+from ...core.i18n.catalogue import catalogue
 from ...core.i18n.physician_texts import app_sentences
 from ...core.pathway.definition import SCREENING_RED_FLAG_ITEMS
 from ...core.rendering import LETTER_CSS  # the letter's one inline stylesheet (CSP hash)
@@ -73,6 +74,8 @@ def app_page(request: Request, settings: Settings) -> HTMLResponse:
     language = site.default_language
     screening = site.pathway.screening
     items = [(i.link_id, *i.said_in(language)) for i in screening.items]
+    # Each question's short clinical name ("caudasyndroom"), for the list of open questions.
+    short_names = catalogue(language).values["items"]
     data = {
         "phrases": phrases,
         "config": {
@@ -84,7 +87,12 @@ def app_page(request: Request, settings: Settings) -> HTMLResponse:
             "redFlags": list(SCREENING_RED_FLAG_ITEMS),
             "brochureUrl": site.brochure(language)[0],
             "items": [
-                {"linkId": link_id, "text": text, "explanation": explanation}
+                {
+                    "linkId": link_id,
+                    "text": text,
+                    "explanation": explanation,
+                    "short": short_names.get(link_id, text),
+                }
                 for link_id, text, explanation in items
             ],
         },

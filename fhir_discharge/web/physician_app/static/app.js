@@ -259,12 +259,19 @@
     session.recordGate = record.gate;
   }
 
+  // Each question a fieldset of two native radios. The normal answer comes first in each
+  // group, so Tab (which lands on a group's first radio) and Space give it: "Nee" for a red
+  // flag, "Ja, meegegeven" for the brochure. A red flag needs a deliberate act: a click, or
+  // the arrow keys from "Nee"; Enter on a radio does nothing (onFormKey); a keyboard focus
+  // entering an unanswered question lands on "Nee" from either side (onAnswerFocus), so a
+  // stray Space cannot tick a red flag (H155).
   function renderItems() {
-    const box = $("items");
-    box.replaceChildren();
+    $("items").replaceChildren();
+    $("discharge-items").replaceChildren();
     for (const item of C.items) {
+      const redFlag = C.redFlags.includes(item.linkId);
       const fieldset = document.createElement("fieldset");
-      fieldset.className = "item";
+      fieldset.className = "item " + (redFlag ? "red-flag" : "discharge-item");
       fieldset.id = "item-" + item.linkId;
       const legend = document.createElement("legend");
       legend.textContent = item.text;
@@ -276,10 +283,16 @@
       fieldset.append(legend, help);
       const choices = document.createElement("div");
       choices.className = "choices";
-      for (const [value, label] of [
-        ["true", T.yes],
-        ["false", T.no],
-      ]) {
+      const options = redFlag
+        ? [
+            ["false", T["red-flag-no"], ""],
+            ["true", T["red-flag-yes"], "⚠"],
+          ]
+        : [
+            ["true", T["brochure-yes"], ""],
+            ["false", T["brochure-no"], ""],
+          ];
+      for (const [value, label, icon] of options) {
         const id = "answer-" + item.linkId + "-" + value;
         const input = document.createElement("input");
         input.type = "radio";
@@ -289,15 +302,112 @@
         input.required = true;
         const lab = document.createElement("label");
         lab.htmlFor = id;
-        lab.textContent = label;
+        if (icon) {
+          const mark = document.createElement("span");
+          mark.className = "icon";
+          mark.setAttribute("aria-hidden", "true");
+          mark.textContent = icon;
+          lab.append(mark, " ");
+        }
+        lab.append(label);
         const wrap = document.createElement("span");
-        wrap.className = "choice";
+        wrap.className = "choice choice-" + (redFlag && value === "true" ? "flag" : value);
         wrap.append(input, lab);
         choices.append(wrap);
       }
       fieldset.append(choices);
-      box.append(fieldset);
+      // Shown by the stylesheet when the question is open (after a try) or its red flag ticked.
+      const open = document.createElement("p");
+      open.className = "marker open-marker";
+      open.id = "open-" + item.linkId;
+      open.textContent = T["open-marker"];
+      fieldset.append(open);
+      if (redFlag) {
+        const ticked = document.createElement("p");
+        ticked.className = "marker flag-marker";
+        ticked.textContent = "⚠ " + T["red-flag-ticked"];
+        fieldset.append(ticked);
+      }
+      (redFlag ? $("items") : $("discharge-items")).append(fieldset);
     }
+  }
+
+  // An open question, marked (aria-invalid and a visible marker) until it is answered.
+  function markOpen(item, open) {
+    const fieldset = $("item-" + item.linkId);
+    fieldset.classList.toggle("open", open);
+    const described = "help-" + item.linkId + (open ? " open-" + item.linkId : "");
+    fieldset.setAttribute("aria-describedby", described);
+    for (const input of fieldset.querySelectorAll("input")) {
+      if (open) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+    }
+  }
+
+  // An answer given: its question is no longer marked, nor listed in the message (taken out
+  // of the live region quietly: a removal is not read out); the message goes with the last.
+  function onAnswer(event) {
+    const item = C.items.find((i) => i.linkId === event.target.name);
+    if (!item) return;
+    markOpen(item, false);
+    const listed = $("form-error").querySelector(`li[data-link-id="${item.linkId}"]`);
+    if (listed) listed.remove();
+    if (!$("form-error").querySelector("li")) $("form-error").replaceChildren();
+  }
+
+  function onFormKey(event) {
+    // Enter on a radio would submit the form (implicit submission): it does nothing here.
+    if (event.key === "Enter" && event.target.type === "radio") event.preventDefault();
+  }
+
+  // A keyboard focus entering an unanswered question lands on its first, normal answer, from
+  // either side (the browser puts Shift+Tab on the last radio: a red flag's "Ja"). A click, or
+  // an arrow key within the question, is left alone.
+  function onAnswerFocus(event) {
+    const input = event.target;
+    if (input.type !== "radio") return;
+    const group = [...document.querySelectorAll(`input[name="${input.name}"]`)];
+    const fromOutside = !group.includes(event.relatedTarget);
+    const unanswered = !group.some((r) => r.checked);
+    if (input !== group[0] && fromOutside && unanswered && input.matches(":focus-visible")) {
+      group[0].focus();
+    }
+  }
+
+  function showOpen(open) {
+    const box = $("form-error");
+    box.replaceChildren();
+    for (const item of C.items) markOpen(item, open.includes(item));
+    if (!open.length) return;
+    const alert = document.createElement("div");
+    alert.className = "alert";
+    const intro = document.createElement("p");
+    intro.textContent = T.unanswered;
+    const ul = document.createElement("ul");
+    ul.className = "open-list";
+    for (const item of open) {
+      // A link to the question: it moves the focus to the question's first answer.
+      const a = document.createElement("a");
+      a.href = "#item-" + item.linkId;
+      a.textContent = item.short.charAt(0).toUpperCase() + item.short.slice(1);
+      a.addEventListener("click", (event) => {
+        event.preventDefault();
+        focusQuestion(item);
+      });
+      const li = document.createElement("li");
+      li.dataset.linkId = item.linkId;
+      li.append(a);
+      ul.append(li);
+    }
+    alert.append(intro, ul);
+    box.append(alert);
+  }
+
+  function focusQuestion(item) {
+    const first = document.querySelector(`input[name="${item.linkId}"]`);
+    first.focus({ preventScroll: true });
+    // Centred: clear of the sticky bar that holds the message.
+    $("item-" + item.linkId).scrollIntoView({ block: "center" });
   }
 
   function answers() {
@@ -313,15 +423,11 @@
 
   async function onPreview(event) {
     event.preventDefault();
-    $("form-error").hidden = true;
     alertBox("");
     const { given, open } = answers();
+    showOpen(open);
     if (open.length) {
-      $("form-error").textContent = say("unanswered", {
-        items: open.map((i) => i.text).join(", "),
-      });
-      $("form-error").hidden = false;
-      document.querySelector(`input[name="${open[0].linkId}"]`).focus();
+      focusQuestion(open[0]);
       return;
     }
     const ticked = C.items.filter((i) => C.redFlags.includes(i.linkId) && given[i.linkId]);
@@ -380,7 +486,10 @@
     show("warnings", warnings.length > 0);
     $("confirm").disabled = false;
     show("preview", true);
-    $("preview").focus();
+    // From the top (the patient's banner, the follow-ups and warnings): focusing the long
+    // section scrolled it to wherever the form had been.
+    $("preview").focus({ preventScroll: true });
+    window.scrollTo(0, 0);
   }
 
   function backToScreening() {
@@ -563,6 +672,9 @@
   }
 
   $("screening-form").addEventListener("submit", guarded(onPreview));
+  $("screening-form").addEventListener("keydown", onFormKey);
+  $("screening-form").addEventListener("change", onAnswer);
+  $("screening-form").addEventListener("focusin", onAnswerFocus);
   $("confirm").addEventListener("click", guarded(onConfirm));
   $("back").addEventListener("click", backToScreening);
   $("off-back").addEventListener("click", backToScreening);
