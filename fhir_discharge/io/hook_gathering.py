@@ -16,7 +16,7 @@ from ..core.record.context import DischargeContext
 from ..core.record.references import parse_reference
 from ..errors import FhirServerError, InvalidInput, PrefetchUnavailable, UnknownEncounter
 from ..types import Resource
-from .fhir_client import FhirClient
+from .fhir_client import FhirClient, FhirConnections
 from .gathering import RECORD_SEARCHES, RecordGatherer
 from .retry import RetryPolicy
 
@@ -44,12 +44,14 @@ async def gather_hook_context(
     server: str | None,
     access_token: str | None,
     timeout: float,
+    connections: FhirConnections,
 ) -> DischargeContext:
     """The context of the hook's encounter: the prefetch, then `server` (None: the prefetch
-    alone) read with `access_token`, within `timeout` seconds a request (at most 10)."""
+    alone) read with `access_token` (on this call's requests only), over the service's shared
+    `connections`, within `timeout` seconds a request (at most 10)."""
     if server is None:
         return await _gather(encounter_id, patient_id, prefetched, None)
-    client = FhirClient(
+    client = connections.client(
         server,
         timeout=min(timeout, _CDS_TIMEOUT_SECONDS),
         bearer_token=access_token,

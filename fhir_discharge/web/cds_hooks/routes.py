@@ -33,7 +33,7 @@ from ...errors import Forbidden, IncompleteRecord, NotOnPathway, TerminologyServ
 from ...io.discharging import screened_discharge
 from ...io.hook_gathering import gather_hook_context
 from ..body import StrictJsonRoute, fhir_json_body
-from ..deps import CdsClientDep, SettingsDep, TerminologyDep
+from ..deps import CdsClientDep, ConnectionsDep, SettingsDep, TerminologyDep
 from ..urls import public_url_for, trusted_server
 from .models import CdsDiscovery, CdsResponse
 from .prefetch import read_hook
@@ -79,7 +79,11 @@ async def cds_discovery(settings: SettingsDep) -> CdsDiscovery:
     openapi_extra={"requestBody": _HOOK_REQUEST_BODY},
 )
 async def lbp_discharge_hook(
-    request: Request, settings: SettingsDep, caller: CdsClientDep, terminology: TerminologyDep
+    request: Request,
+    settings: SettingsDep,
+    caller: CdsClientDep,
+    terminology: TerminologyDep,
+    connections: ConnectionsDep,
 ) -> CdsResponse:
     """A CDS Hooks 2.0 `encounter-discharge` call: 200 with cards (none for an encounter not
     about low back pain), 400 for a malformed request,
@@ -110,6 +114,7 @@ async def lbp_discharge_hook(
             server,
             token,
             settings.fhir_timeout_seconds,
+            connections,
         )
         if not about_low_back_pain(ctx, settings.site):
             # Not this pathway's encounter: silence, not a card on every ED discharge.
