@@ -77,13 +77,9 @@ async def gather_launch_record(
     """The record of the launch's `encounter` (encounter_of_launch) as the physician may read
     it, with the `draft` screening (core/draft_screening.py) added to the screenings on record."""
     with physician_token_refusals():
-        found = await client.search(
-            "QuestionnaireResponse", {"encounter": f"Encounter/{session.encounter}"}
-        )
+        # The screenings on record are searched with the rest of the record, in the same round.
         gatherer = RecordGatherer(
-            client,
-            known=[encounter],
-            searched={"screenings": [*found, *([draft] if draft else [])]},
+            client, known=[encounter], added={"screenings": [draft] if draft else []}
         )
         return await gatherer.gather(encounter)
 
