@@ -68,9 +68,9 @@ class FhirConnections:
     """The HTTP connections to FHIR servers, made once per app lifespan (web/app.py) and shared by
     every per-call FhirClient of the physician's app and the CDS Hooks service.
 
-    Making an httpx client loads the CA bundle into a TLS context: ~50 ms of CPU on the event
-    loop, even for http:// (measured: benchmarks/README.md, "The latency the physician feels").
-    Made per call, that was most of the service's own time per record. One client, one pool.
+    Making an httpx client loads the CA bundle into a TLS context: 20-50 ms of CPU on the event
+    loop, even for http:// (benchmarks/README.md, "The latency the physician feels"). Made per
+    call, that was half of the service's own time per record. One client, one pool.
 
     It holds no credential and keeps no cookie: each FhirClient sends its caller's token on its
     own requests (a physician's SMART token, a hook's access token), never on the shared client,
