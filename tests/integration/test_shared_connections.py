@@ -261,3 +261,16 @@ def test_concurrent_clients_on_the_shared_connections_each_send_their_own_token(
     for path, auth, cookie in seen:
         name = path.removeprefix("/fhir/Patient/").split("-")[0]
         assert (auth, cookie) == (expected[name], None), (path, auth, cookie)
+
+
+def test_the_shared_client_is_made_at_start_and_closed_at_shutdown(tmp_path: Path) -> None:
+    settings = Settings(
+        fhir_base_url="http://127.0.0.1:9/fhir",
+        api_tokens=[TEST_TOKEN],
+        outbox_path=str(tmp_path / "outbox.sqlite3"),
+    )
+    app = create_app(settings)
+    with TestClient(app):
+        shared = app.state.fhir_connections
+        assert not shared.http.is_closed
+    assert shared.http.is_closed
