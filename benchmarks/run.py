@@ -1,4 +1,5 @@
-"""Run the benchmarks: `.venv/bin/python -m benchmarks.run [core|e2e|throughput|growth|all]`.
+"""Run the benchmarks: `.venv/bin/python -m benchmarks.run NAME` (NAME: core, e2e, throughput,
+growth, latency or all).
 
 Each prints its figures and ratios (Markdown tables, pasted into benchmarks/README.md). They are
 not part of the test suite. Extra arguments go to the one benchmark named, e.g.
@@ -9,13 +10,14 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import core, e2e, growth, throughput
+from benchmarks import core, e2e, growth, latency, throughput
 
 BENCHMARKS = {
     "core": core.main,
     "e2e": e2e.main,
     "throughput": throughput.main,
     "growth": growth.main,
+    "latency": latency.main,
 }
 
 

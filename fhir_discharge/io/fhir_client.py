@@ -12,6 +12,7 @@ transaction is retried by the outbox (io/delivery.py), whose attempts are durabl
 from __future__ import annotations
 
 import asyncio
+import http.cookiejar
 import logging
 import time
 from collections.abc import Callable
@@ -63,6 +64,56 @@ class Landed:
         return f"{self.resource_type}/{self.id}"
 
 
+class FhirConnections:
+    """The HTTP connections to FHIR servers, made once per app lifespan (web/app.py) and shared by
+    every per-call FhirClient of the physician's app and the CDS Hooks service.
+
+    Making an httpx client loads the CA bundle into a TLS context: 20-50 ms of CPU on the event
+    loop, even for http:// (benchmarks/README.md, "The latency the physician feels"). Made per
+    call, that was half of the service's own time per record. One client, one pool.
+
+    It holds no credential and keeps no cookie: each FhirClient sends its caller's token on its
+    own requests (a physician's SMART token, a hook's access token), never on the shared client,
+    so one caller's token can never go out with another's request (hazard-log H165)."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.http = httpx.AsyncClient(transport=transport, cookies=_no_cookies())
+
+    def client(
+        self,
+        base_url: str,
+        *,
+        timeout: float,
+        bearer_token: str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> FhirClient:
+        """A FhirClient for `base_url` on these connections, with `bearer_token` on its
+        requests only. Closing it leaves the connections open."""
+        return FhirClient(
+            base_url, timeout=timeout, bearer_token=bearer_token, retry=retry, shared=self.http
+        )
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+class _RefuseCookies(http.cookiejar.DefaultCookiePolicy):
+    """No cookie is kept, nor sent: a cookie a FHIR server set for one caller's token would
+    otherwise go with the next caller's requests on the shared client."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+
+def _no_cookies() -> http.cookiejar.CookieJar:
+    # The jar itself: httpx keeps a CookieJar as given, but copies an httpx.Cookies into a new
+    # jar with the default policy (which keeps everything).
+    return http.cookiejar.CookieJar(policy=_RefuseCookies())
+
+
 class FhirClient:
     def __init__(
         self,
@@ -73,25 +124,29 @@ class FhirClient:
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         auth: httpx.Auth | None = None,
+        shared: httpx.AsyncClient | None = None,
     ) -> None:
         """`bearer_token`: a static token. `auth`: any httpx auth flow (e.g. SMART Backend
-        Services, which fetches and refreshes its own tokens); it wins over `bearer_token`."""
+        Services, which fetches and refreshes its own tokens); it wins over `bearer_token`.
+        `shared`: the connections to use (FhirConnections), not this client's to close; else
+        this client makes its own (with `transport`, when given)."""
         headers = {"Accept": FHIR_JSON}
         if bearer_token and auth is None:
             headers["Authorization"] = f"Bearer {bearer_token}"
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()  # for reads only
         self.attempts_made = 0  # all requests since creation, retries included (for metrics)
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url + "/",
-            headers=headers,
-            timeout=timeout,
-            transport=transport,
-            auth=auth,
-        )
+        # Sent with each request, never set on the client: the client may be shared.
+        self._base = httpx.URL(self.base_url + "/")
+        self._headers = headers
+        self._timeout = httpx.Timeout(timeout)
+        self._auth = auth
+        self._owns_http = shared is None
+        self._http = shared if shared is not None else httpx.AsyncClient(transport=transport)
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._owns_http:
+            await self._http.aclose()
 
     async def __aenter__(self) -> FhirClient:
         return self
@@ -275,8 +330,16 @@ class FhirClient:
         """One request: the server's answer, whatever its status; a FhirServerError (no
         server_status) when there was none."""
         self.attempts_made += 1
+        headers = {**self._headers, **kwargs.pop("headers", {})}
         try:
-            return await self._http.request(method, url, **kwargs)
+            return await self._http.request(
+                method,
+                self._url(url),
+                headers=headers,
+                timeout=self._timeout,
+                auth=self._auth if self._auth is not None else httpx.USE_CLIENT_DEFAULT,
+                **kwargs,
+            )
         except httpx.InvalidURL:
             raise InvalidInput("not a URL this FHIR server can be asked for") from None
         except httpx.TimeoutException:
@@ -285,6 +348,14 @@ class FhirClient:
             raise FhirServerError(
                 f"could not reach the FHIR server ({type(error).__name__})"
             ) from None
+
+    def _url(self, url: str) -> httpx.URL:
+        """`url` below this client's base URL, as httpx's own `base_url` merges it (the path
+        appended, not resolved); an absolute URL as it is (a search's next page, checked)."""
+        merged = httpx.URL(url)
+        if merged.is_relative_url:
+            return self._base.copy_with(raw_path=self._base.raw_path + merged.raw_path.lstrip(b"/"))
+        return merged
 
 
 def _landed(request_entry: Resource, entry: Resource) -> Landed:

@@ -55,8 +55,16 @@ class RecordGatherer:
 
     `known`: resources the caller already sent (a prefetch), by `Type/id`, read before asking
     the server. `searched`: search results the caller sent, by RECORD_SEARCHES key; a key that
-    is absent (or None) is searched on the server. `server`: where the rest is read; None when
-    there is none (then what is missing is PrefetchUnavailable, 412).
+    is absent (or None) is searched on the server. `added`: resources added to a search's
+    results, by key, wherever they came from (the physician's draft screening: the app's
+    preview). `server`: where the rest is read; None when there is none (then what is missing
+    is PrefetchUnavailable, 412).
+
+    The reads go out in as few rounds as the record allows (each round waits for the FHIR
+    server once): with the Encounter, the Patient, the Encounter's references and every search
+    together (a search by patient takes the id of `Encounter.subject`, and its results are
+    dropped if no Patient is found there); then the GP and what the first round's resources
+    reference. A resource being read is never asked for a second time in the same gathering.
     """
 
     def __init__(
@@ -64,13 +72,16 @@ class RecordGatherer:
         server: FhirClient | None,
         known: Iterable[Resource] = (),
         searched: Mapping[str, list[Resource] | None] | None = None,
+        added: Mapping[str, list[Resource]] | None = None,
     ) -> None:
         self.server = server
         self.searched = dict(searched or {})
+        self.added = dict(added or {})
         self.known: dict[str, Resource] = {}
         self.read_from_server: list[Resource] = []
         self._references = 0
         self._in_flight = asyncio.Semaphore(MAX_READS_IN_FLIGHT)
+        self._reading: dict[str, asyncio.Future[Resource | None]] = {}
         for resource in known:
             if isinstance(resource.get("id"), str):
                 self.known.setdefault(f"{resource['resourceType']}/{resource['id']}", resource)
@@ -79,15 +90,49 @@ class RecordGatherer:
         """The context of `encounter` (the resource itself, or its id)."""
         if isinstance(encounter, str):
             encounter = await self.required("Encounter", encounter)
-        patient = await self.resolve(encounter.get("subject"))
+        subject = encounter.get("subject")
+        subject_key = _key(subject)
+        # The searches by patient need the Patient's id, not the Patient: with Encounter.subject
+        # naming one, they go out with its read (one round less for the physician to wait).
+        patient_id = (
+            subject_key.split("/", 1)[1]
+            if subject_key is not None and subject_key.startswith("Patient/")
+            else None
+        )
         references = [p.get("individual") for p in encounter.get("participant") or []]
         references += [encounter.get("serviceProvider")]
-        references += list((patient or {}).get("generalPractitioner") or [])
         references += [d.get("condition") for d in encounter.get("diagnosis") or []]
-        resolved, found = await asyncio.gather(
+
+        async def patient_and_gp() -> tuple[Resource | None, list[Resource | None]]:
+            patient = await self.resolve(subject)
+            gps = list((patient or {}).get("generalPractitioner") or [])
+            return patient, await self.resolve_all(gps)
+
+        (patient, gps), resolved, found = await asyncio.gather(
+            patient_and_gp(),
             self.resolve_all(references),
-            asyncio.gather(*(self._search(key, encounter, patient) for key in RECORD_SEARCHES)),
+            asyncio.gather(*(self._search(key, encounter, patient_id) for key in RECORD_SEARCHES)),
         )
+        if patient is None or patient.get("id") != patient_id:
+            # No Patient at Encounter.subject: nothing of a patient searched is of this record.
+            by_patient = [
+                RECORD_SEARCHES[key][1] in ("patient", "visit") for key in RECORD_SEARCHES
+            ]
+            dropped = {
+                id(r) for batch, drop in zip(found, by_patient, strict=True) if drop for r in batch
+            }
+            found = [[] if drop else batch for batch, drop in zip(found, by_patient, strict=True)]
+            self.read_from_server = [r for r in self.read_from_server if id(r) not in dropped]
+        found = [
+            batch
+            + [
+                r
+                for r in self.added.get(key, [])
+                if r.get("resourceType") == RECORD_SEARCHES[key][0]
+            ]
+            for key, batch in zip(RECORD_SEARCHES, found, strict=True)
+        ]
+        resolved = [*gps, *resolved]
         clinical = [r for batch in found for r in batch]
         clinical += [r for r in resolved if r is not None and r["resourceType"] == "Condition"]
         # Second hop: who signed the screening, what a medication's Medication is, who fills a
@@ -170,7 +215,7 @@ class RecordGatherer:
         return await self._read(resource_type, resource_id)
 
     async def _search(
-        self, key: str, encounter: Resource, patient: Resource | None
+        self, key: str, encounter: Resource, patient_id: str | None
     ) -> list[Resource]:
         resource_type, by = RECORD_SEARCHES[key]
         given = self.searched.get(key)
@@ -183,9 +228,9 @@ class RecordGatherer:
             )
         params: dict[str, str]
         if by in ("patient", "visit"):
-            if patient is None:
+            if patient_id is None:
                 return []
-            params = {"patient": f"Patient/{patient['id']}"}
+            params = {"patient": f"Patient/{patient_id}"}
             start = (encounter.get("period") or {}).get("start")
             if by == "visit" and isinstance(start, str):
                 # From the visit's start; the gate decides what lies within its period.
@@ -197,6 +242,13 @@ class RecordGatherer:
         return found
 
     async def _read(self, resource_type: str, resource_id: str) -> Resource | None:
+        """One read of `Type/id` however many references ask for it at once."""
+        key = f"{resource_type}/{resource_id}"
+        if key not in self._reading:
+            self._reading[key] = asyncio.ensure_future(self._read_once(resource_type, resource_id))
+        return await self._reading[key]
+
+    async def _read_once(self, resource_type: str, resource_id: str) -> Resource | None:
         assert self.server is not None
         async with self._in_flight:
             found = await self.server.read(resource_type, resource_id)

@@ -22,7 +22,7 @@ from ..core.record.context import DischargeContext
 from ..core.record.references import parse_reference
 from ..errors import FhirServerError, InvalidInput, PrefetchUnavailable, UnknownEncounter
 from ..types import Resource
-from .fhir_client import FhirClient
+from .fhir_client import FhirClient, FhirConnections
 from .gathering import RECORD_SEARCHES, RecordGatherer
 from .retry import RetryPolicy
 
@@ -61,13 +61,15 @@ async def gather_hook_context(
     server: str | None,
     access_token: str | None,
     timeout: float,
+    connections: FhirConnections,
 ) -> HookRecord:
     """The context of the hook's encounter: the prefetch, then `server` (None: the prefetch
-    alone) read with `access_token`, within `timeout` seconds a request (at most 10)."""
+    alone) read with `access_token` (on this call's requests only), over the service's shared
+    `connections`, within `timeout` seconds a request (at most 10)."""
     if server is None:
         context = await _gather(encounter_id, patient_id, prefetched, None)
         return HookRecord(context, prefetched.values.get("letters"))
-    client = FhirClient(
+    client = connections.client(
         server,
         timeout=min(timeout, _CDS_TIMEOUT_SECONDS),
         bearer_token=access_token,

@@ -17,7 +17,7 @@ from ..core.record.references import parse_reference
 from ..errors import FhirServerError, Finding, Forbidden, IncompleteRecord, Unauthenticated
 from ..types import Resource
 from .app_sessions import AppSession
-from .fhir_client import FhirClient, Landed
+from .fhir_client import FhirClient, FhirConnections, Landed
 from .gathering import RecordGatherer
 from .retry import RetryPolicy
 
@@ -25,10 +25,15 @@ from .retry import RetryPolicy
 _APP_RETRY: Final = RetryPolicy(attempts=2, base_delay=0.2, max_delay=1.0, total_seconds=5.0)
 
 
-def launch_client(server: str, session: AppSession, timeout: float) -> FhirClient:
+def launch_client(
+    connections: FhirConnections, server: str, session: AppSession, timeout: float
+) -> FhirClient:
     """The launch's FHIR server (`server`, the session's `iss` as the web layer trusts it), with
-    the physician's SMART token."""
-    return FhirClient(server, timeout=timeout, bearer_token=session.access_token, retry=_APP_RETRY)
+    the physician's SMART token on this client's requests only, over the app's shared
+    `connections`."""
+    return connections.client(
+        server, timeout=timeout, bearer_token=session.access_token, retry=_APP_RETRY
+    )
 
 
 @contextmanager
@@ -72,13 +77,9 @@ async def gather_launch_record(
     """The record of the launch's `encounter` (encounter_of_launch) as the physician may read
     it, with the `draft` screening (core/draft_screening.py) added to the screenings on record."""
     with physician_token_refusals():
-        found = await client.search(
-            "QuestionnaireResponse", {"encounter": f"Encounter/{session.encounter}"}
-        )
+        # The screenings on record are searched with the rest of the record, in the same round.
         gatherer = RecordGatherer(
-            client,
-            known=[encounter],
-            searched={"screenings": [*found, *([draft] if draft else [])]},
+            client, known=[encounter], added={"screenings": [draft] if draft else []}
         )
         return await gatherer.gather(encounter)
 

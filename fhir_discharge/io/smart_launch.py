@@ -26,6 +26,7 @@ import jwt
 
 from ..core.record.references import is_fhir_id, parse_reference
 from ..errors import FhirServerError, Forbidden, Unauthenticated
+from .fhir_client import FhirConnections
 from .jwks import JwksKeys
 from .smart import BEARER_TOKEN_PATTERN, JWT_ALGORITHMS
 
@@ -80,13 +81,16 @@ def smart_configuration_problems(found: dict[str, Any]) -> list[str]:
     return problems
 
 
-async def smart_configuration(iss: str, timeout: float) -> dict[str, Any]:
+async def smart_configuration(
+    iss: str, timeout: float, connections: FhirConnections
+) -> dict[str, Any]:
     """The SMART configuration of the FHIR server `iss`, when it has what the launch needs;
-    FhirServerError otherwise."""
+    FhirServerError otherwise. Over the app's shared `connections` (no credential is sent)."""
     url = f"{iss}/.well-known/smart-configuration"
     try:
-        async with httpx.AsyncClient(timeout=timeout) as client:
-            response = await client.get(url, headers={"Accept": "application/json"})
+        response = await connections.http.get(
+            url, headers={"Accept": "application/json"}, timeout=timeout
+        )
         found = response.json() if response.status_code == 200 else None
     except (httpx.HTTPError, ValueError):
         found = None
@@ -109,10 +113,12 @@ async def exchange_code(
     redirect_uri: str,
     client_id: str,
     timeout: float,
+    connections: FhirConnections,
 ) -> LaunchGrant:
     """The authorization code and PKCE verifier for the token (a public client: no secret),
-    at the token endpoint `iss` names; the launch's patient, encounter and physician with it."""
-    found = await smart_configuration(iss, timeout)
+    at the token endpoint `iss` names; the launch's patient, encounter and physician with it.
+    Over the app's shared `connections`: the code goes in this request's form only."""
+    found = await smart_configuration(iss, timeout, connections)
     form = {
         "grant_type": "authorization_code",
         "code": code,
@@ -121,8 +127,9 @@ async def exchange_code(
         "code_verifier": code_verifier,
     }
     try:
-        async with httpx.AsyncClient(timeout=timeout) as client:
-            response = await client.post(str(found["token_endpoint"]), data=form)
+        response = await connections.http.post(
+            str(found["token_endpoint"]), data=form, timeout=timeout
+        )
         answer = response.json()
     except (httpx.HTTPError, ValueError):
         raise FhirServerError("the authorization server did not answer the token request") from None

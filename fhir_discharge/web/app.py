@@ -22,7 +22,7 @@ from ..io.app_sessions import AppSessions, MemoryStore, app_sessions_for
 from ..io.card_feedback import CardFeedback, card_feedback_for
 from ..io.delivery import Deliverer
 from ..io.discharging import deliverer_for, log_dead_letter_mode, open_outbox
-from ..io.fhir_client import FhirClient
+from ..io.fhir_client import FhirClient, FhirConnections
 from ..io.seen_tokens import seen_tokens_for
 from ..io.smart import fhir_client_from
 from ..io.terminology import TerminologyServer, log_terminology_mode, terminology_server_from
@@ -155,15 +155,20 @@ def create_app(
     settings: Settings | None = None,
     fhir_client: FhirClient | None = None,
     terminology_server: TerminologyServer | None = None,
+    fhir_connections: FhirConnections | None = None,
 ) -> FastAPI:
-    """The service. `fhir_client`, `terminology_server`: given instead of the ones the settings
-    describe (the tests' servers; the caller closes them)."""
+    """The service. `fhir_client`, `terminology_server`, `fhir_connections`: given instead of
+    the ones the settings describe (the tests' servers; the caller closes them)."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = fhir_client or fhir_client_from(settings)
         app.state.fhir_client = client
+        # The physician app's and the CDS Hooks' FHIR servers: one HTTP client for the
+        # lifespan, not one per call (a client costs ~50 ms of CPU: its TLS context).
+        connections = fhir_connections or FhirConnections()
+        app.state.fhir_connections = connections
         outbox = open_outbox(settings)
         deliverer = deliverer_for(outbox, client, settings)
         app.state.deliverer = deliverer
@@ -192,6 +197,8 @@ def create_app(
                 seen.close()
             if fhir_client is None:
                 await client.aclose()
+            if fhir_connections is None:
+                await connections.aclose()
             if terminology is not None and terminology_server is None:
                 await terminology.aclose()
 

@@ -1,6 +1,7 @@
 """Every dependency of the routes, declared once: what the app made at start (the settings, the
-FHIR client, the deliverer, the terminology server, the app's sessions), and who may call
-(three roles, each one dependency that every route of that role declares).
+FHIR client, the shared connections to the launch's and the hook's FHIR servers, the deliverer,
+the terminology server, the app's sessions), and who may call (three roles, each one dependency
+that every route of that role declares).
 
 Routes declare parameters with the `...Dep` aliases below (FastAPI's `Annotated` idiom), or, where
 they use no value of it, `dependencies=[SYSTEM_ROLE]`. The dependencies are `async def` although
@@ -47,7 +48,7 @@ from ..errors import DischargeError, Forbidden, Unauthenticated
 from ..io.app_sessions import AppSession, AppSessions
 from ..io.card_feedback import CardFeedback
 from ..io.delivery import Deliverer
-from ..io.fhir_client import FhirClient
+from ..io.fhir_client import FhirClient, FhirConnections
 from ..io.terminology import TerminologyServer
 from .cds_hooks.service import FEEDBACK_PATH, HOOK_PATH
 from .security import Authenticator, Caller, CdsClientAuthenticator, bearer_token
@@ -62,6 +63,12 @@ async def get_settings(request: Request) -> Settings:
 
 async def get_fhir_client(request: Request) -> FhirClient:
     return cast(FhirClient, request.app.state.fhir_client)
+
+
+async def get_fhir_connections(request: Request) -> FhirConnections:
+    """The connections to the launch's and the hook's FHIR servers, made once at start and
+    shared by every call; each call's token goes on its own requests (io/fhir_client.py)."""
+    return cast(FhirConnections, request.app.state.fhir_connections)
 
 
 async def get_deliverer(request: Request) -> Deliverer:
@@ -80,6 +87,7 @@ async def get_app_sessions(request: Request) -> AppSessions:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClientDep = Annotated[FhirClient, Depends(get_fhir_client)]
+ConnectionsDep = Annotated[FhirConnections, Depends(get_fhir_connections)]
 DelivererDep = Annotated[Deliverer, Depends(get_deliverer)]
 TerminologyDep = Annotated[TerminologyServer | None, Depends(get_terminology_server)]
 AppSessionsDep = Annotated[AppSessions, Depends(get_app_sessions)]

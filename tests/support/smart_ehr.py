@@ -29,6 +29,8 @@ import hashlib
 import html
 import secrets
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -77,6 +79,11 @@ class State:
     launches: dict[str, Launch] = field(default_factory=dict)
     codes: dict[str, Grant] = field(default_factory=dict)
     tokens_issued: int = 0
+    upstream_client: httpx.AsyncClient | None = None  # the app's lifespan opens it
+
+    def upstream_http(self) -> httpx.AsyncClient:
+        assert self.upstream_client is not None, "the test EHR's lifespan has not started"
+        return self.upstream_client
 
     @property
     def fhir_base(self) -> str:
@@ -111,7 +118,19 @@ def scope_allows(scopes: list[str], resource_type: str, permission: str) -> bool
 
 
 def create_app(state: State) -> FastAPI:
-    app = FastAPI(title="test EHR (SMART App Launch)", docs_url=None, redoc_url=None)
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # One client to the sandbox for the EHR's lifetime, not one per forwarded request: an
+        # httpx client loads the CA bundle (~50 ms of CPU), which made `make app` slow (~570 ms a
+        # record, issue 22). It carries no credential: the sandbox gets none from here.
+        async with httpx.AsyncClient(timeout=30) as upstream:
+            state.upstream_client = upstream
+            yield
+            state.upstream_client = None
+
+    app = FastAPI(
+        title="test EHR (SMART App Launch)", docs_url=None, redoc_url=None, lifespan=lifespan
+    )
 
     @app.get("/fhir/.well-known/smart-configuration")
     async def smart_configuration() -> JSONResponse:
@@ -298,21 +317,20 @@ def create_app(state: State) -> FastAPI:
                     return _fhir_error(403, "forbidden", f"scope does not permit {method} {rtype}")
         elif not scope_allows(claims["scope"].split(), first or "*", permission):
             return _fhir_error(403, "forbidden", f"scope does not permit {permission} on {first}")
-        async with httpx.AsyncClient(timeout=30) as client:
-            upstream = await client.request(
-                request.method,
-                f"{state.upstream}/{path}",
-                params=list(request.query_params.multi_items()),
-                content=await request.body(),
-                headers={
-                    k: v
-                    for k, v in request.headers.items()
-                    # cache-control: the service asks for the current record (no-cache),
-                    # which an EHR passes on to its FHIR server like the others.
-                    if k.lower()
-                    in ("content-type", "accept", "prefer", "if-none-exist", "cache-control")
-                },
-            )
+        upstream = await state.upstream_http().request(
+            request.method,
+            f"{state.upstream}/{path}",
+            params=list(request.query_params.multi_items()),
+            content=await request.body(),
+            headers={
+                k: v
+                for k, v in request.headers.items()
+                # cache-control: the service asks for the current record (no-cache),
+                # which an EHR passes on to its FHIR server like the others.
+                if k.lower()
+                in ("content-type", "accept", "prefer", "if-none-exist", "cache-control")
+            },
+        )
         keep = {"content-type", "location", "etag", "last-modified"}
         return Response(
             upstream.content,
@@ -336,8 +354,7 @@ def _fhir_error(status: int, code: str, message: str) -> JSONResponse:
 
 
 async def _standalone_launch(state: State, encounter_id: str) -> Launch | str:
-    async with httpx.AsyncClient(timeout=10) as client:
-        response = await client.get(f"{state.upstream}/Encounter/{encounter_id}")
+    response = await state.upstream_http().get(f"{state.upstream}/Encounter/{encounter_id}")
     if response.status_code != 200:
         return f"Encounter/{encounter_id} bestaat niet"
     subject = str((response.json().get("subject") or {}).get("reference", ""))

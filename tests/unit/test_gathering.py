@@ -39,8 +39,13 @@ class FakeServer:
         self.reads = 0
         self.in_flight = 0
         self.most_in_flight = 0
+        self.answered = 0
+        # Each request as it started: its path (a read's `Type/id`, a search's type) and how
+        # many requests had been answered by then (the round it belongs to).
+        self.started: list[tuple[str, int]] = []
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.started.append((request.url.path.removeprefix("/fhir/"), self.answered))
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
@@ -68,6 +73,7 @@ class FakeServer:
             )
         finally:
             self.in_flight -= 1
+            self.answered += 1
 
 
 def gathered(server: FakeServer, encounter):
@@ -169,3 +175,37 @@ def test_a_bare_encounter_the_server_does_not_hold_is_unknown():
     encounter = {**resource(happy_bundle(), "Encounter"), "id": "not-on-the-server"}
     with pytest.raises(UnknownEncounter):
         gathered(on_server(), encounter)
+
+
+def test_the_patient_the_encounters_references_and_every_search_are_read_in_one_round():
+    """The physician waits for the FHIR server once per round: after the Encounter, its Patient,
+    its references and the record's searches go out together (the searches by patient take the
+    id in Encounter.subject); only the GP waits for the Patient."""
+    server = on_server()
+    server.delay = 0.01
+    gathered(server, "lbp-example-encounter")
+    encounter = resource(happy_bundle(), "Encounter")
+    patient = resource(happy_bundle(), "Patient")
+    first_round = {
+        f"Patient/{patient['id']}",
+        encounter["participant"][0]["individual"]["reference"],
+        encounter["serviceProvider"]["reference"],
+        *(resource_type for resource_type, _ in RECORD_SEARCHES.values()),
+    }
+    rounds = {path: answered for path, answered in server.started}
+    assert rounds[f"Encounter/{encounter['id']}"] == 0
+    assert {path: rounds[path] for path in first_round} == dict.fromkeys(first_round, 1)
+    gp = patient["generalPractitioner"][0]["reference"]
+    assert rounds[gp] > 1  # it is the Patient's to name
+
+
+def test_a_resource_named_by_the_encounter_and_by_the_patient_is_read_once():
+    """The GP is also the encounter's physician: read once, though the Encounter's references
+    and the Patient's are resolved at the same time."""
+    bundle = happy_bundle()
+    physician = resource(bundle, "Encounter")["participant"][0]["individual"]["reference"]
+    resource(bundle, "Patient")["generalPractitioner"] = [{"reference": physician}]
+    server = FakeServer([e["resource"] for e in bundle["entry"]])
+    server.delay = 0.01
+    gathered(server, "lbp-example-encounter")
+    assert [path for path, _ in server.started].count(physician) == 1

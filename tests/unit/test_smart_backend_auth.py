@@ -198,7 +198,7 @@ def test_a_post_refused_with_401_is_sent_again_with_its_body(rsa_key):
 
     async def post() -> httpx.Response:
         async with client:
-            return await client._http.post("Patient", json={"resourceType": "Patient"})
+            return await client._request("POST", "Patient", json={"resourceType": "Patient"})
 
     assert asyncio.run(post()).status_code == 200
     assert len(bodies) == 2 and bodies[0] == bodies[1] and b"Patient" in bodies[0]

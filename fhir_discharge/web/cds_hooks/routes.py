@@ -51,6 +51,7 @@ from ..deps import (
     CardFeedbackDep,
     CdsClientDep,
     CdsFeedbackClientDep,
+    ConnectionsDep,
     SettingsDep,
     TerminologyDep,
 )
@@ -99,7 +100,11 @@ async def cds_discovery(settings: SettingsDep) -> CdsDiscovery:
     openapi_extra={"requestBody": _HOOK_REQUEST_BODY},
 )
 async def lbp_discharge_hook(
-    request: Request, settings: SettingsDep, caller: CdsClientDep, terminology: TerminologyDep
+    request: Request,
+    settings: SettingsDep,
+    caller: CdsClientDep,
+    terminology: TerminologyDep,
+    connections: ConnectionsDep,
 ) -> CdsResponse:
     """A CDS Hooks 2.0 `encounter-discharge` call: 200 with cards (none for an encounter not
     about low back pain; an info card without suggestion for one this service discharged
@@ -132,6 +137,7 @@ async def lbp_discharge_hook(
             server,
             token,
             settings.fhir_timeout_seconds,
+            connections,
         )
         ctx = record.context
         if not about_low_back_pain(ctx, settings.site):

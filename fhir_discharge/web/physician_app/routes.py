@@ -62,7 +62,7 @@ from ...core.record_summary import record_summary
 from ...errors import Forbidden, IncompleteRecord, InvalidInput, NotOnPathway, operation_outcome
 from ...io.app_sessions import AppSession
 from ...io.discharging import screened_discharge, where_landed
-from ...io.fhir_client import FhirClient
+from ...io.fhir_client import FhirClient, FhirConnections
 from ...io.gathering import gather_context
 from ...io.launch_record import (
     encounter_of_launch,
@@ -78,6 +78,7 @@ from ..body import FhirId, StrictJsonRoute
 from ..deps import (
     AppSessionsDep,
     ClientDep,
+    ConnectionsDep,
     DelivererDep,
     PhysicianDep,
     SettingsDep,
@@ -137,16 +138,22 @@ def trusted_iss(iss: str, settings: Settings) -> str:
 
 @router.get("/api/discover")
 async def discover(
-    settings: SettingsDep, iss: Annotated[str, Query(max_length=500)]
+    settings: SettingsDep, connections: ConnectionsDep, iss: Annotated[str, Query(max_length=500)]
 ) -> JSONResponse:
     """Where the app sends the physician to authorize (SMART 2.0 discovery of `iss`)."""
-    found = await smart_configuration(trusted_iss(iss, settings), settings.fhir_timeout_seconds)
+    found = await smart_configuration(
+        trusted_iss(iss, settings), settings.fhir_timeout_seconds, connections
+    )
     return JSONResponse({"authorization_endpoint": found["authorization_endpoint"]})
 
 
 @router.post("/api/token")
 async def exchange_launch_code(
-    body: TokenRequest, request: Request, settings: SettingsDep, sessions: AppSessionsDep
+    body: TokenRequest,
+    request: Request,
+    settings: SettingsDep,
+    sessions: AppSessionsDep,
+    connections: ConnectionsDep,
 ) -> Response:
     """The authorization code and PKCE verifier for the token (a public client: no secret),
     kept here; the page gets a session handle bound to the launch, never the token."""
@@ -160,6 +167,7 @@ async def exchange_launch_code(
         redirect_uri=body.redirect_uri,
         client_id=settings.app_client_id,
         timeout=settings.fhir_timeout_seconds,
+        connections=connections,
     )
     now = time.time()
     lifetime = settings.app_session_seconds
@@ -186,9 +194,11 @@ def _bound(who: AppSession, iss: str | None, encounter: str | None) -> None:
         raise Forbidden("the app's session was opened for another encounter")
 
 
-def _client(who: AppSession, settings: Settings) -> FhirClient:
-    """The launch's FHIR server, with the physician's SMART token."""
-    return launch_client(trusted_iss(who.iss, settings), who, settings.fhir_timeout_seconds)
+def _client(who: AppSession, settings: Settings, connections: FhirConnections) -> FhirClient:
+    """The launch's FHIR server, with the physician's SMART token (on this call's requests)."""
+    return launch_client(
+        connections, trusted_iss(who.iss, settings), who, settings.fhir_timeout_seconds
+    )
 
 
 def _draft(
@@ -212,6 +222,7 @@ async def record(
     who: PhysicianDep,
     settings: SettingsDep,
     terminology: TerminologyDep,
+    connections: ConnectionsDep,
     iss: IssQuery = None,
     encounter: EncounterQuery = None,
 ) -> JSONResponse:
@@ -221,7 +232,7 @@ async def record(
     all_clear = ScreeningAnswers(
         answers=all_clear_answers(), screening_id=all_clear_screening_id(who.iss, who.encounter)
     )
-    async with _client(who, settings) as client:
+    async with _client(who, settings, connections) as client:
         launched = await encounter_of_launch(client, who)
         draft = _draft(who, launched, all_clear, settings)
         ctx = await gather_launch_record(client, who, launched, draft)
@@ -237,12 +248,16 @@ async def record(
 
 @router.post("/api/preview")
 async def preview(
-    body: ScreeningAnswers, who: PhysicianDep, settings: SettingsDep, terminology: TerminologyDep
+    body: ScreeningAnswers,
+    who: PhysicianDep,
+    settings: SettingsDep,
+    terminology: TerminologyDep,
+    connections: ConnectionsDep,
 ) -> JSONResponse:
     """The dry run with the draft screening: the letter rendered as HTML, the follow-up dates
     and the brochure; or the gate's reasons. Nothing is written."""
     _bound(who, body.iss, body.encounter)
-    async with _client(who, settings) as client:
+    async with _client(who, settings, connections) as client:
         launched = await encounter_of_launch(client, who)
         draft = _draft(who, launched, body, settings)
         ctx = await gather_launch_record(client, who, launched, draft)
@@ -256,7 +271,7 @@ async def preview(
 
 @router.post("/api/screening")
 async def store_launch_screening(
-    body: ScreeningAnswers, who: PhysicianDep, settings: SettingsDep
+    body: ScreeningAnswers, who: PhysicianDep, settings: SettingsDep, connections: ConnectionsDep
 ) -> JSONResponse:
     """Store the all-clear screening on the FHIR server, as the physician (their token; their
     Practitioner as author). A conditional create on the screening's identifier (a uuid the page
@@ -265,7 +280,7 @@ async def store_launch_screening(
     ticked = red_flags_ticked(body.answers)
     if ticked:  # the page sends nothing then; a red flag is never stored as a discharge's
         raise InvalidInput("a red flag is present: nothing is stored (" + ", ".join(ticked) + ")")
-    async with _client(who, settings) as client:
+    async with _client(who, settings, connections) as client:
         launched = await encounter_of_launch(client, who)
         where = await store_screening(client, _draft(who, launched, body, settings))
     return JSONResponse(
@@ -285,11 +300,12 @@ async def discharge_launch(
     client: ClientDep,
     deliverer: DelivererDep,
     terminology: TerminologyDep,
+    connections: ConnectionsDep,
 ) -> JSONResponse:
     """`$lbp-discharge` of the launch's encounter, and of no other: the physician may read it
     (their token, on the launch's server) and, on the service's FHIR server, it is the launch
     patient's. The answer is the operation's (201, 200, 202 with a status URL, 422...)."""
-    async with _client(who, settings) as mine:
+    async with _client(who, settings, connections) as mine:
         await encounter_of_launch(mine, who)
     ctx = await gather_context(client, who.encounter)
     if ctx.encounter.get("id") != who.encounter or subject_id(ctx.encounter) != who.patient:
