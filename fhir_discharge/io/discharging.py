@@ -14,9 +14,10 @@ import time
 from typing import Final
 
 from ..config import Settings
+from ..core.letter.document import document_identifier
 from ..core.letter.facts import letter_version_key
 from ..core.record.context import DischargeContext
-from ..core.record.identity import IDENTIFIER_SYSTEM, derived_uuid
+from ..core.record.identity import IDENTIFIER_SYSTEM, derived_uuid, discharge_key
 from ..core.site import Site
 from ..core.stored_document import letter_digest
 from ..core.transaction import Discharge, build_discharge
@@ -109,14 +110,46 @@ async def current_discharge(client: FhirClient, discharge: Discharge) -> Dischar
 async def _latest_letter(client: FhirClient, discharge: Discharge) -> tuple[int, list[Resource]]:
     """The highest version of the encounter's letter on the server (0: none), and the
     Composition(s) found under its identifier."""
+    return await _latest_letter_of(client, discharge.facts.key)
+
+
+async def _latest_letter_of(client: FhirClient, key: str) -> tuple[int, list[Resource]]:
     latest, letters = 0, []
     for version in range(1, MAX_LETTER_VERSIONS + 1):
-        letter = derived_uuid(letter_version_key(discharge.facts.key, version), "letter")
+        letter = derived_uuid(letter_version_key(key, version), "letter")
         found = await client.search("Composition", {"identifier": f"{IDENTIFIER_SYSTEM}|{letter}"})
         if not found:
             break
         latest, letters = version, found
     return latest, letters
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredLetter:
+    """The letter this service wrote for an encounter, as the FHIR server holds it now."""
+
+    composition: Resource
+    document: Resource | None  # the attested document Bundle; None for a letter written before
+
+
+async def stored_letter(client: FhirClient, encounter: Resource) -> StoredLetter | None:
+    """The latest letter of `encounter` (read from `client`'s server, the one the service writes
+    to) that a discharge by this service wrote there, with its stored document; None when the
+    encounter was not discharged by this service (issue 22, point 2). Found as current_discharge
+    finds the versions: by the identifiers the encounter's discharge derives, so a letter from
+    elsewhere is never taken for ours."""
+    latest, letters = await _latest_letter_of(client, discharge_key(encounter, None, carried=False))
+    if latest == 0 or not letters:
+        return None
+    composition = letters[0]
+    try:
+        identifier = document_identifier(composition)
+    except ValueError:
+        return StoredLetter(composition, None)
+    found = await client.search(
+        "Bundle", {"identifier": f"{identifier['system']}|{identifier['value']}"}
+    )
+    return StoredLetter(composition, found[0] if found else None)
 
 
 async def _build_version(discharge: Discharge, version: int) -> Discharge:

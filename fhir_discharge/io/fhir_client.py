@@ -297,7 +297,8 @@ def _landed(request_entry: Resource, entry: Resource) -> Landed:
     ref = parse_reference(location.split("?", 1)[0]) if isinstance(location, str) else None
     if code not in ("200", "201") or ref is None or ref.id is None:
         raise FhirServerError(f"unexpected transaction-response entry (status {status!r})")
-    expected = str(request_entry["request"]["url"]).split("?", 1)[0]  # a conditional update's
+    # the type of a create's or a conditional update's URL, or of an update's (`Type/id`)
+    expected = str(request_entry["request"]["url"]).split("?", 1)[0].split("/", 1)[0]
     if ref.resource_type != expected:
         raise FhirServerError(f"the server answered a {ref.resource_type} for a {expected}")
     return Landed(str(ref.resource_type), ref.id, str(location), created=code == "201")

@@ -97,7 +97,7 @@ class Stack:
                 "response_type": "code",
                 "client_id": "fhir-discharge-app",
                 "redirect_uri": redirect_uri,
-                "scope": "launch openid fhirUser patient/*.rs patient/QuestionnaireResponse.c",
+                "scope": "launch openid fhirUser patient/*.rs patient/QuestionnaireResponse.cu",
                 "state": "s",
                 "aud": self.iss,
                 "launch": registered,

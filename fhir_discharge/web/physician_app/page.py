@@ -37,10 +37,10 @@ _READS: Final = (
     "patient/*.rs user/Practitioner.rs user/PractitionerRole.rs user/Organization.rs "
     "user/Medication.rs"
 )
-EHR_LAUNCH_SCOPE: Final = f"launch openid fhirUser {_READS} patient/QuestionnaireResponse.c"
-STANDALONE_SCOPE: Final = (
-    f"launch/patient launch/encounter openid fhirUser {_READS} patient/QuestionnaireResponse.c"
-)
+# The screening is created, and a corrected answer amends it (an update: issue 22, H124).
+_WRITES: Final = "patient/QuestionnaireResponse.cu"
+EHR_LAUNCH_SCOPE: Final = f"launch openid fhirUser {_READS} {_WRITES}"
+STANDALONE_SCOPE: Final = f"launch/patient launch/encounter openid fhirUser {_READS} {_WRITES}"
 
 
 def _csp_hash(text: str) -> str:
@@ -83,6 +83,7 @@ def app_page(request: Request, settings: Settings) -> HTMLResponse:
             "standaloneScope": STANDALONE_SCOPE,
             "redFlags": list(SCREENING_RED_FLAG_ITEMS),
             "brochureUrl": site.brochure(language)[0],
+            "returnUrl": settings.app_return_url,
             "items": [
                 {"linkId": link_id, "text": text, "explanation": explanation}
                 for link_id, text, explanation in items
