@@ -22,7 +22,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from ...config import Settings
-from ...core.i18n.physician_texts import app_sentences
+from ...core.i18n.physician_texts import app_sentences, red_flag_names
 from ...core.pathway.definition import SCREENING_RED_FLAG_ITEMS
 from ...core.rendering import LETTER_CSS  # the letter's one inline stylesheet (CSP hash)
 from ..urls import public_url_for
@@ -82,6 +82,14 @@ def app_page(request: Request, settings: Settings) -> HTMLResponse:
             "ehrLaunchScope": EHR_LAUNCH_SCOPE,
             "standaloneScope": STANDALONE_SCOPE,
             "redFlags": list(SCREENING_RED_FLAG_ITEMS),
+            # the red flags by their clinical names, as a positive screening names them
+            "redFlagNames": dict(
+                zip(
+                    SCREENING_RED_FLAG_ITEMS,
+                    red_flag_names(list(SCREENING_RED_FLAG_ITEMS), site),
+                    strict=True,
+                )
+            ),
             "brochureUrl": site.brochure(language)[0],
             "returnUrl": settings.app_return_url,
             "items": [
