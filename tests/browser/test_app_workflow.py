@@ -103,7 +103,6 @@ def test_a_positive_screening_is_stored_as_documented_and_says_the_flags(
     assert QUESTION["cauda-equina"] not in page.inner_text("#positive")
     # The main action stores and returns to the EHR (the site's return URL).
     assert page.locator("#positive-store").inner_text() == "Screening opslaan en terug naar het EPD"
-    shot(page, "app-4-red-flag.png")
     page.click("#positive-store")
     page.wait_for_url(f"{stack.ehr_url}/_test/returned", timeout=30_000)
 
@@ -178,7 +177,6 @@ def test_the_confirmation_is_clinical_and_a_reload_shows_it_from_the_server(
     assert not re.search(r"Composition/|Bundle/|urn:uuid|[0-9a-f]{8}-[0-9a-f]{4}-", main), main
     assert "Composition/" in (page.text_content("#discharged-details-list") or "")
     assert page.locator("#discharged .ehr-return").inner_text() == "Terug naar het EPD"
-    shot(page, "app-3-confirmed.png")
 
     page.reload()
     page.locator("#discharged").wait_for(state="visible", timeout=30_000)
@@ -201,7 +199,7 @@ def test_a_second_launch_of_a_discharged_encounter_is_read_only(stack: Stack, pa
     assert not page.locator("#screening-form").is_visible()
     # The letter as stored, read from the server: the one the preview showed.
     assert page.get_attribute("#discharged-letter", "srcdoc") == preview["letterHtml"]
-    shot(page, "app-5-already-discharged.png")
+    shot(page, "app-8-already-discharged.png")
     # The service refuses a second screening too, whatever a page sends (409).
     refused = page.evaluate(
         """async (answers) => {
@@ -267,7 +265,7 @@ def test_a_refused_authorization_is_said_in_dutch_with_the_english_folded(
     assert page.get_attribute("#result-details-list", "lang") == "en"
     details = page.locator("#result-details-list li").all_text_contents()
     assert details == ["error: access_denied", "error_description: The user denied the request"]
-    shot(page, "app-7-login-failed.png")
+    shot(page, "app-9-login-failed.png")
 
 
 def test_a_failed_code_exchange_is_said_in_dutch_with_the_english_folded(

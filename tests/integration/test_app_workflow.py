@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from fhir_discharge.config import Settings
 from fhir_discharge.web.app import create_app
-from tests.support.app_stack import seed, unscreened_record
+from tests.support.app_stack import Stack, seed, start_stack, unscreened_record
 from tests.support.factories import fresh_record, resource
 from tests.support.sessions import ALL_CLEAR, open_session
 
@@ -249,3 +249,62 @@ def test_an_authored_moment_outside_the_session_is_refused(
         refused = store(service, session, ALL_CLEAR, authored=moment)
         assert refused.status_code == 400, refused.text[:300]
     assert screenings(fhir_base_url, record) == []
+
+
+# --- the same on HAPI FHIR: the amendment (an update in a transaction, ifMatch), the letter found
+
+
+@pytest.fixture(scope="module")
+def app_on_hapi(hapi_base_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The physician's app: the test EHR in front of HAPI, the service writing to HAPI."""
+    stack = start_stack(tmp_path_factory.mktemp("workflow-on-hapi"), hapi_base_url)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.mark.slow
+def test_on_hapi_a_correction_amends_and_a_discharged_encounter_refuses_a_screening(
+    app_on_hapi: Stack,
+) -> None:
+    stack = app_on_hapi
+    tag = uuid.uuid4().hex[:10]
+    seed(stack.fhir, unscreened_record(fresh_record(tag)))
+    patient, encounter = f"t-{tag}-patient", f"t-{tag}-encounter"
+    physician = f"t-{tag}-ed-physician"
+    service = stack.service.url
+    auth = {"Authorization": f"Bearer {stack.open_session(patient, encounter, physician)}"}
+
+    def post(path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        return httpx.post(f"{service}/app/api/{path}", json=body, headers=auth, timeout=120)
+
+    def screenings_on_hapi() -> list[dict[str, Any]]:
+        found = httpx.get(
+            f"{stack.fhir}/QuestionnaireResponse",
+            params={"encounter": f"Encounter/{encounter}"},
+            headers={"Accept": "application/fhir+json", "Cache-Control": "no-cache"},
+            timeout=60,
+        ).json()
+        return [e["resource"] for e in found.get("entry") or []]
+
+    positive = {"answers": {**ALL_CLEAR, "infection": True}, "screening_id": str(uuid.uuid4())}
+    assert post("screening", positive).status_code == 201
+    [first] = screenings_on_hapi()
+    preview = post("preview", {"answers": ALL_CLEAR, "screening_id": str(uuid.uuid4())}).json()
+    assert preview["outcome"] == "on-pathway", preview
+    corrected = {"answers": ALL_CLEAR, "screening_id": str(uuid.uuid4())}
+    amended = post("screening", {**corrected, "authored": preview["authored"]})
+    assert amended.status_code == 200 and amended.json()["status"] == "amended", amended.text
+    [after] = screenings_on_hapi()
+    assert after["id"] == first["id"] and after["status"] == "amended"
+    assert answered(after) == ALL_CLEAR
+    assert post("discharge").status_code == 201
+
+    again = httpx.get(f"{service}/app/api/record", headers=auth, timeout=60).json()
+    assert again["gate"]["outcome"] == "discharged"
+    assert again["discharged"]["physician"] == "dr. Sofie Maes"
+    assert "Reden van komst" in again["discharged"]["letterHtml"]
+    refused = post("screening", positive)
+    assert refused.status_code == 409, refused.text
+    assert answered(screenings_on_hapi()[0]) == ALL_CLEAR
