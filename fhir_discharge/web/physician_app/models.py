@@ -46,5 +46,5 @@ class ScreeningAnswers(Launched):
     # point 4). None: now. A FHIR dateTime to the second, with its zone; the route bounds it.
     authored: str | None = Field(
         default=None,
-        pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$",
+        pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$",
     )

@@ -224,7 +224,10 @@ def _authored(given: str | None, settings: Settings) -> str:
     now = datetime.now(UTC)
     if given is None:
         return fhir_datetime(now)
-    moment = datetime.fromisoformat(given.replace("Z", "+00:00"))
+    try:
+        moment = datetime.fromisoformat(given.replace("Z", "+00:00"))
+    except ValueError:  # the pattern's shape, but no such day or hour (2026-02-30, 25:00)
+        raise InvalidInput("authored is not a FHIR dateTime") from None
     age = (now - moment).total_seconds()
     if not -60 <= age <= settings.app_session_seconds + 60:
         raise InvalidInput("authored is not a moment of this session")
