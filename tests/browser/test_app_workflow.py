@@ -3,8 +3,8 @@ positive screening stored as documented and corrected by amendment, a discharged
 read-only at a second launch, the clinical confirmation and its reload, the preview that is the
 letter, and a failed login said in Dutch.
 
-Driven by Playwright as tests/browser/test_physician_app.py does (its fixtures and helpers), each
-test with a record of its own on the FHIR sandbox, launched as the EHR would; what landed is
+Driven by Playwright as tests/browser/test_physician_app.py does (tests/support/browser_app.py),
+each test with a record of its own on the FHIR sandbox, launched as the EHR would; what landed is
 checked on the server.
 """
 
@@ -18,23 +18,22 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser import test_physician_app as app_tests
-from tests.browser.test_physician_app import (
+from tests.support import browser_app
+from tests.support.app_stack import Stack, start_stack
+from tests.support.browser_app import (
     QUESTION,
     RED_FLAGS,
-    Stack,
     answer,
     ehr_launch,
     new_record,
     on_server,
     shot,
 )
-from tests.support.app_stack import start_stack
 
-# The fixtures of tests/browser/test_physician_app.py: the stack, Chromium, a page per test.
-stack = app_tests.stack
-browser = app_tests.browser
-page = app_tests.page
+# The fixtures (tests/support/browser_app.py): the stack, Chromium, a page per test.
+stack = browser_app.stack
+browser = browser_app.browser
+page = browser_app.page
 
 pytestmark = pytest.mark.slow
 
