@@ -187,6 +187,16 @@ class Settings(BaseSettings):
             raise ValueError("public_base_url must be an absolute http(s) URL, without a query")
         return value.rstrip("/")
 
+    @field_validator("app_return_url")
+    @classmethod
+    def _return_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("app_return_url must be an absolute http(s) URL")
+        return value.strip()
+
     @field_validator("terminology_server")
     @classmethod
     def _terminology_base_url(cls, value: str | None) -> str | None:
@@ -274,6 +284,10 @@ class Settings(BaseSettings):
     # The EHR origins (scheme://host[:port]) that may frame the app's pages (SMART apps are often
     # embedded in the EHR): Content-Security-Policy frame-ancestors. Empty: no one ('none').
     app_frame_ancestors: list[str] = []
+    # Where "Terug naar het EPD" takes the physician (an absolute http(s) URL the hospital's EHR
+    # opens its own screen at). SMART App Launch defines no return URL; without one the app
+    # closes its window (an EHR that opened it as a window), or says it may be closed.
+    app_return_url: str | None = None
     # A context Bundle's record (Patient, physicians, hospital, Encounter, diagnosis, screening...)
     # always travels with the letter as conditional creates on business identifiers (carry.py).
     # `false` (reference the record by id on a server that is not its source, where the ids may

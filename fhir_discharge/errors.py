@@ -266,6 +266,15 @@ class IdentityConflict(DischargeError):
     issue_code = "conflict"
 
 
+class AlreadyDischarged(DischargeError):
+    """The encounter was already discharged by this service (its letter is on the FHIR server):
+    the physician's app stores no second screening for it (issue 22, point 2). 409: the request
+    is not wrong on its own, it conflicts with what the server holds."""
+
+    http_status = 409
+    issue_code = "conflict"
+
+
 class AlteredDocument(DischargeError):
     """The letter's document stored on the FHIR server is not the one this service attested (a
     changed version, another content, or gone): not served, so a GP never reads as the letter

@@ -31,6 +31,10 @@ def preview_of(
     return {
         "outcome": "on-pathway",
         "letterHtml": letter_preview_html(discharge.bundle, ctx, base_url, site),
+        # The letter's narrative as the discharge will store it (Composition.text.div): the
+        # confirm stores the screening previewed (its `authored` included), so the stored
+        # letter says the same, character for character (issue 22, point 4).
+        "letterNarrative": str(discharge.bundle["entry"][0]["resource"]["text"]["div"]),
         "followUps": [
             phrases["follow-up-week"].format(date=say_date(facts.week_follow_up, language)),
             phrases["follow-up-six-weeks"].format(

@@ -2,9 +2,13 @@
 pathway's screening Questionnaire, from the answers the physician ticked.
 
 The same resource is the preview's draft (added to the screenings on record, so the gate runs as
-if it were stored) and, once every red flag is absent, what the app stores on the FHIR server: a
-conditional create on its business identifier, so a screening sent twice is stored once. Pure:
-the moment it was authored, the ids and the answers are given.
+if it were stored) and what the app stores on the FHIR server, as documented: all clear before a
+discharge, or with red flags present (issue 22, hazard H124: the physician's finding is kept in
+the record; nothing else is made). The first is a conditional create on its business identifier,
+so a screening sent twice is stored once; a screening of the encounter the app stored before, with
+other answers, is amended (the same resource, status `amended`, a new version: the earlier
+answers stay in its history), never replaced by a second one. Pure: the moment it was authored,
+the ids and the answers are given.
 """
 
 from __future__ import annotations
@@ -75,9 +79,65 @@ def all_clear_screening_id(iss: str, encounter_id: str) -> str:
 
 
 def red_flags_ticked(answers: Mapping[str, bool]) -> list[str]:
-    """The red-flag items answered present: a screening with one is never stored as a
-    discharge's."""
+    """The red-flag items answered present: a screening with one is stored as documented, and
+    no discharge follows it (the gate refuses it)."""
     return [link for link in SCREENING_RED_FLAG_ITEMS if answers.get(link)]
+
+
+def answers_of(screening: Resource) -> dict[str, bool]:
+    """The yes/no answers of a screening, by linkId (items without one boolean left out)."""
+    given: dict[str, bool] = {}
+    for item in screening.get("item") or []:
+        values = [a.get("valueBoolean") for a in item.get("answer") or [] if isinstance(a, dict)]
+        if len(values) == 1 and isinstance(values[0], bool):
+            given[str(item.get("linkId"))] = values[0]
+    return given
+
+
+def app_screening(found: list[Resource], site: Site) -> Resource | None:
+    """Of the encounter's QuestionnaireResponses, the screening this app stored (the site's
+    Questionnaire, completed or amended, under an identifier the app made: `urn:uuid:` in
+    IDENTIFIER_SYSTEM), the latest authored; None when the app stored none."""
+    canonical = site.pathway.screening.canonical
+    ours = [
+        r
+        for r in found
+        if r.get("resourceType") == "QuestionnaireResponse"
+        and str(r.get("questionnaire", "")).split("|", 1)[0] == canonical
+        and r.get("status") in ("completed", "amended")
+        and _made_by_app(r.get("identifier"))
+    ]
+    return max(ours, key=lambda r: str(r.get("authored", "")), default=None)
+
+
+def _made_by_app(identifier: object) -> bool:
+    return (
+        isinstance(identifier, dict)
+        and identifier.get("system") == IDENTIFIER_SYSTEM
+        and str(identifier.get("value", "")).startswith("urn:uuid:")
+    )
+
+
+def amended_screening(stored: Resource, draft: Resource) -> Resource:
+    """`stored` (an app_screening on the server) with the answers, author and time of `draft`:
+    the same resource (its id and identifier), status `amended` (FHIR R4: completed, then
+    changed)."""
+    kept: Resource = {key: stored[key] for key in ("id", "identifier") if key in stored}
+    changed = {key: value for key, value in draft.items() if key not in ("id", "identifier")}
+    return {**changed, **kept, "status": "amended"}
+
+
+def amendment_transaction(amended: Resource, version_id: str | None) -> Resource:
+    """The transaction that writes `amended` over the stored screening: an update of its id, on
+    the version read (`ifMatch`), so a change made meanwhile is refused, not overwritten."""
+    request: dict[str, str] = {"method": "PUT", "url": f"QuestionnaireResponse/{amended['id']}"}
+    if version_id:
+        request["ifMatch"] = f'W/"{version_id}"'
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [{"resource": amended, "request": request}],
+    }
 
 
 def screening_transaction(screening: Resource) -> Resource:

@@ -15,9 +15,10 @@ from typing import Final
 from urllib.parse import parse_qsl
 
 from ..config import Settings
+from ..core.letter.document import document_identifier
 from ..core.letter.facts import letter_version_key
 from ..core.record.context import DischargeContext
-from ..core.record.identity import IDENTIFIER_SYSTEM, derived_uuid
+from ..core.record.identity import IDENTIFIER_SYSTEM, derived_uuid, discharge_key
 from ..core.record.matching import correction_conflicts
 from ..core.replaced_plan import replaced_plan_searches
 from ..core.site import Site
@@ -137,9 +138,15 @@ async def _latest_letter(
 ) -> tuple[int, list[Resource], list[Resource]]:
     """The highest version of the encounter's letter on the server (0: none), the
     Composition(s) found under its identifier, and those of every version found."""
+    return await _latest_letter_of(client, discharge.facts.key)
+
+
+async def _latest_letter_of(
+    client: FhirClient, key: str
+) -> tuple[int, list[Resource], list[Resource]]:
     latest, letters, every = 0, [], []
     for version in range(1, MAX_LETTER_VERSIONS + 1):
-        letter = derived_uuid(letter_version_key(discharge.facts.key, version), "letter")
+        letter = derived_uuid(letter_version_key(key, version), "letter")
         found = await client.search("Composition", {"identifier": f"{IDENTIFIER_SYSTEM}|{letter}"})
         if not found:
             break
@@ -184,6 +191,36 @@ async def _patient_on_server(client: FhirClient, discharge: Discharge) -> str | 
             found = await client.search("Patient", dict(parse_qsl(condition))) if condition else []
             return f"Patient/{found[0].get('id')}" if len(found) == 1 else None
     return None
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredLetter:
+    """The letter this service wrote for an encounter, as the FHIR server holds it now."""
+
+    composition: Resource
+    document: Resource | None  # the attested document Bundle; None for a letter written before
+
+
+async def stored_letter(client: FhirClient, encounter: Resource) -> StoredLetter | None:
+    """The latest letter of `encounter` (read from `client`'s server, the one the service writes
+    to) that a discharge by this service wrote there, with its stored document; None when the
+    encounter was not discharged by this service (issue 22, point 2). Found as current_discharge
+    finds the versions: by the identifiers the encounter's discharge derives, so a letter from
+    elsewhere is never taken for ours."""
+    latest, letters, _ = await _latest_letter_of(
+        client, discharge_key(encounter, None, carried=False)
+    )
+    if latest == 0 or not letters:
+        return None
+    composition = letters[0]
+    try:
+        identifier = document_identifier(composition)
+    except ValueError:
+        return StoredLetter(composition, None)
+    found = await client.search(
+        "Bundle", {"identifier": f"{identifier['system']}|{identifier['value']}"}
+    )
+    return StoredLetter(composition, found[0] if found else None)
 
 
 async def _build_version(discharge: Discharge, version: int) -> Discharge:

@@ -9,15 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Final
+from dataclasses import dataclass
+from typing import Final, Literal
 
-from ..core.draft_screening import screening_transaction
+from ..core.draft_screening import (
+    amended_screening,
+    amendment_transaction,
+    answers_of,
+    app_screening,
+    screening_transaction,
+)
 from ..core.record.context import DischargeContext
 from ..core.record.references import parse_reference
+from ..core.site import Site
 from ..errors import FhirServerError, Finding, Forbidden, IncompleteRecord, Unauthenticated
 from ..types import Resource
 from .app_sessions import AppSession
-from .fhir_client import FhirClient, FhirConnections, Landed
+from .fhir_client import FhirClient, FhirConnections
 from .gathering import RecordGatherer
 from .retry import RetryPolicy
 
@@ -72,20 +80,59 @@ def subject_id(encounter: Resource) -> str:
 
 
 async def gather_launch_record(
-    client: FhirClient, session: AppSession, encounter: Resource, draft: Resource | None
-) -> DischargeContext:
+    client: FhirClient,
+    session: AppSession,
+    encounter: Resource,
+    draft: Resource | None,
+    site: Site,
+) -> tuple[DischargeContext, Resource | None]:
     """The record of the launch's `encounter` (encounter_of_launch) as the physician may read
-    it, with the `draft` screening (core/draft_screening.py) added to the screenings on record."""
+    it, with the `draft` screening (core/draft_screening.py) added to the screenings on record;
+    and the screening the app stored for it before (None: none). The draft stands in for that
+    one: storing it amends it (store_screening), so the gate reads the record as it will be."""
+    found = await screenings_of_launch(client, session)
+    stored = app_screening(found, site)
+    screenings = [r for r in found if r is not stored]
+    if draft is not None:
+        screenings.append(amended_screening(stored, draft) if stored is not None else draft)
     with physician_token_refusals():
-        # The screenings on record are searched with the rest of the record, in the same round.
-        gatherer = RecordGatherer(
-            client, known=[encounter], added={"screenings": [draft] if draft else []}
+        gatherer = RecordGatherer(client, known=[encounter], searched={"screenings": screenings})
+        return await gatherer.gather(encounter), stored
+
+
+async def screenings_of_launch(client: FhirClient, session: AppSession) -> list[Resource]:
+    """The QuestionnaireResponses of the launch's encounter, as the physician may read them."""
+    with physician_token_refusals():
+        return await client.search(
+            "QuestionnaireResponse", {"encounter": f"Encounter/{session.encounter}"}
         )
-        return await gatherer.gather(encounter)
 
 
-async def store_screening(client: FhirClient, screening: Resource) -> Landed:
-    """`screening` stored once (a conditional create on its identifier), as the physician."""
+@dataclass(frozen=True)
+class StoredScreening:
+    reference: str  # QuestionnaireResponse/{id}
+    status: Literal["created", "existing", "amended"]
+
+
+async def store_screening(
+    client: FhirClient, session: AppSession, screening: Resource, site: Site
+) -> StoredScreening:
+    """`screening` (a draft_screening) stored as the physician documented it, red flags and all
+    (hazard H124):
+    - the app stored none for this encounter yet: a conditional create on its identifier (sent
+      twice, stored once): `created`;
+    - the app's stored one says the same: nothing written, `existing`;
+    - it says otherwise (a corrected answer): that one amended (core/draft_screening.py), on the
+      version read: `amended`. Never a second screening beside it."""
+    stored = app_screening(await screenings_of_launch(client, session), site)
     with physician_token_refusals():
-        landed = await client.post_transaction(screening_transaction(screening))
-    return landed[0]
+        if stored is None:
+            landed = (await client.post_transaction(screening_transaction(screening)))[0]
+            return StoredScreening(landed.reference, "created" if landed.created else "existing")
+        reference = f"QuestionnaireResponse/{stored['id']}"
+        if answers_of(stored) == answers_of(screening):
+            return StoredScreening(reference, "existing")
+        version = (stored.get("meta") or {}).get("versionId")
+        amended = amended_screening(stored, screening)
+        await client.post_transaction(amendment_transaction(amended, version))
+    return StoredScreening(reference, "amended")

@@ -120,20 +120,12 @@ def test_the_app_and_the_card_leave_only_what_the_moment_fills(language: str) ->
         for s in (*app_sentences(site).values(), *card_sentences(site).values())
         for p in placeholders(s)
     }
+    moment = {"date", "items", "reason", "message", "status", "state", "start", "end", "gp"}
     # the discharged card's moment and physician (core/cds_cards.py, discharged_card)
-    moment = {"time", "when", "physician"}
-    assert left <= {
-        "date",
-        "items",
-        "reason",
-        "message",
-        "status",
-        "state",
-        "start",
-        "end",
-        "gp",
-        *moment,
-    }
+    moment |= {"time", "when", "physician"}
+    # issue 22: a discharge's moment and physician, the time of day, the red flags stored
+    moment |= {"moment", "physician", "time", "flags"}
+    assert left <= moment
 
 
 def test_settings_language_is_a_catalogues_language() -> None:

@@ -226,11 +226,10 @@ def test_a_language_without_a_catalogue_is_refused_at_start(tmp_path: Path) -> N
         Settings(outbox_path=str(tmp_path / "o.sqlite3"), api_tokens=[TOKEN], language="xx")
 
 
-# --- H124: a red flag the physician ticks in the app is not stored -----------------------------
+# --- H124: a red flag the physician ticks in the app is stored as documented (controlled) ------
 
 
 @pytest.mark.integration
-@gap("issue 22: a screening with a red flag ticked is refused (400) and never stored")
 def test_a_positive_screening_is_stored_as_documented(
     service: TestClient, fhir_base_url: str
 ) -> None:

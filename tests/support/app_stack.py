@@ -97,7 +97,7 @@ class Stack:
                 "response_type": "code",
                 "client_id": "fhir-discharge-app",
                 "redirect_uri": redirect_uri,
-                "scope": "launch openid fhirUser patient/*.rs patient/QuestionnaireResponse.c",
+                "scope": "launch openid fhirUser patient/*.rs patient/QuestionnaireResponse.cu",
                 "state": "s",
                 "aud": self.iss,
                 "launch": registered,
@@ -130,7 +130,11 @@ class Stack:
             self.sandbox.stop()
 
 
-def start_stack(workdir: Path, fhir_base_url: str | None = None) -> Stack:
+def start_stack(
+    workdir: Path, fhir_base_url: str | None = None, *, return_to_ehr: bool = False
+) -> Stack:
+    """`return_to_ehr`: the service names the EHR's page `{ehr}/_test/returned` as the app's
+    way back (FHIR_DISCHARGE_APP_RETURN_URL); else the app has none (it closes its window)."""
     sandbox = start_sandbox() if fhir_base_url is None else None
     fhir = sandbox.base_url if sandbox else str(fhir_base_url)
     ehr_port, service_port = free_port(), free_port()
@@ -160,6 +164,7 @@ def start_stack(workdir: Path, fhir_base_url: str | None = None) -> Stack:
             port=service_port,
             app_fhir_servers=json.dumps([f"{ehr_url}/fhir"]),
             app_frame_ancestors=json.dumps([ehr_url]),
+            **({"app_return_url": f"{ehr_url}/_test/returned"} if return_to_ehr else {}),
         )
     except BaseException:
         ehr.terminate()

@@ -17,6 +17,8 @@ The sandbox (sekmet-fhir) does SMART Backend Services only: its /auth/authorize 
   expiry, audience, a scope for the resource type and interaction).
 - `GET {base}/_test/frame?src=URL`: a page of the EHR's origin framing URL (the EHR embedding
   the app).
+- `GET {base}/_test/returned`: the EHR's own screen, where the app's "Terug naar het EPD" leads
+  when the service names it (tests/support/app_stack.py, `return_to_ehr`).
 
 Run it with `python -m tests.support.smart_ehr --port P --upstream SANDBOX_FHIR_BASE`.
 """
@@ -183,6 +185,13 @@ def create_app(state: State) -> FastAPI:
             '<!DOCTYPE html><html lang="nl-BE"><head><meta charset="utf-8"><title>Test-EPD'
             f'</title></head><body><iframe id="app" title="app" src="{html.escape(src)}" '
             'width="1200" height="700"></iframe></body></html>'
+        )
+
+    @app.get("/_test/returned")
+    async def returned() -> HTMLResponse:
+        return HTMLResponse(
+            '<!DOCTYPE html><html lang="nl-BE"><head><meta charset="utf-8"><title>Test-EPD'
+            '</title></head><body><h1 id="ehr">Test-EPD</h1></body></html>'
         )
 
     @app.get("/_test/stats")

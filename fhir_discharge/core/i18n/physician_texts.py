@@ -39,3 +39,10 @@ def _filled(site: Site, table: str) -> dict[str, str]:
     values = site.sentence_values(language)
     sentences = getattr(catalogue(language), table)
     return {key: fill(sentence, values) for key, sentence in sentences.items()}
+
+
+def red_flag_names(link_ids: list[str], site: Site) -> list[str]:
+    """The red flags of the screening's items `link_ids` by their clinical names, as the
+    physician reads them ("caudasyndroom (zadelanesthesie, ...)"), not the questions."""
+    names = catalogue(site.default_language).values["red_flag"]
+    return [names.get(link_id, link_id) for link_id in link_ids]

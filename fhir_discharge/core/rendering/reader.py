@@ -60,6 +60,7 @@ class Letter:
     closing: str
     signature: str
     author: str
+    general_practitioner: str = ""  # the GP's name; "" when the document names none
 
 
 def letter_view(document_bundle: Resource, site: Site) -> Letter:
@@ -138,6 +139,7 @@ def letter_view(document_bundle: Resource, site: Site) -> Letter:
         closing=p["closing"],
         signature=signature.strip(" ,"),
         author=_name(author),
+        general_practitioner=gp_name,
     )
 
 

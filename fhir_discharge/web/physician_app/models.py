@@ -41,3 +41,10 @@ class ScreeningAnswers(Launched):
     screening_id: str = Field(
         pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
     )
+    # When the screening was authored, as the preview fixed it (its answer's `authored`), so the
+    # screening stored at confirm, and the letter, say the moment the preview showed (issue 22,
+    # point 4). None: now. A FHIR dateTime to the second, with its zone; the route bounds it.
+    authored: str | None = Field(
+        default=None,
+        pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$",
+    )

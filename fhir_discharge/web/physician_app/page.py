@@ -23,7 +23,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from ...config import Settings
 from ...core.i18n.catalogue import catalogue
-from ...core.i18n.physician_texts import app_sentences
+from ...core.i18n.physician_texts import app_sentences, red_flag_names
 from ...core.pathway.definition import SCREENING_RED_FLAG_ITEMS
 from ...core.rendering import LETTER_CSS  # the letter's one inline stylesheet (CSP hash)
 from ..urls import public_url_for
@@ -38,10 +38,10 @@ _READS: Final = (
     "patient/*.rs user/Practitioner.rs user/PractitionerRole.rs user/Organization.rs "
     "user/Medication.rs"
 )
-EHR_LAUNCH_SCOPE: Final = f"launch openid fhirUser {_READS} patient/QuestionnaireResponse.c"
-STANDALONE_SCOPE: Final = (
-    f"launch/patient launch/encounter openid fhirUser {_READS} patient/QuestionnaireResponse.c"
-)
+# The screening is created, and a corrected answer amends it (an update: issue 22, H124).
+_WRITES: Final = "patient/QuestionnaireResponse.cu"
+EHR_LAUNCH_SCOPE: Final = f"launch openid fhirUser {_READS} {_WRITES}"
+STANDALONE_SCOPE: Final = f"launch/patient launch/encounter openid fhirUser {_READS} {_WRITES}"
 
 
 def _csp_hash(text: str) -> str:
@@ -85,7 +85,16 @@ def app_page(request: Request, settings: Settings) -> HTMLResponse:
             "ehrLaunchScope": EHR_LAUNCH_SCOPE,
             "standaloneScope": STANDALONE_SCOPE,
             "redFlags": list(SCREENING_RED_FLAG_ITEMS),
+            # the red flags by their clinical names, as a positive screening names them
+            "redFlagNames": dict(
+                zip(
+                    SCREENING_RED_FLAG_ITEMS,
+                    red_flag_names(list(SCREENING_RED_FLAG_ITEMS), site),
+                    strict=True,
+                )
+            ),
             "brochureUrl": site.brochure(language)[0],
+            "returnUrl": settings.app_return_url,
             "items": [
                 {
                     "linkId": link_id,

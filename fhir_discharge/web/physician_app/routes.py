@@ -51,17 +51,27 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from ...config import Settings
 from ...core.app_preview import gate_reasons, preview_of
 from ...core.brussels_time import fhir_datetime
+from ...core.discharged_view import discharged_view, said_moment
 from ...core.draft_screening import (
     all_clear_answers,
     all_clear_screening_id,
+    answers_of,
     draft_screening,
     red_flags_ticked,
 )
-from ...core.i18n.physician_texts import finding_for_physician
+from ...core.i18n.physician_texts import finding_for_physician, red_flag_names
 from ...core.record_summary import record_summary
-from ...errors import Forbidden, IncompleteRecord, InvalidInput, NotOnPathway, operation_outcome
+from ...errors import (
+    AlreadyDischarged,
+    Forbidden,
+    IncompleteRecord,
+    InvalidInput,
+    NotOnPathway,
+    UnknownResource,
+    operation_outcome,
+)
 from ...io.app_sessions import AppSession
-from ...io.discharging import screened_discharge, where_landed
+from ...io.discharging import StoredLetter, screened_discharge, stored_letter, where_landed
 from ...io.fhir_client import FhirClient, FhirConnections
 from ...io.gathering import gather_context
 from ...io.launch_record import (
@@ -204,17 +214,72 @@ def _client(who: AppSession, settings: Settings, connections: FhirConnections) -
 def _draft(
     who: AppSession, encounter: Resource, answers: ScreeningAnswers, settings: Settings
 ) -> Resource:
-    """The physician's screening of the launch's encounter, authored now, its questions in the
-    app's language (the site's)."""
+    """The physician's screening of the launch's encounter, authored when the preview fixed it
+    (else now), its questions in the app's language (the site's)."""
     return draft_screening(
         answers.answers,
         screening_id=answers.screening_id,
         patient_id=subject_id(encounter),
         encounter_id=str(encounter["id"]),
         practitioner_id=who.practitioner,
-        authored=fhir_datetime(datetime.now(UTC)),
+        authored=_authored(answers.authored, settings),
         site=settings.site,
     )
+
+
+def _authored(given: str | None, settings: Settings) -> str:
+    """The screening's `authored`: the one the page's preview fixed (issue 22, point 4), taken
+    only within this session's reach (not in the future, not older than a session lives: the
+    page cannot back- or forward-date a screening); now when the page names none."""
+    now = datetime.now(UTC)
+    if given is None:
+        return fhir_datetime(now)
+    try:
+        moment = datetime.fromisoformat(given.replace("Z", "+00:00"))
+    except ValueError:  # the pattern's shape, but no such day or hour (2026-02-30, 25:00)
+        raise InvalidInput("authored is not a FHIR dateTime") from None
+    age = (now - moment).total_seconds()
+    if not -60 <= age <= settings.app_session_seconds + 60:
+        raise InvalidInput("authored is not a moment of this session")
+    return given
+
+
+async def _discharged(client: FhirClient, who: AppSession) -> StoredLetter | None:
+    """The letter this service wrote for the launch's encounter, read from the service's FHIR
+    server (where the discharge writes it) when that encounter is the launch patient's there;
+    None when it was not discharged (issue 22, point 2)."""
+    try:
+        encounter = await client.read_encounter(who.encounter)
+        if subject_id(encounter) != who.patient:
+            return None  # another patient's encounter under that id: never shown
+    except (UnknownResource, IncompleteRecord):
+        return None
+    return await stored_letter(client, encounter)
+
+
+def _discharged_answer(letter: StoredLetter, settings: Settings) -> dict[str, object]:
+    references = {"letter": f"Composition/{letter.composition.get('id')}"}
+    if letter.document is not None:
+        references["document"] = f"Bundle/{letter.document.get('id')}"
+    return discharged_view(letter.composition, letter.document, references, settings.site)
+
+
+def _refuse_if_discharged(letter: StoredLetter | None) -> None:
+    if letter is not None:
+        raise AlreadyDischarged(
+            "this encounter was already discharged by this service "
+            f"(Composition/{letter.composition.get('id')}): no screening is stored for it"
+        )
+
+
+def _stored_screening(stored: Resource | None, settings: Settings) -> dict[str, object] | None:
+    """What the page says of the screening the app stored before: when, and its red flags."""
+    if stored is None:
+        return None
+    return {
+        "moment": said_moment(stored.get("authored"), settings.site),
+        "redFlags": red_flag_names(red_flags_ticked(answers_of(stored)), settings.site),
+    }
 
 
 @router.get("/api/record")
@@ -223,11 +288,15 @@ async def record(
     settings: SettingsDep,
     terminology: TerminologyDep,
     connections: ConnectionsDep,
+    service: ClientDep,
     iss: IssQuery = None,
     encounter: EncounterQuery = None,
 ) -> JSONResponse:
     """The launch's patient and encounter, what the record says, and whether the record itself
-    keeps the patient off the pathway (the gate run as if the screening were all clear)."""
+    keeps the patient off the pathway (the gate run as if the screening were all clear); the
+    screening the app stored before (`storedScreening`); or, for an encounter this service
+    discharged, that discharge as the server holds it (`discharged`: when, by whom, to whom,
+    the follow-ups and the stored letter), and no gate."""
     _bound(who, iss, encounter)
     all_clear = ScreeningAnswers(
         answers=all_clear_answers(), screening_id=all_clear_screening_id(who.iss, who.encounter)
@@ -235,9 +304,15 @@ async def record(
     async with _client(who, settings, connections) as client:
         launched = await encounter_of_launch(client, who)
         draft = _draft(who, launched, all_clear, settings)
-        ctx = await gather_launch_record(client, who, launched, draft)
+        ctx, stored = await gather_launch_record(client, who, launched, draft, settings.site)
     site = settings.site
     answer = record_summary(ctx, site.default_language)
+    answer["storedScreening"] = _stored_screening(stored, settings)
+    letter = await _discharged(service, who)
+    if letter is not None:
+        answer["discharged"] = _discharged_answer(letter, settings)
+        answer["gate"] = {"outcome": "discharged", "findings": []}
+        return JSONResponse(answer, headers=NO_STORE)
     try:
         await screened_discharge(ctx, terminology, site, gp_message=False)
         answer["gate"] = {"outcome": "clear", "findings": []}
@@ -255,37 +330,48 @@ async def preview(
     connections: ConnectionsDep,
 ) -> JSONResponse:
     """The dry run with the draft screening: the letter rendered as HTML, the follow-up dates
-    and the brochure; or the gate's reasons. Nothing is written."""
+    and the brochure; or the gate's reasons. Nothing is written. `authored`: the screening's
+    moment, fixed here for the confirm to store (issue 22, point 4)."""
     _bound(who, body.iss, body.encounter)
     async with _client(who, settings, connections) as client:
         launched = await encounter_of_launch(client, who)
         draft = _draft(who, launched, body, settings)
-        ctx = await gather_launch_record(client, who, launched, draft)
+        ctx, _ = await gather_launch_record(client, who, launched, draft, settings.site)
     site = settings.site
     try:
         discharge = await screened_discharge(ctx, terminology, site, gp_message=False)
     except (NotOnPathway, IncompleteRecord) as refusal:
-        return JSONResponse(gate_reasons(refusal, site), headers=NO_STORE)
-    return JSONResponse(preview_of(discharge, ctx, client.base_url, site), headers=NO_STORE)
+        reasons = gate_reasons(refusal, site)
+        return JSONResponse({**reasons, "authored": draft["authored"]}, headers=NO_STORE)
+    answer = preview_of(discharge, ctx, client.base_url, site)
+    return JSONResponse({**answer, "authored": draft["authored"]}, headers=NO_STORE)
 
 
 @router.post("/api/screening")
 async def store_launch_screening(
-    body: ScreeningAnswers, who: PhysicianDep, settings: SettingsDep, connections: ConnectionsDep
+    body: ScreeningAnswers,
+    who: PhysicianDep,
+    settings: SettingsDep,
+    connections: ConnectionsDep,
+    service: ClientDep,
 ) -> JSONResponse:
-    """Store the all-clear screening on the FHIR server, as the physician (their token; their
-    Practitioner as author). A conditional create on the screening's identifier (a uuid the page
-    makes once per screening): sent twice, it is stored once."""
+    """Store the screening on the FHIR server as the physician documented it, red flags and all
+    (hazard H124), as the physician (their token; their Practitioner as author). The first is a
+    conditional create on the screening's identifier (a uuid the page makes once per screening):
+    sent twice, it is stored once (201, then 200 `existing`); other answers for an encounter the
+    app stored a screening of amend that one (200 `amended`: the same resource, a new version).
+    Refused (409) for an encounter this service already discharged: the letter stands on the
+    screening it was written from (issue 22, point 2)."""
     _bound(who, body.iss, body.encounter)
-    ticked = red_flags_ticked(body.answers)
-    if ticked:  # the page sends nothing then; a red flag is never stored as a discharge's
-        raise InvalidInput("a red flag is present: nothing is stored (" + ", ".join(ticked) + ")")
+    _refuse_if_discharged(await _discharged(service, who))
     async with _client(who, settings, connections) as client:
         launched = await encounter_of_launch(client, who)
-        where = await store_screening(client, _draft(who, launched, body, settings))
+        draft = _draft(who, launched, body, settings)
+        stored = await store_screening(client, who, draft, settings.site)
+    flags = red_flag_names(red_flags_ticked(body.answers), settings.site)
     return JSONResponse(
-        {"reference": where.reference, "status": "created" if where.created else "existing"},
-        status_code=201 if where.created else 200,
+        {"reference": stored.reference, "status": stored.status, "redFlags": flags},
+        status_code=201 if stored.status == "created" else 200,
     )
 
 

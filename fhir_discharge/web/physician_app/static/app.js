@@ -3,7 +3,9 @@
 // page's data block (the `app` table of fhir_discharge/core/i18n/<language>.toml). The service exchanges the
 // code and keeps the SMART access token: this page only ever holds the service's session
 // handle for this launch (in memory, sent as a bearer header: no cookie, so it works framed
-// by the EHR), and the code and state leave the address bar as soon as they are read.
+// by the EHR), and the code and state leave the address bar as soon as they are read. The
+// handle is also kept in this tab's sessionStorage (never the SMART token), so a reload shows
+// the launch's state again, read from the service (issue 22, point 3).
 "use strict";
 
 (function () {
@@ -14,7 +16,9 @@
 
   let session = null; // {handle}: the service's session for this launch (its patient, encounter)
   let screeningId = null; // one per screening form: a repeat stores the screening once
+  let authored = null; // the screening's moment, fixed by the preview shown (issue 22, point 4)
   let confirming = false;
+  const SESSION_KEY = "fhir-discharge-app-session"; // the handle only, for a reload of this tab
 
   class Expired extends Error {}
 
@@ -61,10 +65,11 @@
     confirming = false;
     if (error instanceof Expired) {
       session = null;
-      for (const id of ["workspace", "preview", "off"]) show(id, false);
+      sessionStorage.removeItem(SESSION_KEY);
+      for (const id of ["workspace", "preview", "off", "positive", "discharged"]) show(id, false);
       alertBox(say("expired"));
     } else if (error instanceof Failed) {
-      for (const id of ["workspace", "preview", "off"]) show(id, false);
+      for (const id of ["workspace", "preview", "off", "positive", "discharged"]) show(id, false);
       alertBox("");
       status("");
       showFailure(error.code, error.outcome, [], error.step);
@@ -157,7 +162,7 @@
     status(say("launching"));
     const found = await call("GET", "api/discover?iss=" + encodeURIComponent(iss));
     if (found.status !== 200) {
-      alertBox(say("launch-failed", { reason: problem(found.body) }));
+      loginFailed(issues(found.body).map((i) => i.diagnostics), false);
       return;
     }
     const verifier = randomString(48);
@@ -186,7 +191,12 @@
     sessionStorage.removeItem("smart-pending");
     history.replaceState(null, "", C.home); // the code and state leave the address bar
     if (params.get("error")) {
-      alertBox(say("launch-failed", { reason: params.get("error") }));
+      // The authorization server's own words (RFC 6749 4.1.2.1), in English: folded away.
+      const technical = ["error: " + params.get("error")];
+      if (params.get("error_description")) {
+        technical.push("error_description: " + params.get("error_description"));
+      }
+      loginFailed(technical, params.get("error") === "access_denied");
       return;
     }
     if (!pending || !params.get("code") || params.get("state") !== pending.state) {
@@ -200,10 +210,38 @@
       redirect_uri: C.redirectUri,
     });
     if (exchanged.status !== 200) {
-      alertBox(say("launch-failed", { reason: problem(exchanged.body) }));
+      loginFailed(issues(exchanged.body).map((i) => i.diagnostics), false);
       return;
     }
     session = { handle: exchanged.body.session };
+    sessionStorage.setItem(SESSION_KEY, session.handle);
+    await start();
+  }
+
+  // A failed login (issue 22, point 7): what happened in the app's language; the
+  // authorization server's or the service's English folded away, as for every other failure.
+  function loginFailed(technical, denied) {
+    status("");
+    result(
+      T["login-failed-heading"],
+      denied ? T["login-denied"] : T["login-failed"],
+      [],
+      technical.filter(Boolean),
+      T["login-next"],
+    );
+    show("result", true);
+    $("result").focus();
+  }
+
+  // A reload of this tab: the launch's session again, if it is still open; the state is read
+  // from the service, never from what the page remembered.
+  async function resume() {
+    const handle = sessionStorage.getItem(SESSION_KEY);
+    if (!handle) {
+      alertBox(say("no-launch"));
+      return;
+    }
+    session = { handle };
     await start();
   }
 
@@ -213,9 +251,16 @@
     status(say("loading"));
     // The launch's patient and encounter: the session names them, the page does not.
     const record = await api("record", "GET", "api/record");
+    if (record.discharged) {
+      status("");
+      showDischarged(record, false);
+      return;
+    }
     renderRecord(record);
     renderItems();
+    renderStoredScreening(record.storedScreening);
     screeningId = crypto.randomUUID();
+    authored = null;
     show("workspace", true);
     status("");
     $("screening-heading").focus();
@@ -432,7 +477,12 @@
     }
     const ticked = C.items.filter((i) => C.redFlags.includes(i.linkId) && given[i.linkId]);
     const recordOff = session.recordGate.outcome !== "clear";
-    if (ticked.length || recordOff) {
+    if (ticked.length) {
+      // A red flag: the screening is stored as documented (issue 22, point 1), nothing else.
+      showPositive(given, ticked, session.recordGate.findings.map(findingText));
+      return;
+    }
+    if (recordOff) {
       // Off the pathway: nothing is sent, not even the screening.
       showOff(
         session.recordGate.outcome === "incomplete" && !ticked.length,
@@ -443,6 +493,7 @@
     }
     status(say("loading"));
     const preview = await api("preview", "POST", "api/preview", body(given));
+    authored = preview.authored || authored; // the moment the confirm stores (point 4)
     status("");
     if (preview.outcome !== "on-pathway") {
       showOff(
@@ -456,7 +507,7 @@
   }
 
   function body(given) {
-    return { answers: given, screening_id: screeningId };
+    return { answers: given, screening_id: screeningId, authored };
   }
 
   function showOff(incomplete, screened, found) {
@@ -493,8 +544,10 @@
   }
 
   function backToScreening() {
+    authored = null; // answers may change: the next preview fixes the moment again
     show("preview", false);
     show("off", false);
+    show("positive", false);
     show("workspace", true);
     $("screening-heading").focus();
   }
@@ -516,7 +569,9 @@
     status("");
     show("preview", false);
     if (answer.status === 200 || answer.status === 201) {
-      result(T["done-heading"], T["done-intro"], [screened, ...landed(answer.body)].map(describe));
+      // The confirmation says what the server now holds, as a reload would (point 3).
+      showDischarged(await api("record", "GET", "api/record"), true);
+      return;
     } else if (answer.status === 202) {
       result(T["done-heading"], queued(answer.body), [describe(screened)]);
       pollStatus(answer.headers.get("Content-Location"));
@@ -583,6 +638,7 @@
     if (code === 400) return T.invalid;
     if (code === 403) return discharge ? T.forbidden : T["call-forbidden"];
     if (code === 404) return T["not-found"];
+    if (code === 409) return T["already-discharged"];
     return say("service-error", { status: String(code) });
   }
 
@@ -647,8 +703,8 @@
       const state = parameter(answer.body, "state");
       $("result-intro").textContent = queued(answer.body);
       if (state === "delivered") {
-        $("result-intro").textContent = T["done-intro"];
-        list("result-list", landed(answer.body).map(describe));
+        show("result", false);
+        showDischarged(await api("record", "GET", "api/record"), true);
         return;
       }
       if (state === "failed" || state === "dead") {
@@ -665,6 +721,107 @@
     return found ? found.resource : null;
   }
 
+  // --- the workflow's other states (issue 22) ----------------------------------------------
+
+  // What the app stored of this encounter before: the next store amends it, and says so.
+  function renderStoredScreening(stored) {
+    const box = $("screening-on-record");
+    box.replaceChildren();
+    if (stored) {
+      const p = document.createElement("p");
+      p.textContent = say("screening-on-record", { moment: stored.moment });
+      box.append(p);
+      if (stored.redFlags.length) {
+        const flags = document.createElement("p");
+        flags.textContent = say("screening-on-record-flags", { flags: stored.redFlags.join("; ") });
+        box.append(flags);
+      }
+    }
+    show("screening-on-record", Boolean(stored));
+  }
+
+  // A red flag ticked: outside the pathway. The flags by their clinical names; the main action
+  // stores the screening as documented and returns to the EHR; correcting an answer goes back
+  // to the form (storing again then amends the stored screening: the service's rule).
+  function showPositive(given, ticked, found) {
+    session.answers = given;
+    show("workspace", false);
+    list("positive-flags", ticked.map((i) => C.redFlagNames[i.linkId] || i.text));
+    list("positive-record-list", found);
+    show("positive-record", found.length > 0);
+    show("positive-stored", false);
+    $("positive-store").disabled = false;
+    show("positive", true);
+    $("positive").focus();
+  }
+
+  async function onStorePositive() {
+    if (confirming) return; // a second click sends nothing
+    confirming = true;
+    $("positive-store").disabled = true;
+    status(say("sending"));
+    try {
+      const stored = await api("screening", "POST", "api/screening", body(session.answers));
+      status("");
+      const said = $("positive-stored");
+      said.textContent = T["positive-" + stored.status] || T["positive-stored"];
+      list("positive-flags", stored.redFlags);
+      show("positive-stored", true);
+      returnToEhr();
+    } finally {
+      confirming = false;
+      $("positive-store").disabled = false;
+    }
+  }
+
+  // An encounter this service discharged, as the server holds it: after a confirm (`done`),
+  // a second launch or a reload alike. Read-only: no screening can be stored (the service
+  // refuses one too). FHIR references only in the folded technical details.
+  function showDischarged(record, done) {
+    const d = record.discharged;
+    for (const id of ["workspace", "preview", "off", "positive", "result"]) show(id, false);
+    $("patient-banner").textContent = record.patient.name + " – " + record.patient.birthDate;
+    show("patient-banner", true);
+    const by = { moment: d.dischargedAt, physician: d.physician };
+    $("discharged-heading").textContent = done ? T["done-heading"] : say("discharged-heading", by);
+    show("discharged-intro", !done);
+    $("discharged-by").textContent = say("discharged-by", by);
+    $("discharged-gp").textContent = d.generalPractitioner
+      ? say("discharged-gp", { gp: d.generalPractitioner })
+      : T["discharged-no-gp"];
+    list("discharged-follow-ups", d.followUps);
+    $("discharged-brochure").href = d.brochureUrl;
+    list("discharged-details-list", d.technical);
+    const frame = $("discharged-letter");
+    show("discharged-letter", Boolean(d.letterHtml));
+    show("discharged-no-letter", !d.letterHtml);
+    if (d.letterHtml) {
+      frame.onload = () => {
+        const doc = frame.contentDocument;
+        if (doc) frame.style.height = doc.documentElement.scrollHeight + 24 + "px";
+      };
+      frame.srcdoc = d.letterHtml;
+    }
+    show("discharged", true);
+    $("discharged").focus();
+  }
+
+  // Back to the EHR. SMART App Launch has no standard return URL: the site's own, when it has
+  // one (FHIR_DISCHARGE_APP_RETURN_URL); else this window is closed (an EHR that opened it as
+  // a window), and where the browser does not allow that, the page says it may be closed.
+  function returnToEhr() {
+    if (C.returnUrl) {
+      try {
+        window.top.location.assign(C.returnUrl); // framed by the EHR: the EHR's whole page
+      } catch (_) {
+        location.assign(C.returnUrl);
+      }
+      return;
+    }
+    window.close();
+    for (const note of document.querySelectorAll(".ehr-closed")) note.hidden = false;
+  }
+
   // --- wiring ----------------------------------------------------------------------------
 
   function guarded(handler) {
@@ -678,12 +835,17 @@
   $("confirm").addEventListener("click", guarded(onConfirm));
   $("back").addEventListener("click", backToScreening);
   $("off-back").addEventListener("click", backToScreening);
+  $("positive-correct").addEventListener("click", backToScreening);
+  $("positive-store").addEventListener("click", guarded(onStorePositive));
+  for (const button of document.querySelectorAll(".ehr-return")) {
+    button.addEventListener("click", returnToEhr);
+  }
 
   const params = new URLSearchParams(location.search);
   const path = location.pathname.replace(/\/+$/, "");
   let begin;
   if (path.endsWith("/launch")) begin = launch(params);
   else if (path.endsWith("/callback")) begin = callback(params);
-  else begin = Promise.resolve(alertBox(say("no-launch")));
+  else begin = resume();
   begin.catch(fail);
 })();

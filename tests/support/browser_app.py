@@ -1,0 +1,141 @@
+"""The physician's app in Chromium, shared by the browser tests of its workflow states
+(tests/browser/test_app_workflow.py): the stack and browser fixtures, a page per test, a record of
+its own on the sandbox, the EHR launch, the screening answered, what landed, screenshots.
+
+The same helpers as tests/browser/test_physician_app.py's own (kept there too, so the two
+branches that change that file merge without moving them); a test module imports nothing from
+another (tests/unit/test_architecture.py). Import the fixtures where they are used:
+`stack = browser_app.stack`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.app_stack import Stack, seed, start_stack, unscreened_record
+from tests.support.factories import fresh_record
+from tests.support.site import SITE
+
+CHROMIUM = "/usr/bin/chromium"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+DESKTOP = {"width": 1280, "height": 800}
+TABLET = {"width": 820, "height": 1180}  # iPad Air, portrait
+ITEMS = [item.link_id for item in SITE.pathway.screening.items]
+RED_FLAGS = ITEMS[:-1]
+QUESTION = {item.link_id: item.text for item in SITE.pathway.screening.items}
+
+
+@pytest.fixture(scope="module")
+def stack(fhir_base_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = start_stack(tmp_path_factory.mktemp("physician-app"), fhir_base_url)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if shutil.which("chromium") is None and not Path(CHROMIUM).exists():
+        pytest.fail(
+            "Chromium is not installed: `apt-get install -y chromium` (make test does it)",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+class Seen:
+    """What the page did: requests it sent, CSP violations and script errors it met."""
+
+    def __init__(self, page: Any) -> None:
+        self.requests: list[str] = []
+        self.problems: list[str] = []
+        page.on("request", lambda r: self.requests.append(f"{r.method} {r.url}"))
+        page.on("pageerror", lambda e: self.problems.append(f"pageerror: {e}"))
+        page.on("console", self._console)
+
+    def _console(self, message: Any) -> None:
+        if "Content Security Policy" in message.text or message.type == "error":
+            self.problems.append(message.text)
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport=DESKTOP, locale="nl-BE")
+    tab = context.new_page()
+    tab.seen = Seen(tab)
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+def new_record(
+    stack: Stack,
+    extra: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    patient: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, str]:
+    """A record of its own on the server, unscreened (its Patient changed by `patient`); its
+    ids."""
+    tag = uuid.uuid4().hex[:10]
+    resources = [*unscreened_record(fresh_record(tag)), *extra]
+    if patient is not None:
+        patient(next(r for r in resources if r["resourceType"] == "Patient"))
+    text = json.dumps(resources).replace("lbp-example-", f"t-{tag}-")
+    seed(stack.fhir, json.loads(text))
+    return {
+        "tag": tag,
+        "patient": f"t-{tag}-patient",
+        "encounter": f"t-{tag}-encounter",
+        "physician": f"t-{tag}-ed-physician",
+    }
+
+
+def ehr_launch(page: Any, stack: Stack, record: dict[str, str], token_lifetime: int = 300) -> None:
+    url = stack.ehr_launch_url(
+        record["patient"], record["encounter"], token_lifetime, record["physician"]
+    )
+    page.goto(url)
+    page.locator("#screening-form").wait_for(state="visible", timeout=30_000)
+
+
+def answer(page: Any, yes: set[str] = frozenset(), brochure: bool = True) -> None:  # type: ignore[assignment]
+    for link_id in RED_FLAGS:
+        page.check(f"#answer-{link_id}-{'true' if link_id in yes else 'false'}")
+    page.check(f"#answer-brochure-given-{'true' if brochure else 'false'}")
+
+
+def on_server(stack: Stack, resource_type: str, encounter: str) -> list[dict[str, Any]]:
+    bundle = httpx.get(
+        f"{stack.fhir}/{resource_type}", params={"encounter": f"Encounter/{encounter}"}, timeout=30
+    ).json()
+    return [e["resource"] for e in bundle.get("entry") or []]
+
+
+def shot(page: Any, name: str) -> None:
+    """A screenshot of the screen; into docs/ only when asked (FHIR_DISCHARGE_SCREENSHOTS=docs),
+    so a test run leaves the checkout as it was. It is taken either way: a screen that cannot
+    be drawn fails the test."""
+    target = (
+        DOCS
+        if os.environ.get("FHIR_DISCHARGE_SCREENSHOTS") == "docs"
+        else Path(tempfile.gettempdir())
+    )
+    page.screenshot(path=str(target / name), full_page=True)
