@@ -238,7 +238,9 @@ def test_keyboard_alone_reaches_a_confirmed_discharge_with_no_red_flag(
     assert "letter" not in walk and "IFRAME" not in walk and "BODY" not in walk, walk
     problems += ring_problems(page)
     page.keyboard.press("Enter")
-    page.locator("#result").wait_for(state="visible", timeout=30_000)
+    # the clinical confirmation, read back from the server (issue 22, point 3)
+    page.locator("#discharged").wait_for(state="visible", timeout=30_000)
+    assert axe_violations(page) == [], "confirmation"
     assert problems == []
 
     (screening,) = on_server(stack, "QuestionnaireResponse", record["encounter"])
