@@ -23,7 +23,7 @@ import pytest
 
 import fhir_discharge.core.transaction
 from devtools.sandbox import start_sandbox
-from tests.support.built_bundles import BUILT_BUNDLES, RecordedDischarge
+from tests.support.built_bundles import BUILT_BUNDLES, RecordedDischarge, built_elsewhere, leave
 from tests.support.hapi_server import hapi_base_url  # noqa: F401 (a session fixture)
 from tests.support.postgres import postgres_url  # noqa: F401 (a session fixture)
 from tests.support.servers import start_service
@@ -36,7 +36,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     summary = last_summary()
     if summary:
         terminalreporter.write_line(summary)
-    terminalreporter.write_line(f"distinct transaction Bundles built: {len(BUILT_BUNDLES)}")
+    # With several workers (make test-fast), what they left for the conformance check.
+    built = BUILT_BUNDLES | built_elsewhere()
+    terminalreporter.write_line(f"distinct transaction Bundles built: {len(built)}")
 
 
 TESTS = Path(__file__).resolve().parent
@@ -48,19 +50,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         lane = item.path.resolve().relative_to(TESTS).parts[0]
         if lane in LANES:
             item.add_marker(lane)
-    # The conformance checks run last: they validate every Bundle the tests before them built.
-    last = [i for i in items if i.module is not None and i.module.__name__.endswith("conformance")]
-    items[:] = [i for i in items if i not in last] + last
+    # On several workers (pytest-xdist: `make test-fast`), the slow tests first, so that each
+    # starts at once instead of finishing alone at the end; in one process, the lanes in order.
+    # The conformance checks last: they validate every Bundle the tests before them built.
+    slow_first = "PYTEST_XDIST_WORKER" in os.environ
+
+    def place(item: pytest.Item) -> int:
+        if item.module is not None and item.module.__name__.endswith("conformance"):
+            return 2
+        return 0 if slow_first and item.get_closest_marker("slow") else 1
+
+    items.sort(key=place)  # stable: otherwise in the order collected
 
 
 @pytest.fixture(scope="session", autouse=True)
 def record_built_bundles() -> Iterator[None]:
     """Keep every Bundle built in this process for the conformance checks that run last
     (tests/unit/test_conformance.py, tests/integration/test_hapi_conformance.py;
-    built_bundles.py)."""
+    built_bundles.py); when the lanes run in several processes, leave them for the check that
+    runs after them all (built_bundles.leave)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(fhir_discharge.core.transaction, "Discharge", RecordedDischarge)
         yield
+    leave()
 
 
 @pytest.fixture(scope="session")
