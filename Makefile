@@ -31,9 +31,22 @@ mutation: $(INSTALLED)
 	$(PY) scripts/mutation.py --strict --record
 
 # The in-process lanes: pure code and the app in this process (the validator's Node worker and
-# pdftotext are used; no server, no socket, no browser).
+# pdftotext are used; no server, no socket, no browser), on two pytest-xdist workers (the
+# machine's 2 cores; FAST_WORKERS=0 runs them in this one process). The slow tests start first
+# (tests/conftest.py) and an idle worker takes queued tests from the other (worksteal); the
+# pytest plugins only the integration lane uses (schemathesis, Faker) are not loaded. Then the
+# conformance check alone, over every Bundle the workers built (each leaves them in
+# FHIR_DISCHARGE_TEST_BUNDLES: tests/support/built_bundles.py). Either failing fails the target.
+FAST_WORKERS ?= 2
+FAST_PLUGINS := -p no:schemathesis -p no:faker
 test-fast: $(INSTALLED) $(VALIDATOR) debian-tools
-	$(PY) -m pytest tests/unit tests/asgi
+	bundles=$$(mktemp -d); \
+	FHIR_DISCHARGE_TEST_BUNDLES=$$bundles $(PY) -m pytest $(FAST_PLUGINS) \
+		-n $(FAST_WORKERS) --dist worksteal tests/unit tests/asgi \
+		--ignore=tests/unit/test_conformance.py; lanes=$$?; \
+	FHIR_DISCHARGE_TEST_BUNDLES=$$bundles $(PY) -m pytest $(FAST_PLUGINS) \
+		tests/unit/test_conformance.py; conformance=$$?; \
+	rm -rf $$bundles; test $$lanes -eq 0 && test $$conformance -eq 0
 
 setup: $(INSTALLED) $(VALIDATOR) $(AXE) debian-tools
 

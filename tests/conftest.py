@@ -15,15 +15,19 @@ sandbox); otherwise the local sekmet-fhir sandbox is started for the session.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import fhir_discharge.core.rendering
 import fhir_discharge.core.transaction
 from devtools.sandbox import start_sandbox
-from tests.support.built_bundles import BUILT_BUNDLES, RecordedDischarge
+from fhir_discharge.core.site import Site
+from tests.support.built_bundles import BUILT_BUNDLES, RecordedDischarge, built_elsewhere, leave
 from tests.support.hapi_server import hapi_base_url  # noqa: F401 (a session fixture)
 from tests.support.postgres import postgres_url  # noqa: F401 (a session fixture)
 from tests.support.servers import start_service
@@ -36,7 +40,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     summary = last_summary()
     if summary:
         terminalreporter.write_line(summary)
-    terminalreporter.write_line(f"distinct transaction Bundles built: {len(BUILT_BUNDLES)}")
+    # With several workers (make test-fast), what they left for the conformance check.
+    built = BUILT_BUNDLES | built_elsewhere()
+    terminalreporter.write_line(f"distinct transaction Bundles built: {len(built)}")
 
 
 TESTS = Path(__file__).resolve().parent
@@ -48,18 +54,55 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         lane = item.path.resolve().relative_to(TESTS).parts[0]
         if lane in LANES:
             item.add_marker(lane)
-    # The conformance checks run last: they validate every Bundle the tests before them built.
-    last = [i for i in items if i.module is not None and i.module.__name__.endswith("conformance")]
-    items[:] = [i for i in items if i not in last] + last
+    # On several workers (pytest-xdist: `make test-fast`), the slow tests first, so that each
+    # starts at once instead of finishing alone at the end; in one process, the lanes in order.
+    # The conformance checks last: they validate every Bundle the tests before them built.
+    slow_first = "PYTEST_XDIST_WORKER" in os.environ
+
+    def place(item: pytest.Item) -> int:
+        if item.module is not None and item.module.__name__.endswith("conformance"):
+            return 2
+        return 0 if slow_first and item.get_closest_marker("slow") else 1
+
+    items.sort(key=place)  # stable: otherwise in the order collected
 
 
 @pytest.fixture(scope="session", autouse=True)
 def record_built_bundles() -> Iterator[None]:
     """Keep every Bundle built in this process for the conformance checks that run last
     (tests/unit/test_conformance.py, tests/integration/test_hapi_conformance.py;
-    built_bundles.py)."""
+    built_bundles.py); when the lanes run in several processes, leave them for the check that
+    runs after them all (built_bundles.leave)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(fhir_discharge.core.transaction, "Discharge", RecordedDischarge)
+        yield
+    leave()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def reuse_rendered_pdfs() -> Iterator[None]:
+    """A letter's PDF rendered once per distinct document and site in this process, not once per
+    discharge built: the suite builds the example record's discharge ~130 times, and its PDF is
+    most of a build's CPU. Sound because the renderer is pure and deterministic (the core reads
+    no clock and no file but its fonts: tests/unit/test_architecture.py; the same document
+    twice gives the same bytes: tests/unit/test_rendering.py). Only the name the builders look
+    up when they render is wrapped (`fhir_discharge.core.rendering.render_letter_pdf`, read in
+    core/gp_message/ehealthbox.py and web/documents.py); the tests of the renderer itself
+    (test_rendering, test_kmehr, test_stored_document) call it unwrapped."""
+    real = fhir_discharge.core.rendering.render_letter_pdf
+    rendered: dict[tuple[str, str], bytes] = {}
+
+    def render_once(document: dict[str, Any], site: Site) -> bytes:
+        key = (json.dumps(document, sort_keys=True), repr(site))
+        pdf = rendered.get(key)
+        if pdf is None:
+            pdf = rendered[key] = real(document, site)
+            while len(rendered) > 256:  # ~50 kB each
+                del rendered[next(iter(rendered))]
+        return pdf
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fhir_discharge.core.rendering, "render_letter_pdf", render_once)
         yield
 
 

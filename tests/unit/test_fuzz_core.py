@@ -11,6 +11,7 @@ import os
 import xml.etree.ElementTree as ET
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -98,6 +99,7 @@ def mutated_records(draw: st.DrawFn) -> dict:
     return record
 
 
+@pytest.mark.slow
 @settings(
     max_examples=int(os.environ.get("FUZZ_EXAMPLES", "400")),
     deadline=None,

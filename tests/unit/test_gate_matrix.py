@@ -186,6 +186,7 @@ def _red_flag_cases() -> Iterator[tuple[str, str, Placement, Coding]]:
                 yield name, item, placement, coding
 
 
+@pytest.mark.slow
 def test_every_red_flag_code_in_every_placement_and_form_refuses_naming_it() -> None:
     failures, total = [], 0
     for name, item, placement, coding in _red_flag_cases():

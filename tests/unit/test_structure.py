@@ -425,6 +425,7 @@ def test_a_record_with_narratives_extensions_and_examinations_takes_the_fast_pat
     assert context.check_structure(bundle, "request body") is bundle
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index", range(len(_documents())))
 def test_every_mutation_gets_the_r4b_models_verdict(index: int) -> None:
     document = _documents()[index]
