@@ -255,18 +255,24 @@ def test_a_positive_screening_is_stored_as_documented(
 
 
 # --- H125: automation bias: the app's "nothing in the coded record" read as the screening -------
+# (controlled: the app's all-clear and the card that offers the letter say it)
+
+# The words that carry the meaning, per language: the coded record replaces neither the
+# physician's questions nor the examination.
+_NO_SCREENING = {
+    "nl-BE": ("geen screening", "vervangt", "vragen", "onderzoek", "niet"),
+    "fr-BE": ("pas un dépistage", "ne remplace ni", "questions", "examen"),
+    "en": ("no screening", "replaces neither", "questions", "examination"),
+}
 
 
-@gap(
-    "issue 19: the app's all-clear of the coded record does not say that it replaces neither the "
-    "physician's questions nor the examination"
-)
-def test_the_apps_all_clear_of_the_coded_record_says_it_is_no_screening() -> None:
+@pytest.mark.parametrize("language", sorted(_NO_SCREENING))
+def test_the_apps_all_clear_of_the_coded_record_says_it_is_no_screening(language: str) -> None:
     # The physician reads "Geen alarmsignalen ... in het gecodeerde dossier" before answering the
     # screening: it must say that the coded record is not the screening (the safety case rests
     # on the physician asking every question: hazard log, Assumption A1).
-    clear = catalogue("nl-BE").app["record-clear"].lower()
-    assert "vervangt" in clear and "niet" in clear, clear
+    clear = catalogue(language).app["record-clear"].lower()
+    assert all(word in clear for word in _NO_SCREENING[language]), clear
 
 
 # --- H128: an outbox item changed at rest is delivered as the letter ---------------------------
