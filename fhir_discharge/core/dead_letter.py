@@ -63,10 +63,19 @@ ALERT_CODES: Final[dict[str, str]] = {
         "The FHIR server holds another patient's record under the record's identifiers"
     ),
     "attempts-exhausted": "The FHIR server did not take the discharge in the attempts allowed",
+    "changed-at-rest": (
+        "The discharge changed in fhir-discharge's outbox after it was accepted: not delivered"
+    ),
     # Task.input.type
     "discharge": "The discharge's id in fhir-discharge's outbox (/discharges/{id})",
 }
-REASONS: Final = ("refused", "identity-conflict", "attempts-exhausted")
+REASONS: Final = ("refused", "identity-conflict", "attempts-exhausted", "changed-at-rest")
+# The diagnostics of the outbox's refusal of an item whose payload no longer matches the digest
+# recorded when it was accepted (io/outbox: changed on disk, or a bad restore; hazard H128).
+CHANGED_AT_REST: Final = (
+    "fhir-discharge's outbox: the discharge's content differs from what was accepted (its digest "
+    "does not match): not delivered; discharge the encounter again"
+)
 
 # Who may own the alert: an Organization (the ED secretariat) or a PractitionerRole, by its id
 # on the FHIR server the alert is written to.
@@ -91,8 +100,11 @@ def alert_owner_problem(value: str) -> str | None:
 def failure_reason(state: str, outcome: Mapping[str, Any] | None) -> str:
     """Why the discharge failed, as a code of REASONS: the outbox's final state (`failed`: a
     refusal; `dead`: the attempts ran out) and its OperationOutcome (our identity check's
-    refusal is an issue of code `conflict`, errors.IdentityConflict)."""
+    refusal is an issue of code `conflict`, errors.IdentityConflict; the outbox's refusal of a
+    payload changed at rest says CHANGED_AT_REST)."""
     issues = (outcome or {}).get("issue") or []
+    if any(isinstance(i, dict) and i.get("diagnostics") == CHANGED_AT_REST for i in issues):
+        return "changed-at-rest"
     if any(isinstance(i, dict) and i.get("code") == "conflict" for i in issues):
         return "identity-conflict"
     return "refused" if state == "failed" else "attempts-exhausted"

@@ -196,8 +196,14 @@ class Deliverer:
         while True:
             try:
                 await self.purge_if_due()
+                # An item whose payload changed at rest is given up there, its alert queued
+                # as any failure's (io/outbox: H128).
                 items = await asyncio.to_thread(
-                    self.outbox.claim_due, time.time(), self.lease_seconds, self.concurrency
+                    self.outbox.claim_due,
+                    time.time(),
+                    self.lease_seconds,
+                    self.concurrency,
+                    self._alert_of_changed,
                 )
                 failures = 0
                 if items:
@@ -324,8 +330,25 @@ class Deliverer:
         """mark_failed, with the alert of the failure when there is an owner to alert; the
         failure alone if the alert cannot be built (a transaction without its letter: never
         one this service built), said at ERROR."""
-        if self.alert_owner is None:
+        alert = self._alert(item, state, outcome, now)
+        if alert is None:
             await asyncio.to_thread(self.outbox.mark_failed, item.id, state, outcome, now)
+            return None
+        try:
+            return await asyncio.to_thread(
+                self.outbox.mark_failed, item.id, state, outcome, now, alert
+            )
+        except ValueError as error:  # the alert could not be built: the failure is recorded
+            log.error("outbox: no alert can be built for %s: %s", item.id, error)
+            await asyncio.to_thread(self.outbox.mark_failed, item.id, state, outcome, now)
+            return None
+
+    def _alert(
+        self, item: OutboxItem, state: str, outcome: dict[str, Any], now: float
+    ) -> NewAlert | None:
+        """The alert of `item`'s final failure, built in the commit that records it (its id is
+        known only there); None when no owner is named."""
+        if self.alert_owner is None:
             return None
         owner, bundle = self.alert_owner, item.bundle
 
@@ -343,15 +366,19 @@ class Deliverer:
                 language=self.language,
             )
 
-        alert = NewAlert(item.encounter, transaction)
-        try:
-            return await asyncio.to_thread(
-                self.outbox.mark_failed, item.id, state, outcome, now, alert
-            )
-        except ValueError as error:  # the alert could not be built: the failure is recorded
-            log.error("outbox: no alert can be built for %s: %s", item.id, error)
-            await asyncio.to_thread(self.outbox.mark_failed, item.id, state, outcome, now)
+        return NewAlert(item.encounter, transaction)
+
+    def _alert_of_changed(self, item: OutboxItem, outcome: dict[str, Any]) -> NewAlert | None:
+        """The outbox's claim refused `item`, its payload changed at rest (H128): counted as a
+        refusal, and alerted as one (never an alert of an alert)."""
+        if is_alert(item.id):
+            self.alert_failures_total += 1
             return None
+        self.refused_total += 1
+        alert = self._alert(item, FAILED, outcome, time.time())
+        if alert is not None:
+            self.alerts_queued_total += 1
+        return alert
 
     def _letters_written(self, item: OutboxItem, landed: list[Landed]) -> list[WrittenLetter]:
         """The letters this delivery wrote, for `$document` to know them by (web/documents.py):

@@ -181,6 +181,8 @@ def test_ehr_launch_screen_preview_confirm(stack: Stack, page: Any) -> None:
     assert page.inner_text("#patient-name") == "An Janssens"
     assert "lage rugpijn" in page.inner_text("#diagnoses").lower()
     assert "Geen alarmsignalen" in page.inner_text("#record-gate")
+    # ... and that the coded record is no screening (H125, automation bias).
+    assert "vervangt uw vragen" in page.inner_text("#record-gate")
     # Nothing pre-ticked.
     assert page.locator("input[type=radio]:checked").count() == 0
     answer(page)

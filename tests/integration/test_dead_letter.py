@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import random
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -49,6 +50,7 @@ from fhir_discharge.io.outbox import (
     NewAlert,
     Outbox,
     OutboxItem,
+    changed_at_rest_outcome,
     is_alert,
 )
 from fhir_discharge.io.outbox.sqlite import SqliteOutbox
@@ -201,6 +203,7 @@ def test_the_summary_keeps_this_services_words_and_finding_codes_only() -> None:
             operation_outcome(IdentityConflict("another patient"), SITE.canonical_base),
             "identity-conflict",
         ),
+        (FAILED, changed_at_rest_outcome(), "changed-at-rest"),
     ],
 )
 def test_why_the_discharge_was_given_up(state: str, outcome: dict, reason: str) -> None:
@@ -731,3 +734,66 @@ def test_an_alert_that_cannot_be_built_leaves_the_failure_recorded(
         item = asyncio.run(go())
     assert item.state == FAILED
     assert any("no alert can be built for d1" in m for m in errors_logged(caplog))
+
+
+@pytest.mark.integration
+def test_a_discharge_changed_at_rest_is_not_posted_and_alerts_the_owner_with_its_reason(
+    fhir_base_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # H128: the outbox's claim finds the payload changed since it was accepted; the deliverer
+    # posts nothing of it, and the owner is alerted as for any discharge given up.
+    owner = secretariat(fhir_base_url)
+    record = fresh_record(uuid.uuid4().hex[:10])
+    built = build_discharge(context_from_bundle(record), SITE)
+    path = tmp_path / "outbox.sqlite3"
+    box = SqliteOutbox(path)
+    item = box.accept("changed-1", "Encounter/changed-1", built.bundle, (), time.time())
+    box.close()
+    with sqlite3.connect(path) as db:  # someone with access to the disk, or a bad restore
+        db.execute("UPDATE discharge SET bundle = replace(bundle, 'niet-specifieke', 'specifieke')")
+    transport = FaultyFhirServer([], [])
+
+    async def go() -> tuple[OutboxItem | None, OutboxItem | None, Deliverer]:
+        outbox = SqliteOutbox(path)
+        client = FhirClient(fhir_base_url, transport=transport)
+        deliverer = Deliverer(
+            outbox,
+            client,
+            base_delay=0.01,
+            max_delay=0.05,
+            alert_owner=owner,
+            canonical_base=SITE.canonical_base,
+        )
+        await deliverer.start()
+        try:
+            deliverer.wake()
+            done = await deliverer.wait_for(item.id, 30)
+            alert = await deliverer.wait_for(f"{item.id}-alert-1", 30)
+            return done, alert, deliverer
+        finally:
+            await deliverer.stop()
+            await client.aclose()
+            outbox.close()
+
+    with caplog.at_level(logging.INFO):
+        done, alert, deliverer = asyncio.run(go())
+    assert done is not None and done.state == FAILED
+    assert alert is not None and alert.state == DELIVERED, alert
+    assert transport.posts == {"discharge": 0, "alert": 1}  # nothing of the changed one posted
+    [task] = tasks_for(fhir_base_url, owner)
+    assert task["reasonCode"]["coding"][0]["code"] == "changed-at-rest"
+    assert task["input"][0]["valueString"] == item.id
+    assert (deliverer.refused_total, deliverer.alerts_queued_total) == (1, 1)
+    # said at ERROR, by its ids only
+    said = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "fhir_discharge.io.outbox" and r.levelno == logging.ERROR
+    ]
+    assert said == [
+        f"outbox: {item.id} for {item.encounter} NOT delivered: its payload changed since it was "
+        "accepted (the digest recorded then does not match); recorded failed, alert "
+        f"{item.id}-alert-1 queued; discharge the encounter again"
+    ]
+    patient = resource(record, "Patient")
+    assert not any(name["family"] in said[0] for name in patient.get("name", []))

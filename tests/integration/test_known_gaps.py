@@ -255,24 +255,29 @@ def test_a_positive_screening_is_stored_as_documented(
 
 
 # --- H125: automation bias: the app's "nothing in the coded record" read as the screening -------
+# (controlled: the app's all-clear and the card that offers the letter say it)
+
+# The words that carry the meaning, per language: the coded record replaces neither the
+# physician's questions nor the examination.
+_NO_SCREENING = {
+    "nl-BE": ("geen screening", "vervangt", "vragen", "onderzoek", "niet"),
+    "fr-BE": ("pas un dépistage", "ne remplace ni", "questions", "examen"),
+    "en": ("no screening", "replaces neither", "questions", "examination"),
+}
 
 
-@gap(
-    "issue 19: the app's all-clear of the coded record does not say that it replaces neither the "
-    "physician's questions nor the examination"
-)
-def test_the_apps_all_clear_of_the_coded_record_says_it_is_no_screening() -> None:
+@pytest.mark.parametrize("language", sorted(_NO_SCREENING))
+def test_the_apps_all_clear_of_the_coded_record_says_it_is_no_screening(language: str) -> None:
     # The physician reads "Geen alarmsignalen ... in het gecodeerde dossier" before answering the
     # screening: it must say that the coded record is not the screening (the safety case rests
     # on the physician asking every question: hazard log, Assumption A1).
-    clear = catalogue("nl-BE").app["record-clear"].lower()
-    assert "vervangt" in clear and "niet" in clear, clear
+    clear = catalogue(language).app["record-clear"].lower()
+    assert all(word in clear for word in _NO_SCREENING[language]), clear
 
 
-# --- H128: an outbox item changed at rest is delivered as the letter ---------------------------
+# --- H128: an outbox item changed at rest is not delivered (controlled: a digest checked) ------
 
 
-@gap("issue 19: the outbox keeps no digest of a payload; an item changed on disk is delivered")
 def test_an_outbox_item_changed_at_rest_is_not_delivered(tmp_path: Path) -> None:
     path = tmp_path / "outbox.sqlite3"
     discharge = build_discharge(held_by_server(happy_bundle()), SITE)

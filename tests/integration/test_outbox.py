@@ -3,14 +3,17 @@ PostgreSQL (several replicas; a real server, see tests/support/postgres.py)."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from fhir_discharge.config import Settings
+from fhir_discharge.core.dead_letter import failure_reason
 from fhir_discharge.io.discharging import open_outbox
 from fhir_discharge.io.outbox import (
     DEAD,
@@ -19,8 +22,11 @@ from fhir_discharge.io.outbox import (
     FAILED,
     QUEUED,
     STATES,
+    NewAlert,
     Outbox,
+    OutboxItem,
     WrittenLetter,
+    changed_at_rest_outcome,
 )
 from fhir_discharge.io.outbox.sqlite import SqliteOutbox
 from tests.support.outbox_items import (
@@ -420,3 +426,148 @@ def test_a_postgres_outbox_of_an_earlier_version_gains_the_stored_document_colum
         assert box.written_letter("http://fhir.test/fhir", "new") == letter
     finally:
         box.close()
+
+
+# --- a payload changed at rest is not delivered (H128) -----------------------------------------
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
+def at_rest(request: pytest.FixtureRequest, tmp_path) -> Iterator[tuple[Outbox, Any]]:
+    """An outbox, and a way to run SQL on its storage from outside the service (someone with
+    access to the disk or the database, or a bad restore)."""
+    if request.param == "sqlite":
+        path = tmp_path / "outbox.sqlite3"
+        box: Outbox = SqliteOutbox(path)
+
+        def run(sql: str) -> int:
+            with sqlite3.connect(str(path)) as db:
+                return db.execute(sql).rowcount
+
+    else:
+        psycopg = pytest.importorskip("psycopg", reason="the [postgres] extra is not installed")
+        url = fresh_database(request.getfixturevalue("postgres_url"))
+        box = open_outbox(Settings(outbox_url=url))
+
+        def run(sql: str) -> int:
+            with psycopg.connect(url, autocommit=True) as db:
+                return db.execute(sql).rowcount
+
+    try:
+        yield box, run
+    finally:
+        box.close()
+
+
+# The same change in either backend: the bundle's text (SQLite) or JSONB (PostgreSQL).
+CHANGE_BUNDLE = {
+    "sqlite": "UPDATE discharge SET bundle = replace(bundle, 'Basic', 'Other') WHERE id = 'a'",
+    "postgres": "UPDATE discharge SET bundle = jsonb_set(bundle, '{note}', '\"changed\"')"
+    " WHERE id = 'a'",
+}
+
+
+def _backend(box: Outbox) -> str:
+    return "sqlite" if isinstance(box, SqliteOutbox) else "postgres"
+
+
+def test_an_item_changed_at_rest_is_not_handed_out_and_is_recorded_failed(at_rest) -> None:
+    box, run = at_rest
+    accept(box, "a")
+    accept(box, "b")
+    assert run(CHANGE_BUNDLE[_backend(box)]) == 1
+    # the unchanged item is delivered, the changed one is not
+    assert [x.id for x in box.claim_due(T0, LEASE, 10)] == ["b"]
+    refused = box.get("a")
+    assert refused is not None and refused.state == FAILED
+    assert refused.outcome == changed_at_rest_outcome()
+    assert failure_reason(FAILED, refused.outcome) == "changed-at-rest"
+    assert "a" not in [x.id for x in box.claim_due(T0 + 10 * LEASE, LEASE, 10)]  # stays out
+    # The remedy: discharging the encounter again writes the payload and its digest anew.
+    accept(box, "a")
+    assert [x.id for x in box.claim_due(T0, LEASE, 10)] == ["a"]
+
+
+def test_changed_warnings_or_a_payload_copied_from_another_item_are_not_handed_out(
+    at_rest,
+) -> None:
+    box, run = at_rest
+    accept(box, "a", n=1)
+    accept(box, "b", n=2)
+    accept(box, "c", n=3)
+    # b's warnings changed; c's payload copied from a, with a's digest (a bad restore of rows)
+    run(
+        "UPDATE discharge SET warnings = (SELECT warnings FROM discharge WHERE id = 'a')"
+        " WHERE id = 'b'"
+    )
+    run(
+        "UPDATE discharge SET bundle = (SELECT bundle FROM discharge WHERE id = 'a'),"
+        " payload_digest = (SELECT payload_digest FROM discharge WHERE id = 'a') WHERE id = 'c'"
+    )
+    accept(box, "b", n=2)  # b accepted again as it was: its digest anew
+    run("UPDATE discharge SET warnings = '[\"w9\"]' WHERE id = 'b'")
+    assert [x.id for x in box.claim_due(T0, LEASE, 10)] == ["a"]
+    assert [box.get(i).state for i in ("b", "c")] == [FAILED, FAILED]  # type: ignore[union-attr]
+
+
+def test_an_item_refused_at_claim_has_its_alert_queued_in_the_same_commit(at_rest) -> None:
+    box, run = at_rest
+    accept(box, "a")
+    run(CHANGE_BUNDLE[_backend(box)])
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    def alert_of(item: OutboxItem, outcome: dict[str, Any]) -> NewAlert:
+        seen.append((item.id, outcome))
+        return NewAlert(item.encounter, lambda alert_id: {"alert": alert_id})
+
+    assert box.claim_due(T0, LEASE, 10, alert_of) == []
+    assert seen == [("a", changed_at_rest_outcome())]
+    alert = box.get("a-alert-1")
+    assert alert is not None and alert.state == QUEUED
+    # the alert carries a digest of its own: it is handed out
+    assert [x.id for x in box.claim_due(T0, LEASE, 10, alert_of)] == ["a-alert-1"]
+
+
+def test_an_alert_that_cannot_be_built_leaves_the_changed_item_failed(at_rest) -> None:
+    box, run = at_rest
+    accept(box, "a")
+    run(CHANGE_BUNDLE[_backend(box)])
+
+    def alert_of(item: OutboxItem, outcome: dict[str, Any]) -> NewAlert:
+        raise ValueError("no letter in this transaction")
+
+    assert box.claim_due(T0, LEASE, 10, alert_of) == []
+    assert box.get("a").state == FAILED  # type: ignore[union-attr]
+    assert box.get("a-alert-1") is None
+
+
+def test_an_item_accepted_before_digests_is_delivered_with_a_warning(at_rest, caplog) -> None:
+    box, run = at_rest
+    accept(box, "a")
+    run(
+        "UPDATE discharge SET payload_digest = NULL WHERE id = 'a'"
+    )  # as an earlier version left it
+    with caplog.at_level(logging.WARNING, logger="fhir_discharge.io.outbox"):
+        assert [x.id for x in box.claim_due(T0, LEASE, 10)] == ["a"]
+    [said] = [r.getMessage() for r in caplog.records if r.name == "fhir_discharge.io.outbox"]
+    assert said.startswith("outbox: a for Encounter/a has no payload digest")
+
+
+def test_what_each_backend_gives_back_for_an_item_matches_its_digest(at_rest) -> None:
+    # JSONB orders keys its own way and writes numbers as it keeps them (1e16 as an integer):
+    # an item no one changed is never refused for that.
+    box, _ = at_rest
+    odd = {
+        "resourceType": "Bundle",
+        "zeta": 1,
+        "alpha": [38.5, 1e16, -0.0, 10**20, 0.1, 1e-7, True, None, 'é ✓ \\ "'],
+        "nested": {"b": {"y": 2.0, "x": 1}, "a": []},
+    }
+    box.accept("a", "Encounter/a", odd, ("w",), T0)
+    assert [x.id for x in box.claim_due(T0, LEASE, 10)] == ["a"]
+
+
+def test_a_purged_payload_keeps_no_digest(at_rest) -> None:
+    box, run = at_rest
+    delivered(box, "a", T0)
+    assert box.purge_delivered(T0 + 1, T0 + 1) == 1
+    assert run("UPDATE discharge SET state = state WHERE id = 'a' AND payload_digest IS NULL") == 1

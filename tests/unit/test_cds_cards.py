@@ -316,6 +316,14 @@ def test_the_card_says_how_the_letter_reaches_the_gp():
     assert detail.endswith(f"{said['detail-actions']} {said['detail-sends-ehealthbox']}")
 
 
+def test_the_card_that_offers_the_letter_says_it_replaces_neither_questions_nor_examination():
+    # H125 (automation bias): the card reads the record and the documented screening; it is no
+    # screening of its own.
+    detail = on_pathway_card()["detail"]
+    said = detail.split("\n", 1)[0].lower()
+    assert "vervangt uw vragen" in said and "onderzoek niet" in said, said
+
+
 # --- an encounter discharged already (issue 22, point 2) ----------------------------------------
 
 

@@ -250,3 +250,41 @@ def test_an_outbox_file_of_an_earlier_version_is_migrated_and_kept(tmp_path):
         assert box.get("a").bundle == {}  # type: ignore[union-attr]
     finally:
         box.close()
+
+
+def test_an_item_queued_by_an_earlier_version_is_delivered_and_new_ones_carry_a_digest(
+    tmp_path, caplog
+):
+    # H128's migration: the file gains the digest column; the item queued before it has none
+    # and is delivered as before (said in the log); an item accepted now is checked.
+    import logging
+    import sqlite3
+
+    path = tmp_path / "outbox" / "outbox.sqlite3"
+    path.parent.mkdir()
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE discharge (id TEXT PRIMARY KEY, encounter TEXT NOT NULL, bundle TEXT NOT"
+        " NULL, warnings TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT"
+        " 0, next_attempt_at REAL NOT NULL, lease_until REAL, result TEXT, outcome TEXT,"
+        " accepted_at REAL NOT NULL, updated_at REAL NOT NULL, purged_at REAL);"
+        "INSERT INTO discharge VALUES ('old', 'Encounter/old', '{\"n\": 1}', '[]', 'queued', 0,"
+        f" {T0}, NULL, NULL, NULL, {T0}, {T0}, NULL);"
+    )
+    old.commit()
+    old.close()
+    box = SqliteOutbox(path)
+    try:
+        box.accept("new", "Encounter/new", bundle(), (), T0)
+        with sqlite3.connect(path) as db:
+            db.execute("UPDATE discharge SET bundle = '{\"n\": 2}'")  # both changed at rest
+        with caplog.at_level(logging.WARNING, logger="fhir_discharge.io.outbox"):
+            assert [x.id for x in box.claim_due(T0, LEASE, 10)] == ["old"]
+        warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert warned == [
+            "outbox: old for Encounter/old has no payload digest (accepted before digests were "
+            "recorded): delivered unchecked"
+        ]
+        assert box.get("new").state == "failed"  # type: ignore[union-attr]
+    finally:
+        box.close()

@@ -24,6 +24,19 @@ States:   queued → delivering → delivered
   letter; the warnings) is emptied once it is older than the retention; its state, ids, where
   each resource landed and its times are kept.
 
+A payload changed at rest is not delivered (hazard H128): accept (and mark_failed, for an alert)
+records the SHA-256 digest of the item's payload (`payload_digest`: its id, transaction and
+warnings, as canonical JSON); claim_due computes it again from the row it claimed, and an item
+whose payload no longer matches (changed on disk, a bad restore, a row copied from another item)
+is not handed out: in the same commit it is recorded `failed` with an OperationOutcome saying why
+(core/dead_letter.py CHANGED_AT_REST) and, when the caller gives `alert_of`, its alert queued as
+any failure's (io/delivery.py); logged with its ids only. A plain digest, not an HMAC: the service
+has no secret of its own to key one with, so it catches accidental and naive changes, not someone
+with write access who recomputes it (that is the deployment's access control and encryption at
+rest, DCB0160). An item accepted before digests were recorded (none: NULL) is delivered as before,
+with a warning in the log: refusing it would leave a discharge the physician made undelivered at
+the upgrade, for a check it never had.
+
 Beside the items, the letters this service wrote (`written_letter`: the FHIR server, the
 Composition's id there and its version, the discharge; the stored document's id, version and the
 digest of what was attested), recorded with the delivery that wrote them and never purged:
@@ -41,13 +54,22 @@ imports neither backend, so importing it never imports psycopg.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import orjson
+
+from ...core.dead_letter import CHANGED_AT_REST
 from ...errors import DischargeWarning
+from ..json_codec import json_bytes
+
+log = logging.getLogger(__name__)
 
 QUEUED, DELIVERING, DELIVERED, FAILED, DEAD = "queued", "delivering", "delivered", "failed", "dead"
 STATES = (QUEUED, DELIVERING, DELIVERED, FAILED, DEAD)
@@ -69,6 +91,11 @@ class NewAlert:
 
     encounter: str
     transaction: Callable[[str], dict[str, Any]]
+
+
+# What builds the alert of an item refused at claim (claim_due): the item and its outcome; None
+# for no alert. An error: the alert cannot be built (the failure is recorded without one).
+AlertOf = Callable[["OutboxItem", dict[str, Any]], "NewAlert | None"]
 
 
 @dataclass(frozen=True)
@@ -131,10 +158,20 @@ class Outbox(Protocol):
 
     def get(self, item_id: str) -> OutboxItem | None: ...
 
-    def claim_due(self, now: float, lease_seconds: float, limit: int) -> list[OutboxItem]:
+    def claim_due(
+        self,
+        now: float,
+        lease_seconds: float,
+        limit: int,
+        alert_of: AlertOf | None = None,
+    ) -> list[OutboxItem]:
         """Take up to `limit` due items for delivery, oldest first: queued ones whose time has
         come, and delivering ones whose lease ran out (the conditional creates make a second
-        delivery safe). Never the same item to two claimers whose leases overlap."""
+        delivery safe). Never the same item to two claimers whose leases overlap.
+
+        An item whose payload changed since it was accepted (its digest no longer matches) is
+        not returned: in the same commit it is recorded FAILED (CHANGED_AT_REST), with the alert
+        `alert_of(item, outcome)` gives queued as mark_failed queues one."""
         ...
 
     def mark_delivered(
@@ -217,10 +254,11 @@ class Connection(Protocol):
 # driver's). Rows are read by column name, which sqlite3.Row and psycopg's dict_row both allow.
 UPSERT = (
     "INSERT INTO discharge (id, encounter, bundle, warnings, state, attempts,"
-    " next_attempt_at, lease_until, accepted_at, updated_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " next_attempt_at, lease_until, accepted_at, updated_at, payload_digest)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (id) DO UPDATE SET bundle = excluded.bundle, purged_at = NULL,"
-    " warnings = excluded.warnings, state = excluded.state,"
+    " warnings = excluded.warnings, payload_digest = excluded.payload_digest,"
+    " state = excluded.state,"
     " attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at,"
     " lease_until = excluded.lease_until, updated_at = excluded.updated_at"
     " WHERE discharge.state != ? RETURNING state, attempts, result, outcome"
@@ -263,7 +301,7 @@ DOCUMENT_INDEX = (
     "CREATE INDEX IF NOT EXISTS written_letter_document ON written_letter (server, document_id)"
 )
 PURGE = (
-    "UPDATE discharge SET bundle = ?, warnings = ?, purged_at = ?"
+    "UPDATE discharge SET bundle = ?, warnings = ?, payload_digest = NULL, purged_at = ?"
     " WHERE state = ? AND updated_at < ? AND purged_at IS NULL"
 )
 COUNTS = "SELECT state, COUNT(*) AS n FROM discharge GROUP BY state"
@@ -271,6 +309,55 @@ NEXT_DUE = (
     "SELECT MIN(CASE WHEN state = ? THEN next_attempt_at ELSE lease_until END) AS due"
     " FROM discharge WHERE state IN (?, ?)"
 )
+
+
+# The column an outbox of an earlier version lacks (each backend adds it at start): NULL for the
+# items it accepted then.
+PAYLOAD_DIGEST_COLUMN = "payload_digest"
+
+
+def payload_digest(item_id: str, bundle: Any, warnings: Any) -> str:
+    """The SHA-256 (hex) of an outbox item's payload: its id (so a payload copied from another
+    item does not match), its transaction and its warnings (as stored: _warning_json), each as
+    the JSON a backend stores and returns, canonical: keys sorted, and a number written the same
+    whether the column kept it as written (SQLite's text) or as a number (PostgreSQL's JSONB,
+    which writes 1e16 as 10000000000000000)."""
+    value = [item_id, _stored_json(bundle), _stored_json(warnings)]
+    return hashlib.sha256(_canonical(value)).hexdigest()
+
+
+def _stored_json(value: Any) -> Any:
+    """`value` as decoding the stored JSON gives it back (tuples as lists, and so on)."""
+    return orjson.loads(json_bytes(value))
+
+
+def _canonical(value: Any) -> bytes:
+    value = _same_numbers(value)
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits
+        return json.dumps(
+            value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        ).encode()
+
+
+def _same_numbers(value: Any) -> Any:
+    # A whole float as the integer it is: JSONB may give either back for the same number.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _same_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_same_numbers(v) for v in value]
+    return value
+
+
+def changed_at_rest_outcome() -> dict[str, Any]:
+    """The OperationOutcome an item refused at claim is recorded with (no patient data)."""
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "fatal", "code": "processing", "diagnostics": CHANGED_AT_REST}],
+    }
 
 
 def _like_prefix(value: str) -> str:
@@ -337,18 +424,20 @@ class SqlOutbox(ABC):
     ) -> OutboxItem:
         """See Outbox.accept."""
         claim = claim_for_seconds is not None
+        stored_warnings = [_warning_json(w) for w in warnings]
         row, found = self._write_accept(
             (
                 item_id,
                 encounter,
                 self._encode(bundle),  # the only encoding of the bundle on the way in
-                self._encode([_warning_json(w) for w in warnings]),
+                self._encode(stored_warnings),
                 DELIVERING if claim else QUEUED,
                 1 if claim else 0,
                 now,
                 now + claim_for_seconds if claim_for_seconds is not None else None,
                 now,
                 now,
+                payload_digest(item_id, bundle, stored_warnings),
                 DELIVERING,  # the upsert leaves an item in flight alone
             )
         )
@@ -373,14 +462,65 @@ class SqlOutbox(ABC):
             row = db.execute(self._native(SELECT_ONE), (item_id,)).fetchone()
         return self._item(row) if row else None
 
-    def claim_due(self, now: float, lease_seconds: float, limit: int) -> list[OutboxItem]:
+    def claim_due(
+        self,
+        now: float,
+        lease_seconds: float,
+        limit: int,
+        alert_of: AlertOf | None = None,
+    ) -> list[OutboxItem]:
         """See Outbox.claim_due."""
+        claimed: list[OutboxItem] = []
         with self._transaction() as db:
             rows = db.execute(
                 self._native(CLAIM.format(lock=self.claim_lock)),
                 (DELIVERING, now + lease_seconds, now, QUEUED, now, DELIVERING, now, limit),
             ).fetchall()
-        return [self._item(row) for row in rows]
+            for row in rows:
+                item = self._item(row)
+                if self._intact(row, item):
+                    claimed.append(item)
+                else:
+                    self._refuse_changed(db, item, now, alert_of)
+        return claimed
+
+    def _intact(self, row: Any, item: OutboxItem) -> bool:
+        """Whether the claimed row's payload is the one accepted (H128). An item accepted before
+        digests were recorded has none: delivered as before, with a warning (module docstring)."""
+        recorded = row[PAYLOAD_DIGEST_COLUMN]
+        warnings = self._decode(row["warnings"])
+        if recorded is None:
+            log.warning(
+                "outbox: %s for %s has no payload digest (accepted before digests were "
+                "recorded): delivered unchecked",
+                item.id,
+                item.encounter,
+            )
+            return True
+        return bool(payload_digest(item.id, item.bundle, warnings) == recorded)
+
+    def _refuse_changed(
+        self, db: Connection, item: OutboxItem, now: float, alert_of: AlertOf | None
+    ) -> None:
+        """Inside the claim's transaction: record `item` FAILED, its payload changed at rest,
+        with its alert when `alert_of` builds one; said at ERROR, by its ids only."""
+        outcome = changed_at_rest_outcome()
+        db.execute(self._native(MARK_FAILED), (FAILED, self._encode(outcome), now, item.id))
+        alert_id = None
+        try:
+            alert = alert_of(item, outcome) if alert_of is not None else None
+            if alert is not None:
+                alert_id = self._queue_alert(db, item.id, alert, now)
+        except Exception as error:  # no alert can be built (a changed payload): the failure stands
+            log.error("outbox: no alert can be built for %s: %s", item.id, type(error).__name__)
+        log.error(
+            "outbox: %s for %s NOT delivered: its payload changed since it was accepted (the "
+            "digest recorded then does not match); recorded failed, %s; discharge the encounter "
+            "again",
+            item.id,
+            item.encounter,
+            f"alert {alert_id} queued" if alert_id else "NO ALERT queued",
+        )
 
     def mark_delivered(
         self,
@@ -458,15 +598,21 @@ class SqlOutbox(ABC):
             db.execute(self._native(MARK_FAILED), (state, self._encode(outcome), now, item_id))
             if alert is None:
                 return None
-            prefix = f"{item_id}{ALERT_MARK}"
-            row = db.execute(self._native(COUNT_ALERTS), (_like_prefix(prefix),)).fetchone()
-            alert_id = f"{prefix}{int(row['n']) + 1}"
-            values = (alert_id, alert.encounter, self._encode(alert.transaction(alert_id)))
-            db.execute(
-                self._native(UPSERT),
-                (*values, self._encode([]), QUEUED, 0, now, None, now, now, DELIVERING),
-            ).fetchone()
-            return alert_id
+            return self._queue_alert(db, item_id, alert, now)
+
+    def _queue_alert(self, db: Connection, item_id: str, alert: NewAlert, now: float) -> str:
+        """Inside a transaction: queue `alert` as the item's next `{item_id}-alert-{n}`."""
+        prefix = f"{item_id}{ALERT_MARK}"
+        row = db.execute(self._native(COUNT_ALERTS), (_like_prefix(prefix),)).fetchone()
+        alert_id = f"{prefix}{int(row['n']) + 1}"
+        transaction = alert.transaction(alert_id)
+        values = (alert_id, alert.encounter, self._encode(transaction))
+        digest = payload_digest(alert_id, transaction, [])
+        db.execute(
+            self._native(UPSERT),
+            (*values, self._encode([]), QUEUED, 0, now, None, now, now, digest, DELIVERING),
+        ).fetchone()
+        return alert_id
 
     def requeue(self, item_id: str, outcome: dict[str, Any], at: float, now: float) -> None:
         with self._transaction() as db:

@@ -40,7 +40,7 @@ from psycopg.types.json import Jsonb
 
 from ..json_codec import json_text
 from ..postgres import PgConnection, ThreadConnections
-from . import DOCUMENT_INDEX, WRITTEN_DOCUMENT_COLUMNS, SqlOutbox
+from . import DOCUMENT_INDEX, PAYLOAD_DIGEST_COLUMN, WRITTEN_DOCUMENT_COLUMNS, SqlOutbox
 
 _SCHEMA = (
     """
@@ -57,12 +57,15 @@ CREATE TABLE IF NOT EXISTS discharge (
     outcome         JSONB,
     accepted_at     DOUBLE PRECISION NOT NULL,
     updated_at      DOUBLE PRECISION NOT NULL,
-    purged_at       DOUBLE PRECISION
+    purged_at       DOUBLE PRECISION,
+    payload_digest  TEXT
 )
 """,
     "CREATE INDEX IF NOT EXISTS discharge_due ON discharge (state, next_attempt_at)",
     # an outbox of an earlier version
     "ALTER TABLE discharge ADD COLUMN IF NOT EXISTS purged_at DOUBLE PRECISION",
+    # items accepted before digests were recorded: NULL (H128)
+    f"ALTER TABLE discharge ADD COLUMN IF NOT EXISTS {PAYLOAD_DIGEST_COLUMN} TEXT",
     """
 CREATE TABLE IF NOT EXISTS written_letter (
     server          TEXT NOT NULL,

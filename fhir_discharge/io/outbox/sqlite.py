@@ -30,7 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from ..json_codec import json_text
-from . import DELIVERING, DOCUMENT_INDEX, QUEUED, WRITTEN_DOCUMENT_COLUMNS, SqlOutbox
+from . import (
+    DELIVERING,
+    DOCUMENT_INDEX,
+    PAYLOAD_DIGEST_COLUMN,
+    QUEUED,
+    WRITTEN_DOCUMENT_COLUMNS,
+    SqlOutbox,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +55,8 @@ CREATE TABLE IF NOT EXISTS discharge (
     outcome         TEXT,
     accepted_at     REAL NOT NULL,
     updated_at      REAL NOT NULL,
-    purged_at       REAL
+    purged_at       REAL,
+    payload_digest  TEXT
 );
 CREATE INDEX IF NOT EXISTS discharge_due ON discharge (state, next_attempt_at);
 CREATE TABLE IF NOT EXISTS written_letter (
@@ -102,6 +110,8 @@ class SqliteOutbox(SqlOutbox):
         columns = {row["name"] for row in self._db.execute("PRAGMA table_info(discharge)")}
         if "purged_at" not in columns:  # an outbox file of an earlier version
             self._db.execute("ALTER TABLE discharge ADD COLUMN purged_at REAL")
+        if PAYLOAD_DIGEST_COLUMN not in columns:  # items accepted before digests: NULL (H128)
+            self._db.execute(f"ALTER TABLE discharge ADD COLUMN {PAYLOAD_DIGEST_COLUMN} TEXT")
         letters = {row["name"] for row in self._db.execute("PRAGMA table_info(written_letter)")}
         for column in WRITTEN_DOCUMENT_COLUMNS:
             if column not in letters:  # written before documents were stored

@@ -14,16 +14,18 @@ Description: "What the alert Task asks (Task.code), why the discharge did not re
 * #refused "The FHIR server refused the discharge's transaction"
 * #identity-conflict "The FHIR server holds another patient's record under the record's identifiers"
 * #attempts-exhausted "The FHIR server did not take the discharge in the attempts allowed"
+* #changed-at-rest "The discharge changed in fhir-discharge's outbox after it was accepted: not delivered"
 * #discharge "The discharge's id in fhir-discharge's outbox (/discharges/{id})"
 
 ValueSet: LbpDischargeAlertReason
 Id: lbp-discharge-alert-reason
 Title: "Low back pain pathway: why a discharge did not reach the record"
-Description: "Why fhir-discharge gave a discharge up: the FHIR server refused its transaction, holds another patient's record under its identifiers, or did not take it in the attempts allowed."
+Description: "Why fhir-discharge gave a discharge up: the FHIR server refused its transaction, holds another patient's record under its identifiers, or did not take it in the attempts allowed; or fhir-discharge's outbox found the discharge changed since it was accepted."
 * insert ConformanceMetadata
 * LbpDischargeAlert#refused
 * LbpDischargeAlert#identity-conflict
 * LbpDischargeAlert#attempts-exhausted
+* LbpDischargeAlert#changed-at-rest
 
 Profile: LbpDeadLetterTask
 Parent: Task
