@@ -142,7 +142,13 @@ class FhirClient:
         self._timeout = httpx.Timeout(timeout)
         self._auth = auth
         self._owns_http = shared is None
-        self._http = shared if shared is not None else httpx.AsyncClient(transport=transport)
+        # A client of its own keeps no cookies either: a FHIR server's session cookie is never
+        # sent back in place of the credentials each request carries (H165).
+        self._http = (
+            shared
+            if shared is not None
+            else httpx.AsyncClient(transport=transport, cookies=_no_cookies())
+        )
 
     async def aclose(self) -> None:
         if self._owns_http:
