@@ -82,3 +82,25 @@ def test_a_window_without_a_launch_says_what_to_do_without_developer_text(
     page.goto(f"{stack.service.url}/app/launch")  # a launch without `iss`: the same
     page.locator("#alert").wait_for(state="visible", timeout=30_000)
     assert "/app/launch" not in page.inner_text("#alert")
+
+
+def test_the_stored_screenings_notice_has_no_empty_band_above_its_first_line(
+    stack: Stack, page: Any
+) -> None:
+    record = new_record(stack)
+    ehr_launch(page, stack, record)
+    answer(page, yes={"cauda-equina"})
+    page.click("#preview-button")
+    page.locator("#positive").wait_for(state="visible")
+    page.click("#positive-store")
+    page.locator("#positive-stored").wait_for(state="visible", timeout=30_000)
+    ehr_launch(page, stack, record)
+    gaps = page.evaluate(
+        """(() => { const box = document.getElementById('screening-on-record');
+          const b = box.getBoundingClientRect();
+          const first = box.firstElementChild.getBoundingClientRect();
+          const last = box.lastElementChild.getBoundingClientRect();
+          return [first.top - b.top, b.bottom - last.bottom]; })()"""
+    )
+    # The box's padding (0.6rem) and border only: the text starts where the box does.
+    assert gaps[0] <= 12 and gaps[1] <= 12, gaps
