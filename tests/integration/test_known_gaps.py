@@ -295,3 +295,30 @@ def test_an_outbox_item_changed_at_rest_is_not_delivered(tmp_path: Path) -> None
     finally:
         box.close()
     assert [item.id for item in due] == [], "a payload changed at rest is delivered as written"
+
+
+# --- H185: a screening documented days after the visit ended, previewed as the discharge's ----
+
+
+@gap(
+    "issue 22 (the independent walk): the preview says nothing when the screening is documented "
+    "after the visit ended; the letter, dated at the visit's end, reports a later screening"
+)
+def test_a_screening_documented_after_the_visit_ended_is_said_in_the_preview(
+    service: TestClient, fhir_base_url: str
+) -> None:
+    # The record's visit ended on 25 November 2026 (tests/support/factories.py); the screening
+    # is documented now, after it. The letter would say "screende op <now>" under a letter
+    # dated at the visit's end: the physician must be told before confirming that this is no
+    # screening at discharge (the pathway's screening is the one of the visit).
+    record = seeded(fhir_base_url, "late-screening")
+    encounter = resource(record, "Encounter")
+    ended = encounter["period"]["end"]
+    ed_physician = encounter["id"].replace("-encounter", "-ed-physician")  # the first is the GP
+    session = open_session(service, fhir_base_url, record, physician=ed_physician)
+    body = {"answers": ALL_CLEAR, "screening_id": str(uuid.uuid4())}
+    preview = service.post("/app/api/preview", json=body, headers=session).json()
+    assert preview["outcome"] == "on-pathway", preview
+    assert preview["authored"] > ended, (preview["authored"], ended)
+    said = " ".join(str(w) for w in preview.get("warnings", [])).lower()
+    assert "na het einde van het bezoek" in said or "after the visit ended" in said, said

@@ -751,6 +751,7 @@
     show("positive-record", found.length > 0);
     show("positive-stored", false);
     $("positive-store").disabled = false;
+    show("positive-store", true);
     show("positive", true);
     $("positive").focus();
   }
@@ -767,6 +768,9 @@
       said.textContent = T["positive-" + stored.status] || T["positive-stored"];
       list("positive-flags", stored.redFlags);
       show("positive-stored", true);
+      // Stored: its button has done its work (pressed again it only said "nothing changed");
+      // correcting an answer stays offered, and amends.
+      show("positive-store", false);
       returnToEhr();
     } finally {
       confirming = false;
