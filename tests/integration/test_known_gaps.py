@@ -298,12 +298,9 @@ def test_an_outbox_item_changed_at_rest_is_not_delivered(tmp_path: Path) -> None
 
 
 # --- H185: a screening documented days after the visit ended, previewed as the discharge's ----
+# (a gap until the gate warned of it: core/gate/__init__.py LATE_SCREENING_AFTER)
 
 
-@gap(
-    "issue 22 (the independent walk): the preview says nothing when the screening is documented "
-    "after the visit ended; the letter, dated at the visit's end, reports a later screening"
-)
 def test_a_screening_documented_after_the_visit_ended_is_said_in_the_preview(
     service: TestClient, fhir_base_url: str
 ) -> None:

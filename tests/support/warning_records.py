@@ -45,6 +45,13 @@ def older_patient() -> Discharge:
     return build(bundle)
 
 
+def screened_after_the_visit() -> Discharge:
+    """Screened 2 hours and 1 minute after the visit's end (12.40): past LATE_SCREENING_AFTER."""
+    bundle = happy_bundle()
+    resource(bundle, "QuestionnaireResponse")["authored"] = "2026-11-25T14:41:00+01:00"
+    return build(bundle)
+
+
 def no_general_practitioner() -> Discharge:
     bundle = happy_bundle()
     del resource(bundle, "Patient")["generalPractitioner"]
@@ -158,6 +165,7 @@ def _gp_reads(tag: str) -> Callable[[], Discharge]:
 RECORDS: dict[str, Callable[[], Discharge]] = {
     "entries-ignored": ignored_entries,
     "older-patient": older_patient,
+    "screening-after-visit": screened_after_the_visit,
     "nsaid-caution": _nsaid_caution,
     "report-free-text": _report_free_text,
     "medication-by-name": _medication_by_name,

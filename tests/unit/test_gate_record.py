@@ -593,3 +593,24 @@ def test_a_physician_taking_part_by_a_role_signs_and_may_screen() -> None:
     result = gate(bundle)
     assert result.screening.author["id"] == "lbp-example-ed-physician"
     assert context_from_bundle(bundle).physician["id"] == "lbp-example-ed-physician"
+
+
+# --- H185: a screening documented after the patient left ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("authored", "warned"),
+    [
+        ("2026-11-25T11:55:00+01:00", False),  # before the visit's end (12.40)
+        ("2026-11-25T14:40:00+01:00", False),  # exactly LATE_SCREENING_AFTER after it
+        ("2026-11-25T14:41:00+01:00", True),
+        ("2026-12-07T03:00:00+01:00", True),  # days later: the independent walk's case
+    ],
+)
+def test_a_screening_documented_hours_after_the_visit_ended_is_warned_of(
+    authored: str, warned: bool
+) -> None:
+    bundle = happy_bundle()
+    resource(bundle, "QuestionnaireResponse")["authored"] = authored
+    codes = [w.code for w in gate(bundle).warnings]
+    assert ("screening-after-visit" in codes) is warned, codes

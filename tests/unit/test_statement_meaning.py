@@ -446,6 +446,10 @@ WARNING_MEANINGS: dict[str, dict[str, tuple[str, ...]]] = {
         "nl-BE": ("{age} jaar of ouder", "voorzichtigheid"),
         "api": (r"\d+ or older", "caution"),
     },
+    "screening-after-visit": {
+        "nl-BE": ("na het einde van het bezoek", "{hours} uur", "bij het ontslag"),
+        "api": ("after the visit ended", "at discharge"),
+    },
     "nsaid-caution": {
         "nl-BE": ("voor deze patiënt meer risico", "{reasons}", "voorzichtigheid"),
         "api": ("more risk for this patient", "caution"),

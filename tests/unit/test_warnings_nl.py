@@ -84,7 +84,7 @@ def test_every_warning_the_core_writes_is_a_kind_with_a_dutch_sentence() -> None
     io_codes, io_unread = _warning_codes(discharging)
     codes |= io_codes
     unread += io_unread
-    assert len(codes) == 11 + len(UNREACHABLE), (
+    assert len(codes) == 12 + len(UNREACHABLE), (
         "a warning was added or removed in the core: give it a code in errors.WARNING_DISPLAYS "
         f"and a sentence in every catalogue (core/i18n/*.toml): {sorted(codes)}"
     )
@@ -110,6 +110,7 @@ _HAND_OVER_NL = "; geef de brief op papier mee aan de patiënt of bezorg hem zel
 ENGLISH = {
     "entries-ignored": "Bundle entries ignored: 2 AllergyIntolerance",
     "older-patient": "the patient is 70 or older",
+    "screening-after-visit": "the red-flag screening was documented more than 2 hours after",
     "nsaid-caution": "NSAIDs carry more risk for this patient",
     "report-free-text": "the report DiagnosticReport/xray has a free-text conclusion",
     "medication-by-name": "home medication without an ATC code was screened by its name only",
@@ -132,6 +133,11 @@ DUTCH = {
     "entries-ignored": (
         "De meegestuurde Bundle bevat 2 × AllergyIntolerance: genegeerd, want dat hoort niet "
         "bij een ontslagcontext."
+    ),
+    "screening-after-visit": (
+        "De screening is gedocumenteerd meer dan 2 uur na het einde van het bezoek: de brief "
+        "meldt ze als de screening bij het ontslag; kijk na of dit het juiste bezoek is en of de "
+        "antwoorden de toestand van de patiënt bij het vertrek weergeven."
     ),
     "older-patient": (
         "De patiënt is 70 jaar of ouder: een fractuur of maligniteit is op die leeftijd "

@@ -21,6 +21,8 @@ negates a fact, `matching` the one way a coding is matched.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from ...errors import Finding, IncompleteRecord
 from ..codes import NSAID_CAUTION_REASONS
 from ..letter.narrative import person_name
@@ -54,6 +56,11 @@ NSAID_CAUTION_ENGLISH = {
     "heart-failure": "heart failure",
     "gastro-intestinal": "a peptic ulcer or gastro-intestinal bleeding",
 }
+
+
+# How long after the visit's end a screening still counts as the one at discharge without a
+# warning: the EHR may close the encounter shortly before the physician confirms (H185).
+LATE_SCREENING_AFTER = timedelta(hours=2)
 
 
 def check_eligibility(ctx: DischargeContext, pathway: Pathway) -> Eligibility:
@@ -112,6 +119,19 @@ def check_eligibility(ctx: DischargeContext, pathway: Pathway) -> Eligibility:
             "caution with NSAIDs",
             "older-patient",
             age=str(OLDER_PATIENT_AGE),
+        )
+    if screening.authored > discharge + LATE_SCREENING_AFTER:
+        # The letter reports the screening as the one at discharge, dated at the visit's end: a
+        # screening documented after the patient left (late, from memory, or the wrong visit
+        # opened) is said to the physician before they confirm (hazard H185).
+        hours = int(LATE_SCREENING_AFTER.total_seconds() // 3600)
+        findings.warn(
+            f"the red-flag screening was documented more than {hours} hours after the visit "
+            "ended (QuestionnaireResponse.authored after Encounter.period.end): the letter "
+            "reports it as the screening at discharge; check that this is the right visit and "
+            "that the answers are the patient's state when they left",
+            "screening-after-visit",
+            hours=str(hours),
         )
     others = [r for r in NSAID_CAUTION_REASONS if r in caution]
     if others:

@@ -10,6 +10,7 @@ Description: "The warnings of fhir-discharge: the discharge goes ahead, and the 
 * ^content = #complete
 * #entries-ignored "Entries of the context Bundle were ignored: no part of a discharge context"
 * #older-patient "The patient is 70 or older: the letter advises caution with NSAIDs"
+* #screening-after-visit "The screening was documented hours after the visit ended: the letter says at discharge"
 * #nsaid-caution "NSAIDs carry more risk for this patient: the letter advises caution"
 * #medication-by-name "Home medication without an ATC code was screened by its name only"
 * #report-free-text "A report's conclusion is free text, quoted as written: read it first"
