@@ -226,6 +226,17 @@ async def stored_letter(client: FhirClient, encounter: Resource) -> StoredLetter
     return StoredLetter(composition, found[0] if found else None)
 
 
+def encounter_already_discharged(letter: StoredLetter) -> Finding:
+    """The physician's app's refusal of a screening for an encounter this service discharged
+    already (409, AlreadyDischarged): the letter stands on the screening it was written from."""
+    return Finding(
+        "this encounter was already discharged by this service "
+        f"(Composition/{letter.composition.get('id')}): no screening is stored for it",
+        "Encounter",
+        "encounter-already-discharged",
+    )
+
+
 async def _build_version(discharge: Discharge, version: int) -> Discharge:
     if version == discharge.facts.version:
         return discharge

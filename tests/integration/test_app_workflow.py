@@ -9,6 +9,7 @@ as the code exchange opens one (tests/support/sessions.py), its launch server th
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fhir_discharge.config import Settings
+from fhir_discharge.core.i18n.said import finding_text
+from fhir_discharge.io import discharging
 from fhir_discharge.web.app import create_app
 from tests.support.app_stack import Stack, seed, start_stack, unscreened_record
 from tests.support.factories import fresh_record, resource
@@ -197,9 +200,42 @@ def test_a_discharged_encounter_is_said_so_and_refuses_a_second_screening(
     assert again.status_code == 409, again.text[:300]
     outcome = again.json()
     assert outcome["resourceType"] == "OperationOutcome"
-    assert outcome["issue"][0]["code"] == "conflict"
+    [issue] = outcome["issue"]
+    assert issue["code"] == "conflict"
+    # said as the physician reads it, with what to do; the English (and the id) for the ICT
+    assert issue["details"]["coding"][0]["code"] == "encounter-already-discharged"
+    assert issue["details"]["text"].startswith("Dit bezoek werd al ontslagen door deze dienst")
+    assert "herlaad de app" in issue["details"]["text"]
+    assert "Composition/" in issue["diagnostics"]
+    assert "Composition/" not in issue["details"]["text"]
     [screening] = screenings(fhir_base_url, record)
     assert answered(screening) == ALL_CLEAR and screening["status"] == "completed"
+
+
+def test_a_withdrawn_letter_is_no_discharge_as_for_the_cds_card(
+    service: TestClient, fhir_base_url: str
+) -> None:
+    # The app's rule is the hook's (core/letter_versions.py): a letter marked entered-in-error
+    # is passed over, so the encounter is no longer shown as discharged.
+    record = unscreened(fhir_base_url)
+    discharge_through_the_app(service, physician_session(service, fhir_base_url, record))
+    said = service.get(
+        "/app/api/record", headers=physician_session(service, fhir_base_url, record)
+    ).json()
+    [reference] = [
+        t.removeprefix("letter: ")
+        for t in said["discharged"]["technical"]
+        if t.startswith("letter: ")
+    ]
+    letter = httpx.get(f"{fhir_base_url}/{reference}", timeout=30).json()
+    withdrawn = httpx.put(
+        f"{fhir_base_url}/{reference}", json={**letter, "status": "entered-in-error"}, timeout=30
+    )
+    assert withdrawn.status_code == 200, withdrawn.text[:300]
+    again = service.get(
+        "/app/api/record", headers=physician_session(service, fhir_base_url, record)
+    ).json()
+    assert "discharged" not in again and again["gate"]["outcome"] != "discharged", again
 
 
 def test_another_patients_letter_under_the_encounter_id_is_never_shown(
@@ -212,6 +248,28 @@ def test_another_patients_letter_under_the_encounter_id_is_never_shown(
     # discharge view of someone else's visit is ever drawn.
     other = physician_session(service, fhir_base_url, record, patient="someone-else")
     assert service.get("/app/api/record", headers=other).status_code == 403
+
+
+def test_a_correction_past_the_last_version_is_refused_in_the_physicians_words(
+    service: TestClient, fhir_base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A 409 of what the server holds (TooManyLetterVersions), said as a 422 is: the catalogue's
+    # Dutch, with what to do, in details.text; the English in diagnostics.
+    record = unscreened(fhir_base_url)
+    session = physician_session(service, fhir_base_url, record)
+    discharge_through_the_app(service, session)
+    monkeypatch.setattr(discharging, "MAX_LETTER_VERSIONS", 1)
+    encounter = copy.deepcopy(resource(record, "Encounter"))
+    encounter["period"]["end"] = "2026-11-26T00:40:00+01:00"  # the record corrected since
+    seed(fhir_base_url, [encounter])
+    refused = service.post("/app/api/discharge", headers=session)
+    assert refused.status_code == 409, refused.text[:500]
+    [issue] = refused.json()["issue"]
+    assert issue["details"]["coding"][0]["code"] == "letter-versions-exhausted"
+    finding = discharging.letter_versions_exhausted(1)
+    assert issue["details"]["text"] == finding_text(finding, "nl-BE")
+    assert "bezorg de huisarts de verbetering op een andere manier" in issue["details"]["text"]
+    assert issue["diagnostics"] == finding.message
 
 
 # --- H152: the preview is the letter -------------------------------------------------------------

@@ -33,8 +33,8 @@ app_preview.py).
 The app speaks the site's language (core/i18n/physician_texts.py: the catalogue's `app`, the
 screening's questions from the Questionnaire's translations); the letter it previews speaks the
 GP's. The gate's findings and a discharge's warnings are English in the API; the app says them by
-their codes (core/i18n/said.py), in `text` beside the English, and the discharge's refusal in
-each OperationOutcome issue's `details.text`.
+their codes (core/i18n/said.py), in `text` beside the English, and a refusal (422, and the 409s
+of what the server holds: `SAID_REFUSALS`) in each OperationOutcome issue's `details.text`.
 """
 
 from __future__ import annotations
@@ -63,15 +63,24 @@ from ...core.i18n.physician_texts import finding_for_physician, red_flag_names
 from ...core.record_summary import record_summary
 from ...errors import (
     AlreadyDischarged,
+    DischargeError,
     Forbidden,
+    IdentityConflict,
     IncompleteRecord,
     InvalidInput,
     NotOnPathway,
+    TooManyLetterVersions,
     UnknownResource,
     operation_outcome,
 )
 from ...io.app_sessions import AppSession
-from ...io.discharging import StoredLetter, screened_discharge, stored_letter, where_landed
+from ...io.discharging import (
+    StoredLetter,
+    encounter_already_discharged,
+    screened_discharge,
+    stored_letter,
+    where_landed,
+)
 from ...io.fhir_client import FhirClient, FhirConnections
 from ...io.gathering import gather_context
 from ...io.launch_record import (
@@ -266,10 +275,32 @@ def _discharged_answer(letter: StoredLetter, settings: Settings) -> dict[str, ob
 
 def _refuse_if_discharged(letter: StoredLetter | None) -> None:
     if letter is not None:
-        raise AlreadyDischarged(
-            "this encounter was already discharged by this service "
-            f"(Composition/{letter.composition.get('id')}): no screening is stored for it"
-        )
+        finding = encounter_already_discharged(letter)
+        raise AlreadyDischarged(finding.message, [finding])
+
+
+# The refusals the app says in its own language, each coded issue by its finding's code: off the
+# pathway or an incomplete record (422), and what the FHIR server holds refusing it (409): the
+# encounter discharged already, a correction past the last version, or identifiers another
+# patient's. The English stays in `diagnostics`, which the page folds away for the ICT service.
+SAID_REFUSALS = (
+    NotOnPathway,
+    IncompleteRecord,
+    AlreadyDischarged,
+    TooManyLetterVersions,
+    IdentityConflict,
+)
+
+
+def said_refusal(refusal: DischargeError, settings: Settings) -> JSONResponse:
+    """The refusal's OperationOutcome, each coded issue also said as the physician reads it
+    (`details.text`, by its code): the page needs no second call to say why."""
+    outcome = operation_outcome(
+        refusal,
+        settings.site.canonical_base,
+        lambda finding: finding_for_physician(finding, settings.site),
+    )
+    return fhir_response(outcome, refusal.http_status)
 
 
 def _stored_screening(stored: Resource | None, settings: Settings) -> dict[str, object] | None:
@@ -363,7 +394,10 @@ async def store_launch_screening(
     Refused (409) for an encounter this service already discharged: the letter stands on the
     screening it was written from (issue 22, point 2)."""
     _bound(who, body.iss, body.encounter)
-    _refuse_if_discharged(await _discharged(service, who))
+    try:
+        _refuse_if_discharged(await _discharged(service, who))
+    except AlreadyDischarged as refusal:
+        return said_refusal(refusal, settings)
     async with _client(who, settings, connections) as client:
         launched = await encounter_of_launch(client, who)
         draft = _draft(who, launched, body, settings)
@@ -402,15 +436,9 @@ async def discharge_launch(
         return await discharge_answer(
             ctx, request, settings, client, deliverer, terminology, "app_discharge_status"
         )
-    except (NotOnPathway, IncompleteRecord) as refusal:
-        # The operation's OperationOutcome, each coded issue also said as the physician reads
-        # it (`details.text`, by its code): the page needs no second call to say why.
-        outcome = operation_outcome(
-            refusal,
-            settings.site.canonical_base,
-            lambda finding: finding_for_physician(finding, settings.site),
-        )
-        return fhir_response(outcome, refusal.http_status)
+    except SAID_REFUSALS as refusal:
+        # The operation's OperationOutcome, said in the app's language (422 and 409).
+        return said_refusal(refusal, settings)
 
 
 @router.get("/api/discharges/{item_id}", name="app_discharge_status")
