@@ -23,7 +23,8 @@ from fhir_discharge.config import Settings
 from fhir_discharge.core.i18n.said import finding_text
 from fhir_discharge.io import discharging
 from fhir_discharge.web.app import create_app
-from tests.support.app_stack import Stack, seed, start_stack, unscreened_record
+from tests.support import app_stack
+from tests.support.app_stack import Stack, seed, unscreened_record
 from tests.support.factories import fresh_record, resource
 from tests.support.sessions import ALL_CLEAR, open_session
 
@@ -312,14 +313,8 @@ def test_an_authored_moment_outside_the_session_is_refused(
 # --- the same on HAPI FHIR: the amendment (an update in a transaction, ifMatch), the letter found
 
 
-@pytest.fixture(scope="module")
-def app_on_hapi(hapi_base_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The physician's app: the test EHR in front of HAPI, the service writing to HAPI."""
-    stack = start_stack(tmp_path_factory.mktemp("workflow-on-hapi"), hapi_base_url)
-    try:
-        yield stack
-    finally:
-        stack.stop()
+# The physician's app on HAPI (tests/support/app_stack.py).
+app_on_hapi = app_stack.app_on_hapi
 
 
 @pytest.mark.slow
