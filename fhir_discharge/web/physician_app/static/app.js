@@ -646,7 +646,9 @@
     if (code === 400) return T.invalid;
     if (code === 403) return discharge ? T.forbidden : T["call-forbidden"];
     if (code === 404) return T["not-found"];
-    if (code === 409) return T["already-discharged"];
+    // A 409 the service did not say (the FHIR server's identity conflict found at delivery):
+    // only the screening's is the encounter discharged meanwhile.
+    if (code === 409 && step === "screening") return T["already-discharged"];
     return say("service-error", { status: String(code) });
   }
 
