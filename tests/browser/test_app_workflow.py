@@ -259,25 +259,28 @@ def test_a_conflict_the_service_did_not_say_is_not_called_a_discharge_meanwhile(
     answer(page)
     page.click("#preview-button")
     page.locator("#preview").wait_for(state="visible")
-    page.route(
-        re.compile(r"/app/api/discharge$"),
-        lambda route: route.fulfill(
-            status=409,
-            content_type="application/fhir+json",
-            body=json.dumps(
-                {
-                    "resourceType": "OperationOutcome",
-                    "issue": [{"severity": "error", "code": "conflict", "diagnostics": english}],
-                }
-            ),
-        ),
-    )
+    refused_with(page, r"/app/api/discharge$", 409, "conflict", english)
     page.click("#confirm")
     page.locator("#result").wait_for(state="visible", timeout=30_000)
     intro = page.inner_text("#result-intro")
     assert "409" in intro and "ontslagen" not in intro
     assert page.locator("#result-details-list li").all_text_contents() == [english]
     assert page.inner_text("#result-next").startswith("Meld het probleem aan de ICT-dienst")
+
+
+def refused_with(page: Any, path: str, status: int, code: str, english: str) -> None:
+    """The service's answers to `path` (a pattern) replaced by an OperationOutcome: `status`,
+    one issue of `code` with the English `english` and nothing said in Dutch."""
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": code, "diagnostics": english}],
+    }
+    page.route(
+        re.compile(path),
+        lambda route: route.fulfill(
+            status=status, content_type="application/fhir+json", body=json.dumps(outcome)
+        ),
+    )
 
 
 def ehr_launch_discharged(page: Any, stack: Stack, record: dict[str, str]) -> None:
@@ -335,19 +338,7 @@ def test_a_failed_code_exchange_is_said_in_dutch_with_the_english_folded(
 ) -> None:
     record = new_record(stack)
     english = "the authorization server refused the code (invalid_grant)"
-    page.route(
-        re.compile(r"/app/api/token$"),
-        lambda route: route.fulfill(
-            status=502,
-            content_type="application/fhir+json",
-            body=json.dumps(
-                {
-                    "resourceType": "OperationOutcome",
-                    "issue": [{"severity": "error", "code": "exception", "diagnostics": english}],
-                }
-            ),
-        ),
-    )
+    refused_with(page, r"/app/api/token$", 502, "exception", english)
     page.goto(
         stack.ehr_launch_url(record["patient"], record["encounter"], 300, record["physician"])
     )
