@@ -21,6 +21,10 @@ from fastapi.testclient import TestClient
 
 from fhir_discharge.config import Settings
 from fhir_discharge.core.i18n.said import finding_text
+from fhir_discharge.core.letter.document import document_identifier
+from fhir_discharge.core.letter_versions import letter_identifier
+from fhir_discharge.core.record.identity import discharge_key
+from fhir_discharge.errors import Finding
 from fhir_discharge.io import discharging
 from fhir_discharge.web.app import create_app
 from tests.support import app_stack
@@ -211,6 +215,37 @@ def test_a_discharged_encounter_is_said_so_and_refuses_a_second_screening(
     assert "Composition/" not in issue["details"]["text"]
     [screening] = screenings(fhir_base_url, record)
     assert answered(screening) == ALL_CLEAR and screening["status"] == "completed"
+
+
+def test_a_conflict_the_delivery_finds_is_said_in_the_physicians_words(
+    service: TestClient, fhir_base_url: str
+) -> None:
+    # Another document already under the identifier of this letter's document: the delivery
+    # refuses it just before the post (document-not-attested, kept in the outbox, 409). The app
+    # says it as it says a refusal: the catalogue's Dutch in details.text, the English beside.
+    record = unscreened(fhir_base_url)
+    encounter = resource(record, "Encounter")
+    letter = letter_identifier(discharge_key(encounter, None, carried=False), 1)
+    taken = {
+        "resourceType": "Bundle",
+        "id": f"taken-{uuid.uuid4().hex[:8]}",
+        "type": "collection",
+        "identifier": document_identifier({"identifier": letter}),
+    }
+    seed(fhir_base_url, [taken])
+    session = physician_session(service, fhir_base_url, record)
+    body = {"answers": ALL_CLEAR, "screening_id": str(uuid.uuid4())}
+    preview = service.post("/app/api/preview", json=body, headers=session).json()
+    assert preview["outcome"] == "on-pathway", preview
+    assert store(service, session, ALL_CLEAR, authored=preview["authored"]).status_code == 201
+    refused = service.post("/app/api/discharge", headers=session)
+    assert refused.status_code == 409, refused.text[:500]
+    [issue] = [i for i in refused.json()["issue"] if i.get("details")]
+    assert issue["details"]["coding"][0]["code"] == "document-not-attested"
+    said = finding_text(Finding("", None, "document-not-attested"), "nl-BE")
+    assert said is not None and issue["details"]["text"] == said
+    assert "document" in issue["diagnostics"]  # the English, for the ICT service
+    assert made(fhir_base_url, record, "Composition") == []  # nothing written
 
 
 def test_a_withdrawn_letter_is_no_discharge_as_for_the_cds_card(

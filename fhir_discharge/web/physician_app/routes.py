@@ -40,6 +40,7 @@ of what the server holds: `SAID_REFUSALS`) in each OperationOutcome issue's `det
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from datetime import UTC, datetime
@@ -60,10 +61,12 @@ from ...core.draft_screening import (
     red_flags_ticked,
 )
 from ...core.i18n.physician_texts import finding_for_physician, red_flag_names
+from ...core.i18n.said import finding_text
 from ...core.record_summary import record_summary
 from ...errors import (
     AlreadyDischarged,
     DischargeError,
+    Finding,
     Forbidden,
     IdentityConflict,
     IncompleteRecord,
@@ -433,12 +436,34 @@ async def discharge_launch(
         # same id may be another patient's encounter.
         raise Forbidden("on the service's FHIR server, this encounter is not the launch patient's")
     try:
-        return await discharge_answer(
+        answer = await discharge_answer(
             ctx, request, settings, client, deliverer, terminology, "app_discharge_status"
         )
+        return said_delivery_conflict(answer, settings)
     except SAID_REFUSALS as refusal:
         # The operation's OperationOutcome, said in the app's language (422 and 409).
         return said_refusal(refusal, settings)
+
+
+def said_delivery_conflict(answer: JSONResponse, settings: Settings) -> JSONResponse:
+    """A 409 the delivery kept in the outbox (an identity conflict found just before the post,
+    io/server_identity.py): each coded issue said as the physician reads it, as a refusal is
+    (`details.text`); one whose sentence needs values the outcome no longer holds stays
+    English. Any other answer as it is."""
+    if answer.status_code != 409:
+        return answer
+    outcome = json.loads(bytes(answer.body))
+    for issue in outcome.get("issue") or []:
+        details = issue.get("details") or {}
+        code = next((c.get("code") for c in details.get("coding") or []), None)
+        finding = Finding(str(issue.get("diagnostics") or ""), None, code)
+        said = finding_text(finding, settings.site.default_language) if code else None
+        if said and "text" not in details:
+            issue["details"] = {**details, "text": said}
+    response = fhir_response(outcome, 409)
+    if "content-location" in answer.headers:
+        response.headers["Content-Location"] = answer.headers["content-location"]
+    return response
 
 
 @router.get("/api/discharges/{item_id}", name="app_discharge_status")
