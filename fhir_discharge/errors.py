@@ -102,6 +102,9 @@ FINDING_DISPLAYS: dict[str, str] = {
     "letter-version-of-another-patient": (
         "The FHIR server holds an earlier version of this letter for another patient"
     ),
+    # the physician's app: a screening for an encounter this service discharged already
+    # (web/physician_app/routes.py, issue 22, point 2)
+    "encounter-already-discharged": "The encounter was already discharged by this service",
 }
 
 

@@ -41,11 +41,9 @@ from .letter.composition import (
     medication_advice_keys,
     safety_net_keys,
 )
-from .letter.facts import letter_version_key
 from .letter.narrative import person_name
 from .pathway.content import SAFETY_NET_ED_KEYS
 from .record.context import DischargeContext
-from .record.identity import IDENTIFIER_SYSTEM, derived_uuid, discharge_key
 from .record.references import ref_of, same_target
 from .site import Site
 from .terminology import CodeList
@@ -313,29 +311,7 @@ def refusal_card(
 
 
 # --- an encounter this service discharged already (issue 22, point 2) ---------------------------
-
-
-def latest_letter(compositions: list[Resource], ctx: DischargeContext) -> Resource | None:
-    """The latest letter this service wrote for the encounter of `ctx`, among `compositions`
-    (the encounter's, as the EHR holds them): found as the operation finds its versions
-    (io/discharging.py, `current_discharge`), by the business identifiers the encounter's
-    discharge derives (core/letter/facts.py), so a letter written otherwise is never taken for
-    ours. One marked entered-in-error is no letter. None: not discharged by this service."""
-    key = discharge_key(ctx.encounter, ctx.patient, carried=ctx.carry_record)
-    by_identifier: dict[str, Resource] = {}
-    for composition in compositions:
-        if composition.get("status") == "entered-in-error":
-            continue
-        identifier = composition.get("identifier")  # R4: one Identifier
-        if isinstance(identifier, dict) and identifier.get("system") == IDENTIFIER_SYSTEM:
-            by_identifier[str(identifier.get("value"))] = composition
-    latest = None
-    for version in range(1, len(by_identifier) + 1):
-        found = by_identifier.get(derived_uuid(letter_version_key(key, version), "letter"))
-        if found is None:
-            break
-        latest = found
-    return latest
+# Its letter is found by core/letter_versions.py `latest_letter`, the app's rule as well.
 
 
 def discharged_card(

@@ -16,9 +16,9 @@ from urllib.parse import parse_qsl
 
 from ..config import Settings
 from ..core.letter.document import document_identifier
-from ..core.letter.facts import letter_version_key
+from ..core.letter_versions import latest_letter, letter_identifier, letter_versions
 from ..core.record.context import DischargeContext
-from ..core.record.identity import IDENTIFIER_SYSTEM, derived_uuid, discharge_key
+from ..core.record.identity import derived_uuid, discharge_key
 from ..core.record.matching import correction_conflicts
 from ..core.replaced_plan import replaced_plan_searches
 from ..core.site import Site
@@ -136,23 +136,28 @@ def letter_versions_exhausted(latest: int) -> Finding:
 async def _latest_letter(
     client: FhirClient, discharge: Discharge
 ) -> tuple[int, list[Resource], list[Resource]]:
-    """The highest version of the encounter's letter on the server (0: none), the
-    Composition(s) found under its identifier, and those of every version found."""
-    return await _latest_letter_of(client, discharge.facts.key)
+    """The highest version of the encounter's letter on the server (0: none; a withdrawn one
+    counts: its identifier is taken), the Composition(s) of that version, and those of every
+    version found."""
+    versions = letter_versions(await _our_letters(client, discharge.facts.key), discharge.facts.key)
+    every = [letter for found in versions for letter in found]
+    return len(versions), versions[-1] if versions else [], every
 
 
-async def _latest_letter_of(
-    client: FhirClient, key: str
-) -> tuple[int, list[Resource], list[Resource]]:
-    latest, letters, every = 0, [], []
+async def _our_letters(client: FhirClient, key: str) -> list[Resource]:
+    """The Compositions the server holds under the identifiers of the letter of discharge key
+    `key`, version after version (one search each) until one is not there; which of them is
+    our latest letter is core/letter_versions.py's to say."""
+    found: list[Resource] = []
     for version in range(1, MAX_LETTER_VERSIONS + 1):
-        letter = derived_uuid(letter_version_key(key, version), "letter")
-        found = await client.search("Composition", {"identifier": f"{IDENTIFIER_SYSTEM}|{letter}"})
-        if not found:
+        identifier = letter_identifier(key, version)
+        letters = await client.search(
+            "Composition", {"identifier": f"{identifier['system']}|{identifier['value']}"}
+        )
+        if not letters:
             break
-        latest, letters = version, found
-        every += found
-    return latest, letters, every
+        found += letters
+    return found
 
 
 async def _refuse_replacing_another_patients(
@@ -204,15 +209,13 @@ class StoredLetter:
 async def stored_letter(client: FhirClient, encounter: Resource) -> StoredLetter | None:
     """The latest letter of `encounter` (read from `client`'s server, the one the service writes
     to) that a discharge by this service wrote there, with its stored document; None when the
-    encounter was not discharged by this service (issue 22, point 2). Found as current_discharge
-    finds the versions: by the identifiers the encounter's discharge derives, so a letter from
-    elsewhere is never taken for ours."""
-    latest, letters, _ = await _latest_letter_of(
-        client, discharge_key(encounter, None, carried=False)
-    )
-    if latest == 0 or not letters:
+    encounter was not discharged by this service (issue 22, point 2). Which letter that is, the
+    CDS hook's rule says (core/letter_versions.py: by the identifiers the encounter's discharge
+    derives, a withdrawn one passed over), over the versions current_discharge finds."""
+    key = discharge_key(encounter, None, carried=False)
+    composition = latest_letter(await _our_letters(client, key), key)
+    if composition is None:
         return None
-    composition = letters[0]
     try:
         identifier = document_identifier(composition)
     except ValueError:
@@ -221,6 +224,17 @@ async def stored_letter(client: FhirClient, encounter: Resource) -> StoredLetter
         "Bundle", {"identifier": f"{identifier['system']}|{identifier['value']}"}
     )
     return StoredLetter(composition, found[0] if found else None)
+
+
+def encounter_already_discharged(letter: StoredLetter) -> Finding:
+    """The physician's app's refusal of a screening for an encounter this service discharged
+    already (409, AlreadyDischarged): the letter stands on the screening it was written from."""
+    return Finding(
+        "this encounter was already discharged by this service "
+        f"(Composition/{letter.composition.get('id')}): no screening is stored for it",
+        "Encounter",
+        "encounter-already-discharged",
+    )
 
 
 async def _build_version(discharge: Discharge, version: int) -> Discharge:

@@ -3,7 +3,8 @@
 
 The encounter's letters (the `letters` prefetch key, else a search on `fhirServer`) come along,
 read beside the record, so the card can tell an encounter this service discharged already
-(core/cds_cards.py `latest_letter`); without either they are unknown (None).
+(core/letter_versions.py `latest_letter`, the app's rule too); without either they are unknown
+(None).
 
 When neither has it the answer is PrefetchUnavailable (412 Precondition Failed, as CDS Hooks 2.0
 says), as it is when the server refuses the hook's token: the token does not grant what the

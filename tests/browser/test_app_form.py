@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from fhir_discharge.core.i18n.catalogue import catalogue
+from tests.support import app_browser
 from tests.support.app_browser import (
     ITEMS,
     LAPTOP,
@@ -25,13 +26,12 @@ from tests.support.app_browser import (
     RED_FLAGS,
     TABLET,
     answer,
-    chromium,
     ehr_launch,
     new_record,
     on_server,
     shot,
 )
-from tests.support.app_stack import Stack, start_stack
+from tests.support.app_stack import Stack
 
 pytestmark = pytest.mark.slow
 
@@ -70,19 +70,9 @@ def letter_violations(page: Any) -> list[str]:
         own.close()
 
 
-@pytest.fixture(scope="module")
-def stack(fhir_base_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = start_stack(tmp_path_factory.mktemp("app-form"), fhir_base_url)
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as running:
-        yield running
+# The fixtures (tests/support/app_browser.py): the stack and Chromium.
+stack = app_browser.stack
+browser = app_browser.browser
 
 
 @pytest.fixture

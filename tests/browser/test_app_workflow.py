@@ -3,7 +3,7 @@ positive screening stored as documented and corrected by amendment, a discharged
 read-only at a second launch, the clinical confirmation and its reload, the preview that is the
 letter, and a failed login said in Dutch.
 
-Driven by Playwright as tests/browser/test_physician_app.py does (tests/support/browser_app.py),
+Driven by Playwright as tests/browser/test_physician_app.py does (tests/support/app_browser.py),
 each test with a record of its own on the FHIR sandbox, launched as the EHR would; what landed is
 checked on the server.
 """
@@ -18,9 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support import browser_app
-from tests.support.app_stack import Stack, start_stack
-from tests.support.browser_app import (
+from tests.support import app_browser
+from tests.support.app_browser import (
     QUESTION,
     RED_FLAGS,
     answer,
@@ -29,11 +28,12 @@ from tests.support.browser_app import (
     on_server,
     shot,
 )
+from tests.support.app_stack import Stack, start_stack
 
-# The fixtures (tests/support/browser_app.py): the stack, Chromium, a page per test.
-stack = browser_app.stack
-browser = browser_app.browser
-page = browser_app.page
+# The fixtures (tests/support/app_browser.py): the stack, Chromium, a page per test.
+stack = app_browser.stack
+browser = app_browser.browser
+page = app_browser.page
 
 pytestmark = pytest.mark.slow
 
@@ -217,6 +217,72 @@ def test_a_second_launch_of_a_discharged_encounter_is_read_only(stack: Stack, pa
     assert answered(screening) == ALL_CLEAR
 
 
+def test_a_screening_confirmed_after_the_discharge_elsewhere_is_refused_in_dutch(
+    stack: Stack, page: Any, browser: Any
+) -> None:
+    # Two windows on one encounter: the first previews, the second discharges, then the first
+    # confirms. The service refuses its screening (409, AlreadyDischarged): the page says the
+    # catalogue's Dutch, with what to do, and folds the English away.
+    record = new_record(stack)
+    ehr_launch(page, stack, record)
+    answer(page)
+    page.click("#preview-button")
+    page.locator("#preview").wait_for(state="visible")
+    other = browser.new_context(viewport=page.viewport_size, locale="nl-BE")
+    try:
+        discharge(other.new_page(), stack, record)
+    finally:
+        other.close()
+    page.click("#confirm")
+    page.locator("#result").wait_for(state="visible", timeout=30_000)
+    assert page.inner_text("#result-heading") == "Ontslag niet verstuurd"
+    [reason] = page.locator("#result-list li").all_inner_texts()
+    assert reason.startswith("Dit bezoek werd al ontslagen door deze dienst")
+    assert "herlaad de app" in reason and "Composition/" not in reason
+    assert "Uw screening werd niet opgeslagen" in page.inner_text("#result-intro")
+    assert page.get_attribute("#result-details", "open") is None
+    [english] = page.locator("#result-details-list li").all_text_contents()
+    assert english.startswith("this encounter was already discharged by this service")
+    [screening] = on_server(stack, "QuestionnaireResponse", record["encounter"])
+    assert answered(screening) == ALL_CLEAR  # the second window's, once
+
+
+def test_a_conflict_the_service_did_not_say_is_not_called_a_discharge_meanwhile(
+    stack: Stack, page: Any
+) -> None:
+    # A 409 of the discharge without the physician's words (the FHIR server's identity conflict
+    # found at delivery, an outcome kept in the outbox): said as a failure to report, the English
+    # folded; not "discharged meanwhile", which only the screening's 409 means.
+    english = "the FHIR server holds this encounter's identifier for another patient"
+    record = new_record(stack)
+    ehr_launch(page, stack, record)
+    answer(page)
+    page.click("#preview-button")
+    page.locator("#preview").wait_for(state="visible")
+    refused_with(page, r"/app/api/discharge$", 409, "conflict", english)
+    page.click("#confirm")
+    page.locator("#result").wait_for(state="visible", timeout=30_000)
+    intro = page.inner_text("#result-intro")
+    assert "409" in intro and "ontslagen" not in intro
+    assert page.locator("#result-details-list li").all_text_contents() == [english]
+    assert page.inner_text("#result-next").startswith("Meld het probleem aan de ICT-dienst")
+
+
+def refused_with(page: Any, path: str, status: int, code: str, english: str) -> None:
+    """The service's answers to `path` (a pattern) replaced by an OperationOutcome: `status`,
+    one issue of `code` with the English `english` and nothing said in Dutch."""
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": code, "diagnostics": english}],
+    }
+    page.route(
+        re.compile(path),
+        lambda route: route.fulfill(
+            status=status, content_type="application/fhir+json", body=json.dumps(outcome)
+        ),
+    )
+
+
 def ehr_launch_discharged(page: Any, stack: Stack, record: dict[str, str]) -> None:
     url = stack.ehr_launch_url(record["patient"], record["encounter"], 300, record["physician"])
     page.goto(url)
@@ -272,19 +338,7 @@ def test_a_failed_code_exchange_is_said_in_dutch_with_the_english_folded(
 ) -> None:
     record = new_record(stack)
     english = "the authorization server refused the code (invalid_grant)"
-    page.route(
-        re.compile(r"/app/api/token$"),
-        lambda route: route.fulfill(
-            status=502,
-            content_type="application/fhir+json",
-            body=json.dumps(
-                {
-                    "resourceType": "OperationOutcome",
-                    "issue": [{"severity": "error", "code": "exception", "diagnostics": english}],
-                }
-            ),
-        ),
-    )
+    refused_with(page, r"/app/api/token$", 502, "exception", english)
     page.goto(
         stack.ehr_launch_url(record["patient"], record["encounter"], 300, record["physician"])
     )

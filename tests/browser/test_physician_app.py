@@ -9,15 +9,10 @@ Screenshots of each screen go to docs/app-*.png.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shutil
-import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -26,133 +21,31 @@ import pytest
 
 from fhir_discharge.core.codes import SNOMED
 from fhir_discharge.core.i18n.catalogue import catalogue
-from tests.support.app_stack import Stack, seed, start_stack, unscreened_record
-from tests.support.factories import condition, fresh_record
+from tests.support import app_browser
+from tests.support.app_browser import (
+    DESKTOP,
+    ITEMS,
+    QUESTION,
+    RED_FLAGS,
+    TABLET,
+    add_to_record,
+    answer,
+    ehr_launch,
+    new_record,
+    on_server,
+    shot,
+)
+from tests.support.app_stack import Stack
+from tests.support.factories import condition
 from tests.support.servers import AUTH
-from tests.support.site import SITE
 from tests.support.stub_http import StubHttpServer, StubReply
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-DOCS = Path(__file__).resolve().parents[2] / "docs"
-DESKTOP = {"width": 1280, "height": 800}
-TABLET = {"width": 820, "height": 1180}  # iPad Air, portrait
-ITEMS = [item.link_id for item in SITE.pathway.screening.items]
-RED_FLAGS = ITEMS[:-1]
-QUESTION = {item.link_id: item.text for item in SITE.pathway.screening.items}
-
-
-@pytest.fixture(scope="module")
-def stack(fhir_base_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = start_stack(tmp_path_factory.mktemp("physician-app"), fhir_base_url)
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    if shutil.which("chromium") is None and not Path(CHROMIUM).exists():
-        pytest.fail(
-            "Chromium is not installed: `apt-get install -y chromium` (make test does it)",
-            pytrace=False,
-        )
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-class Seen:
-    """What the page did: requests it sent, CSP violations and script errors it met."""
-
-    def __init__(self, page: Any) -> None:
-        self.requests: list[str] = []
-        self.problems: list[str] = []
-        page.on("request", lambda r: self.requests.append(f"{r.method} {r.url}"))
-        page.on("pageerror", lambda e: self.problems.append(f"pageerror: {e}"))
-        page.on("console", self._console)
-
-    def _console(self, message: Any) -> None:
-        if "Content Security Policy" in message.text or message.type == "error":
-            self.problems.append(message.text)
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport=DESKTOP, locale="nl-BE")
-    tab = context.new_page()
-    tab.seen = Seen(tab)
-    try:
-        yield tab
-    finally:
-        context.close()
-
-
-def new_record(
-    stack: Stack,
-    extra: list[dict[str, Any]] = (),  # type: ignore[assignment]
-    patient: Callable[[dict[str, Any]], None] | None = None,
-) -> dict[str, str]:
-    """A record of its own on the server, unscreened (its Patient changed by `patient`); its
-    ids."""
-    tag = uuid.uuid4().hex[:10]
-    resources = [*unscreened_record(fresh_record(tag)), *extra]
-    if patient is not None:
-        patient(next(r for r in resources if r["resourceType"] == "Patient"))
-    text = json.dumps(resources).replace("lbp-example-", f"t-{tag}-")
-    seed(stack.fhir, json.loads(text))
-    return {
-        "tag": tag,
-        "patient": f"t-{tag}-patient",
-        "encounter": f"t-{tag}-encounter",
-        "physician": f"t-{tag}-ed-physician",
-    }
-
-
-def add_to_record(stack: Stack, record: dict[str, str], resources: list[dict[str, Any]]) -> None:
-    """More of the record on the server (the EHR's ids: "lbp-example-" made the record's)."""
-    text = json.dumps(resources).replace("lbp-example-", f"t-{record['tag']}-")
-    seed(stack.fhir, json.loads(text))
-
-
-def ehr_launch(page: Any, stack: Stack, record: dict[str, str], token_lifetime: int = 300) -> None:
-    url = stack.ehr_launch_url(
-        record["patient"], record["encounter"], token_lifetime, record["physician"]
-    )
-    page.goto(url)
-    page.locator("#screening-form").wait_for(state="visible", timeout=30_000)
-
-
-def answer(page: Any, yes: set[str] = frozenset(), brochure: bool = True) -> None:  # type: ignore[assignment]
-    for link_id in RED_FLAGS:
-        page.check(f"#answer-{link_id}-{'true' if link_id in yes else 'false'}")
-    page.check(f"#answer-brochure-given-{'true' if brochure else 'false'}")
-
-
-def on_server(stack: Stack, resource_type: str, encounter: str) -> list[dict[str, Any]]:
-    bundle = httpx.get(
-        f"{stack.fhir}/{resource_type}", params={"encounter": f"Encounter/{encounter}"}, timeout=30
-    ).json()
-    return [e["resource"] for e in bundle.get("entry") or []]
-
-
-def shot(page: Any, name: str) -> None:
-    """A screenshot of the screen; into docs/ only when asked (FHIR_DISCHARGE_SCREENSHOTS=docs),
-    so a test run leaves the checkout as it was. It is taken either way: a screen that cannot
-    be drawn fails the test."""
-    target = (
-        DOCS
-        if os.environ.get("FHIR_DISCHARGE_SCREENSHOTS") == "docs"
-        else Path(tempfile.gettempdir())
-    )
-    page.screenshot(path=str(target / name), full_page=True)
+# The fixtures (tests/support/app_browser.py): the stack, Chromium, a page per test.
+stack = app_browser.stack
+browser = app_browser.browser
+page = app_browser.page
 
 
 # --- the flows -----------------------------------------------------------------------------
@@ -968,9 +861,9 @@ def test_a_real_session_acts_on_its_launch_only(stack: Stack) -> None:
         httpx.get(f"{url}/Composition/any/$document", headers=mine),
         httpx.get(f"{url}/discharges/any", headers=mine),
     ]
-    for answer in refused:
-        assert answer.status_code == 403, (answer.request.url, answer.text)
-        assert answer.json()["resourceType"] == "OperationOutcome"
+    for refusal in refused:
+        assert refusal.status_code == 403, (refusal.request.url, refusal.text)
+        assert refusal.json()["resourceType"] == "OperationOutcome"
 
 
 def test_a_launch_without_patient_or_encounter_opens_no_session(stack: Stack) -> None:

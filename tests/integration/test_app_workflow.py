@@ -9,6 +9,7 @@ as the code exchange opens one (tests/support/sessions.py), its launch server th
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,8 +20,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fhir_discharge.config import Settings
+from fhir_discharge.core.i18n.said import finding_text
+from fhir_discharge.core.letter.document import document_identifier
+from fhir_discharge.core.letter_versions import letter_identifier
+from fhir_discharge.core.record.identity import discharge_key
+from fhir_discharge.errors import Finding
+from fhir_discharge.io import discharging
 from fhir_discharge.web.app import create_app
-from tests.support.app_stack import Stack, seed, start_stack, unscreened_record
+from tests.support import app_stack
+from tests.support.app_stack import Stack, seed, unscreened_record
 from tests.support.factories import fresh_record, resource
 from tests.support.sessions import ALL_CLEAR, open_session
 
@@ -197,9 +205,73 @@ def test_a_discharged_encounter_is_said_so_and_refuses_a_second_screening(
     assert again.status_code == 409, again.text[:300]
     outcome = again.json()
     assert outcome["resourceType"] == "OperationOutcome"
-    assert outcome["issue"][0]["code"] == "conflict"
+    [issue] = outcome["issue"]
+    assert issue["code"] == "conflict"
+    # said as the physician reads it, with what to do; the English (and the id) for the ICT
+    assert issue["details"]["coding"][0]["code"] == "encounter-already-discharged"
+    assert issue["details"]["text"].startswith("Dit bezoek werd al ontslagen door deze dienst")
+    assert "herlaad de app" in issue["details"]["text"]
+    assert "Composition/" in issue["diagnostics"]
+    assert "Composition/" not in issue["details"]["text"]
     [screening] = screenings(fhir_base_url, record)
     assert answered(screening) == ALL_CLEAR and screening["status"] == "completed"
+
+
+def test_a_conflict_the_delivery_finds_is_said_in_the_physicians_words(
+    service: TestClient, fhir_base_url: str
+) -> None:
+    # Another document already under the identifier of this letter's document: the delivery
+    # refuses it just before the post (document-not-attested, kept in the outbox, 409). The app
+    # says it as it says a refusal: the catalogue's Dutch in details.text, the English beside.
+    record = unscreened(fhir_base_url)
+    encounter = resource(record, "Encounter")
+    letter = letter_identifier(discharge_key(encounter, None, carried=False), 1)
+    taken = {
+        "resourceType": "Bundle",
+        "id": f"taken-{uuid.uuid4().hex[:8]}",
+        "type": "collection",
+        "identifier": document_identifier({"identifier": letter}),
+    }
+    seed(fhir_base_url, [taken])
+    session = physician_session(service, fhir_base_url, record)
+    body = {"answers": ALL_CLEAR, "screening_id": str(uuid.uuid4())}
+    preview = service.post("/app/api/preview", json=body, headers=session).json()
+    assert preview["outcome"] == "on-pathway", preview
+    assert store(service, session, ALL_CLEAR, authored=preview["authored"]).status_code == 201
+    refused = service.post("/app/api/discharge", headers=session)
+    assert refused.status_code == 409, refused.text[:500]
+    [issue] = [i for i in refused.json()["issue"] if i.get("details")]
+    assert issue["details"]["coding"][0]["code"] == "document-not-attested"
+    said = finding_text(Finding("", None, "document-not-attested"), "nl-BE")
+    assert said is not None and issue["details"]["text"] == said
+    assert "document" in issue["diagnostics"]  # the English, for the ICT service
+    assert made(fhir_base_url, record, "Composition") == []  # nothing written
+
+
+def test_a_withdrawn_letter_is_no_discharge_as_for_the_cds_card(
+    service: TestClient, fhir_base_url: str
+) -> None:
+    # The app's rule is the hook's (core/letter_versions.py): a letter marked entered-in-error
+    # is passed over, so the encounter is no longer shown as discharged.
+    record = unscreened(fhir_base_url)
+    discharge_through_the_app(service, physician_session(service, fhir_base_url, record))
+    said = service.get(
+        "/app/api/record", headers=physician_session(service, fhir_base_url, record)
+    ).json()
+    [reference] = [
+        t.removeprefix("letter: ")
+        for t in said["discharged"]["technical"]
+        if t.startswith("letter: ")
+    ]
+    letter = httpx.get(f"{fhir_base_url}/{reference}", timeout=30).json()
+    withdrawn = httpx.put(
+        f"{fhir_base_url}/{reference}", json={**letter, "status": "entered-in-error"}, timeout=30
+    )
+    assert withdrawn.status_code == 200, withdrawn.text[:300]
+    again = service.get(
+        "/app/api/record", headers=physician_session(service, fhir_base_url, record)
+    ).json()
+    assert "discharged" not in again and again["gate"]["outcome"] != "discharged", again
 
 
 def test_another_patients_letter_under_the_encounter_id_is_never_shown(
@@ -212,6 +284,28 @@ def test_another_patients_letter_under_the_encounter_id_is_never_shown(
     # discharge view of someone else's visit is ever drawn.
     other = physician_session(service, fhir_base_url, record, patient="someone-else")
     assert service.get("/app/api/record", headers=other).status_code == 403
+
+
+def test_a_correction_past_the_last_version_is_refused_in_the_physicians_words(
+    service: TestClient, fhir_base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A 409 of what the server holds (TooManyLetterVersions), said as a 422 is: the catalogue's
+    # Dutch, with what to do, in details.text; the English in diagnostics.
+    record = unscreened(fhir_base_url)
+    session = physician_session(service, fhir_base_url, record)
+    discharge_through_the_app(service, session)
+    monkeypatch.setattr(discharging, "MAX_LETTER_VERSIONS", 1)
+    encounter = copy.deepcopy(resource(record, "Encounter"))
+    encounter["period"]["end"] = "2026-11-26T00:40:00+01:00"  # the record corrected since
+    seed(fhir_base_url, [encounter])
+    refused = service.post("/app/api/discharge", headers=session)
+    assert refused.status_code == 409, refused.text[:500]
+    [issue] = refused.json()["issue"]
+    assert issue["details"]["coding"][0]["code"] == "letter-versions-exhausted"
+    finding = discharging.letter_versions_exhausted(1)
+    assert issue["details"]["text"] == finding_text(finding, "nl-BE")
+    assert "bezorg de huisarts de verbetering op een andere manier" in issue["details"]["text"]
+    assert issue["diagnostics"] == finding.message
 
 
 # --- H152: the preview is the letter -------------------------------------------------------------
@@ -254,14 +348,8 @@ def test_an_authored_moment_outside_the_session_is_refused(
 # --- the same on HAPI FHIR: the amendment (an update in a transaction, ifMatch), the letter found
 
 
-@pytest.fixture(scope="module")
-def app_on_hapi(hapi_base_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The physician's app: the test EHR in front of HAPI, the service writing to HAPI."""
-    stack = start_stack(tmp_path_factory.mktemp("workflow-on-hapi"), hapi_base_url)
-    try:
-        yield stack
-    finally:
-        stack.stop()
+# The physician's app on HAPI (tests/support/app_stack.py).
+app_on_hapi = app_stack.app_on_hapi
 
 
 @pytest.mark.slow

@@ -8,7 +8,6 @@ import re
 import uuid
 from collections.abc import Iterator
 from typing import Any, Literal
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -33,10 +32,11 @@ from tests.support.hook_requests import (
     of_type,
     searchset,
 )
+from tests.support.record_fhir_server import RecordFhirServer
 from tests.support.seeding import seed
 from tests.support.servers import AUTH
 from tests.support.site import SITE
-from tests.support.stub_http import StubHttpServer, StubReply, StubRequest, json_reply
+from tests.support.stub_http import StubReply, StubRequest, json_reply
 from tests.support.suggestions import suggestion_writes, transaction_writes
 
 SERVICE = "/cds-services/lbp-discharge"
@@ -610,17 +610,12 @@ def test_an_encounter_unknown_to_the_fhir_server_is_412(service_url, fhir_base_u
 # --- the EHR's FHIR server: its token, and its failures ------------------------------------------
 
 
-class TokenFhirServer(StubHttpServer):
-    """A FHIR server that serves one record to one bearer token (reads, Condition search)."""
+class TokenFhirServer(RecordFhirServer):
+    """A FHIR server that serves one record to one bearer token (reads, searches)."""
 
     def __init__(self, record: dict, token: str) -> None:
-        super().__init__(self.answer)
-        self.resources = {
-            f"{e['resource']['resourceType']}/{e['resource']['id']}": e["resource"]
-            for e in record["entry"]
-        }
+        super().__init__(record)
         self.token = token
-        self.base_url = f"{self.origin}/fhir"
 
     @property
     def seen_authorization(self) -> list[str | None]:
@@ -635,30 +630,7 @@ class TokenFhirServer(StubHttpServer):
                     "issue": [{"severity": "error", "code": "login", "diagnostics": "bad token"}],
                 },
             )
-        url = urlsplit(request.path)
-        path = url.path.removeprefix("/fhir/")
-        if "/" not in path:  # a search by patient or encounter (gathering.py)
-            query = {k: v[0] for k, v in parse_qs(url.query).items()}
-            element, value = (
-                ("subject", query["patient"])
-                if "patient" in query
-                else ("encounter", query.get("encounter"))
-            )
-            found = [
-                r
-                for r in self.resources.values()
-                if r["resourceType"] == path and (r.get(element) or {}).get("reference") == value
-            ]
-            return json_reply(200, searchset(found))
-        if path in self.resources:
-            return json_reply(200, self.resources[path])
-        return json_reply(
-            404,
-            {
-                "resourceType": "OperationOutcome",
-                "issue": [{"severity": "error", "code": "not-found"}],
-            },
-        )
+        return super().answer(request)
 
 
 def test_the_access_token_is_the_bearer_token_on_fhir_server(service_url):

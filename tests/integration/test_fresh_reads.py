@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,8 @@ import pytest
 
 from fhir_discharge.io.fhir_client import SEARCH_PAGE_SIZE, FhirClient
 from fhir_discharge.io.gathering import gather_context
-from tests.support.app_stack import Stack, start_stack, unscreened_record
+from tests.support import app_stack
+from tests.support.app_stack import Stack, unscreened_record
 from tests.support.factories import fresh_record, resource
 from tests.support.hapi_server import log_hint
 from tests.support.seeding import seed, seed_async
@@ -114,14 +114,8 @@ def test_on_hapi_a_condition_stored_a_moment_ago_is_found_and_without_no_cache_i
     assert plain_search() == [], "HAPI no longer caches searches: this test proves nothing"
 
 
-@pytest.fixture(scope="module")
-def app_on_hapi(hapi_base_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The physician's app: the test EHR in front of HAPI, the service writing to HAPI."""
-    stack = start_stack(tmp_path_factory.mktemp("app-on-hapi"), hapi_base_url)
-    try:
-        yield stack
-    finally:
-        stack.stop()
+# The physician's app on HAPI (tests/support/app_stack.py).
+app_on_hapi = app_stack.app_on_hapi
 
 
 @pytest.mark.slow

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -27,54 +27,24 @@ from fhir_discharge.io.app_sessions import AppSession
 from fhir_discharge.io.fhir_client import FhirConnections
 from fhir_discharge.web.app import create_app
 from tests.support.factories import fresh_record, resource
+from tests.support.record_fhir_server import RecordFhirServer, not_found
 from tests.support.servers import AUTH, TEST_TOKEN
 from tests.support.site import SITE
-from tests.support.stub_http import StubHttpServer, StubReply, StubRequest, json_reply
+from tests.support.stub_http import StubReply, StubRequest, json_reply
 
 
-class RecordServer(StubHttpServer):
+class RecordServer(RecordFhirServer):
     """The record's resources, read and searched (as io/gathering.py asks), for any bearer
     token; a cookie named after the token on every answer."""
-
-    def __init__(self, record: dict[str, Any]) -> None:
-        super().__init__(self.answer)
-        self.resources = {
-            f"{e['resource']['resourceType']}/{e['resource']['id']}": e["resource"]
-            for e in record["entry"]
-        }
-        self.base_url = f"{self.origin}/fhir"
 
     def answer(self, request: StubRequest) -> StubReply:
         token = str(request.headers.get("Authorization") or "none").removeprefix("Bearer ")
         cookie = {"Set-Cookie": f"session-of={token}; Path=/"}
-        url = urlsplit(request.path)
-        path = url.path.removeprefix("/fhir/")
-        if "/" not in path:  # a search by patient or encounter
-            query = {k: v[0] for k, v in parse_qs(url.query).items()}
-            element, value = (
-                ("subject", query["patient"])
-                if "patient" in query
-                else ("encounter", query.get("encounter"))
-            )
-            found = [
-                r
-                for r in self.resources.values()
-                if r["resourceType"] == path and (r.get(element) or {}).get("reference") == value
-            ]
-            bundle = {
-                "resourceType": "Bundle",
-                "type": "searchset",
-                "total": len(found),
-                "entry": [{"resource": r, "search": {"mode": "match"}} for r in found],
-            }
-            reply = json_reply(200, bundle)
-        elif path in self.resources:
-            reply = json_reply(200, self.resources[path])
-        elif path.startswith("Patient/"):  # the concurrency test's own ids
+        path = urlsplit(request.path).path.removeprefix("/fhir/")
+        reply = self.record_answer(request)
+        if reply is None and path.startswith("Patient/"):  # the concurrency test's own ids
             reply = json_reply(200, {"resourceType": "Patient", "id": path.split("/")[1]})
-        else:
-            outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error"}]}
-            reply = json_reply(404, outcome)
+        reply = reply or not_found()
         return StubReply(reply.status, reply.body, {**reply.headers, **cookie})
 
     def seen(self, since: int = 0) -> list[tuple[str, str | None, str | None]]:

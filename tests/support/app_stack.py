@@ -17,12 +17,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
+import pytest
 
 from devtools.sandbox import RunningServer, free_port, start_sandbox, wait_until_up
 from tests.support.seeding import seed
@@ -217,3 +219,14 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@pytest.fixture(scope="module")
+def app_on_hapi(hapi_base_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The physician's app: the test EHR in front of HAPI, the service writing to HAPI. Import
+    it where it is used: `app_on_hapi = app_stack.app_on_hapi`."""
+    stack = start_stack(tmp_path_factory.mktemp("app-on-hapi"), hapi_base_url)
+    try:
+        yield stack
+    finally:
+        stack.stop()

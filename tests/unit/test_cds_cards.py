@@ -23,7 +23,6 @@ from fhir_discharge.core.cds_cards import (
     about_low_back_pain,
     discharge_card,
     discharged_card,
-    latest_letter,
     override_reason_system,
     refusal_card,
     suggested_entries,
@@ -327,27 +326,7 @@ def test_the_card_that_offers_the_letter_says_it_replaces_neither_questions_nor_
 # --- an encounter discharged already (issue 22, point 2) ----------------------------------------
 
 
-def test_a_letter_this_service_wrote_for_the_encounter_is_found_by_its_derived_identifier():
-    ctx = hook_context(happy_bundle())
-    letter = build_discharge(ctx, SITE).letter
-    assert latest_letter([letter], ctx) is letter
-    # a letter with the same text but another identifier is not ours
-    foreign = {**letter, "identifier": {"system": "https://ehr.test/letters", "value": "1"}}
-    assert latest_letter([foreign], ctx) is None
-    # nor one withdrawn
-    assert latest_letter([{**letter, "status": "entered-in-error"}], ctx) is None
-    # another encounter's letter is not this one's
-    other = happy_bundle()
-    resource(other, "Encounter")["identifier"][0]["value"] = "another-visit"
-    assert latest_letter([build_discharge(hook_context(other), SITE).letter], ctx) is None
-
-
-def test_the_latest_version_of_the_letter_is_the_one_named():
-    ctx = hook_context(happy_bundle())
-    first = build_discharge(ctx, SITE).letter
-    second = build_discharge(dataclasses.replace(ctx, letter_version=2), SITE).letter
-    assert latest_letter([first, second], ctx) is second
-    assert latest_letter([second], ctx) is None  # a version 2 without a 1 is none of ours
+# (Which Composition is our letter: tests/unit/test_letter_versions.py.)
 
 
 def test_the_discharged_card_says_when_and_by_whom_and_links_the_letter_in_the_app():

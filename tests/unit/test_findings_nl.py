@@ -109,9 +109,10 @@ def test_every_finding_of_the_gate_has_a_code_and_every_code_a_dutch_sentence() 
     server_codes, server_uncoded = _codes_in_source(matching)
     assert server_codes == SERVER_FINDINGS | {CORRECTION_OF_ANOTHER} and server_uncoded == []
     codes |= server_codes
-    # and the refusals of a correction (io/discharging.py)
+    # and the refusals of a correction, and the app's of a screening once discharged
+    # (io/discharging.py)
     correction_codes, correction_uncoded = _codes_in_source(discharging)
-    assert correction_codes == CORRECTION_FINDINGS - {CORRECTION_OF_ANOTHER}
+    assert correction_codes == CORRECTION_FINDINGS - {CORRECTION_OF_ANOTHER} | {ALREADY_DISCHARGED}
     assert correction_uncoded == []
     codes |= correction_codes
     # and of what the terminology server says of the record's codes (io/terminology.py)
@@ -148,7 +149,11 @@ def test_a_record_makes_every_finding_of_the_catalogue() -> None:
     # A record alone makes every finding of the gate; the others need a server that holds
     # someone else's record, or a terminology server that does not know a code (below).
     assert set(RECORDS) == (
-        set(NL_BE_FINDINGS) - SERVER_FINDINGS - TERMINOLOGY_FINDINGS - CORRECTION_FINDINGS
+        set(NL_BE_FINDINGS)
+        - SERVER_FINDINGS
+        - TERMINOLOGY_FINDINGS
+        - CORRECTION_FINDINGS
+        - {ALREADY_DISCHARGED}
     )
 
 
@@ -225,6 +230,25 @@ def test_the_refusals_of_a_correction_are_said_in_dutch_with_what_to_do() -> Non
         assert {f for _, f, _, _ in string.Formatter().parse(template) if f} == set(finding.params)
         [issue] = operation_outcome(IncompleteRecord("x", [finding]), SITE.canonical_base)["issue"]
         assert issue["details"]["coding"][0]["code"] == finding.code
+
+
+# --- the physician's app: a screening for an encounter discharged already (409) ----------------
+
+ALREADY_DISCHARGED = "encounter-already-discharged"
+
+
+def test_a_screening_once_discharged_is_refused_in_dutch_with_what_to_do() -> None:
+    # In the app: tests/integration/test_app_workflow.py.
+    letter = discharging.StoredLetter({"resourceType": "Composition", "id": "c1"}, None)
+    finding = discharging.encounter_already_discharged(letter)
+    assert finding.code == ALREADY_DISCHARGED
+    assert finding_text(finding) == (
+        "Dit bezoek werd al ontslagen door deze dienst (de ontslagbrief staat op de FHIR-server): "
+        "uw screening werd niet opgeslagen, er werd niets geschreven; herlaad de app om het "
+        "ontslag en de brief te zien."
+    )
+    assert "Composition/c1" not in str(finding_text(finding))  # the id for the ICT service only
+    assert "Composition/c1" in finding.message
 
 
 def _said(value: object, names: dict[str, str]) -> list[str]:

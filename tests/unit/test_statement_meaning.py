@@ -387,6 +387,11 @@ MEANINGS: dict[str, dict[str, tuple[str, ...]]] = {
         "display": ("earlier version of this letter", "for another patient"),
         "api": ("earlier version of this encounter's letter", "for another patient"),
     },
+    "encounter-already-discharged": {
+        "nl-BE": ("al ontslagen", "niet opgeslagen", "herlaad"),
+        "display": ("already discharged",),
+        "api": ("already discharged", "no screening is stored"),
+    },
     "identifier-matches-several": {
         "nl-BE": ("meerdere",),
         "display": ("holds several resources",),
@@ -541,6 +546,10 @@ def findings_said() -> dict[str, Finding]:
     stranger = {"resourceType": "Composition", "subject": {"reference": "Patient/p7"}}
     for finding in matching.correction_conflicts([stranger], "Patient/p1"):
         found[str(finding.code)] = finding
+    # the physician's app's refusal of a screening once discharged (web/physician_app/)
+    letter = discharging.StoredLetter({"resourceType": "Composition", "id": "c1"}, None)
+    discharged = discharging.encounter_already_discharged(letter)
+    found[str(discharged.code)] = discharged
     return found
 
 

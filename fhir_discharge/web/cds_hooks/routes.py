@@ -34,12 +34,13 @@ from ...core.cds_cards import (
     discharge_card,
     discharged_card,
     is_red_flag,
-    latest_letter,
     override_reason_system,
     refusal_card,
     terminology_unavailable_card,
 )
+from ...core.letter_versions import latest_letter
 from ...core.record.context import DischargeContext
+from ...core.record.identity import discharge_key
 from ...core.site import Site
 from ...errors import Forbidden, IncompleteRecord, NotOnPathway, TerminologyServerUnavailable
 from ...io.card_feedback import NO_REASON, OTHER_REASON, CardOutcome
@@ -144,7 +145,9 @@ async def lbp_discharge_hook(
             # Not this pathway's encounter: silence, not a card on every ED discharge.
             log.info("hook %s: not about low back pain, no card", hook.hookInstance)
             return CdsResponse(cards=[])
-        letter = latest_letter(record.letters or [], ctx)
+        # Ours by its identifiers, as the app finds it (core/letter_versions.py).
+        key = discharge_key(ctx.encounter, ctx.patient, carried=ctx.carry_record)
+        letter = latest_letter(record.letters or [], key)
         if letter is not None:
             return await _discharged_answer(
                 hook.hookInstance, letter, ctx, terminology, settings, launch_url

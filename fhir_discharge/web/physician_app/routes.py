@@ -33,13 +33,14 @@ app_preview.py).
 The app speaks the site's language (core/i18n/physician_texts.py: the catalogue's `app`, the
 screening's questions from the Questionnaire's translations); the letter it previews speaks the
 GP's. The gate's findings and a discharge's warnings are English in the API; the app says them by
-their codes (core/i18n/said.py), in `text` beside the English, and the discharge's refusal in
-each OperationOutcome issue's `details.text`.
+their codes (core/i18n/said.py), in `text` beside the English, and a refusal (422, and the 409s
+of what the server holds: `SAID_REFUSALS`) in each OperationOutcome issue's `details.text`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from datetime import UTC, datetime
@@ -60,18 +61,29 @@ from ...core.draft_screening import (
     red_flags_ticked,
 )
 from ...core.i18n.physician_texts import finding_for_physician, red_flag_names
+from ...core.i18n.said import finding_text
 from ...core.record_summary import record_summary
 from ...errors import (
     AlreadyDischarged,
+    DischargeError,
+    Finding,
     Forbidden,
+    IdentityConflict,
     IncompleteRecord,
     InvalidInput,
     NotOnPathway,
+    TooManyLetterVersions,
     UnknownResource,
     operation_outcome,
 )
 from ...io.app_sessions import AppSession
-from ...io.discharging import StoredLetter, screened_discharge, stored_letter, where_landed
+from ...io.discharging import (
+    StoredLetter,
+    encounter_already_discharged,
+    screened_discharge,
+    stored_letter,
+    where_landed,
+)
 from ...io.fhir_client import FhirClient, FhirConnections
 from ...io.gathering import gather_context
 from ...io.launch_record import (
@@ -266,10 +278,32 @@ def _discharged_answer(letter: StoredLetter, settings: Settings) -> dict[str, ob
 
 def _refuse_if_discharged(letter: StoredLetter | None) -> None:
     if letter is not None:
-        raise AlreadyDischarged(
-            "this encounter was already discharged by this service "
-            f"(Composition/{letter.composition.get('id')}): no screening is stored for it"
-        )
+        finding = encounter_already_discharged(letter)
+        raise AlreadyDischarged(finding.message, [finding])
+
+
+# The refusals the app says in its own language, each coded issue by its finding's code: off the
+# pathway or an incomplete record (422), and what the FHIR server holds refusing it (409): the
+# encounter discharged already, a correction past the last version, or identifiers another
+# patient's. The English stays in `diagnostics`, which the page folds away for the ICT service.
+SAID_REFUSALS = (
+    NotOnPathway,
+    IncompleteRecord,
+    AlreadyDischarged,
+    TooManyLetterVersions,
+    IdentityConflict,
+)
+
+
+def said_refusal(refusal: DischargeError, settings: Settings) -> JSONResponse:
+    """The refusal's OperationOutcome, each coded issue also said as the physician reads it
+    (`details.text`, by its code): the page needs no second call to say why."""
+    outcome = operation_outcome(
+        refusal,
+        settings.site.canonical_base,
+        lambda finding: finding_for_physician(finding, settings.site),
+    )
+    return fhir_response(outcome, refusal.http_status)
 
 
 def _stored_screening(stored: Resource | None, settings: Settings) -> dict[str, object] | None:
@@ -363,7 +397,10 @@ async def store_launch_screening(
     Refused (409) for an encounter this service already discharged: the letter stands on the
     screening it was written from (issue 22, point 2)."""
     _bound(who, body.iss, body.encounter)
-    _refuse_if_discharged(await _discharged(service, who))
+    try:
+        _refuse_if_discharged(await _discharged(service, who))
+    except AlreadyDischarged as refusal:
+        return said_refusal(refusal, settings)
     async with _client(who, settings, connections) as client:
         launched = await encounter_of_launch(client, who)
         draft = _draft(who, launched, body, settings)
@@ -399,18 +436,34 @@ async def discharge_launch(
         # same id may be another patient's encounter.
         raise Forbidden("on the service's FHIR server, this encounter is not the launch patient's")
     try:
-        return await discharge_answer(
+        answer = await discharge_answer(
             ctx, request, settings, client, deliverer, terminology, "app_discharge_status"
         )
-    except (NotOnPathway, IncompleteRecord) as refusal:
-        # The operation's OperationOutcome, each coded issue also said as the physician reads
-        # it (`details.text`, by its code): the page needs no second call to say why.
-        outcome = operation_outcome(
-            refusal,
-            settings.site.canonical_base,
-            lambda finding: finding_for_physician(finding, settings.site),
-        )
-        return fhir_response(outcome, refusal.http_status)
+        return said_delivery_conflict(answer, settings)
+    except SAID_REFUSALS as refusal:
+        # The operation's OperationOutcome, said in the app's language (422 and 409).
+        return said_refusal(refusal, settings)
+
+
+def said_delivery_conflict(answer: JSONResponse, settings: Settings) -> JSONResponse:
+    """A 409 the delivery kept in the outbox (an identity conflict found just before the post,
+    io/server_identity.py): each coded issue said as the physician reads it, as a refusal is
+    (`details.text`); one whose sentence needs values the outcome no longer holds stays
+    English. Any other answer as it is."""
+    if answer.status_code != 409:
+        return answer
+    outcome = json.loads(bytes(answer.body))
+    for issue in outcome.get("issue") or []:
+        details = issue.get("details") or {}
+        code = next((c.get("code") for c in details.get("coding") or []), None)
+        finding = Finding(str(issue.get("diagnostics") or ""), None, code)
+        said = finding_text(finding, settings.site.default_language) if code else None
+        if said and "text" not in details:
+            issue["details"] = {**details, "text": said}
+    response = fhir_response(outcome, 409)
+    if "content-location" in answer.headers:
+        response.headers["Content-Location"] = answer.headers["content-location"]
+    return response
 
 
 @router.get("/api/discharges/{item_id}", name="app_discharge_status")

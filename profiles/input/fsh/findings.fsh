@@ -72,3 +72,4 @@ Description: "The findings of the pathway gate of fhir-discharge: each issue of 
 * #document-not-attested "The FHIR server holds another document under the letter's document identifier"
 * #letter-versions-exhausted "The encounter's letter has the most versions the service writes"
 * #letter-version-of-another-patient "The FHIR server holds an earlier version of this letter for another patient"
+* #encounter-already-discharged "The encounter was already discharged by this service"

@@ -565,7 +565,8 @@
     const answer = await call("POST", "api/discharge", undefined, true);
     const screened = { role: "screening", reference: stored.reference, status: stored.status };
     // A refusal: each reason as the service said it by its finding's code (details.text).
-    const reasons = answer.status === 422 ? refusalReasons(issues(answer.body)) : [];
+    const refused = answer.status === 422 || answer.status === 409;
+    const reasons = refused ? refusalReasons(issues(answer.body)) : [];
     status("");
     show("preview", false);
     if (answer.status === 200 || answer.status === 201) {
@@ -607,6 +608,13 @@
       // The English again only when some reason was said in the app's language.
       const details = reasons.some((r, n) => r !== english[n]) ? english : [];
       result(T["refused-heading"], intro.join(" ").trim(), reasons, details, T["refused-next"]);
+    } else if (code === 409 && issues(outcome).some((i) => i.details && i.details.text)) {
+      // What the FHIR server holds refuses it (the encounter discharged already, a correction
+      // past the last version, another patient's identifiers): each reason as the service said
+      // it, with what to do; the English folded, as for a 422.
+      const said = reasons.length ? reasons : refusalReasons(issues(outcome));
+      const details = said.some((r, n) => r !== english[n]) ? english : [];
+      result(failureHeading(code, step), done, said, details, "");
     } else if (code === 422) {
       // The gate could not read the record at all: its reasons, in English, are what to fix.
       const intro = [T["call-incomplete"], done, english.length ? T["call-incomplete-list"] : ""];
@@ -638,7 +646,9 @@
     if (code === 400) return T.invalid;
     if (code === 403) return discharge ? T.forbidden : T["call-forbidden"];
     if (code === 404) return T["not-found"];
-    if (code === 409) return T["already-discharged"];
+    // A 409 the service did not say (the FHIR server's identity conflict found at delivery):
+    // only the screening's is the encounter discharged meanwhile.
+    if (code === 409 && step === "screening") return T["already-discharged"];
     return say("service-error", { status: String(code) });
   }
 
