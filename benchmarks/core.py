@@ -7,8 +7,9 @@ Side by side, in one run, interleaved round by round so drift hits every case al
                        the Communication with the letter as a KMEHR message and its PDF)
   build, no message    build_discharge(ctx, SITE, gp_message=False): the same without the KMEHR
                        message and its PDF (what the CDS card and the app's preview build)
-  letter PDF           render_letter_pdf(the letter's document): the PDF the KMEHR message carries,
-                       with the fonts parsed once per process (core/rendering/pdf_fonts.py)
+  letter PDF           draw_letter_pdf(the letter's document): the PDF the KMEHR message carries,
+                       drawn, with the fonts parsed once per process (core/rendering/pdf_fonts.py)
+  letter PDF, kept     render_letter_pdf(the same document): the PDF kept by content digest
   letter PDF, fpdf2    the same PDF as fpdf2 makes it alone: both fonts parsed by add_font and cut
     alone              from the whole font for every document (the code before the font cache)
   build+model_check    build_discharge(ctx, SITE) then model_check() (the R4B models' self-check)
@@ -40,11 +41,11 @@ import orjson
 
 from benchmarks.common import Deadline, Stats, footer, header, ratio, table, us, verdict
 from fhir_discharge.config import DEFAULT_SITE_FILE, load_site
-from fhir_discharge.core.gp_message.ehealthbox import letter_document
 from fhir_discharge.core.record.context import check_with_models, context_from_bundle
 from fhir_discharge.core.record.structure import conforms
 from fhir_discharge.core.rendering import pdf as pdf_module
 from fhir_discharge.core.rendering import render_letter_pdf
+from fhir_discharge.core.rendering.pdf import draw_letter_pdf
 from fhir_discharge.core.rendering.pdf_fonts import FONT_FILES
 from fhir_discharge.core.transaction import build_discharge
 from tests.support.factories import happy_bundle
@@ -89,17 +90,19 @@ def cases() -> dict[str, Callable[[], object]]:
     discharge = build_discharge(ctx, SITE)
     built = discharge.bundle
     model_check(built)
-    new = [(e["fullUrl"], e["resource"]) for e in built["entry"][:5]]
-    document = letter_document(discharge.facts, new)
-    assert render_letter_pdf(document, SITE) == _alone(document)
+    assert discharge.document is not None
+    document = discharge.document.bundle
+    assert draw_letter_pdf(document, SITE) == _alone(document) == render_letter_pdf(document, SITE)
 
     def build_and_check() -> None:
         model_check(build_discharge(ctx, SITE).bundle)
 
     return {
+        # the same record each time: its letter's PDF is the one kept (pdf.py), drawn once
         "build": lambda: build_discharge(ctx, SITE),
         "build, no message": lambda: build_discharge(ctx, SITE, gp_message=False),
-        "letter PDF": lambda: render_letter_pdf(document, SITE),
+        "letter PDF": lambda: draw_letter_pdf(document, SITE),
+        "letter PDF, kept": lambda: render_letter_pdf(document, SITE),
         "letter PDF, fpdf2 alone": lambda: _alone(document),
         "build+model_check": build_and_check,
         "model_check": lambda: model_check(built),
@@ -114,7 +117,7 @@ def cases() -> dict[str, Callable[[], object]]:
 
 def _alone(document: dict[str, Any]) -> bytes:
     with fpdf2_alone():
-        return render_letter_pdf(document, SITE)
+        return draw_letter_pdf(document, SITE)
 
 
 def measure(

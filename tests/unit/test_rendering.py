@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import html
 import shutil
 import subprocess
@@ -25,6 +26,7 @@ from fhir_discharge.core.rendering import (  # noqa: E402
     render_letter_pdf,
     sanitise_narrative,
 )
+from fhir_discharge.core.rendering.pdf import content_digest, draw_letter_pdf  # noqa: E402
 from tests.support.documents import example_document  # noqa: E402
 from tests.support.factories import SECTION_TITLES  # noqa: E402
 from tests.support.site import SITE  # noqa: E402
@@ -402,7 +404,7 @@ def fpdf2_own_pdf(document: dict) -> bytes:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pdf_module, "add_letter_fonts", add_fonts)
         patch.setattr(pdf_module, "output_producer", lambda: OutputProducer)
-        return render_letter_pdf(document, SITE)
+        return draw_letter_pdf(document, SITE)
 
 
 def with_patient_name(document: dict, given: str) -> dict:
@@ -429,16 +431,16 @@ def test_the_cached_fonts_give_the_very_pdf_fpdf2_makes_without_them(document, v
         "latin-new-glyphs": with_patient_name(document, "Ŵŷ Ǆǅ ŉ ſ Ÿ ĳ Œ ‰ ‱ ⁂"),
         "greek-name": with_patient_name(document, "Ελένη Παπαδοπούλου"),
     }[variant]
-    assert render_letter_pdf(doc, SITE) == fpdf2_own_pdf(doc)
+    assert draw_letter_pdf(doc, SITE) == fpdf2_own_pdf(doc)
 
 
 def test_the_cached_fonts_are_safe_to_share_between_threads(document):
     from concurrent.futures import ThreadPoolExecutor
 
     documents = [document, hostile(document), with_patient_name(document, "Ελένη")] * 4
-    expected = [render_letter_pdf(d, SITE) for d in documents[:3]] * 4
+    expected = [draw_letter_pdf(d, SITE) for d in documents[:3]] * 4
     with ThreadPoolExecutor(max_workers=6) as pool:
-        assert list(pool.map(lambda d: render_letter_pdf(d, SITE), documents)) == expected
+        assert list(pool.map(lambda d: draw_letter_pdf(d, SITE), documents)) == expected
 
 
 def test_a_letter_pdf_parses_no_font_once_the_fonts_are_loaded(document, monkeypatch):
@@ -455,5 +457,68 @@ def test_a_letter_pdf_parses_no_font_once_the_fonts_are_loaded(document, monkeyp
         original(self, *args, **kwargs)
 
     monkeypatch.setattr(TTFFont, "__init__", counting)
-    render_letter_pdf(document, SITE)
+    draw_letter_pdf(document, SITE)
     assert parsed == []
+
+
+# The PDFs kept by content digest (pdf.py, render_letter_pdf; hazard H180) ---------------------
+
+
+def test_a_kept_pdf_is_the_very_pdf_drawn_for_the_document(document):
+    """The memo gives the bytes drawing gives: for the document, a copy of it, and again."""
+    drawn = draw_letter_pdf(document, SITE)
+    assert render_letter_pdf(document, SITE) == drawn
+    assert render_letter_pdf(copy.deepcopy(document), SITE) == drawn
+    assert render_letter_pdf(document, SITE) == drawn
+
+
+def test_the_same_letter_is_drawn_once(document, monkeypatch):
+    """The cost the memo removes: the card fired again and the discharge after it draw no PDF."""
+    from fhir_discharge.core.rendering import pdf as pdf_module
+
+    doc = with_patient_name(document, "Memo")
+    render_letter_pdf(doc, SITE)
+    drawn: list[object] = []
+    monkeypatch.setattr(pdf_module, "draw_letter_pdf", lambda *args: drawn.append(args) or b"never")
+    assert render_letter_pdf(copy.deepcopy(doc), SITE).startswith(b"%PDF-")
+    assert drawn == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["patient-name", "one-character-of-the-narrative", "timestamp", "key-order-only", "site"],
+)
+def test_a_changed_letter_gets_a_pdf_of_its_own(document, change):
+    """H180: one patient's PDF never goes with another's letter. Keyed by the whole content: a
+    letter that differs in one character gets its own PDF, drawn from it; the same content in
+    another key order is the same letter (and the same file). The site: a document naming no
+    hospital takes the site's letterhead."""
+    if change == "site":
+        document = copy.deepcopy(document)
+        document["entry"] = [
+            e for e in document["entry"] if e["resource"]["resourceType"] != "Organization"
+        ]
+    first = copy.deepcopy(document)
+    first_pdf = render_letter_pdf(first, SITE)
+    second = copy.deepcopy(document)
+    site = SITE
+    if change == "patient-name":
+        second = with_patient_name(document, "Ander")
+    elif change == "one-character-of-the-narrative":
+        composition = resource(second, "Composition")
+        div = composition["section"][0]["text"]["div"]
+        composition["section"][0]["text"]["div"] = div.replace("</div>", "x</div>", 1)
+    elif change == "timestamp":
+        second["timestamp"] = "2031-01-02T03:04:05+01:00"
+    elif change == "key-order-only":
+        second = dict(reversed(list(second.items())))
+    else:
+        site = dataclasses.replace(SITE, name="Een ander ziekenhuis", phone="+32 0 000 00 00")
+    second_pdf = render_letter_pdf(second, site)
+    assert second_pdf == draw_letter_pdf(second, site)
+    if change == "key-order-only":
+        assert content_digest(second, site) == content_digest(first, SITE)
+        assert second_pdf == first_pdf
+    else:
+        assert content_digest(second, site) != content_digest(first, SITE)
+        assert second_pdf != first_pdf

@@ -364,12 +364,43 @@ def _extend(documents: list[dict[str, Any]]) -> None:
                     node[key] = [{"url": url, value_key: copy.deepcopy(value)}]
 
 
+def _searchset(bundle: dict[str, Any]) -> dict[str, Any]:
+    """A FHIR server's answer to a search (a CDS prefetch): total, paging links, each entry's
+    search mode and score; its link and search given extensions."""
+    conditions = [e["resource"] for e in bundle["entry"]][:2]
+    searchset = {
+        "resourceType": "Bundle",
+        "id": "s1",
+        "meta": SERVER_META,
+        "type": "searchset",
+        "total": len(conditions),
+        "link": [{"relation": "self", "url": "http://ehr.example/fhir/Condition?patient=p1"}],
+        "entry": [
+            {
+                "fullUrl": f"http://ehr.example/fhir/{r['resourceType']}/{r['id']}",
+                "resource": copy.deepcopy(r),
+                "search": {"mode": "match", "score": 1},
+            }
+            for r in conditions
+        ],
+    }
+    searchset["link"][0]["extension"] = [EXTENSION]
+    searchset["entry"][0]["search"] |= {"extension": [EXTENSION], "modifierExtension": [EXTENSION]}
+    searchset["link"][0]["modifierExtension"] = [EXTENSION]
+    return searchset
+
+
 def _documents() -> list[dict[str, Any]]:
     bundle = fresh_record("structure")
     resources = [entry["resource"] for entry in bundle["entry"]]
     extended = copy.deepcopy(bundle)
     extended["entry"][0] |= {"extension": [EXTENSION], "modifierExtension": [EXTENSION]}
-    return [extended | {"id": "b1", "meta": SERVER_META}, *resources, *_every_element(bundle)]
+    return [
+        extended | {"id": "b1", "meta": SERVER_META},
+        *resources,
+        *_every_element(bundle),
+        _searchset(bundle),
+    ]
 
 
 def _admitted_in(document: dict[str, Any]) -> set[tuple[str, str]]:
@@ -387,6 +418,26 @@ def test_the_usual_records_take_the_fast_path() -> None:
     # Without this the tests below would pass with a fast path that accepts nothing.
     for document in [happy_bundle(), *_documents()]:
         assert conforms(document), document["resourceType"]
+
+
+def test_a_hook_prefetch_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every prefetched searchset (total, links, search modes; an empty one for what the record
+    lacks) is proven by the subset: the CDS card with prefetch asks the R4B models nothing
+    (~0.5 ms each, twelve a card, before)."""
+    from tests.support.hook_requests import full_prefetch, new_record
+
+    prefetch = full_prefetch(new_record())
+    empty = [k for k, v in prefetch.items() if v["resourceType"] == "Bundle" and not v["entry"]]
+    assert empty, "the prefetch has no empty searchset"
+    for key in empty:  # R4B accepts an empty entry list; so may the subset
+        assert _verdict(r4b_only, prefetch[key]) == "accepted"
+
+    def no_models(document: Any, where: str) -> None:
+        raise AssertionError(f"the R4B models were asked for {where}")
+
+    monkeypatch.setattr(context, "check_with_models", no_models)
+    for key, value in prefetch.items():
+        assert context.check_structure(value, f"prefetch.{key}") is value
 
 
 NEWLY_COVERED = (

@@ -41,8 +41,12 @@ from .record_types import CONTEXT_TYPES
 _ELEMENTS: dict[str, frozenset[str]] = {
     name: frozenset(keys.split())
     for name, keys in {
-        "Bundle": "resourceType id meta type entry",
-        "BundleEntry": "fullUrl resource",
+        # a searchset as FHIR servers and CDS prefetch give it: total, paging links, the
+        # entries' search mode
+        "Bundle": "resourceType id meta type total link entry",
+        "BundleLink": "relation url",
+        "BundleEntry": "fullUrl resource search",
+        "BundleEntrySearch": "mode score",
         "Encounter": "resourceType id meta text identifier status class subject participant "
         "period diagnosis hospitalization serviceProvider",
         "EncounterParticipant": "type individual",
@@ -114,6 +118,9 @@ _NARROWED: dict[tuple[str, str], Any] = {
     ("Narrative", "status"): Literal["generated", "extensions", "additional", "empty"],
     ("Narrative", "div"): Annotated[str, StringConstraints(strict=True, pattern=_XHTML_DIV)],
 }
+# Lists the subset admits empty, where R4B does too: a searchset with no match (a prefetch of
+# what the record lacks; tests/unit/test_structure.py checks R4B accepts it).
+_MAY_BE_EMPTY: frozenset[tuple[str, str]] = frozenset({("Bundle", "entry")})
 _CLOSED = ConfigDict(extra="forbid")
 # The types below are made at run time from the R4B models: typing's special forms, as values.
 _TYPED_DICT: Any = TypedDict
@@ -182,6 +189,8 @@ class _Builder:
                 value = self.element(_without_none(info.annotation), extensible)
                 if (name, key) in _NARROWED:
                     value = _check_narrowed(name, key, value, _NARROWED[name, key])
+                if (name, key) in _MAY_BE_EMPTY:
+                    value = get_args(value)[0]  # the list, without its min_length
                 required = info.is_required() or extra.get("element_required")
                 required = required or extra.get("one_of_many_required")
                 fields[key] = _REQUIRED[value] if required else value

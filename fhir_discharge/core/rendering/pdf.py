@@ -3,11 +3,21 @@ looks the same on every machine and shows every character the font has (U+FFFD f
 
 The same view as the HTML page (reader.py); the same document gives the same file (the creation
 date is the document's timestamp, never the clock).
+
+Because the same document always gives the same file, the last PDFs made are kept by the digest
+of everything they are drawn from (`content_digest`: the document in full and the site), so the
+CDS card fired again for one record, and the discharge after the card, reuse its bytes instead
+of drawing the letter again (~60 ms of CPU). A pure memo: keyed by the full content, never by
+an id or the encounter, so a letter that differs in any character gets its own PDF (H180).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Container, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -28,10 +38,47 @@ _BLUE: Final = (29, 79, 145)
 _BODY_PT: Final = 10.0
 _LINE_MM: Final = 5.0
 
+_PDFS_KEPT: Final = 32  # PDFs kept by content digest (each ~35 kB)
+_pdfs_lock = threading.Lock()
+_PDFS: OrderedDict[str, bytes] = OrderedDict()
+
 
 def render_letter_pdf(document_bundle: Resource, site: Site) -> bytes:
     """The same letter as an A4 PDF (fonts embedded); `site`'s letterhead where the document
-    names no hospital."""
+    names no hospital. The PDF made before for the very same document and site, if still kept."""
+    try:
+        key = content_digest(document_bundle, site)
+    except (TypeError, ValueError):  # not JSON (a document read elsewhere): drawn, not kept
+        return draw_letter_pdf(document_bundle, site)
+    with _pdfs_lock:
+        pdf = _PDFS.get(key)
+        if pdf is not None:
+            _PDFS.move_to_end(key)
+            return pdf
+    pdf = draw_letter_pdf(document_bundle, site)
+    with _pdfs_lock:
+        _PDFS[key] = pdf
+        while len(_PDFS) > _PDFS_KEPT:
+            _PDFS.popitem(last=False)
+    return pdf
+
+
+def content_digest(document_bundle: Resource, site: Site) -> str:
+    """SHA-256 of all the PDF is drawn from: the whole document (canonical JSON: keys sorted,
+    every character kept) and the whole site (its letterhead is the fallback). Two inputs
+    differing anywhere give different keys."""
+    canonical = json.dumps(
+        [document_bundle, repr(site)],
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        allow_nan=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def draw_letter_pdf(document_bundle: Resource, site: Site) -> bytes:
+    """The letter's PDF, drawn now (render_letter_pdf without the memo)."""
     letter = letter_view(document_bundle, site)
     pdf = _new_pdf(letter, _creation_date(document_bundle))
     writer = _PdfWriter(pdf)
