@@ -3,7 +3,8 @@ checked"; docs/walks/2026-12-07-chromium-walk.md), each defect fixed held by a t
 stored letter's frame is no Tab stop, a stored positive screening offers no second store, and a
 window without a launch tells the physician what to do, not the developer.
 
-Driven by Playwright as tests/browser/test_app_workflow.py does (tests/support/browser_app.py).
+Driven by Playwright as tests/browser/test_app_workflow_in_chromium.py does
+(tests/support/app_browser.py).
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from tests.support import browser_app
+from tests.support import app_browser
+from tests.support.app_browser import answer, ehr_launch, new_record, on_server
 from tests.support.app_stack import Stack
-from tests.support.browser_app import answer, ehr_launch, new_record, on_server
 
-stack = browser_app.stack
-browser = browser_app.browser
-page = browser_app.page
+stack = app_browser.stack
+browser = app_browser.browser
+page = app_browser.page
 
 pytestmark = pytest.mark.slow
 

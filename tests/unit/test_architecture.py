@@ -235,3 +235,12 @@ def test_the_in_process_lanes_open_no_socket() -> None:
     left, right = socket.socketpair()  # an event loop's own wake-up: allowed
     left.close()
     right.close()
+
+
+def test_no_two_test_modules_share_a_name() -> None:
+    # The lanes have no __init__.py: pytest imports each test module by its basename, and two of
+    # one name in two lanes stop the collection of the whole suite (what `make test` runs).
+    names: dict[str, list[str]] = {}
+    for module in sorted(TESTS.glob("*/test_*.py")):
+        names.setdefault(module.name, []).append(str(module.relative_to(TESTS)))
+    assert [paths for paths in names.values() if len(paths) > 1] == []

@@ -326,7 +326,7 @@ def test_the_card_that_offers_the_letter_says_it_replaces_neither_questions_nor_
 # --- an encounter discharged already (issue 22, point 2) ----------------------------------------
 
 
-# (Which Composition is our letter: tests/unit/test_letter_versions.py.)
+# (Which Composition is our letter: tests/unit/test_letter_version_rule.py.)
 
 
 def test_the_discharged_card_says_when_and_by_whom_and_links_the_letter_in_the_app():
