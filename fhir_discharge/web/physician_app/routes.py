@@ -335,14 +335,22 @@ async def record(
     all_clear = ScreeningAnswers(
         answers=all_clear_answers(), screening_id=all_clear_screening_id(who.iss, who.encounter)
     )
-    async with _client(who, settings, connections) as client:
-        launched = await encounter_of_launch(client, who)
-        draft = _draft(who, launched, all_clear, settings)
-        ctx, stored = await gather_launch_record(client, who, launched, draft, settings.site)
+    # The service's own server is asked for the encounter's letter while the launch's record is
+    # read: no round of its own (issue 22, point 8). Its answer is used only once the physician's
+    # own reads have succeeded.
+    discharged = asyncio.create_task(_discharged(service, who))
+    try:
+        async with _client(who, settings, connections) as client:
+            launched = await encounter_of_launch(client, who)
+            draft = _draft(who, launched, all_clear, settings)
+            ctx, stored = await gather_launch_record(client, who, launched, draft, settings.site)
+    except BaseException:
+        discharged.cancel()
+        raise
     site = settings.site
     answer = record_summary(ctx, site.default_language)
     answer["storedScreening"] = _stored_screening(stored, settings)
-    letter = await _discharged(service, who)
+    letter = await discharged
     if letter is not None:
         answer["discharged"] = _discharged_answer(letter, settings)
         answer["gate"] = {"outcome": "discharged", "findings": []}
