@@ -41,6 +41,7 @@ from .letter.composition import (
     medication_advice_keys,
     safety_net_keys,
 )
+from .letter.document import copy_resource, rewrite_references
 from .letter.narrative import person_name
 from .pathway.content import SAFETY_NET_ED_KEYS
 from .record.context import DischargeContext
@@ -395,21 +396,10 @@ def as_action_resources(entries: list[Resource]) -> list[Resource]:
     }
     out: list[Resource] = []
     for entry in entries:
-        resource = _rewrite_references(entry["resource"], by_urn)
+        resource = rewrite_references(copy_resource(entry["resource"]), by_urn)
         rtype, rid = by_urn[str(entry["fullUrl"])].split("/")
         out.append({"resourceType": rtype, "id": rid, **resource})
     return out
-
-
-def _rewrite_references(node: Any, by_urn: dict[str, str]) -> Any:
-    if isinstance(node, dict):
-        out = {k: _rewrite_references(v, by_urn) for k, v in node.items()}
-        if isinstance(node.get("reference"), str) and node["reference"] in by_urn:
-            out["reference"] = by_urn[node["reference"]]
-        return out
-    if isinstance(node, list):
-        return [_rewrite_references(v, by_urn) for v in node]
-    return node
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")

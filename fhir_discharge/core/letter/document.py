@@ -150,14 +150,16 @@ def landed_resources(transaction: Resource, locations: Mapping[str, str]) -> lis
         full_url, resource = entry.get("fullUrl"), entry.get("resource")
         if not isinstance(resource, dict):
             continue
-        resource = _rewrite(copy_resource(resource), targets)
+        resource = rewrite_references(copy_resource(resource), targets)
         if full_url in targets:
             resource["id"] = targets[full_url].split("/", 1)[1]
         landed.append(resource)
     return landed
 
 
-def _rewrite(node: Any, targets: Mapping[str, str]) -> Any:
+def rewrite_references(node: Any, targets: Mapping[str, str]) -> Any:
+    """`node` (changed in place, and returned) with every `reference` found in `targets` replaced
+    by its target: copy it first (copy_resource) where the original must stay."""
     stack: list[Any] = [node]
     while stack:
         current = stack.pop()
