@@ -15,18 +15,14 @@ sandbox); otherwise the local sekmet-fhir sandbox is started for the session.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-import fhir_discharge.core.rendering
 import fhir_discharge.core.transaction
 from devtools.sandbox import start_sandbox
-from fhir_discharge.core.site import Site
 from tests.support.built_bundles import BUILT_BUNDLES, RecordedDischarge, built_elsewhere, leave
 from tests.support.hapi_server import hapi_base_url  # noqa: F401 (a session fixture)
 from tests.support.postgres import postgres_url  # noqa: F401 (a session fixture)
@@ -77,33 +73,6 @@ def record_built_bundles() -> Iterator[None]:
         patch.setattr(fhir_discharge.core.transaction, "Discharge", RecordedDischarge)
         yield
     leave()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def reuse_rendered_pdfs() -> Iterator[None]:
-    """A letter's PDF rendered once per distinct document and site in this process, not once per
-    discharge built: the suite builds the example record's discharge ~130 times, and its PDF is
-    most of a build's CPU. Sound because the renderer is pure and deterministic (the core reads
-    no clock and no file but its fonts: tests/unit/test_architecture.py; the same document
-    twice gives the same bytes: tests/unit/test_rendering.py). Only the name the builders look
-    up when they render is wrapped (`fhir_discharge.core.rendering.render_letter_pdf`, read in
-    core/gp_message/ehealthbox.py and web/documents.py); the tests of the renderer itself
-    (test_rendering, test_kmehr, test_stored_document) call it unwrapped."""
-    real = fhir_discharge.core.rendering.render_letter_pdf
-    rendered: dict[tuple[str, str], bytes] = {}
-
-    def render_once(document: dict[str, Any], site: Site) -> bytes:
-        key = (json.dumps(document, sort_keys=True), repr(site))
-        pdf = rendered.get(key)
-        if pdf is None:
-            pdf = rendered[key] = real(document, site)
-            while len(rendered) > 256:  # ~50 kB each
-                del rendered[next(iter(rendered))]
-        return pdf
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(fhir_discharge.core.rendering, "render_letter_pdf", render_once)
-        yield
 
 
 @pytest.fixture(scope="session")
