@@ -14,7 +14,13 @@ from typing import Any
 import pytest
 
 from tests.support import app_browser
-from tests.support.app_browser import answer, ehr_launch, new_record, on_server
+from tests.support.app_browser import (
+    answer,
+    ehr_launch,
+    new_record,
+    on_server,
+    store_positive_screening,
+)
 from tests.support.app_stack import Stack
 
 stack = app_browser.stack
@@ -49,11 +55,7 @@ def test_the_stored_letter_is_no_tab_stop_after_a_confirm(stack: Stack, page: An
 
 def test_a_stored_positive_screening_offers_no_second_store(stack: Stack, page: Any) -> None:
     record = new_record(stack)
-    ehr_launch(page, stack, record)
-    answer(page, yes={"cauda-equina"})
-    page.click("#preview-button")
-    page.locator("#positive").wait_for(state="visible")
-    page.click("#positive-store")
+    store_positive_screening(page, stack, record, yes={"cauda-equina"})
     page.locator("#positive-stored").wait_for(state="visible", timeout=30_000)
     assert not page.locator("#positive-store").is_visible()
     assert page.locator("#positive-correct").is_visible()  # a correction still amends
@@ -89,11 +91,7 @@ def test_the_stored_screenings_notice_has_no_empty_band_above_its_first_line(
     stack: Stack, page: Any
 ) -> None:
     record = new_record(stack)
-    ehr_launch(page, stack, record)
-    answer(page, yes={"cauda-equina"})
-    page.click("#preview-button")
-    page.locator("#positive").wait_for(state="visible")
-    page.click("#positive-store")
+    store_positive_screening(page, stack, record, yes={"cauda-equina"})
     page.locator("#positive-stored").wait_for(state="visible", timeout=30_000)
     ehr_launch(page, stack, record)
     gaps = page.evaluate(

@@ -27,6 +27,7 @@ from tests.support.app_browser import (
     new_record,
     on_server,
     shot,
+    store_positive_screening,
 )
 from tests.support.app_stack import Stack, start_stack
 
@@ -115,11 +116,7 @@ def test_a_positive_screening_is_stored_as_documented_and_says_the_flags(
 
 def test_a_corrected_answer_amends_the_stored_screening(stack: Stack, page: Any) -> None:
     record = new_record(stack)
-    ehr_launch(page, stack, record)
-    answer(page, yes={"cauda-equina"})
-    page.click("#preview-button")
-    page.locator("#positive").wait_for(state="visible")
-    page.click("#positive-store")
+    store_positive_screening(page, stack, record, yes={"cauda-equina"})
     # No return URL configured: the window is closed, or the page says it may be closed.
     page.locator("#positive .ehr-closed").wait_for(state="visible", timeout=30_000)
     assert page.inner_text("#positive-stored") == (

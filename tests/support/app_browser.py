@@ -144,6 +144,19 @@ def answer(page: Any, yes: Iterable[str] = frozenset(), brochure: bool = True) -
     page.check(f"#answer-brochure-given-{'true' if brochure else 'false'}")
 
 
+def store_positive_screening(
+    page: Any, stack: Stack, record: dict[str, str], yes: Iterable[str]
+) -> None:
+    """Launched for `record`, the red flags in `yes` ticked, previewed (the off-pathway screen)
+    and "Screening opslaan en terug naar het EPD" pressed; what follows is the caller's to wait
+    for (the stored notice, or the way back to the EHR)."""
+    ehr_launch(page, stack, record)
+    answer(page, yes=yes)
+    page.click("#preview-button")
+    page.locator("#positive").wait_for(state="visible")
+    page.click("#positive-store")
+
+
 def on_server(stack: Stack, resource_type: str, encounter: str) -> list[dict[str, Any]]:
     """The resources of a type the FHIR server holds for the encounter."""
     bundle = httpx.get(
