@@ -83,6 +83,8 @@ async def gather_hook_context(
             context = await _gather(encounter_id, patient_id, prefetched, client)
         except BaseException:
             searching.cancel()
+            # its own failure, if it ended first, is taken here (never logged as unretrieved)
+            await asyncio.gather(searching, return_exceptions=True)
             raise
         return HookRecord(context, await searching)
     except UnknownEncounter as error:

@@ -346,6 +346,8 @@ async def record(
             ctx, stored = await gather_launch_record(client, who, launched, draft, settings.site)
     except BaseException:
         discharged.cancel()
+        # its own failure, if it ended first, is taken here (never logged as unretrieved)
+        await asyncio.gather(discharged, return_exceptions=True)
         raise
     site = settings.site
     answer = record_summary(ctx, site.default_language)
